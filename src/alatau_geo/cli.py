@@ -1,0 +1,227 @@
+"""The ``alatau-geo`` command-line tool.
+
+This module only parses arguments, calls the library and prints; every
+:class:`~alatau_geo.errors.AlatauGeoError` becomes one line on stderr and the
+exit code of its class (see :mod:`alatau_geo.errors`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from alatau_geo import __version__
+from alatau_geo.errors import AlatauGeoError
+
+logger = logging.getLogger("alatau_geo")
+
+DEM_DIR_VARIABLE = "ALATAU_DEM_DIR"
+EXIT_USAGE = 2
+
+_EPILOG_BUILD = """\
+examples:
+  alatau-geo build                        rebuild from ../shared/data/srtm, or use committed layers
+  alatau-geo build --dem-dir ~/srtm       tiles from another folder
+  alatau-geo --plan my_plan.toml build    with your own plan (widths, thresholds, tables)
+  alatau-geo build --osm extract.osm      add places, corridors and rivers from an OSM extract
+"""
+
+
+def default_dem_dirs() -> list[Path]:
+    """Folders searched for SRTM tiles when neither --dem-dir nor ALATAU_DEM_DIR is given."""
+    repository = Path(__file__).resolve().parents[2]
+    candidates = [Path.cwd().parent / "shared" / "data" / "srtm", repository.parent / "shared" / "data" / "srtm"]
+    unique: list[Path] = []
+    for candidate in candidates:
+        if candidate.resolve() not in [u.resolve() for u in unique]:
+            unique.append(candidate)
+    return unique
+
+
+def resolve_dem_dir(given: str | None) -> tuple[Path | None, str]:
+    """The DEM folder to use and how it was chosen; None when no default folder exists."""
+    if given:
+        return Path(given), "--dem-dir"
+    if os.environ.get(DEM_DIR_VARIABLE):
+        return Path(os.environ[DEM_DIR_VARIABLE]), DEM_DIR_VARIABLE
+    for candidate in default_dem_dirs():
+        if candidate.is_dir():
+            return candidate, "default location"
+    return None, "default location"
+
+
+def _common_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--plan", metavar="FILE", help="plan file (TOML); default: the plan shipped with the package")
+    noise = common.add_mutually_exclusive_group()
+    noise.add_argument("-v", "--verbose", action="store_true", help="say more about each step")
+    noise.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``alatau-geo`` (also used to generate the CLI reference)."""
+    common = _common_parser()
+    parser = argparse.ArgumentParser(
+        prog="alatau-geo",
+        description="Geospatial planning toolkit for Alatau City: reference layers, analyses, maps.",
+        epilog="exit codes: 0 ok, 1 problems found (validate), 2 usage, 3 invalid plan, "
+        "4 bad or missing input data, 5 output not written",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    build = commands.add_parser(
+        "build", parents=[common], help="build the reference layers and export them",
+        description="Build the reference layers from the SRTM tiles and the gazetteer tables, show what "
+        "changed against the layers already in the layers folder, and export them (GeoJSON, GeoPackage). "
+        "Without tiles, the committed layers are used and only the gazetteer layers are rebuilt.",
+        epilog=_EPILOG_BUILD, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    build.add_argument("--dem-dir", metavar="DIR",
+                       help=f"folder with the SRTM3 .hgt.zip tiles (default: ${DEM_DIR_VARIABLE}, "
+                       "then ../shared/data/srtm)")
+    build.add_argument("--layers-dir", metavar="DIR", default="layers", help="where layers are read and written "
+                       "(default: layers)")
+    build.add_argument("--cache-dir", metavar="DIR", default="build/cache",
+                       help="working rasters (default: build/cache)")
+    build.add_argument("--osm", metavar="FILE", help="also read places, corridors and rivers from a local "
+                       "OpenStreetMap extract (.osm, .osm.gz, .osm.bz2)")
+
+    export = commands.add_parser(
+        "export", parents=[common], help="export the layers to another folder",
+        description="Write every layer as RFC 7946 GeoJSON (WGS84) plus one GeoPackage with all layers.",
+        epilog="example:\n  alatau-geo export --out ~/qgis/alatau", formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("--layers-dir", metavar="DIR", default="layers", help="layers to export (default: layers)")
+    export.add_argument("--out", metavar="DIR", required=True, help="folder to write")
+
+    validate = commands.add_parser(
+        "validate", parents=[common], help="check a layer file before using it",
+        description="Check a GeoJSON, GeoPackage or Shapefile: readability, CRS, geometry validity, positions, "
+        "required attributes, duplicate ids. One line per problem; exit code 1 if any.",
+        epilog="example:\n  alatau-geo validate surveyed_substations.gpkg --require id --require name",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    validate.add_argument("file", metavar="FILE")
+    validate.add_argument("--layer", metavar="NAME", help="layer of a multi-layer file")
+    validate.add_argument("--require", metavar="COLUMN", action="append",
+                          help="attribute every feature must have (repeatable; default: id, name)")
+
+    info = commands.add_parser(
+        "info", parents=[common], help="list the layers with their provenance",
+        description="List the layers in the layers folder: feature count, geometry type, quality and source.",
+        epilog="example:\n  alatau-geo info --layers-dir layers", formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    info.add_argument("--layers-dir", metavar="DIR", default="layers")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(verbose=args.verbose, quiet=args.quiet)
+    handlers = {"build": _build, "export": _export, "validate": _validate, "info": _info}
+    try:
+        return handlers[args.command](args)
+    except AlatauGeoError as error:
+        print(f"alatau-geo: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("alatau-geo: interrupted", file=sys.stderr)
+        return 130
+
+
+def _configure_logging(*, verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def _say(message: str) -> None:
+    logger.info(message)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from alatau_geo import pipeline
+    from alatau_geo.plan import load_plan
+
+    plan = load_plan(args.plan)
+    dem_dir, how = resolve_dem_dir(args.dem_dir)
+    layers_dir = Path(args.layers_dir)
+    started = time.perf_counter()
+    if dem_dir is None or (how == "default location" and not _has_tiles(dem_dir, plan.terrain.tiles)):
+        searched = ", ".join(str(p) for p in default_dem_dirs())
+        _say(f"SRTM tiles not found (searched {searched}); using the committed layers in {layers_dir}/ and "
+             "rebuilding only the gazetteer layers. Give --dem-dir to rebuild everything.")
+        result = pipeline.refresh_from_committed(plan, layers_dir=layers_dir, osm_path=_path(args.osm))
+    else:
+        _say(f"Building reference layers from the SRTM tiles in {dem_dir} ({how})")
+        result = pipeline.build_from_tiles(plan, dem_dir=dem_dir, layers_dir=layers_dir,
+                                           cache_dir=Path(args.cache_dir), osm_path=_path(args.osm))
+    for change in result.changes:
+        _say(f"  {change}")
+    for line in result.notes:
+        _say(line)
+    _say(f"Wrote {len(result.layers)} layers to {layers_dir}/ (GeoJSON, {result.export.gpkg.name}, manifest.json) "
+         f"in {time.perf_counter() - started:.1f} s. Open {result.export.gpkg} in QGIS.")
+    return 0
+
+
+def _has_tiles(dem_dir: Path, names: Sequence[str]) -> bool:
+    return any((dem_dir / f"{n}.hgt.zip").is_file() or (dem_dir / f"{n}.hgt").is_file() for n in names)
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
+def _export(args: argparse.Namespace) -> int:
+    from alatau_geo.io import export_layers, read_layers
+    from alatau_geo.plan import load_plan
+
+    plan = load_plan(args.plan)
+    layers = read_layers(args.layers_dir)
+    result = export_layers(layers, args.out, precision=plan.export.coordinate_precision)
+    _say(f"Exported {len(layers)} layers to {result.directory}/ ({result.gpkg.name} and one .geojson per layer)")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from alatau_geo.plan import load_plan
+    from alatau_geo.validate import validate_layer
+
+    plan = load_plan(args.plan)
+    required = tuple(args.require) if args.require else ("id", "name")
+    problems = validate_layer(args.file, study_area=plan.study_area, required=required, layer=args.layer)
+    for problem in problems:
+        print(problem)
+    if problems:
+        _say(f"{len(problems)} problem(s) in {args.file}; fix them and run validate again")
+        return 1
+    _say(f"{args.file}: no problems found")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from alatau_geo.io import read_layers
+
+    layers = read_layers(args.layers_dir)
+    for name, layer in layers.items():
+        p = layer.provenance
+        print(f"{name:24} {len(layer.frame):5d} {layer.geometry_type:16} {p.quality:12} {p.source}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,28 @@
+"""Interactive HTML maps of the Alatau City layers, for planners, online or offline.
+
+Build a map with :func:`overview_map` or :func:`terrain_map`, then get the
+page with :func:`render_html` (writing it is :mod:`alatau_geo.io`'s job).
+With ``offline=True`` the page carries Leaflet and its plugins inline (from
+``alatau_geo/vendor``), uses the shaded relief as its base map and loads
+nothing from the network.
+
+Layer styles live in :mod:`alatau_geo.maps.style`: adding a layer to the
+maps is one entry in :data:`~alatau_geo.maps.style.STYLES`.
+
+Modules
+-------
+compose    the two maps and :func:`render_html`
+style      style registry and popup attribute formats
+features   display copies of layers (simplified, rounded, escaped popups)
+popups     popup and tooltip HTML; the one place values are escaped
+relief     hillshade and slope classes (pure numpy)
+rasters    DEM reading and relief images warped for Leaflet
+png        paletted PNG encoder
+controls   legend, layer switcher, search, mini map
+assets     vendored JS/CSS and the offline map class
+"""
+
+from alatau_geo.maps.compose import DOWNLOAD_TEMPLATE, overview_map, render_html, terrain_map
+from alatau_geo.maps.style import STYLES, LayerStyle, style_for
+
+__all__ = ["DOWNLOAD_TEMPLATE", "STYLES", "LayerStyle", "overview_map", "render_html", "style_for", "terrain_map"]

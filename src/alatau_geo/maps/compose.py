@@ -1,0 +1,382 @@
+"""The maps: overview and terrain, as folium maps that work online and offline.
+
+A map is assembled from parts built elsewhere in this package: display
+copies of the layers (:mod:`.features`), relief images (:mod:`.rasters`),
+styles (:mod:`.style`) and controls (:mod:`.controls`). Nothing here writes
+a file; :func:`render_html` gives the page as a string for
+:mod:`alatau_geo.io` to write.
+
+Coordinates: folium wants (lat, lon); every other function in the package
+uses (lon, lat), so the swap happens only where folium is called, marked
+"folium order".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+
+import folium
+from folium import plugins
+from folium.map import CustomPane
+from folium.raster_layers import ImageOverlay
+from folium.utilities import JsCode
+
+from alatau_geo.errors import ExportError
+from alatau_geo.layers import Layer, LayerSet
+from alatau_geo.maps.assets import OfflineMap, external_resources
+from alatau_geo.maps.controls import (
+    DownloadLink,
+    GroupedLayers,
+    ImageMiniMap,
+    Legend,
+    LegendEntry,
+    LegendSection,
+    MapStylesheet,
+    PlaceSearch,
+    download_href,
+)
+from alatau_geo.maps.features import DisplayLayer, display_layer
+from alatau_geo.maps.rasters import RasterImage, hillshade_image, read_dem, slope_class_image
+from alatau_geo.maps.relief import SLOPE_CLASSES
+from alatau_geo.maps.style import GROUP_ORDER, GROUP_TERRAIN, LayerStyle, style_for
+
+__all__ = ["DOWNLOAD_TEMPLATE", "overview_map", "render_html", "terrain_map"]
+
+log = logging.getLogger(__name__)
+
+# Maps are written to <build>/maps/ and layers to <build>/layers/.
+DOWNLOAD_TEMPLATE = "../layers/{name}.geojson"
+RELIEF_TITLE = "Shaded relief (SRTM 90 m)"
+SLOPE_TITLE = "Slope classes"
+RELIEF_ATTRIBUTION = "Relief: SRTM, NASA/USGS"
+# Fallback view when no layer has features: the Alatau plain, (lon, lat).
+_DEFAULT_BOUNDS = (76.55, 43.10, 78.00, 44.00)
+
+# Online base maps: (name shown, folium/xyzservices tile name). The first is active.
+_TILE_BASES: tuple[tuple[str, str], ...] = (
+    ("Light (CARTO Positron)", "CartoDB positron"),
+    ("OpenStreetMap", "OpenStreetMap"),
+    ("Satellite (Esri World Imagery)", "Esri.WorldImagery"),
+)
+
+# Bind each feature's own, already escaped popup and tooltip (see .popups).
+_BIND_POPUPS = JsCode(
+    """function (feature, layer) {
+        layer.bindPopup(feature.properties.popup_html, {maxWidth: 380});
+        layer.bindTooltip(feature.properties.tooltip_html, {sticky: true});
+    }"""
+)
+
+
+def _new_map(*, offline: bool, title: str) -> folium.Map:
+    map_class = OfflineMap if offline else folium.Map
+    west, south, east, north = _DEFAULT_BOUNDS
+    m = map_class(
+        location=((south + north) / 2, (west + east) / 2),  # folium order
+        zoom_start=9,
+        tiles=None,
+        control_scale=True,
+    )
+    m.get_root().title = escape(title)  # branca writes the title into <title> unescaped
+    MapStylesheet().add_to(m)
+    # Panes keep rasters under the vectors whatever order layers are toggled in.
+    CustomPane("relief", z_index=250).add_to(m)
+    CustomPane("slope", z_index=300).add_to(m)
+    return m
+
+
+def _image_overlay(image: RasterImage, *, name: str, pane: str, base: bool, opacity: float,
+                   show: bool, class_name: str = "") -> ImageOverlay:
+    west, south, east, north = image.bounds
+    options = {"pane": pane, "opacity": opacity, "attribution": RELIEF_ATTRIBUTION}
+    if class_name:
+        options["className"] = class_name
+    return ImageOverlay(
+        image.url,
+        bounds=[[south, west], [north, east]],  # folium order
+        name=escape(name),
+        overlay=not base,
+        control=False,
+        show=show,
+        pixelated=False,
+        **options,
+    )
+
+
+def _base_maps(m: folium.Map, *, offline: bool, relief: RasterImage | None
+               ) -> tuple[list[tuple[str, folium.map.Layer]], ImageOverlay | None, bool]:
+    """Add the base maps; return them, the relief overlay and whether it is a base map."""
+    if offline:
+        # No tiles offline: the shaded relief is the base map, or nothing.
+        if relief is None:
+            return [], None, False
+        overlay = _image_overlay(relief, name=RELIEF_TITLE, pane="relief", base=True, opacity=1.0, show=True)
+        overlay.add_to(m)
+        return [(RELIEF_TITLE, overlay)], overlay, True
+    bases: list[tuple[str, folium.map.Layer]] = []
+    for index, (name, tiles) in enumerate(_TILE_BASES):
+        tile_layer = folium.TileLayer(tiles, name=escape(name), overlay=False, control=False, show=index == 0)
+        tile_layer.add_to(m)
+        bases.append((name, tile_layer))
+    if relief is None:
+        return bases, None, False
+    # Online the relief shades the tiles beneath it (multiply blend) rather than hiding them.
+    overlay = _image_overlay(relief, name=RELIEF_TITLE, pane="relief", base=False, opacity=0.55, show=True,
+                             class_name="ag-hillshade-overlay")
+    overlay.add_to(m)
+    return bases, overlay, False
+
+
+def _vector_layer(shown: DisplayLayer, style: LayerStyle) -> folium.GeoJson:
+    def styler(feature: dict) -> dict:
+        return shown.styles[feature["id"]]
+
+    def highlighter(feature: dict) -> dict:
+        return {"weight": style.weight + 2, "fillOpacity": min(1.0, style.fill_opacity + 0.2)}
+
+    is_point = shown.geometry_type.removeprefix("Multi") == "Point"
+    return folium.GeoJson(
+        shown.data,
+        name=escape(shown.title),
+        style_function=styler,
+        highlight_function=highlighter,
+        marker=folium.CircleMarker(radius=style.radius_px) if is_point else None,
+        on_each_feature=_BIND_POPUPS,
+        overlay=True,
+        control=False,
+        show=style.show,
+    )
+
+
+def _legend_entries(shown: DisplayLayer, style: LayerStyle, layer: Layer) -> list[LegendEntry]:
+    kind = shown.geometry_type.removeprefix("Multi")
+    symbol = {"Point": "point", "LineString": "line"}.get(kind, "fill")
+    entries: list[LegendEntry] = []
+    frame = layer.frame
+    if style.category_column and style.category_column in frame.columns:
+        values = set(frame[style.category_column].dropna())
+        for category in style.categories:
+            if category.value in values:
+                if symbol == "point":
+                    entries.append(LegendEntry(f"{shown.title}: {category.label}", "point", style.color, category.color))
+                else:
+                    entries.append(LegendEntry(f"{shown.title}: {category.label}", symbol, category.color,
+                                               category.color, style.dash_array))
+        if values - {c.value for c in style.categories}:
+            entries.append(LegendEntry(f"{shown.title}: other", symbol, style.color, style.fill_color, style.dash_array))
+    else:
+        entries.append(LegendEntry(shown.title, symbol, style.color, style.fill_color, style.dash_array))
+    if style.flag_column and style.flag_column in frame.columns and frame[style.flag_column].eq(True).any():
+        entries.append(LegendEntry(style.flag_label, "line", style.color, None, style.flag_dash))
+    return entries
+
+
+@dataclass
+class _Vectors:
+    """What adding the vector layers produced, for the controls added after them."""
+
+    groups: dict[str, list[tuple[str, folium.map.Layer]]] = field(default_factory=dict)
+    sections: list[LegendSection] = field(default_factory=list)
+    downloads: list[DownloadLink] = field(default_factory=list)
+    shown: list[DisplayLayer] = field(default_factory=list)
+    searchable: list[folium.GeoJson] = field(default_factory=list)
+
+
+def _add_vectors(m: folium.Map, layers: Iterable[Layer], *, download_template: str) -> _Vectors:
+    """Add the vector layers in drawing order (style ``order``)."""
+    styled = sorted(((layer, style_for(layer.name, geometry_type=layer.geometry_type)) for layer in layers),
+                    key=lambda pair: pair[1].order)
+    parts = _Vectors()
+    legend: dict[str, list[LegendEntry]] = {}
+    for layer, style in styled:
+        shown = display_layer(layer, style)
+        geojson = _vector_layer(shown, style)
+        geojson.add_to(m)
+        parts.groups.setdefault(style.group, []).append((shown.title, geojson))
+        legend.setdefault(style.group, []).extend(_legend_entries(shown, style, layer))
+        parts.downloads.append(DownloadLink(f"{shown.title} ({layer.provenance.quality})",
+                                            download_href(layer.name, template=download_template)))
+        parts.shown.append(shown)
+        if style.searchable and shown.feature_count:
+            parts.searchable.append(geojson)
+    parts.sections = [LegendSection(group, tuple(entries)) for group, entries in _in_group_order(legend)]
+    return parts
+
+
+def _in_group_order(by_group: dict[str, list]) -> list[tuple[str, list]]:
+    known = [(group, by_group[group]) for group in GROUP_ORDER if group in by_group]
+    return known + [(group, items) for group, items in by_group.items() if group not in GROUP_ORDER]
+
+
+def _fit(m: folium.Map, shown_layers: list[DisplayLayer]) -> None:
+    boxes = [shown.bounds for shown in shown_layers if shown.feature_count]
+    preferred = [shown.bounds for shown in shown_layers if shown.name == "study_area" and shown.feature_count]
+    boxes = preferred or boxes
+    if boxes:
+        west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    else:
+        west, south, east, north = _DEFAULT_BOUNDS
+    m.fit_bounds([[south, west], [north, east]])  # folium order
+
+
+def _finish(m: folium.Map, vectors: _Vectors, *, offline: bool, bases: list, relief: ImageOverlay | None) -> None:
+    """Add the tools and controls every map has, after its layers, in the order Leaflet stacks them."""
+    plugins.Fullscreen(position="topleft", title="Full screen", title_cancel="Exit full screen").add_to(m)
+    plugins.MeasureControl(
+        position="topleft", primary_length_unit="kilometers", secondary_length_unit="meters",
+        primary_area_unit="hectares", secondary_area_unit="sqmeters",
+    ).add_to(m)
+    for geojson in vectors.searchable:
+        PlaceSearch(geojson, search_label="search_text", placeholder="Search places", position="topleft",
+                    collapsed=False, search_zoom=12).add_to(m)
+    if not offline:
+        plugins.MiniMap(tile_layer="CartoDB positron", position="bottomright", toggle_display=True).add_to(m)
+    elif relief is not None:
+        ImageMiniMap(relief, position="bottomright", toggle_display=True, zoom_level_offset=-4).add_to(m)
+    # else: an offline map without a DEM has nothing to draw a mini map with, so it has none.
+    Legend(vectors.sections, downloads=vectors.downloads, position="bottomleft").add_to(m)
+    GroupedLayers(bases, _in_group_order(vectors.groups), collapsed=False).add_to(m)
+    _fit(m, vectors.shown)
+
+
+def _relief_section(*, base: bool) -> LegendSection:
+    note = "Light from the north-west; relief exaggerated 2×."
+    if base:
+        note += " Offline base map: no tiles are loaded."
+    return LegendSection(GROUP_TERRAIN, (LegendEntry(RELIEF_TITLE, "swatch", "#a0a0a0"),), note)
+
+
+def _slope_section() -> LegendSection:
+    entries = tuple(LegendEntry(f"Slope {c.label}", "swatch", c.color) for c in SLOPE_CLASSES)
+    return LegendSection(SLOPE_TITLE, entries, "Percent rise over run, from the DEM on the UTM 43N grid.")
+
+
+def overview_map(
+    layers: LayerSet,
+    *,
+    dem_path: Path | None,
+    offline: bool,
+    title: str = "Alatau City: overview",
+    download_template: str = DOWNLOAD_TEMPLATE,
+) -> folium.Map:
+    """The overview map: every layer, shaded relief, base maps and tools.
+
+    Parameters
+    ----------
+    layers : LayerSet
+        Layers to show, styled from :data:`alatau_geo.maps.style.STYLES`
+        (a generic style for layers without an entry).
+    dem_path : Path or None
+        DEM GeoTIFF for the shaded relief (``layers/terrain_dem.tif``);
+        None leaves the relief out.
+    offline : bool
+        True: Leaflet and plugins are inlined, no tile layer is added and the
+        relief is the base map; the page loads nothing from the network.
+        False: OpenStreetMap, CARTO Positron and Esri World Imagery base
+        maps, Leaflet and plugins from CDNs.
+    title : str
+        Page title.
+    download_template : str
+        Relative URL of each layer's GeoJSON, with ``{name}`` for the layer name.
+
+    Returns
+    -------
+    folium.Map
+        Render it with :func:`render_html`.
+
+    Raises
+    ------
+    InputDataError, CRSError
+        If the DEM cannot be read or is not on a metric projected grid.
+    """
+    m = _new_map(offline=offline, title=title)
+    relief = hillshade_image(read_dem(dem_path)) if dem_path is not None else None
+    bases, relief_layer, relief_is_base = _base_maps(m, offline=offline, relief=relief)
+    vectors = _add_vectors(m, (layers[name] for name in layers), download_template=download_template)
+    if relief_layer is not None:
+        if not relief_is_base:
+            vectors.groups.setdefault(GROUP_TERRAIN, []).insert(0, (RELIEF_TITLE, relief_layer))
+        vectors.sections.insert(0, _relief_section(base=relief_is_base))
+    _finish(m, vectors, offline=offline, bases=bases, relief=relief_layer)
+    return m
+
+
+def terrain_map(
+    layers: LayerSet,
+    *,
+    dem_path: Path,
+    offline: bool,
+    title: str = "Alatau City: terrain and slope",
+    download_template: str = DOWNLOAD_TEMPLATE,
+) -> folium.Map:
+    """The terrain map: shaded relief, slope classes and the layers that orient a reader.
+
+    Parameters
+    ----------
+    layers : LayerSet
+        Layers whose style has ``on_terrain_map`` (study area, reservoir,
+        streams, places, city boundary) are shown; others are left out.
+    dem_path : Path
+        DEM GeoTIFF (``layers/terrain_dem.tif``).
+    offline : bool
+        As in :func:`overview_map`.
+    title : str
+        Page title.
+    download_template : str
+        As in :func:`overview_map`.
+
+    Returns
+    -------
+    folium.Map
+
+    Raises
+    ------
+    InputDataError, CRSError
+        If the DEM cannot be read or is not on a metric projected grid.
+    """
+    dem = read_dem(dem_path)
+    m = _new_map(offline=offline, title=title)
+    bases, relief_layer, relief_is_base = _base_maps(m, offline=offline, relief=hillshade_image(dem))
+    slope = _image_overlay(slope_class_image(dem), name=SLOPE_TITLE, pane="slope", base=False, opacity=0.6,
+                           show=True)
+    slope.add_to(m)
+    context = [layers[name] for name in layers
+               if style_for(name, geometry_type=layers[name].geometry_type).on_terrain_map]
+    vectors = _add_vectors(m, context, download_template=download_template)
+    terrain: list[tuple[str, folium.map.Layer]] = [(SLOPE_TITLE, slope)]
+    if relief_layer is not None and not relief_is_base:
+        terrain.insert(0, (RELIEF_TITLE, relief_layer))
+    vectors.groups[GROUP_TERRAIN] = terrain + vectors.groups.get(GROUP_TERRAIN, [])
+    vectors.sections[:0] = [_relief_section(base=relief_is_base), _slope_section()]
+    _finish(m, vectors, offline=offline, bases=bases, relief=relief_layer)
+    return m
+
+
+def render_html(m: folium.Map) -> str:
+    """The complete HTML page of a map, for :mod:`alatau_geo.io` to write.
+
+    Parameters
+    ----------
+    m : folium.Map
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ExportError
+        If an offline map would still load something from the network (a
+        plugin without a vendored copy, or an element added by the caller).
+    """
+    html = m.get_root().render()
+    if getattr(m, "offline", False):
+        found = external_resources(html)
+        if found:
+            raise ExportError(f"offline map would load from the network: {', '.join(sorted(set(found))[:5])}")
+    return html

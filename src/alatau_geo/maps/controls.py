@@ -1,0 +1,328 @@
+"""Map controls: legend, layer downloads, grouped layer switcher, search, mini map.
+
+Every control that shows text builds its HTML in Python with
+:func:`html.escape` and passes it to JavaScript as a JSON string
+(folium's ``tojson`` filter also escapes ``<``, ``>`` and ``&`` there, so
+nothing can close the ``<script>`` element early).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+from typing import Literal
+from urllib.parse import quote
+
+from branca.element import MacroElement
+from folium import plugins
+from folium.elements import JSCSSMixin
+from folium.map import Layer
+from folium.raster_layers import ImageOverlay
+from folium.template import Template
+
+__all__ = [
+    "DownloadLink",
+    "GroupedLayers",
+    "ImageMiniMap",
+    "Legend",
+    "LegendEntry",
+    "LegendSection",
+    "MapStylesheet",
+    "PlaceSearch",
+]
+
+Symbol = Literal["fill", "line", "point", "swatch"]
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    """One legend row: a symbol and its (unescaped) label.
+
+    `symbol` is ``fill`` (polygon: fill with outline), ``line``, ``point``
+    (circle marker) or ``swatch`` (a raster class colour).
+    """
+
+    label: str
+    symbol: Symbol
+    color: str
+    fill_color: str | None = None
+    dash_array: str | None = None
+
+
+@dataclass(frozen=True)
+class LegendSection:
+    """A titled group of legend rows."""
+
+    title: str
+    entries: tuple[LegendEntry, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class DownloadLink:
+    """A layer offered for download: title and relative URL."""
+
+    title: str
+    href: str
+
+
+def _symbol_svg(entry: LegendEntry) -> str:
+    # Colours come from the style registry, but escape them anyway: the
+    # registry is data that another module may extend.
+    stroke = escape(entry.color, quote=True)
+    fill = escape(entry.fill_color or "none", quote=True)
+    dash = f' stroke-dasharray="{escape(entry.dash_array, quote=True)}"' if entry.dash_array else ""
+    if entry.symbol == "line":
+        shape = f'<line x1="1" y1="8" x2="21" y2="8" stroke="{stroke}" stroke-width="3"{dash}/>'
+    elif entry.symbol == "point":
+        shape = f'<circle cx="11" cy="8" r="5" fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>'
+    elif entry.symbol == "swatch":
+        shape = f'<rect x="1" y="1" width="20" height="14" fill="{stroke}"/>'
+    else:
+        shape = (f'<rect x="2" y="2" width="18" height="12" fill="{fill}" fill-opacity="0.6" '
+                 f'stroke="{stroke}" stroke-width="1.5"{dash}/>')
+    return f'<svg class="ag-symbol" width="22" height="16" aria-hidden="true">{shape}</svg>'
+
+
+def legend_html(sections: Sequence[LegendSection], *, downloads: Sequence[DownloadLink] = ()) -> str:
+    """The legend box's HTML, every label escaped.
+
+    Parameters
+    ----------
+    sections : sequence of LegendSection
+    downloads : sequence of DownloadLink
+        Layers offered as GeoJSON, listed under a collapsible heading.
+
+    Returns
+    -------
+    str
+    """
+    parts = ['<div class="ag-legend-title">Legend</div>']
+    for section in sections:
+        parts.append(f'<div class="ag-legend-section"><div class="ag-legend-heading">{escape(section.title)}</div>')
+        for entry in section.entries:
+            parts.append(f'<div class="ag-legend-row">{_symbol_svg(entry)}<span>{escape(entry.label)}</span></div>')
+        if section.note:
+            parts.append(f'<div class="ag-legend-note">{escape(section.note)}</div>')
+        parts.append("</div>")
+    if downloads:
+        links = "".join(
+            f'<li><a href="{escape(link.href, quote=True)}" download>{escape(link.title)}</a></li>' for link in downloads
+        )
+        parts.append(f'<details class="ag-downloads"><summary>Download layers (GeoJSON)</summary><ul>{links}</ul></details>')
+    return "".join(parts)
+
+
+def download_href(name: str, *, template: str) -> str:
+    """Relative URL of a layer's GeoJSON, e.g. ``../layers/streams.geojson``."""
+    return template.format(name=quote(name, safe=""))
+
+
+class Legend(MacroElement):
+    """A Leaflet control showing the legend and the download links.
+
+    Parameters
+    ----------
+    sections : sequence of LegendSection
+    downloads : sequence of DownloadLink
+    position : str
+        Leaflet control corner.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var legend = L.control({position: {{ this.position|tojson }}});
+            legend.onAdd = function () {
+                var box = L.DomUtil.create("div", "ag-legend leaflet-bar");
+                box.innerHTML = {{ this.html|tojson }};
+                L.DomEvent.disableClickPropagation(box);
+                L.DomEvent.disableScrollPropagation(box);
+                return box;
+            };
+            legend.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, sections: Sequence[LegendSection], *, downloads: Sequence[DownloadLink] = (),
+                 position: str = "bottomleft") -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.sections = tuple(sections)
+        self.downloads = tuple(downloads)
+        self.position = position
+        self.html = legend_html(self.sections, downloads=self.downloads)
+
+
+class GroupedLayers(JSCSSMixin, MacroElement):
+    """One layer switcher: base maps as radio buttons, overlays in titled groups.
+
+    folium's ``GroupedLayerControl`` offers no base layers, and a second
+    ``LayerControl`` for them would put two switchers on the map. The plugin
+    (leaflet-groupedlayercontrol) writes names with ``innerHTML``, so names
+    are escaped here.
+
+    Parameters
+    ----------
+    base_layers : sequence of (str, Layer)
+        Unescaped name and layer; the first one shown is the active base map.
+    groups : sequence of (str, sequence of (str, Layer))
+        Unescaped group names, each with its named overlays.
+    collapsed : bool
+        Whether the switcher opens only on hover.
+    """
+
+    default_js = list(plugins.GroupedLayerControl.default_js)
+    default_css = list(plugins.GroupedLayerControl.default_css)
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            L.control.groupedLayers(
+                {
+                {%- for name, layer in this.base_layers %}
+                    {{ name|tojson }}: {{ layer.get_name() }},
+                {%- endfor %}
+                },
+                {
+                {%- for group, members in this.groups %}
+                    {{ group|tojson }}: {
+                    {%- for name, layer in members %}
+                        {{ name|tojson }}: {{ layer.get_name() }},
+                    {%- endfor %}
+                    },
+                {%- endfor %}
+                },
+                {{ this.options|tojavascript }}
+            ).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, base_layers: Sequence[tuple[str, Layer]], groups: Sequence[tuple[str, Sequence[tuple[str, Layer]]]],
+                 *, collapsed: bool = False) -> None:
+        super().__init__()
+        self._name = "GroupedLayers"
+        self.base_layers = [(escape(name), layer) for name, layer in base_layers]
+        self.groups = [(escape(group), [(escape(name), layer) for name, layer in members])
+                       for group, members in groups if members]
+        self.options = {"collapsed": collapsed}
+        for _, layer in base_layers:
+            layer.control = False
+        for _, members in groups:
+            for _, layer in members:
+                layer.control = False  # listed here, never in a second switcher
+
+    @property
+    def layer_names(self) -> list[str]:
+        """Escaped names of all listed layers, base maps first."""
+        return [name for name, _ in self.base_layers] + [name for _, members in self.groups for name, _ in members]
+
+
+class ImageMiniMap(plugins.MiniMap):
+    """The overview mini map drawn with an image overlay instead of tiles.
+
+    Offline maps have no tiles; the mini map reuses the shaded relief image
+    already in the page (by reference, so the image is not embedded twice).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = new L.Control.MiniMap(
+                L.imageOverlay({{ this.overlay.get_name() }}._url, {{ this.overlay.get_name() }}.getBounds()),
+                {{ this.options|tojavascript }}
+            );
+            {{ this._parent.get_name() }}.addControl({{ this.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, overlay: ImageOverlay, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._name = "ImageMiniMap"
+        self.overlay = overlay
+
+
+class PlaceSearch(plugins.Search):
+    """Search features of a GeoJSON layer by a text property, safely.
+
+    leaflet-search writes each suggestion with ``innerHTML``; here the
+    suggestions are built as text nodes (``buildTip``), so a place named
+    ``<img onerror=...>`` is listed as that text. On a match the feature's
+    popup opens.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = new L.Control.Search({
+                layer: {{ this.layer.get_name() }},
+                propertyName: {{ this.search_label|tojson }},
+                collapsed: {{ this.collapsed|tojson }},
+                textPlaceholder: {{ this.placeholder|tojson }},
+                position: {{ this.position|tojson }},
+                initial: false,
+                zoom: {{ this.search_zoom|tojson }},
+                hideMarkerOnCollapse: true,
+                buildTip: function (text) {
+                    var tip = L.DomUtil.create("li", "");
+                    tip.textContent = text;
+                    return tip;
+                }
+            });
+            {{ this.get_name() }}.on("search:locationfound", function (e) {
+                if (e.layer && e.layer.getPopup && e.layer.getPopup()) { e.layer.openPopup(); }
+            });
+            {{ this._parent.get_name() }}.addControl({{ this.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+
+_CSS = """
+.leaflet-container { font: 13px/1.4 "Helvetica Neue", Arial, "Noto Sans", sans-serif; background: #f2efe9; }
+.ag-popup { min-width: 200px; }
+.ag-popup-title { font-weight: 600; font-size: 15px; margin-bottom: 2px; }
+.ag-popup-names { color: #444; margin-bottom: 6px; }
+.ag-lang { display: inline-block; min-width: 1.9em; font-size: 10px; color: #777; border: 1px solid #ccc;
+           border-radius: 3px; text-align: center; margin-right: 2px; }
+.ag-popup-table { border-collapse: collapse; width: 100%; }
+.ag-popup-table th { text-align: left; font-weight: normal; color: #555; padding: 2px 10px 2px 0;
+                     border-bottom: 1px solid #eee; white-space: nowrap; }
+.ag-popup-table td { padding: 2px 0; border-bottom: 1px solid #eee; }
+.ag-popup-table td.ag-num { text-align: right; font-variant-numeric: tabular-nums; }
+.ag-popup-source { margin-top: 6px; font-size: 11px; color: #888; }
+.ag-legend { background: rgba(255, 255, 255, 0.94); padding: 6px 10px; max-height: 55vh; overflow-y: auto;
+             max-width: 260px; }
+.ag-legend-title { font-weight: 600; margin-bottom: 4px; }
+.ag-legend-heading { font-weight: 600; color: #333; margin-top: 6px; }
+.ag-legend-row { display: flex; align-items: center; gap: 6px; }
+.ag-legend-note { font-size: 11px; color: #777; }
+.ag-downloads { margin-top: 8px; }
+.ag-downloads summary { cursor: pointer; color: #0b5394; }
+.ag-downloads ul { margin: 4px 0 0 0; padding-left: 18px; }
+.ag-hillshade-overlay { mix-blend-mode: multiply; }
+.leaflet-control-layers-group-name { font-weight: 600; display: block; margin-top: 4px; }
+"""
+
+
+class MapStylesheet(MacroElement):
+    """The maps' own CSS (popups, legend), inline in the page header."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+            <style>{{ this.css }}</style>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MapStylesheet"
+        self.css = _CSS

@@ -1,0 +1,173 @@
+"""Popup and tooltip HTML for map features, escaped here and nowhere else.
+
+Leaflet inserts popup, tooltip and layer-control content with
+``innerHTML``, and folium's ``GeoJsonPopup``/``GeoJsonTooltip`` pass
+attribute values through unescaped. So the maps never hand an attribute
+value to folium or Leaflet as markup: every value is formatted to text here
+and passed through :func:`html.escape` before it becomes part of a
+fragment. A feature named ``<script>alert(1)</script>`` then shows as that
+text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from html import escape
+from numbers import Integral, Real
+from typing import Any
+
+import pandas as pd
+
+from alatau_geo.maps.style import ColumnFormat, column_format
+
+__all__ = [
+    "MISSING",
+    "NAME_COLUMNS",
+    "display_name",
+    "format_value",
+    "popup_columns",
+    "popup_html",
+    "tooltip_html",
+]
+
+NAME_COLUMNS: tuple[str, ...] = ("name_en", "name_kk", "name_ru")
+# Columns that name a feature when it has no name_en, in order of preference.
+_FALLBACK_NAME_COLUMNS: tuple[str, ...] = ("name_ru", "name_kk", "name", "water_body", "ref")
+# Shown for an empty value, so a blank cell is never mistaken for zero.
+MISSING = "—"
+_LANGUAGES: tuple[tuple[str, str, str], ...] = (("name_kk", "kk", "KK"), ("name_ru", "ru", "RU"))
+
+
+def _is_missing(value: Any) -> bool:
+    if isinstance(value, (str, bytes, bool)):
+        return False
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or array is a value, not a missing scalar
+        return False
+
+
+def format_value(value: Any, fmt: ColumnFormat) -> str:
+    """An attribute value as display text (not yet escaped).
+
+    Numbers get thousands separators and `fmt.decimals` decimal places;
+    booleans read yes/no; missing values read :data:`MISSING`.
+
+    Examples
+    --------
+    >>> format_value(1234.4, ColumnFormat("Elevation", "m", 0))
+    '1,234'
+    >>> format_value(15320.25, ColumnFormat("Upstream area", "km²", 1))
+    '15,320.2'
+    >>> format_value(None, ColumnFormat("Kind"))
+    '—'
+    >>> format_value(True, ColumnFormat("Schematic alignment"))
+    'yes'
+    """
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy scalar -> Python scalar
+    if _is_missing(value):
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Integral):
+        return f"{value:,}"
+    if isinstance(value, Real):
+        return f"{value:,.{fmt.decimals}f}"
+    return str(value).strip() or MISSING
+
+
+def display_name(properties: Mapping[str, Any], *, fallback: str) -> str:
+    """The name a feature is shown under (not yet escaped).
+
+    The English name, else the first of the Russian or Kazakh name, a
+    ``name``, ``water_body`` or ``ref`` attribute that has a value, else
+    `fallback`.
+
+    Examples
+    --------
+    >>> display_name({"name_en": None, "name_ru": "Каскелен"}, fallback="Stream")
+    'Каскелен'
+    >>> display_name({"name_en": None}, fallback="Unnamed stream")
+    'Unnamed stream'
+    """
+    for column in ("name_en", *_FALLBACK_NAME_COLUMNS):
+        value = properties.get(column)
+        if not _is_missing(value) and str(value).strip():
+            return str(value).strip()
+    return fallback
+
+
+def popup_columns(columns: Iterable[str]) -> list[str]:
+    """The attribute columns a popup lists as table rows, in their order.
+
+    Names are in the popup's heading and the id in its footer, so they are
+    not repeated; the geometry is never shown.
+    """
+    skip = {"id", "geometry", *NAME_COLUMNS}
+    return [column for column in columns if column not in skip and not column.startswith("_")]
+
+
+def popup_html(
+    properties: Mapping[str, Any], *, layer_title: str, columns: Iterable[str], quality: str | None = None
+) -> str:
+    """The popup of one feature: name heading, Kazakh and Russian names, attribute table.
+
+    Parameters
+    ----------
+    properties : Mapping
+        The feature's attributes.
+    layer_title : str
+        Human-readable layer title, shown in the footer with the feature id.
+    columns : iterable of str
+        Attribute columns to list, in order (see :func:`popup_columns`).
+    quality : str, optional
+        The layer's provenance quality flag, shown in the footer so a reader
+        knows how far to trust the geometry.
+
+    Returns
+    -------
+    str
+        An HTML fragment in which every value is escaped.
+
+    Examples
+    --------
+    >>> html = popup_html({"id": 1, "name_en": "<b>", "elevation_m": 612},
+    ...                   layer_title="Places", columns=["elevation_m"])
+    >>> "&lt;b&gt;" in html and "<b>" not in html and "Elevation (m)" in html
+    True
+    """
+    title = display_name(properties, fallback=f"Unnamed feature ({layer_title})")
+    parts = [f'<div class="ag-popup"><div class="ag-popup-title">{escape(title)}</div>']
+    names = [
+        f'<span class="ag-lang">{tag}</span> <span lang="{lang}">{escape(str(properties[column]).strip())}</span>'
+        for column, lang, tag in _LANGUAGES
+        if not _is_missing(properties.get(column)) and str(properties[column]).strip()
+    ]
+    if names:
+        parts.append(f'<div class="ag-popup-names">{"<br>".join(names)}</div>')
+    rows = []
+    for column in columns:
+        fmt = column_format(column)
+        value = format_value(properties.get(column), fmt)
+        raw = properties.get(column)
+        numeric = ' class="ag-num"' if isinstance(raw, Real) and not isinstance(raw, bool) else ""
+        rows.append(f"<tr><th>{escape(fmt.header)}</th><td{numeric}>{escape(value)}</td></tr>")
+    if rows:
+        parts.append(f'<table class="ag-popup-table">{"".join(rows)}</table>')
+    feature_id = format_value(properties.get("id"), ColumnFormat("id"))
+    footer = f"{layer_title} · id {feature_id}" + (f" · {quality}" if quality else "")
+    parts.append(f'<div class="ag-popup-source">{escape(footer)}</div></div>')
+    return "".join(parts)
+
+
+def tooltip_html(properties: Mapping[str, Any], *, layer_title: str) -> str:
+    """The hover tooltip of one feature: its escaped display name.
+
+    Examples
+    --------
+    >>> tooltip_html({"name_en": "<script>alert(1)</script>"}, layer_title="Places")
+    '&lt;script&gt;alert(1)&lt;/script&gt;'
+    """
+    return escape(display_name(properties, fallback=layer_title))

@@ -1,0 +1,128 @@
+"""The main job: build or refresh the reference layers and write them out.
+
+This is the application layer between the command line and the library: it
+reads the inputs (tiles, tables, committed layers), runs the builders, and
+writes the layers, the terrain raster and the working-raster cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from alatau_geo import gazetteer, terrain
+from alatau_geo.changes import LayerChange, compare_layers
+from alatau_geo.errors import LayerError
+from alatau_geo.io import ExportResult, export_layers, read_layers, read_raster, write_raster
+from alatau_geo.layers import LayerSet
+from alatau_geo.plan import Plan
+from alatau_geo.reference import build_reference_layers
+
+logger = logging.getLogger(__name__)
+
+TERRAIN_RASTER = "terrain_dem.tif"
+"""Working-grid DEM written beside the layers, so a clone without the tiles keeps its terrain."""
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    """What a build wrote and what changed."""
+
+    layers: LayerSet
+    changes: tuple[LayerChange, ...]
+    export: ExportResult
+    notes: tuple[str, ...] = ()
+
+
+def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: Path,
+                     osm_path: Path | None = None) -> BuildOutcome:
+    """Rebuild every reference layer from the SRTM tiles and export it.
+
+    The previous contents of `layers_dir` (if any) are compared with the new
+    layers before they are replaced.
+    """
+    names = plan.terrain.tiles
+    paths = terrain.find_tiles(dem_dir, names)
+    tiles = {name: terrain.read_srtm_tile(path) for name, path in paths.items()}
+    tables = gazetteer.load_tables(plan)
+    build = build_reference_layers(tiles, tables, plan)
+    layers = _with_osm(build.layers, osm_path)
+    _write_cache(build.terrain, cache_dir=cache_dir, key=_cache_key(paths, plan))
+    previous = _previous(layers_dir)
+    changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
+    export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision)
+    write_raster(build.terrain.elevation, layers_dir / TERRAIN_RASTER, dtype="int16")
+    figures = build.figures
+    notes = (
+        f"Reservoir: {figures['reservoir_polygon_area_km2']:,.1f} km2 "
+        f"(raw flat region {figures['reservoir_raw_area_km2']:,.1f} km2, "
+        f"{figures['reservoir_area_change_pct']:+.3f} % after simplification, {figures['reservoir_islands']} islands)",
+        f"DEM voids filled: {figures['void_cells'] - figures['unfilled_void_cells']} of {figures['void_cells']} cells",
+        "Named rivers: " + "; ".join(
+            f"{rid} {info['length_km']} km to the {info['ends_in']}" for rid, info in figures["named_rivers"].items()
+        ),
+    )
+    return BuildOutcome(layers=layers, changes=tuple(changes), export=export, notes=notes)
+
+
+def refresh_from_committed(plan: Plan, *, layers_dir: Path, osm_path: Path | None = None) -> BuildOutcome:
+    """Without tiles: keep the committed DEM-derived layers, rebuild the gazetteer layers.
+
+    Places take their elevation from the committed terrain raster, so edited
+    positions in the places table get correct elevations without the tiles.
+    """
+    previous = read_layers(layers_dir)
+    dem_path = layers_dir / TERRAIN_RASTER
+    elevation = read_raster(dem_path) if dem_path.is_file() else None
+    tables = gazetteer.load_tables(plan)
+    rebuilt = {
+        "places": gazetteer.places_layer(tables.places, source=tables.sources["places"], elevation=elevation),
+        "corridors": gazetteer.corridors_layer(tables.corridors, source=tables.sources["corridors"]),
+    }
+    layers = LayerSet(rebuilt.get(name, layer) for name, layer in previous.items())
+    layers = _with_osm(layers, osm_path)
+    changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
+    export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision)
+    notes = () if elevation is not None else (f"{dem_path} missing: places have no elevation",)
+    return BuildOutcome(layers=layers, changes=tuple(changes), export=export, notes=notes)
+
+
+def _with_osm(layers: LayerSet, osm_path: Path | None) -> LayerSet:
+    if osm_path is None:
+        return layers
+    from alatau_geo.osm import read_osm_xml
+
+    extract = read_osm_xml(osm_path)
+    kept = [layer for name, layer in layers.items() if not name.endswith("_osm")]
+    return LayerSet([*kept, extract.places, extract.corridors, extract.rivers])
+
+
+def _previous(layers_dir: Path) -> LayerSet | None:
+    try:
+        return read_layers(layers_dir)
+    except LayerError as error:
+        logger.debug("no previous layers to compare with: %s", error)
+        return None
+
+
+def _cache_key(tile_paths: dict[str, Path], plan: Plan) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(tile_paths):
+        digest.update(name.encode())
+        digest.update(hashlib.sha256(tile_paths[name].read_bytes()).digest())
+    digest.update(json.dumps([plan.study_area.bounds, plan.terrain.resolution_m,
+                              plan.terrain.void_fill_max_distance_cells]).encode())
+    return digest.hexdigest()[:16]
+
+
+def _write_cache(result: terrain.Terrain, *, cache_dir: Path, key: str) -> Path:
+    folder = cache_dir / "terrain" / key
+    write_raster(result.filled, folder / "dem_wgs84_filled.tif", dtype="float32")
+    write_raster(result.elevation, folder / "dem_utm43n.tif", dtype="float32")
+    write_raster(result.slope, folder / "slope_deg_utm43n.tif", dtype="float32")
+    logger.debug("working rasters in %s", folder)
+    return folder
+

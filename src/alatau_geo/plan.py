@@ -1,0 +1,251 @@
+"""The plan: every parameter of the builds and analyses, from a file the user edits.
+
+A plan is a TOML file (see ``data/default_plan.toml``). :func:`load_plan`
+reads and validates it into frozen dataclasses; nothing else in the package
+holds settings, so a build is fully described by its plan and its inputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alatau_geo.errors import PlanError
+
+DEFAULT_PLAN_NAME = "default_plan.toml"
+
+
+@dataclass(frozen=True)
+class StudyArea:
+    """Bounding box of the study area, WGS84 degrees, (x, y) = (lon, lat)."""
+
+    west: float
+    south: float
+    east: float
+    north: float
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(west, south, east, north) in degrees."""
+        return (self.west, self.south, self.east, self.north)
+
+
+@dataclass(frozen=True)
+class TerrainParams:
+    """How the SRTM tiles become working rasters."""
+
+    tiles: tuple[str, ...]
+    resolution_m: float
+    void_fill_max_distance_cells: int
+
+
+@dataclass(frozen=True)
+class HydrologyParams:
+    """Reservoir extraction and stream derivation parameters."""
+
+    reservoir_level_m: int
+    stream_threshold_km2: float
+    reservoir_simplify_tolerance_m: float
+    reservoir_max_area_change_pct: float
+    stream_simplify_tolerance_m: float
+    name_snap_radius_m: float
+
+
+@dataclass(frozen=True)
+class WaterProtectionParams:
+    """Widths of water protection zones and strips, metres."""
+
+    reservoir_zone_m: float
+    reservoir_strip_m: float
+    river_zone_m: float
+    river_strip_m: float
+
+
+@dataclass(frozen=True)
+class TablePaths:
+    """Editable tables; ``None`` means the table shipped with the package."""
+
+    places: Path | None
+    corridors: Path | None
+    river_names: Path | None
+
+
+@dataclass(frozen=True)
+class ExportParams:
+    """Export settings."""
+
+    coordinate_precision: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated plan. Build one with :func:`load_plan`."""
+
+    study_area: StudyArea
+    terrain: TerrainParams
+    hydrology: HydrologyParams
+    water_protection: WaterProtectionParams
+    tables: TablePaths
+    export: ExportParams
+    source: str = field(default="<default plan>", compare=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The plan as plain data (for provenance records)."""
+        data = dataclasses.asdict(self)
+        data.pop("source")
+        return _plain(data)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def load_plan(path: str | Path | None = None) -> Plan:
+    """Read and validate a plan file.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A TOML plan file. ``None`` loads the default plan shipped with the
+        package. Keys the file omits take the default plan's values.
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    PlanError
+        If the file cannot be read or an entry is missing, of the wrong type
+        or out of range; the message names the file and the entry.
+
+    Examples
+    --------
+    >>> plan = load_plan()
+    >>> plan.hydrology.reservoir_level_m
+    475
+    """
+    default_text = resources.files("alatau_geo").joinpath("data", DEFAULT_PLAN_NAME).read_text("utf-8")
+    data = tomllib.loads(default_text)
+    source = "<default plan>"
+    base_dir: Path | None = None
+    if path is not None:
+        path = Path(path)
+        source = str(path)
+        base_dir = path.resolve().parent
+        try:
+            user = tomllib.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
+            raise PlanError(f"{path}: plan file not found") from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise PlanError(f"{path}: cannot read plan file ({error})") from None
+        except tomllib.TOMLDecodeError as error:
+            raise PlanError(f"{path}: not valid TOML ({error})") from None
+        _merge(data, user, source=source, prefix="")
+    return _build_plan(data, source=source, base_dir=base_dir)
+
+
+def _merge(base: dict[str, Any], user: dict[str, Any], *, source: str, prefix: str) -> None:
+    for key, value in user.items():
+        entry = f"{prefix}{key}"
+        if key not in base:
+            raise PlanError(f"{source}: unknown entry '{entry}'")
+        if isinstance(base[key], dict):
+            if not isinstance(value, dict):
+                raise PlanError(f"{source}: '{entry}' must be a table")
+            _merge(base[key], value, source=source, prefix=f"{entry}.")
+        else:
+            base[key] = value
+
+
+def _number(data: dict[str, Any], section: str, key: str, *, source: str,
+            minimum: float | None = None, maximum: float | None = None,
+            positive: bool = False, integer: bool = False) -> Any:
+    value = data[section][key]
+    entry = f"{section}.{key}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PlanError(f"{source}: '{entry}' must be a number, got {value!r}")
+    if integer and not isinstance(value, int):
+        raise PlanError(f"{source}: '{entry}' must be a whole number, got {value!r}")
+    if positive and value <= 0:
+        raise PlanError(f"{source}: '{entry}' must be greater than 0, got {value}")
+    if minimum is not None and value < minimum:
+        raise PlanError(f"{source}: '{entry}' must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise PlanError(f"{source}: '{entry}' must be at most {maximum}, got {value}")
+    return value if integer else float(value)
+
+
+def _table_path(data: dict[str, Any], key: str, *, source: str, base_dir: Path | None) -> Path | None:
+    value = data["tables"][key]
+    if not isinstance(value, str):
+        raise PlanError(f"{source}: 'tables.{key}' must be a path string, got {value!r}")
+    if not value:
+        return None
+    path = Path(value)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    return path
+
+
+def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> Plan:
+    def num(section: str, key: str, **limits: Any) -> Any:
+        return _number(data, section, key, source=source, **limits)
+
+    area = StudyArea(
+        west=num("study_area", "west", minimum=-180, maximum=180),
+        south=num("study_area", "south", minimum=-90, maximum=90),
+        east=num("study_area", "east", minimum=-180, maximum=180),
+        north=num("study_area", "north", minimum=-90, maximum=90),
+    )
+    if area.west >= area.east or area.south >= area.north:
+        raise PlanError(f"{source}: 'study_area' must have west < east and south < north")
+    tiles = data["terrain"]["tiles"]
+    if not isinstance(tiles, list) or not tiles or not all(isinstance(t, str) for t in tiles):
+        raise PlanError(f"{source}: 'terrain.tiles' must be a non-empty list of tile names")
+    hydrology = HydrologyParams(
+        reservoir_level_m=num("hydrology", "reservoir_level_m", integer=True),
+        stream_threshold_km2=num("hydrology", "stream_threshold_km2", positive=True),
+        reservoir_simplify_tolerance_m=num("hydrology", "reservoir_simplify_tolerance_m", minimum=0),
+        reservoir_max_area_change_pct=num("hydrology", "reservoir_max_area_change_pct", positive=True, maximum=100),
+        stream_simplify_tolerance_m=num("hydrology", "stream_simplify_tolerance_m", minimum=0),
+        name_snap_radius_m=num("hydrology", "name_snap_radius_m", positive=True),
+    )
+    protection = WaterProtectionParams(
+        **{key: num("water_protection", key, minimum=0) for key in data["water_protection"]}
+    )
+    for kind in ("reservoir", "river"):
+        if getattr(protection, f"{kind}_strip_m") > getattr(protection, f"{kind}_zone_m"):
+            raise PlanError(
+                f"{source}: 'water_protection.{kind}_strip_m' must not exceed "
+                f"'water_protection.{kind}_zone_m' (the strip lies inside the zone)"
+            )
+    return Plan(
+        study_area=area,
+        terrain=TerrainParams(
+            tiles=tuple(tiles),
+            resolution_m=num("terrain", "resolution_m", positive=True),
+            void_fill_max_distance_cells=num("terrain", "void_fill_max_distance_cells", minimum=0, integer=True),
+        ),
+        hydrology=hydrology,
+        water_protection=protection,
+        tables=TablePaths(
+            places=_table_path(data, "places", source=source, base_dir=base_dir),
+            corridors=_table_path(data, "corridors", source=source, base_dir=base_dir),
+            river_names=_table_path(data, "river_names", source=source, base_dir=base_dir),
+        ),
+        export=ExportParams(
+            coordinate_precision=num("export", "coordinate_precision", minimum=5, maximum=8, integer=True),
+        ),
+        source=source,
+    )

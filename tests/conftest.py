@@ -1,0 +1,33 @@
+"""Shared test fixtures: the network is blocked, the real tiles are optional."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+SHARED_SRTM = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "srtm"
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refuse every connection that leaves the machine; loopback stays allowed."""
+    original = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and (host.startswith("127.") or host in ("localhost", "::1")) or \
+                self.family == getattr(socket, "AF_UNIX", None):
+            return original(self, address)
+        raise OSError(f"network blocked in tests: {address!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(scope="session")
+def srtm_dir() -> Path:
+    """The real SRTM tiles beside the project; the test is skipped without them."""
+    if not all((SHARED_SRTM / f"{n}.hgt.zip").is_file() for n in ("N42E076", "N42E077", "N43E076", "N43E077")):
+        pytest.skip(f"real SRTM tiles not found in {SHARED_SRTM}")
+    return SHARED_SRTM

@@ -18,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import rasterio
-from rasterio.transform import from_origin
+from rasterio.transform import Affine
 from scipy import ndimage
 from shapely.geometry import LineString, Point, Polygon, box
 
@@ -120,7 +120,7 @@ def write_dem(path: Path, *, cell_m: float = 90.0, seed: int = 7) -> Path:
     elevation[: rows // 12, -cols // 10:] = NODATA
     profile = {
         "driver": "GTiff", "width": cols, "height": rows, "count": 1, "dtype": "int16", "nodata": NODATA,
-        "crs": WORKING_CRS.to_wkt(), "transform": from_origin(west, north, cell_m, cell_m), "compress": "deflate",
+        "crs": WORKING_CRS.to_wkt(), "transform": Affine(cell_m, 0.0, west, 0.0, -cell_m, north), "compress": "deflate",
     }
     with rasterio.open(path, "w", **profile) as dataset:
         dataset.write(elevation, 1)

@@ -55,24 +55,29 @@ def resolve_dem_dir(given: str | None) -> tuple[Path | None, str]:
     return None, "default location"
 
 
-def _common_parser() -> argparse.ArgumentParser:
+def _common_parser(*, top: bool) -> argparse.ArgumentParser:
+    # The options may stand before or after the command; on the command's
+    # parser they must not reset what was given before it.
+    default = None if top else argparse.SUPPRESS
+    flag = False if top else argparse.SUPPRESS
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--plan", metavar="FILE", help="plan file (TOML); default: the plan shipped with the package")
+    common.add_argument("--plan", metavar="FILE", default=default,
+                        help="plan file (TOML); default: the plan shipped with the package")
     noise = common.add_mutually_exclusive_group()
-    noise.add_argument("-v", "--verbose", action="store_true", help="say more about each step")
-    noise.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    noise.add_argument("-v", "--verbose", action="store_true", default=flag, help="say more about each step")
+    noise.add_argument("-q", "--quiet", action="store_true", default=flag, help="print errors only")
     return common
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``alatau-geo`` (also used to generate the CLI reference)."""
-    common = _common_parser()
+    common = _common_parser(top=False)
     parser = argparse.ArgumentParser(
         prog="alatau-geo",
         description="Geospatial planning toolkit for Alatau City: reference layers, analyses, maps.",
         epilog="exit codes: 0 ok, 1 problems found (validate), 2 usage, 3 invalid plan, "
         "4 bad or missing input data, 5 output not written",
-        parents=[common],
+        parents=[_common_parser(top=True)],
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -83,8 +83,9 @@ PROVENANCE_COLUMNS = (
 DEFAULT_PRECISION = 6
 PROPERTY_SIGNIFICANT_DIGITS = 6
 _MAX_PRECISION = 10
-# GDAL errors that mean "this file cannot be read"; anything else is a bug.
-_GDAL_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)  # the latter covers geometry, field, CRS
+# GDAL's complaints about a file (DataLayerError also covers geometry, field
+# and CRS errors); anything else raised while reading is a bug of ours.
+_GDAL_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError)
 
 
 # --------------------------------------------------------------------------- atomic writes
@@ -204,6 +205,11 @@ def _export_geometry(geometry: BaseGeometry, *, precision: int, label: str) -> B
         raise LayerError(f"{label}: geometry cannot be rounded to {precision} decimals ({error})") from None
     if snapped.is_empty:
         raise LayerError(f"{label}: geometry collapses to nothing at {precision} decimals")
+    if snapped.geom_type in ("Polygon", "MultiPolygon"):
+        # normalize() fixes where each ring starts and the order of parts, so
+        # exporting a layer read back from an export gives the same bytes.
+        # Not for lines: it would reverse rivers that flow westwards.
+        snapped = shapely.normalize(snapped)
     oriented = shapely.orient_polygons(snapped, exterior_cw=False)
     # Make each coordinate the double nearest to its printed decimal, so the
     # geometry checked here is exactly the one a reader parses.

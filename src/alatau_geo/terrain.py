@@ -87,7 +87,7 @@ class Terrain:
     filled : Raster
         The mosaic with voids filled, WGS84; input to flow routing.
     elevation : Raster
-        Elevation in metres on the working grid (UTM 43N), clipped to the study area.
+        Elevation in whole metres on the working grid (UTM 43N), clipped to the study area.
     slope : Raster
         Slope in degrees on the working grid, computed from distances in metres.
     void_cells : int
@@ -382,12 +382,16 @@ def load_terrain(tiles: Mapping[str, np.ndarray], *, bounds: tuple[float, float,
     filled, unfilled = fill_voids(raw, max_distance_cells=void_fill_max_distance_cells)
     if void_cells:
         logger.info("filled %d of %d void cells", void_cells - unfilled, void_cells)
-    elevation = project_raster(clip_to_bounds(filled, bounds), resolution_m=resolution_m)
+    projected = project_raster(clip_to_bounds(filled, bounds), resolution_m=resolution_m)
+    # Whole metres, as SRTM measures them, so the int16 raster committed
+    # beside the layers holds exactly the grid every build samples; slope
+    # comes from the unrounded grid to avoid 1 m terraces on the plain.
+    elevation = Raster(np.round(projected.data), projected.transform, projected.crs)
     return Terrain(
         raw=raw,
         filled=filled,
         elevation=elevation,
-        slope=slope(elevation),
+        slope=slope(projected),
         void_cells=void_cells,
         unfilled_cells=unfilled,
     )

@@ -10,6 +10,18 @@ from alatau_geo.layers import Layer, Provenance
 from alatau_geo.plan import WaterProtectionParams
 
 
+def polygonal(geometry: shapely.Geometry) -> shapely.Geometry:
+    """The polygon parts of a geometry, as a Polygon or MultiPolygon.
+
+    Overlay operations and make_valid can return collections with stray lines
+    or points where edges touch; an area layer keeps only the areas.
+    """
+    parts = [part for part in shapely.get_parts(geometry) if isinstance(part, shapely.Polygon) and not part.is_empty]
+    if len(parts) == 1:
+        return parts[0]
+    return shapely.MultiPolygon(parts)
+
+
 def protection_bands(water: gpd.GeoDataFrame, *, widths_m: dict[str, float], kind: str,
                      clip: shapely.Geometry | None = None) -> gpd.GeoDataFrame:
     """Bands of given width along water bodies, the water itself removed.
@@ -50,7 +62,7 @@ def protection_bands(water: gpd.GeoDataFrame, *, widths_m: dict[str, float], kin
             "water_body": record.name_en,
             "band": kind,
             "width_m": float(width),
-            "geometry": shapely.make_valid(band),
+            "geometry": polygonal(shapely.make_valid(band)),
         })
     return gpd.GeoDataFrame(rows, columns=["id", "water_body", "band", "width_m", "geometry"],
                             geometry="geometry", crs=WORKING_CRS)

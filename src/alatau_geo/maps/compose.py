@@ -56,9 +56,11 @@ RELIEF_ATTRIBUTION = "Relief: SRTM, NASA/USGS"
 # Fallback view when no layer has features: the Alatau plain, (lon, lat).
 _DEFAULT_BOUNDS = (76.55, 43.10, 78.00, 44.00)
 
-# Online base maps: (name shown, folium/xyzservices tile name). The first is active.
+# Online base maps: (name shown, xyzservices provider name). The first is active.
+# The light map is Esri's grey canvas, not CARTO Positron: xyzservices 2026
+# lists CARTO basemaps as needing an API key, which a shared HTML file cannot carry.
 _TILE_BASES: tuple[tuple[str, str], ...] = (
-    ("Light (CARTO Positron)", "CartoDB positron"),
+    ("Light grey (Esri World Light Gray Canvas)", "Esri.WorldGrayCanvas"),
     ("OpenStreetMap", "OpenStreetMap"),
     ("Satellite (Esri World Imagery)", "Esri.WorldImagery"),
 )
@@ -235,9 +237,9 @@ def _finish(m: folium.Map, vectors: _Vectors, *, offline: bool, bases: list, rel
         PlaceSearch(geojson, search_label="search_text", placeholder="Search places", position="topleft",
                     collapsed=False, search_zoom=12).add_to(m)
     if not offline:
-        plugins.MiniMap(tile_layer="CartoDB positron", position="bottomright", toggle_display=True).add_to(m)
+        plugins.MiniMap(tile_layer="OpenStreetMap", position="bottomright", toggle_display=True).add_to(m)
     elif relief is not None:
-        ImageMiniMap(relief, position="bottomright", toggle_display=True, zoom_level_offset=-4).add_to(m)
+        ImageMiniMap(relief, position="bottomright", toggle_display=True, zoom_level_offset=-3).add_to(m)
     # else: an offline map without a DEM has nothing to draw a mini map with, so it has none.
     Legend(vectors.sections, downloads=vectors.downloads, position="bottomleft").add_to(m)
     GroupedLayers(bases, _in_group_order(vectors.groups), collapsed=False).add_to(m)

@@ -40,7 +40,7 @@ def encode_paletted_png(
     indices: np.ndarray,
     palette: Sequence[tuple[int, int, int, int]],
     *,
-    compression: int = 9,
+    compression: int = 6,
 ) -> bytes:
     """Encode a 2-D array of palette indices as a PNG file.
 
@@ -50,7 +50,7 @@ def encode_paletted_png(
         Palette index of each pixel, row 0 at the top.
     palette : sequence of (r, g, b, a)
         Up to 256 colours, each channel 0-255; alpha 0 is transparent.
-    compression : int, default 9
+    compression : int, default 6
         zlib level, 0-9.
 
     Returns

@@ -11,14 +11,15 @@ area (Mercator y is not linear in latitude).
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import rasterio
 from pyproj import CRS
-from rasterio.transform import Affine
-from rasterio.warp import Resampling, calculate_default_transform, reproject, transform
+from rasterio.transform import Affine, array_bounds
+from rasterio.warp import Resampling, reproject, transform, transform_bounds
 
 from alatau_geo.crs import EXPORT_CRS
 from alatau_geo.errors import CRSError, InputDataError
@@ -111,18 +112,14 @@ def read_dem(path: Path) -> Dem:
 
 
 def _mercator_grid(dem: Dem, *, max_side_px: int) -> tuple[Affine, int, int]:
+    """A north-up Web Mercator grid over the DEM with about as many cells, at most `max_side_px` a side."""
     rows, cols = dem.elevation_m.shape
-    west, north = dem.transform * (0, 0)
-    east, south = dem.transform * (cols, rows)
-    bounds = (min(west, east), min(south, north), max(west, east), max(south, north))
-    grid, width, height = calculate_default_transform(dem.crs, WEB_MERCATOR, cols, rows, *bounds)
-    scale = max(width, height) / max_side_px
-    if scale > 1:
-        resolution = abs(grid.a) * scale
-        grid, width, height = calculate_default_transform(
-            dem.crs, WEB_MERCATOR, cols, rows, *bounds, resolution=(resolution, resolution)
-        )
-    return grid, int(width), int(height)
+    left, bottom, right, top = transform_bounds(dem.crs, WEB_MERCATOR, *array_bounds(rows, cols, dem.transform))
+    span_x, span_y = right - left, top - bottom
+    # Square pixels covering the extent with the DEM's cell count, or coarser if that exceeds the cap.
+    resolution = max(math.sqrt(span_x * span_y / (rows * cols)), max(span_x, span_y) / max_side_px)
+    width, height = max(1, math.ceil(span_x / resolution)), max(1, math.ceil(span_y / resolution))
+    return Affine(resolution, 0.0, left, 0.0, -resolution, top), width, height
 
 
 def _warp(values: np.ndarray, dem: Dem, *, nodata: float, resampling: Resampling, max_side_px: int) -> tuple[np.ndarray, Affine]:
@@ -144,8 +141,7 @@ def _warp(values: np.ndarray, dem: Dem, *, nodata: float, resampling: Resampling
 
 def _image(indices: np.ndarray, grid: Affine, palette: list[tuple[int, int, int, int]]) -> RasterImage:
     height, width = indices.shape
-    left, top = grid * (0, 0)
-    right, bottom = grid * (width, height)
+    left, bottom, right, top = array_bounds(height, width, grid)
     (west, east), (south, north) = transform(WEB_MERCATOR, EXPORT_CRS, [left, right], [bottom, top])
     png = encode_paletted_png(indices, palette)
     log.debug("overlay image %d x %d px, %d bytes", width, height, len(png))

@@ -53,6 +53,11 @@ def _gradients(dem: np.ndarray, *, cell_size_m: tuple[float, float]) -> tuple[np
     dzdx = ((c + 2 * f + i) - (a + 2 * d + g)) / (8.0 * dx)
     # Rows run north to south, so north minus south is the northward gradient.
     dzdy = ((a + 2 * b + c) - (g + 2 * h + i)) / (8.0 * dy)
+    # Horn's window skips the centre cell, so an unknown cell would borrow a
+    # slope from its neighbours; keep it unknown.
+    unknown = np.isnan(z[1:-1, 1:-1])
+    dzdx[unknown] = np.nan
+    dzdy[unknown] = np.nan
     return dzdx, dzdy
 
 

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Install alatau-geo with its test dependencies (and the browser the map
+# tests drive), then run the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+if [ -f scripts/install-browser.sh ]; then
+  bash scripts/install-browser.sh
+fi
+python -m pytest "$@"

@@ -1,0 +1,145 @@
+"""The command line, as a user meets it: exit codes, one-line errors, outputs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pyogrio
+import pytest
+
+from alatau_geo import cli
+from alatau_geo.io import read_layers
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+COMMITTED_LAYERS = REPOSITORY / "layers"
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.geojson"))}
+
+
+@pytest.fixture
+def no_default_tiles(monkeypatch, tmp_path):
+    """As on a user's fresh clone: no ../shared beside the project."""
+    monkeypatch.delenv(cli.DEM_DIR_VARIABLE, raising=False)
+    monkeypatch.setattr(cli, "default_dem_dirs", lambda: [tmp_path / "no-shared" / "srtm"])
+
+
+def test_help_of_every_command_has_an_example(capsys):
+    for command in ("build", "export", "validate", "info"):
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main([command, "--help"])
+        assert exit_info.value.code == 0
+        assert "example" in capsys.readouterr().out
+
+
+def test_build_without_tiles_uses_committed_layers(tmp_path, no_default_tiles, capsys):
+    layers = tmp_path / "layers"
+    shutil.copytree(COMMITTED_LAYERS, layers, ignore=shutil.ignore_patterns("*.gpkg"))
+    before = digests(layers)
+    assert cli.main(["build", "--layers-dir", str(layers)]) == 0
+    said = capsys.readouterr().err
+    assert "SRTM tiles not found" in said and "using the committed layers" in said
+    # Nothing changed, so the files are byte-identical, and the GeoPackage is there for QGIS.
+    assert digests(layers) == before
+    assert "unchanged" in said
+    assert set(pyogrio.list_layers(layers / "alatau_geo.gpkg")[:, 0]) >= {"reservoir", "places", "layer_provenance"}
+
+
+def test_edited_position_is_rebuilt_with_committed_terrain(tmp_path, no_default_tiles, capsys):
+    layers = tmp_path / "layers"
+    shutil.copytree(COMMITTED_LAYERS, layers, ignore=shutil.ignore_patterns("*.gpkg"))
+    places = (REPOSITORY / "src/alatau_geo/data/places.csv").read_text(encoding="utf-8")
+    edited = tmp_path / "places.csv"
+    # A surveyed position for Pokrovka replaces the approximate one.
+    edited.write_text(places.replace("76.985,43.440,approximate", "76.990,43.445,surveyed"), encoding="utf-8")
+    plan = tmp_path / "plan.toml"
+    plan.write_text(f"[tables]\nplaces = '{edited.name}'\n", encoding="utf-8")
+    assert cli.main(["--plan", str(plan), "build", "--layers-dir", str(layers)]) == 0
+    assert "places: changed" in capsys.readouterr().err
+    frame = read_layers(layers)["places"].frame.set_index("id")
+    assert frame.loc["pokrovka", "position_quality"] == "surveyed"
+    assert 550 < frame.loc["pokrovka", "elevation_m"] < 750
+
+
+def test_corrupt_tile_is_one_line_and_exit_4(tmp_path, capsys):
+    dem = tmp_path / "srtm"
+    dem.mkdir()
+    for name in ("N42E076", "N42E077", "N43E076"):
+        with zipfile.ZipFile(dem / f"{name}.hgt.zip", "w") as archive:
+            archive.writestr(f"{name}.hgt", b"\x00\x01" * (1201 * 1201))
+    (dem / "N43E077.hgt.zip").write_bytes(b"PK\x03\x04 truncated")
+    code = cli.main(["build", "--dem-dir", str(dem), "--layers-dir", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 4
+    assert err[-1].startswith("alatau-geo: error: ") and "N43E077.hgt.zip: corrupt tile" in err[-1]
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_tile_and_missing_folder(tmp_path, capsys):
+    assert cli.main(["build", "--dem-dir", str(tmp_path / "nowhere")]) == 4
+    assert "DEM folder not found" in capsys.readouterr().err
+    (tmp_path / "srtm").mkdir()
+    assert cli.main(["build", "--dem-dir", str(tmp_path / "srtm")]) == 4
+    assert "tile N42E076 missing" in capsys.readouterr().err
+
+
+def test_invalid_plan_exit_3(tmp_path, capsys):
+    plan = tmp_path / "plan.toml"
+    plan.write_text("[hydrology]\nstream_threshold_km2 = -1\n", encoding="utf-8")
+    assert cli.main(["--plan", str(plan), "export", "--out", str(tmp_path / "x")]) == 3
+    assert cli.main(["export", "--plan", str(plan), "--out", str(tmp_path / "x")]) == 3
+    assert "'hydrology.stream_threshold_km2' must be greater than 0" in capsys.readouterr().err
+
+
+def test_validate_reports_each_problem_and_exits_1(tmp_path, capsys):
+    path = tmp_path / "substations.geojson"
+    features = [
+        {"type": "Feature", "properties": {"id": "a", "name": "ok"},
+         "geometry": {"type": "Point", "coordinates": [77.02, 43.42]}},
+        {"type": "Feature", "properties": {"id": "a", "name": "swapped"},
+         "geometry": {"type": "Point", "coordinates": [43.42, 77.02]}},
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    assert cli.main(["validate", str(path)]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert any("feature 2 (id=a)" in line and "swapped" in line for line in lines)
+    assert any("duplicate id" in line for line in lines)
+    assert all(line.startswith(f"{path}: ") for line in lines)
+
+
+def test_validate_clean_file_exits_0(tmp_path, capsys):
+    assert cli.main(["validate", str(COMMITTED_LAYERS / "places.geojson"), "--require", "id",
+                     "--require", "name_en"]) == 0
+    assert "no problems found" in capsys.readouterr().err
+
+
+def test_user_mistake_never_shows_a_traceback(tmp_path):
+    broken = tmp_path / "broken.gpkg"
+    broken.write_bytes(b"SQLite format 3\x00 but not really")
+    run = subprocess.run([sys.executable, "-m", "alatau_geo.cli", "validate", str(broken)],
+                         capture_output=True, text=True, check=False)
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr + run.stdout
+    assert len(run.stdout.strip().splitlines()) == 1
+
+
+@pytest.mark.srtm
+def test_rebuild_from_tiles_is_deterministic(tmp_path, srtm_dir, capsys):
+    layers = tmp_path / "layers"
+    args = ["build", "--dem-dir", str(srtm_dir), "--layers-dir", str(layers), "--cache-dir", str(tmp_path / "cache")]
+    assert cli.main(args) == 0
+    first = digests(layers)
+    assert cli.main(args) == 0
+    said = capsys.readouterr().err
+    assert digests(layers) == first
+    assert "reservoir: unchanged" in said and "changed," not in said.split("Reservoir:")[-1]
+    # The committed layers are what a build from the tiles gives.
+    assert digests(COMMITTED_LAYERS) == first
+    assert any((tmp_path / "cache" / "terrain").glob("*/slope_deg_utm43n.tif"))

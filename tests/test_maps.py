@@ -1,0 +1,443 @@
+"""Unit tests of alatau_geo.maps: no browser, no network.
+
+Fixtures (synthetic layers and DEMs) come from conftest_maps.py.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from html import escape
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pytest
+import rasterio
+import shapely
+from folium import plugins
+from folium.raster_layers import ImageOverlay
+from rasterio.transform import Affine
+from shapely.geometry import LineString, Polygon, shape
+
+from alatau_geo.crs import WORKING_CRS
+from alatau_geo.errors import CRSError, ExportError, InputDataError
+from alatau_geo.layers import Layer, LayerSet, Provenance
+from alatau_geo.maps import STYLES, overview_map, render_html, style_for, terrain_map
+from alatau_geo.maps.assets import ASSETS, DROPPED_URLS, OfflineMap, external_resources, inline_markup
+from alatau_geo.maps.controls import GroupedLayers, ImageMiniMap, Legend, PlaceSearch
+from alatau_geo.maps.features import display_layer, simplify_for_display
+from alatau_geo.maps.png import encode_paletted_png
+from alatau_geo.maps.popups import MISSING, format_value, popup_html, tooltip_html
+from alatau_geo.maps.rasters import read_dem, slope_class_image
+from alatau_geo.maps.relief import SLOPE_CLASSES, classify_slope, hillshade, slope_percent
+from alatau_geo.maps.style import ColumnFormat, column_format
+from conftest_maps import XSS_IMG, XSS_NAME, dem_path, full_dem_path, layer_set  # noqa: F401  (fixtures)
+
+VENDOR = Path(__file__).resolve().parents[1] / "src" / "alatau_geo" / "vendor"
+LAYER_NAMES = ("study_area", "water_protection_zone", "water_protection_strip", "reservoir", "streams", "places",
+               "corridors")
+
+
+def _children(m: folium.Map, kind: type) -> list:
+    return [child for child in m._children.values() if isinstance(child, kind)]
+
+
+def _control(m: folium.Map) -> GroupedLayers:
+    (control,) = _children(m, GroupedLayers)
+    return control
+
+
+def _legend(m: folium.Map) -> Legend:
+    (legend,) = _children(m, Legend)
+    return legend
+
+
+# --- relief -------------------------------------------------------------------------------------------------
+
+def test_hillshade_of_flat_ground_is_sine_of_sun_altitude() -> None:
+    shade = hillshade(np.full((5, 5), 600.0), cell_size_m=(90.0, 90.0), altitude_deg=30.0)
+    assert np.allclose(shade, 0.5)
+
+
+def test_hillshade_lights_slopes_facing_the_sun() -> None:
+    rows, cols = np.mgrid[0:9, 0:9].astype(float)
+    facing_north_west = 10.0 * (rows + cols)  # rises to the south-east, so it faces north-west
+    facing_south_east = -facing_north_west
+    lit = hillshade(facing_north_west, cell_size_m=(90.0, 90.0))[4, 4]
+    shaded = hillshade(facing_south_east, cell_size_m=(90.0, 90.0))[4, 4]
+    assert lit > np.sin(np.radians(45)) > shaded
+
+
+def test_slope_percent_of_a_ramp_on_a_metric_grid() -> None:
+    ramp = np.tile(np.arange(6.0) * 4.5, (5, 1))  # 4.5 m per 90 m cell = 5 %
+    assert slope_percent(ramp, cell_size_m=(90.0, 90.0))[2, 2] == pytest.approx(5.0)
+    # Cell size matters: the same rise over 30 m cells is three times as steep.
+    assert slope_percent(ramp, cell_size_m=(30.0, 30.0))[2, 2] == pytest.approx(15.0)
+
+
+def test_nodata_spreads_only_to_the_neighbours() -> None:
+    dem = np.full((7, 7), 500.0)
+    dem[3, 3] = np.nan
+    slope = slope_percent(dem, cell_size_m=(90.0, 90.0))
+    assert np.isnan(slope[2:5, 2:5]).all()
+    assert np.isfinite(slope[0, :]).all() and np.isfinite(slope[:, 6]).all()
+
+
+def test_slope_classes_are_the_planning_breaks() -> None:
+    assert [(c.lower_pct, c.upper_pct) for c in SLOPE_CLASSES] == [
+        (0, 2), (2, 5), (5, 10), (10, 20), (20, float("inf"))
+    ]
+    codes = classify_slope(np.array([0.0, 1.99, 2.0, 4.9, 5.0, 10.0, 19.99, 20.0, 300.0, np.nan]))
+    assert codes.tolist() == [1, 1, 2, 2, 3, 4, 4, 5, 5, 0]
+
+
+def test_relief_rejects_a_bad_cell_size() -> None:
+    with pytest.raises(ValueError, match="cell_size_m"):
+        slope_percent(np.zeros((3, 3)), cell_size_m=(0.0, 90.0))
+
+
+# --- png ----------------------------------------------------------------------------------------------------
+
+def _decode_png(data: bytes) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """A paletted-PNG decoder for filters None and Up: enough to check the encoder."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks: dict[bytes, bytes] = {}
+    position, idat = 8, b""
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position:position + 4])
+        kind = data[position + 4:position + 8]
+        body = data[position + 8:position + 8 + length]
+        (crc,) = struct.unpack(">I", data[position + 8 + length:position + 12 + length])
+        assert crc == zlib.crc32(kind + body) & 0xFFFFFFFF
+        if kind == b"IDAT":
+            idat += body
+        chunks[kind] = body
+        position += 12 + length
+    width, height, depth, colour_type = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    assert (depth, colour_type) == (8, 3)
+    raw = np.frombuffer(zlib.decompress(idat), dtype="uint8").reshape(height, width + 1)
+    rows = np.zeros((height, width), dtype="uint8")
+    for index in range(height):
+        line = raw[index, 1:]
+        if raw[index, 0] == 2:
+            line = line + (rows[index - 1] if index else 0)
+        else:
+            assert raw[index, 0] == 0
+        rows[index] = line
+    rgb, alpha = chunks[b"PLTE"], chunks[b"tRNS"]
+    palette = [(rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2], alpha[i]) for i in range(len(alpha))]
+    return rows, palette
+
+
+@pytest.mark.parametrize("pattern", ["random", "gradient"])
+def test_png_round_trips(pattern: str) -> None:
+    rng = np.random.default_rng(0)
+    if pattern == "random":
+        indices = rng.integers(0, 6, size=(31, 47))
+    else:  # smooth: the encoder picks the Up filter
+        indices = np.add.outer(np.arange(40), np.arange(50)) % 200
+    palette = [(i, 255 - i, (7 * i) % 256, 0 if i == 0 else 255) for i in range(256)]
+    decoded, decoded_palette = _decode_png(encode_paletted_png(indices, palette))
+    assert (decoded == indices).all()
+    assert decoded_palette == palette
+
+
+def test_png_refuses_indices_outside_the_palette() -> None:
+    with pytest.raises(ValueError, match="indices"):
+        encode_paletted_png(np.array([[0, 3]]), [(0, 0, 0, 0), (1, 1, 1, 255)])
+
+
+# --- style --------------------------------------------------------------------------------------------------
+
+def test_every_reference_layer_has_a_style_entry() -> None:
+    assert set(LAYER_NAMES) <= set(STYLES)
+
+
+def test_unknown_layer_gets_the_generic_style_of_its_geometry() -> None:
+    assert style_for("bus_stops", geometry_type="Point").group == "Other layers"
+    line = style_for("power_lines", geometry_type="MultiLineString")
+    assert line.leaflet_style({}, geometry_type="MultiLineString")["fill"] is False
+
+
+def test_lines_are_never_filled_and_categories_pick_colours() -> None:
+    corridors = STYLES["corridors"]
+    railway = corridors.leaflet_style({"kind": "railway", "schematic": False}, geometry_type="LineString")
+    assert railway == {"weight": 3.0, "opacity": 0.9, "color": "#252525", "fill": False}
+    schematic = corridors.leaflet_style({"kind": "highway", "schematic": True}, geometry_type="LineString")
+    assert schematic["dashArray"] == corridors.flag_dash and schematic["color"] == "#d7301f"
+    town = STYLES["places"].leaflet_style({"kind": "town"}, geometry_type="Point")
+    assert town["fillColor"] == "#fd8d3c" and town["radius"] == STYLES["places"].radius_px
+
+
+def test_column_headers_carry_units() -> None:
+    assert column_format("elevation_m").header == "Elevation (m)"
+    assert column_format("upstream_area_km2").header == "Upstream area (km²)"
+    assert column_format("width_m").header == "Width (m)"
+    assert column_format("share_pct").header == "Share (%)"
+
+
+# --- popups -------------------------------------------------------------------------------------------------
+
+def test_numbers_get_thousands_separators_and_fixed_decimals() -> None:
+    assert format_value(np.int16(1480), ColumnFormat("Elevation", "m")) == "1,480"
+    assert format_value(3520.44, ColumnFormat("Upstream area", "km²", 1)) == "3,520.4"
+    assert format_value(float("nan"), ColumnFormat("Length", "km", 1)) == MISSING
+    assert format_value(False, ColumnFormat("Schematic")) == "no"
+
+
+def test_popup_has_english_title_kazakh_and_russian_names_and_units() -> None:
+    html = popup_html({"id": "p2", "name_en": "Konaev", "name_kk": "Қонаев", "name_ru": "Конаев",
+                       "kind": "town", "elevation_m": 1480}, layer_title="Places", columns=["kind", "elevation_m"],
+                      quality="approximate")
+    assert '<div class="ag-popup-title">Konaev</div>' in html
+    assert '<span lang="kk">Қонаев</span>' in html and '<span lang="ru">Конаев</span>' in html
+    assert "<th>Elevation (m)</th><td class=\"ag-num\">1,480</td>" in html
+    assert "Places · id p2 · approximate" in html
+
+
+@pytest.mark.parametrize("hostile", [XSS_NAME, XSS_IMG, "\"'><svg onload=alert(3)>", "a & b"])
+def test_popup_and_tooltip_escape_every_value(hostile: str) -> None:
+    properties = {"id": hostile, "name_en": hostile, "name_kk": hostile, "name_ru": hostile, "kind": hostile}
+    html = popup_html(properties, layer_title=hostile, columns=["kind"])
+    assert hostile not in html
+    # Title, Kazakh and Russian names, the table cell, and layer title and id in the footer.
+    assert html.count(escape(hostile)) == 6
+    assert tooltip_html(properties, layer_title="Places") == escape(hostile)
+
+
+# --- display layers -----------------------------------------------------------------------------------------
+
+def _wiggle(n: int = 200) -> list[tuple[float, float]]:
+    ys = np.linspace(0, 10_000, n)
+    return [(5_000 + 15 * np.sin(y / 37), y) for y in ys]
+
+
+def test_coverage_simplification_keeps_shared_edges() -> None:
+    edge = _wiggle()
+    west = Polygon([(0, 0), *edge, (0, 10_000)])
+    east = Polygon([*edge, (10_000, 10_000), (10_000, 0)])
+    series = gpd.GeoSeries([west, east], crs=WORKING_CRS)
+    simple = simplify_for_display(series, tolerance_m=50.0)
+    assert shapely.get_num_coordinates(simple.values).sum() < shapely.get_num_coordinates(series.values).sum() / 2
+    assert simple.iloc[0].intersection(simple.iloc[1]).area == 0
+    assert simple.union_all().area == pytest.approx(series.union_all().area, rel=1e-9)  # no gap, no overlap
+    assert bool(shapely.coverage_is_valid(simple.values))
+
+
+def test_simplification_keeps_the_reservoir_valid_with_its_island(layer_set: LayerSet) -> None:
+    reservoir = layer_set["reservoir"].frame.geometry
+    simple = simplify_for_display(reservoir, tolerance_m=STYLES["reservoir"].simplify_m)
+    shape = simple.iloc[0]
+    assert shape.is_valid and len(shape.interiors) == 1
+    assert shapely.get_num_coordinates(shape) < shapely.get_num_coordinates(reservoir.iloc[0])
+    assert shape.area == pytest.approx(reservoir.iloc[0].area, rel=0.01)
+
+
+def test_display_layer_is_rounded_wgs84_with_escaped_popups_only(layer_set: LayerSet) -> None:
+    shown = display_layer(layer_set["places"], STYLES["places"])
+    assert shown.feature_count == 5
+    feature = next(f for f in shown.data["features"] if f["id"] == "p4")
+    assert set(feature["properties"]) == {"popup_html", "tooltip_html", "search_text"}
+    assert XSS_NAME not in feature["properties"]["popup_html"]
+    assert feature["properties"]["tooltip_html"] == escape(XSS_NAME)
+    # The search box inserts suggestions as text nodes, so it gets the plain name.
+    assert feature["properties"]["search_text"] == XSS_NAME
+    lon, lat = feature["geometry"]["coordinates"]
+    assert (lon, lat) == (round(lon, 6), round(lat, 6)) and 76 < lon < 78 and 43 < lat < 44
+    assert shown.styles["p4"]["fillColor"] == "#fed976"
+
+
+def test_every_display_coordinate_has_at_most_six_decimals(layer_set: LayerSet) -> None:
+    shown = display_layer(layer_set["reservoir"], STYLES["reservoir"])
+    coords = shapely.get_coordinates(shape(shown.data["features"][0]["geometry"]))
+    assert np.allclose(coords, np.round(coords, 6), atol=0, rtol=0)
+
+
+# --- maps ---------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def offline_overview(layer_set: LayerSet, dem_path: Path) -> folium.Map:
+    return overview_map(layer_set, dem_path=dem_path, offline=True)
+
+
+@pytest.fixture(scope="module")
+def offline_overview_html(offline_overview: folium.Map) -> str:
+    return render_html(offline_overview)
+
+
+def test_offline_overview_has_every_layer_relief_base_and_no_tiles(offline_overview: folium.Map) -> None:
+    m = offline_overview
+    assert isinstance(m, OfflineMap)
+    assert len(_children(m, folium.GeoJson)) == len(LAYER_NAMES)
+    assert _children(m, folium.TileLayer) == []
+    (relief,) = _children(m, ImageOverlay)
+    assert relief.overlay is False  # the base map
+    control = _control(m)
+    assert [name for name, _ in control.base_layers] == ["Shaded relief (SRTM 90 m)"]
+    assert [group for group, _ in control.groups] == ["Boundaries", "Water", "Settlements and transport"]
+    titles = {name for _, members in control.groups for name, _ in members}
+    assert titles == {"Study area", "Water protection zone", "Water protection strip", "Kapchagay reservoir",
+                      "Streams", "Places", "Transport corridors"}
+
+
+def test_overview_has_the_tools_planners_expect(offline_overview: folium.Map) -> None:
+    m = offline_overview
+    assert m.control_scale is True
+    assert len(_children(m, plugins.MeasureControl)) == 1
+    assert len(_children(m, plugins.Fullscreen)) == 1
+    assert len(_children(m, ImageMiniMap)) == 1  # offline: drawn from the relief image
+    (search,) = _children(m, PlaceSearch)
+    assert search.layer.layer_name == "Places" and search.search_label == "search_text"
+
+
+def test_legend_lists_every_coloured_layer_and_the_downloads(offline_overview: folium.Map) -> None:
+    legend = _legend(offline_overview)
+    labels = [entry.label for section in legend.sections for entry in section.entries]
+    assert labels == [
+        "Shaded relief (SRTM 90 m)",
+        "Study area",
+        "Water protection zone", "Water protection strip", "Kapchagay reservoir", "Streams",
+        "Transport corridors: Highway", "Transport corridors: Railway", "Schematic alignment (dotted)",
+        "Places: City", "Places: Town", "Places: Village", "Places: Station",
+    ]
+    hrefs = [link.href for link in legend.downloads]
+    assert sorted(hrefs) == sorted(f"../layers/{name}.geojson" for name in LAYER_NAMES)
+    assert '<a href="../layers/places.geojson" download>Places (approximate)</a>' in legend.html
+
+
+def test_offline_html_loads_nothing_from_the_network(offline_overview_html: str) -> None:
+    html = offline_overview_html
+    assert external_resources(html) == []
+    assert not re.search(r"<(script|img|iframe)[^>]+src=[\"']?(https?:)?//", html)
+    assert not re.search(r"<link[^>]+href=[\"']?(https?:)?//", html)
+    assert "L.tileLayer(" not in html
+    assert 'http-equiv="Content-Security-Policy"' in html and "default-src 'none'" in html
+    for marker in ("leaflet 1.9.3", "leaflet-measure 2.1.7", "leaflet.fullscreen 3.0.0", "leaflet-minimap 3.6.1",
+                   "leaflet-search 2.9.7", "leaflet-groupedlayercontrol 0.6.1"):
+        assert f"/* {marker}:" in html
+    for dropped in ("jquery", "bootstrap", "font-awesome", "fontawesome", "awesome-markers"):
+        assert dropped not in html.lower()
+
+
+def test_offline_html_shows_hostile_names_only_escaped(offline_overview_html: str) -> None:
+    html = offline_overview_html
+    assert XSS_NAME not in html and XSS_IMG not in html
+    # The popup markup travels as JSON in a script; folium also escapes <, > and & there.
+    assert "\\u0026lt;script\\u0026gt;alert(1)\\u0026lt;/script\\u0026gt;" in html
+
+
+def test_offline_overview_size_with_the_full_resolution_dem(layer_set: LayerSet, full_dem_path: Path) -> None:
+    html = render_html(overview_map(layer_set, dem_path=full_dem_path, offline=True))
+    assert len(html.encode("utf-8")) < 5_000_000
+
+
+def test_online_overview_offers_three_base_maps_and_a_relief_overlay(layer_set: LayerSet, dem_path: Path) -> None:
+    m = overview_map(layer_set, dem_path=dem_path, offline=False)
+    assert not isinstance(m, OfflineMap)
+    control = _control(m)
+    assert [name for name, _ in control.base_layers] == [
+        "Light grey (Esri World Light Gray Canvas)", "OpenStreetMap", "Satellite (Esri World Imagery)"
+    ]
+    assert [layer.show for _, layer in control.base_layers] == [True, False, False]
+    assert control.groups[0][0] == "Terrain" and control.groups[0][1][0][0] == "Shaded relief (SRTM 90 m)"
+    assert len(_children(m, plugins.MiniMap)) == 1
+    html = render_html(m)
+    assert "server.arcgisonline.com" in html and "tile.openstreetmap.org" in html
+
+
+def test_offline_overview_without_dem_has_no_base_and_no_mini_map(layer_set: LayerSet) -> None:
+    m = overview_map(layer_set, dem_path=None, offline=True)
+    assert _children(m, ImageOverlay) == [] and _children(m, plugins.MiniMap) == []
+    assert _control(m).base_layers == []
+    assert external_resources(render_html(m)) == []
+
+
+def test_terrain_map_has_relief_slope_classes_and_context_layers(layer_set: LayerSet, dem_path: Path) -> None:
+    m = terrain_map(layer_set, dem_path=dem_path, offline=True)
+    assert len(_children(m, ImageOverlay)) == 2
+    shown = {layer.layer_name for layer in _children(m, folium.GeoJson)}
+    assert shown == {"Study area", "Kapchagay reservoir", "Streams", "Places"}
+    legend = _legend(m)
+    slope_rows = [entry.label for section in legend.sections if section.title == "Slope classes"
+                  for entry in section.entries]
+    assert slope_rows == ["Slope 0–2 %", "Slope 2–5 %", "Slope 5–10 %", "Slope 10–20 %", "Slope > 20 %"]
+    assert _control(m).groups[0] == ("Terrain", [("Slope classes", _children(m, ImageOverlay)[1])])
+    assert external_resources(render_html(m)) == []
+
+
+def test_slope_image_is_a_web_mercator_overlay_of_the_study_area(dem_path: Path) -> None:
+    image = slope_class_image(read_dem(dem_path))
+    west, south, east, north = image.bounds
+    assert 76.4 < west < 76.6 and 77.95 < east < 78.1 and 43.0 < south < 43.15 and 43.95 < north < 44.1
+    assert image.url.startswith("data:image/png;base64,")
+
+
+def test_new_layers_appear_with_the_generic_style(layer_set: LayerSet) -> None:
+    frame = gpd.GeoDataFrame({"id": [1], "operator": ["KEGOC"]},
+                             geometry=[LineString([(600_000, 4_800_000), (620_000, 4_810_000)])], crs=WORKING_CRS)
+    extra = Layer("power_lines", frame, Provenance("test", "test"), "Power <lines>")
+    m = overview_map(LayerSet([*layer_set.values(), extra]), dem_path=None, offline=True)
+    control = _control(m)
+    assert control.groups[-1][0] == "Other layers"
+    assert control.groups[-1][1][0][0] == "Power &lt;lines&gt;"  # escaped: the plugin uses innerHTML
+    assert "Power &lt;lines&gt;" in _legend(m).html and "Power <lines>" not in _legend(m).html
+    assert "Power &lt;lines&gt;" in render_html(m).replace("\\u0026", "&")
+
+
+def test_offline_map_refuses_a_plugin_without_a_vendored_copy(layer_set: LayerSet) -> None:
+    m = overview_map(layer_set, dem_path=None, offline=True)
+    plugins.Draw().add_to(m)
+    with pytest.raises(ExportError, match="no vendored copy of https://"):
+        render_html(m)
+
+
+def test_dem_problems_raise_package_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputDataError, match="cannot read DEM"):
+        read_dem(tmp_path / "missing.tif")
+    geographic = tmp_path / "geographic.tif"
+    with rasterio.open(geographic, "w", driver="GTiff", width=4, height=4, count=1, dtype="int16",
+                       crs="EPSG:4326", transform=Affine(0.001, 0, 77, 0, -0.001, 44)) as dataset:
+        dataset.write(np.zeros((4, 4), dtype="int16"), 1)
+    with pytest.raises(CRSError, match="projected CRS in metres"):
+        read_dem(geographic)
+
+
+# --- vendored assets ----------------------------------------------------------------------------------------
+
+def test_vendored_assets_are_complete_licensed_and_small() -> None:
+    total = sum(path.stat().st_size for path in VENDOR.rglob("*") if path.is_file())
+    assert total < 2_000_000
+    readme = (VENDOR / "README.md").read_text("utf-8")
+    for asset in ASSETS.values():
+        package_dir = VENDOR / asset.vendor_path.parts[0]
+        assert (VENDOR / asset.vendor_path).is_file()
+        assert any(p.name.lower().startswith("license") for p in package_dir.iterdir()), package_dir
+        assert f"`{asset.package}`" in readme and asset.version in readme
+        if asset.kind == "css":  # every image a style sheet refers to is inlined
+            references = re.findall(r"url\(([^)]*)\)", inline_markup(asset))
+            assert all(ref.lstrip('"').startswith(("data:", "#")) for ref in references), references
+
+
+def test_folium_asks_only_for_vendored_or_dropped_urls() -> None:
+    declared = [*folium.Map.default_js, *folium.Map.default_css]
+    for plugin in (plugins.MeasureControl, plugins.Fullscreen, plugins.MiniMap, plugins.Search,
+                   plugins.GroupedLayerControl):
+        declared += [*plugin.default_js, *plugin.default_css]
+    for _, url in declared:
+        assert url in ASSETS or url in DROPPED_URLS, f"folium now asks for {url}: vendor it (see vendor/README.md)"
+
+
+def test_external_resource_scan_ignores_plain_links() -> None:
+    html = ('<a href="https://leafletjs.com">Leaflet</a><link rel="stylesheet" href="//cdn.x/y.css">'
+            '<style>.x{background:url("https://t/x.png")}</style><img src="data:image/png;base64,AA">')
+    assert external_resources(html) == ['<link rel="stylesheet" href="//', 'url("https://']
+
+
+def test_maps_module_writes_nothing(layer_set: LayerSet, dem_path: Path, tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    render_html(overview_map(layer_set, dem_path=dem_path, offline=True))
+    assert list(tmp_path.iterdir()) == []

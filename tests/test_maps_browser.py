@@ -1,0 +1,313 @@
+"""The offline maps in a real browser: headless Chromium driven by Playwright.
+
+Needs Debian's chromium at /usr/bin/chromium (``scripts/install-browser.sh``)
+and ``pip install playwright``; never ``playwright install``, which
+downloads browsers. Without them these tests skip, unless
+``ALATAU_REQUIRE_BROWSER=1`` (CI), which turns the skip into a failure.
+
+Pages are opened from file:// URLs. Every request is recorded and anything
+that is not file:// or data: is aborted and fails the test, so the maps are
+proven to work with no network.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alatau_geo.layers import LayerSet
+from alatau_geo.maps import overview_map, render_html, terrain_map
+from alatau_geo.maps.assets import ASSETS, DROPPED_URLS
+from conftest_maps import XSS_IMG, XSS_NAME, full_dem_path, layer_set  # noqa: F401  (fixtures)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
+VENDOR = Path(__file__).resolve().parents[1] / "src" / "alatau_geo" / "vendor"
+RENDER_BUDGET_MS = 2000
+# The map object folium creates is a global named after the map's <div>.
+_MAP = "window[document.querySelector('.folium-map').id]"
+
+
+def _browser_missing() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} not found: run scripts/install-browser.sh"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright not installed: pip install playwright (never `playwright install`)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    reason = _browser_missing()
+    if reason:
+        if os.environ.get("ALATAU_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser tests required (ALATAU_REQUIRE_BROWSER=1) but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, layer_set: LayerSet, full_dem_path: Path) -> Path:
+    """The offline maps written as the build writes them: maps/*.html next to layers/."""
+    root = tmp_path_factory.mktemp("site")
+    (root / "maps").mkdir()
+    (root / "layers").mkdir()
+    (root / "maps" / "overview.html").write_text(
+        render_html(overview_map(layer_set, dem_path=full_dem_path, offline=True)), encoding="utf-8")
+    (root / "maps" / "terrain.html").write_text(
+        render_html(terrain_map(layer_set, dem_path=full_dem_path, offline=True)), encoding="utf-8")
+    (root / "maps" / "overview_online.html").write_text(
+        render_html(overview_map(layer_set, dem_path=full_dem_path, offline=False)), encoding="utf-8")
+    return root
+
+
+@dataclass
+class Visit:
+    """An open page and everything it did."""
+
+    page: Any
+    requests: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def assert_clean(self) -> None:
+        assert self.blocked == [], f"requests leaving the machine: {self.blocked}"
+        assert self.errors == [], f"console errors: {self.errors}"
+        assert self.dialogs == [], f"dialogs fired: {self.dialogs}"
+
+    def settle(self) -> None:
+        """Close any popup and wait until the map stops moving (popups pan the map into view)."""
+        self.page.evaluate(f"{_MAP}.closePopup()")
+        self.page.wait_for_timeout(400)
+
+    def point_of(self, layer_title: str, feature_id: str | int) -> tuple[float, float]:
+        """Page coordinates of a point feature's marker, or of a line's second vertex.
+
+        Ids are unique within a layer only; the popup footer names the layer.
+        """
+        point = self.page.evaluate(
+            """([footer]) => {
+                const element = document.querySelector('.folium-map');
+                const map = window[element.id];
+                let latlng = null;
+                map.eachLayer(layer => {
+                    if (layer.feature && layer.feature.properties.popup_html.includes(footer)) {
+                        latlng = layer.getLatLng ? layer.getLatLng() : layer.getLatLngs()[1];
+                    }
+                });
+                const p = map.latLngToContainerPoint(latlng);
+                const box = element.getBoundingClientRect();
+                return [box.left + p.x, box.top + p.y];
+            }""",
+            [f"{layer_title} · id {feature_id}"],
+        )
+        return point[0], point[1]
+
+
+@pytest.fixture
+def visit(browser: Any, site: Path) -> Iterator[Any]:
+    """Open a map page by name with recorders attached; yields a function name -> Visit."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    visits: list[Visit] = []
+
+    def open_page(name: str) -> Visit:
+        page = context.new_page()
+        record = Visit(page)
+
+        def route(route: Any) -> None:
+            url = route.request.url
+            if url.startswith(("file://", "data:")) or url.startswith(("http://127.0.0.1", "http://localhost")):
+                route.continue_()
+            else:
+                record.blocked.append(url)
+                route.abort()
+
+        page.route("**/*", route)
+        page.on("request", lambda request: record.requests.append(request.url))
+        page.on("console", lambda message: message.type == "error" and record.errors.append(message.text))
+        page.on("pageerror", lambda error: record.errors.append(str(error)))
+
+        def on_dialog(dialog: Any) -> None:
+            record.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.goto((site / "maps" / f"{name}.html").as_uri(), wait_until="load")
+        page.wait_for_function(f"{_MAP} && {_MAP}._loaded === true")
+        visits.append(record)
+        return record
+
+    yield open_page
+    context.close()
+
+
+def _render_ms(page: Any) -> float:
+    # Folium's scripts are inline and run before the load event, so the map is
+    # built by loadEventEnd (milliseconds from the start of navigation).
+    return float(page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd"))
+
+
+def _control_text(page: Any) -> str:
+    return page.inner_text(".leaflet-control-layers")
+
+
+def test_offline_overview_opens_clean_fast_and_fully_offline(visit: Any) -> None:
+    opened = visit("overview")
+    page = opened.page
+    opened.assert_clean()
+    assert all(url.startswith(("file://", "data:")) for url in opened.requests), opened.requests
+    assert _render_ms(page) < RENDER_BUDGET_MS
+    control = _control_text(page)
+    for name in ("Shaded relief (SRTM 90 m)", "Boundaries", "Study area", "Water", "Water protection zone",
+                 "Water protection strip", "Kapchagay reservoir", "Streams", "Settlements and transport",
+                 "Transport corridors", "Places"):
+        assert name in control
+    assert page.locator(".leaflet-image-layer").count() >= 1  # relief (and the mini map's copy)
+    assert page.locator(".leaflet-control-minimap").count() == 1
+    assert page.locator(".leaflet-control-measure").count() == 1
+    assert page.locator(".leaflet-control-zoom-fullscreen, .fullscreen-icon").count() >= 1
+    assert page.locator(".leaflet-control-scale").count() == 1
+    assert "Places: City" in page.inner_text(".ag-legend")
+    links = page.eval_on_selector_all(".ag-downloads a", "links => links.map(a => a.getAttribute('href'))")
+    assert "../layers/places.geojson" in links and len(links) == 7
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "overview_offline.png"))
+
+
+def test_clicking_a_place_opens_its_popup_with_units(visit: Any) -> None:
+    opened = visit("overview")
+    page = opened.page
+    page.mouse.click(*opened.point_of("Places", "p2"))
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert "Konaev" in text and "Қонаев" in text and "Конаев" in text
+    assert "Elevation (m)" in text and "1,480" in text and "town" in text
+    page.wait_for_timeout(300)  # the popup fades in
+    page.screenshot(path=str(SCREENSHOTS / "overview_popup.png"))
+    opened.assert_clean()
+
+
+def test_hostile_names_show_as_text_and_run_nothing(visit: Any) -> None:
+    opened = visit("overview")
+    page = opened.page
+    scripts_before = page.evaluate("document.scripts.length")
+    page.mouse.click(*opened.point_of("Places", "p4"))
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert XSS_NAME in popup.inner_text()
+    assert page.locator(".leaflet-popup-content script, .leaflet-popup-content img").count() == 0
+    opened.settle()
+    page.mouse.click(*opened.point_of("Streams", 2))  # the stream whose Kazakh name is an <img onerror>
+    page.wait_for_function("document.querySelector('.leaflet-popup-content').innerText.includes('Talgar')")
+    assert XSS_IMG in popup.inner_text()
+    # Open every popup and tooltip on the map, then hover the hostile marker.
+    page.evaluate(
+        f"""() => {_MAP}.eachLayer(layer => {{
+            if (layer.getPopup && layer.getPopup()) {{ layer.openPopup(); layer.closePopup(); }}
+            if (layer.getTooltip && layer.getTooltip()) {{ layer.openTooltip(); layer.closeTooltip(); }}
+        }})"""
+    )
+    page.mouse.move(*opened.point_of("Places", "p4"))
+    page.locator(".leaflet-tooltip").wait_for()
+    assert XSS_NAME in page.inner_text(".leaflet-tooltip")
+    # The search box lists the name as text too.
+    page.locator(".leaflet-control-search input").press_sequentially("<scr")
+    tip = page.locator(".search-tooltip .search-tip").first
+    tip.wait_for()
+    assert tip.inner_text() == XSS_NAME
+    assert page.locator(".search-tooltip script").count() == 0
+    page.wait_for_timeout(200)  # let any injected handler fire before checking
+    assert page.evaluate("document.scripts.length") == scripts_before
+    opened.assert_clean()
+
+
+def test_search_finds_a_place_and_opens_its_popup(visit: Any) -> None:
+    opened = visit("overview")
+    page = opened.page
+    page.locator(".leaflet-control-search input").press_sequentially("Bais")
+    tip = page.locator(".search-tooltip .search-tip").first
+    tip.wait_for()
+    assert tip.inner_text() == "Baiserke"
+    tip.click()
+    page.wait_for_function("document.querySelector('.leaflet-popup-content') !== null")
+    page.wait_for_function("document.querySelector('.leaflet-popup-content').innerText.includes('Байсерке')")
+    opened.assert_clean()
+
+
+def test_offline_terrain_map_opens_clean_with_slope_classes(visit: Any) -> None:
+    opened = visit("terrain")
+    page = opened.page
+    opened.assert_clean()
+    assert _render_ms(page) < RENDER_BUDGET_MS
+    control = _control_text(page)
+    assert "Slope classes" in control and "Shaded relief (SRTM 90 m)" in control and "Places" in control
+    legend = page.inner_text(".ag-legend")
+    for label in ("Slope 0–2 %", "Slope 2–5 %", "Slope 5–10 %", "Slope 10–20 %", "Slope > 20 %"):
+        assert label in legend
+    loaded = page.eval_on_selector_all(".leaflet-image-layer", "images => images.map(i => i.complete && i.naturalWidth > 0)")
+    assert len(loaded) >= 2 and all(loaded)
+    # Switch the slope overlay off and on: the relief stays underneath, vectors stay on top.
+    page.get_by_label("Slope classes").uncheck()
+    page.get_by_label("Slope classes").check()
+    page.screenshot(path=str(SCREENSHOTS / "terrain_offline.png"))
+    opened.assert_clean()
+
+
+# A 1x1 transparent PNG, served in place of map tiles.
+_BLANK_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
+
+
+def test_online_overview_runs_when_the_cdns_serve_the_vendored_files(browser: Any, site: Path) -> None:
+    """The online page's own code, checked without a network: CDN URLs answered locally."""
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    tiles: list[str] = []
+
+    def serve(route: Any) -> None:
+        url = route.request.url
+        if url.startswith("file://"):
+            route.continue_()
+        elif url in ASSETS:
+            asset = ASSETS[url]
+            body = (VENDOR / asset.vendor_path).read_bytes()
+            kind = "text/css" if asset.kind == "css" else "application/javascript"
+            route.fulfill(status=200, body=body, content_type=kind)
+        elif url in DROPPED_URLS:  # folium's unused defaults: present but empty
+            route.fulfill(status=200, body=b"", content_type="text/css" if url.endswith(".css") else "application/javascript")
+        else:  # tiles and the plugins' CSS images
+            tiles.append(url)
+            route.fulfill(status=200, body=_BLANK_PNG, content_type="image/png")
+
+    page.route("**/*", serve)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.goto((site / "maps" / "overview_online.html").as_uri(), wait_until="load")
+    page.wait_for_function(f"{_MAP} && {_MAP}._loaded === true")
+    page.wait_for_timeout(300)
+    context.close()
+    assert errors == []
+    control_hosts = {url.split("/")[2] for url in tiles}
+    assert any("arcgisonline" in host for host in control_hosts)  # the grey canvas base map
+    assert any("openstreetmap" in host for host in control_hosts)  # the mini map

@@ -143,3 +143,16 @@ def test_rebuild_from_tiles_is_deterministic(tmp_path, srtm_dir, capsys):
     # The committed layers are what a build from the tiles gives.
     assert digests(COMMITTED_LAYERS) == first
     assert any((tmp_path / "cache" / "terrain").glob("*/slope_deg_utm43n.tif"))
+
+
+def test_build_with_an_osm_extract_adds_osm_layers(tmp_path, no_default_tiles, capsys):
+    layers = tmp_path / "layers"
+    shutil.copytree(COMMITTED_LAYERS, layers, ignore=shutil.ignore_patterns("*.gpkg"))
+    osm = REPOSITORY / "tests" / "data" / "alatau_small.osm"
+    assert cli.main(["build", "--layers-dir", str(layers), "--osm", str(osm)]) == 0
+    built = read_layers(layers)
+    assert {"places_osm", "corridors_osm", "rivers_osm"} <= set(built)
+    places = built["places_osm"].frame
+    assert (places["position_quality"] == "openstreetmap").all()
+    assert "Otegen Batyr" in set(places["name_en"])
+    assert "places_osm: new" in capsys.readouterr().err

@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from alatau_geo.layers import LayerSet
 from alatau_geo.maps import overview_map, render_html, terrain_map
 from alatau_geo.maps.assets import ASSETS, DROPPED_URLS
+from alatau_geo.maps.png import encode_paletted_png
 from conftest_maps import XSS_IMG, XSS_NAME, full_dem_path, layer_set  # noqa: F401  (fixtures)
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -272,10 +274,7 @@ def test_offline_terrain_map_opens_clean_with_slope_classes(visit: Any) -> None:
 
 
 # A 1x1 transparent PNG, served in place of map tiles.
-_BLANK_PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
-)
+_BLANK_PNG = encode_paletted_png(np.zeros((1, 1), dtype="uint8"), [(0, 0, 0, 0)])
 
 
 def test_online_overview_runs_when_the_cdns_serve_the_vendored_files(browser: Any, site: Path) -> None:

@@ -32,7 +32,9 @@ NODATA = -32768
 
 def _layer(name: str, title: str, rows: list[dict], *, quality: str = "derived") -> Layer:
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs=EXPORT_CRS).to_crs(WORKING_CRS)
-    return Layer(name, frame, Provenance(source="synthetic test data", method="hand-made", quality=quality), title)
+    return Layer(
+        name, frame, Provenance(source="synthetic test data", method="hand-made", quality=quality), title
+    )
 
 
 def _wavy_ring(center: tuple[float, float], radii: tuple[float, float], *, points: int, seed: int) -> list:
@@ -41,59 +43,177 @@ def _wavy_ring(center: tuple[float, float], radii: tuple[float, float], *, point
     wobble = 1 + 0.06 * np.sin(7 * angles) + 0.01 * rng.standard_normal(points)
     xs = center[0] + radii[0] * np.cos(angles) * wobble
     ys = center[1] + radii[1] * np.sin(angles) * wobble
-    return list(zip(xs, ys))
+    return list(zip(xs, ys, strict=True))
 
 
 def reference_layers() -> LayerSet:
     """The seven reference layers, small and synthetic, in EPSG:32643."""
-    study = _layer("study_area", "Study area", [{"id": 1, "name_en": "Alatau plain", "geometry": box(76.55, 43.10, 78.00, 44.00)}])
+    study = _layer(
+        "study_area",
+        "Study area",
+        [{"id": 1, "name_en": "Alatau plain", "geometry": box(76.55, 43.10, 78.00, 44.00)}],
+    )
     island = _wavy_ring((77.45, 43.86), (0.03, 0.012), points=40, seed=2)
     lake = Polygon(_wavy_ring((77.40, 43.86), (0.38, 0.075), points=900, seed=1), [island])
-    reservoir = _layer("reservoir", "Kapchagay reservoir", [{
-        "id": 1, "name_en": "Kapchagay Reservoir", "name_kk": "Қапшағай су қоймасы",
-        "name_ru": "Капчагайское водохранилище", "level_m": 475, "area_km2": 1847.3, "geometry": lake,
-    }])
+    reservoir = _layer(
+        "reservoir",
+        "Kapchagay reservoir",
+        [
+            {
+                "id": 1,
+                "name_en": "Kapchagay Reservoir",
+                "name_kk": "Қапшағай су қоймасы",
+                "name_ru": "Капчагайское водохранилище",
+                "level_m": 475,
+                "area_km2": 1847.3,
+                "geometry": lake,
+            }
+        ],
+    )
     lake_utm = reservoir.frame.geometry.iloc[0]
-    zone = gpd.GeoSeries([lake_utm.buffer(500).difference(lake_utm)], crs=WORKING_CRS).to_crs(EXPORT_CRS).iloc[0]
-    strip = gpd.GeoSeries([lake_utm.buffer(100).difference(lake_utm)], crs=WORKING_CRS).to_crs(EXPORT_CRS).iloc[0]
-    zone_layer = _layer("water_protection_zone", "Water protection zone",
-                        [{"id": 1, "water_body": "Kapchagay Reservoir", "width_m": 500.0, "geometry": zone}])
-    strip_layer = _layer("water_protection_strip", "Water protection strip",
-                         [{"id": 1, "water_body": "Kapchagay Reservoir", "width_m": 100.0, "geometry": strip}])
-    streams = _layer("streams", "Streams", [
-        {"id": 1, "name_en": "Kaskelen", "name_kk": "Қаскелең", "name_ru": "Каскелен",
-         "upstream_area_km2": 3520.4, "length_km": 64.2,
-         "geometry": LineString([(76.70, 43.12), (76.78, 43.40), (76.92, 43.62), (77.05, 43.80)])},
-        {"id": 2, "name_en": "Talgar", "name_kk": XSS_IMG, "name_ru": "Талгар",
-         "upstream_area_km2": 1210.0, "length_km": 48.9,
-         "geometry": LineString([(77.35, 43.15), (77.33, 43.45), (77.30, 43.78)])},
-        {"id": 3, "name_en": None, "name_kk": None, "name_ru": None,
-         "upstream_area_km2": 104.7, "length_km": 12.3,
-         "geometry": LineString([(77.60, 43.45), (77.62, 43.60), (77.64, 43.79)])},
-    ])
-    places = _layer("places", "Places", [
-        {"id": "p1", "name_en": "Almaty", "name_kk": "Алматы", "name_ru": "Алматы", "kind": "city",
-         "position_quality": "published", "elevation_m": 786, "geometry": Point(76.95, 43.24)},
-        {"id": "p2", "name_en": "Konaev", "name_kk": "Қонаев", "name_ru": "Конаев", "kind": "town",
-         "position_quality": "published", "elevation_m": 1480, "geometry": Point(77.07, 43.87)},
-        {"id": "p3", "name_en": "Baiserke", "name_kk": "Байсерке", "name_ru": "Байсерке", "kind": "village",
-         "position_quality": "approximate", "elevation_m": 651, "geometry": Point(77.05, 43.47)},
-        {"id": "p4", "name_en": XSS_NAME, "name_kk": None, "name_ru": None, "kind": "village",
-         "position_quality": "approximate", "elevation_m": 700, "geometry": Point(77.50, 43.55)},
-        {"id": "p5", "name_en": "Zhetygen", "name_kk": "Жетіген", "name_ru": "Жетыген", "kind": "station",
-         "position_quality": "published", "elevation_m": 622, "geometry": Point(77.28, 43.70)},
-    ], quality="approximate")
-    corridors = _layer("corridors", "Transport corridors", [
-        {"id": 1, "name_en": "Almaty–Konaev highway", "name_kk": None, "name_ru": "Трасса Алматы – Конаев",
-         "kind": "highway", "ref": "A-3", "schematic": False,
-         "geometry": LineString([(76.95, 43.26), (77.00, 43.50), (77.07, 43.85)])},
-        {"id": 2, "name_en": "Turksib railway", "name_kk": None, "name_ru": "Турксиб", "kind": "railway",
-         "ref": XSS_NAME, "schematic": False,
-         "geometry": LineString([(76.90, 43.30), (77.15, 43.55), (77.28, 43.70), (77.60, 43.98)])},
-        {"id": 3, "name_en": "Big Almaty Ring Road", "name_kk": None, "name_ru": "БАКАД", "kind": "highway",
-         "ref": None, "schematic": True,
-         "geometry": LineString([(76.75, 43.30), (76.85, 43.45), (77.10, 43.42), (77.25, 43.30)])},
-    ], quality="approximate")
+    zone = (
+        gpd.GeoSeries([lake_utm.buffer(500).difference(lake_utm)], crs=WORKING_CRS).to_crs(EXPORT_CRS).iloc[0]
+    )
+    strip = (
+        gpd.GeoSeries([lake_utm.buffer(100).difference(lake_utm)], crs=WORKING_CRS).to_crs(EXPORT_CRS).iloc[0]
+    )
+    zone_layer = _layer(
+        "water_protection_zone",
+        "Water protection zone",
+        [{"id": 1, "water_body": "Kapchagay Reservoir", "width_m": 500.0, "geometry": zone}],
+    )
+    strip_layer = _layer(
+        "water_protection_strip",
+        "Water protection strip",
+        [{"id": 1, "water_body": "Kapchagay Reservoir", "width_m": 100.0, "geometry": strip}],
+    )
+    streams = _layer(
+        "streams",
+        "Streams",
+        [
+            {
+                "id": 1,
+                "name_en": "Kaskelen",
+                "name_kk": "Қаскелең",
+                "name_ru": "Каскелен",
+                "upstream_area_km2": 3520.4,
+                "length_km": 64.2,
+                "geometry": LineString([(76.70, 43.12), (76.78, 43.40), (76.92, 43.62), (77.05, 43.80)]),
+            },
+            {
+                "id": 2,
+                "name_en": "Talgar",
+                "name_kk": XSS_IMG,
+                "name_ru": "Талгар",
+                "upstream_area_km2": 1210.0,
+                "length_km": 48.9,
+                "geometry": LineString([(77.35, 43.15), (77.33, 43.45), (77.30, 43.78)]),
+            },
+            {
+                "id": 3,
+                "name_en": None,
+                "name_kk": None,
+                "name_ru": None,
+                "upstream_area_km2": 104.7,
+                "length_km": 12.3,
+                "geometry": LineString([(77.60, 43.45), (77.62, 43.60), (77.64, 43.79)]),
+            },
+        ],
+    )
+    places = _layer(
+        "places",
+        "Places",
+        [
+            {
+                "id": "p1",
+                "name_en": "Almaty",
+                "name_kk": "Алматы",
+                "name_ru": "Алматы",
+                "kind": "city",
+                "position_quality": "published",
+                "elevation_m": 786,
+                "geometry": Point(76.95, 43.24),
+            },
+            {
+                "id": "p2",
+                "name_en": "Konaev",
+                "name_kk": "Қонаев",
+                "name_ru": "Конаев",
+                "kind": "town",
+                "position_quality": "published",
+                "elevation_m": 1480,
+                "geometry": Point(77.07, 43.87),
+            },
+            {
+                "id": "p3",
+                "name_en": "Baiserke",
+                "name_kk": "Байсерке",
+                "name_ru": "Байсерке",
+                "kind": "village",
+                "position_quality": "approximate",
+                "elevation_m": 651,
+                "geometry": Point(77.05, 43.47),
+            },
+            {
+                "id": "p4",
+                "name_en": XSS_NAME,
+                "name_kk": None,
+                "name_ru": None,
+                "kind": "village",
+                "position_quality": "approximate",
+                "elevation_m": 700,
+                "geometry": Point(77.50, 43.55),
+            },
+            {
+                "id": "p5",
+                "name_en": "Zhetygen",
+                "name_kk": "Жетіген",
+                "name_ru": "Жетыген",
+                "kind": "station",
+                "position_quality": "published",
+                "elevation_m": 622,
+                "geometry": Point(77.28, 43.70),
+            },
+        ],
+        quality="approximate",
+    )
+    corridors = _layer(
+        "corridors",
+        "Transport corridors",
+        [
+            {
+                "id": 1,
+                "name_en": "Almaty–Konaev highway",
+                "name_kk": None,
+                "name_ru": "Трасса Алматы – Конаев",
+                "kind": "highway",
+                "ref": "A-3",
+                "schematic": False,
+                "geometry": LineString([(76.95, 43.26), (77.00, 43.50), (77.07, 43.85)]),
+            },
+            {
+                "id": 2,
+                "name_en": "Turksib railway",
+                "name_kk": None,
+                "name_ru": "Турксиб",
+                "kind": "railway",
+                "ref": XSS_NAME,
+                "schematic": False,
+                "geometry": LineString([(76.90, 43.30), (77.15, 43.55), (77.28, 43.70), (77.60, 43.98)]),
+            },
+            {
+                "id": 3,
+                "name_en": "Big Almaty Ring Road",
+                "name_kk": None,
+                "name_ru": "БАКАД",
+                "kind": "highway",
+                "ref": None,
+                "schematic": True,
+                "geometry": LineString([(76.75, 43.30), (76.85, 43.45), (77.10, 43.42), (77.25, 43.30)]),
+            },
+        ],
+        quality="approximate",
+    )
     return LayerSet([study, zone_layer, strip_layer, reservoir, streams, places, corridors])
 
 
@@ -104,7 +224,9 @@ def write_dem(path: Path, *, cell_m: float = 90.0, seed: int = 7) -> Path:
     to the reservoir, flattened at 475 m, with multi-scale noise for texture
     and a block of nodata in the north-east corner.
     """
-    west, south, east, north = gpd.GeoSeries([box(76.55, 43.10, 78.00, 44.00)], crs=EXPORT_CRS).to_crs(WORKING_CRS).total_bounds
+    west, south, east, north = (
+        gpd.GeoSeries([box(76.55, 43.10, 78.00, 44.00)], crs=EXPORT_CRS).to_crs(WORKING_CRS).total_bounds
+    )
     cols, rows = int((east - west) // cell_m), int((north - south) // cell_m)
     y = np.linspace(1.0, 0.0, rows)[:, None]  # 0 at the south edge, 1 at the north
     x = np.linspace(0.0, 1.0, cols)[None, :]
@@ -117,10 +239,17 @@ def write_dem(path: Path, *, cell_m: float = 90.0, seed: int = 7) -> Path:
     elevation = 900.0 - 420.0 * y + mountains + texture
     elevation[(y > 0.78) & (y < 0.92) & (x > 0.25) & (x < 0.85)] = 475.0
     elevation = np.round(elevation).astype("int16")
-    elevation[: rows // 12, -cols // 10:] = NODATA
+    elevation[: rows // 12, -cols // 10 :] = NODATA
     profile = {
-        "driver": "GTiff", "width": cols, "height": rows, "count": 1, "dtype": "int16", "nodata": NODATA,
-        "crs": WORKING_CRS.to_wkt(), "transform": Affine(cell_m, 0.0, west, 0.0, -cell_m, north), "compress": "deflate",
+        "driver": "GTiff",
+        "width": cols,
+        "height": rows,
+        "count": 1,
+        "dtype": "int16",
+        "nodata": NODATA,
+        "crs": WORKING_CRS.to_wkt(),
+        "transform": Affine(cell_m, 0.0, west, 0.0, -cell_m, north),
+        "compress": "deflate",
     }
     with rasterio.open(path, "w", **profile) as dataset:
         dataset.write(elevation, 1)

@@ -156,3 +156,15 @@ def test_build_with_an_osm_extract_adds_osm_layers(tmp_path, no_default_tiles, c
     assert (places["position_quality"] == "openstreetmap").all()
     assert "Otegen Batyr" in set(places["name_en"])
     assert "places_osm: new" in capsys.readouterr().err
+
+
+def test_map_command_writes_self_contained_offline_maps(tmp_path, capsys):
+    maps_dir = tmp_path / "maps"
+    assert cli.main(["map", "--layers-dir", str(COMMITTED_LAYERS), "--maps-dir", str(maps_dir), "--offline"]) == 0
+    pages = {p.name: p for p in maps_dir.glob("*.html")}
+    assert set(pages) == {"overview.html", "terrain.html"}
+    overview = pages["overview.html"].read_text(encoding="utf-8")
+    assert pages["overview.html"].stat().st_size < 5_000_000
+    assert '<script src="http' not in overview and '<link href="http' not in overview
+    assert "Kapchagay reservoir" in overview and "Otegen Batyr" in overview
+    assert "offline" in capsys.readouterr().err

@@ -3,6 +3,10 @@
 Fixtures (synthetic layers and DEMs) come from conftest_maps.py.
 """
 
+# The fixtures are imported from conftest_maps (tests/conftest.py belongs to the lead),
+# so pytest's parameter names shadow the imports by design.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import re
@@ -17,28 +21,46 @@ import numpy as np
 import pytest
 import rasterio
 import shapely
+from conftest_maps import XSS_IMG, XSS_NAME, dem_path, full_dem_path, layer_set  # noqa: F401
 from folium import plugins
 from folium.raster_layers import ImageOverlay
 from rasterio.transform import Affine
-from shapely.geometry import LineString, Polygon, shape
+from shapely.geometry import LineString, Point, Polygon, box, shape
 
 from alatau_geo.crs import WORKING_CRS
 from alatau_geo.errors import CRSError, ExportError, InputDataError
 from alatau_geo.layers import Layer, LayerSet, Provenance
 from alatau_geo.maps import STYLES, overview_map, render_html, style_for, terrain_map
-from alatau_geo.maps.assets import ASSETS, DROPPED_URLS, OfflineMap, external_resources, inline_markup
+from alatau_geo.maps.assets import (
+    ASSETS,
+    DROPPED_URLS,
+    OfflineMap,
+    external_resources,
+    inline_markup,
+)
 from alatau_geo.maps.controls import GroupedLayers, ImageMiniMap, Legend, PlaceSearch
 from alatau_geo.maps.features import display_layer, simplify_for_display
 from alatau_geo.maps.png import encode_paletted_png
 from alatau_geo.maps.popups import MISSING, format_value, popup_html, tooltip_html
 from alatau_geo.maps.rasters import read_dem, slope_class_image
-from alatau_geo.maps.relief import SLOPE_CLASSES, classify_slope, hillshade, slope_percent
+from alatau_geo.maps.relief import (
+    SLOPE_CLASSES,
+    classify_slope,
+    hillshade,
+    slope_percent,
+)
 from alatau_geo.maps.style import ColumnFormat, column_format
-from conftest_maps import XSS_IMG, XSS_NAME, dem_path, full_dem_path, layer_set  # noqa: F401  (fixtures)
 
 VENDOR = Path(__file__).resolve().parents[1] / "src" / "alatau_geo" / "vendor"
-LAYER_NAMES = ("study_area", "water_protection_zone", "water_protection_strip", "reservoir", "streams", "places",
-               "corridors")
+LAYER_NAMES = (
+    "study_area",
+    "water_protection_zone",
+    "water_protection_strip",
+    "reservoir",
+    "streams",
+    "places",
+    "corridors",
+)
 
 
 def _children(m: folium.Map, kind: type) -> list:
@@ -56,6 +78,7 @@ def _legend(m: folium.Map) -> Legend:
 
 
 # --- relief -------------------------------------------------------------------------------------------------
+
 
 def test_hillshade_of_flat_ground_is_sine_of_sun_altitude() -> None:
     shade = hillshade(np.full((5, 5), 600.0), cell_size_m=(90.0, 90.0), altitude_deg=30.0)
@@ -88,7 +111,11 @@ def test_nodata_spreads_only_to_the_neighbours() -> None:
 
 def test_slope_classes_are_the_planning_breaks() -> None:
     assert [(c.lower_pct, c.upper_pct) for c in SLOPE_CLASSES] == [
-        (0, 2), (2, 5), (5, 10), (10, 20), (20, float("inf"))
+        (0, 2),
+        (2, 5),
+        (5, 10),
+        (10, 20),
+        (20, float("inf")),
     ]
     codes = classify_slope(np.array([0.0, 1.99, 2.0, 4.9, 5.0, 10.0, 19.99, 20.0, 300.0, np.nan]))
     assert codes.tolist() == [1, 1, 2, 2, 3, 4, 4, 5, 5, 0]
@@ -101,16 +128,17 @@ def test_relief_rejects_a_bad_cell_size() -> None:
 
 # --- png ----------------------------------------------------------------------------------------------------
 
+
 def _decode_png(data: bytes) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
     """A paletted-PNG decoder for filters None and Up: enough to check the encoder."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     chunks: dict[bytes, bytes] = {}
     position, idat = 8, b""
     while position < len(data):
-        (length,) = struct.unpack(">I", data[position:position + 4])
-        kind = data[position + 4:position + 8]
-        body = data[position + 8:position + 8 + length]
-        (crc,) = struct.unpack(">I", data[position + 8 + length:position + 12 + length])
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        body = data[position + 8 : position + 8 + length]
+        (crc,) = struct.unpack(">I", data[position + 8 + length : position + 12 + length])
         assert crc == zlib.crc32(kind + body) & 0xFFFFFFFF
         if kind == b"IDAT":
             idat += body
@@ -152,6 +180,7 @@ def test_png_refuses_indices_outside_the_palette() -> None:
 
 # --- style --------------------------------------------------------------------------------------------------
 
+
 def test_every_reference_layer_has_a_style_entry() -> None:
     assert set(LAYER_NAMES) <= set(STYLES)
 
@@ -181,6 +210,7 @@ def test_column_headers_carry_units() -> None:
 
 # --- popups -------------------------------------------------------------------------------------------------
 
+
 def test_numbers_get_thousands_separators_and_fixed_decimals() -> None:
     assert format_value(np.int16(1480), ColumnFormat("Elevation", "m")) == "1,480"
     assert format_value(3520.44, ColumnFormat("Upstream area", "km²", 1)) == "3,520.4"
@@ -189,13 +219,23 @@ def test_numbers_get_thousands_separators_and_fixed_decimals() -> None:
 
 
 def test_popup_has_english_title_kazakh_and_russian_names_and_units() -> None:
-    html = popup_html({"id": "p2", "name_en": "Konaev", "name_kk": "Қонаев", "name_ru": "Конаев",
-                       "kind": "town", "elevation_m": 1480}, layer_title="Places", columns=["kind", "elevation_m"],
-                      quality="approximate")
+    html = popup_html(
+        {
+            "id": "p2",
+            "name_en": "Konaev",
+            "name_kk": "Қонаев",
+            "name_ru": "Конаев",
+            "kind": "town",
+            "elevation_m": 1480,
+        },
+        layer_title="Places",
+        columns=["kind", "elevation_m"],
+        quality="approximate",
+    )
     assert '<div class="ag-popup-title">Konaev</div>' in html
     assert '<span lang="kk">Қонаев</span>' in html and '<span lang="ru">Конаев</span>' in html
-    assert "<th>Elevation (m)</th><td class=\"ag-num\">1,480</td>" in html
-    assert "Places · id p2 · approximate" in html
+    assert '<th>Elevation (m)</th><td class="ag-num">1,480</td>' in html
+    assert "Places · id p2 · layer quality: approximate" in html
 
 
 @pytest.mark.parametrize("hostile", [XSS_NAME, XSS_IMG, "\"'><svg onload=alert(3)>", "a & b"])
@@ -210,6 +250,7 @@ def test_popup_and_tooltip_escape_every_value(hostile: str) -> None:
 
 # --- display layers -----------------------------------------------------------------------------------------
 
+
 def _wiggle(n: int = 200) -> list[tuple[float, float]]:
     ys = np.linspace(0, 10_000, n)
     return [(5_000 + 15 * np.sin(y / 37), y) for y in ys]
@@ -221,7 +262,10 @@ def test_coverage_simplification_keeps_shared_edges() -> None:
     east = Polygon([*edge, (10_000, 10_000), (10_000, 0)])
     series = gpd.GeoSeries([west, east], crs=WORKING_CRS)
     simple = simplify_for_display(series, tolerance_m=50.0)
-    assert shapely.get_num_coordinates(simple.values).sum() < shapely.get_num_coordinates(series.values).sum() / 2
+    assert (
+        shapely.get_num_coordinates(simple.values).sum()
+        < shapely.get_num_coordinates(series.values).sum() / 2
+    )
     assert simple.iloc[0].intersection(simple.iloc[1]).area == 0
     assert simple.union_all().area == pytest.approx(series.union_all().area, rel=1e-9)  # no gap, no overlap
     assert bool(shapely.coverage_is_valid(simple.values))
@@ -258,6 +302,7 @@ def test_every_display_coordinate_has_at_most_six_decimals(layer_set: LayerSet) 
 
 # --- maps ---------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def offline_overview(layer_set: LayerSet, dem_path: Path) -> folium.Map:
     return overview_map(layer_set, dem_path=dem_path, offline=True)
@@ -279,8 +324,15 @@ def test_offline_overview_has_every_layer_relief_base_and_no_tiles(offline_overv
     assert [name for name, _ in control.base_layers] == ["Shaded relief (SRTM 90 m)"]
     assert [group for group, _ in control.groups] == ["Boundaries", "Water", "Settlements and transport"]
     titles = {name for _, members in control.groups for name, _ in members}
-    assert titles == {"Study area", "Water protection zone", "Water protection strip", "Kapchagay reservoir",
-                      "Streams", "Places", "Transport corridors"}
+    assert titles == {
+        "Study area",
+        "Water protection zone",
+        "Water protection strip",
+        "Kapchagay reservoir",
+        "Streams",
+        "Places",
+        "Transport corridors",
+    }
 
 
 def test_overview_has_the_tools_planners_expect(offline_overview: folium.Map) -> None:
@@ -299,9 +351,17 @@ def test_legend_lists_every_coloured_layer_and_the_downloads(offline_overview: f
     assert labels == [
         "Shaded relief (SRTM 90 m)",
         "Study area",
-        "Water protection zone", "Water protection strip", "Kapchagay reservoir", "Streams",
-        "Transport corridors: Highway", "Transport corridors: Railway", "Schematic alignment (dotted)",
-        "Places: City", "Places: Town", "Places: Village", "Places: Station",
+        "Water protection zone",
+        "Water protection strip",
+        "Kapchagay reservoir",
+        "Streams",
+        "Transport corridors: Highway",
+        "Transport corridors: Railway",
+        "Schematic alignment (dotted)",
+        "Places: City",
+        "Places: Town",
+        "Places: Village",
+        "Places: Station",
     ]
     hrefs = [link.href for link in legend.downloads]
     assert sorted(hrefs) == sorted(f"../layers/{name}.geojson" for name in LAYER_NAMES)
@@ -315,8 +375,14 @@ def test_offline_html_loads_nothing_from_the_network(offline_overview_html: str)
     assert not re.search(r"<link[^>]+href=[\"']?(https?:)?//", html)
     assert "L.tileLayer(" not in html
     assert 'http-equiv="Content-Security-Policy"' in html and "default-src 'none'" in html
-    for marker in ("leaflet 1.9.3", "leaflet-measure 2.1.7", "leaflet.fullscreen 3.0.0", "leaflet-minimap 3.6.1",
-                   "leaflet-search 2.9.7", "leaflet-groupedlayercontrol 0.6.1"):
+    for marker in (
+        "leaflet 1.9.3",
+        "leaflet-measure 2.1.7",
+        "leaflet.fullscreen 3.0.0",
+        "leaflet-minimap 3.6.1",
+        "leaflet-search 2.9.7",
+        "leaflet-groupedlayercontrol 0.6.1",
+    ):
         assert f"/* {marker}:" in html
     for dropped in ("jquery", "bootstrap", "font-awesome", "fontawesome", "awesome-markers"):
         assert dropped not in html.lower()
@@ -334,12 +400,16 @@ def test_offline_overview_size_with_the_full_resolution_dem(layer_set: LayerSet,
     assert len(html.encode("utf-8")) < 5_000_000
 
 
-def test_online_overview_offers_three_base_maps_and_a_relief_overlay(layer_set: LayerSet, dem_path: Path) -> None:
+def test_online_overview_offers_three_base_maps_and_a_relief_overlay(
+    layer_set: LayerSet, dem_path: Path
+) -> None:
     m = overview_map(layer_set, dem_path=dem_path, offline=False)
     assert not isinstance(m, OfflineMap)
     control = _control(m)
     assert [name for name, _ in control.base_layers] == [
-        "Light grey (Esri World Light Gray Canvas)", "OpenStreetMap", "Satellite (Esri World Imagery)"
+        "Light grey (Esri World Light Gray Canvas)",
+        "OpenStreetMap",
+        "Satellite (Esri World Imagery)",
     ]
     assert [layer.show for _, layer in control.base_layers] == [True, False, False]
     assert control.groups[0][0] == "Terrain" and control.groups[0][1][0][0] == "Shaded relief (SRTM 90 m)"
@@ -361,8 +431,12 @@ def test_terrain_map_has_relief_slope_classes_and_context_layers(layer_set: Laye
     shown = {layer.layer_name for layer in _children(m, folium.GeoJson)}
     assert shown == {"Study area", "Kapchagay reservoir", "Streams", "Places"}
     legend = _legend(m)
-    slope_rows = [entry.label for section in legend.sections if section.title == "Slope classes"
-                  for entry in section.entries]
+    slope_rows = [
+        entry.label
+        for section in legend.sections
+        if section.title == "Slope classes"
+        for entry in section.entries
+    ]
     assert slope_rows == ["Slope 0–2 %", "Slope 2–5 %", "Slope 5–10 %", "Slope 10–20 %", "Slope > 20 %"]
     assert _control(m).groups[0] == ("Terrain", [("Slope classes", _children(m, ImageOverlay)[1])])
     assert external_resources(render_html(m)) == []
@@ -376,8 +450,11 @@ def test_slope_image_is_a_web_mercator_overlay_of_the_study_area(dem_path: Path)
 
 
 def test_new_layers_appear_with_the_generic_style(layer_set: LayerSet) -> None:
-    frame = gpd.GeoDataFrame({"id": [1], "operator": ["KEGOC"]},
-                             geometry=[LineString([(600_000, 4_800_000), (620_000, 4_810_000)])], crs=WORKING_CRS)
+    frame = gpd.GeoDataFrame(
+        {"id": [1], "operator": ["KEGOC"]},
+        geometry=[LineString([(600_000, 4_800_000), (620_000, 4_810_000)])],
+        crs=WORKING_CRS,
+    )
     extra = Layer("power_lines", frame, Provenance("test", "test"), "Power <lines>")
     m = overview_map(LayerSet([*layer_set.values(), extra]), dem_path=None, offline=True)
     control = _control(m)
@@ -385,6 +462,19 @@ def test_new_layers_appear_with_the_generic_style(layer_set: LayerSet) -> None:
     assert control.groups[-1][1][0][0] == "Power &lt;lines&gt;"  # escaped: the plugin uses innerHTML
     assert "Power &lt;lines&gt;" in _legend(m).html and "Power <lines>" not in _legend(m).html
     assert "Power &lt;lines&gt;" in render_html(m).replace("\\u0026", "&")
+
+
+def test_points_of_a_mixed_layer_are_circle_markers() -> None:
+    frame = gpd.GeoDataFrame(
+        {"id": [1, 2]},
+        geometry=[Point(600_000, 4_800_000), box(600_000, 4_800_000, 601_000, 4_801_000)],
+        crs=WORKING_CRS,
+    )
+    m = overview_map(
+        LayerSet([Layer("sites", frame, Provenance("test", "test"))]), dem_path=None, offline=True
+    )
+    (geojson,) = _children(m, folium.GeoJson)
+    assert isinstance(geojson.marker, folium.CircleMarker)
 
 
 def test_offline_map_refuses_a_plugin_without_a_vendored_copy(layer_set: LayerSet) -> None:
@@ -398,14 +488,24 @@ def test_dem_problems_raise_package_errors(tmp_path: Path) -> None:
     with pytest.raises(InputDataError, match="cannot read DEM"):
         read_dem(tmp_path / "missing.tif")
     geographic = tmp_path / "geographic.tif"
-    with rasterio.open(geographic, "w", driver="GTiff", width=4, height=4, count=1, dtype="int16",
-                       crs="EPSG:4326", transform=Affine(0.001, 0, 77, 0, -0.001, 44)) as dataset:
+    with rasterio.open(
+        geographic,
+        "w",
+        driver="GTiff",
+        width=4,
+        height=4,
+        count=1,
+        dtype="int16",
+        crs="EPSG:4326",
+        transform=Affine(0.001, 0, 77, 0, -0.001, 44),
+    ) as dataset:
         dataset.write(np.zeros((4, 4), dtype="int16"), 1)
     with pytest.raises(CRSError, match="projected CRS in metres"):
         read_dem(geographic)
 
 
 # --- vendored assets ----------------------------------------------------------------------------------------
+
 
 def test_vendored_assets_are_complete_licensed_and_small() -> None:
     total = sum(path.stat().st_size for path in VENDOR.rglob("*") if path.is_file())
@@ -423,21 +523,31 @@ def test_vendored_assets_are_complete_licensed_and_small() -> None:
 
 def test_folium_asks_only_for_vendored_or_dropped_urls() -> None:
     declared = [*folium.Map.default_js, *folium.Map.default_css]
-    for plugin in (plugins.MeasureControl, plugins.Fullscreen, plugins.MiniMap, plugins.Search,
-                   plugins.GroupedLayerControl):
+    for plugin in (
+        plugins.MeasureControl,
+        plugins.Fullscreen,
+        plugins.MiniMap,
+        plugins.Search,
+        plugins.GroupedLayerControl,
+    ):
         declared += [*plugin.default_js, *plugin.default_css]
     for _, url in declared:
-        assert url in ASSETS or url in DROPPED_URLS, f"folium now asks for {url}: vendor it (see vendor/README.md)"
+        assert url in ASSETS or url in DROPPED_URLS, (
+            f"folium now asks for {url}: vendor it (see vendor/README.md)"
+        )
 
 
 def test_external_resource_scan_ignores_plain_links() -> None:
-    html = ('<a href="https://leafletjs.com">Leaflet</a><link rel="stylesheet" href="//cdn.x/y.css">'
-            '<style>.x{background:url("https://t/x.png")}</style><img src="data:image/png;base64,AA">')
+    html = (
+        '<a href="https://leafletjs.com">Leaflet</a><link rel="stylesheet" href="//cdn.x/y.css">'
+        '<style>.x{background:url("https://t/x.png")}</style><img src="data:image/png;base64,AA">'
+    )
     assert external_resources(html) == ['<link rel="stylesheet" href="//', 'url("https://']
 
 
-def test_maps_module_writes_nothing(layer_set: LayerSet, dem_path: Path, tmp_path: Path,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_maps_module_writes_nothing(
+    layer_set: LayerSet, dem_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     render_html(overview_map(layer_set, dem_path=dem_path, offline=True))
     assert list(tmp_path.iterdir()) == []

@@ -10,6 +10,10 @@ that is not file:// or data: is aborted and fails the test, so the maps are
 proven to work with no network.
 """
 
+# The fixtures are imported from conftest_maps (tests/conftest.py belongs to the lead),
+# so pytest's parameter names shadow the imports by design.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import os
@@ -20,17 +24,23 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest_maps import XSS_IMG, XSS_NAME, full_dem_path, layer_set  # noqa: F401
 
 from alatau_geo.layers import LayerSet
 from alatau_geo.maps import overview_map, render_html, terrain_map
 from alatau_geo.maps.assets import ASSETS, DROPPED_URLS
 from alatau_geo.maps.png import encode_paletted_png
-from conftest_maps import XSS_IMG, XSS_NAME, full_dem_path, layer_set  # noqa: F401  (fixtures)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
 VENDOR = Path(__file__).resolve().parents[1] / "src" / "alatau_geo" / "vendor"
@@ -71,11 +81,14 @@ def site(tmp_path_factory: pytest.TempPathFactory, layer_set: LayerSet, full_dem
     (root / "maps").mkdir()
     (root / "layers").mkdir()
     (root / "maps" / "overview.html").write_text(
-        render_html(overview_map(layer_set, dem_path=full_dem_path, offline=True)), encoding="utf-8")
+        render_html(overview_map(layer_set, dem_path=full_dem_path, offline=True)), encoding="utf-8"
+    )
     (root / "maps" / "terrain.html").write_text(
-        render_html(terrain_map(layer_set, dem_path=full_dem_path, offline=True)), encoding="utf-8")
+        render_html(terrain_map(layer_set, dem_path=full_dem_path, offline=True)), encoding="utf-8"
+    )
     (root / "maps" / "overview_online.html").write_text(
-        render_html(overview_map(layer_set, dem_path=full_dem_path, offline=False)), encoding="utf-8")
+        render_html(overview_map(layer_set, dem_path=full_dem_path, offline=False)), encoding="utf-8"
+    )
     return root
 
 
@@ -135,7 +148,9 @@ def visit(browser: Any, site: Path) -> Iterator[Any]:
 
         def route(route: Any) -> None:
             url = route.request.url
-            if url.startswith(("file://", "data:")) or url.startswith(("http://127.0.0.1", "http://localhost")):
+            if url.startswith(("file://", "data:")) or url.startswith(
+                ("http://127.0.0.1", "http://localhost")
+            ):
                 route.continue_()
             else:
                 record.blocked.append(url)
@@ -177,9 +192,19 @@ def test_offline_overview_opens_clean_fast_and_fully_offline(visit: Any) -> None
     assert all(url.startswith(("file://", "data:")) for url in opened.requests), opened.requests
     assert _render_ms(page) < RENDER_BUDGET_MS
     control = _control_text(page)
-    for name in ("Shaded relief (SRTM 90 m)", "Boundaries", "Study area", "Water", "Water protection zone",
-                 "Water protection strip", "Kapchagay reservoir", "Streams", "Settlements and transport",
-                 "Transport corridors", "Places"):
+    for name in (
+        "Shaded relief (SRTM 90 m)",
+        "Boundaries",
+        "Study area",
+        "Water",
+        "Water protection zone",
+        "Water protection strip",
+        "Kapchagay reservoir",
+        "Streams",
+        "Settlements and transport",
+        "Transport corridors",
+        "Places",
+    ):
         assert name in control
     assert page.locator(".leaflet-image-layer").count() >= 1  # relief (and the mini map's copy)
     assert page.locator(".leaflet-control-minimap").count() == 1
@@ -264,7 +289,9 @@ def test_offline_terrain_map_opens_clean_with_slope_classes(visit: Any) -> None:
     legend = page.inner_text(".ag-legend")
     for label in ("Slope 0–2 %", "Slope 2–5 %", "Slope 5–10 %", "Slope 10–20 %", "Slope > 20 %"):
         assert label in legend
-    loaded = page.eval_on_selector_all(".leaflet-image-layer", "images => images.map(i => i.complete && i.naturalWidth > 0)")
+    loaded = page.eval_on_selector_all(
+        ".leaflet-image-layer", "images => images.map(i => i.complete && i.naturalWidth > 0)"
+    )
     assert len(loaded) >= 2 and all(loaded)
     # Switch the slope overlay off and on: the relief stays underneath, vectors stay on top.
     page.get_by_label("Slope classes").uncheck()
@@ -294,7 +321,11 @@ def test_online_overview_runs_when_the_cdns_serve_the_vendored_files(browser: An
             kind = "text/css" if asset.kind == "css" else "application/javascript"
             route.fulfill(status=200, body=body, content_type=kind)
         elif url in DROPPED_URLS:  # folium's unused defaults: present but empty
-            route.fulfill(status=200, body=b"", content_type="text/css" if url.endswith(".css") else "application/javascript")
+            route.fulfill(
+                status=200,
+                body=b"",
+                content_type="text/css" if url.endswith(".css") else "application/javascript",
+            )
         else:  # tiles and the plugins' CSS images
             tiles.append(url)
             route.fulfill(status=200, body=_BLANK_PNG, content_type="image/png")

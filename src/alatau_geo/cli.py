@@ -98,6 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help="working rasters (default: build/cache)")
     build.add_argument("--osm", metavar="FILE", help="also read places, corridors and rivers from a local "
                        "OpenStreetMap extract (.osm, .osm.gz, .osm.bz2)")
+    _map_options(build)
+
+    map_command = commands.add_parser(
+        "map", parents=[common], help="write the interactive HTML maps",
+        description="Write the overview and terrain maps (Leaflet, via folium) from the layers in the layers "
+        "folder. With --offline every script and style is inlined and the DEM hillshade is the base map.",
+        epilog="examples:\n  alatau-geo map --offline\n  alatau-geo map --maps-dir ~/Desktop/alatau",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    map_command.add_argument("--layers-dir", metavar="DIR", default="layers", help="layers to show (default: layers)")
+    _map_options(map_command)
 
     export = commands.add_parser(
         "export", parents=[common], help="export the layers to another folder",
@@ -128,12 +139,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _map_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--maps-dir", metavar="DIR", default="maps", help="where the HTML maps go (default: maps)")
+    parser.add_argument("--offline", action="store_true",
+                        help="self-contained maps: inline Leaflet and plugins, hillshade base map, no tiles")
+    if parser.prog.endswith(" build"):
+        parser.add_argument("--no-maps", action="store_true", help="build and export the layers only")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(verbose=args.verbose, quiet=args.quiet)
-    handlers = {"build": _build, "export": _export, "validate": _validate, "info": _info}
+    handlers = {"build": _build, "map": _map, "export": _export, "validate": _validate, "info": _info}
     try:
         return handlers[args.command](args)
     except AlatauGeoError as error:
@@ -180,7 +199,28 @@ def _build(args: argparse.Namespace) -> int:
         _say(line)
     _say(f"Wrote {len(result.layers)} layers to {layers_dir}/ (GeoJSON, {result.export.gpkg.name}, manifest.json) "
          f"in {time.perf_counter() - started:.1f} s. Open {result.export.gpkg} in QGIS.")
+    if not args.no_maps:
+        _write_maps(result.layers, args, layers_dir=layers_dir)
     return 0
+
+
+def _map(args: argparse.Namespace) -> int:
+    from alatau_geo.io import read_layers
+
+    layers_dir = Path(args.layers_dir)
+    _write_maps(read_layers(layers_dir), args, layers_dir=layers_dir)
+    return 0
+
+
+def _write_maps(layers: object, args: argparse.Namespace, *, layers_dir: Path) -> None:
+    from alatau_geo.mapping import write_maps
+    from alatau_geo.pipeline import TERRAIN_RASTER
+
+    dem = layers_dir / TERRAIN_RASTER
+    written = write_maps(layers, maps_dir=Path(args.maps_dir), layers_dir=layers_dir,
+                         dem_path=dem if dem.is_file() else None, offline=args.offline)
+    for page in written:
+        _say(f"Map: {page.path} ({page.size_bytes / 1e6:.1f} MB{', offline' if args.offline else ''})")
 
 
 def _has_tiles(dem_dir: Path, names: Sequence[str]) -> bool:

@@ -974,3 +974,22 @@ def read_raster(path: str | Path) -> Raster:
         raise CRSError(f"{path}: raster has no coordinate reference system")
     data = np.ma.filled(band.astype("float32"), np.nan)
     return Raster(data=data, transform=transform, crs=CRS.from_user_input(crs.to_wkt()))
+
+
+# --------------------------------------------------------------------------- maps
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    """Write UTF-8 text (an HTML page, a report) atomically; the folder is created.
+
+    Raises
+    ------
+    ExportError
+        If the folder or the file cannot be written.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ExportError(f"{path.parent}: cannot create folder ({error.strerror or error})") from None
+    return atomic_write(path, _write_text(text))

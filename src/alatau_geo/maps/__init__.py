@@ -22,7 +22,20 @@ controls   legend, layer switcher, search, mini map
 assets     vendored JS/CSS and the offline map class
 """
 
-from alatau_geo.maps.compose import DOWNLOAD_TEMPLATE, overview_map, render_html, terrain_map
+from alatau_geo.maps.compose import (
+    DOWNLOAD_TEMPLATE,
+    overview_map,
+    render_html,
+    terrain_map,
+)
 from alatau_geo.maps.style import STYLES, LayerStyle, style_for
 
-__all__ = ["DOWNLOAD_TEMPLATE", "STYLES", "LayerStyle", "overview_map", "render_html", "style_for", "terrain_map"]
+__all__ = [
+    "DOWNLOAD_TEMPLATE",
+    "STYLES",
+    "LayerStyle",
+    "overview_map",
+    "render_html",
+    "style_for",
+    "terrain_map",
+]

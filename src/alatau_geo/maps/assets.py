@@ -35,7 +35,14 @@ from branca.element import CssLink, Element, Figure, JavascriptLink
 
 from alatau_geo.errors import ExportError
 
-__all__ = ["ASSETS", "DROPPED_URLS", "CONTENT_SECURITY_POLICY", "OfflineMap", "VendoredAsset", "external_resources"]
+__all__ = [
+    "ASSETS",
+    "DROPPED_URLS",
+    "CONTENT_SECURITY_POLICY",
+    "OfflineMap",
+    "VendoredAsset",
+    "external_resources",
+]
 
 
 @dataclass(frozen=True)
@@ -141,7 +148,9 @@ def _vendor_file(path: PurePosixPath) -> bytes:
     try:
         return resource.read_bytes()
     except OSError as error:
-        raise ExportError(f"vendored file alatau_geo/vendor/{path} is missing ({error}); reinstall alatau-geo") from None
+        raise ExportError(
+            f"vendored file alatau_geo/vendor/{path} is missing ({error}); reinstall alatau-geo"
+        ) from None
 
 
 def _data_url(asset: VendoredAsset, reference: str) -> str:

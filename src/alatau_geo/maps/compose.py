@@ -13,7 +13,6 @@ uses (lon, lat), so the swap happens only where folium is called, marked
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html import escape
@@ -40,13 +39,17 @@ from alatau_geo.maps.controls import (
     download_href,
 )
 from alatau_geo.maps.features import DisplayLayer, display_layer
-from alatau_geo.maps.rasters import RasterImage, hillshade_image, read_dem, slope_class_image
+from alatau_geo.maps.rasters import (
+    RELIEF_Z_FACTOR,
+    RasterImage,
+    hillshade_image,
+    read_dem,
+    slope_class_image,
+)
 from alatau_geo.maps.relief import SLOPE_CLASSES
 from alatau_geo.maps.style import GROUP_ORDER, GROUP_TERRAIN, LayerStyle, style_for
 
 __all__ = ["DOWNLOAD_TEMPLATE", "overview_map", "render_html", "terrain_map"]
-
-log = logging.getLogger(__name__)
 
 # Maps are written to <build>/maps/ and layers to <build>/layers/.
 DOWNLOAD_TEMPLATE = "../layers/{name}.geojson"
@@ -91,8 +94,9 @@ def _new_map(*, offline: bool, title: str) -> folium.Map:
     return m
 
 
-def _image_overlay(image: RasterImage, *, name: str, pane: str, base: bool, opacity: float,
-                   show: bool, class_name: str = "") -> ImageOverlay:
+def _image_overlay(
+    image: RasterImage, *, name: str, pane: str, base: bool, opacity: float, show: bool, class_name: str = ""
+) -> ImageOverlay:
     west, south, east, north = image.bounds
     options = {"pane": pane, "opacity": opacity, "attribution": RELIEF_ATTRIBUTION}
     if class_name:
@@ -109,8 +113,9 @@ def _image_overlay(image: RasterImage, *, name: str, pane: str, base: bool, opac
     )
 
 
-def _base_maps(m: folium.Map, *, offline: bool, relief: RasterImage | None
-               ) -> tuple[list[tuple[str, folium.map.Layer]], ImageOverlay | None, bool]:
+def _base_maps(
+    m: folium.Map, *, offline: bool, relief: RasterImage | None
+) -> tuple[list[tuple[str, folium.map.Layer]], ImageOverlay | None, bool]:
     """Add the base maps; return them, the relief overlay and whether it is a base map."""
     if offline:
         # No tiles offline: the shaded relief is the base map, or nothing.
@@ -127,8 +132,15 @@ def _base_maps(m: folium.Map, *, offline: bool, relief: RasterImage | None
     if relief is None:
         return bases, None, False
     # Online the relief shades the tiles beneath it (multiply blend) rather than hiding them.
-    overlay = _image_overlay(relief, name=RELIEF_TITLE, pane="relief", base=False, opacity=0.55, show=True,
-                             class_name="ag-hillshade-overlay")
+    overlay = _image_overlay(
+        relief,
+        name=RELIEF_TITLE,
+        pane="relief",
+        base=False,
+        opacity=0.55,
+        show=True,
+        class_name="ag-hillshade-overlay",
+    )
     overlay.add_to(m)
     return bases, overlay, False
 
@@ -140,13 +152,15 @@ def _vector_layer(shown: DisplayLayer, style: LayerStyle) -> folium.GeoJson:
     def highlighter(feature: dict) -> dict:
         return {"weight": style.weight + 2, "fillOpacity": min(1.0, style.fill_opacity + 0.2)}
 
-    is_point = shown.geometry_type.removeprefix("Multi") == "Point"
+    # Points are drawn as circle markers: Leaflet's default marker is an image
+    # that an offline page cannot load.
+    has_points = any(f["geometry"]["type"] in ("Point", "MultiPoint") for f in shown.data["features"])
     return folium.GeoJson(
         shown.data,
         name=escape(shown.title),
         style_function=styler,
         highlight_function=highlighter,
-        marker=folium.CircleMarker(radius=style.radius_px) if is_point else None,
+        marker=folium.CircleMarker(radius=style.radius_px) if has_points else None,
         on_each_feature=_BIND_POPUPS,
         overlay=True,
         control=False,
@@ -154,24 +168,27 @@ def _vector_layer(shown: DisplayLayer, style: LayerStyle) -> folium.GeoJson:
     )
 
 
+def _legend_entry(label: str, symbol: str, style: LayerStyle, tint: str | None) -> LegendEntry:
+    if symbol == "point":  # a dark rim around the category colour, as drawn
+        return LegendEntry(label, "point", style.color, tint or style.fill_color)
+    return LegendEntry(label, symbol, tint or style.color, tint or style.fill_color, style.dash_array)
+
+
 def _legend_entries(shown: DisplayLayer, style: LayerStyle, layer: Layer) -> list[LegendEntry]:
-    kind = shown.geometry_type.removeprefix("Multi")
-    symbol = {"Point": "point", "LineString": "line"}.get(kind, "fill")
-    entries: list[LegendEntry] = []
+    """One row per layer, or per category present in the data, plus the flagged-feature row."""
+    symbol = {"Point": "point", "LineString": "line"}.get(shown.geometry_type.removeprefix("Multi"), "fill")
     frame = layer.frame
-    if style.category_column and style.category_column in frame.columns:
-        values = set(frame[style.category_column].dropna())
-        for category in style.categories:
-            if category.value in values:
-                if symbol == "point":
-                    entries.append(LegendEntry(f"{shown.title}: {category.label}", "point", style.color, category.color))
-                else:
-                    entries.append(LegendEntry(f"{shown.title}: {category.label}", symbol, category.color,
-                                               category.color, style.dash_array))
-        if values - {c.value for c in style.categories}:
-            entries.append(LegendEntry(f"{shown.title}: other", symbol, style.color, style.fill_color, style.dash_array))
+    if not (style.category_column and style.category_column in frame.columns):
+        entries = [_legend_entry(shown.title, symbol, style, None)]
     else:
-        entries.append(LegendEntry(shown.title, symbol, style.color, style.fill_color, style.dash_array))
+        values = set(frame[style.category_column].dropna())
+        entries = [
+            _legend_entry(f"{shown.title}: {category.label}", symbol, style, category.color)
+            for category in style.categories
+            if category.value in values
+        ]
+        if values - {category.value for category in style.categories}:
+            entries.append(_legend_entry(f"{shown.title}: other", symbol, style, None))
     if style.flag_column and style.flag_column in frame.columns and frame[style.flag_column].eq(True).any():
         entries.append(LegendEntry(style.flag_label, "line", style.color, None, style.flag_dash))
     return entries
@@ -190,8 +207,10 @@ class _Vectors:
 
 def _add_vectors(m: folium.Map, layers: Iterable[Layer], *, download_template: str) -> _Vectors:
     """Add the vector layers in drawing order (style ``order``)."""
-    styled = sorted(((layer, style_for(layer.name, geometry_type=layer.geometry_type)) for layer in layers),
-                    key=lambda pair: pair[1].order)
+    styled = sorted(
+        ((layer, style_for(layer.name, geometry_type=layer.geometry_type)) for layer in layers),
+        key=lambda pair: pair[1].order,
+    )
     parts = _Vectors()
     legend: dict[str, list[LegendEntry]] = {}
     for layer, style in styled:
@@ -200,8 +219,12 @@ def _add_vectors(m: folium.Map, layers: Iterable[Layer], *, download_template: s
         geojson.add_to(m)
         parts.groups.setdefault(style.group, []).append((shown.title, geojson))
         legend.setdefault(style.group, []).extend(_legend_entries(shown, style, layer))
-        parts.downloads.append(DownloadLink(f"{shown.title} ({layer.provenance.quality})",
-                                            download_href(layer.name, template=download_template)))
+        parts.downloads.append(
+            DownloadLink(
+                f"{shown.title} ({layer.provenance.quality})",
+                download_href(layer.name, template=download_template),
+            )
+        )
         parts.shown.append(shown)
         if style.searchable and shown.feature_count:
             parts.searchable.append(geojson)
@@ -226,16 +249,32 @@ def _fit(m: folium.Map, shown_layers: list[DisplayLayer]) -> None:
     m.fit_bounds([[south, west], [north, east]])  # folium order
 
 
-def _finish(m: folium.Map, vectors: _Vectors, *, offline: bool, bases: list, relief: ImageOverlay | None) -> None:
+def _finish(
+    m: folium.Map,
+    vectors: _Vectors,
+    *,
+    offline: bool,
+    bases: list[tuple[str, folium.map.Layer]],
+    relief: ImageOverlay | None,
+) -> None:
     """Add the tools and controls every map has, after its layers, in the order Leaflet stacks them."""
     plugins.Fullscreen(position="topleft", title="Full screen", title_cancel="Exit full screen").add_to(m)
     plugins.MeasureControl(
-        position="topleft", primary_length_unit="kilometers", secondary_length_unit="meters",
-        primary_area_unit="hectares", secondary_area_unit="sqmeters",
+        position="topleft",
+        primary_length_unit="kilometers",
+        secondary_length_unit="meters",
+        primary_area_unit="hectares",
+        secondary_area_unit="sqmeters",
     ).add_to(m)
     for geojson in vectors.searchable:
-        PlaceSearch(geojson, search_label="search_text", placeholder="Search places", position="topleft",
-                    collapsed=False, search_zoom=12).add_to(m)
+        PlaceSearch(
+            geojson,
+            search_label="search_text",
+            placeholder="Search places",
+            position="topleft",
+            collapsed=False,
+            search_zoom=12,
+        ).add_to(m)
     if not offline:
         plugins.MiniMap(tile_layer="OpenStreetMap", position="bottomright", toggle_display=True).add_to(m)
     elif relief is not None:
@@ -247,7 +286,7 @@ def _finish(m: folium.Map, vectors: _Vectors, *, offline: bool, bases: list, rel
 
 
 def _relief_section(*, base: bool) -> LegendSection:
-    note = "Light from the north-west; relief exaggerated 2×."
+    note = f"Light from the north-west; relief exaggerated {RELIEF_Z_FACTOR:g}×."
     if base:
         note += " Offline base map: no tiles are loaded."
     return LegendSection(GROUP_TERRAIN, (LegendEntry(RELIEF_TITLE, "swatch", "#a0a0a0"),), note)
@@ -279,8 +318,8 @@ def overview_map(
     offline : bool
         True: Leaflet and plugins are inlined, no tile layer is added and the
         relief is the base map; the page loads nothing from the network.
-        False: OpenStreetMap, CARTO Positron and Esri World Imagery base
-        maps, Leaflet and plugins from CDNs.
+        False: Esri light grey canvas, OpenStreetMap and Esri World Imagery
+        base maps with the relief shading them; Leaflet and plugins from CDNs.
     title : str
         Page title.
     download_template : str
@@ -344,11 +383,15 @@ def terrain_map(
     dem = read_dem(dem_path)
     m = _new_map(offline=offline, title=title)
     bases, relief_layer, relief_is_base = _base_maps(m, offline=offline, relief=hillshade_image(dem))
-    slope = _image_overlay(slope_class_image(dem), name=SLOPE_TITLE, pane="slope", base=False, opacity=0.6,
-                           show=True)
+    slope = _image_overlay(
+        slope_class_image(dem), name=SLOPE_TITLE, pane="slope", base=False, opacity=0.6, show=True
+    )
     slope.add_to(m)
-    context = [layers[name] for name in layers
-               if style_for(name, geometry_type=layers[name].geometry_type).on_terrain_map]
+    context = [
+        layers[name]
+        for name in layers
+        if style_for(name, geometry_type=layers[name].geometry_type).on_terrain_map
+    ]
     vectors = _add_vectors(m, context, download_template=download_template)
     terrain: list[tuple[str, folium.map.Layer]] = [(SLOPE_TITLE, slope)]
     if relief_layer is not None and not relief_is_base:

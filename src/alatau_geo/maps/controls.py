@@ -80,8 +80,10 @@ def _symbol_svg(entry: LegendEntry) -> str:
     elif entry.symbol == "swatch":
         shape = f'<rect x="1" y="1" width="20" height="14" fill="{stroke}"/>'
     else:
-        shape = (f'<rect x="2" y="2" width="18" height="12" fill="{fill}" fill-opacity="0.6" '
-                 f'stroke="{stroke}" stroke-width="1.5"{dash}/>')
+        shape = (
+            f'<rect x="2" y="2" width="18" height="12" fill="{fill}" fill-opacity="0.6" '
+            f'stroke="{stroke}" stroke-width="1.5"{dash}/>'
+        )
     return f'<svg class="ag-symbol" width="22" height="16" aria-hidden="true">{shape}</svg>'
 
 
@@ -100,17 +102,24 @@ def legend_html(sections: Sequence[LegendSection], *, downloads: Sequence[Downlo
     """
     parts = ['<div class="ag-legend-title">Legend</div>']
     for section in sections:
-        parts.append(f'<div class="ag-legend-section"><div class="ag-legend-heading">{escape(section.title)}</div>')
+        parts.append(
+            f'<div class="ag-legend-section"><div class="ag-legend-heading">{escape(section.title)}</div>'
+        )
         for entry in section.entries:
-            parts.append(f'<div class="ag-legend-row">{_symbol_svg(entry)}<span>{escape(entry.label)}</span></div>')
+            parts.append(
+                f'<div class="ag-legend-row">{_symbol_svg(entry)}<span>{escape(entry.label)}</span></div>'
+            )
         if section.note:
             parts.append(f'<div class="ag-legend-note">{escape(section.note)}</div>')
         parts.append("</div>")
     if downloads:
         links = "".join(
-            f'<li><a href="{escape(link.href, quote=True)}" download>{escape(link.title)}</a></li>' for link in downloads
+            f'<li><a href="{escape(link.href, quote=True)}" download>{escape(link.title)}</a></li>'
+            for link in downloads
         )
-        parts.append(f'<details class="ag-downloads"><summary>Download layers (GeoJSON)</summary><ul>{links}</ul></details>')
+        parts.append(
+            f'<details class="ag-downloads"><summary>Download layers (GeoJSON)</summary><ul>{links}</ul></details>'
+        )
     return "".join(parts)
 
 
@@ -148,8 +157,13 @@ class Legend(MacroElement):
         """
     )
 
-    def __init__(self, sections: Sequence[LegendSection], *, downloads: Sequence[DownloadLink] = (),
-                 position: str = "bottomleft") -> None:
+    def __init__(
+        self,
+        sections: Sequence[LegendSection],
+        *,
+        downloads: Sequence[DownloadLink] = (),
+        position: str = "bottomleft",
+    ) -> None:
         super().__init__()
         self._name = "Legend"
         self.sections = tuple(sections)
@@ -203,13 +217,21 @@ class GroupedLayers(JSCSSMixin, MacroElement):
         """
     )
 
-    def __init__(self, base_layers: Sequence[tuple[str, Layer]], groups: Sequence[tuple[str, Sequence[tuple[str, Layer]]]],
-                 *, collapsed: bool = False) -> None:
+    def __init__(
+        self,
+        base_layers: Sequence[tuple[str, Layer]],
+        groups: Sequence[tuple[str, Sequence[tuple[str, Layer]]]],
+        *,
+        collapsed: bool = False,
+    ) -> None:
         super().__init__()
         self._name = "GroupedLayers"
         self.base_layers = [(escape(name), layer) for name, layer in base_layers]
-        self.groups = [(escape(group), [(escape(name), layer) for name, layer in members])
-                       for group, members in groups if members]
+        self.groups = [
+            (escape(group), [(escape(name), layer) for name, layer in members])
+            for group, members in groups
+            if members
+        ]
         self.options = {"collapsed": collapsed}
         for _, layer in base_layers:
             layer.control = False
@@ -220,7 +242,9 @@ class GroupedLayers(JSCSSMixin, MacroElement):
     @property
     def layer_names(self) -> list[str]:
         """Escaped names of all listed layers, base maps first."""
-        return [name for name, _ in self.base_layers] + [name for _, members in self.groups for name, _ in members]
+        return [name for name, _ in self.base_layers] + [
+            name for _, members in self.groups for name, _ in members
+        ]
 
 
 class ImageMiniMap(plugins.MiniMap):

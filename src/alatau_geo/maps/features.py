@@ -130,22 +130,28 @@ def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DE
     if not keep.all():
         log.info("layer %s: %d features without geometry are not drawn", layer.name, int((~keep).sum()))
         frame = frame.loc[keep]
-    geometry = _round(simplify_for_display(frame.geometry, tolerance_m=style.simplify_m).to_crs(EXPORT_CRS),
-                      decimals=decimals)
+    geometry = _round(
+        simplify_for_display(frame.geometry, tolerance_m=style.simplify_m).to_crs(EXPORT_CRS),
+        decimals=decimals,
+    )
     title = layer.title or layer.name
     columns = popup_columns(frame.columns)
     features: list[dict[str, Any]] = []
     styles: dict[Any, dict[str, Any]] = {}
-    for record, shape in zip(frame.drop(columns=frame.geometry.name).to_dict("records"), geometry.values):
+    records = frame.drop(columns=frame.geometry.name).to_dict("records")
+    for record, shape in zip(records, geometry.values, strict=True):
         feature_id = _json_id(record["id"])
         properties = {
-            "popup_html": popup_html(record, layer_title=title, columns=columns, quality=layer.provenance.quality),
+            "popup_html": popup_html(
+                record, layer_title=title, columns=columns, quality=layer.provenance.quality
+            ),
             "tooltip_html": tooltip_html(record, layer_title=title),
         }
         if style.searchable:
             properties["search_text"] = display_name(record, fallback=f"{title} {feature_id}")
-        features.append({"type": "Feature", "id": feature_id, "properties": properties,
-                         "geometry": mapping(shape)})
+        features.append(
+            {"type": "Feature", "id": feature_id, "properties": properties, "geometry": mapping(shape)}
+        )
         styles[feature_id] = style.leaflet_style(record, geometry_type=shape.geom_type)
     west, south, east, north = (float(v) for v in geometry.total_bounds) if len(geometry) else (0.0,) * 4
     return DisplayLayer(

@@ -11,7 +11,6 @@ text.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from html import escape
 from numbers import Integral, Real
@@ -157,7 +156,7 @@ def popup_html(
     if rows:
         parts.append(f'<table class="ag-popup-table">{"".join(rows)}</table>')
     feature_id = format_value(properties.get("id"), ColumnFormat("id"))
-    footer = f"{layer_title} · id {feature_id}" + (f" · {quality}" if quality else "")
+    footer = f"{layer_title} · id {feature_id}" + (f" · layer quality: {quality}" if quality else "")
     parts.append(f'<div class="ag-popup-source">{escape(footer)}</div></div>')
     return "".join(parts)
 

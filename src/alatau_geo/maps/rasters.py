@@ -24,9 +24,15 @@ from rasterio.warp import Resampling, reproject, transform, transform_bounds
 from alatau_geo.crs import EXPORT_CRS
 from alatau_geo.errors import CRSError, InputDataError
 from alatau_geo.maps.png import encode_paletted_png, png_data_url
-from alatau_geo.maps.relief import SLOPE_CLASSES, SlopeClass, classify_slope, hillshade, slope_percent
+from alatau_geo.maps.relief import (
+    SLOPE_CLASSES,
+    SlopeClass,
+    classify_slope,
+    hillshade,
+    slope_percent,
+)
 
-__all__ = ["Dem", "RasterImage", "hillshade_image", "read_dem", "slope_class_image"]
+__all__ = ["RELIEF_Z_FACTOR", "Dem", "RasterImage", "hillshade_image", "read_dem", "slope_class_image"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +41,8 @@ WEB_MERCATOR = CRS.from_epsg(3857)
 # about 1,300 x 1,100 cells, so this keeps full resolution there and caps
 # the HTML size for anything larger.
 MAX_IMAGE_SIDE_PX = 1600
+# Vertical exaggeration of the shaded relief: the Ili plain is gentle.
+RELIEF_Z_FACTOR = 2.0
 # Grey levels of the shaded relief: index 0 is transparent (no data), 1..255
 # run from the darkest shadow to full light. The darkest shadow is kept at
 # 60 so labels and lines stay readable on it.
@@ -106,7 +114,9 @@ def read_dem(path: Path) -> Dem:
     crs = CRS.from_user_input(grid_crs)
     unit = crs.axis_info[0].unit_name if crs.axis_info else ""
     if not crs.is_projected or unit not in ("metre", "meter"):
-        raise CRSError(f"{path}: DEM must be on a projected CRS in metres (e.g. EPSG:32643), got {crs.to_string()}")
+        raise CRSError(
+            f"{path}: DEM must be on a projected CRS in metres (e.g. EPSG:32643), got {crs.to_string()}"
+        )
     elevation = np.ma.filled(band.astype("float64"), np.nan)
     return Dem(elevation, grid_transform, crs)
 
@@ -114,7 +124,9 @@ def read_dem(path: Path) -> Dem:
 def _mercator_grid(dem: Dem, *, max_side_px: int) -> tuple[Affine, int, int]:
     """A north-up Web Mercator grid over the DEM with about as many cells, at most `max_side_px` a side."""
     rows, cols = dem.elevation_m.shape
-    left, bottom, right, top = transform_bounds(dem.crs, WEB_MERCATOR, *array_bounds(rows, cols, dem.transform))
+    left, bottom, right, top = transform_bounds(
+        dem.crs, WEB_MERCATOR, *array_bounds(rows, cols, dem.transform)
+    )
     span_x, span_y = right - left, top - bottom
     # Square pixels covering the extent with the DEM's cell count, or coarser if that exceeds the cap.
     resolution = max(math.sqrt(span_x * span_y / (rows * cols)), max(span_x, span_y) / max_side_px)
@@ -122,7 +134,9 @@ def _mercator_grid(dem: Dem, *, max_side_px: int) -> tuple[Affine, int, int]:
     return Affine(resolution, 0.0, left, 0.0, -resolution, top), width, height
 
 
-def _warp(values: np.ndarray, dem: Dem, *, nodata: float, resampling: Resampling, max_side_px: int) -> tuple[np.ndarray, Affine]:
+def _warp(
+    values: np.ndarray, dem: Dem, *, nodata: float, resampling: Resampling, max_side_px: int
+) -> tuple[np.ndarray, Affine]:
     grid, width, height = _mercator_grid(dem, max_side_px=max_side_px)
     out = np.full((height, width), nodata, dtype=values.dtype)
     reproject(
@@ -148,14 +162,16 @@ def _image(indices: np.ndarray, grid: Affine, palette: list[tuple[int, int, int,
     return RasterImage(png_data_url(png), (west, south, east, north), (width, height))
 
 
-def hillshade_image(dem: Dem, *, z_factor: float = 2.0, max_side_px: int = MAX_IMAGE_SIDE_PX) -> RasterImage:
+def hillshade_image(
+    dem: Dem, *, z_factor: float = RELIEF_Z_FACTOR, max_side_px: int = MAX_IMAGE_SIDE_PX
+) -> RasterImage:
     """Grey shaded relief of the DEM as a Web Mercator PNG.
 
     Parameters
     ----------
     dem : Dem
-    z_factor : float, default 2
-        Vertical exaggeration; the Ili plain is gentle, so relief is doubled.
+    z_factor : float, default :data:`RELIEF_Z_FACTOR`
+        Vertical exaggeration.
     max_side_px : int
         Largest image side in pixels; larger grids are resampled down.
 

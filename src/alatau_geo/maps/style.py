@@ -138,15 +138,24 @@ class LayerStyle:
         category = self.category_of(properties.get(self.category_column)) if self.category_column else None
         tint = category.color if category else None
         style: dict[str, Any] = {"weight": self.weight, "opacity": 0.9}
-        dash = self.flag_dash if self.flag_column and properties.get(self.flag_column) is True else self.dash_array
+        dash = (
+            self.flag_dash
+            if self.flag_column and properties.get(self.flag_column) is True
+            else self.dash_array
+        )
         if dash:
             style["dashArray"] = dash
         kind = geometry_type.removeprefix("Multi")
         if kind == "LineString":
             style.update(color=tint or self.color, fill=False)
         elif kind == "Point":
-            style.update(color=self.color, fill=True, fillColor=tint or self.fill_color or self.color,
-                         fillOpacity=self.fill_opacity, radius=self.radius_px)
+            style.update(
+                color=self.color,
+                fill=True,
+                fillColor=tint or self.fill_color or self.color,
+                fillOpacity=self.fill_opacity,
+                radius=self.radius_px,
+            )
         else:
             fill = tint or self.fill_color
             style.update(color=tint or self.color, fill=fill is not None)
@@ -158,51 +167,123 @@ class LayerStyle:
 STYLES: Mapping[str, LayerStyle] = MappingProxyType(
     {
         "study_area": LayerStyle(
-            group=GROUP_BOUNDARIES, color="#3c3c3c", weight=2.0, dash_array="10 6", order=0,
-            simplify_m=50.0, on_terrain_map=True,
+            group=GROUP_BOUNDARIES,
+            color="#3c3c3c",
+            weight=2.0,
+            dash_array="10 6",
+            order=0,
+            simplify_m=50.0,
+            on_terrain_map=True,
         ),
         "city_boundary": LayerStyle(
-            group=GROUP_BOUNDARIES, color="#7a0177", weight=3.0, order=5, simplify_m=10.0, on_terrain_map=True,
+            group=GROUP_BOUNDARIES,
+            color="#7a0177",
+            weight=3.0,
+            order=5,
+            simplify_m=10.0,
+            on_terrain_map=True,
         ),
         "districts": LayerStyle(
-            group=GROUP_PLAN, color="#6a51a3", fill_color="#bcbddc", fill_opacity=0.35, weight=1.5, order=10,
+            group=GROUP_PLAN,
+            color="#6a51a3",
+            fill_color="#bcbddc",
+            fill_opacity=0.35,
+            weight=1.5,
+            order=10,
         ),
         "sez": LayerStyle(
-            group=GROUP_PLAN, color="#b35806", fill_color="#fdb863", fill_opacity=0.3, dash_array="6 3", order=12,
+            group=GROUP_PLAN,
+            color="#b35806",
+            fill_color="#fdb863",
+            fill_opacity=0.3,
+            dash_array="6 3",
+            order=12,
         ),
         "water_protection_zone": LayerStyle(
-            group=GROUP_WATER, color="#4292c6", fill_color="#c6dbef", fill_opacity=0.35, weight=1.0,
-            dash_array="4 4", order=20, simplify_m=20.0,
+            group=GROUP_WATER,
+            color="#4292c6",
+            fill_color="#c6dbef",
+            fill_opacity=0.35,
+            weight=1.0,
+            dash_array="4 4",
+            order=20,
+            simplify_m=20.0,
         ),
         "water_protection_strip": LayerStyle(
-            group=GROUP_WATER, color="#08519c", fill_color="#6baed6", fill_opacity=0.45, weight=1.0, order=21,
+            group=GROUP_WATER,
+            color="#08519c",
+            fill_color="#6baed6",
+            fill_opacity=0.45,
+            weight=1.0,
+            order=21,
             simplify_m=10.0,
         ),
         "reservoir": LayerStyle(
-            group=GROUP_WATER, color="#2171b5", fill_color="#4a90c8", fill_opacity=0.7, weight=1.0, order=25,
-            simplify_m=20.0, on_terrain_map=True,
+            group=GROUP_WATER,
+            color="#2171b5",
+            fill_color="#4a90c8",
+            fill_opacity=0.7,
+            weight=1.0,
+            order=25,
+            simplify_m=20.0,
+            on_terrain_map=True,
         ),
         "streams": LayerStyle(
-            group=GROUP_WATER, color="#1f78b4", weight=1.8, order=30, simplify_m=15.0, on_terrain_map=True,
+            group=GROUP_WATER,
+            color="#1f78b4",
+            weight=1.8,
+            order=30,
+            simplify_m=15.0,
+            on_terrain_map=True,
+        ),
+        "rivers": LayerStyle(
+            group=GROUP_WATER,
+            color="#08519c",
+            weight=3.0,
+            order=31,
+            simplify_m=15.0,
+            on_terrain_map=True,
         ),
         "corridors": LayerStyle(
-            group=GROUP_SETTLEMENTS, color="#666666", weight=3.0, order=40, simplify_m=15.0,
+            group=GROUP_SETTLEMENTS,
+            color="#666666",
+            weight=3.0,
+            order=40,
+            simplify_m=15.0,
             category_column="kind",
             categories=(
                 Category("highway", "Highway", "#d7301f"),
                 Category("railway", "Railway", "#252525"),
             ),
-            flag_column="schematic", flag_label="Schematic alignment (dotted)",
+            flag_column="schematic",
+            flag_label="Schematic alignment (dotted)",
         ),
         "infrastructure": LayerStyle(
-            group=GROUP_PLAN, color="#54278f", fill_color="#9e9ac8", fill_opacity=0.8, radius_px=5.0, order=45,
+            group=GROUP_PLAN,
+            color="#54278f",
+            fill_color="#9e9ac8",
+            fill_opacity=0.8,
+            radius_px=5.0,
+            order=45,
         ),
         "projects": LayerStyle(
-            group=GROUP_PLAN, color="#8c2d04", fill_color="#fe9929", fill_opacity=0.5, order=46,
+            group=GROUP_PLAN,
+            color="#8c2d04",
+            fill_color="#fe9929",
+            fill_opacity=0.5,
+            order=46,
         ),
         "places": LayerStyle(
-            group=GROUP_SETTLEMENTS, color="#252525", fill_color="#ffffff", fill_opacity=1.0, weight=1.5,
-            radius_px=6.0, order=60, simplify_m=0.0, searchable=True, on_terrain_map=True,
+            group=GROUP_SETTLEMENTS,
+            color="#252525",
+            fill_color="#ffffff",
+            fill_opacity=1.0,
+            weight=1.5,
+            radius_px=6.0,
+            order=60,
+            simplify_m=0.0,
+            searchable=True,
+            on_terrain_map=True,
             category_column="kind",
             categories=(
                 Category("city", "City", "#e31a1c"),
@@ -217,10 +298,19 @@ STYLES: Mapping[str, LayerStyle] = MappingProxyType(
 # Generic styles for layers without an entry, by base geometry type.
 _GENERIC: Mapping[str, LayerStyle] = MappingProxyType(
     {
-        "Polygon": LayerStyle(group=GROUP_OTHER, color="#525252", fill_color="#969696", fill_opacity=0.25, order=15),
+        "Polygon": LayerStyle(
+            group=GROUP_OTHER, color="#525252", fill_color="#969696", fill_opacity=0.25, order=15
+        ),
         "LineString": LayerStyle(group=GROUP_OTHER, color="#525252", weight=2.0, order=35),
-        "Point": LayerStyle(group=GROUP_OTHER, color="#252525", fill_color="#969696", fill_opacity=0.9,
-                            weight=1.0, order=55, simplify_m=0.0),
+        "Point": LayerStyle(
+            group=GROUP_OTHER,
+            color="#252525",
+            fill_color="#969696",
+            fill_opacity=0.9,
+            weight=1.0,
+            order=55,
+            simplify_m=0.0,
+        ),
     }
 )
 

@@ -1,0 +1,61 @@
+"""The maps job: build the interactive HTML maps from the layers and write them.
+
+Map composition lives in :mod:`alatau_geo.maps` (which writes nothing); this
+module picks the maps, renders them and writes each file atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from alatau_geo import maps
+from alatau_geo.io import write_text
+from alatau_geo.layers import LayerSet
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WrittenMap:
+    """One written map page."""
+
+    name: str
+    path: Path
+    size_bytes: int
+
+
+def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: Path | None,
+               offline: bool) -> list[WrittenMap]:
+    """Write ``overview.html`` and (when a DEM is given) ``terrain.html`` into `maps_dir`.
+
+    Parameters
+    ----------
+    layers : LayerSet
+    maps_dir : Path
+        Folder for the HTML files.
+    layers_dir : Path
+        Folder of the exported GeoJSON files; each map links to them for download.
+    dem_path : Path or None
+        Working-grid DEM GeoTIFF for the hillshade and slope overlays.
+    offline : bool
+        Inline Leaflet and every plugin and use the hillshade as base map, so
+        the page needs no network.
+    """
+    template = _relative(layers_dir, maps_dir) + "/{name}.geojson"
+    pages = {"overview": maps.overview_map(layers, dem_path=dem_path, offline=offline, download_template=template)}
+    if dem_path is not None:
+        pages["terrain"] = maps.terrain_map(layers, dem_path=dem_path, offline=offline, download_template=template)
+    written = []
+    for name, page in pages.items():
+        path = write_text(maps.render_html(page), maps_dir / f"{name}.html")
+        written.append(WrittenMap(name=name, path=path, size_bytes=path.stat().st_size))
+        logger.debug("wrote %s (%d bytes)", path, path.stat().st_size)
+    return written
+
+
+def _relative(target: Path, start: Path) -> str:
+    import os
+
+    return Path(os.path.relpath(target.resolve(), start.resolve())).as_posix()

@@ -485,7 +485,7 @@ def test_offline_map_refuses_a_plugin_without_a_vendored_copy(layer_set: LayerSe
 
 
 def test_dem_problems_raise_package_errors(tmp_path: Path) -> None:
-    with pytest.raises(InputDataError, match="cannot read DEM"):
+    with pytest.raises(InputDataError, match="missing.tif: raster file not found"):
         read_dem(tmp_path / "missing.tif")
     geographic = tmp_path / "geographic.tif"
     with rasterio.open(

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import rasterio
 from pyproj import CRS
 from rasterio.transform import Affine, array_bounds
 from rasterio.warp import Resampling, reproject, transform, transform_bounds
 
 from alatau_geo.crs import EXPORT_CRS
-from alatau_geo.errors import CRSError, InputDataError
+from alatau_geo.errors import CRSError
+from alatau_geo.io import read_raster
 from alatau_geo.maps.png import encode_paletted_png, png_data_url
 from alatau_geo.maps.relief import (
     SLOPE_CLASSES,
@@ -102,23 +102,14 @@ def read_dem(path: Path) -> Dem:
     CRSError
         If the raster has no CRS, or one that is not projected in metres.
     """
-    # TODO(io): move to alatau_geo.io once it has a raster reader; maps then only build.
-    try:
-        with rasterio.open(path) as dataset:
-            band = dataset.read(1, masked=True)
-            grid_transform, grid_crs = dataset.transform, dataset.crs
-    except rasterio.errors.RasterioIOError as error:
-        raise InputDataError(f"{path}: cannot read DEM ({error})") from None
-    if grid_crs is None:
-        raise CRSError(f"{path}: DEM has no coordinate reference system; expected EPSG:32643")
-    crs = CRS.from_user_input(grid_crs)
+    raster = read_raster(path)
+    crs = raster.crs
     unit = crs.axis_info[0].unit_name if crs.axis_info else ""
     if not crs.is_projected or unit not in ("metre", "meter"):
         raise CRSError(
             f"{path}: DEM must be on a projected CRS in metres (e.g. EPSG:32643), got {crs.to_string()}"
         )
-    elevation = np.ma.filled(band.astype("float64"), np.nan)
-    return Dem(elevation, grid_transform, crs)
+    return Dem(raster.data.astype("float64"), raster.transform, crs)
 
 
 def _mercator_grid(dem: Dem, *, max_side_px: int) -> tuple[Affine, int, int]:

@@ -168,3 +168,32 @@ def test_map_command_writes_self_contained_offline_maps(tmp_path, capsys):
     assert '<script src="http' not in overview and '<link href="http' not in overview
     assert "Kapchagay reservoir" in overview and "Otegen Batyr" in overview
     assert "offline" in capsys.readouterr().err
+
+
+def test_report_areas_writes_csv_and_markdown(tmp_path, capsys):
+    out = tmp_path / "reports"
+    assert cli.main(["report", "areas", "--layers-dir", str(COMMITTED_LAYERS), "--out-dir", str(out)]) == 0
+    import pandas as pd
+
+    table = pd.read_csv(out / "areas.csv").set_index("zone")
+    assert set(table.index) == {"gate", "golden", "growing", "green", "alatau_city"}
+    assert abs(table.loc["green", "area_ha"] - 31_730) / 31_730 < 0.005
+    assert abs(table.loc["alatau_city", "area_ha"] - 88_000) / 88_000 < 0.005
+    assert (table["buildable_ha"] < table["area_ha"]).all()
+    # Gate's published targets: ~220,000 residents and ~181,000 jobs on ~4,000 ha.
+    assert table.loc["gate", "residents_per_ha"] == pytest.approx(55, abs=1)
+    assert "| gate |" in (out / "areas.md").read_text(encoding="utf-8")
+
+
+def test_diff_reports_changed_districts(tmp_path, capsys):
+    default = (REPOSITORY / "src/alatau_geo/data/default_plan.toml").read_text(encoding="utf-8")
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text(default, encoding="utf-8")
+    b.write_text(default.replace('lines = ["corridors:a3", "corridors:railway_zhetygen"]\nwidth_m = 3000.0',
+                                 'lines = ["corridors:a3", "corridors:railway_zhetygen"]\nwidth_m = 4000.0'),
+                 encoding="utf-8")
+    assert cli.main(["diff", str(a), str(b), "--layers-dir", str(COMMITTED_LAYERS)]) == 0
+    out = capsys.readouterr().out
+    growing = next(line for line in out.splitlines() if line.startswith("districts.growing"))
+    assert "ha (+" in growing and "4,000 m each side" in growing
+    assert "districts.gate: unchanged" in out

@@ -130,6 +130,29 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--require", metavar="COLUMN", action="append",
                           help="attribute every feature must have (repeatable; default: id, name)")
 
+    report = commands.add_parser(
+        "report", parents=[common], help="write analysis tables (CSV and Markdown)",
+        description="Write an analysis table as CSV and Markdown. 'areas': per district and for the city, area "
+        "in ha (equal-area), share of the city, buildable area (steep land, water and water protection zones "
+        "removed), overlap with the SEZ, published figure and difference, densities.",
+        epilog="example:\n  alatau-geo report areas --out-dir reports",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument("table", choices=["areas"], help="which table")
+    report.add_argument("--layers-dir", metavar="DIR", default="layers", help="layers to analyse (default: layers)")
+    report.add_argument("--out-dir", metavar="DIR", default="reports", help="where tables go (default: reports)")
+
+    diff = commands.add_parser(
+        "diff", parents=[common], help="compare two plans",
+        description="Build the zones of two plans on the same reference layers and report which changed and "
+        "by how many hectares.",
+        epilog="example:\n  alatau-geo diff plan.toml wider_green.toml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    diff.add_argument("plan_a", metavar="PLAN_A")
+    diff.add_argument("plan_b", metavar="PLAN_B")
+    diff.add_argument("--layers-dir", metavar="DIR", default="layers", help="reference layers (default: layers)")
+
     info = commands.add_parser(
         "info", parents=[common], help="list the layers with their provenance",
         description="List the layers in the layers folder: feature count, geometry type, quality and source.",
@@ -152,7 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(verbose=args.verbose, quiet=args.quiet)
-    handlers = {"build": _build, "map": _map, "export": _export, "validate": _validate, "info": _info}
+    handlers = {"build": _build, "map": _map, "export": _export, "validate": _validate, "info": _info,
+                "report": _report, "diff": _diff}
     try:
         return handlers[args.command](args)
     except AlatauGeoError as error:
@@ -173,6 +197,7 @@ def _configure_logging(*, verbose: bool, quiet: bool) -> None:
 
 
 def _say(message: str) -> None:
+    sys.stdout.flush()  # keep tables printed to stdout before the messages on stderr
     logger.info(message)
 
 
@@ -255,6 +280,45 @@ def _validate(args: argparse.Namespace) -> int:
         _say(f"{len(problems)} problem(s) in {args.file}; fix them and run validate again")
         return 1
     _say(f"{args.file}: no problems found")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from alatau_geo import areas, terrain
+    from alatau_geo.io import read_layers, read_raster, write_text
+    from alatau_geo.pipeline import TERRAIN_RASTER
+    from alatau_geo.plan import load_plan
+
+    plan = load_plan(args.plan)
+    layers_dir = Path(args.layers_dir)
+    layers = read_layers(layers_dir)
+    slope = terrain.slope(read_raster(layers_dir / TERRAIN_RASTER))
+    extent = tuple(layers["city_boundary"].frame.total_bounds)
+    steep = areas.steep_land(slope, max_slope_deg=plan.analysis.max_buildable_slope_deg, within=extent)
+    table = areas.area_table(layers, unbuildable=steep)
+    out = Path(args.out_dir)
+    csv_path = write_text(table.to_csv(index=False, lineterminator="\n"), out / "areas.csv")
+    note = (f"Areas in ha, equal-area projection. Buildable: slope at most "
+            f"{plan.analysis.max_buildable_slope_deg:g} degrees, outside water and water protection zones.\n")
+    md_path = write_text(areas.markdown_table(table, title="Areas of the districts and the city") + "\n" + note,
+                         out / "areas.md")
+    print(areas.markdown_table(table))
+    _say(f"Wrote {csv_path} and {md_path}")
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from alatau_geo.pipeline import committed_reference, plan_layers
+    from alatau_geo.plan import load_plan
+    from alatau_geo.scenarios import zone_deltas
+
+    plans = [load_plan(args.plan_a), load_plan(args.plan_b)]
+    built = [plan_layers(committed_reference(p, layers_dir=Path(args.layers_dir)), p) for p in plans]
+    deltas = zone_deltas(built[0], built[1])
+    changed = [d for d in deltas if d.status != "unchanged"]
+    for delta in deltas:
+        print(delta)
+    _say(f"{len(changed)} of {len(deltas)} zones differ between {args.plan_a} and {args.plan_b}")
     return 0
 
 

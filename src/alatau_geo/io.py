@@ -743,7 +743,20 @@ def read_layer(path: str | Path) -> Layer:
         One line naming the file and the problem.
     """
     path = Path(path)
-    data = _load_json(path)
+    return _layer_from_json(_load_json(path), path=path)
+
+
+def as_exported(layer: Layer, *, precision: int = DEFAULT_PRECISION) -> Layer:
+    """The layer exactly as a reader of its GeoJSON export gets it back.
+
+    Layers built on top of other layers are built on their exported form, so
+    a build from the tiles and a build from committed layers agree to the byte.
+    """
+    text = geojson_text(layer, precision=precision)
+    return _layer_from_json(json.loads(text), path=Path(f"<{layer.name}>"))
+
+
+def _layer_from_json(data: Any, *, path: Path) -> Layer:
     if not isinstance(data, Mapping) or data.get("type") != "FeatureCollection":
         raise LayerError(f"{path}: not a GeoJSON FeatureCollection")
     name = _require(data, "name", str, path=path)

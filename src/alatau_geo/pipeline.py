@@ -15,13 +15,17 @@ from pathlib import Path
 
 from alatau_geo import gazetteer, terrain
 from alatau_geo.changes import LayerChange, compare_layers
+from alatau_geo.districts import ZONE_LAYERS, build_zones, zone_layers
 from alatau_geo.errors import LayerError
-from alatau_geo.io import ExportResult, export_layers, read_layers, read_raster, write_raster
+from alatau_geo.io import ExportResult, as_exported, export_layers, read_layers, read_raster, write_raster
 from alatau_geo.layers import LayerSet
 from alatau_geo.plan import Plan
 from alatau_geo.reference import build_reference_layers
 
 logger = logging.getLogger(__name__)
+
+PLAN_LAYERS = ZONE_LAYERS
+"""Layers the plan constructs on the reference layers; rebuilt by every run."""
 
 TERRAIN_RASTER = "terrain_dem.tif"
 """Working-grid DEM written beside the layers, so a clone without the tiles keeps its terrain."""
@@ -49,7 +53,7 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     tiles = {name: terrain.read_srtm_tile(path) for name, path in paths.items()}
     tables = gazetteer.load_tables(plan)
     build = build_reference_layers(tiles, tables, plan)
-    layers = _with_osm(build.layers, osm_path)
+    layers = _with_plan_layers(_with_osm(build.layers, osm_path), plan)
     _write_cache(build.terrain, cache_dir=cache_dir, key=_cache_key(paths, plan))
     previous = _previous(layers_dir)
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
@@ -69,12 +73,29 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
 
 
 def refresh_from_committed(plan: Plan, *, layers_dir: Path, osm_path: Path | None = None) -> BuildOutcome:
-    """Without tiles: keep the committed DEM-derived layers, rebuild the gazetteer layers.
+    """Without tiles: keep the committed DEM-derived layers, rebuild the rest.
 
-    Places take their elevation from the committed terrain raster, so edited
-    positions in the places table get correct elevations without the tiles.
+    The gazetteer layers are rebuilt from the plan's tables, places taking
+    their elevation from the committed terrain raster, so edited positions
+    get correct elevations without the tiles; the zones are rebuilt from the plan.
     """
     previous = read_layers(layers_dir)
+    dem_path = layers_dir / TERRAIN_RASTER
+    reference = committed_reference(plan, layers_dir=layers_dir, committed=previous)
+    layers = _with_plan_layers(_with_osm(reference, osm_path), plan)
+    changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
+    export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision)
+    notes = () if dem_path.is_file() else (f"{dem_path} missing: places have no elevation",)
+    return BuildOutcome(layers=layers, changes=tuple(changes), export=export, notes=notes)
+
+
+def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | None = None) -> LayerSet:
+    """Reference layers for `plan` from a layers folder.
+
+    DEM-derived layers are taken as committed; the gazetteer layers are
+    rebuilt from the plan's tables; plan-built layers are left out.
+    """
+    committed = committed if committed is not None else read_layers(layers_dir)
     dem_path = layers_dir / TERRAIN_RASTER
     elevation = read_raster(dem_path) if dem_path.is_file() else None
     tables = gazetteer.load_tables(plan)
@@ -82,12 +103,22 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, osm_path: Path | Non
         "places": gazetteer.places_layer(tables.places, source=tables.sources["places"], elevation=elevation),
         "corridors": gazetteer.corridors_layer(tables.corridors, source=tables.sources["corridors"]),
     }
-    layers = LayerSet(rebuilt.get(name, layer) for name, layer in previous.items())
-    layers = _with_osm(layers, osm_path)
-    changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
-    export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision)
-    notes = () if elevation is not None else (f"{dem_path} missing: places have no elevation",)
-    return BuildOutcome(layers=layers, changes=tuple(changes), export=export, notes=notes)
+    return LayerSet(rebuilt.get(name, layer) for name, layer in committed.items() if name not in PLAN_LAYERS)
+
+
+def plan_layers(reference: LayerSet, plan: Plan) -> LayerSet:
+    """The layers `plan` constructs on `reference` (zones), without the reference layers."""
+    full = _with_plan_layers(reference, plan)
+    return LayerSet(layer for name, layer in full.items() if name in PLAN_LAYERS)
+
+
+def _with_plan_layers(reference: LayerSet, plan: Plan) -> LayerSet:
+    """The reference layers plus every layer the plan constructs on them (zones)."""
+    precision = plan.export.coordinate_precision
+    exported = LayerSet(as_exported(layer, precision=precision) for layer in reference.values())
+    zones = build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha, source=plan.source)
+    kept = [layer for name, layer in reference.items() if name not in PLAN_LAYERS]
+    return LayerSet([*kept, *zone_layers(zones, source=plan.source)])
 
 
 def _with_osm(layers: LayerSet, osm_path: Path | None) -> LayerSet:

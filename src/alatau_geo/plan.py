@@ -12,11 +12,17 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
+from alatau_geo.districts import ZoneSpec, parse_zones
 from alatau_geo.errors import PlanError
 
 DEFAULT_PLAN_NAME = "default_plan.toml"
+# A zone given in a user's plan replaces the default zone as a whole: merging
+# two construction rules key by key would mix them.
+_REPLACED_WHOLE = ("districts", "city_boundary", "sez")
 
 
 @dataclass(frozen=True)
@@ -66,12 +72,36 @@ class WaterProtectionParams:
 
 
 @dataclass(frozen=True)
+class AnalysisParams:
+    """Limits used by placement and area analysis.
+
+    Attributes
+    ----------
+    max_buildable_slope_deg : float
+        Steeper land is not buildable, degrees.
+    flood_freeboard_m : float
+        Height objects must keep above the reservoir surface, metres.
+    placement_grid_m : float
+        Spacing of candidate positions for rule-placed objects, metres.
+    min_part_ha : float
+        District parts smaller than this are slivers and dropped, hectares.
+    """
+
+    max_buildable_slope_deg: float
+    flood_freeboard_m: float
+    placement_grid_m: float
+    min_part_ha: float
+
+
+@dataclass(frozen=True)
 class TablePaths:
     """Editable tables; ``None`` means the table shipped with the package."""
 
     places: Path | None
     corridors: Path | None
     river_names: Path | None
+    infrastructure: Path | None
+    projects: Path | None
 
 
 @dataclass(frozen=True)
@@ -91,17 +121,23 @@ class Plan:
     water_protection: WaterProtectionParams
     tables: TablePaths
     export: ExportParams
+    analysis: AnalysisParams
+    service_radii_m: Mapping[str, float]
+    zones: tuple[ZoneSpec, ...] = ()
     source: str = field(default="<default plan>", compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        """The plan as plain data (for provenance records)."""
-        data = dataclasses.asdict(self)
+        """The plan's parameters as plain data (for provenance records); zones are left out."""
+        data = _plain(self)
         data.pop("source")
-        return _plain(data)
+        data.pop("zones")
+        return data
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
@@ -160,7 +196,9 @@ def _merge(base: dict[str, Any], user: dict[str, Any], *, source: str, prefix: s
         entry = f"{prefix}{key}"
         if key not in base:
             raise PlanError(f"{source}: unknown entry '{entry}'")
-        if isinstance(base[key], dict):
+        if prefix == "" and key in _REPLACED_WHOLE:
+            base[key] = value
+        elif isinstance(base[key], dict):
             if not isinstance(value, dict):
                 raise PlanError(f"{source}: '{entry}' must be a table")
             _merge(base[key], value, source=source, prefix=f"{entry}.")
@@ -243,7 +281,19 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> 
             places=_table_path(data, "places", source=source, base_dir=base_dir),
             corridors=_table_path(data, "corridors", source=source, base_dir=base_dir),
             river_names=_table_path(data, "river_names", source=source, base_dir=base_dir),
+            infrastructure=_table_path(data, "infrastructure", source=source, base_dir=base_dir),
+            projects=_table_path(data, "projects", source=source, base_dir=base_dir),
         ),
+        analysis=AnalysisParams(
+            max_buildable_slope_deg=num("analysis", "max_buildable_slope_deg", positive=True, maximum=90),
+            flood_freeboard_m=num("analysis", "flood_freeboard_m", minimum=0),
+            placement_grid_m=num("analysis", "placement_grid_m", positive=True),
+            min_part_ha=num("analysis", "min_part_ha", minimum=0),
+        ),
+        service_radii_m=MappingProxyType(
+            {kind: num("service_radii_m", kind, positive=True) for kind in data["service_radii_m"]}
+        ),
+        zones=parse_zones(data, source=source),
         export=ExportParams(
             coordinate_precision=num("export", "coordinate_precision", minimum=5, maximum=8, integer=True),
         ),

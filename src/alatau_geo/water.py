@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import geopandas as gpd
 import shapely
 
 from alatau_geo.crs import WORKING_CRS
 from alatau_geo.layers import Layer, Provenance
-from alatau_geo.plan import WaterProtectionParams
+
+if TYPE_CHECKING:
+    from alatau_geo.plan import WaterProtectionParams
 
 
 def polygonal(geometry: shapely.Geometry) -> shapely.Geometry:

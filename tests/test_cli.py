@@ -162,7 +162,7 @@ def test_map_command_writes_self_contained_offline_maps(tmp_path, capsys):
     maps_dir = tmp_path / "maps"
     assert cli.main(["map", "--layers-dir", str(COMMITTED_LAYERS), "--maps-dir", str(maps_dir), "--offline"]) == 0
     pages = {p.name: p for p in maps_dir.glob("*.html")}
-    assert set(pages) == {"overview.html", "terrain.html"}
+    assert set(pages) == {"overview.html", "districts.html", "terrain.html"}
     overview = pages["overview.html"].read_text(encoding="utf-8")
     assert pages["overview.html"].stat().st_size < 5_000_000
     assert '<script src="http' not in overview and '<link href="http' not in overview
@@ -197,3 +197,27 @@ def test_diff_reports_changed_districts(tmp_path, capsys):
     growing = next(line for line in out.splitlines() if line.startswith("districts.growing"))
     assert "ha (+" in growing and "4,000 m each side" in growing
     assert "districts.gate: unchanged" in out
+
+
+def test_diff_names_objects_whose_rules_newly_break(tmp_path, capsys):
+    default = (REPOSITORY / "src/alatau_geo/data/default_plan.toml").read_text(encoding="utf-8")
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text(default, encoding="utf-8")
+    # A flood freeboard of 40 m puts the low plain near the reservoir under the flood level.
+    b.write_text(default.replace("flood_freeboard_m = 3.0", "flood_freeboard_m = 40.0"), encoding="utf-8")
+    assert cli.main(["diff", str(a), str(b), "--layers-dir", str(COMMITTED_LAYERS)]) == 0
+    captured = capsys.readouterr()
+    assert "newly breaks above_flood" in captured.out
+    assert "districts.gate: unchanged" in captured.out
+
+
+def test_report_placement_lists_every_broken_rule(tmp_path, capsys):
+    out = tmp_path / "reports"
+    assert cli.main(["report", "placement", "--layers-dir", str(COMMITTED_LAYERS), "--out-dir", str(out)]) == 0
+    import pandas as pd
+
+    report = pd.read_csv(out / "placement.csv")
+    assert report["id"].nunique() == 52  # 30 engineering objects and 22 projects
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert len(printed) == int((~report["ok"]).sum())
+    assert all(": breaks " in line for line in printed)

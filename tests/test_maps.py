@@ -551,3 +551,27 @@ def test_maps_module_writes_nothing(
     monkeypatch.chdir(tmp_path)
     render_html(overview_map(layer_set, dem_path=dem_path, offline=True))
     assert list(tmp_path.iterdir()) == []
+
+
+# --- districts map ------------------------------------------------------------------------------------------
+
+
+def test_districts_map_colours_districts_by_role_and_shows_their_figures() -> None:
+    import pandas as pd
+
+    from alatau_geo.io import read_layers
+    from alatau_geo.maps import districts_map
+
+    layers = read_layers(Path(__file__).resolve().parents[1] / "layers")
+    figures = pd.DataFrame({"zone": ["gate", "alatau_city"], "name_en": ["x", "y"], "area_ha": [1.0, 2.0],
+                            "published_ha": [4000.0, 88000.0], "buildable_ha": [3436.2, 76138.3],
+                            "share_of_city_pct": [4.55, 100.0]})
+    m = districts_map(layers, dem_path=None, offline=True, figures=figures)
+    labels = [entry.label for section in _legend(m).sections for entry in section.entries]
+    for role in ("Gate: finance, business, trade", "Golden: science, education, medicine, food",
+                 "Growing: export industry, logistics", "Green: tourism, resorts, parks"):
+        assert f"Districts: {role}" in labels
+    html = render_html(m)
+    # Gate's popup carries the area table's figures with units and separators.
+    assert "Buildable (ha)" in html and "3,436.2" in html
+    assert "Water protection zones" not in html  # only the layers that orient a reader

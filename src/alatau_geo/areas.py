@@ -119,3 +119,19 @@ def markdown_table(table: pd.DataFrame, *, title: str | None = None) -> str:
                                 for c in table.columns) + "|")
     lines.extend("| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False))
     return "\n".join(lines) + "\n"
+
+
+def zone_area_table(layers: LayerSet, *, slope: Raster, max_slope_deg: float) -> pd.DataFrame:
+    """:func:`area_table` with steep land taken from a slope raster over the city's extent.
+
+    Parameters
+    ----------
+    layers : LayerSet
+        As for :func:`area_table`.
+    slope : Raster
+        Slope in degrees on the working grid.
+    max_slope_deg : float
+        Steeper land is not buildable, degrees.
+    """
+    extent = tuple(layers["city_boundary"].frame.total_bounds)
+    return area_table(layers, unbuildable=steep_land(slope, max_slope_deg=max_slope_deg, within=extent))

@@ -14,9 +14,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alatau_geo import __version__
 from alatau_geo.errors import AlatauGeoError
+
+if TYPE_CHECKING:
+    from alatau_geo.layers import LayerSet
+    from alatau_geo.plan import Plan
 
 logger = logging.getLogger("alatau_geo")
 
@@ -134,11 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
         "report", parents=[common], help="write analysis tables (CSV and Markdown)",
         description="Write an analysis table as CSV and Markdown. 'areas': per district and for the city, area "
         "in ha (equal-area), share of the city, buildable area (steep land, water and water protection zones "
-        "removed), overlap with the SEZ, published figure and difference, densities.",
-        epilog="example:\n  alatau-geo report areas --out-dir reports",
+        "removed), overlap with the SEZ, published figure and difference, densities. 'placement': every placement "
+        "rule of every infrastructure object and project, and which ones it breaks.",
+        epilog="examples:\n  alatau-geo report areas --out-dir reports\n  alatau-geo report placement",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    report.add_argument("table", choices=["areas"], help="which table")
+    report.add_argument("table", choices=["areas", "placement"], help="which table")
     report.add_argument("--layers-dir", metavar="DIR", default="layers", help="layers to analyse (default: layers)")
     report.add_argument("--out-dir", metavar="DIR", default="reports", help="where tables go (default: reports)")
 
@@ -237,13 +243,22 @@ def _map(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_maps(layers: object, args: argparse.Namespace, *, layers_dir: Path) -> None:
+def _write_maps(layers: LayerSet, args: argparse.Namespace, *, layers_dir: Path) -> None:
     from alatau_geo.mapping import write_maps
     from alatau_geo.pipeline import TERRAIN_RASTER
 
     dem = layers_dir / TERRAIN_RASTER
+    figures = None
+    if "districts" in layers and dem.is_file():
+        from alatau_geo import areas, terrain
+        from alatau_geo.io import read_raster
+        from alatau_geo.plan import load_plan
+
+        plan = load_plan(args.plan)
+        figures = areas.zone_area_table(layers, slope=terrain.slope(read_raster(dem)),
+                                        max_slope_deg=plan.analysis.max_buildable_slope_deg)
     written = write_maps(layers, maps_dir=Path(args.maps_dir), layers_dir=layers_dir,
-                         dem_path=dem if dem.is_file() else None, offline=args.offline)
+                         dem_path=dem if dem.is_file() else None, offline=args.offline, figures=figures)
     for page in written:
         _say(f"Map: {page.path} ({page.size_bytes / 1e6:.1f} MB{', offline' if args.offline else ''})")
 
@@ -292,10 +307,10 @@ def _report(args: argparse.Namespace) -> int:
     plan = load_plan(args.plan)
     layers_dir = Path(args.layers_dir)
     layers = read_layers(layers_dir)
+    if args.table == "placement":
+        return _report_placement(layers, plan, layers_dir=layers_dir, out=Path(args.out_dir))
     slope = terrain.slope(read_raster(layers_dir / TERRAIN_RASTER))
-    extent = tuple(layers["city_boundary"].frame.total_bounds)
-    steep = areas.steep_land(slope, max_slope_deg=plan.analysis.max_buildable_slope_deg, within=extent)
-    table = areas.area_table(layers, unbuildable=steep)
+    table = areas.zone_area_table(layers, slope=slope, max_slope_deg=plan.analysis.max_buildable_slope_deg)
     out = Path(args.out_dir)
     csv_path = write_text(table.to_csv(index=False, lineterminator="\n"), out / "areas.csv")
     note = (f"Areas in ha, equal-area projection. Buildable: slope at most "
@@ -307,18 +322,44 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _diff(args: argparse.Namespace) -> int:
-    from alatau_geo.pipeline import committed_reference, plan_layers
-    from alatau_geo.plan import load_plan
-    from alatau_geo.scenarios import zone_deltas
+def _report_placement(layers: LayerSet, plan: Plan, *, layers_dir: Path, out: Path) -> int:
+    from alatau_geo.infrastructure import placement_report, report_markdown
+    from alatau_geo.io import read_raster, write_text
+    from alatau_geo.pipeline import TERRAIN_RASTER, placement_context
 
+    context = placement_context(layers, plan, elevation=read_raster(layers_dir / TERRAIN_RASTER))
+    placed = [layers[name] for name in ("infrastructure", "infrastructure_lines", "projects") if name in layers]
+    report = placement_report(placed, context)
+    csv_path = write_text(report.to_csv(index=False, lineterminator="\n"), out / "placement.csv")
+    md_path = write_text(report_markdown(report), out / "placement.md")
+    broken = report[~report["ok"]]
+    for row in broken.itertuples(index=False):
+        print(f"{row.layer}/{row.id}: breaks {row.rule}: {row.detail}")
+    _say(f"{broken['id'].nunique()} of {report['id'].nunique()} objects break at least one rule; "
+         f"wrote {csv_path} and {md_path}")
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from alatau_geo.io import read_raster
+    from alatau_geo.pipeline import TERRAIN_RASTER, committed_reference, plan_layers
+    from alatau_geo.plan import load_plan
+    from alatau_geo.scenarios import object_changes, zone_deltas
+
+    layers_dir = Path(args.layers_dir)
+    elevation = read_raster(layers_dir / TERRAIN_RASTER)
     plans = [load_plan(args.plan_a), load_plan(args.plan_b)]
-    built = [plan_layers(committed_reference(p, layers_dir=Path(args.layers_dir)), p) for p in plans]
+    built = [plan_layers(committed_reference(p, layers_dir=layers_dir), p, elevation=elevation) for p in plans]
     deltas = zone_deltas(built[0], built[1])
     changed = [d for d in deltas if d.status != "unchanged"]
     for delta in deltas:
         print(delta)
-    _say(f"{len(changed)} of {len(deltas)} zones differ between {args.plan_a} and {args.plan_b}")
+    objects = object_changes(built[0], built[1])
+    for change in objects:
+        print(change)
+    newly_broken = sum(1 for c in objects if c.newly_broken)
+    _say(f"{len(changed)} of {len(deltas)} zones differ; {len(objects)} objects changed, {newly_broken} of them "
+         f"newly break a placement rule ({args.plan_a} -> {args.plan_b})")
     return 0
 
 

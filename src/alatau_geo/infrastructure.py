@@ -17,8 +17,9 @@ A point row is placed either at its ``lon``, ``lat`` (``placement = given``)
 or by rule (``placement = rule``): candidates lie on a grid of
 ``plan.analysis.placement_grid_m`` spacing (aligned to whole multiples, so
 rebuilds give the same positions) inside the row's district, or inside the
-city (the union of the districts) when the row has none. The chosen
-candidate breaks the fewest of the row's rules; among those it keeps
+city (the ``city_boundary`` layer, else the union of the districts) when the
+row has none. The chosen candidate breaks the fewest of the row's rules;
+among those it keeps
 :data:`MIN_SPACING_M` from objects placed before (rows are placed in id
 order) and is nearest its anchor: the ``via`` feature if the row names one,
 else the district's representative point. Ties fall to the candidate nearest
@@ -151,6 +152,8 @@ class PlacementContext:
         Reservoir surface (``plan.hydrology.reservoir_level_m``).
     near_corridor_m, min_spacing_m : float
         See :data:`NEAR_CORRIDOR_M` and :data:`MIN_SPACING_M`.
+    city_boundary : GeoDataFrame, optional
+        Where rows without a district are placed; without it, the union of the districts.
 
     Raises
     ------
@@ -171,13 +174,16 @@ class PlacementContext:
     reservoir_level_m: float
     near_corridor_m: float = NEAR_CORRIDOR_M
     min_spacing_m: float = MIN_SPACING_M
+    city_boundary: gpd.GeoDataFrame | None = None
 
     def __post_init__(self) -> None:
-        for name in ("districts", "corridors", "places", "water_protection_strip", "reservoir"):
+        for name in ("districts", "corridors", "places", "water_protection_strip", "reservoir", "city_boundary"):
             frame = getattr(self, name)
+            if frame is None:
+                continue
             if frame.crs is None or not WORKING_CRS.equals(frame.crs):
                 raise CRSError(f"placement context: {name} must be in {WORKING_CRS.to_string()}, got {frame.crs}")
-            if name != "reservoir" and "id" not in frame.columns:
+            if name not in ("reservoir", "city_boundary") and "id" not in frame.columns:
                 raise LayerError(f"placement context: {name} has no 'id' column")
         for name in ("elevation", "slope"):
             crs = CRS.from_user_input(getattr(self, name).crs)
@@ -189,7 +195,8 @@ class PlacementContext:
                     near_corridor_m: float = NEAR_CORRIDOR_M, min_spacing_m: float = MIN_SPACING_M,
                     ) -> PlacementContext:
         """Build the context from named layers (``districts``, ``corridors``, ``places``,
-        ``water_protection_strip``, ``reservoir``), the working rasters and the plan.
+        ``water_protection_strip``, ``reservoir``; ``city_boundary`` if present),
+        the working rasters and the plan.
 
         Raises
         ------
@@ -208,6 +215,7 @@ class PlacementContext:
             reservoir_level_m=float(plan.hydrology.reservoir_level_m),
             near_corridor_m=near_corridor_m,
             min_spacing_m=min_spacing_m,
+            city_boundary=layers["city_boundary"].frame if "city_boundary" in layers else None,
         )
 
     @property
@@ -225,13 +233,16 @@ class PlacementContext:
 
     @cached_property
     def city(self) -> shapely.Geometry:
-        """The union of the districts, or the DEM extent where there are none."""
+        """The city boundary; without one, the union of the districts, or the DEM extent."""
+        if self.city_boundary is not None and len(self.city_boundary):
+            return shapely.union_all(self.city_boundary.geometry.to_numpy())
         if len(self.district_geometries):
             return shapely.union_all(list(self.district_geometries.values()))
         return shapely.box(*self.elevation.bounds)
 
     @cached_property
     def reservoir_geometry(self) -> shapely.Geometry:
+        """The reservoir as one geometry."""
         return shapely.union_all(self.reservoir.geometry.to_numpy())
 
     @cached_property
@@ -242,8 +253,6 @@ class PlacementContext:
         names = tuple(str(name) for name in self.water_protection_strip[column])
         shapely.prepare(geometries)
         return geometries, names
-
-
 
     def area_of(self, district: str | None) -> shapely.Geometry:
         """The search area of a row: its district, or the city."""
@@ -256,12 +265,14 @@ class PlacementContext:
             raise LayerError(f"districts layer has no district {district!r} (districts: {known})") from None
 
     def place_point(self, place_id: str) -> shapely.Point:
+        """The point of a place (``places`` layer)."""
         rows = self.places.geometry[self.places["id"] == place_id]
         if rows.empty:
             raise LayerError(f"places layer has no place {place_id!r}")
         return rows.iloc[0]
 
     def corridor_line(self, corridor_id: str) -> shapely.Geometry:
+        """The line of a corridor, its rows merged (``corridors`` layer)."""
         rows = self.corridors.geometry[self.corridors["id"] == corridor_id]
         if rows.empty:
             known = ", ".join(map(str, self.corridors["id"])) or "none"
@@ -289,6 +300,7 @@ class Target:
 
     @property
     def corridors(self) -> tuple[str, ...]:
+        """Ids of the corridors named in ``via``."""
         return tuple(token.split(":", 1)[1] for token in self.via if token.startswith("corridor:"))
 
 

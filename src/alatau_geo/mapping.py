@@ -10,6 +10,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from alatau_geo import maps
 from alatau_geo.io import write_text
 from alatau_geo.layers import LayerSet
@@ -27,8 +29,8 @@ class WrittenMap:
 
 
 def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: Path | None,
-               offline: bool) -> list[WrittenMap]:
-    """Write ``overview.html`` and (when a DEM is given) ``terrain.html`` into `maps_dir`.
+               offline: bool, figures: pd.DataFrame | None = None) -> list[WrittenMap]:
+    """Write ``overview.html``, ``districts.html`` and (with a DEM) ``terrain.html`` into `maps_dir`.
 
     Parameters
     ----------
@@ -42,9 +44,14 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
     offline : bool
         Inline Leaflet and every plugin and use the hillshade as base map, so
         the page needs no network.
+    figures : DataFrame, optional
+        The area table, shown in the districts' popups.
     """
     template = _relative(layers_dir, maps_dir) + "/{name}.geojson"
     pages = {"overview": maps.overview_map(layers, dem_path=dem_path, offline=offline, download_template=template)}
+    if "districts" in layers:
+        pages["districts"] = maps.districts_map(layers, dem_path=dem_path, offline=offline, figures=figures,
+                                                download_template=template)
     if dem_path is not None:
         pages["terrain"] = maps.terrain_map(layers, dem_path=dem_path, offline=offline, download_template=template)
     written = []

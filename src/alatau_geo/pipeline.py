@@ -17,14 +17,16 @@ from alatau_geo import gazetteer, terrain
 from alatau_geo.changes import LayerChange, compare_layers
 from alatau_geo.districts import ZONE_LAYERS, build_zones, zone_layers
 from alatau_geo.errors import LayerError
+from alatau_geo.infrastructure import PlacementContext, load_catalogues, place_objects
 from alatau_geo.io import ExportResult, as_exported, export_layers, read_layers, read_raster, write_raster
-from alatau_geo.layers import LayerSet
+from alatau_geo.layers import Layer, LayerSet
 from alatau_geo.plan import Plan
 from alatau_geo.reference import build_reference_layers
+from alatau_geo.terrain import Raster
 
 logger = logging.getLogger(__name__)
 
-PLAN_LAYERS = ZONE_LAYERS
+PLAN_LAYERS = (*ZONE_LAYERS, "infrastructure", "infrastructure_lines", "projects")
 """Layers the plan constructs on the reference layers; rebuilt by every run."""
 
 TERRAIN_RASTER = "terrain_dem.tif"
@@ -53,7 +55,7 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     tiles = {name: terrain.read_srtm_tile(path) for name, path in paths.items()}
     tables = gazetteer.load_tables(plan)
     build = build_reference_layers(tiles, tables, plan)
-    layers = _with_plan_layers(_with_osm(build.layers, osm_path), plan)
+    layers = _with_plan_layers(_with_osm(build.layers, osm_path), plan, elevation=build.terrain.elevation)
     _write_cache(build.terrain, cache_dir=cache_dir, key=_cache_key(paths, plan))
     previous = _previous(layers_dir)
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
@@ -82,11 +84,10 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, osm_path: Path | Non
     previous = read_layers(layers_dir)
     dem_path = layers_dir / TERRAIN_RASTER
     reference = committed_reference(plan, layers_dir=layers_dir, committed=previous)
-    layers = _with_plan_layers(_with_osm(reference, osm_path), plan)
+    layers = _with_plan_layers(_with_osm(reference, osm_path), plan, elevation=read_raster(dem_path))
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
     export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision)
-    notes = () if dem_path.is_file() else (f"{dem_path} missing: places have no elevation",)
-    return BuildOutcome(layers=layers, changes=tuple(changes), export=export, notes=notes)
+    return BuildOutcome(layers=layers, changes=tuple(changes), export=export)
 
 
 def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | None = None) -> LayerSet:
@@ -106,19 +107,41 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
     return LayerSet(rebuilt.get(name, layer) for name, layer in committed.items() if name not in PLAN_LAYERS)
 
 
-def plan_layers(reference: LayerSet, plan: Plan) -> LayerSet:
-    """The layers `plan` constructs on `reference` (zones), without the reference layers."""
-    full = _with_plan_layers(reference, plan)
+def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster) -> LayerSet:
+    """The layers `plan` constructs on `reference` (zones, placed objects), without the reference layers."""
+    full = _with_plan_layers(reference, plan, elevation=elevation)
     return LayerSet(layer for name, layer in full.items() if name in PLAN_LAYERS)
 
 
-def _with_plan_layers(reference: LayerSet, plan: Plan) -> LayerSet:
-    """The reference layers plus every layer the plan constructs on them (zones)."""
+def _with_plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster) -> LayerSet:
+    """The reference layers plus every layer the plan constructs on them.
+
+    Zones come first, then the infrastructure and projects placed in them.
+    Both are built on the reference layers as exported, so a build from the
+    tiles and one from committed layers give the same bytes.
+    """
     precision = plan.export.coordinate_precision
-    exported = LayerSet(as_exported(layer, precision=precision) for layer in reference.values())
+    exported = LayerSet(as_exported(layer, precision=precision) for layer in reference.values()
+                        if layer.name not in PLAN_LAYERS)
     zones = build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha, source=plan.source)
+    zoned = LayerSet([*exported.values(), *zone_layers(zones, source=plan.source)])
+    placed = place_catalogues(zoned, plan, elevation=elevation)
     kept = [layer for name, layer in reference.items() if name not in PLAN_LAYERS]
-    return LayerSet([*kept, *zone_layers(zones, source=plan.source)])
+    return LayerSet([*kept, *(zoned[name] for name in ZONE_LAYERS if name in zoned), *placed.values()])
+
+
+def placement_context(layers: LayerSet, plan: Plan, *, elevation: Raster) -> PlacementContext:
+    """The placement context of `plan` on `layers` (slope from the working-grid DEM)."""
+    return PlacementContext.from_layers(layers, elevation=elevation, slope=terrain.slope(elevation), plan=plan)
+
+
+def place_catalogues(layers: LayerSet, plan: Plan, *, elevation: Raster) -> dict[str, Layer]:
+    """Place the plan's infrastructure and projects catalogues on the zoned layers."""
+    context = placement_context(layers, plan, elevation=elevation)
+    catalogues = load_catalogues(plan)
+    placed = place_objects(catalogues["infrastructure"], context)
+    placed.update(place_objects(catalogues["projects"], context, avoid=placed["infrastructure"].frame.geometry))
+    return placed
 
 
 def _with_osm(layers: LayerSet, osm_path: Path | None) -> LayerSet:

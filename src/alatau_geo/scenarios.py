@@ -1,10 +1,12 @@
-"""Compare two plans: which zones changed and by how many hectares."""
+"""Compare two plans: which zones changed and by how many hectares, and which
+placed objects moved or newly break a placement rule."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from alatau_geo.crs import area_ha
+from alatau_geo.districts import ZONE_LAYERS
 from alatau_geo.layers import LayerSet
 
 
@@ -60,7 +62,7 @@ def zone_deltas(a: LayerSet, b: LayerSet, *, min_change_ha: float = 0.05) -> lis
         and whose rule is the same, counts as unchanged.
     """
     deltas = []
-    for layer in sorted(set(a) | set(b)):
+    for layer in (name for name in ZONE_LAYERS if name in a or name in b):
         frame_a = a[layer].frame.set_index("id") if layer in a else None
         frame_b = b[layer].frame.set_index("id") if layer in b else None
         ids = sorted(set(frame_a.index if frame_a is not None else []) | set(frame_b.index if frame_b is not None else []))
@@ -83,3 +85,66 @@ def zone_deltas(a: LayerSet, b: LayerSet, *, min_change_ha: float = 0.05) -> lis
             deltas.append(ZoneDelta(layer, zone, status, area_a, area_b, rule_a, rule_b))
     return deltas
 
+
+
+PLACED_LAYERS = ("infrastructure", "infrastructure_lines", "projects")
+
+
+@dataclass(frozen=True)
+class ObjectChange:
+    """A placed object that differs between plan A and plan B.
+
+    Attributes
+    ----------
+    layer, id : str
+    moved_m : float or None
+        Distance between its positions (representative points), metres;
+        None if it exists in one plan only.
+    newly_broken : tuple of str
+        Placement rules it breaks in B but not in A.
+    no_longer_broken : tuple of str
+        Rules it broke in A but not in B.
+    """
+
+    layer: str
+    id: str
+    moved_m: float | None
+    newly_broken: tuple[str, ...]
+    no_longer_broken: tuple[str, ...]
+
+    def __str__(self) -> str:
+        parts = [f"{self.layer}.{self.id}:"]
+        parts.append("only in one plan" if self.moved_m is None else f"moved {self.moved_m:,.0f} m")
+        if self.newly_broken:
+            parts.append(f"newly breaks {', '.join(self.newly_broken)}")
+        if self.no_longer_broken:
+            parts.append(f"no longer breaks {', '.join(self.no_longer_broken)}")
+        return " ".join(parts)
+
+
+def _broken(value: object) -> set[str]:
+    return {rule for rule in str(value or "").split(";") if rule and rule != "nan"}
+
+
+def object_changes(a: LayerSet, b: LayerSet) -> list[ObjectChange]:
+    """Placed objects that moved, appeared, disappeared or changed the rules they break."""
+    changes = []
+    for layer in PLACED_LAYERS:
+        frame_a = a[layer].frame.set_index("id") if layer in a else None
+        frame_b = b[layer].frame.set_index("id") if layer in b else None
+        ids = sorted(set(frame_a.index if frame_a is not None else []) | set(frame_b.index if frame_b is not None else []))
+        for object_id in ids:
+            in_a = frame_a is not None and object_id in frame_a.index
+            in_b = frame_b is not None and object_id in frame_b.index
+            if not (in_a and in_b):
+                changes.append(ObjectChange(layer, str(object_id), None, (), ()))
+                continue
+            geometry_a, geometry_b = frame_a.loc[object_id, "geometry"], frame_b.loc[object_id, "geometry"]
+            moved = float(geometry_a.representative_point().distance(geometry_b.representative_point()))
+            broken_a = _broken(frame_a.loc[object_id, "broken_rules"])
+            broken_b = _broken(frame_b.loc[object_id, "broken_rules"])
+            if moved < 0.01 and broken_a == broken_b and geometry_a.equals(geometry_b):
+                continue
+            changes.append(ObjectChange(layer, str(object_id), moved, tuple(sorted(broken_b - broken_a)),
+                                        tuple(sorted(broken_a - broken_b))))
+    return changes

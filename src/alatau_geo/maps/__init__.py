@@ -1,6 +1,6 @@
 """Interactive HTML maps of the Alatau City layers, for planners, online or offline.
 
-Build a map with :func:`overview_map` or :func:`terrain_map`, then get the
+Build a map with :func:`overview_map`, :func:`districts_map` or :func:`terrain_map`, then get the
 page with :func:`render_html` (writing it is :mod:`alatau_geo.io`'s job).
 With ``offline=True`` the page carries Leaflet and its plugins inline (from
 ``alatau_geo/vendor``), uses the shaded relief as its base map and loads
@@ -24,6 +24,7 @@ assets     vendored JS/CSS and the offline map class
 
 from alatau_geo.maps.compose import (
     DOWNLOAD_TEMPLATE,
+    districts_map,
     overview_map,
     render_html,
     terrain_map,
@@ -34,6 +35,7 @@ __all__ = [
     "DOWNLOAD_TEMPLATE",
     "STYLES",
     "LayerStyle",
+    "districts_map",
     "overview_map",
     "render_html",
     "style_for",

@@ -19,6 +19,7 @@ from html import escape
 from pathlib import Path
 
 import folium
+import pandas as pd
 from folium import plugins
 from folium.map import CustomPane
 from folium.raster_layers import ImageOverlay
@@ -49,7 +50,10 @@ from alatau_geo.maps.rasters import (
 from alatau_geo.maps.relief import SLOPE_CLASSES
 from alatau_geo.maps.style import GROUP_ORDER, GROUP_TERRAIN, LayerStyle, style_for
 
-__all__ = ["DOWNLOAD_TEMPLATE", "overview_map", "render_html", "terrain_map"]
+__all__ = ["DISTRICT_MAP_LAYERS", "DOWNLOAD_TEMPLATE", "districts_map", "overview_map", "render_html", "terrain_map"]
+
+# What a districts map shows besides the zones: enough to orient a reader.
+DISTRICT_MAP_LAYERS = ("study_area", "reservoir", "rivers", "corridors", "places", "sez", "city_boundary", "districts")
 
 # Maps are written to <build>/maps/ and layers to <build>/layers/.
 DOWNLOAD_TEMPLATE = "../layers/{name}.geojson"
@@ -345,6 +349,48 @@ def overview_map(
         vectors.sections.insert(0, _relief_section(base=relief_is_base))
     _finish(m, vectors, offline=offline, bases=bases, relief=relief_layer)
     return m
+
+
+def districts_map(
+    layers: LayerSet,
+    *,
+    dem_path: Path | None,
+    offline: bool,
+    figures: pd.DataFrame | None = None,
+    title: str = "Alatau City: districts",
+    download_template: str = DOWNLOAD_TEMPLATE,
+) -> folium.Map:
+    """The districts map: districts coloured by role, city boundary, SEZ, with their figures.
+
+    Parameters
+    ----------
+    layers : LayerSet
+        Must hold ``districts``; the layers of :data:`DISTRICT_MAP_LAYERS`
+        present are shown.
+    dem_path : Path or None
+        As in :func:`overview_map`.
+    offline : bool
+        As in :func:`overview_map`.
+    figures : DataFrame, optional
+        The area table (:func:`alatau_geo.areas.area_table`), indexed by
+        column ``zone``; its figures (buildable ha, share of the city, SEZ
+        overlap, difference from the published area) join each district's
+        and the city's popup.
+    title, download_template : str
+        As in :func:`overview_map`.
+    """
+    shown = []
+    for name in DISTRICT_MAP_LAYERS:
+        if name not in layers:
+            continue
+        layer = layers[name]
+        if figures is not None and name in ("districts", "city_boundary"):
+            extra = figures.drop(columns=["name_en", "area_ha", "published_ha"], errors="ignore")
+            frame = layer.frame.merge(extra, how="left", left_on="id", right_on="zone").drop(columns="zone")
+            layer = Layer(layer.name, frame, layer.provenance, layer.title)
+        shown.append(layer)
+    return overview_map(LayerSet(shown), dem_path=dem_path, offline=offline, title=title,
+                        download_template=download_template)
 
 
 def terrain_map(

@@ -187,9 +187,16 @@ STYLES: Mapping[str, LayerStyle] = MappingProxyType(
             group=GROUP_PLAN,
             color="#6a51a3",
             fill_color="#bcbddc",
-            fill_opacity=0.35,
+            fill_opacity=0.45,
             weight=1.5,
             order=10,
+            category_column="id",
+            categories=(
+                Category("gate", "Gate: finance, business, trade", "#6a51a3"),
+                Category("golden", "Golden: science, education, medicine, food", "#d4a017"),
+                Category("growing", "Growing: export industry, logistics", "#e6550d"),
+                Category("green", "Green: tourism, resorts, parks", "#31a354"),
+            ),
         ),
         "sez": LayerStyle(
             group=GROUP_PLAN,

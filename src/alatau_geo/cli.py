@@ -12,7 +12,8 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -219,11 +220,15 @@ def _build(args: argparse.Namespace) -> int:
         searched = ", ".join(str(p) for p in default_dem_dirs())
         _say(f"SRTM tiles not found (searched {searched}); using the committed layers in {layers_dir}/ and "
              "rebuilding only the gazetteer layers. Give --dem-dir to rebuild everything.")
-        result = pipeline.refresh_from_committed(plan, layers_dir=layers_dir, osm_path=_path(args.osm))
+        with _progress(pipeline.REFRESH_STEPS, quiet=args.quiet) as step:
+            result = pipeline.refresh_from_committed(plan, layers_dir=layers_dir, osm_path=_path(args.osm),
+                                                     on_step=step)
     else:
         _say(f"Building reference layers from the SRTM tiles in {dem_dir} ({how})")
-        result = pipeline.build_from_tiles(plan, dem_dir=dem_dir, layers_dir=layers_dir,
-                                           cache_dir=Path(args.cache_dir), osm_path=_path(args.osm))
+        with _progress(pipeline.BUILD_STEPS, quiet=args.quiet) as step:
+            result = pipeline.build_from_tiles(plan, dem_dir=dem_dir, layers_dir=layers_dir,
+                                               cache_dir=Path(args.cache_dir), osm_path=_path(args.osm),
+                                               on_step=step)
     for change in result.changes:
         _say(f"  {change}")
     for line in result.notes:
@@ -261,6 +266,28 @@ def _write_maps(layers: LayerSet, args: argparse.Namespace, *, layers_dir: Path)
                          dem_path=dem if dem.is_file() else None, offline=args.offline, figures=figures)
     for page in written:
         _say(f"Map: {page.path} ({page.size_bytes / 1e6:.1f} MB{', offline' if args.offline else ''})")
+
+
+@contextmanager
+def _progress(total: int, *, quiet: bool) -> Iterator[Callable[[str], None]]:
+    """A progress bar on stderr advanced by each step label; silent with --quiet or off a terminal."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, file=sys.stderr, unit="step", leave=False,
+               disable=quiet or not sys.stderr.isatty(), bar_format="{desc:<48} {bar} {n_fmt}/{total_fmt} {elapsed}")
+    started = False
+
+    def step(label: str) -> None:
+        nonlocal started
+        if started:
+            bar.update(1)
+        started = True
+        bar.set_description_str(label)
+
+    try:
+        yield step
+    finally:
+        bar.close()
 
 
 def _has_tiles(dem_dir: Path, names: Sequence[str]) -> bool:

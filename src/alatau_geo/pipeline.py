@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 from alatau_geo import gazetteer, terrain
@@ -21,7 +22,7 @@ from alatau_geo.infrastructure import PlacementContext, load_catalogues, place_o
 from alatau_geo.io import ExportResult, as_exported, export_layers, read_layers, read_raster, write_raster
 from alatau_geo.layers import Layer, LayerSet
 from alatau_geo.plan import Plan
-from alatau_geo.reference import build_reference_layers
+from alatau_geo.reference import REFERENCE_STEPS, no_progress, build_reference_layers
 from alatau_geo.terrain import Raster
 
 logger = logging.getLogger(__name__)
@@ -43,20 +44,31 @@ class BuildOutcome:
     notes: tuple[str, ...] = ()
 
 
+BUILD_STEPS = REFERENCE_STEPS + 4
+"""Steps :func:`build_from_tiles` reports through ``on_step``."""
+REFRESH_STEPS = 4
+"""Steps :func:`refresh_from_committed` reports through ``on_step``."""
+
+
 def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: Path,
-                     osm_path: Path | None = None) -> BuildOutcome:
+                     osm_path: Path | None = None, on_step: Callable[[str], None] = no_progress) -> BuildOutcome:
     """Rebuild every reference layer from the SRTM tiles and export it.
 
     The previous contents of `layers_dir` (if any) are compared with the new
-    layers before they are replaced.
+    layers before they are replaced. `on_step` is called with a label as each
+    of :data:`BUILD_STEPS` steps starts.
     """
     names = plan.terrain.tiles
+    on_step("reading SRTM tiles")
     paths = terrain.find_tiles(dem_dir, names)
     tiles = {name: terrain.read_srtm_tile(path) for name, path in paths.items()}
     tables = gazetteer.load_tables(plan)
-    build = build_reference_layers(tiles, tables, plan)
+    build = build_reference_layers(tiles, tables, plan, on_step=on_step)
+    on_step("zones and placement")
     layers = _with_plan_layers(_with_osm(build.layers, osm_path), plan, elevation=build.terrain.elevation)
+    on_step("working rasters to the cache")
     _write_cache(build.terrain, cache_dir=cache_dir, key=_cache_key(paths, plan))
+    on_step("comparing with the previous layers and exporting")
     previous = _previous(layers_dir)
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
     export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision)
@@ -74,17 +86,22 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     return BuildOutcome(layers=layers, changes=tuple(changes), export=export, notes=notes)
 
 
-def refresh_from_committed(plan: Plan, *, layers_dir: Path, osm_path: Path | None = None) -> BuildOutcome:
+def refresh_from_committed(plan: Plan, *, layers_dir: Path, osm_path: Path | None = None,
+                           on_step: Callable[[str], None] = no_progress) -> BuildOutcome:
     """Without tiles: keep the committed DEM-derived layers, rebuild the rest.
 
     The gazetteer layers are rebuilt from the plan's tables, places taking
     their elevation from the committed terrain raster, so edited positions
     get correct elevations without the tiles; the zones are rebuilt from the plan.
     """
+    on_step("reading the committed layers")
     previous = read_layers(layers_dir)
     dem_path = layers_dir / TERRAIN_RASTER
+    on_step("gazetteer layers")
     reference = committed_reference(plan, layers_dir=layers_dir, committed=previous)
+    on_step("zones and placement")
     layers = _with_plan_layers(_with_osm(reference, osm_path), plan, elevation=read_raster(dem_path))
+    on_step("comparing and exporting")
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
     export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision)
     return BuildOutcome(layers=layers, changes=tuple(changes), export=export)

@@ -9,7 +9,7 @@ itself: tiles and tables come in as arrays and data frames.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 SRTM_SOURCE = "NASA SRTM3 v2.1 tiles {tiles} (3 arc-second, public domain)"
 _NAME_MATCH_DISTANCE_M = 100.0
+REFERENCE_STEPS = 5
+"""How many times :func:`build_reference_layers` calls its ``on_step``."""
 _MIN_STREAM_LENGTH_M = 90.0
 
 
@@ -52,13 +54,18 @@ class ReferenceBuild:
     rivers: tuple[hydrology.NamedRiver, ...] = ()
 
 
+def no_progress(label: str) -> None:
+    """The default ``on_step`` of the builders: report nothing."""
+
+
 def study_area_polygon(plan: Plan) -> shapely.Polygon:
     """The study area as a polygon in the working CRS (edges densified before projecting)."""
     outline = shapely.segmentize(box(*plan.study_area.bounds), 0.01)
     return gpd.GeoSeries([outline], crs=EXPORT_CRS).to_crs(WORKING_CRS).iloc[0]
 
 
-def build_reference_layers(tiles: Mapping[str, np.ndarray], tables: Tables, plan: Plan) -> ReferenceBuild:
+def build_reference_layers(tiles: Mapping[str, np.ndarray], tables: Tables, plan: Plan, *,
+                           on_step: Callable[[str], None] = no_progress) -> ReferenceBuild:
     """Build every reference layer.
 
     Parameters
@@ -68,12 +75,15 @@ def build_reference_layers(tiles: Mapping[str, np.ndarray], tables: Tables, plan
     tables : Tables
         The gazetteer, corridor and river-name tables.
     plan : Plan
+    on_step : callable, optional
+        Called with a short label as each step starts (for progress display).
 
     Returns
     -------
     ReferenceBuild
     """
     hp = plan.hydrology
+    on_step("terrain: mosaic, void filling, UTM grid, slope")
     srtm = SRTM_SOURCE.format(tiles=", ".join(sorted(tiles)))
     terrain = load_terrain(
         tiles,
@@ -82,13 +92,16 @@ def build_reference_layers(tiles: Mapping[str, np.ndarray], tables: Tables, plan
         void_fill_max_distance_cells=plan.terrain.void_fill_max_distance_cells,
     )
     area = study_area_polygon(plan)
+    on_step("reservoir")
     reservoir = hydrology.extract_reservoir(
         terrain.raw,
         level_m=hp.reservoir_level_m,
         simplify_tolerance_m=hp.reservoir_simplify_tolerance_m,
         max_area_change_pct=hp.reservoir_max_area_change_pct,
     )
+    on_step("flow routing")
     flow = hydrology.route_flow(terrain.filled, lakes=reservoir.mask)
+    on_step("streams and named rivers")
     rivers = hydrology.trace_named_rivers(
         flow, tables.river_names, threshold_km2=hp.stream_threshold_km2,
         snap_radius_m=hp.name_snap_radius_m, stop_mask=reservoir.mask,
@@ -108,6 +121,7 @@ def build_reference_layers(tiles: Mapping[str, np.ndarray], tables: Tables, plan
                                  parameters=routing_parameters)
     streams_layer = _streams_layer(segments, rivers_layer.frame, reservoir=reservoir.polygon, area=area,
                                    srtm=srtm, parameters=routing_parameters)
+    on_step("water protection, places, corridors")
     water_bodies = pd.concat([
         reservoir_layer.frame.assign(water_kind="reservoir")[["id", "name_en", "water_kind", "geometry"]],
         rivers_layer.frame.assign(water_kind="river")[["id", "name_en", "water_kind", "geometry"]],

@@ -15,8 +15,9 @@ preparation shared by all methods. Timed, each from that GeoSeries:
   coordinates already in an array (the floor no wrapper can beat).
 
 The methods run in turn, ``--runs`` rounds, so a change in machine load hits
-them alike; the medians and the ratios alatau-geo / peer are printed (below 1
-means faster). The results are checked against each other first.
+them alike; the medians of wall time and of process CPU time (less disturbed
+by other work on the machine) and the ratios alatau-geo / peer are printed
+(below 1 means faster). The results are checked against each other first.
 """
 
 from __future__ import annotations
@@ -90,22 +91,26 @@ def main() -> None:
     check(points, facilities)
     timed = methods(points, facilities, workers=args.workers)
     times: dict[str, list[float]] = {name: [] for name in timed}
+    cpu: dict[str, list[float]] = {name: [] for name in timed}
     for _ in range(args.runs):
         for name, function in timed.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             function()
             times[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
     medians = {name: statistics.median(values) for name, values in times.items()}
+    cpu_medians = {name: statistics.median(values) for name, values in cpu.items()}
 
     print(f"{args.points:,} points, {args.facilities} facilities, {BOX_M / 1000:.0f} km box, "
           f"median of {args.runs} runs, workers={args.workers}")
+    print(f"  {'method':<32} {'wall':>8}   {'cpu':>7}   wall per run")
     for name, median in medians.items():
         runs = ", ".join(f"{value:.3f}" for value in times[name])
-        print(f"  {name:<32} {median:8.3f} s   (runs: {runs})")
-    ours = medians["alatau-geo nearest_facility"]
-    print("ratios (alatau-geo / peer):")
+        print(f"  {name:<32} {median:7.3f} s {cpu_medians[name]:7.3f} s   ({runs})")
+    ours, ours_cpu = medians["alatau-geo nearest_facility"], cpu_medians["alatau-geo nearest_facility"]
+    print("ratios alatau-geo / peer (wall, cpu):")
     for name in list(medians)[1:]:
-        print(f"  / {name:<30} {ours / medians[name]:6.2f}")
+        print(f"  / {name:<30} {ours / medians[name]:6.2f} {ours_cpu / cpu_medians[name]:6.2f}")
 
 
 if __name__ == "__main__":

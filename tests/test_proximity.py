@@ -46,7 +46,8 @@ def test_nearest_facility_on_3_4_5_triangles():
 def test_nearest_facility_keeps_the_index_of_the_points():
     facilities = frame([facility("a", 0, 0)])
     pts = points((0, 5), (12, 0), index=["x", "y"])
-    result = proximity.nearest_facility(gpd.GeoDataFrame({"name": ["p", "q"]}, index=pts.index, geometry=pts), facilities)
+    named = gpd.GeoDataFrame({"name": ["p", "q"]}, index=pts.index, geometry=pts)
+    result = proximity.nearest_facility(named, facilities)
     assert list(result.index) == ["x", "y"]
     assert result.loc["y", "distance_m"] == pytest.approx(12.0)
 
@@ -67,11 +68,12 @@ def test_ties_between_facilities_at_the_same_position():
     assert result["facility_id"].iloc[0] == "m"
 
 
-def test_nearest_facility_matches_brute_force_with_ties():
+@pytest.mark.parametrize("count", [30, 150])  # a scan below SCAN_MAX_VERTICES, a tree above
+def test_nearest_facility_matches_brute_force_with_ties(count):
     rng = np.random.default_rng(7)
     # Integer coordinates on a coarse lattice make many exact ties.
-    fxy = rng.integers(0, 20, size=(30, 2)) * 100.0
-    ids = [f"f{i:02d}" for i in rng.permutation(30)]
+    fxy = rng.integers(0, 20, size=(count, 2)) * 100.0
+    ids = [f"f{i:03d}" for i in rng.permutation(count)]
     facilities = frame([{"id": i, "geometry": Point(X0 + x, Y0 + y)} for i, (x, y) in zip(ids, fxy)])
     pxy = rng.integers(0, 40, size=(5_000, 2)) * 50.0
     result = proximity.nearest_facility(gpd.GeoSeries(shapely.points(pxy + [X0, Y0]), crs=WORKING_CRS), facilities)
@@ -80,6 +82,17 @@ def test_nearest_facility_matches_brute_force_with_ties():
     expected = [min(i for i, d in zip(ids, row) if d == b) for row, b in zip(distances, best)]
     np.testing.assert_allclose(result["distance_m"], best, rtol=1e-12, atol=1e-9)
     assert list(result["facility_id"]) == expected
+
+
+def test_scan_and_tree_give_the_same_answer():
+    rng = np.random.default_rng(3)
+    owner = np.sort(rng.integers(0, 40, size=300))
+    vertices = rng.integers(0, 30, size=(300, 2)) * 10.0 + [X0, Y0]
+    xy = rng.integers(-5, 65, size=(20_000, 2)) * 5.0 + [X0, Y0]
+    scan_distance, scan_owner = proximity._nearest_scan(vertices, owner, xy)
+    tree_distance, tree_owner = proximity._nearest_tree(vertices, owner, xy, workers=1)
+    np.testing.assert_allclose(scan_distance, tree_distance, rtol=1e-12, atol=1e-9)
+    np.testing.assert_array_equal(scan_owner, tree_owner)
 
 
 def test_line_facilities_are_measured_to_densified_vertices():
@@ -109,6 +122,11 @@ def test_missing_point_geometry_is_an_error_naming_the_row():
     pts = gpd.GeoSeries([Point(X0, Y0), None, Point()], index=["ok", "none", "empty"], crs=WORKING_CRS)
     with pytest.raises(LayerError, match="row\\(s\\) none, empty"):
         proximity.nearest_facility(pts, frame([facility("a", 0, 0)]))
+
+
+def test_no_points_give_an_empty_table():
+    result = proximity.nearest_facility(points(), frame([facility("a", 0, 0)]))
+    assert list(result.columns) == ["facility_id", "distance_m"] and len(result) == 0
 
 
 def test_polygon_facilities_are_refused():
@@ -340,3 +358,14 @@ def test_proximity_needs_the_infrastructure_layer():
     layers = LayerSet([layer for name, layer in layer_set().items() if not name.startswith("infrastructure")])
     with pytest.raises(LayerError, match="no 'infrastructure' layer"):
         proximity.proximity_tables(layers, radii_m={"substation": 500.0})
+
+
+def test_proximity_tables_report_a_kind_without_facilities():
+    radii = {"substation": 500.0, "wastewater_plant": 5_000.0}
+    with pytest.raises(LayerError, match="wastewater_plant"):
+        proximity.proximity_tables(layer_set(), radii_m=radii)
+    with pytest.warns(UserWarning, match="no facilities of kind wastewater_plant"):
+        tables = proximity.proximity_tables(layer_set(), radii_m=radii, on_missing="warn")
+    assert all(len(table.attrs["warnings"]) == 1 for table in tables.values())
+    uncovered = tables["uncovered_by_district"].set_index(["district", "kind"])
+    assert uncovered.loc[("city", "wastewater_plant"), "uncovered_pct"] == pytest.approx(100.0)

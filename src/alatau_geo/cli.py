@@ -177,6 +177,30 @@ def _map_options(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--no-maps", action="store_true", help="build and export the layers only")
 
 
+def reference_markdown() -> str:
+    """The CLI reference (``docs/cli.md``), generated from the parsers' own help."""
+    # argparse wraps help to the terminal width; the reference must not depend on it.
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "100"
+    try:
+        return _reference_markdown(build_parser())
+    finally:
+        if saved is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = saved
+
+
+def _reference_markdown(parser: argparse.ArgumentParser) -> str:
+    sections = ["# Command-line reference", "",
+                "Generated from `alatau-geo --help` by `python -m alatau_geo.cli --markdown > docs/cli.md`; "
+                "a test keeps it in sync.", "", "```text", parser.format_help().rstrip(), "```"]
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))  # noqa: SLF001
+    for name, sub in commands.choices.items():
+        sections += ["", f"## alatau-geo {name}", "", "```text", sub.format_help().rstrip(), "```"]
+    return "\n".join(sections) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
@@ -401,4 +425,7 @@ def _info(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
+    if sys.argv[1:] == ["--markdown"]:
+        sys.stdout.write(reference_markdown())
+        sys.exit(0)
     sys.exit(main())

@@ -7,7 +7,9 @@ The layers imitate the real ones around Kapchagay reservoir (names,
 columns, geometry types, a reservoir with an island hole) and include the
 hostile values the maps must show as text: a place named
 ``<script>alert(1)</script>``, a Kazakh stream name with an ``<img onerror>``,
-a route number with markup.
+a route number with markup. The plan layers (:func:`plan_layers`) add
+engineering objects, lines and investment projects, one project again named
+``<script>alert(1)</script>`` with an ``<img onerror>`` company.
 """
 
 from __future__ import annotations
@@ -217,6 +219,90 @@ def reference_layers() -> LayerSet:
     return LayerSet([study, zone_layer, strip_layer, reservoir, streams, places, corridors])
 
 
+def _plan_row(row_id: str, name: str, kind: str, works: str, geometry: object, **extra: object) -> dict:
+    return {
+        "id": row_id,
+        "name_en": name,
+        "name_kk": None,
+        "name_ru": None,
+        "kind": kind,
+        "works": works,
+        "status": "planned",
+        "broken_rules": "",
+        "basis": "synthetic",
+        **extra,
+        "geometry": geometry,
+    }
+
+
+def plan_layers() -> LayerSet:
+    """Synthetic ``infrastructure``, ``infrastructure_lines``, ``projects``, ``districts`` and ``city_boundary``.
+
+    The objects crowd around (77.10 E, 43.50 N), so they cluster when the map
+    opens; one substation is a reconstruction, one project breaks a rule.
+    """
+    infrastructure = _layer(
+        "infrastructure",
+        "Priority engineering objects",
+        [
+            _plan_row("ss_1", "Substation GT-1", "substation", "new", Point(77.100, 43.500)),
+            _plan_row("ss_2", "Substation GT-2", "substation", "new", Point(77.104, 43.503)),
+            _plan_row("ss_3", "Otegen Batyr substation", "substation", "reconstruction", Point(77.097, 43.497)),
+            _plan_row("wi_1", "Water intake node", "water_intake", "new", Point(77.180, 43.560)),
+            _plan_row("ww_1", "Wastewater plant <b>Gate</b>", "wastewater_plant", "reconstruction",
+                      Point(77.020, 43.440)),
+        ],
+        quality="approximate",
+    )
+    lines = _layer(
+        "infrastructure_lines",
+        "Priority engineering lines",
+        [
+            _plan_row("gp_1", "Gas pipeline along the A3", "gas_pipeline", "new",
+                      LineString([(77.00, 43.42), (77.05, 43.47), (77.10, 43.50)]), length_km=11.0),
+            _plan_row("rd_1", "Road along the A3", "road", "reconstruction",
+                      LineString([(77.00, 43.42), (77.05, 43.47), (77.10, 43.50), (77.18, 43.56)]),
+                      length_km=19.5),
+        ],
+        quality="approximate",
+    )
+    projects = _layer(
+        "projects",
+        "Named investment projects",
+        [
+            {"id": "pepsico", "name_en": "PepsiCo production project", "name_kk": None, "name_ru": None,
+             "company": "PepsiCo", "district": "gate", "sector": "food industry", "status": "under_way",
+             "broken_rules": "", "geometry": Point(77.102, 43.498)},
+            {"id": "rhenus", "name_en": "Rhenus Logistics hub", "name_kk": None, "name_ru": None,
+             "company": "Rhenus Logistics", "district": "growing", "sector": "logistics", "status": "agreed",
+             "broken_rules": "max_slope", "geometry": Point(77.106, 43.501)},
+            {"id": "hostile", "name_en": XSS_NAME, "name_kk": None, "name_ru": None,
+             "company": XSS_IMG, "district": None, "sector": "<i>unknown</i>", "status": "in_talks",
+             "broken_rules": "", "geometry": Point(77.140, 43.530)},
+            {"id": "campus", "name_en": "Academic campus", "name_kk": None, "name_ru": None,
+             "company": "", "district": "golden", "sector": "science and education", "status": "planned",
+             "broken_rules": "", "geometry": Point(77.060, 43.470)},
+        ],
+        quality="approximate",
+    )
+    districts = _layer(
+        "districts",
+        "Districts",
+        [
+            {"id": "gate", "name_en": "Gate", "area_ha": 4000.0, "geometry": box(77.08, 43.48, 77.13, 43.52)},
+            {"id": "golden", "name_en": "Golden", "area_ha": 9000.0, "geometry": box(77.00, 43.42, 77.08, 43.48)},
+        ],
+        quality="approximate",
+    )
+    city = _layer(
+        "city_boundary",
+        "City boundary",
+        [{"id": "alatau_city", "name_en": "Alatau City", "geometry": box(76.98, 43.40, 77.20, 43.58)}],
+        quality="approximate",
+    )
+    return LayerSet([districts, city, infrastructure, lines, projects])
+
+
 def write_dem(path: Path, *, cell_m: float = 90.0, seed: int = 7) -> Path:
     """A DEM GeoTIFF like ``layers/terrain_dem.tif`` over the study area.
 
@@ -272,3 +358,9 @@ def dem_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def full_dem_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A synthetic DEM at the real 90 m cell size: for size and timing checks."""
     return write_dem(tmp_path_factory.mktemp("dem90") / "terrain_dem.tif", cell_m=90.0)
+
+
+@pytest.fixture(scope="session")
+def plan_layer_set(layer_set: LayerSet) -> LayerSet:
+    """The synthetic reference layers plus the plan layers of :func:`plan_layers`."""
+    return LayerSet([*layer_set.values(), *plan_layers().values()])

@@ -162,7 +162,7 @@ def test_map_command_writes_self_contained_offline_maps(tmp_path, capsys):
     maps_dir = tmp_path / "maps"
     assert cli.main(["map", "--layers-dir", str(COMMITTED_LAYERS), "--maps-dir", str(maps_dir), "--offline"]) == 0
     pages = {p.name: p for p in maps_dir.glob("*.html")}
-    assert set(pages) == {"overview.html", "districts.html", "terrain.html"}
+    assert set(pages) == {"overview.html", "districts.html", "infrastructure.html", "terrain.html"}
     overview = pages["overview.html"].read_text(encoding="utf-8")
     assert pages["overview.html"].stat().st_size < 5_000_000
     assert '<script src="http' not in overview and '<link href="http' not in overview
@@ -221,3 +221,19 @@ def test_report_placement_lists_every_broken_rule(tmp_path, capsys):
     printed = capsys.readouterr().out.strip().splitlines()
     assert len(printed) == int((~report["ok"]).sum())
     assert all(": breaks " in line for line in printed)
+
+
+def test_report_proximity_writes_the_tables(tmp_path, capsys):
+    out = tmp_path / "reports"
+    assert cli.main(["report", "proximity", "--layers-dir", str(COMMITTED_LAYERS), "--out-dir", str(out)]) == 0
+    import pandas as pd
+
+    times = pd.read_csv(out / "proximity_travel_times.csv", index_col=0)
+    centres = times[times["kind"] == "district_centre"]
+    assert set(centres.index) == {"gate", "golden", "growing", "green"}
+    # Every district centre reaches Almaty within 70 minutes on the planned network.
+    assert (centres["to_almaty_min"] < 70).all()
+    uncovered = pd.read_csv(out / "proximity_uncovered_by_district.csv")
+    assert (uncovered["uncovered_ha"] <= uncovered["area_ha"] + 0.1).all()
+    assert "gate:" in capsys.readouterr().out
+    assert (out / "proximity.md").read_text(encoding="utf-8").startswith("# Proximity and accessibility")

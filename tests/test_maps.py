@@ -21,16 +21,30 @@ import numpy as np
 import pytest
 import rasterio
 import shapely
-from conftest_maps import XSS_IMG, XSS_NAME, dem_path, full_dem_path, layer_set  # noqa: F401
+from conftest_maps import (  # noqa: F401
+    XSS_IMG,
+    XSS_NAME,
+    dem_path,
+    full_dem_path,
+    layer_set,
+    plan_layer_set,
+)
 from folium import plugins
 from folium.raster_layers import ImageOverlay
 from rasterio.transform import Affine
 from shapely.geometry import LineString, Point, Polygon, box, shape
 
 from alatau_geo.crs import WORKING_CRS
-from alatau_geo.errors import CRSError, ExportError, InputDataError
+from alatau_geo.errors import CRSError, ExportError, InputDataError, LayerError
 from alatau_geo.layers import Layer, LayerSet, Provenance
-from alatau_geo.maps import STYLES, overview_map, render_html, style_for, terrain_map
+from alatau_geo.maps import (
+    STYLES,
+    infrastructure_map,
+    overview_map,
+    render_html,
+    style_for,
+    terrain_map,
+)
 from alatau_geo.maps.assets import (
     ASSETS,
     DROPPED_URLS,
@@ -38,10 +52,24 @@ from alatau_geo.maps.assets import (
     external_resources,
     inline_markup,
 )
-from alatau_geo.maps.controls import GroupedLayers, ImageMiniMap, Legend, PlaceSearch
+from alatau_geo.maps.controls import (
+    GroupedLayers,
+    ImageMiniMap,
+    Legend,
+    LegendEntry,
+    LegendSection,
+    PlaceSearch,
+    legend_html,
+)
 from alatau_geo.maps.features import display_layer, simplify_for_display
 from alatau_geo.maps.png import encode_paletted_png
-from alatau_geo.maps.popups import MISSING, format_value, popup_html, tooltip_html
+from alatau_geo.maps.popups import (
+    MISSING,
+    badge_icon,
+    format_value,
+    popup_html,
+    tooltip_html,
+)
 from alatau_geo.maps.rasters import read_dem, slope_class_image
 from alatau_geo.maps.relief import (
     SLOPE_CLASSES,
@@ -49,9 +77,10 @@ from alatau_geo.maps.relief import (
     hillshade,
     slope_percent,
 )
-from alatau_geo.maps.style import ColumnFormat, column_format
+from alatau_geo.maps.style import Badge, ColumnFormat, column_format
 
-VENDOR = Path(__file__).resolve().parents[1] / "src" / "alatau_geo" / "vendor"
+ROOT = Path(__file__).resolve().parents[1]
+VENDOR = ROOT / "src" / "alatau_geo" / "vendor"
 LAYER_NAMES = (
     "study_area",
     "water_protection_zone",
@@ -342,7 +371,8 @@ def test_overview_has_the_tools_planners_expect(offline_overview: folium.Map) ->
     assert len(_children(m, plugins.Fullscreen)) == 1
     assert len(_children(m, ImageMiniMap)) == 1  # offline: drawn from the relief image
     (search,) = _children(m, PlaceSearch)
-    assert search.layer.layer_name == "Places" and search.search_label == "search_text"
+    assert [layer.layer_name for layer in search.layers] == ["Places"] and search.search_label == "search_text"
+    assert search.clusters == () and search.placeholder == "Search places"
 
 
 def test_legend_lists_every_coloured_layer_and_the_downloads(offline_overview: folium.Map) -> None:
@@ -514,7 +544,8 @@ def test_vendored_assets_are_complete_licensed_and_small() -> None:
     for asset in ASSETS.values():
         package_dir = VENDOR / asset.vendor_path.parts[0]
         assert (VENDOR / asset.vendor_path).is_file()
-        assert any(p.name.lower().startswith("license") for p in package_dir.iterdir()), package_dir
+        # LICENSE, license.txt, MIT-LICENCE.txt (leaflet.markercluster): the file name as published.
+        assert any("licen" in p.name.lower() for p in package_dir.iterdir()), package_dir
         assert f"`{asset.package}`" in readme and asset.version in readme
         if asset.kind == "css":  # every image a style sheet refers to is inlined
             references = re.findall(r"url\(([^)]*)\)", inline_markup(asset))
@@ -529,6 +560,7 @@ def test_folium_asks_only_for_vendored_or_dropped_urls() -> None:
         plugins.MiniMap,
         plugins.Search,
         plugins.GroupedLayerControl,
+        plugins.MarkerCluster,
     ):
         declared += [*plugin.default_js, *plugin.default_css]
     for _, url in declared:
@@ -575,3 +607,220 @@ def test_districts_map_colours_districts_by_role_and_shows_their_figures() -> No
     # Gate's popup carries the area table's figures with units and separators.
     assert "Buildable (ha)" in html and "3,436.2" in html
     assert "Water protection zones" not in html  # only the layers that orient a reader
+
+
+# --- infrastructure map -------------------------------------------------------------------------------------
+
+
+def _labels(m: folium.Map) -> list[str]:
+    return [entry.label for section in _legend(m).sections for entry in section.entries]
+
+
+def test_infrastructure_points_are_badges_by_kind_with_a_dashed_rim_for_reconstruction() -> None:
+    style = STYLES["infrastructure"]
+    kinds = {c.value: (c.badge, c.color) for c in style.categories}
+    assert set(kinds) == {"substation", "water_intake", "wastewater_plant"}
+    assert len({color for _, color in kinds.values()}) == 3  # a distinct colour per kind
+    assert [badge for badge, _ in kinds.values()] == ["SS", "WI", "WW"]
+    new = style.badge({"kind": "water_intake", "works": "new"})
+    rebuilt = style.badge({"kind": "substation", "works": "reconstruction"})
+    assert new is not None and rebuilt is not None
+    assert (new.text, new.fill, new.dashed) == ("WI", kinds["water_intake"][1], False)
+    assert (rebuilt.text, rebuilt.shape, rebuilt.dashed) == ("SS", "round", True)
+    assert style.cluster_until_zoom == 13 and STYLES["projects"].cluster_until_zoom == 13
+
+
+def test_pipelines_are_dashed_roads_solid_and_pipelines_drawn_on_top() -> None:
+    style = STYLES["infrastructure_lines"]
+    pipeline = style.leaflet_style({"kind": "gas_pipeline"}, geometry_type="LineString")
+    road = style.leaflet_style({"kind": "road"}, geometry_type="LineString")
+    assert pipeline["dashArray"] == "8 6" and "dashArray" not in road
+    assert pipeline["color"] != road["color"] and pipeline["fill"] is False
+    assert [c.value for c in style.categories][-1] == "gas_pipeline"  # listed last: drawn over the road it follows
+
+
+def test_projects_that_break_a_placement_rule_are_flagged() -> None:
+    style = STYLES["projects"]
+    assert not style.is_flagged({"broken_rules": ""}) and not style.is_flagged({"broken_rules": None})
+    assert not style.is_flagged({"broken_rules": float("nan")})
+    assert style.is_flagged({"broken_rules": "outside_strips;max_slope"})
+    # The default flag (a boolean column) matches only a real True.
+    corridors = STYLES["corridors"]
+    assert corridors.is_flagged({"schematic": np.bool_(True)}) and not corridors.is_flagged({"schematic": 1})
+
+
+def test_badge_markup_is_escaped_inline_css_with_no_font_or_image() -> None:
+    icon = badge_icon(Badge('<img src=x onerror="alert(2)">', "#e6ab02", '"#000', "square", 20, dashed=False))
+    assert "<img" not in icon["html"] and "&lt;img" in icon["html"]
+    assert 'border-color:&quot;#000' in icon["html"]  # a hostile colour cannot close the attribute
+    assert "color:#1a1a1a" in icon["html"]  # dark letters on a light fill
+    assert icon["className"] == "ag-badge-icon" and icon["iconSize"] == [20, 20]
+    assert "url(" not in icon["html"] and "font-family" not in icon["html"]
+
+
+def test_legend_badges_show_their_letters_escaped() -> None:
+    html = legend_html([LegendSection("Infrastructure", (LegendEntry("<b>SS</b>", "round_badge", "#000", "#d94801",
+                                                                   None, "<i>"),))])
+    assert "<circle" in html and ">&lt;i&gt;</text>" in html and "&lt;b&gt;SS&lt;/b&gt;" in html
+
+
+@pytest.fixture(scope="module")
+def infrastructure(plan_layer_set: LayerSet, dem_path: Path) -> folium.Map:
+    return infrastructure_map(plan_layer_set, dem_path=dem_path, offline=True)
+
+
+@pytest.fixture(scope="module")
+def infrastructure_html(infrastructure: folium.Map) -> str:
+    return render_html(infrastructure)
+
+
+def test_infrastructure_map_shows_the_orienting_layers_and_the_plan_objects(infrastructure: folium.Map) -> None:
+    control = _control(infrastructure)
+    assert [group for group, _ in control.groups] == [
+        "Boundaries",
+        "Plan",
+        "Infrastructure and projects",
+        "Water",
+        "Settlements and transport",
+    ]
+    titles = {name for _, members in control.groups for name, _ in members}
+    assert titles == {
+        "Study area",
+        "City boundary",
+        "Districts",
+        "Priority engineering lines",
+        "Priority engineering objects",
+        "Named investment projects",
+        "Kapchagay reservoir",
+        "Places",
+        "Transport corridors",
+    }  # no streams or water protection bands: only what orients a reader
+    assert infrastructure.get_root().title == "Alatau City: infrastructure and projects"
+    assert len(_children(infrastructure, plugins.MeasureControl)) == 1
+    assert len(_children(infrastructure, plugins.Fullscreen)) == 1
+    assert len(_children(infrastructure, ImageMiniMap)) == 1 and infrastructure.control_scale is True
+    hrefs = sorted(link.href for link in _legend(infrastructure).downloads)
+    assert "../layers/projects.geojson" in hrefs and "../layers/infrastructure_lines.geojson" in hrefs
+
+
+def test_infrastructure_map_legend_has_a_row_for_each_kind(infrastructure: folium.Map) -> None:
+    labels = _labels(infrastructure)
+    for label in (
+        "Engineering lines: Road",
+        "Engineering lines: Gas pipeline (dashed)",
+        "Engineering objects: Substation (SS)",
+        "Engineering objects: Water intake (WI)",
+        "Engineering objects: Wastewater treatment plant (WW)",
+        "Reconstruction of an existing object (dashed rim)",
+        "Investment projects: Under way",
+        "Investment projects: Agreed",
+        "Investment projects: In talks",
+        "Investment projects: Planned",
+        "Breaks a placement rule (dashed rim)",
+    ):
+        assert label in labels
+    (section,) = [s for s in _legend(infrastructure).sections if s.title == "Infrastructure and projects"]
+    badges = {entry.badge for entry in section.entries if entry.symbol.endswith("_badge")}
+    assert {"SS", "WI", "WW", "P"} <= badges
+    (pipeline,) = [entry for entry in section.entries if "Gas pipeline" in entry.label]
+    assert pipeline.symbol == "line" and pipeline.dash_array == "8 6"
+    assert "numbered circle" in section.note
+
+
+def test_infrastructure_and_projects_are_clustered_and_lines_are_not(infrastructure: folium.Map) -> None:
+    clusters = _children(infrastructure, plugins.MarkerCluster)
+    assert len(clusters) == 2
+    for cluster in clusters:
+        assert cluster.options["disableClusteringAtZoom"] == 13
+        (geojson,) = [child for child in cluster._children.values() if isinstance(child, folium.GeoJson)]
+        assert isinstance(geojson.marker, folium.Marker)  # a divIcon badge, not an image or font icon
+    clustered = {child.layer_name for cluster in clusters for child in cluster._children.values()}
+    assert clustered == {"Priority engineering objects", "Named investment projects"}
+    # The switcher turns the clusters on and off; lines stay a plain GeoJSON layer.
+    members = dict(next(m for g, m in _control(infrastructure).groups if g == "Infrastructure and projects"))
+    assert set(map(type, members.values())) == {plugins.MarkerCluster, folium.GeoJson}
+    assert isinstance(members["Priority engineering lines"], folium.GeoJson)
+
+
+def test_search_covers_places_and_projects(infrastructure: folium.Map) -> None:
+    (search,) = _children(infrastructure, PlaceSearch)
+    assert {layer.layer_name for layer in search.layers} == {"Places", "Named investment projects"}
+    assert search.placeholder == "Search places and projects"
+    assert len(search.clusters) == 2
+    projects = next(layer for layer in search.layers if layer.layer_name == "Named investment projects")
+    names = {f["properties"]["search_text"] for f in projects.data["features"]}
+    assert {"PepsiCo production project", XSS_NAME} <= names  # plain text: the search box inserts text nodes
+
+
+def test_search_refuses_a_layer_whose_features_lack_the_search_text(layer_set: LayerSet) -> None:
+    m = overview_map(layer_set, dem_path=None, offline=True)
+    (search,) = _children(m, PlaceSearch)
+    streams = next(g for g in _children(m, folium.GeoJson) if g.layer_name == "Streams")
+    search.layers = (*search.layers, streams)
+    with pytest.raises(ValueError, match="has no property 'search_text'"):
+        render_html(m)
+
+
+def test_project_popups_show_company_and_sector_and_escape_names(infrastructure_html: str) -> None:
+    html = infrastructure_html.replace("\\u0026", "&").replace("\\u003c", "<").replace("\\u003e", ">")
+    # In the page every "<" inside a script is written \\u003c, so the raw names never appear.
+    assert XSS_NAME not in infrastructure_html and XSS_IMG not in infrastructure_html
+    # Decoded, markup is only in the plain search text (which the search box inserts as text).
+    assert XSS_IMG not in html and "<i>unknown</i>" not in html
+    assert html.count(XSS_NAME) == html.count('"search_text": "' + XSS_NAME)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the popup title, as text
+    assert "<th>Company</th><td>&lt;img src=x onerror=&quot;alert(2)&quot;&gt;</td>" in html
+    assert "<th>Company</th><td>PepsiCo</td>" in html and "<th>Sector</th><td>food industry</td>" in html
+    assert "Wastewater plant &lt;b&gt;Gate&lt;/b&gt;" in html
+
+
+def test_offline_infrastructure_map_inlines_the_cluster_plugin_and_loads_nothing(infrastructure_html: str) -> None:
+    html = infrastructure_html
+    assert external_resources(html) == []
+    assert "/* leaflet.markercluster 1.1.0: dist/leaflet.markercluster.js */" in html
+    assert "/* leaflet.markercluster 1.1.0: dist/MarkerCluster.Default.css */" in html
+    assert "cdnjs.cloudflare.com" not in html and "L.tileLayer(" not in html
+    assert '"maxZoom": 18' in html  # leaflet.markercluster refuses a map without one
+    for dropped in ("jquery", "bootstrap", "font-awesome", "fontawesome", "awesome-markers"):
+        assert dropped not in html.lower()
+
+
+def test_online_infrastructure_map_loads_the_cluster_plugin_from_the_cdn(plan_layer_set: LayerSet) -> None:
+    html = render_html(infrastructure_map(plan_layer_set, dem_path=None, offline=False))
+    for url in ASSETS:
+        if "markercluster" in url:
+            assert url in html
+
+
+def test_infrastructure_map_needs_the_infrastructure_layer(layer_set: LayerSet) -> None:
+    with pytest.raises(LayerError, match="no 'infrastructure' layer"):
+        infrastructure_map(layer_set, dem_path=None, offline=True)
+
+
+def test_infrastructure_map_of_the_committed_layers(tmp_path: Path) -> None:
+    from alatau_geo.io import read_layers
+
+    layers = read_layers(ROOT / "layers")
+    m = infrastructure_map(layers, dem_path=ROOT / "layers" / "terrain_dem.tif", offline=True)
+    labels = _labels(m)
+    for kind in ("Substation (SS)", "Water intake (WI)", "Wastewater treatment plant (WW)"):
+        assert f"Engineering objects: {kind}" in labels
+    assert "Engineering lines: Gas pipeline (dashed)" in labels and "Engineering lines: Road" in labels
+    assert "Reconstruction of an existing object (dashed rim)" in labels
+    html = render_html(m)
+    assert external_resources(html) == []
+    assert len(html.encode("utf-8")) < 3_000_000
+
+
+def test_write_maps_adds_the_infrastructure_page_only_with_the_layer(
+    layer_set: LayerSet, plan_layer_set: LayerSet, tmp_path: Path
+) -> None:
+    from alatau_geo.mapping import write_maps
+
+    def pages(layers: LayerSet, folder: str) -> set[str]:
+        written = write_maps(layers, maps_dir=tmp_path / folder / "maps", layers_dir=tmp_path / folder / "layers",
+                             dem_path=None, offline=True)
+        return {page.path.name for page in written}
+
+    assert pages(layer_set, "reference") == {"overview.html"}
+    assert pages(plan_layer_set, "plan") == {"overview.html", "districts.html", "infrastructure.html"}

@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest_maps import XSS_IMG, XSS_NAME, full_dem_path, layer_set  # noqa: F401
+from conftest_maps import XSS_IMG, XSS_NAME, full_dem_path, layer_set, plan_layer_set  # noqa: F401
 
 from alatau_geo.layers import LayerSet
-from alatau_geo.maps import overview_map, render_html, terrain_map
+from alatau_geo.maps import infrastructure_map, overview_map, render_html, terrain_map
 from alatau_geo.maps.assets import ASSETS, DROPPED_URLS
 from alatau_geo.maps.png import encode_paletted_png
 
@@ -75,7 +75,9 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, layer_set: LayerSet, full_dem_path: Path) -> Path:
+def site(
+    tmp_path_factory: pytest.TempPathFactory, layer_set: LayerSet, plan_layer_set: LayerSet, full_dem_path: Path
+) -> Path:
     """The offline maps written as the build writes them: maps/*.html next to layers/."""
     root = tmp_path_factory.mktemp("site")
     (root / "maps").mkdir()
@@ -85,6 +87,9 @@ def site(tmp_path_factory: pytest.TempPathFactory, layer_set: LayerSet, full_dem
     )
     (root / "maps" / "terrain.html").write_text(
         render_html(terrain_map(layer_set, dem_path=full_dem_path, offline=True)), encoding="utf-8"
+    )
+    (root / "maps" / "infrastructure.html").write_text(
+        render_html(infrastructure_map(plan_layer_set, dem_path=full_dem_path, offline=True)), encoding="utf-8"
     )
     (root / "maps" / "overview_online.html").write_text(
         render_html(overview_map(layer_set, dem_path=full_dem_path, offline=False)), encoding="utf-8"
@@ -134,6 +139,36 @@ class Visit:
             [f"{layer_title} · id {feature_id}"],
         )
         return point[0], point[1]
+
+
+    def uncover(self, layer_title: str, feature_id: str) -> tuple[float, float]:
+        """Page coordinates of a clustered point's badge, after zooming until its cluster opens.
+
+        The map opens with an animated zoom to its extent; zoomToShowLayer
+        started during it may never call back, so wait for it to end first.
+        """
+        self.page.wait_for_function(f"!{_MAP}._animatingZoom")
+        self.page.wait_for_timeout(300)
+        box = self.page.evaluate(
+            """([footer]) => new Promise((resolve, reject) => {
+                setTimeout(() => reject(new Error("marker not uncovered: " + footer)), 5000);
+                const map = window[document.querySelector('.folium-map').id];
+                let found = null, group = null;
+                map.eachLayer(layer => {
+                    if (layer instanceof L.MarkerClusterGroup) {
+                        layer.eachLayer(marker => {
+                            if (marker.feature.properties.popup_html.includes(footer)) { found = marker; group = layer; }
+                        });
+                    }
+                });
+                group.zoomToShowLayer(found, () => setTimeout(() => {
+                    const r = found.getElement().getBoundingClientRect();
+                    resolve([r.left + r.width / 2, r.top + r.height / 2]);
+                }, 400));
+            })""",
+            [f"{layer_title} · id {feature_id}"],
+        )
+        return box[0], box[1]
 
 
 @pytest.fixture
@@ -297,6 +332,83 @@ def test_offline_terrain_map_opens_clean_with_slope_classes(visit: Any) -> None:
     page.get_by_label("Slope classes").uncheck()
     page.get_by_label("Slope classes").check()
     page.screenshot(path=str(SCREENSHOTS / "terrain_offline.png"))
+    opened.assert_clean()
+
+
+PROJECTS = "Named investment projects"
+
+
+def test_offline_infrastructure_map_opens_clean_with_clusters_and_badges(visit: Any) -> None:
+    opened = visit("infrastructure")
+    page = opened.page
+    page.wait_for_function(f"!{_MAP}._animatingZoom")  # the opening zoom to the city
+    page.wait_for_timeout(400)  # then the clusters fade in
+    opened.assert_clean()
+    assert all(url.startswith(("file://", "data:")) for url in opened.requests), opened.requests
+    assert _render_ms(page) < RENDER_BUDGET_MS
+    assert page.locator(".marker-cluster").count() >= 1  # the crowded objects are grouped
+    assert page.locator(".marker-cluster.ag-cluster-square").count() >= 1  # and so are the projects
+    assert page.locator(".ag-badge").count() >= 1
+    assert page.locator("link[href^='http'], script[src^='http']").count() == 0
+    control = _control_text(page)
+    for name in ("Infrastructure and projects", "Priority engineering objects", PROJECTS, "Districts", "Places"):
+        assert name in control
+    legend = page.inner_text(".ag-legend")
+    for label in ("Substation (SS)", "Water intake (WI)", "Wastewater treatment plant (WW)", "Gas pipeline"):
+        assert label in legend
+    assert page.get_attribute(".leaflet-control-search input", "placeholder") == "Search places and projects"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "infrastructure_offline.png"))
+    # Past the clustering zoom every object is its own badge.
+    page.evaluate(f"{_MAP}.setZoom(14, {{animate: false}})")
+    page.wait_for_timeout(400)
+    assert page.locator(".marker-cluster").count() == 0
+    assert page.locator(".ag-badge").count() == 9  # 5 objects, 4 projects
+    assert page.locator(".ag-badge[style*='dashed']").count() == 3  # 2 reconstructions, 1 broken rule
+    page.screenshot(path=str(SCREENSHOTS / "infrastructure_badges.png"))
+    opened.assert_clean()
+
+
+def test_clicking_a_clustered_project_shows_its_company_and_sector(visit: Any) -> None:
+    opened = visit("infrastructure")
+    page = opened.page
+    page.mouse.click(*opened.uncover(PROJECTS, "pepsico"))
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert "PepsiCo production project" in text
+    assert "Company\tPepsiCo" in text and "Sector\tfood industry" in text and "Status\tunder_way" in text
+    page.wait_for_timeout(300)  # the popup fades in
+    page.screenshot(path=str(SCREENSHOTS / "infrastructure_popup.png"))
+    opened.assert_clean()
+
+
+def test_hostile_project_names_run_nothing_and_search_finds_projects(visit: Any) -> None:
+    opened = visit("infrastructure")
+    page = opened.page
+    scripts_before = page.evaluate("document.scripts.length")
+    page.mouse.click(*opened.uncover(PROJECTS, "hostile"))
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert XSS_NAME in popup.inner_text() and XSS_IMG in popup.inner_text()
+    assert page.locator(".leaflet-popup-content script, .leaflet-popup-content img, .leaflet-popup-content i").count() == 0
+    opened.settle()
+    # The search box lists the name as text, then finds a clustered project and opens its popup.
+    page.evaluate(f"{_MAP}.setZoom(10, {{animate: false}})")
+    search = page.locator(".leaflet-control-search input")
+    search.press_sequentially("<scr")
+    tip = page.locator(".search-tooltip .search-tip").first
+    tip.wait_for()
+    assert tip.inner_text() == XSS_NAME
+    search.fill("")
+    search.press_sequentially("Rhen")
+    page.wait_for_function("document.querySelector('.search-tip') && "
+                           "document.querySelector('.search-tip').textContent === 'Rhenus Logistics hub'")
+    page.locator(".search-tooltip .search-tip").first.click()
+    page.wait_for_function("document.querySelector('.leaflet-popup-content') && "
+                           "document.querySelector('.leaflet-popup-content').innerText.includes('Rhenus Logistics')")
+    page.wait_for_timeout(200)  # let any injected handler fire before checking
+    assert page.evaluate("document.scripts.length") == scripts_before
     opened.assert_clean()
 
 

@@ -1,3 +1,64 @@
-"""alatau-geo: geospatial planning toolkit for Alatau City, Kazakhstan."""
+"""alatau-geo: geospatial planning toolkit for Alatau City, Kazakhstan.
+
+The public API, for notebooks and scripts (``import alatau_geo as ag``):
+
+=========================  ==================================================
+``ag.load_plan``           read and check a plan file (TOML)
+``ag.build_layers``        build every layer and export it (``alatau-geo build``)
+``ag.read_layers``         the layers of a layers folder
+``ag.export_layers``       GeoJSON files, one GeoPackage and a manifest
+``ag.validate_layer``      check a user's layer file
+``ag.elevation``           the working-grid DEM
+``ag.area_table``          areas of the districts and the city
+``ag.placement_report``    placement rules of every object
+``ag.proximity_tables``    nearest facilities, coverage, gaps
+``ag.compare_plans``       what changes between two plans
+``ag.show_map``            interactive map (inline in a notebook)
+``ag.Plan``, ``ag.Layer``, ``ag.LayerSet``, ``ag.Provenance``  the data types
+``ag.AlatauGeoError``      root of every error the toolkit raises
+=========================  ==================================================
+
+Coordinates are (x, y) = (lon, lat) everywhere; layers hold UTM 43N
+(EPSG:32643) metres; areas are hectares from an equal-area projection.
+Names are imported on first use, so ``import alatau_geo`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
+
+_PUBLIC = {
+    "load_plan": "alatau_geo.plan",
+    "Plan": "alatau_geo.plan",
+    "Layer": "alatau_geo.layers",
+    "LayerSet": "alatau_geo.layers",
+    "Provenance": "alatau_geo.layers",
+    "AlatauGeoError": "alatau_geo.errors",
+    "read_layers": "alatau_geo.io",
+    "export_layers": "alatau_geo.io",
+    "validate_layer": "alatau_geo.validate",
+    "proximity_tables": "alatau_geo.proximity",
+    "build_layers": "alatau_geo.api",
+    "elevation": "alatau_geo.api",
+    "area_table": "alatau_geo.api",
+    "placement_report": "alatau_geo.api",
+    "compare_plans": "alatau_geo.api",
+    "show_map": "alatau_geo.api",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'alatau_geo' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_PUBLIC])

@@ -141,11 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write an analysis table as CSV and Markdown. 'areas': per district and for the city, area "
         "in ha (equal-area), share of the city, buildable area (steep land, water and water protection zones "
         "removed), overlap with the SEZ, published figure and difference, densities. 'placement': every placement "
-        "rule of every infrastructure object and project, and which ones it breaks.",
-        epilog="examples:\n  alatau-geo report areas --out-dir reports\n  alatau-geo report placement",
+        "rule of every infrastructure object and project, and which ones it breaks. 'proximity': nearest "
+        "facility of each kind for settlements, projects and a 100 m grid, uncovered area per district, "
+        "settlements outside the service radii, travel times to Almaty and Konaev, street statistics per "
+        "district, jobs within 30 and 45 minutes and the 2SFCA score.",
+        epilog="examples:\n  alatau-geo report areas --out-dir reports\n  alatau-geo report placement\n"
+        "  alatau-geo report proximity",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    report.add_argument("table", choices=["areas", "placement"], help="which table")
+    report.add_argument("table", choices=["areas", "placement", "proximity"], help="which table")
     report.add_argument("--layers-dir", metavar="DIR", default="layers", help="layers to analyse (default: layers)")
     report.add_argument("--out-dir", metavar="DIR", default="reports", help="where tables go (default: reports)")
 
@@ -205,7 +209,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    saved = (logger.handlers[:], logger.level, logger.propagate)
     _configure_logging(verbose=args.verbose, quiet=args.quiet)
+    try:
+        return _run(args)
+    finally:
+        # main() may run inside a notebook or a test: leave logging as it was.
+        logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
+
+
+def _run(args: argparse.Namespace) -> int:
     handlers = {"build": _build, "map": _map, "export": _export, "validate": _validate, "info": _info,
                 "report": _report, "diff": _diff}
     try:
@@ -360,6 +373,8 @@ def _report(args: argparse.Namespace) -> int:
     layers = read_layers(layers_dir)
     if args.table == "placement":
         return _report_placement(layers, plan, layers_dir=layers_dir, out=Path(args.out_dir))
+    if args.table == "proximity":
+        return _report_proximity(layers, plan, out=Path(args.out_dir))
     slope = terrain.slope(read_raster(layers_dir / TERRAIN_RASTER))
     table = areas.zone_area_table(layers, slope=slope, max_slope_deg=plan.analysis.max_buildable_slope_deg)
     out = Path(args.out_dir)
@@ -388,6 +403,28 @@ def _report_placement(layers: LayerSet, plan: Plan, *, layers_dir: Path, out: Pa
         print(f"{row.layer}/{row.id}: breaks {row.rule}: {row.detail}")
     _say(f"{broken['id'].nunique()} of {report['id'].nunique()} objects break at least one rule; "
          f"wrote {csv_path} and {md_path}")
+    return 0
+
+
+def _report_proximity(layers: LayerSet, plan: Plan, *, out: Path) -> int:
+    from alatau_geo.analyses import proximity_report
+    from alatau_geo.areas import markdown_table
+    from alatau_geo.io import write_text
+
+    report = proximity_report(layers, plan)
+    sections = ["# Proximity and accessibility", "",
+                "Distances in metres (straight line) and travel times in minutes (network, free-flow speeds "
+                "from the plan). Facility positions, residents and jobs are planning assumptions.", ""]
+    for name, table in report.tables.items():
+        write_text(table.to_csv(lineterminator="\n"), out / f"proximity_{name}.csv")
+        if name != "nearest_grid":  # one row per 100 m cell: CSV only
+            sections.append(markdown_table(table.reset_index(), title=name.replace("_", " ")))
+    md_path = write_text("\n".join(sections), out / "proximity.md")
+    times = report.tables["travel_times"]
+    centres = times[times["kind"] == "district_centre"]
+    for zone, row in centres.iterrows():
+        print(f"{zone}: {row['to_almaty_min']:.0f} min to Almaty, {row['to_konaev_min']:.0f} min to Konaev")
+    _say(f"Wrote {len(report.tables)} tables (proximity_*.csv) and {md_path}")
     return 0
 
 

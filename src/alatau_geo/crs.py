@@ -68,7 +68,7 @@ def area_ha(geometry: gpd.GeoSeries | gpd.GeoDataFrame) -> pd.Series:
     Examples
     --------
     >>> from shapely.geometry import box
-    >>> square = gpd.GeoSeries([box(0, 0, 1000, 1000)], crs=WORKING_CRS)
+    >>> square = gpd.GeoSeries([box(660_000, 4_820_000, 661_000, 4_821_000)], crs=WORKING_CRS)
     >>> round(float(area_ha(square).iloc[0]), 0)
     100.0
     """

@@ -19,7 +19,16 @@ from __future__ import annotations
 
 
 class AlatauGeoError(Exception):
-    """Root of every error raised by alatau-geo."""
+    """Root of every error raised by alatau-geo.
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> try:
+    ...     ag.load_plan("no_such_plan.toml")
+    ... except ag.AlatauGeoError as error:
+    ...     print(error.exit_code, error)
+    3 no_such_plan.toml: plan file not found"""
 
     exit_code: int = 4
 

@@ -859,7 +859,7 @@ def place_objects(catalogue: pd.DataFrame, context: PlacementContext, *, kind: C
         except LayerError as error:
             raise LayerError(f"{source}: id={target.id}: {error}") from None
         if broken:
-            logger.info("%s %s breaks %s", kind, target.id, ", ".join(broken))
+            logger.debug("%s %s breaks %s", kind, target.id, ", ".join(broken))
         record = {column: row.get(column) for column in _output_columns(kind)}
         record["district"] = row["district"] or None
         record["broken_rules"] = ";".join(broken)

@@ -653,6 +653,13 @@ def export_layers(
         written then.
     ExportError
         If a file cannot be written.
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> result = ag.export_layers(ag.read_layers("layers"), "qgis_export")  # doctest: +SKIP
+    >>> result.gpkg.name  # doctest: +SKIP
+    'alatau_geo.gpkg'
     """
     if Path(gpkg_name).name != gpkg_name or Path(gpkg_name).suffix != ".gpkg":
         raise ExportError(f"gpkg_name must be a file name ending in .gpkg, got {gpkg_name!r}")
@@ -796,6 +803,13 @@ def read_layers(directory: str | Path) -> LayerSet:
     LayerError
         One line naming the file and the problem (no manifest, bad JSON, a
         listed file missing or not matching its manifest entry).
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> layers = ag.read_layers("layers")  # doctest: +SKIP
+    >>> layers["reservoir"].provenance.quality  # doctest: +SKIP
+    'derived'
     """
     directory = Path(directory)
     manifest_path = directory / MANIFEST_NAME

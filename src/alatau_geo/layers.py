@@ -35,6 +35,12 @@ class Provenance:
         The plan parameters the method used, with units in the key names.
     quality : {'surveyed', 'published', 'derived', 'approximate'}
         How far the geometry can be trusted.
+
+    Examples
+    --------
+    >>> p = Provenance(source="GeoNames", method="positions from the table", quality="published")
+    >>> p.as_dict()["quality"]
+    'published'
     """
 
     source: str
@@ -69,6 +75,15 @@ class Layer:
     provenance : Provenance
     title : str
         Human-readable title.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> frame = gpd.GeoDataFrame({"id": ["a"]}, geometry=[Point(660000, 4820000)], crs=32643)
+    >>> layer = Layer("sites", frame, Provenance(source="survey", method="GPS", quality="surveyed"))
+    >>> layer.geometry_type
+    'Point'
     """
 
     name: str
@@ -106,7 +121,12 @@ class Layer:
 
 
 class LayerSet(Mapping[str, Layer]):
-    """An ordered collection of layers, addressed by name."""
+    """An ordered collection of layers, addressed by name.
+
+    Examples
+    --------
+    >>> LayerSet()
+    LayerSet()"""
 
     def __init__(self, layers: Iterable[Layer] = ()) -> None:
         self._layers: dict[str, Layer] = {}

@@ -14,6 +14,7 @@ import pandas as pd
 
 from alatau_geo import maps
 from alatau_geo.io import write_text
+from alatau_geo.analyses import ANALYSIS_LAYERS
 from alatau_geo.layers import LayerSet
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,11 @@ class WrittenMap:
 
 def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: Path | None,
                offline: bool, figures: pd.DataFrame | None = None) -> list[WrittenMap]:
-    """Write ``overview.html``, ``districts.html`` and (with a DEM) ``terrain.html`` into `maps_dir`.
+    """Write the HTML maps into `maps_dir`.
+
+    ``overview.html``; ``districts.html`` when there is a ``districts`` layer;
+    ``infrastructure.html`` when there is an ``infrastructure`` layer; and,
+    with a DEM, ``terrain.html``.
 
     Parameters
     ----------
@@ -48,10 +53,15 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
         The area table, shown in the districts' popups.
     """
     template = _relative(layers_dir, maps_dir) + "/{name}.geojson"
-    pages = {"overview": maps.overview_map(layers, dem_path=dem_path, offline=offline, download_template=template)}
+    # The overview shows the plan itself; analysis results have their own map.
+    planned = LayerSet(layer for name, layer in layers.items() if name not in ANALYSIS_LAYERS)
+    pages = {"overview": maps.overview_map(planned, dem_path=dem_path, offline=offline, download_template=template)}
     if "districts" in layers:
         pages["districts"] = maps.districts_map(layers, dem_path=dem_path, offline=offline, figures=figures,
                                                 download_template=template)
+    if "infrastructure" in layers:
+        pages["infrastructure"] = maps.infrastructure_map(layers, dem_path=dem_path, offline=offline,
+                                                          download_template=template)
     if dem_path is not None:
         pages["terrain"] = maps.terrain_map(layers, dem_path=dem_path, offline=offline, download_template=template)
     written = []

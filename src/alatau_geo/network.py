@@ -342,7 +342,7 @@ def build_network(
     _join_components(builder, grid_ids, grid_xy, grid_edges, joined)
     graph = builder.graph
     nx.set_node_attributes(graph, ox.stats.count_streets_per_node(graph), "street_count")
-    logger.info("generated road network: %d nodes, %d edges", graph.number_of_nodes(), graph.number_of_edges())
+    logger.debug("generated road network: %d nodes, %d edges", graph.number_of_nodes(), graph.number_of_edges())
     return graph
 
 
@@ -586,6 +586,8 @@ class NetworkIndex:
         to the fastest).
     time_s, length_m : ndarray
         Travel time (s) and length (m) of each of those edges.
+    keys : ndarray
+        Graph key of each of those edges.
     """
 
     graph: nx.MultiDiGraph
@@ -606,11 +608,6 @@ class NetworkIndex:
     def tree(self) -> cKDTree:
         """KD-tree of the node coordinates."""
         return cKDTree(self.xy)
-
-    @cached_property
-    def position(self) -> Mapping[Hashable, int]:
-        """Array position of each node id."""
-        return MappingProxyType({node: i for i, node in enumerate(self.node_ids.tolist())})
 
     @cached_property
     def geometry(self) -> np.ndarray:
@@ -655,22 +652,22 @@ def network_index(graph: nx.MultiDiGraph | NetworkIndex) -> NetworkIndex:
     if isinstance(graph, NetworkIndex):
         return graph
     _check_crs(graph)
-    if graph.number_of_edges() == 0:
-        raise InputDataError("road graph: no edges")
     node_ids = np.array(list(graph.nodes), dtype=object)
     try:
         xy = np.array([(d["x"], d["y"]) for _, d in graph.nodes(data=True)], dtype=float)
     except KeyError:
         raise InputDataError("road graph: every node needs 'x' and 'y' (metres)") from None
     position = {node: i for i, node in enumerate(graph.nodes)}
-    rows = [(position[a], position[b], k, d.get("travel_time"), d.get("length"))
-            for a, b, k, d in graph.edges(keys=True, data=True)]
-    u, v, keys, time_s, length_m = (np.array(column) for column in zip(*rows, strict=True))
-    _check_weights(time_s, "travel_time", rows)
-    _check_weights(length_m, "length", rows)
+    edges = list(graph.edges(keys=True, data=True))
+    if not edges:
+        raise InputDataError("road graph: no edges")
+    u = np.array([position[a] for a, _, _, _ in edges], dtype=np.int64)
+    v = np.array([position[b] for _, b, _, _ in edges], dtype=np.int64)
+    keys = np.array([k for _, _, k, _ in edges], dtype=object)
+    time_s = _weights(edges, "travel_time")
+    length_m = _weights(edges, "length")
     time_s = np.maximum(time_s.astype(float), _MIN_WEIGHT)
     length_m = np.maximum(length_m.astype(float), _MIN_WEIGHT)
-    u, v = u.astype(np.int64), v.astype(np.int64)
     order = np.lexsort((time_s, v, u))  # the fastest of parallel edges first
     first = np.ones(len(order), dtype=bool)
     first[1:] = (u[order][1:] != u[order][:-1]) | (v[order][1:] != v[order][:-1])
@@ -681,18 +678,29 @@ def network_index(graph: nx.MultiDiGraph | NetworkIndex) -> NetworkIndex:
                         length_m=length_m[keep], keys=keys[keep])
 
 
-def _check_weights(values: np.ndarray, name: str, rows: list[tuple[Any, ...]]) -> None:
-    numeric = np.array([isinstance(x, (int, float, np.number)) and not isinstance(x, bool) for x in values])
-    finite = numeric.copy()
-    finite[numeric] = np.isfinite(values[numeric].astype(float)) & (values[numeric].astype(float) >= 0)
-    if not finite.all():
-        i = int(np.flatnonzero(~finite)[0])
-        what = "missing" if values[i] is None else f"{values[i]!r}"
+def _weights(edges: list[tuple[Any, Any, Any, dict[str, Any]]], name: str) -> np.ndarray:
+    """Edge attribute `name` as floats; refuse a missing, negative or non-finite value."""
+    raw = [d.get(name) for _, _, _, d in edges]
+    try:
+        values = np.array(raw, dtype=float)  # None becomes NaN
+    except (TypeError, ValueError):
+        values = np.array([_float(value) for value in raw])
+    bad = ~(np.isfinite(values) & (values >= 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        u, v, k, d = edges[i]
         raise InputDataError(
-            f"road graph: {int((~finite).sum())} edges with a missing, negative or non-finite '{name}' "
-            f"(first: edge index {i}, {what}); build the graph with network.road_network "
+            f"road graph: {int(bad.sum())} edges with a missing, negative or non-finite '{name}' "
+            f"(first: edge ({u}, {v}, {k}), {d.get(name)!r}); build the graph with network.road_network "
             "(speeds must be positive)"
         )
+    return values
+
+
+def _float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        return np.nan
+    return float(value)
 
 
 def attach_points(
@@ -900,7 +908,7 @@ def district_street_stats(network: nx.MultiDiGraph | NetworkIndex, districts: gp
         graph = graph.copy()
         nx.set_node_attributes(graph, ox.stats.count_streets_per_node(graph), "street_count")
     rows = []
-    for district_id, geometry, area_km2 in zip(frame["id"], frame.geometry, areas_km2, strict=True):
+    for geometry, area_km2 in zip(frame.geometry, areas_km2, strict=True):
         inside = shapely.contains_xy(geometry, index.xy[:, 0], index.xy[:, 1])
         nodes = index.node_ids[inside].tolist()
         if graph.subgraph(nodes).number_of_edges() == 0:
@@ -944,10 +952,3 @@ def _street_stats(graph: nx.MultiDiGraph, nodes: list[Hashable], area_km2: float
         "street_density_m_per_km2": length / area_km2, "intersection_count": intersections,
         "intersection_density_km2": intersections / area_km2, "reason": "",
     }
-
-
-def node_frame(network: nx.MultiDiGraph | NetworkIndex) -> gpd.GeoDataFrame:
-    """The graph's nodes as points (``id`` = node id), in graph order."""
-    index = network_index(network)
-    return gpd.GeoDataFrame({"id": index.node_ids}, geometry=gpd.points_from_xy(index.xy[:, 0], index.xy[:, 1]),
-                            crs=WORKING_CRS)

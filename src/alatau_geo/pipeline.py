@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from alatau_geo import gazetteer, terrain
+from alatau_geo.analyses import ANALYSIS_LAYERS, analysis_layers
 from alatau_geo.changes import LayerChange, compare_layers
 from alatau_geo.districts import ZONE_LAYERS, build_zones, zone_layers
 from alatau_geo.errors import LayerError
@@ -27,7 +28,7 @@ from alatau_geo.terrain import Raster
 
 logger = logging.getLogger(__name__)
 
-PLAN_LAYERS = (*ZONE_LAYERS, "infrastructure", "infrastructure_lines", "projects")
+PLAN_LAYERS = (*ZONE_LAYERS, "infrastructure", "infrastructure_lines", "projects", *ANALYSIS_LAYERS)
 """Layers the plan constructs on the reference layers; rebuilt by every run."""
 
 TERRAIN_RASTER = "terrain_dem.tif"
@@ -143,8 +144,10 @@ def _with_plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster) -> 
     zones = build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha, source=plan.source)
     zoned = LayerSet([*exported.values(), *zone_layers(zones, source=plan.source)])
     placed = place_catalogues(zoned, plan, elevation=elevation)
+    planned = LayerSet([*zoned.values(), *placed.values()])
+    analysed = analysis_layers(LayerSet(as_exported(layer, precision=precision) for layer in planned.values()), plan)
     kept = [layer for name, layer in reference.items() if name not in PLAN_LAYERS]
-    return LayerSet([*kept, *(zoned[name] for name in ZONE_LAYERS if name in zoned), *placed.values()])
+    return LayerSet([*kept, *(zoned[name] for name in ZONE_LAYERS if name in zoned), *placed.values(), *analysed])
 
 
 def placement_context(layers: LayerSet, plan: Plan, *, elevation: Raster) -> PlacementContext:

@@ -14,10 +14,13 @@ from importlib import resources
 from pathlib import Path
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alatau_geo.districts import ZoneSpec, parse_zones
 from alatau_geo.errors import PlanError
+
+if TYPE_CHECKING:
+    from alatau_geo.network import NetworkParams
 
 DEFAULT_PLAN_NAME = "default_plan.toml"
 # A zone given in a user's plan replaces the default zone as a whole: merging
@@ -113,7 +116,13 @@ class ExportParams:
 
 @dataclass(frozen=True)
 class Plan:
-    """A validated plan. Build one with :func:`load_plan`."""
+    """A validated plan. Build one with :func:`load_plan`.
+
+    Examples
+    --------
+    >>> plan = load_plan()
+    >>> plan.water_protection.reservoir_zone_m, [z.id for z in plan.zones][:2]
+    (500.0, ['gate', 'green'])"""
 
     study_area: StudyArea
     terrain: TerrainParams
@@ -124,6 +133,7 @@ class Plan:
     analysis: AnalysisParams
     service_radii_m: Mapping[str, float]
     zones: tuple[ZoneSpec, ...] = ()
+    network: NetworkParams | None = None
     source: str = field(default="<default plan>", compare=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -131,6 +141,7 @@ class Plan:
         data = _plain(self)
         data.pop("source")
         data.pop("zones")
+        data.pop("network")
         return data
 
 
@@ -236,6 +247,14 @@ def _table_path(data: dict[str, Any], key: str, *, source: str, base_dir: Path |
     return path
 
 
+def _network(data: dict[str, Any], *, source: str) -> NetworkParams:
+    # Imported here: the network module pulls in osmnx, which commands that
+    # never route should not pay for at import time.
+    from alatau_geo.network import NetworkParams
+
+    return NetworkParams.from_mapping(data.get("network", {}), source=source)
+
+
 def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> Plan:
     def num(section: str, key: str, **limits: Any) -> Any:
         return _number(data, section, key, source=source, **limits)
@@ -294,6 +313,7 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> 
             {kind: num("service_radii_m", kind, positive=True) for kind in data["service_radii_m"]}
         ),
         zones=parse_zones(data, source=source),
+        network=_network(data, source=source),
         export=ExportParams(
             coordinate_precision=num("export", "coordinate_precision", minimum=5, maximum=8, integer=True),
         ),

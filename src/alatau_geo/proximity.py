@@ -804,6 +804,13 @@ def proximity_tables(layers: Mapping[str, Layer], *, radii_m: Mapping[str, float
     ------
     LayerError, PlanError, CRSError
         As the functions called.
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> tables = ag.proximity_tables(ag.read_layers("layers"),
+    ...                              radii_m=ag.load_plan().service_radii_m)  # doctest: +SKIP
+    >>> tables["uncovered_by_district"].head()  # doctest: +SKIP
     """
     facilities = facilities_from(layers)
     kinds = _nearest_kinds(facilities, radii_m, kinds)

@@ -93,6 +93,13 @@ def validate_layer(
     list of Problem
         Empty if the file is clean. Whole-file problems first, then by feature.
         A file that cannot be read gives exactly one problem.
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> problems = ag.validate_layer("substations.gpkg", study_area=ag.load_plan().study_area)  # doctest: +SKIP
+    >>> for problem in problems:  # doctest: +SKIP
+    ...     print(problem)
     """
     file = str(path)
     try:

@@ -1,6 +1,7 @@
 """Interactive HTML maps of the Alatau City layers, for planners, online or offline.
 
-Build a map with :func:`overview_map`, :func:`districts_map` or :func:`terrain_map`, then get the
+Build a map with :func:`overview_map`, :func:`districts_map`, :func:`infrastructure_map` or
+:func:`terrain_map`, then get the
 page with :func:`render_html` (writing it is :mod:`alatau_geo.io`'s job).
 With ``offline=True`` the page carries Leaflet and its plugins inline (from
 ``alatau_geo/vendor``), uses the shaded relief as its base map and loads
@@ -11,20 +12,21 @@ maps is one entry in :data:`~alatau_geo.maps.style.STYLES`.
 
 Modules
 -------
-compose    the two maps and :func:`render_html`
+compose    the maps and :func:`render_html`
 style      style registry and popup attribute formats
 features   display copies of layers (simplified, rounded, escaped popups)
 popups     popup and tooltip HTML; the one place values are escaped
 relief     hillshade and slope classes (pure numpy)
 rasters    DEM reading and relief images warped for Leaflet
 png        paletted PNG encoder
-controls   legend, layer switcher, search, mini map
+controls   legend, layer switcher, search, mini map, cluster icons
 assets     vendored JS/CSS and the offline map class
 """
 
 from alatau_geo.maps.compose import (
     DOWNLOAD_TEMPLATE,
     districts_map,
+    infrastructure_map,
     overview_map,
     render_html,
     terrain_map,
@@ -36,6 +38,7 @@ __all__ = [
     "STYLES",
     "LayerStyle",
     "districts_map",
+    "infrastructure_map",
     "overview_map",
     "render_html",
     "style_for",

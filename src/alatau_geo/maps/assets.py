@@ -15,9 +15,10 @@ its URL here.
 
 Dropped on purpose (:data:`DROPPED_URLS`): jQuery, Bootstrap, the Glyphicons
 and Font Awesome icon fonts and Leaflet.awesome-markers. These maps draw
-points as circle markers and build popups as plain HTML, so nothing uses
-them, and the icon fonts would be fetched from the network. An offline map
-therefore cannot show ``folium.Icon`` markers.
+points as circle markers or as badges (``L.divIcon`` with plain HTML and
+CSS, see :func:`alatau_geo.maps.popups.badge_icon`) and build popups as
+plain HTML, so nothing uses them, and the icon fonts would be fetched from
+the network. An offline map therefore cannot show ``folium.Icon`` markers.
 """
 
 from __future__ import annotations
@@ -112,6 +113,15 @@ ASSETS: dict[str, VendoredAsset] = {
     ),
     f"{_CDNJS}/leaflet-groupedlayercontrol/0.6.1/leaflet.groupedlayercontrol.min.css": _asset(
         "leaflet-groupedlayercontrol", "0.6.1", "dist/leaflet.groupedlayercontrol.min.css"
+    ),
+    f"{_CDNJS}/leaflet.markercluster/1.1.0/leaflet.markercluster.js": _asset(
+        "leaflet.markercluster", "1.1.0", "dist/leaflet.markercluster.js"
+    ),
+    f"{_CDNJS}/leaflet.markercluster/1.1.0/MarkerCluster.css": _asset(
+        "leaflet.markercluster", "1.1.0", "dist/MarkerCluster.css"
+    ),
+    f"{_CDNJS}/leaflet.markercluster/1.1.0/MarkerCluster.Default.css": _asset(
+        "leaflet.markercluster", "1.1.0", "dist/MarkerCluster.Default.css"
     ),
 }
 

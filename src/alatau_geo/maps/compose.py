@@ -1,4 +1,4 @@
-"""The maps: overview and terrain, as folium maps that work online and offline.
+"""The maps: overview, districts, infrastructure and terrain, as folium maps that work online and offline.
 
 A map is assembled from parts built elsewhere in this package: display
 copies of the layers (:mod:`.features`), relief images (:mod:`.rasters`),
@@ -25,7 +25,7 @@ from folium.map import CustomPane
 from folium.raster_layers import ImageOverlay
 from folium.utilities import JsCode
 
-from alatau_geo.errors import ExportError
+from alatau_geo.errors import ExportError, LayerError
 from alatau_geo.layers import Layer, LayerSet
 from alatau_geo.maps.assets import OfflineMap, external_resources
 from alatau_geo.maps.controls import (
@@ -37,6 +37,7 @@ from alatau_geo.maps.controls import (
     LegendSection,
     MapStylesheet,
     PlaceSearch,
+    cluster_icon_function,
     download_href,
 )
 from alatau_geo.maps.features import DisplayLayer, display_layer
@@ -48,18 +49,51 @@ from alatau_geo.maps.rasters import (
     slope_class_image,
 )
 from alatau_geo.maps.relief import SLOPE_CLASSES
-from alatau_geo.maps.style import GROUP_ORDER, GROUP_TERRAIN, LayerStyle, style_for
+from alatau_geo.maps.style import (
+    GROUP_ORDER,
+    GROUP_TERRAIN,
+    Category,
+    LayerStyle,
+    style_for,
+)
 
-__all__ = ["DISTRICT_MAP_LAYERS", "DOWNLOAD_TEMPLATE", "districts_map", "overview_map", "render_html", "terrain_map"]
+__all__ = [
+    "DISTRICT_MAP_LAYERS",
+    "DOWNLOAD_TEMPLATE",
+    "INFRASTRUCTURE_MAP_LAYERS",
+    "districts_map",
+    "infrastructure_map",
+    "overview_map",
+    "render_html",
+    "terrain_map",
+]
 
 # What a districts map shows besides the zones: enough to orient a reader.
 DISTRICT_MAP_LAYERS = ("study_area", "reservoir", "rivers", "corridors", "places", "sez", "city_boundary", "districts")
+# What the infrastructure map shows: the orienting layers, then the objects, lines and projects.
+INFRASTRUCTURE_MAP_LAYERS = (
+    "study_area",
+    "reservoir",
+    "rivers",
+    "corridors",
+    "places",
+    "districts",
+    "city_boundary",
+    "infrastructure_lines",
+    "infrastructure",
+    "projects",
+)
+# The infrastructure map opens on the city and its objects rather than the whole plain.
+INFRASTRUCTURE_MAP_EXTENT = ("city_boundary", "infrastructure", "infrastructure_lines", "projects")
+CLUSTER_NOTE = "A numbered circle groups nearby objects: click it or zoom in to see them."
 
 # Maps are written to <build>/maps/ and layers to <build>/layers/.
 DOWNLOAD_TEMPLATE = "../layers/{name}.geojson"
 RELIEF_TITLE = "Shaded relief (SRTM 90 m)"
 SLOPE_TITLE = "Slope classes"
 RELIEF_ATTRIBUTION = "Relief: SRTM, NASA/USGS"
+# Deepest zoom level: street scale, as deep as the online base maps go.
+_MAX_ZOOM = 18
 # Fallback view when no layer has features: the Alatau plain, (lon, lat).
 _DEFAULT_BOUNDS = (76.55, 43.10, 78.00, 44.00)
 
@@ -87,6 +121,7 @@ def _new_map(*, offline: bool, title: str) -> folium.Map:
     m = map_class(
         location=((south + north) / 2, (west + east) / 2),  # folium order
         zoom_start=9,
+        maxZoom=_MAX_ZOOM,  # a map option (folium gives max_zoom to tiles only): leaflet.markercluster needs it
         tiles=None,
         control_scale=True,
     )
@@ -131,6 +166,10 @@ def _base_maps(
     bases: list[tuple[str, folium.map.Layer]] = []
     for index, (name, tiles) in enumerate(_TILE_BASES):
         tile_layer = folium.TileLayer(tiles, name=escape(name), overlay=False, control=False, show=index == 0)
+        # The map goes to _MAX_ZOOM; past a base map's own deepest level (16 for the grey
+        # canvas) Leaflet enlarges its last tiles instead of leaving the map blank.
+        tile_layer.options["max_native_zoom"] = min(tile_layer.options["max_native_zoom"], _MAX_ZOOM)
+        tile_layer.options["max_zoom"] = _MAX_ZOOM
         tile_layer.add_to(m)
         bases.append((name, tile_layer))
     if relief is None:
@@ -156,15 +195,23 @@ def _vector_layer(shown: DisplayLayer, style: LayerStyle) -> folium.GeoJson:
     def highlighter(feature: dict) -> dict:
         return {"weight": style.weight + 2, "fillOpacity": min(1.0, style.fill_opacity + 0.2)}
 
-    # Points are drawn as circle markers: Leaflet's default marker is an image
-    # that an offline page cannot load.
-    has_points = any(f["geometry"]["type"] in ("Point", "MultiPoint") for f in shown.data["features"])
+    # Points are drawn as circle markers, or as HTML badges (a divIcon whose
+    # options come per feature from the styler, see .features): Leaflet's
+    # default marker is an image and folium's icons are a web font, which an
+    # offline page cannot load.
+    marker: folium.Marker | folium.CircleMarker | None = None
+    if _has_points(shown):
+        marker = (
+            folium.Marker(icon=folium.DivIcon(class_name="ag-badge-icon"), riseOnHover=True)
+            if style.badge_shape
+            else folium.CircleMarker(radius=style.radius_px)
+        )
     return folium.GeoJson(
         shown.data,
         name=escape(shown.title),
         style_function=styler,
         highlight_function=highlighter,
-        marker=folium.CircleMarker(radius=style.radius_px) if has_points else None,
+        marker=marker,
         on_each_feature=_BIND_POPUPS,
         overlay=True,
         control=False,
@@ -172,29 +219,63 @@ def _vector_layer(shown: DisplayLayer, style: LayerStyle) -> folium.GeoJson:
     )
 
 
-def _legend_entry(label: str, symbol: str, style: LayerStyle, tint: str | None) -> LegendEntry:
-    if symbol == "point":  # a dark rim around the category colour, as drawn
-        return LegendEntry(label, "point", style.color, tint or style.fill_color)
-    return LegendEntry(label, symbol, tint or style.color, tint or style.fill_color, style.dash_array)
+def _has_points(shown: DisplayLayer) -> bool:
+    return any(f["geometry"]["type"] in ("Point", "MultiPoint") for f in shown.data["features"])
+
+
+def _cluster(shown: DisplayLayer, style: LayerStyle) -> plugins.MarkerCluster:
+    """A marker cluster for a point layer: nearby points merge into a counted circle below a zoom level."""
+    return plugins.MarkerCluster(
+        name=escape(shown.title),
+        overlay=True,
+        control=False,
+        show=style.show,
+        icon_create_function=cluster_icon_function(style.badge_shape or "round"),
+        disableClusteringAtZoom=style.cluster_until_zoom,
+        maxClusterRadius=45,
+        showCoverageOnHover=False,
+        spiderfyOnMaxZoom=True,
+    )
+
+
+def _legend_entry(label: str, symbol: str, style: LayerStyle, category: Category | None) -> LegendEntry:
+    tint = category.color if category else None
+    if symbol == "point":
+        if style.badge_shape:  # the badge as drawn: its letters on the category colour
+            letters = category.badge if category and category.badge else style.badge_text
+            fill = tint or style.fill_color or style.color
+            return LegendEntry(label, f"{style.badge_shape}_badge", style.color, fill, None, letters)
+        return LegendEntry(label, "point", style.color, tint or style.fill_color)  # a dark rim around the colour
+    dash = category.dash_array if category and category.dash_array else style.dash_array
+    return LegendEntry(label, symbol, tint or style.color, tint or style.fill_color, dash)
+
+
+def _flag_entry(symbol: str, style: LayerStyle) -> LegendEntry:
+    if symbol == "point" and style.badge_shape:
+        return LegendEntry(style.flag_label, f"{style.badge_shape}_badge", style.color, "#ffffff", "3 2")
+    return LegendEntry(style.flag_label, "line", style.color, None, style.flag_dash)
 
 
 def _legend_entries(shown: DisplayLayer, style: LayerStyle, layer: Layer) -> list[LegendEntry]:
     """One row per layer, or per category present in the data, plus the flagged-feature row."""
     symbol = {"Point": "point", "LineString": "line"}.get(shown.geometry_type.removeprefix("Multi"), "fill")
     frame = layer.frame
+    title = style.legend_title or shown.title
     if not (style.category_column and style.category_column in frame.columns):
-        entries = [_legend_entry(shown.title, symbol, style, None)]
+        entries = [_legend_entry(title, symbol, style, None)]
     else:
         values = set(frame[style.category_column].dropna())
         entries = [
-            _legend_entry(f"{shown.title}: {category.label}", symbol, style, category.color)
+            _legend_entry(f"{title}: {category.label}", symbol, style, category)
             for category in style.categories
             if category.value in values
         ]
         if values - {category.value for category in style.categories}:
-            entries.append(_legend_entry(f"{shown.title}: other", symbol, style, None))
-    if style.flag_column and style.flag_column in frame.columns and frame[style.flag_column].eq(True).any():
-        entries.append(LegendEntry(style.flag_label, "line", style.color, None, style.flag_dash))
+            entries.append(_legend_entry(f"{title}: other", symbol, style, None))
+    if style.flag_column and style.flag_column in frame.columns:
+        records = frame.drop(columns=frame.geometry.name).to_dict("records")
+        if any(style.is_flagged(record) for record in records):
+            entries.append(_flag_entry(symbol, style))
     return entries
 
 
@@ -207,6 +288,8 @@ class _Vectors:
     downloads: list[DownloadLink] = field(default_factory=list)
     shown: list[DisplayLayer] = field(default_factory=list)
     searchable: list[folium.GeoJson] = field(default_factory=list)
+    search_nouns: list[str] = field(default_factory=list)
+    clusters: list[plugins.MarkerCluster] = field(default_factory=list)
 
 
 def _add_vectors(m: folium.Map, layers: Iterable[Layer], *, download_template: str) -> _Vectors:
@@ -217,11 +300,21 @@ def _add_vectors(m: folium.Map, layers: Iterable[Layer], *, download_template: s
     )
     parts = _Vectors()
     legend: dict[str, list[LegendEntry]] = {}
+    notes: dict[str, str] = {}
     for layer, style in styled:
         shown = display_layer(layer, style)
         geojson = _vector_layer(shown, style)
-        geojson.add_to(m)
-        parts.groups.setdefault(style.group, []).append((shown.title, geojson))
+        switched: folium.map.Layer = geojson  # what the layer switcher turns on and off
+        if style.cluster_until_zoom is not None and _has_points(shown):
+            switched = _cluster(shown, style)
+            switched.add_to(m)
+            geojson.show = True  # the cluster decides whether the layer is shown
+            geojson.add_to(switched)
+            parts.clusters.append(switched)
+            notes[style.group] = CLUSTER_NOTE
+        else:
+            geojson.add_to(m)
+        parts.groups.setdefault(style.group, []).append((shown.title, switched))
         legend.setdefault(style.group, []).extend(_legend_entries(shown, style, layer))
         parts.downloads.append(
             DownloadLink(
@@ -232,7 +325,10 @@ def _add_vectors(m: folium.Map, layers: Iterable[Layer], *, download_template: s
         parts.shown.append(shown)
         if style.searchable and shown.feature_count:
             parts.searchable.append(geojson)
-    parts.sections = [LegendSection(group, tuple(entries)) for group, entries in _in_group_order(legend)]
+            parts.search_nouns.append(style.search_noun or shown.title.lower())
+    parts.sections = [
+        LegendSection(group, tuple(entries), notes.get(group, "")) for group, entries in _in_group_order(legend)
+    ]
     return parts
 
 
@@ -241,9 +337,10 @@ def _in_group_order(by_group: dict[str, list]) -> list[tuple[str, list]]:
     return known + [(group, items) for group, items in by_group.items() if group not in GROUP_ORDER]
 
 
-def _fit(m: folium.Map, shown_layers: list[DisplayLayer]) -> None:
+def _fit(m: folium.Map, shown_layers: list[DisplayLayer], *, prefer: tuple[str, ...]) -> None:
+    """Open the map on the layers named in `prefer` that have features, else on every layer."""
     boxes = [shown.bounds for shown in shown_layers if shown.feature_count]
-    preferred = [shown.bounds for shown in shown_layers if shown.name == "study_area" and shown.feature_count]
+    preferred = [shown.bounds for shown in shown_layers if shown.name in prefer and shown.feature_count]
     boxes = preferred or boxes
     if boxes:
         west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
@@ -260,6 +357,7 @@ def _finish(
     offline: bool,
     bases: list[tuple[str, folium.map.Layer]],
     relief: ImageOverlay | None,
+    fit_to: tuple[str, ...] = ("study_area",),
 ) -> None:
     """Add the tools and controls every map has, after its layers, in the order Leaflet stacks them."""
     plugins.Fullscreen(position="topleft", title="Full screen", title_cancel="Exit full screen").add_to(m)
@@ -270,11 +368,13 @@ def _finish(
         primary_area_unit="hectares",
         secondary_area_unit="sqmeters",
     ).add_to(m)
-    for geojson in vectors.searchable:
+    if vectors.searchable:
+        nouns = reversed(vectors.search_nouns)  # the layer drawn on top first: "places and projects"
         PlaceSearch(
-            geojson,
+            vectors.searchable,
+            clusters=vectors.clusters,
             search_label="search_text",
-            placeholder="Search places",
+            placeholder="Search " + " and ".join(dict.fromkeys(nouns)),
             position="topleft",
             collapsed=False,
             search_zoom=12,
@@ -286,7 +386,7 @@ def _finish(
     # else: an offline map without a DEM has nothing to draw a mini map with, so it has none.
     Legend(vectors.sections, downloads=vectors.downloads, position="bottomleft").add_to(m)
     GroupedLayers(bases, _in_group_order(vectors.groups), collapsed=False).add_to(m)
-    _fit(m, vectors.shown)
+    _fit(m, vectors.shown, prefer=fit_to)
 
 
 def _relief_section(*, base: bool) -> LegendSection:
@@ -339,6 +439,19 @@ def overview_map(
     InputDataError, CRSError
         If the DEM cannot be read or is not on a metric projected grid.
     """
+    return _vector_map(layers, dem_path=dem_path, offline=offline, title=title, download_template=download_template)
+
+
+def _vector_map(
+    layers: LayerSet,
+    *,
+    dem_path: Path | None,
+    offline: bool,
+    title: str,
+    download_template: str,
+    fit_to: tuple[str, ...] = ("study_area",),
+) -> folium.Map:
+    """Every layer of `layers` over the relief and base maps, with the tools; opens on `fit_to`."""
     m = _new_map(offline=offline, title=title)
     relief = hillshade_image(read_dem(dem_path)) if dem_path is not None else None
     bases, relief_layer, relief_is_base = _base_maps(m, offline=offline, relief=relief)
@@ -347,7 +460,7 @@ def overview_map(
         if not relief_is_base:
             vectors.groups.setdefault(GROUP_TERRAIN, []).insert(0, (RELIEF_TITLE, relief_layer))
         vectors.sections.insert(0, _relief_section(base=relief_is_base))
-    _finish(m, vectors, offline=offline, bases=bases, relief=relief_layer)
+    _finish(m, vectors, offline=offline, bases=bases, relief=relief_layer, fit_to=fit_to)
     return m
 
 
@@ -391,6 +504,65 @@ def districts_map(
         shown.append(layer)
     return overview_map(LayerSet(shown), dem_path=dem_path, offline=offline, title=title,
                         download_template=download_template)
+
+
+def infrastructure_map(
+    layers: LayerSet,
+    *,
+    dem_path: Path | None,
+    offline: bool,
+    title: str = "Alatau City: infrastructure and projects",
+    download_template: str = DOWNLOAD_TEMPLATE,
+) -> folium.Map:
+    """The infrastructure map: engineering objects, pipelines and roads, and investment projects.
+
+    Objects are badges by kind (SS substation, WI water intake, WW wastewater
+    treatment plant; a dashed rim where an existing object is reconstructed),
+    projects square badges coloured by status (a dashed rim where the
+    placement breaks a rule); both merge into numbered clusters where they
+    crowd each other below zoom 13. Gas pipelines are dashed lines, roads
+    solid. The search box finds places and projects by name.
+
+    Parameters
+    ----------
+    layers : LayerSet
+        Must hold ``infrastructure``; the layers of
+        :data:`INFRASTRUCTURE_MAP_LAYERS` present are shown (study area,
+        reservoir, rivers, corridors, places, districts and city boundary to
+        orient a reader, then ``infrastructure_lines``, ``infrastructure``
+        and ``projects``).
+    dem_path : Path or None
+        As in :func:`overview_map`.
+    offline : bool
+        As in :func:`overview_map`; the marker-cluster plugin is inlined too.
+    title, download_template : str
+        As in :func:`overview_map`.
+
+    Returns
+    -------
+    folium.Map
+
+    Raises
+    ------
+    LayerError
+        If `layers` has no ``infrastructure`` layer.
+    InputDataError, CRSError
+        If the DEM cannot be read or is not on a metric projected grid.
+    """
+    if "infrastructure" not in layers:
+        raise LayerError(
+            "infrastructure map: the layers have no 'infrastructure' layer; "
+            "build the plan layers first (alatau-geo build)"
+        )
+    shown = LayerSet([layers[name] for name in INFRASTRUCTURE_MAP_LAYERS if name in layers])
+    return _vector_map(
+        shown,
+        dem_path=dem_path,
+        offline=offline,
+        title=title,
+        download_template=download_template,
+        fit_to=INFRASTRUCTURE_MAP_EXTENT,
+    )
 
 
 def terrain_map(

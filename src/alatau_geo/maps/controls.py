@@ -8,6 +8,7 @@ nothing can close the ``<script>`` element early).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -17,9 +18,12 @@ from urllib.parse import quote
 from branca.element import MacroElement
 from folium import plugins
 from folium.elements import JSCSSMixin
+from folium.features import GeoJson
 from folium.map import Layer
 from folium.raster_layers import ImageOverlay
 from folium.template import Template
+
+from alatau_geo.maps.popups import badge_text_colour
 
 __all__ = [
     "DownloadLink",
@@ -30,9 +34,10 @@ __all__ = [
     "LegendSection",
     "MapStylesheet",
     "PlaceSearch",
+    "cluster_icon_function",
 ]
 
-Symbol = Literal["fill", "line", "point", "swatch"]
+Symbol = Literal["fill", "line", "point", "swatch", "round_badge", "square_badge"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,8 @@ class LegendEntry:
     """One legend row: a symbol and its (unescaped) label.
 
     `symbol` is ``fill`` (polygon: fill with outline), ``line``, ``point``
-    (circle marker) or ``swatch`` (a raster class colour).
+    (circle marker), ``swatch`` (a raster class colour) or ``round_badge`` /
+    ``square_badge`` (a point drawn as a badge with the letters `badge`).
     """
 
     label: str
@@ -48,6 +54,7 @@ class LegendEntry:
     color: str
     fill_color: str | None = None
     dash_array: str | None = None
+    badge: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,21 @@ def _symbol_svg(entry: LegendEntry) -> str:
         shape = f'<circle cx="11" cy="8" r="5" fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>'
     elif entry.symbol == "swatch":
         shape = f'<rect x="1" y="1" width="20" height="14" fill="{stroke}"/>'
+    elif entry.symbol in ("round_badge", "square_badge"):
+        outline = (
+            f'<circle cx="11" cy="8" r="7" fill="{fill}" stroke="{stroke}" stroke-width="1.5"{dash}/>'
+            if entry.symbol == "round_badge"
+            else f'<rect x="3.5" y="0.75" width="14.5" height="14.5" rx="2" fill="{fill}" stroke="{stroke}" '
+            f'stroke-width="1.5"{dash}/>'
+        )
+        text_colour = escape(badge_text_colour(entry.fill_color or "#ffffff"), quote=True)
+        letters = (
+            f'<text x="11" y="8.5" text-anchor="middle" dominant-baseline="middle" font-size="6.5" '
+            f'font-weight="700" font-family="Arial, sans-serif" fill="{text_colour}">{escape(entry.badge)}</text>'
+            if entry.badge
+            else ""
+        )
+        shape = outline + letters
     else:
         shape = (
             f'<rect x="2" y="2" width="18" height="12" fill="{fill}" fill-opacity="0.6" '
@@ -273,38 +295,142 @@ class ImageMiniMap(plugins.MiniMap):
 
 
 class PlaceSearch(plugins.Search):
-    """Search features of a GeoJSON layer by a text property, safely.
+    """One search box over the features of one or more GeoJSON layers, by a text property, safely.
 
     leaflet-search writes each suggestion with ``innerHTML``; here the
     suggestions are built as text nodes (``buildTip``), so a place named
     ``<img onerror=...>`` is listed as that text. On a match the feature's
-    popup opens.
+    popup opens; a feature inside a marker cluster is first uncovered
+    (``zoomToShowLayer``), so a clustered project is found like a place.
+
+    leaflet-search adds the layer it searches to the map; the searched
+    layers are wrapped in a group whose ``addTo`` does nothing, so a layer
+    the reader switched off stays off, and a clustered layer is not drawn a
+    second time outside its cluster.
+
+    Parameters
+    ----------
+    layers : sequence of GeoJson
+        Layers to search; every feature needs the property `search_label`.
+    clusters : sequence of MarkerCluster
+        Clusters holding some of `layers`.
+    search_label : str
+        Feature property holding the searchable (plain) text.
+    search_zoom : int
+        Zoom level a found feature outside a cluster is shown at.
+    placeholder, position : str
+        Input placeholder text and Leaflet control corner.
+    collapsed : bool
+        Whether the box opens only on click.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = new L.Control.Search({
-                layer: {{ this.layer.get_name() }},
-                propertyName: {{ this.search_label|tojson }},
-                collapsed: {{ this.collapsed|tojson }},
-                textPlaceholder: {{ this.placeholder|tojson }},
-                position: {{ this.position|tojson }},
-                initial: false,
-                zoom: {{ this.search_zoom|tojson }},
-                hideMarkerOnCollapse: true,
-                buildTip: function (text) {
-                    var tip = L.DomUtil.create("li", "");
-                    tip.textContent = text;
-                    return tip;
+            var {{ this.get_name() }} = (function () {
+                var clusters = [{% for cluster in this.clusters %}{{ cluster.get_name() }}, {% endfor %}];
+                var searched = L.layerGroup([{% for layer in this.layers %}{{ layer.get_name() }}, {% endfor %}]);
+                searched.addTo = function () { return this; };
+                function clusterOf(layer) {
+                    for (var i = 0; i < clusters.length; i++) {
+                        if (layer && clusters[i].hasLayer(layer)) { return clusters[i]; }
+                    }
+                    return null;
                 }
-            });
-            {{ this.get_name() }}.on("search:locationfound", function (e) {
-                if (e.layer && e.layer.getPopup && e.layer.getPopup()) { e.layer.openPopup(); }
-            });
+                function openPopup(layer) {
+                    if (layer && layer.getPopup && layer.getPopup()) { layer.openPopup(); }
+                }
+                var control = new L.Control.Search({
+                    layer: searched,
+                    propertyName: {{ this.search_label|tojson }},
+                    collapsed: {{ this.collapsed|tojson }},
+                    textPlaceholder: {{ this.placeholder|tojson }},
+                    position: {{ this.position|tojson }},
+                    initial: false,
+                    zoom: {{ this.search_zoom|tojson }},
+                    hideMarkerOnCollapse: true,
+                    buildTip: function (text) {
+                        var tip = L.DomUtil.create("li", "");
+                        tip.textContent = text;
+                        return tip;
+                    },
+                    moveToLocation: function (latlng, title, map) {
+                        var cluster = clusterOf(latlng.layer);
+                        if (cluster && map.hasLayer(cluster)) {
+                            cluster.zoomToShowLayer(latlng.layer, function () { openPopup(latlng.layer); });
+                        } else {
+                            map.setView(latlng, {{ this.search_zoom|tojson }});
+                        }
+                    }
+                });
+                control.on("search:locationfound", function (e) {
+                    if (!clusterOf(e.layer)) { openPopup(e.layer); }
+                });
+                return control;
+            })();
             {{ this._parent.get_name() }}.addControl({{ this.get_name() }});
         {% endmacro %}
         """
+    )
+
+    def __init__(
+        self,
+        layers: Sequence[GeoJson],
+        *,
+        clusters: Sequence[plugins.MarkerCluster] = (),
+        search_label: str,
+        search_zoom: int,
+        placeholder: str = "Search",
+        position: str = "topleft",
+        collapsed: bool = False,
+    ) -> None:
+        if not layers:
+            raise ValueError("PlaceSearch needs at least one layer to search in 'layers'")
+        super().__init__(
+            layers[0],
+            search_label=search_label,
+            search_zoom=search_zoom,
+            placeholder=placeholder,
+            position=position,
+            collapsed=collapsed,
+        )
+        self._name = "PlaceSearch"
+        self.layers = tuple(layers)
+        self.clusters = tuple(clusters)
+
+    def render(self, **kwargs: object) -> None:
+        """Check that every feature carries the search property, then render.
+
+        leaflet-search throws on a feature without it, which would break the
+        search box for every layer.
+        """
+        for layer in self.layers:
+            for feature in layer.data["features"]:
+                if self.search_label not in feature["properties"]:
+                    raise ValueError(
+                        f"PlaceSearch: feature {feature.get('id')!r} of layer {layer.layer_name!r} "
+                        f"has no property {self.search_label!r}"
+                    )
+        # plugins.Search.render checks only the first layer; skip it, keep JSCSSMixin's asset links.
+        super(plugins.Search, self).render(**kwargs)
+
+
+def cluster_icon_function(shape: str) -> str:
+    """JavaScript ``iconCreateFunction`` for a marker cluster of round or square badges.
+
+    leaflet.markercluster's own icon (a circle coloured by count), with a
+    class naming the shape so a cluster of square project badges is square.
+    The count is a number and the class a fixed word, so nothing needs escaping.
+    """
+    class_name = json.dumps(f"ag-cluster ag-cluster-{'square' if shape == 'square' else 'round'}")
+    return (
+        "function (cluster) {"
+        " var count = cluster.getChildCount();"
+        ' var size = count < 10 ? "small" : count < 100 ? "medium" : "large";'
+        ' return L.divIcon({html: "<div><span>" + count + "</span></div>",'
+        f' className: "marker-cluster marker-cluster-" + size + " " + {class_name},'
+        " iconSize: new L.Point(40, 40)});"
+        " }"
     )
 
 
@@ -332,6 +458,15 @@ _CSS = """
 .ag-downloads ul { margin: 4px 0 0 0; padding-left: 18px; }
 .ag-hillshade-overlay { mix-blend-mode: multiply; }
 .leaflet-control-layers-group-name { font-weight: 600; display: block; margin-top: 4px; }
+.ag-badge-icon { background: none; border: none; }
+.ag-badge { display: flex; align-items: center; justify-content: center; box-sizing: border-box;
+            width: 100%; height: 100%; border-width: 2px; font: 700 9px/1 Arial, "Helvetica Neue", sans-serif;
+            letter-spacing: -0.2px; box-shadow: 0 1px 3px rgba(0, 0, 0, 0.5); cursor: pointer; }
+.ag-badge-round { border-radius: 50%; }
+.ag-badge-square { border-radius: 3px; }
+.ag-symbol { flex: none; }
+.marker-cluster.ag-cluster-square, .marker-cluster.ag-cluster-square div { border-radius: 7px; }
+.marker-cluster.ag-cluster div { font-weight: 600; }
 """
 
 

@@ -19,7 +19,13 @@ from shapely.geometry import mapping
 
 from alatau_geo.crs import EXPORT_CRS
 from alatau_geo.layers import Layer
-from alatau_geo.maps.popups import display_name, popup_columns, popup_html, tooltip_html
+from alatau_geo.maps.popups import (
+    badge_icon,
+    display_name,
+    popup_columns,
+    popup_html,
+    tooltip_html,
+)
 from alatau_geo.maps.style import LayerStyle
 
 __all__ = ["DISPLAY_DECIMALS", "DisplayLayer", "display_layer", "simplify_for_display"]
@@ -48,7 +54,8 @@ class DisplayLayer:
         markup) and, for searchable layers, ``search_text`` (plain text, which the
         search box only ever inserts as text).
     styles : dict
-        Leaflet path options by feature id.
+        Leaflet path options by feature id; for points of a layer drawn with
+        badges, the ``L.divIcon`` options of the feature's badge instead.
     bounds : (float, float, float, float)
         (west, south, east, north) in degrees.
     """
@@ -108,6 +115,19 @@ def _json_id(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+def _in_drawing_order(frame: gpd.GeoDataFrame, style: LayerStyle) -> gpd.GeoDataFrame:
+    """Features of categories listed later in the style come later, so they are drawn on top.
+
+    Gas pipelines that follow a road stay visible over it. Within a category,
+    and for layers without categories, the order is kept (a stable sort).
+    """
+    if not (style.category_column and style.categories and style.category_column in frame.columns):
+        return frame
+    rank = {category.value: index for index, category in enumerate(style.categories)}
+    order = np.array([rank.get(value, -1) for value in frame[style.category_column]], dtype=int)
+    return frame.iloc[np.argsort(order, kind="stable")]
+
+
 def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DECIMALS) -> DisplayLayer:
     """The display copy of `layer`.
 
@@ -125,7 +145,7 @@ def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DE
     -------
     DisplayLayer
     """
-    frame = layer.sorted().frame
+    frame = _in_drawing_order(layer.sorted().frame, style)
     keep = frame.geometry.notna() & ~frame.geometry.is_empty
     if not keep.all():
         log.info("layer %s: %d features without geometry are not drawn", layer.name, int((~keep).sum()))
@@ -152,7 +172,10 @@ def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DE
         features.append(
             {"type": "Feature", "id": feature_id, "properties": properties, "geometry": mapping(shape)}
         )
-        styles[feature_id] = style.leaflet_style(record, geometry_type=shape.geom_type)
+        badge = style.badge(record) if shape.geom_type in ("Point", "MultiPoint") else None
+        styles[feature_id] = (
+            badge_icon(badge) if badge else style.leaflet_style(record, geometry_type=shape.geom_type)
+        )
     west, south, east, north = (float(v) for v in geometry.total_bounds) if len(geometry) else (0.0,) * 4
     return DisplayLayer(
         name=layer.name,

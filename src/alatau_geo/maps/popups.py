@@ -18,11 +18,13 @@ from typing import Any
 
 import pandas as pd
 
-from alatau_geo.maps.style import ColumnFormat, column_format
+from alatau_geo.maps.style import Badge, ColumnFormat, column_format
 
 __all__ = [
     "MISSING",
     "NAME_COLUMNS",
+    "badge_icon",
+    "badge_text_colour",
     "display_name",
     "format_value",
     "popup_columns",
@@ -170,3 +172,47 @@ def tooltip_html(properties: Mapping[str, Any], *, layer_title: str) -> str:
     '&lt;script&gt;alert(1)&lt;/script&gt;'
     """
     return escape(display_name(properties, fallback=layer_title))
+
+
+def badge_text_colour(fill: str) -> str:
+    """Black or white, whichever reads better on `fill` (``#rrggbb``; white otherwise)."""
+    if len(fill) != 7 or not fill.startswith("#"):
+        return "#ffffff"
+    try:
+        red, green, blue = (int(fill[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    except ValueError:
+        return "#ffffff"
+    return "#1a1a1a" if 0.299 * red + 0.587 * green + 0.114 * blue > 0.62 else "#ffffff"
+
+
+def badge_icon(badge: Badge) -> dict[str, Any]:
+    """Leaflet ``L.divIcon`` options drawing `badge`: a round or square label, no image, no font file.
+
+    The markup is HTML with inline CSS (the page's style sheet sizes and
+    shapes ``.ag-badge``); letters and colours are escaped like any value.
+
+    Examples
+    --------
+    >>> icon = badge_icon(Badge("<b>", "#d94801", "#1a1a1a", "round", 24, dashed=True))
+    >>> icon["html"]
+    '<span class="ag-badge ag-badge-round" style="background:#d94801;color:#ffffff;border-color:#1a1a1a;border-style:dashed">&lt;b&gt;</span>'
+    >>> icon["iconSize"], icon["iconAnchor"]
+    ([24, 24], [12, 12])
+    """
+    size, half = badge.size_px, badge.size_px // 2
+    css = (
+        f"background:{badge.fill};color:{badge_text_colour(badge.fill)};border-color:{badge.rim};"
+        f"border-style:{'dashed' if badge.dashed else 'solid'}"
+    )
+    shape = "square" if badge.shape == "square" else "round"
+    return {
+        "className": "ag-badge-icon",
+        "html": (
+            f'<span class="ag-badge ag-badge-{shape}" style="{escape(css, quote=True)}">'
+            f"{escape(badge.text)}</span>"
+        ),
+        "iconSize": [size, size],
+        "iconAnchor": [half, half],
+        "popupAnchor": [0, -half],
+        "tooltipAnchor": [half, 0],
+    }

@@ -14,6 +14,7 @@ Colours are CSS hex strings; widths and radii are CSS pixels.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -21,6 +22,7 @@ from typing import Any
 
 __all__ = [
     "COLUMN_FORMATS",
+    "Badge",
     "Category",
     "ColumnFormat",
     "LayerStyle",
@@ -32,6 +34,7 @@ __all__ = [
 # Layer-control groups, in the order the control lists them.
 GROUP_BOUNDARIES = "Boundaries"
 GROUP_PLAN = "Plan"
+GROUP_INFRASTRUCTURE = "Infrastructure and projects"
 GROUP_WATER = "Water"
 GROUP_SETTLEMENTS = "Settlements and transport"
 GROUP_TERRAIN = "Terrain"
@@ -40,6 +43,7 @@ GROUP_ORDER: tuple[str, ...] = (
     GROUP_TERRAIN,
     GROUP_BOUNDARIES,
     GROUP_PLAN,
+    GROUP_INFRASTRUCTURE,
     GROUP_WATER,
     GROUP_SETTLEMENTS,
     GROUP_OTHER,
@@ -48,11 +52,45 @@ GROUP_ORDER: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Category:
-    """A value of a layer's category column and how it is drawn."""
+    """A value of a layer's category column and how it is drawn.
+
+    Parameters
+    ----------
+    value : str
+        The column value.
+    label : str
+        Legend text.
+    color : str
+        Line colour, polygon fill, marker or badge fill.
+    dash_array : str or None
+        Dash pattern of lines (and outlines) of this category; None uses the layer's.
+    badge : str
+        One or two letters written on the badge of points of this category
+        (layers drawn with ``badge_shape``); empty uses the layer's ``badge_text``.
+    """
 
     value: str
     label: str
     color: str
+    dash_array: str | None = None
+    badge: str = ""
+
+
+@dataclass(frozen=True)
+class Badge:
+    """How one point is drawn as a badge: a coloured round or square label with letters.
+
+    Badges stand in for icons: an offline map cannot load an icon font, so a
+    point's kind is told by colour and one or two letters, drawn with plain
+    HTML and CSS (see :func:`alatau_geo.maps.popups.badge_icon`).
+    """
+
+    text: str
+    fill: str
+    rim: str
+    shape: str
+    size_px: int
+    dashed: bool
 
 
 @dataclass(frozen=True)
@@ -80,8 +118,13 @@ class LayerStyle:
         Column whose values pick the colour from `categories`.
     categories : tuple of Category
         Colours by value of `category_column`; each also gets a legend entry.
+        Features of categories listed later are drawn on top.
     flag_column : str or None
-        A boolean column; features where it is true are drawn with `flag_dash`.
+        A column that flags features to draw with `flag_dash` (a dashed
+        outline or line; a dashed rim on badges).
+    flag_values : tuple or None
+        Values of `flag_column` that flag a feature (default: boolean true);
+        None flags every feature with a non-empty value (e.g. a list of broken rules).
     flag_label : str
         Legend text for flagged features.
     flag_dash : str
@@ -92,10 +135,27 @@ class LayerStyle:
         Whether the layer is switched on when the map opens.
     simplify_m : float
         Display simplification tolerance, metres (0 keeps every vertex).
+    legend_title : str
+        Short layer name that starts this layer's legend rows (e.g.
+        ``"Engineering objects: Substation"``); empty uses the layer's title.
     searchable : bool
         Whether the map's search box finds features of this layer by name.
+    search_noun : str
+        What the search box finds in this layer, in its placeholder
+        (e.g. ``"places"``); used when `searchable`.
     on_terrain_map : bool
         Whether the terrain map shows this layer for orientation.
+    badge_shape : {'round', 'square'} or None
+        Draw points as badges of this shape with letters (``Category.badge``
+        or `badge_text`) instead of circle markers.
+    badge_text : str
+        Letters on badges whose category gives none.
+    badge_size_px : int
+        Badge width and height, pixels.
+    cluster_until_zoom : int or None
+        Points are grouped into numbered clusters where they crowd each other
+        at zoom levels below this one (leaflet.markercluster's
+        ``disableClusteringAtZoom``); None never clusters.
     """
 
     group: str
@@ -108,13 +168,20 @@ class LayerStyle:
     category_column: str | None = None
     categories: tuple[Category, ...] = ()
     flag_column: str | None = None
+    flag_values: tuple[Any, ...] | None = (True,)
     flag_label: str = ""
     flag_dash: str = "2 6"
     order: int = 50
     show: bool = True
     simplify_m: float = 10.0
+    legend_title: str = ""
     searchable: bool = False
+    search_noun: str = ""
     on_terrain_map: bool = False
+    badge_shape: str | None = None
+    badge_text: str = ""
+    badge_size_px: int = 22
+    cluster_until_zoom: int | None = None
 
     def category_of(self, value: Any) -> Category | None:
         """The listed category for `value`, or None."""
@@ -122,6 +189,46 @@ class LayerStyle:
             if category.value == value:
                 return category
         return None
+
+    def is_flagged(self, properties: Mapping[str, Any]) -> bool:
+        """Whether the feature is flagged (drawn with `flag_dash`).
+
+        Examples
+        --------
+        >>> LayerStyle("Plan", "#000", flag_column="schematic").is_flagged({"schematic": True})
+        True
+        >>> style = LayerStyle("Plan", "#000", flag_column="broken_rules", flag_values=None)
+        >>> style.is_flagged({"broken_rules": ""}), style.is_flagged({"broken_rules": "max_slope"})
+        (False, True)
+        """
+        if not self.flag_column:
+            return False
+        value = properties.get(self.flag_column)
+        if hasattr(value, "item") and not isinstance(value, str):
+            value = value.item()  # numpy scalar -> Python scalar
+        if self.flag_values is not None:
+            # A flag value True matches only a boolean True, not 1 or "yes".
+            return any(
+                value is flag if isinstance(flag, bool) else (not isinstance(value, bool) and value == flag)
+                for flag in self.flag_values
+            )
+        if value is None or value is False or (isinstance(value, float) and math.isnan(value)):
+            return False
+        return bool(str(value).strip())
+
+    def badge(self, properties: Mapping[str, Any]) -> Badge | None:
+        """The badge of a point with these attribute values, or None if the layer draws circle markers."""
+        if self.badge_shape is None:
+            return None
+        category = self.category_of(properties.get(self.category_column)) if self.category_column else None
+        return Badge(
+            text=(category.badge if category and category.badge else self.badge_text),
+            fill=category.color if category else (self.fill_color or self.color),
+            rim=self.color,
+            shape=self.badge_shape,
+            size_px=self.badge_size_px,
+            dashed=self.is_flagged(properties),
+        )
 
     def leaflet_style(self, properties: Mapping[str, Any], *, geometry_type: str) -> dict[str, Any]:
         """Leaflet path options for a feature with these attribute values.
@@ -140,8 +247,8 @@ class LayerStyle:
         style: dict[str, Any] = {"weight": self.weight, "opacity": 0.9}
         dash = (
             self.flag_dash
-            if self.flag_column and properties.get(self.flag_column) is True
-            else self.dash_array
+            if self.is_flagged(properties)
+            else (category.dash_array if category and category.dash_array else self.dash_array)
         )
         if dash:
             style["dashArray"] = dash
@@ -265,20 +372,69 @@ STYLES: Mapping[str, LayerStyle] = MappingProxyType(
             flag_column="schematic",
             flag_label="Schematic alignment (dotted)",
         ),
-        "infrastructure": LayerStyle(
-            group=GROUP_PLAN,
-            color="#54278f",
-            fill_color="#9e9ac8",
-            fill_opacity=0.8,
-            radius_px=5.0,
-            order=45,
+        # Engineering objects: badges by kind (SS, WI, WW), a dashed rim where an
+        # existing object is reconstructed; clustered where they crowd each other.
+        "infrastructure_lines": LayerStyle(
+            group=GROUP_INFRASTRUCTURE,
+            color="#525252",
+            weight=3.0,
+            order=44,
+            simplify_m=10.0,
+            legend_title="Engineering lines",
+            category_column="kind",
+            categories=(  # pipelines follow roads: listed last, so drawn over them
+                Category("road", "Road", "#54301a"),
+                Category("gas_pipeline", "Gas pipeline (dashed)", "#e7298a", dash_array="8 6"),
+            ),
         ),
+        "infrastructure": LayerStyle(
+            group=GROUP_INFRASTRUCTURE,
+            color="#1a1a1a",
+            fill_color="#737373",
+            fill_opacity=1.0,
+            order=45,
+            simplify_m=0.0,
+            legend_title="Engineering objects",
+            category_column="kind",
+            categories=(
+                Category("substation", "Substation (SS)", "#d94801", badge="SS"),
+                Category("water_intake", "Water intake (WI)", "#0570b0", badge="WI"),
+                Category("wastewater_plant", "Wastewater treatment plant (WW)", "#6a3d9a", badge="WW"),
+            ),
+            flag_column="works",
+            flag_values=("reconstruction",),
+            flag_label="Reconstruction of an existing object (dashed rim)",
+            badge_shape="round",
+            badge_text="?",
+            badge_size_px=24,
+            cluster_until_zoom=13,
+        ),
+        # Investment projects: square badges coloured by how far each has got;
+        # a dashed rim where the placement breaks one of the plan's rules.
         "projects": LayerStyle(
-            group=GROUP_PLAN,
-            color="#8c2d04",
-            fill_color="#fe9929",
-            fill_opacity=0.5,
+            group=GROUP_INFRASTRUCTURE,
+            color="#1a1a1a",
+            fill_color="#737373",
+            fill_opacity=1.0,
             order=46,
+            simplify_m=0.0,
+            legend_title="Investment projects",
+            category_column="status",
+            categories=(
+                Category("under_way", "Under way", "#1a9850"),
+                Category("agreed", "Agreed", "#66a61e"),
+                Category("in_talks", "In talks", "#e6ab02"),
+                Category("planned", "Planned", "#2b8cbe"),
+            ),
+            flag_column="broken_rules",
+            flag_values=None,
+            flag_label="Breaks a placement rule (dashed rim)",
+            searchable=True,
+            search_noun="projects",
+            badge_shape="square",
+            badge_text="P",
+            badge_size_px=20,
+            cluster_until_zoom=13,
         ),
         "places": LayerStyle(
             group=GROUP_SETTLEMENTS,
@@ -290,6 +446,7 @@ STYLES: Mapping[str, LayerStyle] = MappingProxyType(
             order=60,
             simplify_m=0.0,
             searchable=True,
+            search_noun="places",
             on_terrain_map=True,
             category_column="kind",
             categories=(
@@ -385,6 +542,12 @@ COLUMN_FORMATS: Mapping[str, ColumnFormat] = MappingProxyType(
         "position_quality": ColumnFormat("Position quality"),
         "ref": ColumnFormat("Route number"),
         "schematic": ColumnFormat("Schematic alignment"),
+        "works": ColumnFormat("Works"),
+        "broken_rules": ColumnFormat("Placement rules broken"),
+        "rules": ColumnFormat("Placement rules checked"),
+        "via": ColumnFormat("Placed via"),
+        "investment_kzt": ColumnFormat("Investment", "KZT", 0),
+        "jobs": ColumnFormat("Jobs"),
     }
 )
 

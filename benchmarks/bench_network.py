@@ -1,0 +1,168 @@
+"""Benchmark: what 30 facilities reach within 15 minutes, three ways, on one synthetic graph.
+
+Run:  python benchmarks/bench_network.py [--side 160] [--facilities 30] [--minutes 15] [--runs 3]
+
+Everything runs in one process on the same graph: a square street grid of
+``side`` x ``side`` nodes 100 m apart, every street two-way (``side=160``:
+25,600 nodes, 101,760 directed edges), residential at 30 km/h with every
+tenth row and column a secondary road at 50 km/h, built as an osmnx-style
+``MultiDiGraph`` (``length``, ``speed_kph``, ``travel_time``). Facilities
+stand exactly on nodes picked at random (seed 0), so no connector enters.
+
+Timed, medians of ``--runs`` runs:
+
+- alatau-geo, per-facility reach: :func:`alatau_geo.network.network_index`
+  (graph -> arrays, timed in) + :func:`~alatau_geo.network.attach_points` +
+  :func:`~alatau_geo.network.times_from_points` (one sparse Dijkstra call
+  for all facilities, cut at the limit), then the reached node set per
+  facility;
+- the same with the index built beforehand (the analyses share one index);
+- alatau-geo, nearest facility of every node:
+  :func:`~alatau_geo.network.nearest_point` (one multi-source search);
+- networkx ``ego_graph(G, f, radius=limit, distance="travel_time")`` per
+  facility (what osmnx's isochrone example does);
+- ``scipy.sparse.csgraph.dijkstra(indices=facilities, limit=limit)`` called
+  plainly on ``networkx.to_scipy_sparse_array`` (conversion timed in, and
+  reported separately).
+
+Ratios are ego_graph time / other time (above 1 means faster than ego_graph).
+Every method's reach sets are checked equal before timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import scipy
+from scipy.sparse.csgraph import dijkstra
+
+from alatau_geo import network as net
+
+SPACING_M = 100.0
+SPEEDS_KMH = {"residential": 30.0, "secondary": 50.0}
+
+
+def synthetic_grid(side: int) -> nx.MultiDiGraph:
+    """A two-way street grid of side x side nodes, osmnx-style, EPSG:32643."""
+    graph = nx.MultiDiGraph(crs="EPSG:32643")
+    origin_x, origin_y = 650_000.0, 4_800_000.0
+    for j in range(side):
+        for i in range(side):
+            graph.add_node(j * side + i, x=origin_x + i * SPACING_M, y=origin_y + j * SPACING_M)
+    street = 0
+    for j in range(side):
+        for i in range(side):
+            for di, dj in ((1, 0), (0, 1)):
+                if i + di >= side or j + dj >= side:
+                    continue
+                along = j if dj == 0 else i  # the row (or column) the street runs on
+                highway = "secondary" if along % 10 == 0 else "residential"
+                speed = SPEEDS_KMH[highway]
+                common = {"osmid": street, "highway": highway, "length": SPACING_M, "speed_kph": speed,
+                          "travel_time": SPACING_M / (speed / 3.6), "oneway": False}
+                u, v = j * side + i, (j + dj) * side + i + di
+                graph.add_edge(u, v, **common, reversed=False)
+                graph.add_edge(v, u, **common, reversed=True)
+                street += 1
+    return graph
+
+
+def facility_points(graph: nx.MultiDiGraph, count: int, *, seed: int = 0) -> tuple[list[int], gpd.GeoDataFrame]:
+    rng = np.random.default_rng(seed)
+    nodes = sorted(int(n) for n in rng.choice(graph.number_of_nodes(), count, replace=False))
+    xs = [graph.nodes[n]["x"] for n in nodes]
+    ys = [graph.nodes[n]["y"] for n in nodes]
+    frame = gpd.GeoDataFrame({"id": [f"f{n}" for n in nodes]}, geometry=gpd.points_from_xy(xs, ys),
+                             crs="EPSG:32643")
+    return nodes, frame
+
+
+def ours_reach(graph: nx.MultiDiGraph | net.NetworkIndex, facilities: gpd.GeoDataFrame,
+               limit_s: float) -> list[set[int]]:
+    index = net.network_index(graph)
+    attached = net.attach_points(index, facilities, max_connector_m=1.0, connector_kmh=30.0)
+    times = net.times_from_points(index, attached, limit=limit_s)
+    return [set(index.node_ids[np.flatnonzero(row <= limit_s)].tolist()) for row in times]
+
+
+def ours_nearest(index: net.NetworkIndex, facilities: gpd.GeoDataFrame) -> np.ndarray:
+    attached = net.attach_points(index, facilities, max_connector_m=1.0, connector_kmh=30.0)
+    cost, _ = net.nearest_point(index, attached)
+    return cost
+
+
+def ego_reach(graph: nx.MultiDiGraph, nodes: list[int], limit_s: float) -> list[set[int]]:
+    return [set(nx.ego_graph(graph, n, radius=limit_s, distance="travel_time").nodes) for n in nodes]
+
+
+def csgraph_reach(graph: nx.MultiDiGraph, nodes: list[int], limit_s: float) -> list[set[int]]:
+    order = list(graph.nodes)
+    matrix = nx.to_scipy_sparse_array(graph, nodelist=order, weight="travel_time", format="csr")
+    times = dijkstra(matrix, directed=True, indices=[order.index(n) for n in nodes], limit=limit_s)
+    ids = np.asarray(order)
+    return [set(ids[np.isfinite(row)].tolist()) for row in times]
+
+
+def median_time(function: Callable[[], object], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--side", type=int, default=160, help="grid nodes per side (default 160)")
+    parser.add_argument("--facilities", type=int, default=30)
+    parser.add_argument("--minutes", type=float, default=15.0)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    graph = synthetic_grid(args.side)
+    nodes, facilities = facility_points(graph, args.facilities)
+    limit_s = args.minutes * 60.0
+    print(f"graph: {graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges; "
+          f"{len(nodes)} facilities; limit {args.minutes:g} min; medians of {args.runs} runs")
+    print(f"python {platform.python_version()}, networkx {nx.__version__}, scipy {scipy.__version__}, "
+          f"osmnx {ox.__version__}, {os.cpu_count()} CPUs")
+
+    index = net.network_index(graph)
+    reference = ego_reach(graph, nodes, limit_s)
+    assert ours_reach(graph, facilities, limit_s) == reference, "alatau-geo reach differs from ego_graph"
+    assert csgraph_reach(graph, nodes, limit_s) == reference, "csgraph reach differs from ego_graph"
+    nearest = ours_nearest(index, facilities)
+    reached = set().union(*reference)
+    assert set(index.node_ids[np.isfinite(nearest) & (nearest <= limit_s)].tolist()) == reached
+    print(f"reach checked equal: {sum(map(len, reference)):,} (facility, node) pairs within the limit")
+
+    timings = {
+        "alatau-geo reach (index built in)": median_time(lambda: ours_reach(graph, facilities, limit_s), args.runs),
+        "alatau-geo reach (index prebuilt)": median_time(lambda: ours_reach(index, facilities, limit_s), args.runs),
+        "alatau-geo nearest facility (index prebuilt)": median_time(lambda: ours_nearest(index, facilities),
+                                                                     args.runs),
+        "alatau-geo network_index alone": median_time(lambda: net.network_index(graph), args.runs),
+        "networkx ego_graph per facility": median_time(lambda: ego_reach(graph, nodes, limit_s), args.runs),
+        "scipy csgraph plain (conversion in)": median_time(lambda: csgraph_reach(graph, nodes, limit_s), args.runs),
+        "networkx.to_scipy_sparse_array alone": median_time(
+            lambda: nx.to_scipy_sparse_array(graph, weight="travel_time", format="csr"), args.runs),
+    }
+    ego = timings["networkx ego_graph per facility"]
+    width = max(map(len, timings))
+    print(f"{'method':<{width}}  {'median s':>9}  {'ego_graph / this':>16}")
+    for name, seconds in timings.items():
+        print(f"{name:<{width}}  {seconds:9.3f}  {ego / seconds:15.1f}x")
+
+
+if __name__ == "__main__":
+    main()

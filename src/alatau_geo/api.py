@@ -1,0 +1,195 @@
+"""The public Python API: what the notebooks and a planner's own scripts use.
+
+Each function here wraps a few library steps into one call on the layers
+folder a build writes (``layers/``). Everything is importable from the
+package itself::
+
+    import alatau_geo as ag
+    plan = ag.load_plan()
+    layers = ag.read_layers("layers")
+    ag.area_table(layers, plan)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import folium
+import pandas as pd
+
+from alatau_geo import areas, maps, pipeline, terrain
+from alatau_geo.infrastructure import placement_report as _placement_report
+from alatau_geo.io import read_raster
+from alatau_geo.layers import LayerSet
+from alatau_geo.plan import Plan, load_plan
+from alatau_geo.scenarios import ObjectChange, ZoneDelta, object_changes, zone_deltas
+
+DEFAULT_LAYERS_DIR = Path("layers")
+MAP_KINDS = ("overview", "districts", "infrastructure", "terrain")
+
+
+def _plan(plan: Plan | str | Path | None) -> Plan:
+    return plan if isinstance(plan, Plan) else load_plan(plan)
+
+
+def build_layers(plan: Plan | str | Path | None = None, *, dem_dir: str | Path | None = None,
+                 layers_dir: str | Path = DEFAULT_LAYERS_DIR, cache_dir: str | Path = "build/cache") -> LayerSet:
+    """Build every layer and export it to `layers_dir`, as ``alatau-geo build`` does.
+
+    With `dem_dir` the reference layers are rebuilt from the SRTM tiles;
+    without it the committed DEM-derived layers in `layers_dir` are kept
+    and the gazetteer, zones and placed objects are rebuilt from the plan.
+
+    Parameters
+    ----------
+    plan : Plan, path or None
+        The plan, a plan file, or None for the default plan.
+    dem_dir : path, optional
+        Folder of the SRTM3 ``.hgt.zip`` tiles.
+    layers_dir : path
+        Folder read and written (default ``layers``).
+    cache_dir : path
+        Working rasters (default ``build/cache``).
+
+    Returns
+    -------
+    LayerSet
+        In the working CRS (UTM 43N, metres).
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> layers = ag.build_layers()  # doctest: +SKIP
+    >>> sorted(layers)[:3]  # doctest: +SKIP
+    ['city_boundary', 'corridors', 'districts']
+    """
+    plan = _plan(plan)
+    if dem_dir is not None:
+        outcome = pipeline.build_from_tiles(plan, dem_dir=Path(dem_dir), layers_dir=Path(layers_dir),
+                                            cache_dir=Path(cache_dir))
+    else:
+        outcome = pipeline.refresh_from_committed(plan, layers_dir=Path(layers_dir))
+    return outcome.layers
+
+
+def elevation(layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> terrain.Raster:
+    """The working-grid DEM (whole metres, UTM 43N, 90 m cells) written beside the layers.
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> dem = ag.elevation("layers")  # doctest: +SKIP
+    >>> dem.crs.to_epsg(), dem.transform.a  # doctest: +SKIP
+    (32643, 90.0)
+    """
+    return read_raster(Path(layers_dir) / pipeline.TERRAIN_RASTER)
+
+
+def area_table(layers: LayerSet, plan: Plan | str | Path | None = None, *,
+               layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> pd.DataFrame:
+    """The area table of the districts and the city (``alatau-geo report areas``).
+
+    Parameters
+    ----------
+    layers : LayerSet
+        With ``districts`` and ``city_boundary``.
+    plan : Plan, path or None
+        Supplies the buildable slope limit, degrees.
+    layers_dir : path
+        Where the working-grid DEM is (for slope).
+
+    Returns
+    -------
+    DataFrame
+        Per district and for the city: area, buildable area and SEZ overlap
+        in ha, share of the city and difference from the published area in %,
+        densities per ha.
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> table = ag.area_table(ag.read_layers("layers"))  # doctest: +SKIP
+    >>> round(table.set_index("zone").loc["gate", "area_ha"], -2)  # doctest: +SKIP
+    4000.0
+    """
+    plan = _plan(plan)
+    slope = terrain.slope(elevation(layers_dir))
+    return areas.zone_area_table(layers, slope=slope, max_slope_deg=plan.analysis.max_buildable_slope_deg)
+
+
+def placement_report(layers: LayerSet, plan: Plan | str | Path | None = None, *,
+                     layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> pd.DataFrame:
+    """Every placement rule of every infrastructure object and project, and whether it holds.
+
+    Returns
+    -------
+    DataFrame
+        Columns layer, id, rule, ok, detail.
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> report = ag.placement_report(ag.read_layers("layers"))  # doctest: +SKIP
+    >>> report[~report["ok"]].groupby("rule").size()  # doctest: +SKIP
+    """
+    plan = _plan(plan)
+    context = pipeline.placement_context(layers, plan, elevation=elevation(layers_dir))
+    placed = [layers[name] for name in ("infrastructure", "infrastructure_lines", "projects") if name in layers]
+    return _placement_report(placed, context)
+
+
+def compare_plans(plan_a: Plan | str | Path, plan_b: Plan | str | Path, *,
+                  layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> tuple[list[ZoneDelta], list[ObjectChange]]:
+    """Zones and placed objects that differ between two plans (``alatau-geo diff``).
+
+    Returns
+    -------
+    (list of ZoneDelta, list of ObjectChange)
+        Zone area changes in ha; objects that moved or newly break a rule.
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> zones, objects = ag.compare_plans("plan_a.toml", "plan_b.toml")  # doctest: +SKIP
+    >>> [str(z) for z in zones if z.status == "changed"]  # doctest: +SKIP
+    """
+    dem = elevation(layers_dir)
+    built = []
+    for plan in (_plan(plan_a), _plan(plan_b)):
+        reference = pipeline.committed_reference(plan, layers_dir=Path(layers_dir))
+        built.append(pipeline.plan_layers(reference, plan, elevation=dem))
+    return zone_deltas(built[0], built[1]), object_changes(built[0], built[1])
+
+
+def show_map(layers: LayerSet, kind: str = "overview", *, layers_dir: str | Path = DEFAULT_LAYERS_DIR,
+             offline: bool = False, plan: Plan | str | Path | None = None) -> folium.Map:
+    """An interactive map of the layers; in a notebook it displays inline.
+
+    Parameters
+    ----------
+    layers : LayerSet
+    kind : {'overview', 'districts', 'infrastructure', 'terrain'}
+    layers_dir : path
+        Where the working-grid DEM is (relief and slope overlays).
+    offline : bool
+        Inline Leaflet and use the relief as base map (no network needed).
+    plan : Plan, path or None
+        For the districts map's area figures.
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> ag.show_map(ag.read_layers("layers"), "districts")  # doctest: +SKIP
+    """
+    if kind not in MAP_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(MAP_KINDS)}, got {kind!r}")
+    dem = Path(layers_dir) / pipeline.TERRAIN_RASTER
+    dem_path = dem if dem.is_file() else None
+    if kind == "terrain":
+        return maps.terrain_map(layers, dem_path=dem, offline=offline)
+    if kind == "districts":
+        figures = area_table(layers, plan, layers_dir=layers_dir) if dem_path is not None else None
+        return maps.districts_map(layers, dem_path=dem_path, offline=offline, figures=figures)
+    if kind == "infrastructure" and hasattr(maps, "infrastructure_map"):
+        return maps.infrastructure_map(layers, dem_path=dem_path, offline=offline)
+    return maps.overview_map(layers, dem_path=dem_path, offline=offline)

@@ -14,6 +14,13 @@ The public API, for notebooks and scripts (``import alatau_geo as ag``):
 ``ag.proximity_tables``    nearest facilities, coverage, gaps
 ``ag.compare_plans``       what changes between two plans
 ``ag.show_map``            interactive map (inline in a notebook)
+``ag.add_facility``        a copy of the layers with one more facility
+``ag.coverage``            straight-line coverage and gaps, as layers
+``ag.uncovered_by_district``  uncovered ha per district and facility kind
+``ag.road_network``        the routable graph (osmnx-compatible)
+``ag.service_areas``       service areas and the travel-time surface
+``ag.travel_times``        travel times, job access, 2SFCA tables
+``ag.area_ha``             areas in hectares (equal-area projection)
 ``ag.Plan``, ``ag.Layer``, ``ag.LayerSet``, ``ag.Provenance``  the data types
 ``ag.AlatauGeoError``      root of every error the toolkit raises
 =========================  ==================================================
@@ -47,6 +54,13 @@ _PUBLIC = {
     "placement_report": "alatau_geo.api",
     "compare_plans": "alatau_geo.api",
     "show_map": "alatau_geo.api",
+    "add_facility": "alatau_geo.api",
+    "coverage": "alatau_geo.api",
+    "uncovered_by_district": "alatau_geo.api",
+    "road_network": "alatau_geo.api",
+    "service_areas": "alatau_geo.api",
+    "travel_times": "alatau_geo.api",
+    "area_ha": "alatau_geo.crs",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -15,6 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import folium
+import geopandas as gpd
+import networkx as nx
 import pandas as pd
 
 from alatau_geo import areas, maps, pipeline, terrain
@@ -193,3 +195,128 @@ def show_map(layers: LayerSet, kind: str = "overview", *, layers_dir: str | Path
     if kind == "infrastructure" and hasattr(maps, "infrastructure_map"):
         return maps.infrastructure_map(layers, dem_path=dem_path, offline=offline)
     return maps.overview_map(layers, dem_path=dem_path, offline=offline)
+
+
+def add_facility(layers: LayerSet, *, id: str, kind: str, lon: float, lat: float,  # noqa: A002
+                 name_en: str | None = None, district: str | None = None) -> LayerSet:
+    """A copy of `layers` with one more infrastructure point (e.g. a proposed substation).
+
+    Parameters
+    ----------
+    layers : LayerSet
+        With an ``infrastructure`` layer.
+    id : str
+        New, unique id.
+    kind : str
+        Facility kind, e.g. ``substation``.
+    lon, lat : float
+        Position, WGS84 degrees.
+    name_en, district : str, optional
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> layers = ag.read_layers("layers")  # doctest: +SKIP
+    >>> more = ag.add_facility(layers, id="ss_new", kind="substation", lon=77.05, lat=43.6)  # doctest: +SKIP
+    >>> len(more["infrastructure"].frame) - len(layers["infrastructure"].frame)  # doctest: +SKIP
+    1
+    """
+    from alatau_geo.crs import EXPORT_CRS, WORKING_CRS
+    from alatau_geo.layers import Layer
+
+    current = layers["infrastructure"]
+    if (current.frame["id"] == id).any():
+        raise ValueError(f"infrastructure already has an object with id {id!r}")
+    point = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=EXPORT_CRS).to_crs(WORKING_CRS)
+    row = gpd.GeoDataFrame({"id": [id], "name_en": [name_en or id], "kind": [kind], "district": [district],
+                            "placement": ["given"], "position_quality": ["approximate"], "broken_rules": [""]},
+                           geometry=point.values, crs=WORKING_CRS)
+    frame = gpd.GeoDataFrame(pd.concat([current.frame, row], ignore_index=True), geometry="geometry",
+                             crs=WORKING_CRS)
+    updated = Layer(current.name, frame, current.provenance, current.title)
+    return LayerSet(updated if name == "infrastructure" else layer for name, layer in layers.items())
+
+
+def coverage(layers: LayerSet, plan: Plan | str | Path | None = None) -> LayerSet:
+    """Straight-line coverage of the facilities within the plan's service radii, and the gaps.
+
+    Returns
+    -------
+    LayerSet
+        ``coverage`` (one polygon per facility kind) and ``coverage_gaps``
+        (city area outside it), working CRS.
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> cover = ag.coverage(ag.read_layers("layers"))  # doctest: +SKIP
+    >>> ag.area_ha(cover["coverage_gaps"].frame)  # doctest: +SKIP
+    """
+    from alatau_geo.proximity import coverage_layers
+
+    return coverage_layers(layers, radii_m=_plan(plan).service_radii_m)
+
+
+def uncovered_by_district(layers: LayerSet, plan: Plan | str | Path | None = None) -> pd.DataFrame:
+    """Area of each district outside each facility kind's service radius, ha and %.
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> ag.uncovered_by_district(ag.read_layers("layers"))  # doctest: +SKIP
+    """
+    from alatau_geo.proximity import proximity_tables
+
+    return proximity_tables(layers, radii_m=_plan(plan).service_radii_m)["uncovered_by_district"]
+
+
+def road_network(layers: LayerSet, plan: Plan | str | Path | None = None, *,
+                 osm: str | Path | None = None) -> nx.MultiDiGraph:
+    """The routable road network (osmnx-compatible): generated from the plan, or read from an OSM file.
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> graph = ag.road_network(ag.read_layers("layers"))  # doctest: +SKIP
+    >>> graph.graph["crs"]  # doctest: +SKIP
+    'EPSG:32643'
+    """
+    from alatau_geo.analyses import plan_network
+    from alatau_geo.osm import read_osm_xml
+
+    graph = read_osm_xml(Path(osm)).graph if osm is not None else None
+    return plan_network(layers, _plan(plan), osm_graph=graph)
+
+
+def service_areas(layers: LayerSet, plan: Plan | str | Path | None = None, *,
+                  graph: nx.MultiDiGraph | None = None) -> LayerSet:
+    """Coverage, gaps, service areas by travel time and the travel-time surface, as layers.
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> result = ag.service_areas(ag.read_layers("layers"))  # doctest: +SKIP
+    >>> result["service_areas"].frame.groupby("minutes")["area_ha"].sum()  # doctest: +SKIP
+    """
+    from alatau_geo.analyses import analysis_layers
+
+    return LayerSet(analysis_layers(layers, _plan(plan), graph=graph))
+
+
+def travel_times(layers: LayerSet, plan: Plan | str | Path | None = None, *,
+                 graph: nx.MultiDiGraph | None = None) -> dict[str, pd.DataFrame]:
+    """Proximity and accessibility tables (``alatau-geo report proximity``), by name.
+
+    ``travel_times`` holds minutes from each district centre and settlement to
+    Almaty and Konaev; ``job_access_settlements`` jobs within 30 and 45
+    minutes and the 2SFCA score.
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> tables = ag.travel_times(ag.read_layers("layers"))  # doctest: +SKIP
+    >>> tables["travel_times"][["to_almaty_min", "to_konaev_min"]]  # doctest: +SKIP
+    """
+    from alatau_geo.analyses import proximity_report
+
+    return proximity_report(layers, _plan(plan), graph=graph).tables

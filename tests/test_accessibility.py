@@ -7,8 +7,6 @@ the committed layers with the generated network.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -25,35 +23,6 @@ from alatau_geo.errors import LayerError
 ROOT = Path(__file__).resolve().parents[1]
 CRS = "EPSG:32643"
 X0, Y0 = 660_000.0, 4_810_000.0
-
-
-class Records(logging.Handler):
-    """Collects the messages of one logger, whatever other code did to the logging tree."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.messages)
-
-
-@contextmanager
-def records(name: str) -> Iterator[Records]:
-    """Messages logged to `name` (the CLI turns propagation off, so caplog may miss them)."""
-    logger = logging.getLogger(name)
-    handler, level = Records(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 def line_graph(count: int, spacing: float, speed_ms: float) -> nx.MultiDiGraph:
@@ -239,7 +208,7 @@ def test_two_step_fca_by_hand() -> None:
         acc.two_step_fca(times, np.array([-1.0, 1.0]), np.array([1.0, 2.0]), catchment_min=30)
 
 
-def test_job_access_on_a_line_by_hand() -> None:
+def test_job_access_on_a_line_by_hand(caplog: pytest.LogCaptureFixture) -> None:
     # nodes 0..10 1 km apart at 1 km/min; settlements A (node 0, 1,000 people) and B (node 10, 3,000);
     # project P at node 2 with 40 jobs, Q at node 9 without a figure (the 500-job assumption)
     graph = line_graph(11, 1000.0, 1000 / 60)
@@ -247,7 +216,7 @@ def test_job_access_on_a_line_by_hand() -> None:
                          residents=[1000.0, 3000.0], residents_basis=["given", "given"], in_demand=[True, True])
     projects = points(["p", "q"], [at_node(2, 1000.0), at_node(9, 1000.0)], jobs=[40, None])
     params = net.NetworkParams(job_minutes=(5.0, 10.0), catchment_minutes=5.0)
-    with records("alatau_geo.accessibility") as log:
+    with caplog.at_level(logging.DEBUG, logger="alatau_geo.accessibility"):
         result = acc.job_access(graph, settlements, projects, params=params)
     towns, sites = result.settlements, result.projects
     assert towns.loc["a", "jobs_within_5min"] == 40 and towns.loc["b", "jobs_within_5min"] == 500
@@ -259,7 +228,7 @@ def test_job_access_on_a_line_by_hand() -> None:
     assert sites.loc["q", "jobs_basis"] == "planning assumption: 500 jobs per project without a published figure"
     assert sites.loc["p", "jobs_basis"] == "given"
     assert sites.loc["p", "residents_within_5min"] == 1000
-    assert "jobs assumed (500 each) for 1 of 2 projects" in log.text
+    assert "jobs assumed (500 each) for 1 of 2 projects" in caplog.text
 
 
 def test_job_access_reports_off_network_and_empty_catchments() -> None:

@@ -8,8 +8,6 @@ autouse fixture in conftest.py blocks sockets).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -29,39 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "data" / "alatau_small.osm"
 CRS = "EPSG:32643"
 X0, Y0 = 660_000.0, 4_810_000.0
-
-
-class Records(logging.Handler):
-    """Collects the messages of one logger, whatever other code did to the logging tree."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.messages)
-
-
-@contextmanager
-def records(name: str) -> Iterator[Records]:
-    """Messages logged to `name` (the CLI turns propagation off, so caplog may miss them)."""
-    logger = logging.getLogger(name)
-    handler, level = Records(), logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-
-
-# --------------------------------------------------------------------------
-# Small graphs built by hand
 
 
 def grid_graph(side: int = 5, spacing: float = 100.0, *, fast_row: int | None = 0,
@@ -268,15 +233,15 @@ def test_bad_graph_weights_are_refused() -> None:
         net.network_index(unprojected)
 
 
-def test_far_facility_is_reported_not_dropped() -> None:
+def test_far_facility_is_reported_not_dropped(caplog: pytest.LogCaptureFixture) -> None:
     index = net.network_index(grid_graph())
     facilities = points(["near", "far"], [(X0 + 10, Y0 + 10), (X0 + 9000, Y0)])
-    with records("alatau_geo.network") as log:
+    with caplog.at_level(logging.DEBUG, logger="alatau_geo.network"):
         attached = net.attach_points(index, facilities, max_connector_m=2000, connector_kmh=40, what="facilities")
     assert list(attached.index) == ["near", "far"]
     assert attached["on_network"].tolist() == [True, False]
     assert attached.loc["far", "reason"] == "off network: nearest road node 8.6 km away (limit 2.0 km)"
-    assert "facilities off the network: far" in log.text
+    assert "facilities off the network: far" in caplog.text
     assert np.isinf(net.times_from_points(index, attached)[1]).all()
 
 

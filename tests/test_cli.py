@@ -32,7 +32,7 @@ def no_default_tiles(monkeypatch, tmp_path):
 
 
 def test_help_of_every_command_has_an_example(capsys):
-    for command in ("build", "export", "validate", "info"):
+    for command in ("build", "map", "export", "validate", "report", "diff", "info"):
         with pytest.raises(SystemExit) as exit_info:
             cli.main([command, "--help"])
         assert exit_info.value.code == 0

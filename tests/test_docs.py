@@ -39,3 +39,12 @@ def test_every_command_the_readme_names_is_a_real_command():
     assert named <= set(commands), f"README names unknown commands: {sorted(named - set(commands))}"
     # And every command is documented in the README.
     assert set(commands) <= named, f"commands missing from the README: {sorted(set(commands) - named)}"
+
+
+def test_layer_list_names_every_committed_layer():
+    import json
+
+    manifest = json.loads((REPOSITORY / "layers" / "manifest.json").read_text(encoding="utf-8"))
+    listed = (REPOSITORY / "docs" / "layers.md").read_text(encoding="utf-8")
+    missing = [layer["name"] for layer in manifest["layers"] if f"`{layer['name']}`" not in listed]
+    assert not missing, f"docs/layers.md does not list {missing}"

@@ -20,6 +20,7 @@ import networkx as nx
 import pandas as pd
 
 from alatau_geo import areas, maps, pipeline, terrain
+from alatau_geo.analyses import ANALYSIS_LAYERS
 from alatau_geo.infrastructure import placement_report as _placement_report
 from alatau_geo.io import read_raster
 from alatau_geo.layers import LayerSet
@@ -197,9 +198,18 @@ def show_map(layers: LayerSet, kind: str = "overview", *, layers_dir: str | Path
     return maps.overview_map(layers, dem_path=dem_path, offline=offline)
 
 
+PROPOSAL_RULES = ("in_district", "outside_strips", "max_slope", "above_flood")
+
+
 def add_facility(layers: LayerSet, *, id: str, kind: str, lon: float, lat: float,  # noqa: A002
-                 name_en: str | None = None, district: str | None = None) -> LayerSet:
+                 name_en: str | None = None, district: str | None = None,
+                 rules: tuple[str, ...] = PROPOSAL_RULES) -> LayerSet:
     """A copy of `layers` with one more infrastructure point (e.g. a proposed substation).
+
+    The analysis layers (coverage, gaps, service areas, travel-time surface)
+    describe the old set of facilities, so the copy leaves them out:
+    recompute them with :func:`coverage` or :func:`service_areas`. The new
+    point carries `rules`, so :func:`placement_report` checks it.
 
     Parameters
     ----------
@@ -212,6 +222,10 @@ def add_facility(layers: LayerSet, *, id: str, kind: str, lon: float, lat: float
     lon, lat : float
         Position, WGS84 degrees.
     name_en, district : str, optional
+    rules : tuple of str
+        Placement rules to check it against (default: inside its district,
+        outside water protection strips, below the slope limit, above the
+        flood level).
 
     Examples
     --------
@@ -224,17 +238,21 @@ def add_facility(layers: LayerSet, *, id: str, kind: str, lon: float, lat: float
     from alatau_geo.crs import EXPORT_CRS, WORKING_CRS
     from alatau_geo.layers import Layer
 
+    if district is None:  # nothing to be inside of
+        rules = tuple(rule for rule in rules if rule != "in_district")
     current = layers["infrastructure"]
     if (current.frame["id"] == id).any():
         raise ValueError(f"infrastructure already has an object with id {id!r}")
     point = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=EXPORT_CRS).to_crs(WORKING_CRS)
     row = gpd.GeoDataFrame({"id": [id], "name_en": [name_en or id], "kind": [kind], "district": [district],
-                            "placement": ["given"], "position_quality": ["approximate"], "broken_rules": [""]},
+                            "placement": ["given"], "position_quality": ["approximate"], "broken_rules": [""],
+                            "rules": [";".join(rules)], "via": [""]},
                            geometry=point.values, crs=WORKING_CRS)
     frame = gpd.GeoDataFrame(pd.concat([current.frame, row], ignore_index=True), geometry="geometry",
                              crs=WORKING_CRS)
     updated = Layer(current.name, frame, current.provenance, current.title)
-    return LayerSet(updated if name == "infrastructure" else layer for name, layer in layers.items())
+    return LayerSet(updated if name == "infrastructure" else layer for name, layer in layers.items()
+                    if name not in ANALYSIS_LAYERS)
 
 
 def coverage(layers: LayerSet, plan: Plan | str | Path | None = None) -> LayerSet:

@@ -281,6 +281,12 @@ def _check_holds_districts(city: ZoneResult, done: list[ZoneResult], *, source: 
                             "outside the city boundary; include 'districts:*' in its rule")
 
 
+def _solved_rule(result: ZoneResult) -> rules.Rule:
+    if result.spec.solve is None or result.solved_value is None:
+        return result.spec.rule
+    return rules.with_parameter(result.spec.rule, result.spec.solve, result.solved_value)
+
+
 def zone_layers(results: Sequence[ZoneResult], *, source: str) -> list[Layer]:
     """The ``districts``, ``city_boundary`` and ``sez`` layers of built zones."""
     layers = []
@@ -298,7 +304,7 @@ def zone_layers(results: Sequence[ZoneResult], *, source: str) -> list[Layer]:
                 "residual_pct": None if r.residual_pct is None else round(r.residual_pct, 3),
                 "solved_parameter": r.spec.solve, "solved_value_m": None if r.solved_value is None
                 else round(r.solved_value, 1),
-                "rule": rules.describe(r.spec.rule), "published_source": r.spec.published_source,
+                "rule": rules.describe(_solved_rule(r)), "published_source": r.spec.published_source,
                 **{f"{key}_target": value for key, value in r.spec.targets.items()},
                 "geometry": r.geometry,
             }

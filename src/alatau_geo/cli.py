@@ -363,21 +363,29 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from alatau_geo import areas, terrain
-    from alatau_geo.io import read_layers, read_raster, write_text
-    from alatau_geo.pipeline import TERRAIN_RASTER
+    from alatau_geo.io import read_layers
     from alatau_geo.plan import load_plan
 
     plan = load_plan(args.plan)
     layers_dir = Path(args.layers_dir)
-    layers = read_layers(layers_dir)
-    if args.table == "placement":
-        return _report_placement(layers, plan, layers_dir=layers_dir, out=Path(args.out_dir))
-    if args.table == "proximity":
-        return _report_proximity(layers, plan, out=Path(args.out_dir))
+    with _progress(2, quiet=args.quiet) as step:
+        step("reading the layers")
+        layers = read_layers(layers_dir)
+        step(f"{args.table} analysis")
+        if args.table == "placement":
+            return _report_placement(layers, plan, layers_dir=layers_dir, out=Path(args.out_dir))
+        if args.table == "proximity":
+            return _report_proximity(layers, plan, out=Path(args.out_dir))
+        return _report_areas(layers, plan, layers_dir=layers_dir, out=Path(args.out_dir))
+
+
+def _report_areas(layers: LayerSet, plan: Plan, *, layers_dir: Path, out: Path) -> int:
+    from alatau_geo import areas, terrain
+    from alatau_geo.io import read_raster, write_text
+    from alatau_geo.pipeline import TERRAIN_RASTER
+
     slope = terrain.slope(read_raster(layers_dir / TERRAIN_RASTER))
     table = areas.zone_area_table(layers, slope=slope, max_slope_deg=plan.analysis.max_buildable_slope_deg)
-    out = Path(args.out_dir)
     csv_path = write_text(table.to_csv(index=False, lineterminator="\n"), out / "areas.csv")
     note = (f"Areas in ha, equal-area projection. Buildable: slope at most "
             f"{plan.analysis.max_buildable_slope_deg:g} degrees, outside water and water protection zones.\n")

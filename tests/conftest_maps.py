@@ -364,3 +364,75 @@ def full_dem_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def plan_layer_set(layer_set: LayerSet) -> LayerSet:
     """The synthetic reference layers plus the plan layers of :func:`plan_layers`."""
     return LayerSet([*layer_set.values(), *plan_layers().values()])
+
+
+# Synthetic analysis layers: travel speed over the synthetic network, km/h.
+_SYNTHETIC_KMH = 30.0
+
+
+def _analysis_layer(name: str, title: str, frame: gpd.GeoDataFrame) -> Layer:
+    provenance = Provenance(source="synthetic test data", method="hand-made", quality="approximate")
+    return Layer(name, frame.reset_index(drop=True), provenance, title)
+
+
+def analysis_layers() -> LayerSet:
+    """Synthetic ``coverage``, ``coverage_gaps``, ``service_areas`` and ``travel_time_nodes``.
+
+    Built like the real ones over the facilities and city of :func:`plan_layers`
+    (in EPSG:32643): coverage discs per kind, the city outside them, service
+    areas as discs of 10, 20 and 30 minutes at 30 km/h, and travel-time nodes
+    on a 1 km grid over the city. Node 1 is unreachable; node 2 is reached in
+    exactly 10 minutes from a facility whose id is hostile markup.
+    """
+    plan = plan_layers()
+    facilities = plan["infrastructure"].frame
+    city = plan["city_boundary"].frame.geometry.iloc[0]
+    radii = {"substation": 3000.0, "water_intake": 10000.0, "wastewater_plant": 5000.0}
+    coverage_rows, gap_rows = [], []
+    for kind, radius in radii.items():
+        points = facilities[facilities["kind"] == kind]
+        covered = points.geometry.buffer(radius).union_all()
+        coverage_rows.append({"id": kind, "kind": kind, "radius_m": radius, "facility_count": len(points),
+                              "facility_ids": ";".join(points["id"]), "area_ha": covered.area / 1e4,
+                              "geometry": covered})
+        gap = city.difference(covered)
+        gap_rows.append({"id": kind, "kind": kind, "radius_m": radius, "area_ha": gap.area / 1e4,
+                         "uncovered_pct": 100 * gap.area / city.area, "geometry": gap})
+    metres_per_minute = _SYNTHETIC_KMH * 1000 / 60
+    areas = [
+        {"id": f"{row.id}-{minutes}min", "facility_id": row.id, "kind": row.kind, "minutes": float(minutes),
+         "on_network": True, "connector_m": 50.0, "area_ha": 0.0, "reason": "",
+         "geometry": row.geometry.buffer(minutes * metres_per_minute)}
+        for row in facilities.itertuples()
+        for minutes in (10, 20, 30)
+    ]
+    west, south, east, north = city.bounds
+    xs, ys = np.meshgrid(np.arange(west + 500, east, 1000.0), np.arange(south + 500, north, 1000.0))
+    nodes = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xs.ravel(), ys.ravel()), crs=WORKING_CRS)
+    nearest = gpd.sjoin_nearest(nodes, facilities[["id", "geometry"]], distance_col="distance_m")
+    nearest = nearest[~nearest.index.duplicated()]
+    nodes["id"] = np.arange(1, len(nodes) + 1)
+    nodes["travel_time_min"] = (nearest["distance_m"] / metres_per_minute).to_numpy()
+    nodes["facility_id"] = nearest["id"].to_numpy().astype(object)
+    nodes["distance_m"] = nearest["distance_m"].to_numpy()
+    nodes["facility_by_distance"] = nodes["facility_id"]
+    nodes["reachable"] = True
+    nodes["reason"] = ""
+    nodes.loc[0, ["travel_time_min", "distance_m"]] = np.nan
+    nodes.loc[0, ["facility_id", "facility_by_distance"]] = None
+    nodes.loc[0, ["reachable", "reason"]] = (False, "no facility reachable: this part of the network holds none")
+    nodes.loc[1, ["travel_time_min", "facility_id"]] = (10.0, XSS_NAME)
+    nodes = nodes[["id", "travel_time_min", "facility_id", "distance_m", "facility_by_distance", "reachable",
+                   "reason", "geometry"]]
+    return LayerSet([
+        _analysis_layer("coverage", "Coverage", gpd.GeoDataFrame(coverage_rows, crs=WORKING_CRS)),
+        _analysis_layer("coverage_gaps", "Coverage gaps", gpd.GeoDataFrame(gap_rows, crs=WORKING_CRS)),
+        _analysis_layer("service_areas", "Service areas by travel time", gpd.GeoDataFrame(areas, crs=WORKING_CRS)),
+        _analysis_layer("travel_time_nodes", "Travel time to the nearest facility", nodes),
+    ])
+
+
+@pytest.fixture(scope="session")
+def proximity_layer_set(plan_layer_set: LayerSet) -> LayerSet:
+    """The synthetic reference and plan layers plus the analysis layers of :func:`analysis_layers`."""
+    return LayerSet([*plan_layer_set.values(), *analysis_layers().values()])

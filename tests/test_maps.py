@@ -28,19 +28,21 @@ from conftest_maps import (  # noqa: F401
     full_dem_path,
     layer_set,
     plan_layer_set,
+    proximity_layer_set,
 )
 from folium import plugins
 from folium.raster_layers import ImageOverlay
 from rasterio.transform import Affine
 from shapely.geometry import LineString, Point, Polygon, box, shape
 
-from alatau_geo.crs import WORKING_CRS
+from alatau_geo.crs import WORKING_CRS, area_ha
 from alatau_geo.errors import CRSError, ExportError, InputDataError, LayerError
 from alatau_geo.layers import Layer, LayerSet, Provenance
 from alatau_geo.maps import (
     STYLES,
     infrastructure_map,
     overview_map,
+    proximity_map,
     render_html,
     style_for,
     terrain_map,
@@ -54,11 +56,14 @@ from alatau_geo.maps.assets import (
 )
 from alatau_geo.maps.controls import (
     GroupedLayers,
+    HatchPatterns,
     ImageMiniMap,
     Legend,
     LegendEntry,
     LegendSection,
     PlaceSearch,
+    SharedPopup,
+    TranslucentPane,
     legend_html,
 )
 from alatau_geo.maps.features import display_layer, simplify_for_display
@@ -68,6 +73,8 @@ from alatau_geo.maps.popups import (
     badge_icon,
     format_value,
     popup_html,
+    popup_template,
+    popup_values,
     tooltip_html,
 )
 from alatau_geo.maps.rasters import read_dem, slope_class_image
@@ -77,7 +84,7 @@ from alatau_geo.maps.relief import (
     hillshade,
     slope_percent,
 )
-from alatau_geo.maps.style import Badge, ColumnFormat, column_format
+from alatau_geo.maps.style import Badge, ColumnFormat, ValueClasses, column_format
 
 ROOT = Path(__file__).resolve().parents[1]
 VENDOR = ROOT / "src" / "alatau_geo" / "vendor"
@@ -824,3 +831,245 @@ def test_write_maps_adds_the_infrastructure_page_only_with_the_layer(
 
     assert pages(layer_set, "reference") == {"overview.html"}
     assert pages(plan_layer_set, "plan") == {"overview.html", "districts.html", "infrastructure.html"}
+
+
+# --- proximity map ------------------------------------------------------------------------------------------
+
+
+def _luminance(color: str) -> float:
+    red, green, blue = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.299 * red + 0.587 * green + 0.114 * blue
+
+
+def test_travel_time_classes_put_a_value_on_a_break_in_the_class_below() -> None:
+    style = STYLES["travel_time_nodes"]
+    classes = style.classes
+    assert classes is not None
+    assert classes.class_labels == ("0–5 min", "5–10 min", "10–20 min", "20–30 min", "> 30 min")
+    values = [0.0, 4.99, 5.0, 5.01, 10.0, 10.01, 20.0, 20.01, 30.0, 30.01, 95.0, None, float("nan"), float("inf")]
+    assert classes.classify(values).tolist() == [0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, -1, -1, -1]
+    assert classes.classify(np.array([5.0, 10.0])).tolist() == [0, 1]  # numpy input as well
+    on_break = style.leaflet_style({"travel_time_min": np.float64(5.0)}, geometry_type="Point")
+    past_break = style.leaflet_style({"travel_time_min": 5.01}, geometry_type="Point")
+    unreachable = style.leaflet_style({"travel_time_min": None}, geometry_type="Point")
+    assert (on_break["fillColor"], past_break["fillColor"]) == classes.colors[:2]
+    assert unreachable["fillColor"] == classes.missing_color == "#9e9e9e"
+    assert classes.missing_label == "Unreachable" and len(set(classes.colors)) == 5
+    assert on_break["radius"] == style.radius_px and style.compact_popups and not style.show
+
+
+def test_service_area_limits_are_classes_with_30_minutes_lightest_and_drawn_beneath(
+    proximity_layer_set: LayerSet,
+) -> None:
+    style = STYLES["service_areas"]
+    classes = style.classes
+    assert classes is not None
+    assert classes.classify([10.0, 20.0, 30.0, 45.0]).tolist() == [0, 1, 2, 3]
+    assert [classes.label_of(minutes) for minutes in (10, 20, 30)] == ["Within 10 min", "Within 20 min",
+                                                                         "Within 30 min"]
+    shades = [_luminance(color) for color in classes.colors]
+    assert shades == sorted(shades)  # 10 min darkest, 30 min lightest
+    # Shown merged per kind and limit (one fill per ground, not one per facility), 30 min first: beneath.
+    layer = proximity_layer_set["service_areas"]
+    shown = display_layer(layer, style)
+    assert [feature["id"] for feature in shown.data["features"]] == [
+        f"{kind}-{minutes}" for minutes in (30, 20, 10) for kind in ("substation", "water_intake", "wastewater_plant")
+    ]
+    assert shown.styles["substation-10"]["fillColor"] == classes.colors[0]
+    assert shown.styles["substation-30"]["fillColor"] == classes.colors[2]
+    popup = next(f for f in shown.data["features"] if f["id"] == "substation-10")["properties"]["popup_html"]
+    assert '<div class="ag-popup-title">Service areas: Substation · Within 10 min</div>' in popup
+    assert '<th>Travel-time limit (min)</th><td class="ag-num">10</td>' in popup
+    assert "<th>Facility ids</th><td>ss_1; ss_2; ss_3</td>" in popup
+    frame = layer.frame
+    union = frame[(frame["kind"] == "substation") & (frame["minutes"] == 10)].union_all()
+    assert f"<th>Area (ha)</th><td class=\"ag-num\">{area_ha(gpd.GeoSeries([union], crs=WORKING_CRS)).iloc[0]:,.1f}" in popup
+
+
+def test_value_classes_refuse_breaks_and_colours_that_do_not_match() -> None:
+    with pytest.raises(ValueError, match="'colors' needs one colour per class"):
+        ValueClasses("t", (5.0,), ("#000000",))
+    with pytest.raises(ValueError, match="strictly ascending"):
+        ValueClasses("t", (10.0, 5.0), ("#000000", "#111111", "#222222"))
+    with pytest.raises(ValueError, match="'labels' needs one label per class"):
+        ValueClasses("t", (5.0,), ("#000000", "#111111"), labels=("only one",))
+
+
+def test_shared_popup_template_joins_escaped_values_into_escaped_markup() -> None:
+    template = popup_template(["travel_time_min", "facility_id"], layer_title="Travel <b>", quality="approximate")
+    values = popup_values({"id": 7, "travel_time_min": 12.345, "facility_id": XSS_NAME},
+                          ["travel_time_min", "facility_id"])
+    joined = template.popup[0] + "".join(v + part for v, part in zip(values, template.popup[1:], strict=True))
+    assert joined == (
+        '<div class="ag-popup"><div class="ag-popup-title">Travel &lt;b&gt;</div><table class="ag-popup-table">'
+        "<tr><th>Travel time (min)</th><td>12.3</td></tr><tr><th>Facility</th><td>&lt;script&gt;alert(1)"
+        '&lt;/script&gt;</td></tr></table><div class="ag-popup-source">Travel &lt;b&gt; · id 7 · layer quality: '
+        "approximate</div></div>"
+    )
+    assert template.tooltip[0] + values[0] + template.tooltip[1] == "Travel time (min): 12.3"
+    missing = popup_values({"id": 1, "travel_time_min": float("nan"), "facility_id": None},
+                           ["travel_time_min", "facility_id"])
+    assert missing == [MISSING, MISSING, "1"]
+
+
+def test_hatch_patterns_are_defined_once_per_colour_and_escaped() -> None:
+    patterns = HatchPatterns(["#d94801", "#d94801", '"><script>'])
+    assert patterns.defs.count("<pattern ") == 2
+    assert 'id="ag-hatch-d94801"' in patterns.defs and "<script>" not in patterns.defs
+    style = STYLES["coverage_gaps"]
+    gap = style.leaflet_style({"kind": "water_intake"}, geometry_type="MultiPolygon")
+    assert gap["fillColor"] == "url(#ag-hatch-0570b0)" and gap["color"] == "#0570b0"
+    assert set(style.hatch_colors()) >= {"#d94801", "#0570b0", "#6a3d9a"}
+
+
+@pytest.fixture(scope="module")
+def proximity(proximity_layer_set: LayerSet, dem_path: Path) -> folium.Map:
+    return proximity_map(proximity_layer_set, dem_path=dem_path, offline=True)
+
+
+@pytest.fixture(scope="module")
+def proximity_html(proximity: folium.Map) -> str:
+    return render_html(proximity)
+
+
+def _members(m: folium.Map, group: str) -> dict[str, object]:
+    return dict(next(members for name, members in _control(m).groups if name == group))
+
+
+def test_proximity_switcher_lists_service_areas_coverage_gaps_and_travel_time(proximity: folium.Map) -> None:
+    control = _control(proximity)
+    assert [group for group, _ in control.groups] == [
+        "Boundaries",
+        "Plan",
+        "Infrastructure and projects",
+        "Service areas (road network)",
+        "Coverage and gaps (straight-line radius)",
+        "Travel time (road network)",
+        "Water",
+        "Settlements and transport",
+    ]
+    kinds = ("Substation", "Water intake", "Wastewater treatment plant")
+    service = _members(proximity, "Service areas (road network)")
+    assert list(service) == [f"Service areas: {kind}" for kind in kinds]
+    coverage = _members(proximity, "Coverage and gaps (straight-line radius)")
+    assert list(coverage) == [f"Coverage: {kind}" for kind in kinds] + [f"Coverage gaps: {kind}" for kind in kinds]
+    travel = _members(proximity, "Travel time (road network)")
+    assert list(travel) == ["Travel time to the nearest facility"]
+    # On when the map opens: the substations' service areas and gaps; the rest a click away.
+    on = {name for members in (service, coverage, travel) for name, layer in members.items() if layer.show}
+    assert on == {"Service areas: Substation", "Coverage gaps: Substation"}
+    assert {layer.layer_name for _, members in control.groups for _, layer in members} >= {"Places", "Districts"}
+    assert "Streams" not in str(control.layer_names) and "Study area" not in str(control.layer_names)
+    # Each kind's service areas sit in their own translucent pane, below the other vectors.
+    panes = _children(proximity, TranslucentPane)
+    assert len(panes) == 3 and {pane.z_index for pane in panes} == {390}
+    assert {layer.options["pane"] for layer in service.values()} == {pane.name for pane in panes}
+
+
+def test_proximity_legend_has_the_time_classes_the_limits_and_the_gaps(proximity: folium.Map) -> None:
+    labels = _labels(proximity)
+    for label in (
+        "Service areas: Within 10 min",
+        "Service areas: Within 20 min",
+        "Service areas: Within 30 min",
+        "Coverage: Substation",
+        "Coverage gaps: Substation",
+        "Coverage gaps: Water intake",
+        "Coverage gaps: Wastewater treatment plant",
+        "Travel time: 0–5 min",
+        "Travel time: 5–10 min",
+        "Travel time: 10–20 min",
+        "Travel time: 20–30 min",
+        "Travel time: Unreachable",
+        "District outlines",
+        "City boundary",
+        "Engineering objects: Substation (SS)",
+    ):
+        assert label in labels
+    assert "Travel time: > 30 min" not in labels  # no synthetic node is that far: only classes present
+    assert "Service areas: More than 30 min" not in labels
+    entries = {entry.label: entry for section in _legend(proximity).sections for entry in section.entries}
+    assert entries["Coverage gaps: Substation"].fill_color == "url(#ag-hatch-d94801)"
+    assert entries["Travel time: Unreachable"].symbol == "point"
+    assert entries["Travel time: Unreachable"].fill_color == "#9e9e9e"
+    assert entries["District outlines"].fill_color is None  # outlines only on this map
+    hrefs = sorted(link.href for link in _legend(proximity).downloads)
+    for name in ("service_areas", "coverage", "coverage_gaps", "travel_time_nodes", "infrastructure"):
+        assert hrefs.count(f"../layers/{name}.geojson") == 1  # one link per layer, not per kind
+
+
+def test_travel_time_nodes_carry_only_escaped_values_and_share_one_popup(
+    proximity: folium.Map, proximity_html: str
+) -> None:
+    (shared,) = _children(proximity, SharedPopup)
+    travel = _members(proximity, "Travel time (road network)")["Travel time to the nearest facility"]
+    features = {feature["id"]: feature for feature in travel.data["features"]}
+    assert all(set(feature["properties"]) == {"v"} for feature in features.values())
+    assert features[2]["properties"]["v"] == ["10.0", escape(XSS_NAME), "2"]
+    assert features[1]["properties"]["v"] == [MISSING, MISSING, "1"]  # unreachable
+    assert "Travel time (min)" in shared.parts["popup"][0] and "<th>Facility</th>" in shared.parts["popup"][1]
+    assert shared.get_name() in str(travel.on_each_feature.js_code)
+    # In the page, markup inside scripts is written \u003c...; the raw name never appears.
+    assert XSS_NAME not in proximity_html
+    decoded = proximity_html.replace("\\u0026", "&").replace("\\u003c", "<").replace("\\u003e", ">")
+    # Decoded, the raw name is only the place's plain search text (which the search box inserts as text).
+    assert decoded.count(XSS_NAME) == decoded.count('"search_text": "' + XSS_NAME) == 1
+    assert '"v": ["10.0", "' + escape(XSS_NAME) in decoded
+
+
+def test_offline_proximity_map_loads_nothing_and_defines_its_hatch_patterns(proximity_html: str) -> None:
+    html = proximity_html
+    assert external_resources(html) == []
+    assert 'http-equiv="Content-Security-Policy"' in html and "L.tileLayer(" not in html
+    for color in ("d94801", "0570b0", "6a3d9a"):
+        assert f'<pattern id="ag-hatch-{color}"' in html
+    assert ".style.opacity = 0.5" in html
+
+
+def test_proximity_map_needs_an_analysis_layer(plan_layer_set: LayerSet) -> None:
+    with pytest.raises(LayerError, match="none of service_areas, coverage"):
+        proximity_map(plan_layer_set, dem_path=None, offline=True)
+
+
+def test_proximity_map_of_the_committed_layers_is_under_5_mb() -> None:
+    from alatau_geo.io import read_layers
+
+    layers = read_layers(ROOT / "layers")
+    m = proximity_map(layers, dem_path=ROOT / "layers" / "terrain_dem.tif", offline=True)
+    labels = _labels(m)
+    for minutes in ("0–5", "5–10", "10–20", "20–30"):
+        assert f"Travel time: {minutes} min" in labels
+    for minutes in (10, 20, 30):
+        assert f"Service areas: Within {minutes} min" in labels
+    travel = _members(m, "Travel time (road network)")["Travel time to the nearest facility"]
+    assert len(travel.data["features"]) == len(layers["travel_time_nodes"].frame) > 4000
+    html = render_html(m)
+    assert external_resources(html) == []
+    assert len(html.encode("utf-8")) < 5_000_000
+
+
+def test_write_maps_adds_the_proximity_page_with_the_analysis_layers(
+    proximity_layer_set: LayerSet, tmp_path: Path
+) -> None:
+    from alatau_geo.mapping import write_maps
+
+    written = write_maps(proximity_layer_set, maps_dir=tmp_path / "maps", layers_dir=tmp_path / "layers",
+                         dem_path=None, offline=True)
+    pages = {page.name: page.path for page in written}
+    assert set(pages) == {"overview", "districts", "infrastructure", "proximity"}
+    assert "Service areas: Substation" in pages["proximity"].read_text("utf-8")
+    assert "Service areas" not in pages["overview"].read_text("utf-8")  # the overview shows the plan only
+
+
+def test_a_split_layer_keeps_features_without_a_value_in_a_part_of_their_own(
+    proximity_layer_set: LayerSet,
+) -> None:
+    layer = proximity_layer_set["coverage_gaps"]
+    frame = layer.frame.copy()
+    frame.loc[frame.index[0], "kind"] = None
+    layers = LayerSet([Layer("coverage_gaps", frame, layer.provenance, layer.title)])
+    m = proximity_map(layers, dem_path=None, offline=True)
+    members = _members(m, "Coverage and gaps (straight-line radius)")
+    assert list(members) == ["Coverage gaps: Water intake", "Coverage gaps: Wastewater treatment plant",
+                             "Coverage gaps: kind not given"]
+    assert [layer.show for layer in members.values()] == [True, False, False]  # no substation: the first kind

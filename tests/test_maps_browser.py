@@ -24,10 +24,23 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest_maps import XSS_IMG, XSS_NAME, full_dem_path, layer_set, plan_layer_set  # noqa: F401
+from conftest_maps import (  # noqa: F401
+    XSS_IMG,
+    XSS_NAME,
+    full_dem_path,
+    layer_set,
+    plan_layer_set,
+    proximity_layer_set,
+)
 
 from alatau_geo.layers import LayerSet
-from alatau_geo.maps import infrastructure_map, overview_map, render_html, terrain_map
+from alatau_geo.maps import (
+    infrastructure_map,
+    overview_map,
+    proximity_map,
+    render_html,
+    terrain_map,
+)
 from alatau_geo.maps.assets import ASSETS, DROPPED_URLS
 from alatau_geo.maps.png import encode_paletted_png
 
@@ -76,7 +89,11 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def site(
-    tmp_path_factory: pytest.TempPathFactory, layer_set: LayerSet, plan_layer_set: LayerSet, full_dem_path: Path
+    tmp_path_factory: pytest.TempPathFactory,
+    layer_set: LayerSet,
+    plan_layer_set: LayerSet,
+    proximity_layer_set: LayerSet,
+    full_dem_path: Path,
 ) -> Path:
     """The offline maps written as the build writes them: maps/*.html next to layers/."""
     root = tmp_path_factory.mktemp("site")
@@ -90,6 +107,9 @@ def site(
     )
     (root / "maps" / "infrastructure.html").write_text(
         render_html(infrastructure_map(plan_layer_set, dem_path=full_dem_path, offline=True)), encoding="utf-8"
+    )
+    (root / "maps" / "proximity.html").write_text(
+        render_html(proximity_map(proximity_layer_set, dem_path=full_dem_path, offline=True)), encoding="utf-8"
     )
     (root / "maps" / "overview_online.html").write_text(
         render_html(overview_map(layer_set, dem_path=full_dem_path, offline=False)), encoding="utf-8"
@@ -140,6 +160,25 @@ class Visit:
         )
         return point[0], point[1]
 
+
+    def node_point(self, feature_id: int, *, zoom: int) -> tuple[float, float]:
+        """Page coordinates of a travel-time node (a feature with shared-popup values), centred at `zoom`."""
+        point = self.page.evaluate(
+            """([id, zoom]) => {
+                const element = document.querySelector('.folium-map');
+                const map = window[element.id];
+                let node = null;
+                map.eachLayer(layer => {
+                    if (layer.feature && layer.feature.id === id && layer.feature.properties.v) { node = layer; }
+                });
+                map.setView(node.getLatLng(), zoom, {animate: false});
+                const p = map.latLngToContainerPoint(node.getLatLng());
+                const box = element.getBoundingClientRect();
+                return [box.left + p.x, box.top + p.y];
+            }""",
+            [feature_id, zoom],
+        )
+        return point[0], point[1]
 
     def uncover(self, layer_title: str, feature_id: str) -> tuple[float, float]:
         """Page coordinates of a clustered point's badge, after zooming until its cluster opens.
@@ -408,6 +447,50 @@ def test_hostile_project_names_run_nothing_and_search_finds_projects(visit: Any)
     page.wait_for_function("document.querySelector('.leaflet-popup-content') && "
                            "document.querySelector('.leaflet-popup-content').innerText.includes('Rhenus Logistics')")
     page.wait_for_timeout(200)  # let any injected handler fire before checking
+    assert page.evaluate("document.scripts.length") == scripts_before
+    opened.assert_clean()
+
+
+TRAVEL_TIME = "Travel time to the nearest facility"
+
+
+def test_offline_proximity_map_opens_clean_and_a_travel_time_node_shows_its_minutes(visit: Any) -> None:
+    opened = visit("proximity")
+    page = opened.page
+    page.wait_for_function(f"!{_MAP}._animatingZoom")  # the opening zoom to the city
+    opened.assert_clean()
+    assert all(url.startswith(("file://", "data:")) for url in opened.requests), opened.requests
+    assert _render_ms(page) < RENDER_BUDGET_MS
+    control = _control_text(page)
+    for name in ("Service areas (road network)", "Service areas: Substation", "Coverage gaps: Substation",
+                 "Coverage: Water intake", "Travel time (road network)", TRAVEL_TIME):
+        assert name in control
+    legend = page.inner_text(".ag-legend")
+    for label in ("Service areas: Within 10 min", "Service areas: Within 30 min", "Coverage gaps: Substation",
+                  "Travel time: 0–5 min", "Travel time: 20–30 min", "Travel time: Unreachable"):
+        assert label in legend
+    # The gaps are painted with the page's hatch pattern; the service areas in a translucent pane.
+    assert page.locator(".leaflet-overlay-pane path[fill='url(#ag-hatch-d94801)']").count() >= 1
+    assert page.evaluate("getComputedStyle(document.querySelector('.leaflet-ag-pane-1-pane')).opacity") == "0.5"
+    assert page.locator(".leaflet-ag-pane-1-pane path").count() == 3  # the substations' areas, merged per limit
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(300)  # the clusters fade in
+    page.screenshot(path=str(SCREENSHOTS / "proximity_offline.png"))
+    # Switch the travel-time surface on and click the node reached in 10 minutes from a hostile id.
+    paths_before = page.locator(".leaflet-overlay-pane path").count()
+    page.get_by_label(TRAVEL_TIME).check()
+    assert page.locator(".leaflet-overlay-pane path").count() >= paths_before + 300
+    scripts_before = page.evaluate("document.scripts.length")
+    page.mouse.click(*opened.node_point(2, zoom=14))
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert "Travel time (min)\t10.0" in text and f"Facility\t{XSS_NAME}" in text
+    assert page.locator(".leaflet-popup-content script, .leaflet-popup-content img").count() == 0
+    # The popup fades in; the hatched and translucent fills take a few frames to paint without a GPU.
+    page.wait_for_function("getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(SCREENSHOTS / "proximity_popup.png"))
     assert page.evaluate("document.scripts.length") == scripts_before
     opened.assert_clean()
 

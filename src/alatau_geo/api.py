@@ -28,7 +28,7 @@ from alatau_geo.plan import Plan, load_plan
 from alatau_geo.scenarios import ObjectChange, ZoneDelta, object_changes, zone_deltas
 
 DEFAULT_LAYERS_DIR = Path("layers")
-MAP_KINDS = ("overview", "districts", "infrastructure", "terrain")
+MAP_KINDS = ("overview", "districts", "infrastructure", "proximity", "terrain")
 
 
 def _plan(plan: Plan | str | Path | None) -> Plan:
@@ -171,7 +171,7 @@ def show_map(layers: LayerSet, kind: str = "overview", *, layers_dir: str | Path
     Parameters
     ----------
     layers : LayerSet
-    kind : {'overview', 'districts', 'infrastructure', 'terrain'}
+    kind : {'overview', 'districts', 'infrastructure', 'proximity', 'terrain'}
     layers_dir : path
         Where the working-grid DEM is (relief and slope overlays).
     offline : bool
@@ -193,8 +193,10 @@ def show_map(layers: LayerSet, kind: str = "overview", *, layers_dir: str | Path
     if kind == "districts":
         figures = area_table(layers, plan, layers_dir=layers_dir) if dem_path is not None else None
         return maps.districts_map(layers, dem_path=dem_path, offline=offline, figures=figures)
-    if kind == "infrastructure" and hasattr(maps, "infrastructure_map"):
+    if kind == "infrastructure":
         return maps.infrastructure_map(layers, dem_path=dem_path, offline=offline)
+    if kind == "proximity":
+        return maps.proximity_map(layers, dem_path=dem_path, offline=offline)
     return maps.overview_map(layers, dem_path=dem_path, offline=offline)
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from alatau_geo import maps
-from alatau_geo.io import write_text
 from alatau_geo.analyses import ANALYSIS_LAYERS
+from alatau_geo.io import write_text
 from alatau_geo.layers import LayerSet
 
 logger = logging.getLogger(__name__)
@@ -34,8 +34,10 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
     """Write the HTML maps into `maps_dir`.
 
     ``overview.html``; ``districts.html`` when there is a ``districts`` layer;
-    ``infrastructure.html`` when there is an ``infrastructure`` layer; and,
-    with a DEM, ``terrain.html``.
+    ``infrastructure.html`` when there is an ``infrastructure`` layer;
+    ``proximity.html`` when there are analysis layers (service areas,
+    coverage, coverage gaps, travel-time surface); and, with a DEM,
+    ``terrain.html``.
 
     Parameters
     ----------
@@ -62,6 +64,9 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
     if "infrastructure" in layers:
         pages["infrastructure"] = maps.infrastructure_map(layers, dem_path=dem_path, offline=offline,
                                                           download_template=template)
+    if any(name in layers for name in ANALYSIS_LAYERS):
+        pages["proximity"] = maps.proximity_map(layers, dem_path=dem_path, offline=offline,
+                                                download_template=template)
     if dem_path is not None:
         pages["terrain"] = maps.terrain_map(layers, dem_path=dem_path, offline=offline, download_template=template)
     written = []

@@ -1,7 +1,7 @@
 """Interactive HTML maps of the Alatau City layers, for planners, online or offline.
 
-Build a map with :func:`overview_map`, :func:`districts_map`, :func:`infrastructure_map` or
-:func:`terrain_map`, then get the
+Build a map with :func:`overview_map`, :func:`districts_map`, :func:`infrastructure_map`,
+:func:`proximity_map` or :func:`terrain_map`, then get the
 page with :func:`render_html` (writing it is :mod:`alatau_geo.io`'s job).
 With ``offline=True`` the page carries Leaflet and its plugins inline (from
 ``alatau_geo/vendor``), uses the shaded relief as its base map and loads
@@ -19,7 +19,8 @@ popups     popup and tooltip HTML; the one place values are escaped
 relief     hillshade and slope classes (pure numpy)
 rasters    DEM reading and relief images warped for Leaflet
 png        paletted PNG encoder
-controls   legend, layer switcher, search, mini map, cluster icons
+controls   legend, layer switcher, search, mini map, cluster icons, hatch patterns,
+           translucent panes, shared popup templates
 assets     vendored JS/CSS and the offline map class
 """
 
@@ -28,6 +29,7 @@ from alatau_geo.maps.compose import (
     districts_map,
     infrastructure_map,
     overview_map,
+    proximity_map,
     render_html,
     terrain_map,
 )
@@ -40,6 +42,7 @@ __all__ = [
     "districts_map",
     "infrastructure_map",
     "overview_map",
+    "proximity_map",
     "render_html",
     "style_for",
     "terrain_map",

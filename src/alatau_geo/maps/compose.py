@@ -1,4 +1,4 @@
-"""The maps: overview, districts, infrastructure and terrain, as folium maps that work online and offline.
+"""The maps: overview, districts, infrastructure, proximity and terrain, as folium maps that work online and offline.
 
 A map is assembled from parts built elsewhere in this package: display
 copies of the layers (:mod:`.features`), relief images (:mod:`.rasters`),
@@ -13,10 +13,11 @@ uses (lon, lat), so the swap happens only where folium is called, marked
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from html import escape
 from pathlib import Path
+from types import MappingProxyType
 
 import folium
 import pandas as pd
@@ -31,12 +32,15 @@ from alatau_geo.maps.assets import OfflineMap, external_resources
 from alatau_geo.maps.controls import (
     DownloadLink,
     GroupedLayers,
+    HatchPatterns,
     ImageMiniMap,
     Legend,
     LegendEntry,
     LegendSection,
     MapStylesheet,
     PlaceSearch,
+    SharedPopup,
+    TranslucentPane,
     cluster_icon_function,
     download_href,
 )
@@ -50,10 +54,12 @@ from alatau_geo.maps.rasters import (
 )
 from alatau_geo.maps.relief import SLOPE_CLASSES
 from alatau_geo.maps.style import (
+    CONTEXT_STYLES,
     GROUP_ORDER,
     GROUP_TERRAIN,
     Category,
     LayerStyle,
+    column_format,
     style_for,
 )
 
@@ -61,9 +67,12 @@ __all__ = [
     "DISTRICT_MAP_LAYERS",
     "DOWNLOAD_TEMPLATE",
     "INFRASTRUCTURE_MAP_LAYERS",
+    "PROXIMITY_ANALYSIS_LAYERS",
+    "PROXIMITY_MAP_LAYERS",
     "districts_map",
     "infrastructure_map",
     "overview_map",
+    "proximity_map",
     "render_html",
     "terrain_map",
 ]
@@ -86,6 +95,20 @@ INFRASTRUCTURE_MAP_LAYERS = (
 # The infrastructure map opens on the city and its objects rather than the whole plain.
 INFRASTRUCTURE_MAP_EXTENT = ("city_boundary", "infrastructure", "infrastructure_lines", "projects")
 CLUSTER_NOTE = "A numbered circle groups nearby objects: click it or zoom in to see them."
+# What the proximity map shows: the analysis layers, the facilities they are
+# measured from, and outlines and lines that orient a reader.
+PROXIMITY_ANALYSIS_LAYERS = ("service_areas", "coverage", "coverage_gaps", "travel_time_nodes")
+PROXIMITY_MAP_LAYERS = (
+    "reservoir",
+    "rivers",
+    "corridors",
+    "places",
+    "districts",
+    "city_boundary",
+    "infrastructure",
+    *PROXIMITY_ANALYSIS_LAYERS,
+)
+PROXIMITY_MAP_EXTENT = ("city_boundary", "travel_time_nodes")
 
 # Maps are written to <build>/maps/ and layers to <build>/layers/.
 DOWNLOAD_TEMPLATE = "../layers/{name}.geojson"
@@ -188,7 +211,11 @@ def _base_maps(
     return bases, overlay, False
 
 
-def _vector_layer(shown: DisplayLayer, style: LayerStyle) -> folium.GeoJson:
+def _vector_layer(
+    shown: DisplayLayer, style: LayerStyle, *, pane: str | None = None, shared: SharedPopup | None = None
+) -> folium.GeoJson:
+    """The folium layer of `shown`; in map pane `pane`; with popups joined from `shared` if given."""
+
     def styler(feature: dict) -> dict:
         return shown.styles[feature["id"]]
 
@@ -206,16 +233,18 @@ def _vector_layer(shown: DisplayLayer, style: LayerStyle) -> folium.GeoJson:
             if style.badge_shape
             else folium.CircleMarker(radius=style.radius_px)
         )
+    options = {"pane": pane} if pane else {}
     return folium.GeoJson(
         shown.data,
         name=escape(shown.title),
         style_function=styler,
         highlight_function=highlighter,
         marker=marker,
-        on_each_feature=_BIND_POPUPS,
+        on_each_feature=JsCode(shared.binding()) if shared is not None else _BIND_POPUPS,
         overlay=True,
         control=False,
         show=style.show,
+        **options,
     )
 
 
@@ -247,7 +276,22 @@ def _legend_entry(label: str, symbol: str, style: LayerStyle, category: Category
             return LegendEntry(label, f"{style.badge_shape}_badge", style.color, fill, None, letters)
         return LegendEntry(label, "point", style.color, tint or style.fill_color)  # a dark rim around the colour
     dash = category.dash_array if category and category.dash_array else style.dash_array
-    return LegendEntry(label, symbol, tint or style.color, tint or style.fill_color, dash)
+    fill = tint or style.fill_color
+    return LegendEntry(label, symbol, tint or style.color, style.fill_paint(fill) if fill else None, dash)
+
+
+def _class_entries(title: str, symbol: str, style: LayerStyle, frame: pd.DataFrame) -> list[LegendEntry]:
+    """One row per class of a graduated layer present in the data, then one for features without a value."""
+    classes = style.classes
+    assert classes is not None
+    present = set(classes.classify(frame[classes.column]).tolist())
+    rows = [(label, color) for index, (label, color) in enumerate(zip(classes.class_labels, classes.colors,
+                                                                      strict=True)) if index in present]
+    if -1 in present:
+        rows.append((classes.missing_label, classes.missing_color))
+    return [
+        _legend_entry(f"{title}: {label}", symbol, style, Category(label, label, color)) for label, color in rows
+    ]
 
 
 def _flag_entry(symbol: str, style: LayerStyle) -> LegendEntry:
@@ -256,12 +300,14 @@ def _flag_entry(symbol: str, style: LayerStyle) -> LegendEntry:
     return LegendEntry(style.flag_label, "line", style.color, None, style.flag_dash)
 
 
-def _legend_entries(shown: DisplayLayer, style: LayerStyle, layer: Layer) -> list[LegendEntry]:
-    """One row per layer, or per category present in the data, plus the flagged-feature row."""
-    symbol = {"Point": "point", "LineString": "line"}.get(shown.geometry_type.removeprefix("Multi"), "fill")
+def _legend_entries(style: LayerStyle, layer: Layer) -> list[LegendEntry]:
+    """One row per layer, or per class or category present in the data, plus the flagged-feature row."""
+    symbol = {"Point": "point", "LineString": "line"}.get(layer.geometry_type.removeprefix("Multi"), "fill")
     frame = layer.frame
-    title = style.legend_title or shown.title
-    if not (style.category_column and style.category_column in frame.columns):
+    title = style.legend_title or layer.title or layer.name
+    if style.classes is not None and style.classes.column in frame.columns:
+        entries = _class_entries(title, symbol, style, frame)
+    elif not (style.category_column and style.category_column in frame.columns):
         entries = [_legend_entry(title, symbol, style, None)]
     else:
         values = set(frame[style.category_column].dropna())
@@ -290,44 +336,96 @@ class _Vectors:
     searchable: list[folium.GeoJson] = field(default_factory=list)
     search_nouns: list[str] = field(default_factory=list)
     clusters: list[plugins.MarkerCluster] = field(default_factory=list)
+    hatch_colors: list[str] = field(default_factory=list)
+    panes: int = 0
 
 
-def _add_vectors(m: folium.Map, layers: Iterable[Layer], *, download_template: str) -> _Vectors:
-    """Add the vector layers in drawing order (style ``order``)."""
+def _split(layer: Layer, style: LayerStyle) -> Iterator[tuple[Layer, LayerStyle]]:
+    """The layer, or one part per value of its style's split column, each with its own title and visibility."""
+    split = style.split
+    if split is None or split.column not in layer.frame.columns:
+        yield layer, style
+        return
+    frame = layer.frame
+    values = split.ordered(frame[split.column].dropna())
+    shown = [value for value in values if value in split.shown] or (values[:1] if split.shown else [])
+    prefix = style.legend_title or layer.title or layer.name
+    for value in values:
+        part = Layer(layer.name, frame[frame[split.column] == value], layer.provenance,
+                     f"{prefix}: {split.label(value)}")
+        yield part, replace(style, show=style.show and value in shown)
+    unnamed = frame[split.column].isna()
+    if unnamed.any():  # never dropped silently: their own part, off when the map opens
+        label = column_format(split.column).label.lower()
+        yield Layer(layer.name, frame[unnamed], layer.provenance, f"{prefix}: {label} not given"), replace(
+            style, show=False
+        )
+
+
+def _add_part(m: folium.Map, parts: _Vectors, layer: Layer, style: LayerStyle) -> bool:
+    """Add one map layer (a whole layer or one part of a split one); return whether it is clustered."""
+    shown = display_layer(layer, style)
+    pane = None
+    if style.pane_opacity is not None:
+        parts.panes += 1
+        pane = f"ag-pane-{parts.panes}"
+        TranslucentPane(pane, opacity=style.pane_opacity).add_to(m)
+    shared = None
+    if shown.popup_template is not None:
+        shared = SharedPopup(shown.popup_template)
+        shared.add_to(m)  # before the layer, whose features refer to it
+    geojson = _vector_layer(shown, style, pane=pane, shared=shared)
+    switched: folium.map.Layer = geojson  # what the layer switcher turns on and off
+    clustered = style.cluster_until_zoom is not None and _has_points(shown)
+    if clustered:
+        switched = _cluster(shown, style)
+        switched.add_to(m)
+        geojson.show = True  # the cluster decides whether the layer is shown
+        geojson.add_to(switched)
+        parts.clusters.append(switched)
+    else:
+        geojson.add_to(m)
+    parts.groups.setdefault(style.group, []).append((shown.title, switched))
+    parts.shown.append(shown)
+    if style.searchable and shown.feature_count:
+        parts.searchable.append(geojson)
+        parts.search_nouns.append(style.search_noun or shown.title.lower())
+    return clustered
+
+
+def _add_vectors(
+    m: folium.Map,
+    layers: Iterable[Layer],
+    *,
+    download_template: str,
+    styles: Mapping[str, LayerStyle] = MappingProxyType({}),
+) -> _Vectors:
+    """Add the vector layers in drawing order (style ``order``); `styles` replaces the registry's by name."""
     styled = sorted(
-        ((layer, style_for(layer.name, geometry_type=layer.geometry_type)) for layer in layers),
+        ((layer, styles.get(layer.name) or style_for(layer.name, geometry_type=layer.geometry_type))
+         for layer in layers),
         key=lambda pair: pair[1].order,
     )
     parts = _Vectors()
     legend: dict[str, list[LegendEntry]] = {}
-    notes: dict[str, str] = {}
+    notes: dict[str, list[str]] = {}
     for layer, style in styled:
-        shown = display_layer(layer, style)
-        geojson = _vector_layer(shown, style)
-        switched: folium.map.Layer = geojson  # what the layer switcher turns on and off
-        if style.cluster_until_zoom is not None and _has_points(shown):
-            switched = _cluster(shown, style)
-            switched.add_to(m)
-            geojson.show = True  # the cluster decides whether the layer is shown
-            geojson.add_to(switched)
-            parts.clusters.append(switched)
-            notes[style.group] = CLUSTER_NOTE
-        else:
-            geojson.add_to(m)
-        parts.groups.setdefault(style.group, []).append((shown.title, switched))
-        legend.setdefault(style.group, []).extend(_legend_entries(shown, style, layer))
+        clustered = False
+        for part, part_style in _split(layer, style):
+            clustered |= _add_part(m, parts, part, part_style)
+        group_notes = notes.setdefault(style.group, [])
+        for note in (CLUSTER_NOTE if clustered else "", style.legend_note):
+            if note and note not in group_notes:
+                group_notes.append(note)
+        legend.setdefault(style.group, []).extend(_legend_entries(style, layer))
+        parts.hatch_colors.extend(style.hatch_colors())
+        title = layer.title or layer.name
         parts.downloads.append(
-            DownloadLink(
-                f"{shown.title} ({layer.provenance.quality})",
-                download_href(layer.name, template=download_template),
-            )
+            DownloadLink(f"{title} ({layer.provenance.quality})", download_href(layer.name, template=download_template))
         )
-        parts.shown.append(shown)
-        if style.searchable and shown.feature_count:
-            parts.searchable.append(geojson)
-            parts.search_nouns.append(style.search_noun or shown.title.lower())
     parts.sections = [
-        LegendSection(group, tuple(entries), notes.get(group, "")) for group, entries in _in_group_order(legend)
+        LegendSection(group, tuple(entries), " ".join(notes.get(group, ())))
+        for group, entries in _in_group_order(legend)
     ]
     return parts
 
@@ -384,6 +482,8 @@ def _finish(
     elif relief is not None:
         ImageMiniMap(relief, position="bottomright", toggle_display=True, zoom_level_offset=-3).add_to(m)
     # else: an offline map without a DEM has nothing to draw a mini map with, so it has none.
+    if vectors.hatch_colors:
+        HatchPatterns(vectors.hatch_colors).add_to(m)
     Legend(vectors.sections, downloads=vectors.downloads, position="bottomleft").add_to(m)
     GroupedLayers(bases, _in_group_order(vectors.groups), collapsed=False).add_to(m)
     _fit(m, vectors.shown, prefer=fit_to)
@@ -450,12 +550,13 @@ def _vector_map(
     title: str,
     download_template: str,
     fit_to: tuple[str, ...] = ("study_area",),
+    styles: Mapping[str, LayerStyle] = MappingProxyType({}),
 ) -> folium.Map:
     """Every layer of `layers` over the relief and base maps, with the tools; opens on `fit_to`."""
     m = _new_map(offline=offline, title=title)
     relief = hillshade_image(read_dem(dem_path)) if dem_path is not None else None
     bases, relief_layer, relief_is_base = _base_maps(m, offline=offline, relief=relief)
-    vectors = _add_vectors(m, (layers[name] for name in layers), download_template=download_template)
+    vectors = _add_vectors(m, (layers[name] for name in layers), download_template=download_template, styles=styles)
     if relief_layer is not None:
         if not relief_is_base:
             vectors.groups.setdefault(GROUP_TERRAIN, []).insert(0, (RELIEF_TITLE, relief_layer))
@@ -562,6 +663,81 @@ def infrastructure_map(
         title=title,
         download_template=download_template,
         fit_to=INFRASTRUCTURE_MAP_EXTENT,
+    )
+
+
+def proximity_map(
+    layers: LayerSet,
+    *,
+    dem_path: Path | None,
+    offline: bool,
+    title: str = "Alatau City: service areas, coverage gaps and travel time",
+    download_template: str = DOWNLOAD_TEMPLATE,
+) -> folium.Map:
+    """The proximity map: service areas, coverage and its gaps, and the travel-time surface.
+
+    What is drawn, bottom to top:
+
+    - ``service_areas``: the areas reached over the road network within
+      10, 20 and 30 minutes of each facility, one map layer per facility
+      kind (substation on when the map opens), one hue from dark (10 min)
+      to light (30 min), shorter limits drawn over longer ones. Each kind
+      sits in its own translucent pane, so overlapping areas of neighbouring
+      facilities do not darken each other.
+    - ``coverage`` (dashed outline, faint fill) and ``coverage_gaps``
+      (hatched) per facility kind, in the kind's colour (the colour of its
+      badges); the substation gaps are on when the map opens, the others
+      and the coverage in the layer switcher.
+    - ``travel_time_nodes``: every street node as a small dot coloured by
+      the travel time to the nearest facility of any kind (0–5, 5–10,
+      10–20, 20–30, over 30 minutes; grey where no facility can be
+      reached). Their popups (travel time and facility) are joined in the
+      browser from one shared template, which keeps the page light.
+    - To orient a reader: district outlines, the city boundary, the
+      reservoir, rivers, corridors and places, and the facilities as badges
+      (clustered where they crowd each other).
+
+    The legend lists every class; the styles live in
+    :data:`alatau_geo.maps.style.STYLES` (the district outlines in
+    :data:`~alatau_geo.maps.style.CONTEXT_STYLES`).
+
+    Parameters
+    ----------
+    layers : LayerSet
+        Must hold at least one of :data:`PROXIMITY_ANALYSIS_LAYERS`; the
+        layers of :data:`PROXIMITY_MAP_LAYERS` present are shown.
+    dem_path : Path or None
+        As in :func:`overview_map`.
+    offline : bool
+        As in :func:`overview_map`.
+    title, download_template : str
+        As in :func:`overview_map`.
+
+    Returns
+    -------
+    folium.Map
+
+    Raises
+    ------
+    LayerError
+        If `layers` has none of the analysis layers.
+    InputDataError, CRSError
+        If the DEM cannot be read or is not on a metric projected grid.
+    """
+    if not any(name in layers for name in PROXIMITY_ANALYSIS_LAYERS):
+        raise LayerError(
+            f"proximity map: the layers have none of {', '.join(PROXIMITY_ANALYSIS_LAYERS)}; "
+            "build the analysis layers first (alatau-geo build)"
+        )
+    shown = LayerSet([layers[name] for name in PROXIMITY_MAP_LAYERS if name in layers])
+    return _vector_map(
+        shown,
+        dem_path=dem_path,
+        offline=offline,
+        title=title,
+        download_template=download_template,
+        fit_to=PROXIMITY_MAP_EXTENT,
+        styles=CONTEXT_STYLES,
     )
 
 

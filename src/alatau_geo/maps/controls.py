@@ -1,5 +1,8 @@
 """Map controls: legend, layer downloads, grouped layer switcher, search, mini map.
 
+Also the page parts some layers need: hatch patterns, translucent panes and
+shared popup templates.
+
 Every control that shows text builds its HTML in Python with
 :func:`html.escape` and passes it to JavaScript as a JSON string
 (folium's ``tojson`` filter also escapes ``<``, ``>`` and ``&`` there, so
@@ -19,21 +22,25 @@ from branca.element import MacroElement
 from folium import plugins
 from folium.elements import JSCSSMixin
 from folium.features import GeoJson
-from folium.map import Layer
+from folium.map import CustomPane, Layer
 from folium.raster_layers import ImageOverlay
 from folium.template import Template
 
-from alatau_geo.maps.popups import badge_text_colour
+from alatau_geo.maps.popups import PopupTemplate, badge_text_colour
+from alatau_geo.maps.style import hatch_id
 
 __all__ = [
     "DownloadLink",
     "GroupedLayers",
+    "HatchPatterns",
     "ImageMiniMap",
     "Legend",
     "LegendEntry",
     "LegendSection",
     "MapStylesheet",
     "PlaceSearch",
+    "SharedPopup",
+    "TranslucentPane",
     "cluster_icon_function",
 ]
 
@@ -413,6 +420,116 @@ class PlaceSearch(plugins.Search):
                     )
         # plugins.Search.render checks only the first layer; skip it, keep JSCSSMixin's asset links.
         super(plugins.Search, self).render(**kwargs)
+
+
+class HatchPatterns(MacroElement):
+    """SVG hatch patterns in the page, one per colour, for hatched polygon fills and legend symbols.
+
+    A polygon styled with ``hatch`` has the fill ``url(#ag-hatch-<colour>)``
+    (:func:`alatau_geo.maps.style.hatch_fill`); the pattern it names is
+    defined here once: diagonal lines over a faint tint of the colour. The
+    element is hidden by size, not by ``display: none``, under which some
+    browsers do not paint patterns.
+
+    Parameters
+    ----------
+    colors : sequence of str
+        CSS colours.
+    """
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+        <svg class="ag-patterns" width="0" height="0" aria-hidden="true" focusable="false"
+             style="position:absolute;width:0;height:0;overflow:hidden"><defs>{{ this.defs }}</defs></svg>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, colors: Sequence[str]) -> None:
+        super().__init__()
+        self._name = "HatchPatterns"
+        self.colors = tuple(dict.fromkeys(colors))
+        self.defs = "".join(
+            f'<pattern id="{escape(hatch_id(color), quote=True)}" patternUnits="userSpaceOnUse" width="8" '
+            f'height="8" patternTransform="rotate(45)">'
+            f'<rect width="8" height="8" fill="{escape(color, quote=True)}" fill-opacity="0.14"/>'
+            f'<line x1="0" y1="0" x2="0" y2="8" stroke="{escape(color, quote=True)}" stroke-width="2.5"/>'
+            "</pattern>"
+            for color in self.colors
+        )
+
+
+class TranslucentPane(CustomPane):
+    """A map pane drawn with an opacity, below the other vectors.
+
+    Features in it are filled opaquely and the pane as a whole is
+    translucent, so overlapping features of one layer do not darken where
+    they overlap. Each pane gets its own SVG renderer from Leaflet.
+
+    Parameters
+    ----------
+    name : str
+        Pane name (letters, digits and dashes).
+    opacity : float
+        0 to 1.
+    z_index : int
+        Leaflet stacks vectors at 400; the default puts the pane just under them.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = {{ this._parent.get_name() }}.createPane({{ this.name|tojson }});
+            {{ this.get_name() }}.style.zIndex = {{ this.z_index|tojson }};
+            {{ this.get_name() }}.style.opacity = {{ this.opacity|tojson }};
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, name: str, *, opacity: float, z_index: int = 390) -> None:
+        super().__init__(name, z_index=z_index, pointer_events=True)
+        self._name = "TranslucentPane"
+        self.opacity = float(opacity)
+
+
+class SharedPopup(MacroElement):
+    """A layer's :class:`~alatau_geo.maps.popups.PopupTemplate` as a JavaScript object in the page.
+
+    Added to the map before the layer whose features join their values into
+    it (see :func:`shared_popup_binding`). The parts are already escaped
+    markup; ``tojson`` writes ``<``, ``>`` and ``&`` as JSON unicode escapes,
+    so nothing in them can end the ``<script>`` element.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = {{ this.parts|tojson }};
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, template: PopupTemplate) -> None:
+        super().__init__()
+        self._name = "SharedPopup"
+        self.parts = {"popup": list(template.popup), "tooltip": list(template.tooltip)}
+
+    def binding(self) -> str:
+        """JavaScript ``onEachFeature`` binding each feature's popup and tooltip, built when first shown."""
+        name = self.get_name()
+        return (
+            "function (feature, layer) {"
+            " var values = feature.properties.v;"
+            " layer.bindPopup(function () {"
+            f" var parts = {name}.popup, html = parts[0];"
+            " for (var i = 0; i < values.length; i++) { html += values[i] + parts[i + 1]; }"
+            " return html;"
+            " }, {maxWidth: 380});"
+            f" layer.bindTooltip(function () {{ return {name}.tooltip[0] + values[0] + {name}.tooltip[1]; }},"
+            " {sticky: true});"
+            " }"
+        )
 
 
 def cluster_icon_function(shape: str) -> str:

@@ -3,32 +3,40 @@
 What a map embeds is not the layer itself but a light copy: vertices that
 cannot be seen at map scales are dropped, coordinates are rounded, and each
 feature carries only its escaped popup and tooltip (the full attributes
-and geometry are one click away in the layer's GeoJSON download).
+and geometry are one click away in the layer's GeoJSON download). Layers
+styled with ``compact_popups`` carry only each feature's escaped values and
+one shared :class:`~alatau_geo.maps.popups.PopupTemplate`; layers styled
+with ``merge_by`` show one merged feature per group of overlapping ones.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry import mapping
 
-from alatau_geo.crs import EXPORT_CRS
+from alatau_geo.crs import EXPORT_CRS, area_ha
 from alatau_geo.layers import Layer
 from alatau_geo.maps.popups import (
+    PopupTemplate,
     badge_icon,
     display_name,
     popup_columns,
     popup_html,
+    popup_template,
+    popup_values,
     tooltip_html,
 )
 from alatau_geo.maps.style import LayerStyle
 
-__all__ = ["DISPLAY_DECIMALS", "DisplayLayer", "display_layer", "simplify_for_display"]
+__all__ = ["DISPLAY_DECIMALS", "DisplayLayer", "display_layer", "merge_for_display", "simplify_for_display"]
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +60,16 @@ class DisplayLayer:
         GeoJSON FeatureCollection in WGS84; each feature has the layer's ``id``
         as its id and the properties ``popup_html`` and ``tooltip_html`` (escaped
         markup) and, for searchable layers, ``search_text`` (plain text, which the
-        search box only ever inserts as text).
+        search box only ever inserts as text). With `popup_template`, the
+        features carry the property ``v`` (escaped values) instead of the popup
+        and tooltip.
     styles : dict
         Leaflet path options by feature id; for points of a layer drawn with
         badges, the ``L.divIcon`` options of the feature's badge instead.
     bounds : (float, float, float, float)
         (west, south, east, north) in degrees.
+    popup_template : PopupTemplate or None
+        The shared popup markup of a layer styled with ``compact_popups``.
     """
 
     name: str
@@ -66,6 +78,7 @@ class DisplayLayer:
     data: dict[str, Any]
     styles: dict[Any, dict[str, Any]]
     bounds: tuple[float, float, float, float]
+    popup_template: PopupTemplate | None = None
 
     @property
     def feature_count(self) -> int:
@@ -105,6 +118,64 @@ def simplify_for_display(geometry: gpd.GeoSeries, *, tolerance_m: float) -> gpd.
     return gpd.GeoSeries(simplified, index=geometry.index, crs=geometry.crs)
 
 
+def _key_text(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def merge_for_display(
+    frame: gpd.GeoDataFrame, *, by: Sequence[str], lists: Sequence[tuple[str, str]] = ()
+) -> gpd.GeoDataFrame:
+    """One feature per combination of the `by` values: the union of the group's geometries.
+
+    A browser paints every overlapping polygon it is given: the 30-minute
+    service areas of eight neighbouring substations are eight fills over
+    much the same ground, which makes panning slow. Merged, each ground is
+    painted once per group.
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        In a projected CRS.
+    by : sequence of str
+        Columns whose values define a group; kept on the merged feature.
+    lists : sequence of (str, str)
+        (source, target): the distinct non-empty values of column `source`
+        in the group, joined with ``"; "`` into column `target`; sources
+        `frame` lacks are left out.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``id`` (the group's values joined with ``-``), the `by` and target
+        columns, and ``area_ha`` of the union (equal-area) when `frame` has
+        an ``area_ha`` column. Groups in order of first appearance.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> areas = gpd.GeoDataFrame({"kind": ["ss", "ss"], "minutes": [10.0, 10.0], "facility_id": ["a", "b"]},
+    ...                          geometry=[box(0, 0, 2, 2), box(1, 1, 3, 3)], crs="EPSG:32643")
+    >>> merged = merge_for_display(areas, by=["kind", "minutes"], lists=[("facility_id", "facility_ids")])
+    >>> merged[["id", "facility_ids"]].values.tolist(), merged.geometry.area.tolist()
+    ([['ss-10', 'a; b']], [7.0])
+    """
+    lists = [(source, target) for source, target in lists if source in frame.columns]
+    rows = []
+    for key, group in frame.groupby(list(by), sort=False, dropna=False):
+        values = key if isinstance(key, tuple) else (key,)
+        record: dict[str, Any] = {"id": "-".join(_key_text(value) for value in values), **dict(zip(by, values))}
+        for source, target in lists:
+            texts = (str(value).strip() for value in group[source] if isinstance(value, str) or pd.notna(value))
+            record[target] = "; ".join(dict.fromkeys(text for text in texts if text))
+        record["geometry"] = shapely.union_all(np.asarray(group.geometry.values))
+        rows.append(record)
+    columns = ["id", *by, *(target for _, target in lists), "geometry"]
+    merged = gpd.GeoDataFrame(rows, columns=columns, geometry="geometry", crs=frame.crs)
+    if "area_ha" in frame.columns:
+        merged.insert(len(columns) - 1, "area_ha", area_ha(merged).round(1))
+    return merged
+
+
 def _round(geometry: gpd.GeoSeries, *, decimals: int) -> gpd.GeoSeries:
     rounded = shapely.transform(np.asarray(geometry.values), lambda xy: np.round(xy, decimals))
     return gpd.GeoSeries(rounded, index=geometry.index, crs=geometry.crs)
@@ -118,9 +189,18 @@ def _json_id(value: Any) -> Any:
 def _in_drawing_order(frame: gpd.GeoDataFrame, style: LayerStyle) -> gpd.GeoDataFrame:
     """Features of categories listed later in the style come later, so they are drawn on top.
 
-    Gas pipelines that follow a road stay visible over it. Within a category,
-    and for layers without categories, the order is kept (a stable sort).
+    Gas pipelines that follow a road stay visible over it. Graduated layers
+    are ordered by class: higher classes on top, or lower ones with
+    ``low_on_top`` (a 10-minute service area over the 30-minute one around
+    it). Within a category or class, and for layers with neither, the order
+    is kept (a stable sort).
     """
+    classes = style.classes
+    if classes is not None and classes.column in frame.columns:
+        index = classes.classify(frame[classes.column])
+        rank = -index if classes.low_on_top else index
+        order = np.where(index < 0, -len(classes.colors) - 1, rank)  # features without a value at the bottom
+        return frame.iloc[np.argsort(order, kind="stable")]
     if not (style.category_column and style.categories and style.category_column in frame.columns):
         return frame
     rank = {category.value: index for index, category in enumerate(style.categories)}
@@ -145,7 +225,10 @@ def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DE
     -------
     DisplayLayer
     """
-    frame = _in_drawing_order(layer.sorted().frame, style)
+    frame = layer.sorted().frame
+    if style.merge_by and all(column in frame.columns for column in style.merge_by):
+        frame = merge_for_display(frame, by=style.merge_by, lists=style.merge_lists)
+    frame = _in_drawing_order(frame, style)
     keep = frame.geometry.notna() & ~frame.geometry.is_empty
     if not keep.all():
         log.info("layer %s: %d features without geometry are not drawn", layer.name, int((~keep).sum()))
@@ -155,18 +238,30 @@ def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DE
         decimals=decimals,
     )
     title = layer.title or layer.name
-    columns = popup_columns(frame.columns)
+    if style.popup_columns is None:
+        columns = popup_columns(frame.columns)
+    else:
+        columns = [column for column in style.popup_columns if column in frame.columns]
+    template = (
+        popup_template(columns, layer_title=title, quality=layer.provenance.quality)
+        if style.compact_popups
+        else None
+    )
     features: list[dict[str, Any]] = []
     styles: dict[Any, dict[str, Any]] = {}
     records = frame.drop(columns=frame.geometry.name).to_dict("records")
     for record, shape in zip(records, geometry.values, strict=True):
         feature_id = _json_id(record["id"])
-        properties = {
-            "popup_html": popup_html(
-                record, layer_title=title, columns=columns, quality=layer.provenance.quality
-            ),
-            "tooltip_html": tooltip_html(record, layer_title=title),
-        }
+        if template is not None:
+            properties: dict[str, Any] = {"v": popup_values(record, columns)}
+        else:
+            unnamed = style.feature_label(record, title=title)
+            properties = {
+                "popup_html": popup_html(
+                    record, layer_title=title, columns=columns, quality=layer.provenance.quality, unnamed=unnamed
+                ),
+                "tooltip_html": tooltip_html(record, layer_title=unnamed or title),
+            }
         if style.searchable:
             properties["search_text"] = display_name(record, fallback=f"{title} {feature_id}")
         features.append(
@@ -184,4 +279,5 @@ def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DE
         data={"type": "FeatureCollection", "features": features},
         styles=styles,
         bounds=(west, south, east, north),
+        popup_template=template,
     )

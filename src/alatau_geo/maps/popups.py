@@ -12,6 +12,7 @@ text.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from html import escape
 from numbers import Integral, Real
 from typing import Any
@@ -23,12 +24,15 @@ from alatau_geo.maps.style import Badge, ColumnFormat, column_format
 __all__ = [
     "MISSING",
     "NAME_COLUMNS",
+    "PopupTemplate",
     "badge_icon",
     "badge_text_colour",
     "display_name",
     "format_value",
     "popup_columns",
     "popup_html",
+    "popup_template",
+    "popup_values",
     "tooltip_html",
 ]
 
@@ -111,7 +115,12 @@ def popup_columns(columns: Iterable[str]) -> list[str]:
 
 
 def popup_html(
-    properties: Mapping[str, Any], *, layer_title: str, columns: Iterable[str], quality: str | None = None
+    properties: Mapping[str, Any],
+    *,
+    layer_title: str,
+    columns: Iterable[str],
+    quality: str | None = None,
+    unnamed: str | None = None,
 ) -> str:
     """The popup of one feature: name heading, Kazakh and Russian names, attribute table.
 
@@ -126,6 +135,8 @@ def popup_html(
     quality : str, optional
         The layer's provenance quality flag, shown in the footer so a reader
         knows how far to trust the geometry.
+    unnamed : str, optional
+        Heading of a feature without a name (default: "Unnamed feature (<layer title>)").
 
     Returns
     -------
@@ -139,7 +150,7 @@ def popup_html(
     >>> "&lt;b&gt;" in html and "<b>" not in html and "Elevation (m)" in html
     True
     """
-    title = display_name(properties, fallback=f"Unnamed feature ({layer_title})")
+    title = display_name(properties, fallback=unnamed or f"Unnamed feature ({layer_title})")
     parts = [f'<div class="ag-popup"><div class="ag-popup-title">{escape(title)}</div>']
     names = [
         f'<span class="ag-lang">{tag}</span> <span lang="{lang}">{escape(str(properties[column]).strip())}</span>'
@@ -161,6 +172,67 @@ def popup_html(
     footer = f"{layer_title} · id {feature_id}" + (f" · layer quality: {quality}" if quality else "")
     parts.append(f'<div class="ag-popup-source">{escape(footer)}</div></div>')
     return "".join(parts)
+
+
+@dataclass(frozen=True)
+class PopupTemplate:
+    """The fixed, escaped markup of a layer's popups and tooltips, with slots for values.
+
+    For layers with thousands of features a popup per feature would weigh
+    megabytes. Instead each feature carries only its escaped values
+    (:func:`popup_values`), and the page joins them with this markup when
+    a popup opens: ``popup[0] + values[0] + popup[1] + ... + popup[n]``;
+    the tooltip is ``tooltip[0] + values[0] + tooltip[1]``. Values and
+    markup are escaped here, so joining them in the browser inserts nothing
+    unescaped.
+
+    Attributes
+    ----------
+    popup : tuple of str
+        One more part than there are values: the columns' values, then the id.
+    tooltip : tuple of str
+        Two parts around the first column's value.
+    """
+
+    popup: tuple[str, ...]
+    tooltip: tuple[str, ...]
+
+
+def popup_template(columns: Iterable[str], *, layer_title: str, quality: str | None = None) -> PopupTemplate:
+    """The shared popup of a layer: title, one table row per column, footer with the feature id.
+
+    Examples
+    --------
+    >>> template = popup_template(["travel_time_min"], layer_title="Travel <time>")
+    >>> template.tooltip
+    ('Travel time (min): ', '')
+    >>> "Travel &lt;time&gt;" in template.popup[0] and len(template.popup)
+    3
+    """
+    columns = list(columns)
+    rows = [f"<tr><th>{escape(column_format(column).header)}</th><td>" for column in columns]
+    head = f'<div class="ag-popup"><div class="ag-popup-title">{escape(layer_title)}</div>'
+    footer = f'<div class="ag-popup-source">{escape(layer_title)} · id '
+    # The markup before each value (every column's, then the id's), then after the last.
+    before = [head + '<table class="ag-popup-table">' + rows[0]] if rows else []
+    before += ["</td></tr>" + row for row in rows[1:]]
+    before.append(("</td></tr></table>" if rows else head) + footer)
+    after = (f" · layer quality: {escape(quality)}" if quality else "") + "</div></div>"
+    parts = [*before, after]
+    first = f"{column_format(columns[0]).header}: " if columns else ""
+    return PopupTemplate(popup=tuple(parts), tooltip=(escape(first), ""))
+
+
+def popup_values(properties: Mapping[str, Any], columns: Iterable[str]) -> list[str]:
+    """A feature's escaped values for a :class:`PopupTemplate`: the columns' values, then its id.
+
+    Examples
+    --------
+    >>> popup_values({"id": 7, "travel_time_min": 12.345, "facility_id": "<b>"}, ["travel_time_min", "facility_id"])
+    ['12.3', '&lt;b&gt;', '7']
+    """
+    values = [escape(format_value(properties.get(column), column_format(column))) for column in columns]
+    return [*values, escape(format_value(properties.get("id"), ColumnFormat("id")))]
 
 
 def tooltip_html(properties: Mapping[str, Any], *, layer_title: str) -> str:

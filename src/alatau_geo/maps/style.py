@@ -9,25 +9,40 @@ before anyone styles it, and styling it is one entry here.
 popups; a column without an entry is labelled from its name and its unit
 is read from the suffix (``_m``, ``_km``, ``_km2``, ``_ha``, ``_pct``).
 
+Graduated layers (a numeric column cut into classes, e.g. travel time in
+0–5, 5–10, 10–20, 20–30 and over 30 minutes) use :class:`ValueClasses`;
+layers shown as one switchable map layer per value of a column (service
+areas per facility kind) use :class:`Split`.
+
 Colours are CSS hex strings; widths and radii are CSS pixels.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 __all__ = [
     "COLUMN_FORMATS",
+    "CONTEXT_STYLES",
+    "KIND_COLORS",
+    "STYLES",
     "Badge",
     "Category",
     "ColumnFormat",
     "LayerStyle",
-    "STYLES",
+    "Split",
+    "ValueClasses",
     "column_format",
+    "hatch_fill",
+    "hatch_id",
     "style_for",
 ]
 
@@ -38,12 +53,18 @@ GROUP_INFRASTRUCTURE = "Infrastructure and projects"
 GROUP_WATER = "Water"
 GROUP_SETTLEMENTS = "Settlements and transport"
 GROUP_TERRAIN = "Terrain"
+GROUP_SERVICE_AREAS = "Service areas (road network)"
+GROUP_COVERAGE = "Coverage and gaps (straight-line radius)"
+GROUP_TRAVEL_TIME = "Travel time (road network)"
 GROUP_OTHER = "Other layers"
 GROUP_ORDER: tuple[str, ...] = (
     GROUP_TERRAIN,
     GROUP_BOUNDARIES,
     GROUP_PLAN,
     GROUP_INFRASTRUCTURE,
+    GROUP_SERVICE_AREAS,
+    GROUP_COVERAGE,
+    GROUP_TRAVEL_TIME,
     GROUP_WATER,
     GROUP_SETTLEMENTS,
     GROUP_OTHER,
@@ -91,6 +112,146 @@ class Badge:
     shape: str
     size_px: int
     dashed: bool
+
+
+@dataclass(frozen=True)
+class ValueClasses:
+    """Graduated colours: a numeric column cut into classes at fixed breaks.
+
+    A value equal to a break belongs to the class below it, so a node
+    reached in exactly 10 minutes is in "5–10 min", as an area reached
+    "within 10 min" includes its limit. A missing or non-finite value (a
+    node no facility can reach) gets the missing class.
+
+    Parameters
+    ----------
+    column : str
+        The numeric column.
+    breaks : tuple of float
+        Upper limits of every class but the last, strictly ascending:
+        n breaks make n + 1 classes.
+    colors : tuple of str
+        One colour per class, lowest class first.
+    unit : str
+        Unit written in generated labels, e.g. ``"min"``.
+    labels : tuple of str
+        Legend text per class; empty generates ``"0–5 min"``, ``"5–10 min"``,
+        ..., ``"> 30 min"`` from `start`, `breaks` and `unit`.
+    start : float
+        Lower end of the first class in generated labels.
+    missing_label, missing_color : str
+        Legend text and colour of features without a value.
+    low_on_top : bool
+        Draw features of lower classes over those of higher ones (nested
+        service areas: 10 min over 20 over 30); False draws higher classes on top.
+
+    Examples
+    --------
+    >>> classes = ValueClasses("t", (5.0, 10.0), ("#1", "#2", "#3"), unit="min")
+    >>> classes.class_labels
+    ('0–5 min', '5–10 min', '> 10 min')
+    >>> classes.classify([0.0, 5.0, 5.01, 10.0, 12.0, None, float("nan")]).tolist()
+    [0, 0, 1, 1, 2, -1, -1]
+    """
+
+    column: str
+    breaks: tuple[float, ...]
+    colors: tuple[str, ...]
+    unit: str = ""
+    labels: tuple[str, ...] = ()
+    start: float = 0.0
+    missing_label: str = "No value"
+    missing_color: str = "#9e9e9e"
+    low_on_top: bool = False
+
+    def __post_init__(self) -> None:
+        if any(not b > a for a, b in zip(self.breaks, self.breaks[1:])):
+            raise ValueError(f"ValueClasses {self.column!r}: 'breaks' must be strictly ascending, got {self.breaks}")
+        if len(self.colors) != len(self.breaks) + 1:
+            raise ValueError(
+                f"ValueClasses {self.column!r}: 'colors' needs one colour per class "
+                f"({len(self.breaks) + 1} for {len(self.breaks)} breaks), got {len(self.colors)}"
+            )
+        if self.labels and len(self.labels) != len(self.colors):
+            raise ValueError(
+                f"ValueClasses {self.column!r}: 'labels' needs one label per class "
+                f"({len(self.colors)}) or none, got {len(self.labels)}"
+            )
+
+    @property
+    def class_labels(self) -> tuple[str, ...]:
+        """Legend text of each class, lowest first."""
+        if self.labels:
+            return self.labels
+        unit = f" {self.unit}" if self.unit else ""
+        lowers = (self.start, *self.breaks[:-1])
+        bounded = tuple(f"{lower:g}–{upper:g}{unit}" for lower, upper in zip(lowers, self.breaks, strict=True))
+        return (*bounded, f"> {self.breaks[-1]:g}{unit}") if self.breaks else (f"All{unit}",)
+
+    def classify(self, values: Iterable[Any]) -> np.ndarray:
+        """Class index of each value (0 is the lowest class); -1 where the value is missing."""
+        numbers = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").to_numpy(dtype=float)
+        index = np.searchsorted(np.asarray(self.breaks, dtype=float), numbers, side="left")
+        return np.where(np.isfinite(numbers), index, -1)
+
+    def index_of(self, value: Any) -> int:
+        """Class index of one value; -1 if it is missing."""
+        return int(self.classify([value])[0])
+
+    def color_of(self, value: Any) -> str:
+        """Colour of one value (the missing colour if it has none)."""
+        index = self.index_of(value)
+        return self.colors[index] if index >= 0 else self.missing_color
+
+    def label_of(self, value: Any) -> str:
+        """Legend text of one value's class."""
+        index = self.index_of(value)
+        return self.class_labels[index] if index >= 0 else self.missing_label
+
+
+@dataclass(frozen=True)
+class Split:
+    """Show a layer as one switchable map layer per value of a column.
+
+    Parameters
+    ----------
+    column : str
+        The column, e.g. ``"kind"``.
+    labels : tuple of (value, str)
+        Names of the values in the layer switcher, in the order listed there;
+        other values follow, named from the value.
+    shown : tuple
+        Values whose map layer is on when the map opens; when none of them
+        is present, the first value's is. Empty: every part starts off.
+    """
+
+    column: str
+    labels: tuple[tuple[Any, str], ...] = ()
+    shown: tuple[Any, ...] = ()
+
+    def label(self, value: Any) -> str:
+        """The switcher name of `value`."""
+        return dict(self.labels).get(value) or _humanise(str(value))
+
+    def ordered(self, present: Iterable[Any]) -> list[Any]:
+        """The values in `present`, listed ones first in their order, then the rest sorted."""
+        values = set(present)
+        listed = [value for value, _ in self.labels if value in values]
+        return listed + sorted(values - set(listed), key=str)
+
+
+def hatch_id(color: str) -> str:
+    """The id of the SVG hatch pattern drawn in `color` (letters and digits of the colour only).
+
+    >>> hatch_id("#D94801")
+    'ag-hatch-d94801'
+    """
+    return "ag-hatch-" + re.sub(r"[^0-9a-z]", "", color.lower())
+
+
+def hatch_fill(color: str) -> str:
+    """An SVG fill that paints the hatch pattern of `color` (see :class:`~alatau_geo.maps.controls.HatchPatterns`)."""
+    return f"url(#{hatch_id(color)})"
 
 
 @dataclass(frozen=True)
@@ -156,6 +317,36 @@ class LayerStyle:
         Points are grouped into numbered clusters where they crowd each other
         at zoom levels below this one (leaflet.markercluster's
         ``disableClusteringAtZoom``); None never clusters.
+    classes : ValueClasses or None
+        Graduated colours by a numeric column; they take the place of
+        `categories` for the colour (categories still name features).
+    split : Split or None
+        Show the layer as one switchable map layer per value of a column.
+    hatch : bool
+        Fill polygons with diagonal hatching in their colour instead of a
+        flat tint (gaps, areas to avoid).
+    pane_opacity : float or None
+        Draw the layer in its own map pane, below the other vectors, with
+        this opacity: features are filled opaquely inside the pane, so where
+        they overlap (service areas of neighbouring facilities) the colour
+        does not build up. None draws it with the other vectors.
+    popup_columns : tuple of str or None
+        The columns the popup lists; None lists every attribute.
+    compact_popups : bool
+        Build popups in the browser from one shared, escaped template and
+        each feature's escaped values, instead of a full popup per feature:
+        for layers with thousands of features. The popup lists
+        `popup_columns`; the tooltip shows the first of them.
+    legend_note : str
+        A note under the layer's legend group.
+    merge_by : tuple of str
+        Show features sharing these columns' values as one feature, their
+        union (:func:`alatau_geo.maps.features.merge_for_display`): where many
+        features overlap, the browser would otherwise paint each. The
+        download keeps every feature.
+    merge_lists : tuple of (str, str)
+        On a merged feature, the values of column ``source`` listed in
+        column ``target`` (e.g. the ids of the merged facilities).
     """
 
     group: str
@@ -182,6 +373,15 @@ class LayerStyle:
     badge_text: str = ""
     badge_size_px: int = 22
     cluster_until_zoom: int | None = None
+    classes: ValueClasses | None = None
+    split: Split | None = None
+    hatch: bool = False
+    pane_opacity: float | None = None
+    popup_columns: tuple[str, ...] | None = None
+    compact_popups: bool = False
+    legend_note: str = ""
+    merge_by: tuple[str, ...] = ()
+    merge_lists: tuple[tuple[str, str], ...] = ()
 
     def category_of(self, value: Any) -> Category | None:
         """The listed category for `value`, or None."""
@@ -189,6 +389,43 @@ class LayerStyle:
             if category.value == value:
                 return category
         return None
+
+    def tint_of(self, properties: Mapping[str, Any]) -> str | None:
+        """The feature's colour from its class or category, or None for the layer's own colours."""
+        if self.classes is not None:
+            return self.classes.color_of(properties.get(self.classes.column))
+        category = self.category_of(properties.get(self.category_column)) if self.category_column else None
+        return category.color if category else None
+
+    def fill_paint(self, color: str) -> str:
+        """The SVG fill of polygons of `color`: the colour, or its hatch pattern."""
+        return hatch_fill(color) if self.hatch else color
+
+    def hatch_colors(self) -> tuple[str, ...]:
+        """Colours whose hatch pattern the page must define for this layer."""
+        if not self.hatch:
+            return ()
+        colors = [c.color for c in self.categories]
+        if self.classes is not None:
+            colors += [*self.classes.colors, self.classes.missing_color]
+        return tuple(dict.fromkeys([*colors, self.fill_color or self.color]))
+
+    def feature_label(self, properties: Mapping[str, Any], *, title: str) -> str | None:
+        """A name for a feature without one, from its split value, category and class.
+
+        >>> style = STYLES["service_areas"]
+        >>> style.feature_label({"kind": "substation", "minutes": 10.0}, title="Service areas by travel time")
+        'Service areas: Substation · Within 10 min'
+        """
+        parts: list[str] = []
+        if self.split is not None:
+            parts.append(self.split.label(properties.get(self.split.column)))
+        category = self.category_of(properties.get(self.category_column)) if self.category_column else None
+        if category is not None and category.label not in parts:
+            parts.append(category.label)
+        if self.classes is not None:
+            parts.append(self.classes.label_of(properties.get(self.classes.column)))
+        return f"{self.legend_title or title}: {' · '.join(parts)}" if parts else None
 
     def is_flagged(self, properties: Mapping[str, Any]) -> bool:
         """Whether the feature is flagged (drawn with `flag_dash`).
@@ -243,7 +480,7 @@ class LayerStyle:
             points take the category colour as fill and keep a dark rim.
         """
         category = self.category_of(properties.get(self.category_column)) if self.category_column else None
-        tint = category.color if category else None
+        tint = self.tint_of(properties)
         style: dict[str, Any] = {"weight": self.weight, "opacity": 0.9}
         dash = (
             self.flag_dash
@@ -267,9 +504,26 @@ class LayerStyle:
             fill = tint or self.fill_color
             style.update(color=tint or self.color, fill=fill is not None)
             if fill is not None:
-                style.update(fillColor=fill, fillOpacity=self.fill_opacity)
+                style.update(fillColor=self.fill_paint(fill), fillOpacity=self.fill_opacity)
         return style
 
+
+# Facility kinds: one colour each, shared by the badges, coverage and gaps.
+KIND_COLORS: Mapping[str, str] = MappingProxyType(
+    {"substation": "#d94801", "water_intake": "#0570b0", "wastewater_plant": "#6a3d9a"}
+)
+_FACILITY_KINDS = Split(
+    "kind",
+    labels=(
+        ("substation", "Substation"),
+        ("water_intake", "Water intake"),
+        ("wastewater_plant", "Wastewater treatment plant"),
+    ),
+    shown=("substation",),
+)
+_KIND_CATEGORIES = tuple(Category(value, label, KIND_COLORS[value]) for value, label in _FACILITY_KINDS.labels)
+# Travel time in minutes: a value on a break is in the class below (10.0 is "5–10 min").
+TRAVEL_TIME_BREAKS_MIN: tuple[float, ...] = (5.0, 10.0, 20.0, 30.0)
 
 STYLES: Mapping[str, LayerStyle] = MappingProxyType(
     {
@@ -397,9 +651,11 @@ STYLES: Mapping[str, LayerStyle] = MappingProxyType(
             legend_title="Engineering objects",
             category_column="kind",
             categories=(
-                Category("substation", "Substation (SS)", "#d94801", badge="SS"),
-                Category("water_intake", "Water intake (WI)", "#0570b0", badge="WI"),
-                Category("wastewater_plant", "Wastewater treatment plant (WW)", "#6a3d9a", badge="WW"),
+                Category("substation", "Substation (SS)", KIND_COLORS["substation"], badge="SS"),
+                Category("water_intake", "Water intake (WI)", KIND_COLORS["water_intake"], badge="WI"),
+                Category(
+                    "wastewater_plant", "Wastewater treatment plant (WW)", KIND_COLORS["wastewater_plant"], badge="WW"
+                ),
             ),
             flag_column="works",
             flag_values=("reconstruction",),
@@ -436,6 +692,89 @@ STYLES: Mapping[str, LayerStyle] = MappingProxyType(
             badge_size_px=20,
             cluster_until_zoom=13,
         ),
+        # Analysis layers (the proximity map). Service areas: one map layer per
+        # facility kind, the areas of its facilities merged per limit (painting
+        # each facility's made panning 3 times slower), nested limits in one hue,
+        # 30 min lightest and drawn beneath; opaque in a translucent pane.
+        "service_areas": LayerStyle(
+            group=GROUP_SERVICE_AREAS,
+            color="#01665e",
+            fill_opacity=1.0,
+            weight=0.8,
+            order=13,
+            simplify_m=20.0,
+            legend_title="Service areas",
+            classes=ValueClasses(
+                "minutes",
+                breaks=(10.0, 20.0, 30.0),
+                colors=("#01665e", "#35978f", "#99d5cb", "#d8efeb"),
+                labels=("Within 10 min", "Within 20 min", "Within 30 min", "More than 30 min"),
+                missing_label="Limit not given",
+                low_on_top=True,
+            ),
+            split=_FACILITY_KINDS,
+            pane_opacity=0.5,
+            merge_by=("kind", "minutes"),
+            merge_lists=(("facility_id", "facility_ids"), ("reason", "notes")),
+            legend_note="Reached over the road network from any facility of the kind (the areas of its "
+            "facilities merged; each one is in the download); shorter limits are drawn over longer ones. "
+            "One map layer per facility kind.",
+        ),
+        "coverage": LayerStyle(
+            group=GROUP_COVERAGE,
+            color="#525252",
+            fill_color="#969696",
+            fill_opacity=0.06,
+            weight=2.0,
+            dash_array="6 4",
+            order=14,
+            simplify_m=20.0,
+            legend_title="Coverage",
+            category_column="kind",
+            categories=_KIND_CATEGORIES,
+            split=Split(_FACILITY_KINDS.column, labels=_FACILITY_KINDS.labels, shown=()),
+        ),
+        "coverage_gaps": LayerStyle(
+            group=GROUP_COVERAGE,
+            color="#525252",
+            fill_color="#969696",
+            fill_opacity=1.0,
+            weight=1.5,
+            order=16,
+            simplify_m=20.0,
+            legend_title="Coverage gaps",
+            category_column="kind",
+            categories=_KIND_CATEGORIES,
+            split=_FACILITY_KINDS,
+            hatch=True,
+            legend_note="Coverage: land within the service radius (straight line) of a facility of the kind "
+            "(dashed outline). Gaps (hatched): city area outside every such radius. One map layer per kind.",
+        ),
+        # The travel-time surface: thousands of network nodes, one small dot
+        # each, one style per class, popups built in the browser.
+        "travel_time_nodes": LayerStyle(
+            group=GROUP_TRAVEL_TIME,
+            color="#1a1a1a",
+            fill_opacity=0.9,
+            weight=0.0,
+            radius_px=3.0,
+            order=38,
+            show=False,
+            simplify_m=0.0,
+            legend_title="Travel time",
+            classes=ValueClasses(
+                "travel_time_min",
+                breaks=TRAVEL_TIME_BREAKS_MIN,
+                colors=("#fde725", "#5ec962", "#21918c", "#3b528b", "#440154"),
+                unit="min",
+                missing_label="Unreachable",
+                missing_color="#9e9e9e",
+            ),
+            popup_columns=("travel_time_min", "facility_id"),
+            compact_popups=True,
+            legend_note="Each dot is a street node, coloured by the travel time over the road network to "
+            "the nearest facility of any kind.",
+        ),
         "places": LayerStyle(
             group=GROUP_SETTLEMENTS,
             color="#252525",
@@ -455,6 +794,21 @@ STYLES: Mapping[str, LayerStyle] = MappingProxyType(
                 Category("village", "Village", "#fed976"),
                 Category("station", "Station", "#737373"),
             ),
+        ),
+    }
+)
+
+# How context layers are drawn on the analysis maps, replacing their STYLES
+# entry there: outlines only, so the analysis colours read clearly.
+CONTEXT_STYLES: Mapping[str, LayerStyle] = MappingProxyType(
+    {
+        "districts": LayerStyle(
+            group=GROUP_PLAN,
+            color="#3f3f3f",
+            weight=1.5,
+            dash_array="5 4",
+            order=10,
+            legend_title="District outlines",
         ),
     }
 )
@@ -548,6 +902,18 @@ COLUMN_FORMATS: Mapping[str, ColumnFormat] = MappingProxyType(
         "via": ColumnFormat("Placed via"),
         "investment_kzt": ColumnFormat("Investment", "KZT", 0),
         "jobs": ColumnFormat("Jobs"),
+        "travel_time_min": ColumnFormat("Travel time", "min", 1),
+        "minutes": ColumnFormat("Travel-time limit", "min", 0),
+        "facility_id": ColumnFormat("Facility"),
+        "facility_by_distance": ColumnFormat("Nearest facility by distance"),
+        "facility_count": ColumnFormat("Facilities"),
+        "facility_ids": ColumnFormat("Facility ids"),
+        "radius_m": ColumnFormat("Service radius", "m", 0),
+        "uncovered_pct": ColumnFormat("Share of the city uncovered", "%", 1),
+        "on_network": ColumnFormat("Facility on the network"),
+        "connector_m": ColumnFormat("Connector to the network", "m", 0),
+        "reachable": ColumnFormat("Reachable"),
+        "reason": ColumnFormat("Note"),
     }
 )
 

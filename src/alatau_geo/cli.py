@@ -286,7 +286,7 @@ def _map(args: argparse.Namespace) -> int:
 
 
 def _write_maps(layers: LayerSet, args: argparse.Namespace, *, layers_dir: Path) -> None:
-    from alatau_geo.mapping import write_maps
+    from alatau_geo.mapping import MAX_MAPS, write_maps
     from alatau_geo.pipeline import TERRAIN_RASTER
 
     dem = layers_dir / TERRAIN_RASTER
@@ -299,8 +299,10 @@ def _write_maps(layers: LayerSet, args: argparse.Namespace, *, layers_dir: Path)
         plan = load_plan(args.plan)
         figures = areas.zone_area_table(layers, slope=terrain.slope(read_raster(dem)),
                                         max_slope_deg=plan.analysis.max_buildable_slope_deg)
-    written = write_maps(layers, maps_dir=Path(args.maps_dir), layers_dir=layers_dir,
-                         dem_path=dem if dem.is_file() else None, offline=args.offline, figures=figures)
+    with _progress(MAX_MAPS, quiet=args.quiet) as step:
+        written = write_maps(layers, maps_dir=Path(args.maps_dir), layers_dir=layers_dir,
+                             dem_path=dem if dem.is_file() else None, offline=args.offline, figures=figures,
+                             on_step=step)
     for page in written:
         _say(f"Map: {page.path} ({page.size_bytes / 1e6:.1f} MB{', offline' if args.offline else ''})")
 

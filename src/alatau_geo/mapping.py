@@ -7,15 +7,18 @@ module picks the maps, renders them and writes each file atomically.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import folium
 import pandas as pd
 
 from alatau_geo import maps
 from alatau_geo.analyses import ANALYSIS_LAYERS
 from alatau_geo.io import write_text
 from alatau_geo.layers import LayerSet
+from alatau_geo.reference import no_progress
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +32,13 @@ class WrittenMap:
     size_bytes: int
 
 
+MAX_MAPS = 5
+"""How many pages :func:`write_maps` writes at most (and so calls ``on_step``)."""
+
+
 def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: Path | None,
-               offline: bool, figures: pd.DataFrame | None = None) -> list[WrittenMap]:
+               offline: bool, figures: pd.DataFrame | None = None,
+               on_step: Callable[[str], None] = no_progress) -> list[WrittenMap]:
     """Write the HTML maps into `maps_dir`.
 
     ``overview.html``; ``districts.html`` when there is a ``districts`` layer;
@@ -53,25 +61,26 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
         the page needs no network.
     figures : DataFrame, optional
         The area table, shown in the districts' popups.
+    on_step : callable, optional
+        Called with a label as each map is started (progress display).
     """
     template = _relative(layers_dir, maps_dir) + "/{name}.geojson"
+    common = {"dem_path": dem_path, "offline": offline, "download_template": template}
     # The overview shows the plan itself; analysis results have their own map.
     planned = LayerSet(layer for name, layer in layers.items() if name not in ANALYSIS_LAYERS)
-    pages = {"overview": maps.overview_map(planned, dem_path=dem_path, offline=offline, download_template=template)}
+    builders: dict[str, Callable[[], folium.Map]] = {"overview": lambda: maps.overview_map(planned, **common)}
     if "districts" in layers:
-        pages["districts"] = maps.districts_map(layers, dem_path=dem_path, offline=offline, figures=figures,
-                                                download_template=template)
+        builders["districts"] = lambda: maps.districts_map(layers, figures=figures, **common)
     if "infrastructure" in layers:
-        pages["infrastructure"] = maps.infrastructure_map(layers, dem_path=dem_path, offline=offline,
-                                                          download_template=template)
+        builders["infrastructure"] = lambda: maps.infrastructure_map(layers, **common)
     if any(name in layers for name in ANALYSIS_LAYERS):
-        pages["proximity"] = maps.proximity_map(layers, dem_path=dem_path, offline=offline,
-                                                download_template=template)
+        builders["proximity"] = lambda: maps.proximity_map(layers, **common)
     if dem_path is not None:
-        pages["terrain"] = maps.terrain_map(layers, dem_path=dem_path, offline=offline, download_template=template)
+        builders["terrain"] = lambda: maps.terrain_map(layers, **common)
     written = []
-    for name, page in pages.items():
-        path = write_text(maps.render_html(page), maps_dir / f"{name}.html")
+    for name, build in builders.items():
+        on_step(f"{name} map")
+        path = write_text(maps.render_html(build()), maps_dir / f"{name}.html")
         written.append(WrittenMap(name=name, path=path, size_bytes=path.stat().st_size))
         logger.debug("wrote %s (%d bytes)", path, path.stat().st_size)
     return written

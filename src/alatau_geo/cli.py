@@ -342,8 +342,11 @@ def _export(args: argparse.Namespace) -> int:
     from alatau_geo.plan import load_plan
 
     plan = load_plan(args.plan)
-    layers = read_layers(args.layers_dir)
-    result = export_layers(layers, args.out, precision=plan.export.coordinate_precision)
+    with _progress(2, quiet=args.quiet) as step:
+        step("reading the layers")
+        layers = read_layers(args.layers_dir)
+        step("writing GeoJSON and GeoPackage")
+        result = export_layers(layers, args.out, precision=plan.export.coordinate_precision)
     _say(f"Exported {len(layers)} layers to {result.directory}/ ({result.gpkg.name} and one .geojson per layer)")
     return 0
 
@@ -447,7 +450,11 @@ def _diff(args: argparse.Namespace) -> int:
     layers_dir = Path(args.layers_dir)
     elevation = read_raster(layers_dir / TERRAIN_RASTER)
     plans = [load_plan(args.plan_a), load_plan(args.plan_b)]
-    built = [plan_layers(committed_reference(p, layers_dir=layers_dir), p, elevation=elevation) for p in plans]
+    built = []
+    with _progress(len(plans), quiet=args.quiet) as step:
+        for label, plan in zip(("A", "B"), plans):
+            step(f"building plan {label}")
+            built.append(plan_layers(committed_reference(plan, layers_dir=layers_dir), plan, elevation=elevation))
     deltas = zone_deltas(built[0], built[1])
     changed = [d for d in deltas if d.status != "unchanged"]
     for delta in deltas:

@@ -31,3 +31,20 @@ def srtm_dir() -> Path:
     if not all((SHARED_SRTM / f"{n}.hgt.zip").is_file() for n in ("N42E076", "N42E077", "N43E076", "N43E077")):
         pytest.skip(f"real SRTM tiles not found in {SHARED_SRTM}")
     return SHARED_SRTM
+
+
+@pytest.fixture(scope="module")
+def layers() -> dict:
+    """Corridors, districts and places of the committed layers, as frames (network tests)."""
+    from alatau_geo.io import read_layers
+
+    found = read_layers(Path(__file__).resolve().parents[1] / "layers")
+    return {name: found[name].frame for name in ("corridors", "districts", "places")}
+
+
+@pytest.fixture(scope="module")
+def plan_network(layers: dict):
+    """The network generated from the committed corridors and districts, indexed once per module."""
+    from alatau_geo import network
+
+    return network.network_index(network.build_network(layers["corridors"], layers["districts"]))

@@ -20,7 +20,6 @@ from alatau_geo import accessibility as acc
 from alatau_geo import network as net
 from alatau_geo.errors import LayerError
 
-ROOT = Path(__file__).resolve().parents[1]
 CRS = "EPSG:32643"
 X0, Y0 = 660_000.0, 4_810_000.0
 
@@ -49,19 +48,6 @@ def points(ids: list[str], xy: list[tuple[float, float]], **columns: object) -> 
 
 def at_node(i: int, spacing: float) -> tuple[float, float]:
     return X0 + i * spacing, Y0
-
-
-@pytest.fixture(scope="module")
-def layers() -> dict[str, gpd.GeoDataFrame]:
-    from alatau_geo.io import read_layers
-
-    found = read_layers(ROOT / "layers")
-    return {name: found[name].frame for name in ("corridors", "districts", "places")}
-
-
-@pytest.fixture(scope="module")
-def plan_network(layers: dict[str, gpd.GeoDataFrame]) -> net.NetworkIndex:
-    return net.network_index(net.build_network(layers["corridors"], layers["districts"]))
 
 
 # --------------------------------------------------------------------------

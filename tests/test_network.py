@@ -23,7 +23,6 @@ from alatau_geo import network as net
 from alatau_geo.errors import AlatauGeoError, CRSError, InputDataError, LayerError, PlanError
 from alatau_geo.osm import read_osm_xml
 
-ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "data" / "alatau_small.osm"
 CRS = "EPSG:32643"
 X0, Y0 = 660_000.0, 4_810_000.0
@@ -66,19 +65,6 @@ def points(ids: list[str], xy: list[tuple[float, float]], **columns: object) -> 
 
 def node_xy(graph: nx.MultiDiGraph, node: int) -> tuple[float, float]:
     return graph.nodes[node]["x"], graph.nodes[node]["y"]
-
-
-@pytest.fixture(scope="module")
-def layers() -> dict[str, gpd.GeoDataFrame]:
-    from alatau_geo.io import read_layers
-
-    found = read_layers(ROOT / "layers")
-    return {name: found[name].frame for name in ("corridors", "districts", "places")}
-
-
-@pytest.fixture(scope="module")
-def plan_network(layers: dict[str, gpd.GeoDataFrame]) -> net.NetworkIndex:
-    return net.network_index(net.build_network(layers["corridors"], layers["districts"]))
 
 
 # --------------------------------------------------------------------------

@@ -7,7 +7,6 @@ the committed layers with the generated network.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx

@@ -1,0 +1,1 @@
+"""Analyses over the plan: each returns named, index-aligned data and writes nothing."""

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pytest
 from affine import Affine
 from shapely.geometry import box
-
-import geopandas as gpd
 
 from alatau_geo import hydrology
 from alatau_geo.analysis import hazards
 from alatau_geo.analysis.grid import Grid, mask_area_ha
 from alatau_geo.analysis.zonal import area_by_zone, code_polygons
 from alatau_geo.crs import EXPORT_CRS, WORKING_CRS, area_ha
+from alatau_geo.layers import Provenance
 from alatau_geo.terrain import Raster
 
 STEP = 1.0 / 1200.0  # SRTM3 cell, degrees
@@ -143,8 +143,8 @@ def test_mask_polygons_and_district_areas_agree_in_hectares():
 def test_hazard_layer_carries_provenance():
     grid = Grid(Affine(100.0, 0.0, 660_000.0, 0.0, -100.0, 4_821_000.0), (3, 3), WORKING_CRS)
     mask = np.eye(3, dtype=bool)
-    layer = hazards.hazard_layer(mask, grid, name="floodplain_2m", title="Floodplain, 2 m", source="SRTM3",
-                                 method="HAND <= depth", parameters={"depth_m": 2.0})
+    provenance = Provenance(source="SRTM3", method="HAND <= depth", parameters={"depth_m": 2.0})
+    layer = hazards.hazard_layer(mask, grid, name="floodplain_2m", title="Floodplain, 2 m", provenance=provenance)
     assert layer.provenance.as_dict()["parameters"] == {"depth_m": 2.0}
     assert len(layer.frame) == 3  # diagonal cells are separate 4-connected regions
     assert layer.frame["area_ha"].sum() == pytest.approx(3.0, rel=2e-3)

@@ -259,4 +259,4 @@ def _padding_cells(parts: list[shapely.Geometry], grid: Grid, *, max_distance_m:
     west, south, east, north = grid.bounds
     overhang = max(west - fwest, south - fsouth, feast - east, fnorth - north, 0.0)
     reach = min(overhang, max(max_distance_m, 0.0))
-    return int(math.ceil(reach / grid.cell_size))
+    return math.ceil(reach / grid.cell_size)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from scipy import ndimage
@@ -32,7 +31,7 @@ from scipy import ndimage
 from alatau_geo.analysis.grid import Grid
 from alatau_geo.analysis.zonal import code_polygons
 from alatau_geo.hydrology import FlowModel, NamedRiver
-from alatau_geo.layers import Layer, Provenance, Quality
+from alatau_geo.layers import Layer, Provenance
 from alatau_geo.terrain import Raster
 
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
@@ -245,8 +244,7 @@ def as_raster(mask: np.ndarray, like: Raster) -> Raster:
     return Raster(values, like.transform, like.crs)
 
 
-def hazard_layer(mask: np.ndarray, grid: Grid, *, name: str, title: str, source: str, method: str,
-                 parameters: dict[str, Any], quality: Quality = "derived") -> Layer:
+def hazard_layer(mask: np.ndarray, grid: Grid, *, name: str, title: str, provenance: Provenance) -> Layer:
     """A hazard mask as a polygon layer with provenance (working CRS, hectares per polygon).
 
     Parameters
@@ -256,15 +254,16 @@ def hazard_layer(mask: np.ndarray, grid: Grid, *, name: str, title: str, source:
         The mask's grid (e.g. ``Grid.of(flow.grid)``).
     name, title : str
         Layer name (lower case, underscores) and human-readable title.
-    source, method : str
-        Provenance: the inputs and how the band was derived.
-    parameters : dict
-        Plan parameters used, units in the key names (``depth_m``).
-    quality : {'surveyed', 'published', 'derived', 'approximate'}, default 'derived'
+    provenance : Provenance
+        Inputs, method and the plan parameters used, units in the key names
+        (``{"depth_m": 2.0}``).
+
+    Returns
+    -------
+    Layer
+        Columns ``id``, ``code``, ``label``, ``area_ha``; one row per 4-connected region.
     """
-    frame = code_polygons(mask, grid, labels={1: name})
-    provenance = Provenance(source=source, method=method, parameters=parameters, quality=quality)
-    return Layer(name, frame, provenance, title)
+    return Layer(name, code_polygons(mask, grid, labels={1: name}), provenance, title)
 
 
 def _check_grid(flow: FlowModel, array: np.ndarray, *, what: str) -> None:

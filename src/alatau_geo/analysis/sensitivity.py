@@ -21,7 +21,12 @@ import numpy as np
 import pandas as pd
 
 from alatau_geo.analysis.grid import code_areas_ha
-from alatau_geo.analysis.suitability import CLASS_LABELS, NODATA_CLASS, Surface, classify
+from alatau_geo.analysis.suitability import (
+    CLASS_LABELS,
+    NODATA_CLASS,
+    Surface,
+    classify,
+)
 
 _COLUMNS = ["criterion", "weight_change_pct", "weight", "class", "area_ha", "base_area_ha", "change_ha",
             "left_ha", "cells_changed"]

@@ -34,7 +34,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from alatau_geo.analysis.criteria import Source, constraint_mask, criterion_score, lookup
+from alatau_geo.analysis.criteria import (
+    Source,
+    constraint_mask,
+    criterion_score,
+    lookup,
+)
 from alatau_geo.analysis.grid import Grid, code_areas_ha, mask_area_ha, rasterize_mask
 from alatau_geo.analysis.suitability_params import ClassThresholds, SuitabilityParams
 from alatau_geo.analysis.zonal import area_by_zone, code_polygons

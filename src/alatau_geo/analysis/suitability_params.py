@@ -28,10 +28,10 @@ class ClassThresholds:
 
     Examples
     --------
-    >>> ClassThresholds(low_min=0.6, medium_min=0.5, high_min=0.75)
+    >>> ClassThresholds(low_min=0.6, medium_min=0.5, high_min=0.75)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    alatau_geo.errors.PlanError: 'suitability.classes' thresholds must rise: low_min < medium_min < high_min <= 1, got 0.6, 0.5, 0.75
+    alatau_geo.errors.PlanError: 'suitability.classes' thresholds must rise: ... got 0.6, 0.5, 0.75
     """
 
     low_min: float = 0.25
@@ -282,7 +282,8 @@ def _ahp(spec: Mapping[str, Any]) -> AhpSpec:
     rows = tuple(tuple(_number(v, "suitability.ahp.matrix") for v in row) for row in matrix)
     values: dict[str, Any] = {"criteria": _texts(spec.get("criteria"), "suitability.ahp.criteria"), "matrix": rows}
     if "max_consistency_ratio" in spec:
-        values["max_consistency_ratio"] = _number(spec["max_consistency_ratio"], "suitability.ahp.max_consistency_ratio")
+        entry = "suitability.ahp.max_consistency_ratio"
+        values["max_consistency_ratio"] = _number(spec["max_consistency_ratio"], entry)
     return AhpSpec(**values)
 
 

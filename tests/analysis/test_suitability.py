@@ -125,7 +125,7 @@ def test_class_polygons_and_district_table_add_up():
 def test_a_missing_source_is_a_plan_error():
     sources = _sources()
     del sources["corridors"]
-    with pytest.raises(PlanError, match="'suitability.criteria.corridors.source' names 'corridors'"):
+    with pytest.raises(PlanError, match=r"'suitability\.criteria\.corridors\.source' names 'corridors'"):
         build_surface(GRID, sources, _params())
 
 

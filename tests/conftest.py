@@ -25,6 +25,15 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
+@pytest.fixture
+def no_default_tiles(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """As on a user's fresh clone: no ../shared beside the project."""
+    from alatau_geo import cli
+
+    monkeypatch.delenv(cli.DEM_DIR_VARIABLE, raising=False)
+    monkeypatch.setattr(cli, "default_dem_dirs", lambda: [tmp_path / "no-shared" / "srtm"])
+
+
 @pytest.fixture(scope="session")
 def srtm_dir() -> Path:
     """The real SRTM tiles beside the project; the test is skipped without them."""

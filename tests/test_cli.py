@@ -24,13 +24,6 @@ def digests(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.geojson"))}
 
 
-@pytest.fixture
-def no_default_tiles(monkeypatch, tmp_path):
-    """As on a user's fresh clone: no ../shared beside the project."""
-    monkeypatch.delenv(cli.DEM_DIR_VARIABLE, raising=False)
-    monkeypatch.setattr(cli, "default_dem_dirs", lambda: [tmp_path / "no-shared" / "srtm"])
-
-
 def test_help_of_every_command_has_an_example(capsys):
     for command in ("build", "map", "export", "validate", "report", "diff", "info"):
         with pytest.raises(SystemExit) as exit_info:

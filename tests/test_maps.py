@@ -68,6 +68,7 @@ from alatau_geo.maps.controls import (
 )
 from alatau_geo.maps.features import display_layer, simplify_for_display
 from alatau_geo.maps.png import encode_paletted_png
+from alatau_geo.maps.elements import DataGeoJson, RenderOnce
 from alatau_geo.maps.popups import (
     MISSING,
     badge_icon,
@@ -514,10 +515,21 @@ def test_points_of_a_mixed_layer_are_circle_markers() -> None:
     assert isinstance(geojson.marker, folium.CircleMarker)
 
 
+class _RenderOnceDraw(plugins.Draw, RenderOnce):
+    """A plugin the toolkit has no vendored copy of, rendered safely."""
+
+
 def test_offline_map_refuses_a_plugin_without_a_vendored_copy(layer_set: LayerSet) -> None:
     m = overview_map(layer_set, dem_path=None, offline=True)
-    plugins.Draw().add_to(m)
+    _RenderOnceDraw().add_to(m)
     with pytest.raises(ExportError, match="no vendored copy of https://"):
+        render_html(m)
+
+
+def test_a_page_with_an_element_that_reparses_its_output_is_refused(layer_set: LayerSet) -> None:
+    m = overview_map(layer_set, dem_path=None, offline=False)
+    plugins.Draw().add_to(m)  # folium's own: its output would be parsed as a template again
+    with pytest.raises(ExportError, match="Draw would evaluate braces in their data as a template"):
         render_html(m)
 
 
@@ -745,7 +757,7 @@ def test_infrastructure_and_projects_are_clustered_and_lines_are_not(infrastruct
     assert clustered == {"Priority engineering objects", "Named investment projects"}
     # The switcher turns the clusters on and off; lines stay a plain GeoJSON layer.
     members = dict(next(m for g, m in _control(infrastructure).groups if g == "Infrastructure and projects"))
-    assert set(map(type, members.values())) == {plugins.MarkerCluster, folium.GeoJson}
+    assert set(map(type, members.values())) == {plugins.MarkerCluster, DataGeoJson}
     assert isinstance(members["Priority engineering lines"], folium.GeoJson)
 
 
@@ -764,7 +776,7 @@ def test_search_refuses_a_layer_whose_features_lack_the_search_text(layer_set: L
     (search,) = _children(m, PlaceSearch)
     streams = next(g for g in _children(m, folium.GeoJson) if g.layer_name == "Streams")
     search.layers = (*search.layers, streams)
-    with pytest.raises(ValueError, match="has no property 'search_text'"):
+    with pytest.raises(ExportError, match="has no property 'search_text'"):
         render_html(m)
 
 

@@ -7,7 +7,6 @@ steeper than the plan's limit, the water, and the water protection zones.
 
 from __future__ import annotations
 
-import math
 
 import geopandas as gpd
 import numpy as np
@@ -100,25 +99,6 @@ def area_table(layers: LayerSet, *, unbuildable: shapely.Geometry) -> pd.DataFra
     table["residents_per_ha"] = (table["residents_target"] / table["area_ha"]).round(1)
     table["jobs_per_ha"] = (table["jobs_target"] / table["area_ha"]).round(1)
     return table[list(AREA_COLUMNS)].reset_index(drop=True)
-
-
-def markdown_table(table: pd.DataFrame, *, title: str | None = None) -> str:
-    """A Markdown table with thousands separators; empty cells for missing values."""
-    def cell(value: object) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-            return ""
-        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-            return f"{int(value):,}"
-        if isinstance(value, (float, np.floating)):
-            return f"{float(value):,.1f}" if abs(value) >= 100 else f"{float(value):,.3g}"
-        return str(value).replace("|", "\\|")
-
-    lines = [f"## {title}", ""] if title else []
-    lines.append("| " + " | ".join(table.columns) + " |")
-    lines.append("|" + "|".join("---:" if pd.api.types.is_numeric_dtype(table[c]) else "---"
-                                for c in table.columns) + "|")
-    lines.extend("| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(index=False))
-    return "\n".join(lines) + "\n"
 
 
 def zone_area_table(layers: LayerSet, *, slope: Raster, max_slope_deg: float) -> pd.DataFrame:

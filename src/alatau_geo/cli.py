@@ -387,6 +387,7 @@ def _report(args: argparse.Namespace) -> int:
 def _report_areas(layers: LayerSet, plan: Plan, *, layers_dir: Path, out: Path) -> int:
     from alatau_geo import areas, terrain
     from alatau_geo.io import read_raster, write_text
+    from alatau_geo.markdown import markdown_table
     from alatau_geo.pipeline import TERRAIN_RASTER
 
     slope = terrain.slope(read_raster(layers_dir / TERRAIN_RASTER))
@@ -394,9 +395,9 @@ def _report_areas(layers: LayerSet, plan: Plan, *, layers_dir: Path, out: Path) 
     csv_path = write_text(table.to_csv(index=False, lineterminator="\n"), out / "areas.csv")
     note = (f"Areas in ha, equal-area projection. Buildable: slope at most "
             f"{plan.analysis.max_buildable_slope_deg:g} degrees, outside water and water protection zones.\n")
-    md_path = write_text(areas.markdown_table(table, title="Areas of the districts and the city") + "\n" + note,
+    md_path = write_text(markdown_table(table, title="Areas of the districts and the city") + "\n" + note,
                          out / "areas.md")
-    print(areas.markdown_table(table))
+    print(markdown_table(table))
     _say(f"Wrote {csv_path} and {md_path}")
     return 0
 
@@ -421,7 +422,7 @@ def _report_placement(layers: LayerSet, plan: Plan, *, layers_dir: Path, out: Pa
 
 def _report_proximity(layers: LayerSet, plan: Plan, *, out: Path) -> int:
     from alatau_geo.analyses import proximity_report
-    from alatau_geo.areas import markdown_table
+    from alatau_geo.markdown import markdown_table
     from alatau_geo.io import write_text
 
     report = proximity_report(layers, plan)

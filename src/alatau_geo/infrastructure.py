@@ -70,6 +70,7 @@ from shapely.ops import substring
 from alatau_geo.crs import EXPORT_CRS, WORKING_CRS
 from alatau_geo.errors import CRSError, LayerError, TableError
 from alatau_geo.layers import Layer, Provenance
+from alatau_geo.markdown import markdown_cell
 from alatau_geo.plan import AnalysisParams, Plan
 from alatau_geo.terrain import Raster, sample
 
@@ -953,10 +954,6 @@ def placement_report(layers: Layer | Iterable[Layer], context: PlacementContext)
     return report
 
 
-def _cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
 def report_markdown(report: pd.DataFrame, *, title: str = "Placement report") -> str:
     """The placement report as Markdown: a summary, the broken rules, then every check.
 
@@ -978,11 +975,12 @@ def report_markdown(report: pd.DataFrame, *, title: str = "Placement report") ->
         lines.append("None: every object satisfies all of its rules.")
     else:
         lines += ["| layer | id | rule | detail |", "|---|---|---|---|"]
-        lines += [f"| {_cell(r.layer)} | {_cell(r.id)} | {_cell(r.rule)} | {_cell(r.detail)} |"
+        lines += ["| " + " | ".join(markdown_cell(v) for v in (r.layer, r.id, r.rule, r.detail)) + " |"
                   for r in broken.itertuples(index=False)]
     lines += ["", "## All checks", "", "| layer | id | rule | ok | detail |", "|---|---|---|---|---|"]
     lines += [
-        f"| {_cell(r.layer)} | {_cell(r.id)} | {_cell(r.rule)} | {'yes' if r.ok else '**no**'} | {_cell(r.detail)} |"
+        "| " + " | ".join(markdown_cell(v) for v in (r.layer, r.id, r.rule)) + " | "
+        + ("yes" if r.ok else "**no**") + f" | {markdown_cell(r.detail)} |"
         for r in report.itertuples(index=False)
     ]
     return "\n".join(lines) + "\n"

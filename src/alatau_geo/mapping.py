@@ -77,10 +77,15 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
         builders["proximity"] = lambda: maps.proximity_map(layers, **common)
     if dem_path is not None:
         builders["terrain"] = lambda: maps.terrain_map(layers, **common)
-    written = []
+    # Every page is rendered before any is written: a page that fails to
+    # render leaves all the maps of the previous run as they were.
+    pages = {}
     for name, build in builders.items():
         on_step(f"{name} map")
-        path = write_text(maps.render_html(build()), maps_dir / f"{name}.html")
+        pages[name] = maps.render_html(build())
+    written = []
+    for name, html in pages.items():
+        path = write_text(html, maps_dir / f"{name}.html")
         written.append(WrittenMap(name=name, path=path, size_bytes=path.stat().st_size))
         logger.debug("wrote %s (%d bytes)", path, path.stat().st_size)
     return written

@@ -34,6 +34,8 @@ from typing import Literal
 import folium
 from branca.element import CssLink, Element, Figure, JavascriptLink
 
+from alatau_geo.maps.elements import RenderedText
+
 from alatau_geo.errors import ExportError
 
 __all__ = [
@@ -202,18 +204,6 @@ def inline_markup(asset: VendoredAsset) -> str:
     return f"<script>/* {asset.package} {asset.version}: {asset.path} */\n{text}</script>"
 
 
-class _Inline(Element):
-    """Raw markup in the page header; the content is trusted vendored code."""
-
-    def __init__(self, markup: str) -> None:
-        super().__init__()
-        self._name = "InlineAsset"
-        self.markup = markup
-
-    def render(self, **kwargs: object) -> str:
-        return self.markup
-
-
 def inline_assets(figure: Figure) -> None:
     """Replace every CDN script and style-sheet link in `figure`'s header with inline content.
 
@@ -229,7 +219,7 @@ def inline_assets(figure: Figure) -> None:
         if child.url in DROPPED_URLS:
             del header._children[name]
         elif child.url in ASSETS:
-            replacement = _Inline(inline_markup(ASSETS[child.url]))
+            replacement = RenderedText(inline_markup(ASSETS[child.url]))
             replacement._parent = header
             header._children[name] = replacement  # same key: same position, so load order is kept
         else:

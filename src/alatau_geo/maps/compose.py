@@ -26,9 +26,10 @@ from folium.map import CustomPane
 from folium.raster_layers import ImageOverlay
 from folium.utilities import JsCode
 
-from alatau_geo.errors import ExportError, LayerError
+from alatau_geo.errors import AlatauGeoError, ExportError, LayerError
 from alatau_geo.layers import Layer, LayerSet
 from alatau_geo.maps.assets import OfflineMap, external_resources
+from alatau_geo.maps.elements import DataGeoJson, template_reparsing_elements
 from alatau_geo.maps.controls import (
     DownloadLink,
     GroupedLayers,
@@ -234,7 +235,7 @@ def _vector_layer(
             else folium.CircleMarker(radius=style.radius_px)
         )
     options = {"pane": pane} if pane else {}
-    return folium.GeoJson(
+    return DataGeoJson(
         shown.data,
         name=escape(shown.title),
         style_function=styler,
@@ -810,10 +811,26 @@ def render_html(m: folium.Map) -> str:
     Raises
     ------
     ExportError
-        If an offline map would still load something from the network (a
-        plugin without a vendored copy, or an element added by the caller).
+        If the page holds an element that would parse its data as a template
+        (see :mod:`alatau_geo.maps.elements`), if rendering fails for any
+        reason, or if an offline map would still load something from the
+        network (a plugin without a vendored copy, or an element added by
+        the caller).
     """
-    html = m.get_root().render()
+    title = getattr(m.get_root(), "title", "") or "map"
+    unsafe = sorted({type(element).__name__ for element in template_reparsing_elements(m.get_root())})
+    if unsafe:
+        raise ExportError(
+            f"{title}: element(s) {', '.join(unsafe)} would evaluate braces in their data as a template; "
+            "derive them from alatau_geo.maps.elements.RenderOnce"
+        )
+    try:
+        html = m.get_root().render()
+    except AlatauGeoError:
+        raise
+    except Exception as error:  # any failure of branca/jinja2/folium: one line, no page written
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise ExportError(f"{title}: the page could not be rendered ({type(error).__name__}: {reason})") from error
     if getattr(m, "offline", False):
         found = external_resources(html)
         if found:

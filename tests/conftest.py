@@ -28,7 +28,7 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def no_default_tiles(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """As on a user's fresh clone: no ../shared beside the project."""
-    from alatau_geo import cli
+    from alatau_geo.cli import app as cli
 
     monkeypatch.delenv(cli.DEM_DIR_VARIABLE, raising=False)
     monkeypatch.setattr(cli, "default_dem_dirs", lambda: [tmp_path / "no-shared" / "srtm"])
@@ -45,7 +45,7 @@ def srtm_dir() -> Path:
 @pytest.fixture(scope="module")
 def layers() -> dict:
     """Corridors, districts and places of the committed layers, as frames (network tests)."""
-    from alatau_geo.io import read_layers
+    from alatau_geo.core.io import read_layers
 
     found = read_layers(Path(__file__).resolve().parents[1] / "layers")
     return {name: found[name].frame for name in ("corridors", "districts", "places")}
@@ -54,6 +54,6 @@ def layers() -> dict:
 @pytest.fixture(scope="module")
 def plan_network(layers: dict):
     """The network generated from the committed corridors and districts, indexed once per module."""
-    from alatau_geo import network
+    from alatau_geo.analysis import network
 
     return network.network_index(network.build_network(layers["corridors"], layers["districts"]))

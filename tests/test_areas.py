@@ -8,11 +8,11 @@ import pytest
 from affine import Affine
 from shapely.geometry import box
 
-from alatau_geo import areas
-from alatau_geo.crs import WORKING_CRS
-from alatau_geo.layers import Layer, LayerSet, Provenance
-from alatau_geo.markdown import markdown_table
-from alatau_geo.terrain import Raster
+from alatau_geo.analysis import areas
+from alatau_geo.core.crs import WORKING_CRS
+from alatau_geo.core.layers import Layer, LayerSet, Provenance
+from alatau_geo.core.markdown import markdown_table
+from alatau_geo.core.raster import Raster
 
 X0, Y0 = 660_000.0, 4_820_000.0
 P = Provenance(source="test", method="test", quality="derived")

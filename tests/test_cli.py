@@ -13,8 +13,8 @@ from pathlib import Path
 import pyogrio
 import pytest
 
-from alatau_geo import cli
-from alatau_geo.io import read_layers
+from alatau_geo.cli import app as cli
+from alatau_geo.core.io import read_layers
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 COMMITTED_LAYERS = REPOSITORY / "layers"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from alatau_geo import cli
+from alatau_geo.cli import app as cli
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 CWD_MARKER = "cwd-marker-7c1e"
@@ -106,7 +106,7 @@ def test_hostile_names_build_and_every_page_shows_them_literally(hostile_maps: P
 
 def test_a_template_error_in_rendering_is_one_line_exit_5_and_old_maps_stay(tmp_path: Path,
                                                                              capsys: pytest.CaptureFixture) -> None:
-    from alatau_geo.errors import ExportError
+    from alatau_geo.core.errors import ExportError
     from alatau_geo.maps import elements
 
     maps_dir = tmp_path / "maps"

@@ -23,18 +23,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest_maps import (  # noqa: F401
-    XSS_IMG,
-    XSS_NAME,
-    full_dem_path,
-    layer_set,
-    plan_layer_set,
-    proximity_layer_set,
-)
 
-from browser_support import open_browser
-
-from alatau_geo.layers import LayerSet
+from alatau_geo.core.layers import LayerSet
 from alatau_geo.maps import (
     infrastructure_map,
     overview_map,
@@ -44,6 +34,15 @@ from alatau_geo.maps import (
 )
 from alatau_geo.maps.assets import ASSETS, DROPPED_URLS
 from alatau_geo.maps.png import encode_paletted_png
+from browser_support import open_browser
+from conftest_maps import (  # noqa: F401
+    XSS_IMG,
+    XSS_NAME,
+    full_dem_path,
+    layer_set,
+    plan_layer_set,
+    proximity_layer_set,
+)
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
 VENDOR = Path(__file__).resolve().parents[1] / "src" / "alatau_geo" / "vendor"

@@ -9,7 +9,7 @@ read from the npm packages shipped in ``alatau_geo/vendor`` (see its
 
 The table is keyed by the exact CDN URL folium asks for, version included.
 When a folium upgrade asks for another version, rendering fails with an
-:class:`~alatau_geo.errors.ExportError` naming the URL instead of quietly
+:class:`~alatau_geo.core.errors.ExportError` naming the URL instead of quietly
 pairing new folium code with an old copy: vendor the new version and add
 its URL here.
 
@@ -34,9 +34,8 @@ from typing import Literal
 import folium
 from branca.element import CssLink, Element, Figure, JavascriptLink
 
+from alatau_geo.core.errors import ExportError
 from alatau_geo.maps.elements import RenderedText
-
-from alatau_geo.errors import ExportError
 
 __all__ = [
     "ASSETS",

@@ -104,11 +104,11 @@ class DataGeoJson(folium.GeoJson, RenderOnce):
     Examples
     --------
     >>> m = folium.Map(location=(43.5, 77.0), zoom_start=9)
-    >>> feature = {"type": "Feature", "id": "a", "properties": {"name": "{{7*7}}"},
+    >>> feature = {"type": "Feature", "id": "a", "properties": {"name": "{{ range(3) | list }}"},
     ...            "geometry": {"type": "Point", "coordinates": [77.0, 43.5]}}
     >>> _ = DataGeoJson({"type": "FeatureCollection", "features": [feature]}).add_to(m)
     >>> html = m.get_root().render()
-    >>> "{{7*7}}" in html, "49" in html
+    >>> "{{ range(3) | list }}" in html, "[0, 1, 2]" in html
     (True, False)
     """
 

@@ -26,9 +26,9 @@ from alatau_geo.analysis.grid import (
     mask_area_ha,
 )
 from alatau_geo.analysis.suitability_params import SuitabilityParams
-from alatau_geo.crs import WORKING_CRS, area_ha
-from alatau_geo.errors import PlanError
-from alatau_geo.terrain import Raster
+from alatau_geo.core.crs import WORKING_CRS, area_ha
+from alatau_geo.core.errors import PlanError
+from alatau_geo.core.raster import Raster
 
 SECTION = Path(__file__).resolve().parents[2] / "docs" / "plan_sections" / "suitability.toml"
 X0, Y0 = 660_000.0, 4_820_000.0

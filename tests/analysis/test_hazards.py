@@ -8,13 +8,13 @@ import pytest
 from affine import Affine
 from shapely.geometry import box
 
-from alatau_geo import hydrology
 from alatau_geo.analysis import hazards
 from alatau_geo.analysis.grid import Grid, mask_area_ha
 from alatau_geo.analysis.zonal import area_by_zone, code_polygons
-from alatau_geo.crs import EXPORT_CRS, WORKING_CRS, area_ha
-from alatau_geo.layers import Provenance
-from alatau_geo.terrain import Raster
+from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS, area_ha
+from alatau_geo.core.layers import Provenance
+from alatau_geo.core.raster import Raster
+from alatau_geo.reference import hydrology
 
 STEP = 1.0 / 1200.0  # SRTM3 cell, degrees
 SIDE_SLOPE_M = 3.0   # rise per cell away from the channel

@@ -7,10 +7,10 @@ import pytest
 import rasterio
 from affine import Affine
 
-from alatau_geo.crs import WORKING_CRS
-from alatau_geo.errors import ExportError
-from alatau_geo.raster_io import write_cog
-from alatau_geo.terrain import Raster
+from alatau_geo.core.crs import WORKING_CRS
+from alatau_geo.core.errors import ExportError
+from alatau_geo.core.raster import Raster
+from alatau_geo.core.raster_io import write_cog
 
 TRANSFORM = Affine(100.0, 0.0, 660_000.0, 0.0, -100.0, 4_830_000.0)
 

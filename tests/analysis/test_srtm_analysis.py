@@ -16,15 +16,15 @@ import numpy as np
 import pytest
 import shapely
 
-from alatau_geo import gazetteer, hydrology, terrain
 from alatau_geo.analysis import hazards
 from alatau_geo.analysis.grid import Grid, grid_for_bounds, mask_area_ha
 from alatau_geo.analysis.sensitivity import weight_sensitivity
 from alatau_geo.analysis.suitability import build_surface, class_area_by_zone, class_polygons
 from alatau_geo.analysis.suitability_params import SuitabilityParams
 from alatau_geo.analysis.zonal import area_by_zone, code_polygons
-from alatau_geo.io import read_layer, read_layers, read_raster
-from alatau_geo.plan import load_plan
+from alatau_geo.core.io import read_layer, read_layers, read_raster
+from alatau_geo.plan.config import load_plan
+from alatau_geo.reference import gazetteer, hydrology, terrain
 
 pytestmark = pytest.mark.srtm
 
@@ -41,7 +41,7 @@ def kaskelen(srtm_dir):
     reservoir = hydrology.flat_region_mask(raw, level_m=plan.hydrology.reservoir_level_m)
     flow = hydrology.route_flow(filled, lakes=reservoir)
     rivers = hydrology.trace_named_rivers(
-        flow, gazetteer.load_tables(plan).river_names, threshold_km2=plan.hydrology.stream_threshold_km2,
+        flow, gazetteer.load_tables(plan.tables).river_names, threshold_km2=plan.hydrology.stream_threshold_km2,
         snap_radius_m=plan.hydrology.name_snap_radius_m, stop_mask=reservoir,
     )
     drains = (flow.upstream_area_km2 > plan.hydrology.stream_threshold_km2) | reservoir

@@ -19,9 +19,9 @@ from alatau_geo.analysis.suitability import (
     class_polygons,
 )
 from alatau_geo.analysis.suitability_params import ClassThresholds, SuitabilityParams
-from alatau_geo.crs import WORKING_CRS
-from alatau_geo.errors import PlanError
-from alatau_geo.terrain import Raster
+from alatau_geo.core.crs import WORKING_CRS
+from alatau_geo.core.errors import PlanError
+from alatau_geo.core.raster import Raster
 
 X0, Y0 = 660_000.0, 4_820_000.0
 N = 20  # cells of 100 m a side

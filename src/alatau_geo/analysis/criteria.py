@@ -32,8 +32,8 @@ import shapely
 from rasterio.enums import Resampling
 
 from alatau_geo.analysis.grid import Grid, distance_to, rasterize_mask, resample
-from alatau_geo.errors import PlanError
-from alatau_geo.terrain import Raster
+from alatau_geo.core.errors import PlanError
+from alatau_geo.core.raster import Raster
 
 Source = Raster | gpd.GeoDataFrame
 

@@ -6,7 +6,7 @@ layers are burnt in with :func:`rasterize_mask`, rasters are resampled with
 :func:`resample`, distances are measured with :func:`distance_to`. Cell areas
 come from :func:`cell_area_weights`, which corrects the UTM scale factor (or,
 on a geographic grid, uses ellipsoidal row areas) so that hectares summed over
-cells agree with :func:`alatau_geo.crs.area_ha` on the same land.
+cells agree with :func:`alatau_geo.core.crs.area_ha` on the same land.
 
 Coordinates are (x, y) = (easting, northing) or (lon, lat) throughout.
 """
@@ -26,9 +26,10 @@ from pyproj import CRS, Proj, Transformer
 from rasterio.enums import Resampling
 from scipy import ndimage
 
-from alatau_geo.crs import EXPORT_CRS, SQUARE_METRES_PER_HECTARE, WORKING_CRS
-from alatau_geo.errors import CRSError
-from alatau_geo.terrain import Raster, geographic_cell_areas_km2
+from alatau_geo.core.crs import EXPORT_CRS, SQUARE_METRES_PER_HECTARE, WORKING_CRS
+from alatau_geo.core.errors import CRSError
+from alatau_geo.core.raster import Raster
+from alatau_geo.reference.terrain import geographic_cell_areas_km2
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class Grid:
         return cls(raster.transform, raster.shape, raster.crs)
 
     def raster(self, data: np.ndarray) -> Raster:
-        """Wrap an array of this grid's shape as a :class:`~alatau_geo.terrain.Raster`."""
+        """Wrap an array of this grid's shape as a :class:`~alatau_geo.core.raster.Raster`."""
         if data.shape != self.shape:
             raise ValueError(f"array shape {data.shape} does not match the grid {self.shape}")
         return Raster(data, self.transform, self.crs)
@@ -118,7 +119,7 @@ def cell_area_weights(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
 
     The area of cell (r, c) is ``rows[r] * cols[c]``. On a geographic grid
     the area depends on the row only (ellipsoidal, as
-    :func:`alatau_geo.terrain.geographic_cell_areas_km2`). On a projected grid
+    :func:`alatau_geo.reference.terrain.geographic_cell_areas_km2`). On a projected grid
     the nominal cell area is divided by the projection's areal scale factor
     at each column's centre on the grid's middle row; in transverse Mercator
     the factor depends on the distance from the central meridian, so this is

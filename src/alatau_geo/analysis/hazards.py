@@ -1,8 +1,8 @@
 """Flood hazards from the terrain: height above drainage, floodplains, reservoir shore bands.
 
 All three are computed on the grid of the flow routing
-(:func:`alatau_geo.hydrology.route_flow`: D8 over the void-filled WGS84 SRTM
-mosaic) and returned as boolean masks or a :class:`~alatau_geo.terrain.Raster`
+(:func:`alatau_geo.reference.hydrology.route_flow`: D8 over the void-filled WGS84 SRTM
+mosaic) and returned as boolean masks or a :class:`~alatau_geo.core.raster.Raster`
 on that grid. :func:`alatau_geo.analysis.zonal.code_polygons` turns a mask into
 polygons with hectares and :func:`alatau_geo.analysis.zonal.area_by_zone` gives
 hectares per district; :func:`hazard_layer` wraps the polygons as a layer with
@@ -30,9 +30,9 @@ from scipy import ndimage
 
 from alatau_geo.analysis.grid import Grid
 from alatau_geo.analysis.zonal import code_polygons
-from alatau_geo.hydrology import FlowModel, NamedRiver
-from alatau_geo.layers import Layer, Provenance
-from alatau_geo.terrain import Raster
+from alatau_geo.core.layers import Layer, Provenance
+from alatau_geo.core.raster import Raster
+from alatau_geo.reference.hydrology import FlowModel, NamedRiver
 
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
 
@@ -43,7 +43,7 @@ def height_above_drainage(flow: FlowModel, elevation: Raster, *, drains: np.ndar
     Parameters
     ----------
     flow : FlowModel
-        D8 flow directions (:func:`alatau_geo.hydrology.route_flow`).
+        D8 flow directions (:func:`alatau_geo.reference.hydrology.route_flow`).
     elevation : Raster
         Elevation in metres on the flow grid, normally the void-filled
         mosaic that was routed. A cell in a closed depression lower than the
@@ -117,7 +117,7 @@ def floodplain(hand: Raster, *, depth_m: float, draining: np.ndarray | None = No
     Examples
     --------
     >>> from affine import Affine
-    >>> from alatau_geo.crs import EXPORT_CRS
+    >>> from alatau_geo.core.crs import EXPORT_CRS
     >>> hand = Raster(np.array([[0.0, 1.5, 3.0, np.nan]], dtype=np.float32), Affine.identity(), EXPORT_CRS)
     >>> floodplain(hand, depth_m=2.0).tolist()
     [[True, True, False, False]]
@@ -187,14 +187,14 @@ def reservoir_inundation(elevation: Raster, reservoir: np.ndarray, *, level_m: f
     elevation : Raster
         Elevation in metres, NaN = unknown (never flooded).
     reservoir : numpy.ndarray of bool
-        The flat water surface (:func:`alatau_geo.hydrology.flat_region_mask`).
+        The flat water surface (:func:`alatau_geo.reference.hydrology.flat_region_mask`).
     level_m : float
         Water level, metres.
 
     Examples
     --------
     >>> from affine import Affine
-    >>> from alatau_geo.crs import EXPORT_CRS
+    >>> from alatau_geo.core.crs import EXPORT_CRS
     >>> z = Raster(np.array([[475, 477, 480, 476]], dtype=np.float32), Affine.identity(), EXPORT_CRS)
     >>> reservoir_inundation(z, np.array([[True, False, False, False]]), level_m=479).tolist()
     [[True, True, False, False]]

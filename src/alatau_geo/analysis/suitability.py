@@ -43,7 +43,7 @@ from alatau_geo.analysis.criteria import (
 from alatau_geo.analysis.grid import Grid, code_areas_ha, mask_area_ha, rasterize_mask
 from alatau_geo.analysis.suitability_params import ClassThresholds, SuitabilityParams
 from alatau_geo.analysis.zonal import area_by_zone, code_polygons
-from alatau_geo.terrain import Raster
+from alatau_geo.core.raster import Raster
 
 logger = logging.getLogger(__name__)
 

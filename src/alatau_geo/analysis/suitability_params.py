@@ -2,7 +2,7 @@
 
 The proposed TOML is ``docs/plan_sections/suitability.toml``;
 :meth:`SuitabilityParams.from_mapping` reads that table. Every invalid entry
-raises a one-line :class:`~alatau_geo.errors.PlanError` naming the plan file
+raises a one-line :class:`~alatau_geo.core.errors.PlanError` naming the plan file
 and the entry, e.g. ``plan.toml: 'suitability.weights.slope' must be at least
 0, got -1``.
 """
@@ -19,7 +19,7 @@ import pandas as pd
 
 from alatau_geo.analysis.ahp import ACCEPTABLE_CR, AhpResult, ahp_weights
 from alatau_geo.analysis.criteria import Aspect, Constraint, Criterion, Linear
-from alatau_geo.errors import PlanError
+from alatau_geo.core.errors import PlanError
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class ClassThresholds:
     >>> ClassThresholds(low_min=0.6, medium_min=0.5, high_min=0.75)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    alatau_geo.errors.PlanError: 'suitability.classes' thresholds must rise: ... got 0.6, 0.5, 0.75
+    alatau_geo.core.errors.PlanError: 'suitability.classes' thresholds must rise: ... got 0.6, 0.5, 0.75
     """
 
     low_min: float = 0.25

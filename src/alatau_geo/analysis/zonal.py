@@ -18,7 +18,7 @@ import rasterio.features
 from shapely.geometry import shape
 
 from alatau_geo.analysis.grid import Grid, cell_area_weights, rasterize_mask
-from alatau_geo.crs import WORKING_CRS, area_ha, require_crs
+from alatau_geo.core.crs import WORKING_CRS, area_ha, require_crs
 
 
 def code_polygons(codes: np.ndarray, grid: Grid, *, labels: Mapping[int, str]) -> gpd.GeoDataFrame:

@@ -46,6 +46,20 @@ def test_hand_of_a_v_shaped_valley_is_the_height_above_its_channel():
     assert hand.transform == dem.transform and hand.crs == dem.crs
 
 
+def test_hand_equals_pyflwdirs_own_step_by_step_hand():
+    rng = np.random.default_rng(7)
+    rows, cols = 30, 31
+    z = 500.0 + 0.7 * np.arange(rows)[:, None] + 2.0 * np.abs(np.arange(cols) - 15)[None, :]
+    dem = _raster(z + rng.uniform(0, 1.5, size=z.shape))  # rough ground, paths wander
+    flow = hydrology.route_flow(dem)
+    drains = flow.upstream_area_km2 > 30 * flow.upstream_area_km2.min()
+    ours = hazards.height_above_drainage(flow, dem, drains=drains).data
+    theirs = flow.flwdir.hand(drain=drains, elevtn=dem.data.astype(np.float64))
+    reached = ~np.isnan(ours)
+    assert reached.sum() > 0.5 * ours.size and drains.sum() > 10
+    np.testing.assert_allclose(ours[reached], theirs[reached], atol=1e-3)
+
+
 def test_hand_is_nan_where_the_path_meets_no_drain():
     rows, cols = 20, 21
     # The channel falls 0.5 m per row towards the north edge (row 0), its outlet.

@@ -76,6 +76,13 @@ def test_features_outside_the_grid_count_within_reach_only():
     assert near[4, 9] == pytest.approx(1400.0, abs=1.0)
     # Beyond reach it is not seen at all: no feature, infinite distance.
     assert np.isinf(distance_to(west_of_grid, grid, max_distance_m=100)).all()
+    # Features beyond two sides at once: each side is padded as far as needed.
+    corners = [Point(X0 + 1250, Y0 - 250), Point(X0 - 150, Y0 + 1150)]  # south-east and north-west
+    both = distance_to(corners, grid, max_distance_m=5000)
+    xs, ys = X0 + 50 + 100 * np.arange(10), Y0 + 950 - 100 * np.arange(10)
+    cx, cy = np.meshgrid(xs, ys)
+    exact = np.minimum(np.hypot(cx - (X0 + 1250), cy - (Y0 - 250)), np.hypot(cx - (X0 - 150), cy - (Y0 + 1150)))
+    np.testing.assert_allclose(both, exact, atol=75.0)  # within 0.75 cell of the exact distance
 
 
 def test_linear_transform_in_both_directions():

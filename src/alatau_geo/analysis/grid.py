@@ -245,19 +245,22 @@ def distance_to(geometries: Iterable[shapely.Geometry], grid: Grid, *, max_dista
     parts = [g for g in geometries if g is not None and not g.is_empty]
     if not parts:
         return np.full(grid.shape, np.inf, dtype=np.float32)
-    pad = _padding_cells(parts, grid, max_distance_m=max_distance_m)
+    west, south, east, north = _padding_cells(parts, grid, max_distance_m=max_distance_m)
     rows, cols = grid.shape
-    padded = Grid(grid.transform @ Affine.translation(-pad, -pad), (rows + 2 * pad, cols + 2 * pad), grid.crs)
+    padded = Grid(grid.transform @ Affine.translation(-west, -north),
+                  (rows + north + south, cols + west + east), grid.crs)
     features = rasterize_mask(parts, padded, all_touched=True)
     if not features.any():
         return np.full(grid.shape, np.inf, dtype=np.float32)
     distance = ndimage.distance_transform_edt(~features, sampling=grid.cell_size)
-    return distance[pad:pad + rows, pad:pad + cols].astype(np.float32)
+    return distance[north:north + rows, west:west + cols].astype(np.float32)
 
 
-def _padding_cells(parts: list[shapely.Geometry], grid: Grid, *, max_distance_m: float) -> int:
+def _padding_cells(parts: list[shapely.Geometry], grid: Grid, *,
+                   max_distance_m: float) -> tuple[int, int, int, int]:
+    """Cells to add on the (west, south, east, north) sides: as far as features overhang, at most the reach."""
     fwest, fsouth, feast, fnorth = shapely.total_bounds(parts)
     west, south, east, north = grid.bounds
-    overhang = max(west - fwest, south - fsouth, feast - east, fnorth - north, 0.0)
-    reach = min(overhang, max(max_distance_m, 0.0))
-    return math.ceil(reach / grid.cell_size)
+    reach = max(max_distance_m, 0.0)
+    overhangs = (west - fwest, south - fsouth, feast - east, fnorth - north)
+    return tuple(math.ceil(min(max(o, 0.0), reach) / grid.cell_size) for o in overhangs)  # type: ignore[return-value]

@@ -30,6 +30,7 @@ from scipy import ndimage
 
 from alatau_geo.analysis.grid import Grid
 from alatau_geo.analysis.zonal import code_polygons
+from alatau_geo.core.errors import PlanError
 from alatau_geo.core.layers import Layer, Provenance
 from alatau_geo.core.raster import Raster
 from alatau_geo.reference.hydrology import FlowModel, NamedRiver
@@ -146,14 +147,16 @@ def river_cells(flow: FlowModel, rivers: Sequence[NamedRiver], river_ids: Iterab
 
     Raises
     ------
-    KeyError
-        If a river id was not traced.
+    PlanError
+        If a river id was not traced (the plan names a river that is not in
+        the river-name table).
     """
     wanted = list(river_ids)
     by_id = {river.river_id: river for river in rivers}
     missing = [river_id for river_id in wanted if river_id not in by_id]
     if missing:
-        raise KeyError(f"no traced river {', '.join(missing)} (traced: {', '.join(sorted(by_id))})")
+        raise PlanError(f"'suitability.hazards.flood_rivers' names {', '.join(missing)}, which no traced river "
+                        f"is (traced: {', '.join(sorted(by_id))})")
     mask = np.zeros(flow.grid.shape, dtype=bool)
     for river_id in wanted:
         mask.flat[by_id[river_id].path_cells] = True

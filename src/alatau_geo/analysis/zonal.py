@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import rasterio.features
 from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
 
 from alatau_geo.analysis.grid import Grid, cell_area_weights, rasterize_mask
 from alatau_geo.core.crs import WORKING_CRS, area_ha, require_crs
@@ -54,7 +55,7 @@ def code_polygons(codes: np.ndarray, grid: Grid, *, labels: Mapping[int, str]) -
     elif values.dtype not in (np.uint8, np.int16, np.uint16, np.int32):
         values = values.astype(np.int32)
     wanted = np.isin(values, np.fromiter(labels, dtype=np.int64))
-    rows: list[tuple[int, shape]] = []
+    rows: list[tuple[int, BaseGeometry]] = []
     for geometry, value in rasterio.features.shapes(values, mask=wanted, transform=grid.transform, connectivity=4):
         rows.append((int(value), shape(geometry)))
     frame = gpd.GeoDataFrame({"code": [c for c, _ in rows]}, geometry=[g for _, g in rows], crs=grid.crs)

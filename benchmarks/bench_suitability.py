@@ -27,6 +27,22 @@ means faster), peak resident memory of each process (``ru_maxrss``, which
 includes GDAL's own buffers), its rise during the builds, the peak of numpy
 allocations in one build (``tracemalloc``), and the share of cells both give
 the same class.
+
+Results (2 shared cores, load 3-6 from other work; second run, after the
+distance transform learnt to pad only the sides features overhang):
+
+==========  ================  ======  ======  =====  ===========  ========
+grid        cells (in SEZ)    ours s  plain   ratio  peak RSS     agree
+==========  ================  ======  ======  =====  ===========  ========
+100 m       222,906 (97,910)  0.35    0.52    0.67   733 / 733    99.85 %
+10 m        22.2 M (9.79 M)   22.7    28.3    0.80   2.0 / 3.6 GB 99.86 %
+==========  ================  ======  ======  =====  ===========  ========
+
+The first run (padding all four sides) gave 17.0 s / 23.4 s (0.73) and a
+2.8 GB peak at 10 m. The +-20 % sensitivity (10 perturbations) took 5.0 s
+at 10 m; 88 % of the SEZ keeps its class under every perturbation. The
+0.14 % of cells that differ lie near the grid's edge, where the plain script
+does not see settlements and infrastructure beyond it.
 """
 
 from __future__ import annotations

@@ -41,8 +41,9 @@ grid        cells (in SEZ)    ours s  plain   ratio  peak RSS     agree
 The first run (padding all four sides) gave 17.0 s / 23.4 s (0.73) and a
 2.8 GB peak at 10 m. The +-20 % sensitivity (10 perturbations) took 5.0 s
 at 10 m; 88 % of the SEZ keeps its class under every perturbation. The
-0.14 % of cells that differ lie near the grid's edge, where the plain script
-does not see settlements and infrastructure beyond it.
+0.14 % of cells that differ come only from settlements (and a few
+infrastructure points) beyond the grid's edge, which the plain script does
+not see; slope, height above drainage and corridor scores agree to 1e-7.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from alatau_geo.core.crs import area_ha
-from alatau_geo.core.io import geojson_text
+from alatau_geo.core.geojson import geojson_text
 from alatau_geo.core.layers import Layer, LayerSet
 
 

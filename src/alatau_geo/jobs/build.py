@@ -17,7 +17,8 @@ from pathlib import Path
 from alatau_geo.analysis.outputs import ANALYSIS_LAYERS, analysis_layers
 from alatau_geo.core.changes import LayerChange, compare_layers
 from alatau_geo.core.errors import LayerError
-from alatau_geo.core.io import ExportResult, as_exported, export_layers, read_layers, read_raster, write_raster
+from alatau_geo.core.geojson import as_exported
+from alatau_geo.core.io import ExportResult, export_layers, read_layers, read_raster, write_raster
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.raster import Raster
 from alatau_geo.plan.config import Plan

@@ -172,7 +172,12 @@ def draw_line(target: Target, context: PlacementContext) -> shapely.LineString:
 
 
 def target_of_row(row: Mapping[str, Any]) -> Target:
-    """The :class:`Target` of a catalogue row or a placed feature (``id``, ``district``, ``via``)."""
+    """The target a rule checks, from a catalogue row or a placed feature (``id``, ``district``, ``via``).
+
+    Returns
+    -------
+    alatau_geo.plan.placement_context.Target
+    """
     return Target(id=str(row["id"]), district=cell_text(row.get("district")) or None, via=split_cell(row.get("via")))
 
 
@@ -192,10 +197,10 @@ def place_objects(catalogue: pd.DataFrame, context: PlacementContext, *, kind: C
     Parameters
     ----------
     catalogue : DataFrame
-        From :func:`read_catalogue`.
+        From :func:`~alatau_geo.plan.catalogues.read_catalogue`.
     context : PlacementContext
     kind : {'infrastructure', 'projects'}, optional
-        Defaults to ``catalogue.attrs['catalogue']`` as set by :func:`read_catalogue`.
+        Defaults to ``catalogue.attrs['catalogue']`` as set by :func:`~alatau_geo.plan.catalogues.read_catalogue`.
     avoid : iterable of Point, optional
         Positions placed elsewhere (e.g. the infrastructure points when
         placing projects) that rule-placed points keep their spacing from.

@@ -24,7 +24,7 @@ def placement_report(layers: Layer | Iterable[Layer], context: PlacementContext)
     Parameters
     ----------
     layers : Layer or iterable of Layer
-        Layers from :func:`place_objects` (they carry ``rules``, ``via`` and ``district``).
+        Layers from :func:`~alatau_geo.plan.placement.place_objects` (they carry ``rules``, ``via`` and ``district``).
     context : PlacementContext
 
     Returns

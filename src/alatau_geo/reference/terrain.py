@@ -1,12 +1,12 @@
-"""Terrain: SRTM3 tiles read, mosaicked, georeferenced, void-filled, clipped,
-projected, and the slope derived from them.
+"""Terrain: SRTM3 tiles read, mosaicked, georeferenced, void-filled, clipped, projected; the slope.
 
-Rasters travel as :class:`Raster` (a float32 array with NaN for nodata, its
-affine transform and CRS). SRTM3 tiles are 1201 x 1201 big-endian int16
-samples spaced 3 arc-seconds apart; a tile named ``N43E077`` has its south-west
-sample at 43 N, 77 E, and neighbouring tiles share their edge row or column.
-Samples are cell centres (pixel-is-point), so a tile's raster extent reaches
-half a cell beyond its degree lines.
+The slope is derived from the projected elevation. Rasters travel as
+:class:`Raster` (a float32 array with NaN for nodata, its affine transform
+and CRS). SRTM3 tiles are 1201 x 1201 big-endian int16 samples spaced
+3 arc-seconds apart; a tile named ``N43E077`` has its south-west sample at
+43 N, 77 E, and neighbouring tiles share their edge row or column. Samples
+are cell centres (pixel-is-point), so a tile's raster extent reaches half a
+cell beyond its degree lines.
 """
 
 from __future__ import annotations

@@ -895,7 +895,8 @@ def test_service_area_limits_are_classes_with_30_minutes_lightest_and_drawn_bene
     assert "<th>Facility ids</th><td>ss_1; ss_2; ss_3</td>" in popup
     frame = layer.frame
     union = frame[(frame["kind"] == "substation") & (frame["minutes"] == 10)].union_all()
-    assert f"<th>Area (ha)</th><td class=\"ag-num\">{area_ha(gpd.GeoSeries([union], crs=WORKING_CRS)).iloc[0]:,.1f}" in popup
+    union_ha = area_ha(gpd.GeoSeries([union], crs=WORKING_CRS)).iloc[0]
+    assert f"<th>Area (ha)</th><td class=\"ag-num\">{union_ha:,.1f}" in popup
 
 
 def test_value_classes_refuse_breaks_and_colours_that_do_not_match() -> None:

@@ -563,7 +563,7 @@ def _rounded_bounds(frame: gpd.GeoDataFrame, precision: int) -> list[float] | No
     ]
 
 
-def _manifest_text(prepared: list[_Prepared], *, precision: int) -> str:
+def _manifest_text(prepared: list[_Prepared], *, precision: int, built_by: Mapping[str, Any] | None = None) -> str:
     entries = []
     for item in prepared:
         row = _provenance_row(item)
@@ -577,7 +577,10 @@ def _manifest_text(prepared: list[_Prepared], *, precision: int) -> str:
             "bounds": _rounded_bounds(item.frame, precision),
             "provenance": _header(item.layer)["provenance"],
         })
-    manifest = {"generator": "alatau-geo", "crs": "EPSG:4326", "layers": entries}
+    manifest: dict[str, Any] = {"generator": "alatau-geo", "crs": "EPSG:4326"}
+    if built_by is not None:
+        manifest["built_by"] = dict(built_by)
+    manifest["layers"] = entries
     text = json.dumps(manifest, ensure_ascii=False, indent=2, allow_nan=False)
     return text + "\n"
 
@@ -629,6 +632,7 @@ def export_layers(
     *,
     precision: int = DEFAULT_PRECISION,
     gpkg_name: str = "alatau_geo.gpkg",
+    built_by: Mapping[str, Any] | None = None,
 ) -> ExportResult:
     """Write every layer as ``<name>.geojson``, one GeoPackage and ``manifest.json``.
 
@@ -641,6 +645,10 @@ def export_layers(
         Decimals of the WGS84 coordinates, degrees.
     gpkg_name : str, default "alatau_geo.gpkg"
         File name of the GeoPackage inside `out_dir`.
+    built_by : mapping, optional
+        What built the layers (the plan's path and content hashes), recorded
+        in the manifest as ``built_by`` so later commands can tell whether
+        the layers still match the plan.
 
     Returns
     -------
@@ -668,7 +676,7 @@ def export_layers(
     prepared = _prepare(layers, precision=precision)
     _check_gpkg_names(prepared)
     texts = {item.layer.name: _collection_text(item, precision=precision) for item in prepared}
-    manifest_text = _manifest_text(prepared, precision=precision)
+    manifest_text = _manifest_text(prepared, precision=precision, built_by=built_by)
     directory = Path(out_dir)
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -851,7 +859,7 @@ def _spatial_layer(path: Path, *, layer: str | None) -> str:
     if not spatial:
         raise LayerError(f"{path}: has no layer with geometries (layers: {', '.join(names) or 'none'})")
     if len(spatial) > 1:
-        raise LayerError(f"{path}: holds several layers ({', '.join(spatial)}); choose one with layer=")
+        raise LayerError(f"{path}: holds several layers ({', '.join(spatial)}); choose one with --layer NAME (layer= in Python)")
     return spatial[0]
 
 
@@ -1020,3 +1028,19 @@ def write_text(text: str, path: str | Path) -> Path:
     except OSError as error:
         raise ExportError(f"{path.parent}: cannot create folder ({error.strerror or error})") from None
     return atomic_write(path, _write_text(text))
+
+
+def read_built_by(directory: str | Path) -> dict[str, Any] | None:
+    """The ``built_by`` record of a layers folder's manifest (see :func:`export_layers`), or None.
+
+    Raises
+    ------
+    LayerError
+        If the folder has no readable manifest.
+    """
+    path = Path(directory) / MANIFEST_NAME
+    if not path.is_file():
+        raise LayerError(f"{path}: not found; build the layers first (alatau-geo build)")
+    data = _load_json(path)
+    record = data.get("built_by") if isinstance(data, dict) else None
+    return dict(record) if isinstance(record, dict) else None

@@ -116,3 +116,18 @@ def test_corridors_run_downhill_into_almaty(corridor_run):
     inside = summary.at["corridor valley floor inside Almaty", "value"]
     assert 1_000 < inside < 10_000
     assert inside <= city["area_ha"].iloc[0]
+
+
+def test_results_are_exportable_layers_with_provenance(cluster, corridor_run, tmp_path):
+    from alatau_geo import io
+    from alatau_geo.analysis.mountain_layers import mountain_layers
+
+    city, corridors, _ = corridor_run
+    layers = mountain_layers(cluster, corridors, city, params=PARAMS, places_source="mountain_places.csv")
+    assert [layer.name for layer in layers] == ["mountain_stations", "mountain_terrain_classes",
+                                                "mountain_lift_lines", "almaty_extent", "air_corridors",
+                                                "air_corridor_streams", "air_corridor_meets"]
+    quality = {layer.name: layer.provenance.quality for layer in layers}
+    assert quality["mountain_stations"] == quality["almaty_extent"] == "approximate"
+    assert all("basis" in layer.frame.columns for layer in layers)
+    assert io.write_gpkg(layers, tmp_path / "mountain.gpkg").is_file()

@@ -76,10 +76,11 @@ class Corridors:
     streams : GeoDataFrame
         Each corridor's main stem from its mountain source to its outlet, UTM
         43N: ``id``, ``source_elevation_m``, ``city_entry_elevation_m``,
-        ``outlet_elevation_m``, ``length_km``, ``length_in_city_km``.
+        ``outlet_elevation_m``, ``outlet_upstream_area_km2``, ``length_km``,
+        ``length_in_city_km``, ``basis``.
     meets : GeoDataFrame
         Corridor land inside the city on steep slopes, in the upper city, or
-        both (``corridor_id``, ``meets``, ``area_ha``).
+        both (``id``, ``corridor_id``, ``meets``, ``area_ha``, ``basis``).
     summary : DataFrame
         Tidy report rows: ``quantity``, ``value``, ``unit``, ``basis``, ``source``.
     """
@@ -101,7 +102,8 @@ def city_extent(filled: Raster, params: CorridorParams) -> gpd.GeoDataFrame:
     -------
     GeoDataFrame
         One row: ``id`` (``almaty``), ``area_ha``, ``published_area_ha``,
-        ``difference_pct``, ``quality`` (``approximate``), ``method``.
+        ``difference_pct``, ``quality`` (``approximate``), ``basis``
+        (``assumed``: an assumed box cut at a published elevation), ``method``.
     """
     box = clip_to_bounds(filled, params.city_bounds)
     with np.errstate(invalid="ignore"):
@@ -118,6 +120,7 @@ def city_extent(filled: Raster, params: CorridorParams) -> gpd.GeoDataFrame:
     frame["published_area_ha"] = params.published_city_area_km2 * 100.0
     frame["difference_pct"] = 100.0 * (frame["area_ha"] / frame["published_area_ha"] - 1.0)
     frame["quality"] = "approximate"
+    frame["basis"] = "assumed"
     frame["method"] = (f"box {list(params.city_bounds)} (WGS84) at or below {params.city_max_elevation_m:g} m "
                        "(published highest elevation); replace with the official boundary")
     return frame
@@ -193,8 +196,9 @@ def air_corridors(filled: Raster, city: gpd.GeoDataFrame, params: CorridorParams
         frame[column] = frame["id"].map(names[column]).astype(object)
     frame = frame[["id", "name_en", "river_ids", "area_ha", "area_in_city_ha", "area_in_city_steep_ha",
                    "area_in_city_upper_ha", "outlet_upstream_area_km2", "basis", "source", "geometry"]]
-    streams = kept.drop(columns=["label"])
-    streams = gpd.GeoDataFrame(streams, geometry="geometry", crs=EXPORT_CRS).to_crs(WORKING_CRS)
+    streams = kept[["id", *_STEM_COLUMNS[1:]]].assign(basis="derived")
+    streams = gpd.GeoDataFrame(streams, geometry="geometry", crs=EXPORT_CRS)
+    streams = streams.to_crs(WORKING_CRS)
     return Corridors(frame=frame, streams=streams.reset_index(drop=True), meets=meets,
                      summary=_summary(frame, city, params))
 
@@ -325,11 +329,12 @@ def _measure(floor: np.ndarray, window: Raster, city_shape: shapely.Geometry, ke
 def _meet_polygons(labels: Raster, meet_codes: np.ndarray, names: dict[float, str]) -> gpd.GeoDataFrame:
     kinds = {1: "steep", 2: "upper", 3: "steep and upper"}
     combined = np.where((meet_codes > 0) & ~np.isnan(labels.data), labels.data * 4 + meet_codes, np.nan)
-    classes = {label * 4 + code: f"{names[label]}|{kind}" for label in names for code, kind in kinds.items()}
+    classes = {label * 4 + code: f"{names[label]}:{kind}" for label in names for code, kind in kinds.items()}
     polygons = tc.class_polygons(Raster(combined.astype(np.float32), labels.transform, labels.crs), classes,
                                  layer="meets")
-    split = polygons["class"].str.split("|", expand=True) if len(polygons) else pd.DataFrame(columns=[0, 1])
-    return gpd.GeoDataFrame({"corridor_id": split[0].to_numpy(), "meets": split[1].to_numpy(),
+    split = polygons["class"].str.split(":", expand=True) if len(polygons) else pd.DataFrame(columns=[0, 1])
+    return gpd.GeoDataFrame({"id": polygons["class"].to_numpy(dtype=object),
+                             "corridor_id": split[0].to_numpy(), "meets": split[1].to_numpy(),
                              "area_ha": polygons["area_ha"].to_numpy(), "basis": "derived"},
                             geometry=polygons.geometry.to_numpy(), crs=labels.crs)
 

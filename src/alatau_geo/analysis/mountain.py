@@ -32,7 +32,8 @@ from alatau_geo.gazetteer import packaged_table, read_table
 from alatau_geo.terrain import Raster, clip_to_bounds, project_raster, sample, slope
 
 MOUNTAIN_PLACE_COLUMNS = ("id", "name_en", "name_kk", "name_ru", "kind", "lon", "lat", "position_quality",
-                          "source", "elevation_m", "elevation_source", "river_id", "note")
+                          "source", "position_basis", "elevation_m", "elevation_source", "river_id", "note")
+POSITION_BASES = ("published", "derived", "assumed")
 STATION_KINDS = ("base_station", "resort")
 TERRAIN_SOURCE = "NASA SRTM3 (public domain), void-filled, bilinear to the UTM 43N grid; Horn (1981) gradient"
 
@@ -53,7 +54,9 @@ class MountainTerrain:
     table : DataFrame
         Tidy areas: ``layer``, ``class``, ``area_ha``, ``share_pct``, ``basis``, ``source``.
     polygons : GeoDataFrame
-        One polygon per class (the "yes" class of the two flags), UTM 43N, with ``area_ha``.
+        One polygon per class (the "yes" class of the two flags), UTM 43N:
+        ``id`` (``layer:class``), ``layer``, ``class``, ``definition``,
+        ``area_ha``, ``basis``, ``source``.
     """
 
     elevation: Raster
@@ -68,7 +71,9 @@ def read_mountain_places(path: Path | None = None) -> pd.DataFrame:
     """Read and check the mountain places table (the packaged one by default).
 
     Besides the gazetteer checks (see :func:`alatau_geo.gazetteer.read_table`),
-    ``elevation_m`` must be empty or a number and ids unique.
+    ``position_basis`` must be published (a named source gives the position),
+    derived or assumed (placed by hand or from general knowledge),
+    ``elevation_m`` must be empty or a number, and ids unique.
 
     Raises
     ------
@@ -83,6 +88,11 @@ def read_mountain_places(path: Path | None = None) -> pd.DataFrame:
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise TableError(f"{path}: line {row + 2} (id={table['id'].iloc[row]}): 'elevation_m' must be a number "
                          "in metres or empty")
+    unknown = ~table["position_basis"].isin(POSITION_BASES)
+    if unknown.any():
+        row = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise TableError(f"{path}: line {row + 2} (id={table['id'].iloc[row]}): 'position_basis' must be one of "
+                         f"{', '.join(POSITION_BASES)}")
     duplicated = table["id"][table["id"].duplicated()]
     if not duplicated.empty:
         raise TableError(f"{path}: duplicate place id {duplicated.iloc[0]!r}")
@@ -92,11 +102,13 @@ def read_mountain_places(path: Path | None = None) -> pd.DataFrame:
 def mountain_places(table: pd.DataFrame) -> gpd.GeoDataFrame:
     """The checked table as points in UTM 43N.
 
-    Columns: the table's, with ``published_elevation_m`` (NaN where none is
-    published) and ``elevation_basis`` (``published`` or empty); ``lon``/``lat`` become the geometry.
+    Columns: the table's, with ``basis`` (the position's basis),
+    ``published_elevation_m`` (NaN where none is published) and
+    ``elevation_basis`` (``published`` or empty); ``lon``/``lat`` become the geometry.
     """
     frame = gpd.GeoDataFrame(
         table.drop(columns=["lon", "lat", "elevation_m"]).assign(
+            basis=table["position_basis"].to_numpy(),
             published_elevation_m=table["elevation_m"].to_numpy(),
             elevation_basis=np.where(table["elevation_m"].notna(), "published", ""),
         ),
@@ -219,6 +231,8 @@ def classify_terrain(dem: Raster, params: SkiTerrainParams) -> MountainTerrain:
                                                                        strict=True)])
     polygons.insert(3, "definition", [definitions[layer][name] for layer, name in
                                       zip(polygons["layer"], polygons["class"], strict=True)])
+    polygons.insert(5, "basis", "derived")
+    polygons.insert(6, "source", TERRAIN_SOURCE)
     return MountainTerrain(dem, slope_deg, aspect_deg, classes, table, polygons)
 
 

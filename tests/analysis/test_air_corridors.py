@@ -9,9 +9,10 @@ from affine import Affine
 from shapely.geometry import Point
 
 from alatau_geo.analysis import air_corridors as ac
-from alatau_geo.analysis.mountain_params import CorridorParams
-from alatau_geo.crs import EXPORT_CRS, WORKING_CRS
-from alatau_geo.terrain import Raster, geographic_cell_areas_km2
+from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS
+from alatau_geo.core.raster import Raster
+from alatau_geo.plan.mountain_params import CorridorParams
+from alatau_geo.reference.terrain import geographic_cell_areas_km2
 
 STEP = 1 / 1200
 N = 241                      # 0.2 deg square: 77.0-77.2 E, 43.2-43.4 N

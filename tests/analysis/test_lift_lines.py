@@ -11,10 +11,10 @@ from affine import Affine
 from shapely.geometry import Point
 
 from alatau_geo.analysis import lift_lines as ll
-from alatau_geo.analysis.mountain_params import LiftLineParams
-from alatau_geo.crs import WORKING_CRS
-from alatau_geo.errors import DemError, PlanError
-from alatau_geo.terrain import Raster
+from alatau_geo.core.crs import WORKING_CRS
+from alatau_geo.core.errors import DemError, PlanError
+from alatau_geo.core.raster import Raster
+from alatau_geo.plan.mountain_params import LiftLineParams
 
 CELL = 30.0
 X0, Y0 = 660_000.0, 4_800_000.0

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from alatau_geo.analysis.mountain_params import CapacityParams, CorridorParams, MountainParams, SkiTerrainParams
-from alatau_geo.errors import PlanError
+from alatau_geo.core.errors import PlanError
+from alatau_geo.plan.mountain_params import CapacityParams, CorridorParams, MountainParams, SkiTerrainParams
 
 PROPOSED = Path(__file__).resolve().parents[2] / "docs" / "plan_sections" / "mountain.toml"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from alatau_geo.analysis import mountain
-from alatau_geo.crs import WORKING_CRS
-from alatau_geo.errors import TableError
+from alatau_geo.core.crs import WORKING_CRS
+from alatau_geo.core.errors import TableError
 
 
 def test_shipped_table_places_the_three_resorts_with_sources_and_flags():

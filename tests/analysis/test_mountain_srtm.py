@@ -10,11 +10,11 @@ import geopandas as gpd
 import numpy as np
 import pytest
 
-from alatau_geo import gazetteer, terrain
 from alatau_geo.analysis import air_corridors as ac
 from alatau_geo.analysis import mountain
-from alatau_geo.analysis.mountain_params import MountainParams
-from alatau_geo.crs import EXPORT_CRS
+from alatau_geo.core.crs import EXPORT_CRS
+from alatau_geo.plan.mountain_params import MountainParams
+from alatau_geo.reference import gazetteer, terrain
 
 pytestmark = pytest.mark.srtm
 
@@ -119,8 +119,8 @@ def test_corridors_run_downhill_into_almaty(corridor_run):
 
 
 def test_results_are_exportable_layers_with_provenance(cluster, corridor_run, tmp_path):
-    from alatau_geo import io
     from alatau_geo.analysis.mountain_layers import mountain_layers
+    from alatau_geo.core import io
 
     city, corridors, _ = corridor_run
     layers = mountain_layers(cluster, corridors, city, params=PARAMS, places_source="mountain_places.csv")

@@ -9,9 +9,9 @@ import pytest
 from affine import Affine
 
 from alatau_geo.analysis import ski_capacity as sc
-from alatau_geo.analysis.mountain_params import CapacityParams
-from alatau_geo.crs import WORKING_CRS
-from alatau_geo.terrain import Raster
+from alatau_geo.core.crs import WORKING_CRS
+from alatau_geo.core.raster import Raster
+from alatau_geo.plan.mountain_params import CapacityParams
 
 GRID = Affine(100.0, 0, 660_000, 0, -100.0, 4_800_000)  # 1 ha cells
 

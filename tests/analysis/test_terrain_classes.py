@@ -8,10 +8,11 @@ from affine import Affine
 
 from alatau_geo.analysis import terrain_classes as tc
 from alatau_geo.analysis.mountain import classify_terrain
-from alatau_geo.analysis.mountain_params import SkiTerrainParams
-from alatau_geo.crs import EXPORT_CRS, WORKING_CRS
-from alatau_geo.errors import CRSError
-from alatau_geo.terrain import Raster, slope
+from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS
+from alatau_geo.core.errors import CRSError
+from alatau_geo.core.raster import Raster
+from alatau_geo.plan.mountain_params import SkiTerrainParams
+from alatau_geo.reference.terrain import slope
 
 CELL = 30.0
 N = 101

@@ -1,1 +1,1 @@
-"""Analyses on the reference layers and the plan: each returns data and writes nothing."""
+"""Analyses of a plan's layers: areas, proximity, network, accessibility and the ones built on them. They return results and write nothing."""

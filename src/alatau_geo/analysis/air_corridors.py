@@ -6,7 +6,7 @@ triples green space to 3,800 ha. This module finds the candidate corridors
 from the DEM alone:
 
 1. D8 flow routing over a WGS84 window of the void-filled mosaic
-   (:func:`alatau_geo.hydrology.route_flow`); streams where the upstream area
+   (:func:`alatau_geo.reference.hydrology.route_flow`); streams where the upstream area
    exceeds a threshold.
 2. Corridor streams: stream cells that drain land above a mountain elevation
    (``accuflux`` of mountain stream cells) *and* flow into the city
@@ -38,11 +38,12 @@ from scipy import ndimage
 from shapely.geometry import LineString, shape
 
 from alatau_geo.analysis import terrain_classes as tc
-from alatau_geo.analysis.mountain_params import CorridorParams
-from alatau_geo.crs import EXPORT_CRS, WORKING_CRS, area_ha
-from alatau_geo.errors import DemError
-from alatau_geo.hydrology import FlowModel, route_flow
-from alatau_geo.terrain import Raster, clip_to_bounds, project_raster, slope
+from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS, area_ha
+from alatau_geo.core.errors import DemError
+from alatau_geo.core.raster import Raster
+from alatau_geo.plan.mountain_params import CorridorParams
+from alatau_geo.reference.hydrology import FlowModel, route_flow
+from alatau_geo.reference.terrain import clip_to_bounds, project_raster, slope
 
 LAND_COVER_LIMITS: tuple[str, ...] = (
     "Without land-cover data the corridors are terrain only: we cannot say which of their land is already "

@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import LineString
 
-from alatau_geo.analysis.mountain_params import LiftLineParams
-from alatau_geo.errors import DemError, PlanError
-from alatau_geo.terrain import Raster, sample
+from alatau_geo.core.errors import DemError, PlanError
+from alatau_geo.core.raster import Raster
+from alatau_geo.plan.mountain_params import LiftLineParams
+from alatau_geo.reference.terrain import sample
 
 PROFILE_COLUMNS = ("line_id", "distance_m", "x", "y", "elevation_m")
 
@@ -49,7 +50,7 @@ def elevation_profile(dem: Raster, start: tuple[float, float], end: tuple[float,
     Examples
     --------
     >>> from affine import Affine
-    >>> from alatau_geo.crs import WORKING_CRS
+    >>> from alatau_geo.core.crs import WORKING_CRS
     >>> ramp = Raster(np.tile(np.arange(10.0) * 10, (10, 1)), Affine(10, 0, 0, 0, -10, 100), WORKING_CRS)
     >>> profile = elevation_profile(ramp, (5, 50), (95, 50), spacing_m=30)
     >>> profile["distance_m"].tolist(), profile["elevation_m"].round(1).tolist()

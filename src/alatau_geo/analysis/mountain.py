@@ -24,12 +24,13 @@ import rasterio.warp
 
 from alatau_geo.analysis import terrain_classes as tc
 from alatau_geo.analysis.lift_lines import lift_lines
-from alatau_geo.analysis.mountain_params import MountainParams, SkiTerrainParams
 from alatau_geo.analysis.ski_capacity import SuitableTerrain, capacity_check, suitable_terrain
-from alatau_geo.crs import EXPORT_CRS, WORKING_CRS
-from alatau_geo.errors import DemError, TableError
-from alatau_geo.gazetteer import packaged_table, read_table
-from alatau_geo.terrain import Raster, clip_to_bounds, project_raster, sample, slope
+from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS
+from alatau_geo.core.errors import DemError, TableError
+from alatau_geo.core.raster import Raster
+from alatau_geo.plan.mountain_params import MountainParams, SkiTerrainParams
+from alatau_geo.reference.gazetteer import packaged_table, read_table
+from alatau_geo.reference.terrain import clip_to_bounds, project_raster, sample, slope
 
 MOUNTAIN_PLACE_COLUMNS = ("id", "name_en", "name_kk", "name_ru", "kind", "lon", "lat", "position_quality",
                           "source", "position_basis", "elevation_m", "elevation_source", "river_id", "note")
@@ -70,7 +71,7 @@ class MountainTerrain:
 def read_mountain_places(path: Path | None = None) -> pd.DataFrame:
     """Read and check the mountain places table (the packaged one by default).
 
-    Besides the gazetteer checks (see :func:`alatau_geo.gazetteer.read_table`),
+    Besides the gazetteer checks (see :func:`alatau_geo.reference.gazetteer.read_table`),
     ``position_basis`` must be published (a named source gives the position),
     derived or assumed (placed by hand or from general knowledge),
     ``elevation_m`` must be empty or a number, and ids unique.

@@ -2,7 +2,7 @@
 
 Wraps the GeoDataFrames of :func:`alatau_geo.analysis.mountain.analyse_cluster`
 and :func:`alatau_geo.analysis.air_corridors.air_corridors` as
-:class:`~alatau_geo.layers.Layer` objects, so they can be exported and mapped
+:class:`~alatau_geo.core.layers.Layer` objects, so they can be exported and mapped
 like the reference layers. Nothing is computed or written here.
 """
 
@@ -15,8 +15,8 @@ import geopandas as gpd
 
 from alatau_geo.analysis.air_corridors import Corridors
 from alatau_geo.analysis.mountain import TERRAIN_SOURCE, MountainCluster
-from alatau_geo.analysis.mountain_params import MountainParams
-from alatau_geo.layers import Layer, Provenance
+from alatau_geo.core.layers import Layer, Provenance
+from alatau_geo.plan.mountain_params import MountainParams
 
 _SRTM = "NASA SRTM3 (public domain)"
 

@@ -18,7 +18,7 @@ ski runs beyond 250 km; 62 lifts; up to 40,000 visitors a day):
       visitors per day = lifts * c * h * u / r
 
 Every input is a plan parameter with its basis
-(:class:`~alatau_geo.analysis.mountain_params.CapacityParams`).
+(:class:`~alatau_geo.plan.mountain_params.CapacityParams`).
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from alatau_geo.analysis.mountain_params import CapacityParams
 from alatau_geo.analysis.terrain_classes import cell_area_ha
-from alatau_geo.terrain import Raster
+from alatau_geo.core.raster import Raster
+from alatau_geo.plan.mountain_params import CapacityParams
 
 PUBLISHED_SOURCE = "seed 004 (BAQ.KZ, 2026-01-29): Almaty mountain cluster feasibility study"
 
@@ -76,7 +76,7 @@ def suitable_terrain(dem: Raster, slope_deg: Raster, *, slope_range_deg: tuple[f
     Examples
     --------
     >>> from affine import Affine
-    >>> from alatau_geo.crs import WORKING_CRS
+    >>> from alatau_geo.core.crs import WORKING_CRS
     >>> grid = Affine(100, 0, 0, 0, -100, 1000)
     >>> dem = Raster(np.full((10, 10), 2000.0), grid, WORKING_CRS)
     >>> slope = Raster(np.full((10, 10), 10.0), grid, WORKING_CRS)

@@ -1,8 +1,8 @@
 """Terrain classes on a projected DEM: aspect, slope and aspect classes, elevation bands.
 
-Generic companions of :func:`alatau_geo.terrain.slope` (which gives the slope
+Generic companions of :func:`alatau_geo.reference.terrain.slope` (which gives the slope
 by Horn's method): :func:`aspect` uses the same 3 x 3 Horn gradient. Class
-rasters are :class:`~alatau_geo.terrain.Raster` objects holding integer class
+rasters are :class:`~alatau_geo.core.raster.Raster` objects holding integer class
 codes as float32 with NaN for nodata; :func:`class_area_table` and
 :func:`class_polygons` turn them into hectares and polygons in the raster's
 projected CRS (UTM 43N in this package).
@@ -19,9 +19,9 @@ import rasterio.features
 import shapely
 from shapely.geometry import shape
 
-from alatau_geo.crs import SQUARE_METRES_PER_HECTARE, area_ha
-from alatau_geo.errors import CRSError
-from alatau_geo.terrain import Raster
+from alatau_geo.core.crs import SQUARE_METRES_PER_HECTARE, area_ha
+from alatau_geo.core.errors import CRSError
+from alatau_geo.core.raster import Raster
 
 SLOPE_CLASSES: tuple[str, ...] = ("too_flat", "beginner", "intermediate", "expert", "extreme", "too_steep")
 ASPECT_CLASSES: tuple[str, ...] = ("flat", "N", "NE", "E", "SE", "S", "SW", "W", "NW")
@@ -35,7 +35,7 @@ def _require_projected(raster: Raster, what: str) -> None:
 def aspect(elevation: Raster) -> Raster:
     """Aspect of a projected elevation raster: the compass direction a slope faces.
 
-    Horn's (1981) 3 x 3 gradient, as :func:`alatau_geo.terrain.slope` uses;
+    Horn's (1981) 3 x 3 gradient, as :func:`alatau_geo.reference.terrain.slope` uses;
     the aspect is the downslope direction in degrees clockwise from grid north
     (0 = north-facing, 90 = east-facing). Cells with no gradient, or next to
     nodata, are NaN.
@@ -58,7 +58,7 @@ def aspect(elevation: Raster) -> Raster:
     Examples
     --------
     >>> from affine import Affine
-    >>> from alatau_geo.crs import WORKING_CRS
+    >>> from alatau_geo.core.crs import WORKING_CRS
     >>> rising_east = np.tile(np.arange(4.0) * 10, (4, 1))
     >>> faces = aspect(Raster(rising_east, Affine(10, 0, 0, 0, -10, 40), WORKING_CRS))
     >>> float(faces.data[1, 1])
@@ -175,7 +175,7 @@ def class_area_table(codes: Raster, labels: Mapping[float, str], *, layer: str,
     Examples
     --------
     >>> from affine import Affine
-    >>> from alatau_geo.crs import WORKING_CRS
+    >>> from alatau_geo.core.crs import WORKING_CRS
     >>> codes = Raster(np.array([[0.0, 1.0], [1.0, np.nan]]), Affine(100, 0, 0, 0, -100, 200), WORKING_CRS)
     >>> class_area_table(codes, {0: "low", 1: "high"}, layer="demo")[["class", "area_ha"]].values.tolist()
     [['low', 1.0], ['high', 2.0]]

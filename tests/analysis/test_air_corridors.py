@@ -108,6 +108,7 @@ def test_meeting_places_and_summary_add_up(corridors):
         frame["area_in_city_ha"].sum())
     assert summary.at["green space target", "value"] == 3800.0
     assert summary.at["green space target", "basis"] == "target"
+    assert summary.at["Almaty extent used", "basis"] == "assumed"
 
 
 def test_no_corridor_without_mountains_above_the_threshold(dem, city):

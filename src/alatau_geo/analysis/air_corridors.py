@@ -345,7 +345,8 @@ def _summary(frame: gpd.GeoDataFrame, city: gpd.GeoDataFrame, params: CorridorPa
     extent_ha = float(area_ha(city).sum())
     seed = "seed 004 (BAQ.KZ, 2026-01-29): Almaty general plan"
     rows = [
-        ("Almaty extent used", extent_ha, "ha", "derived", "approximate extent or the boundary given"),
+        ("Almaty extent used", extent_ha, "ha", str(city["basis"].iloc[0]) if "basis" in city else "published",
+         str(city["method"].iloc[0]) if "method" in city else "boundary given"),
         ("Almaty area, published", params.published_city_area_km2 * 100.0, "ha", "published",
          "Wikipedia Almaty infobox (682 km2)"),
         ("candidate corridors", float(len(frame)), "count", "derived", _SOURCE),

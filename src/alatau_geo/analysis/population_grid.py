@@ -94,13 +94,6 @@ def zone_grid(districts: gpd.GeoDataFrame, *, transform: Affine, shape: tuple[in
     return zones, (*ids, rest_id)
 
 
-def _cell_index(transform: Affine, shape: tuple[int, int], xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    cols, rows = ~transform * (np.asarray(xs), np.asarray(ys))
-    rows, cols = np.floor(rows).astype(np.int64), np.floor(cols).astype(np.int64)
-    ok = (rows >= 0) & (rows < shape[0]) & (cols >= 0) & (cols < shape[1])
-    return np.where(ok, rows * shape[1] + cols, -1)
-
-
 def cell_squares(transform: Affine, shape: tuple[int, int], cells: np.ndarray) -> np.ndarray:
     """Square polygons of the cells with the given flat indices (shapely array)."""
     rows, cols = np.divmod(np.asarray(cells, dtype=np.int64), shape[1])
@@ -189,7 +182,7 @@ def seeds_from_polygons(polygons: gpd.GeoDataFrame, column: str, *, zones: np.nd
 def _cells_within(zones: np.ndarray, transform: Affine, bounds: tuple[float, float, float, float]) -> np.ndarray:
     """Flat indices of the city cells in the window of the grid that covers `bounds`."""
     west, south, east, north = bounds
-    cols, rows = ~transform * (np.array([west, east]), np.array([north, south]))
+    cols, rows = ~transform @ (np.array([west, east]), np.array([north, south]))
     r0, r1 = max(int(np.floor(rows.min())), 0), min(int(np.floor(rows.max())) + 1, zones.shape[0])
     c0, c1 = max(int(np.floor(cols.min())), 0), min(int(np.floor(cols.max())) + 1, zones.shape[1])
     local = np.flatnonzero(np.asarray(zones)[r0:r1, c0:c1] >= 0)
@@ -253,7 +246,7 @@ def cells_frame(grids: Mapping[str, np.ndarray], zones: np.ndarray, *, zone_ids:
     if block > 1:
         grids = {name: block_sum(np.asarray(grid), block) for name, grid in grids.items()}
         zones = _block_zones(zones, block, len(zone_ids))
-        transform = transform * Affine.scale(block)
+        transform = transform @ Affine.scale(block)
     stacked = np.stack([np.asarray(grid).ravel() for grid in grids.values()])
     cells = np.flatnonzero((stacked > 0).any(axis=0))
     rows, cols = np.divmod(cells, zones.shape[1])
@@ -292,6 +285,7 @@ def zone_totals(cells: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame, columns: Se
     if not (source.geom_type == "Polygon").all():
         raise InputDataError("cells: zone_totals needs cell squares (cells_frame(..., geometry='square'))")
     target = to_working(polygons, what="polygons")
-    result = area_interpolate(source[[*columns, "geometry"]], target[["geometry"]], extensive_variables=list(columns),
-                              allocate_total=False)
+    # Float values: tobler hands them to scipy.sparse.diags, which warns on integers.
+    source = source[[*columns, "geometry"]].astype({column: np.float64 for column in columns})
+    result = area_interpolate(source, target[["geometry"]], extensive_variables=list(columns), allocate_total=False)
     return pd.DataFrame(result[list(columns)]).set_axis(polygons.index)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pyogrio
 import pytest
 
-from alatau_geo import cli
-from alatau_geo.io import read_layers
+from alatau_geo.cli import app as cli
+from alatau_geo.core.io import read_layers
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 COMMITTED_LAYERS = REPOSITORY / "layers"
@@ -22,13 +22,6 @@ COMMITTED_LAYERS = REPOSITORY / "layers"
 
 def digests(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.geojson"))}
-
-
-@pytest.fixture
-def no_default_tiles(monkeypatch, tmp_path):
-    """As on a user's fresh clone: no ../shared beside the project."""
-    monkeypatch.delenv(cli.DEM_DIR_VARIABLE, raising=False)
-    monkeypatch.setattr(cli, "default_dem_dirs", lambda: [tmp_path / "no-shared" / "srtm"])
 
 
 def test_help_of_every_command_has_an_example(capsys):

@@ -1,1 +1,1 @@
-"""Analyses of the plan: what the land holds, where people and jobs go, who is served."""
+"""Analyses of a plan's layers: areas, proximity, network, accessibility and the ones built on them. They return results and write nothing."""

@@ -2,7 +2,7 @@
 
 Build a map with :func:`overview_map`, :func:`districts_map`, :func:`infrastructure_map`,
 :func:`proximity_map` or :func:`terrain_map`, then get the
-page with :func:`render_html` (writing it is :mod:`alatau_geo.io`'s job).
+page with :func:`render_html` (writing it is :mod:`alatau_geo.core.io`'s job).
 With ``offline=True`` the page carries Leaflet and its plugins inline (from
 ``alatau_geo/vendor``), uses the shaded relief as its base map and loads
 nothing from the network.

@@ -4,7 +4,7 @@ A map is assembled from parts built elsewhere in this package: display
 copies of the layers (:mod:`.features`), relief images (:mod:`.rasters`),
 styles (:mod:`.style`) and controls (:mod:`.controls`). Nothing here writes
 a file; :func:`render_html` gives the page as a string for
-:mod:`alatau_geo.io` to write.
+:mod:`alatau_geo.core.io` to write.
 
 Coordinates: folium wants (lat, lon); every other function in the package
 uses (lon, lat), so the swap happens only where folium is called, marked
@@ -26,8 +26,8 @@ from folium.map import CustomPane
 from folium.raster_layers import ImageOverlay
 from folium.utilities import JsCode
 
-from alatau_geo.errors import ExportError, LayerError
-from alatau_geo.layers import Layer, LayerSet
+from alatau_geo.core.errors import AlatauGeoError, ExportError, LayerError
+from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.maps.assets import OfflineMap, external_resources
 from alatau_geo.maps.controls import (
     DownloadLink,
@@ -44,6 +44,7 @@ from alatau_geo.maps.controls import (
     cluster_icon_function,
     download_href,
 )
+from alatau_geo.maps.elements import DataGeoJson, template_reparsing_elements
 from alatau_geo.maps.features import DisplayLayer, display_layer
 from alatau_geo.maps.rasters import (
     RELIEF_Z_FACTOR,
@@ -234,7 +235,7 @@ def _vector_layer(
             else folium.CircleMarker(radius=style.radius_px)
         )
     options = {"pane": pane} if pane else {}
-    return folium.GeoJson(
+    return DataGeoJson(
         shown.data,
         name=escape(shown.title),
         style_function=styler,
@@ -586,7 +587,7 @@ def districts_map(
     offline : bool
         As in :func:`overview_map`.
     figures : DataFrame, optional
-        The area table (:func:`alatau_geo.areas.area_table`), indexed by
+        The area table (:func:`alatau_geo.analysis.areas.area_table`), indexed by
         column ``zone``; its figures (buildable ha, share of the city, SEZ
         overlap, difference from the published area) join each district's
         and the city's popup.
@@ -797,7 +798,7 @@ def terrain_map(
 
 
 def render_html(m: folium.Map) -> str:
-    """The complete HTML page of a map, for :mod:`alatau_geo.io` to write.
+    """The complete HTML page of a map, for :mod:`alatau_geo.core.io` to write.
 
     Parameters
     ----------
@@ -810,10 +811,26 @@ def render_html(m: folium.Map) -> str:
     Raises
     ------
     ExportError
-        If an offline map would still load something from the network (a
-        plugin without a vendored copy, or an element added by the caller).
+        If the page holds an element that would parse its data as a template
+        (see :mod:`alatau_geo.maps.elements`), if rendering fails for any
+        reason, or if an offline map would still load something from the
+        network (a plugin without a vendored copy, or an element added by
+        the caller).
     """
-    html = m.get_root().render()
+    title = getattr(m.get_root(), "title", "") or "map"
+    unsafe = sorted({type(element).__name__ for element in template_reparsing_elements(m.get_root())})
+    if unsafe:
+        raise ExportError(
+            f"{title}: element(s) {', '.join(unsafe)} would evaluate braces in their data as a template; "
+            "derive them from alatau_geo.maps.elements.RenderOnce"
+        )
+    try:
+        html = m.get_root().render()
+    except AlatauGeoError:
+        raise
+    except Exception as error:  # any failure of branca/jinja2/folium: one line, no page written
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise ExportError(f"{title}: the page could not be rendered ({type(error).__name__}: {reason})") from error
     if getattr(m, "offline", False):
         found = external_resources(html)
         if found:

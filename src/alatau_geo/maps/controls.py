@@ -18,7 +18,6 @@ from html import escape
 from typing import Literal
 from urllib.parse import quote
 
-from branca.element import MacroElement
 from folium import plugins
 from folium.elements import JSCSSMixin
 from folium.features import GeoJson
@@ -26,6 +25,7 @@ from folium.map import CustomPane, Layer
 from folium.raster_layers import ImageOverlay
 from folium.template import Template
 
+from alatau_geo.maps.elements import RenderOnce
 from alatau_geo.maps.popups import PopupTemplate, badge_text_colour
 from alatau_geo.maps.style import hatch_id
 
@@ -157,7 +157,7 @@ def download_href(name: str, *, template: str) -> str:
     return template.format(name=quote(name, safe=""))
 
 
-class Legend(MacroElement):
+class Legend(RenderOnce):
     """A Leaflet control showing the legend and the download links.
 
     Parameters
@@ -201,7 +201,7 @@ class Legend(MacroElement):
         self.html = legend_html(self.sections, downloads=self.downloads)
 
 
-class GroupedLayers(JSCSSMixin, MacroElement):
+class GroupedLayers(JSCSSMixin, RenderOnce):
     """One layer switcher: base maps as radio buttons, overlays in titled groups.
 
     folium's ``GroupedLayerControl`` offers no base layers, and a second
@@ -276,7 +276,7 @@ class GroupedLayers(JSCSSMixin, MacroElement):
         ]
 
 
-class ImageMiniMap(plugins.MiniMap):
+class ImageMiniMap(plugins.MiniMap, RenderOnce):
     """The overview mini map drawn with an image overlay instead of tiles.
 
     Offline maps have no tiles; the mini map reuses the shaded relief image
@@ -301,7 +301,7 @@ class ImageMiniMap(plugins.MiniMap):
         self.overlay = overlay
 
 
-class PlaceSearch(plugins.Search):
+class PlaceSearch(plugins.Search, RenderOnce):
     """One search box over the features of one or more GeoJSON layers, by a text property, safely.
 
     leaflet-search writes each suggestion with ``innerHTML``; here the
@@ -422,7 +422,7 @@ class PlaceSearch(plugins.Search):
         super(plugins.Search, self).render(**kwargs)
 
 
-class HatchPatterns(MacroElement):
+class HatchPatterns(RenderOnce):
     """SVG hatch patterns in the page, one per colour, for hatched polygon fills and legend symbols.
 
     A polygon styled with ``hatch`` has the fill ``url(#ag-hatch-<colour>)``
@@ -460,7 +460,7 @@ class HatchPatterns(MacroElement):
         )
 
 
-class TranslucentPane(CustomPane):
+class TranslucentPane(CustomPane, RenderOnce):
     """A map pane drawn with an opacity, below the other vectors.
 
     Features in it are filled opaquely and the pane as a whole is
@@ -493,7 +493,7 @@ class TranslucentPane(CustomPane):
         self.opacity = float(opacity)
 
 
-class SharedPopup(MacroElement):
+class SharedPopup(RenderOnce):
     """A layer's :class:`~alatau_geo.maps.popups.PopupTemplate` as a JavaScript object in the page.
 
     Added to the map before the layer whose features join their values into
@@ -587,7 +587,7 @@ _CSS = """
 """
 
 
-class MapStylesheet(MacroElement):
+class MapStylesheet(RenderOnce):
     """The maps' own CSS (popups, legend), inline in the page header."""
 
     _template = Template(

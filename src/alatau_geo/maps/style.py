@@ -165,7 +165,7 @@ class ValueClasses:
     low_on_top: bool = False
 
     def __post_init__(self) -> None:
-        if any(not b > a for a, b in zip(self.breaks, self.breaks[1:])):
+        if any(not b > a for a, b in zip(self.breaks, self.breaks[1:], strict=False)):
             raise ValueError(f"ValueClasses {self.column!r}: 'breaks' must be strictly ascending, got {self.breaks}")
         if len(self.colors) != len(self.breaks) + 1:
             raise ValueError(

@@ -30,13 +30,14 @@ from pathlib import Path
 import numpy as np
 import rasterio.features
 
-from alatau_geo import terrain
 from alatau_geo.analysis import population_grid
 from alatau_geo.analysis.allocation import allocate
 from alatau_geo.analysis.capacity import cell_capacity, classes_from_buildable, suitability_score
 from alatau_geo.analysis.population import plan_population
-from alatau_geo.analysis.population_params import DEFAULT_PARAMS, targets_table
-from alatau_geo.io import read_layers, read_raster
+from alatau_geo.analysis.population_params import DEFAULT_PARAMS
+from alatau_geo.analysis.population_targets import targets_table
+from alatau_geo.core.io import read_layers, read_raster
+from alatau_geo.reference import terrain
 
 DEFAULT_LAYERS = Path(__file__).resolve().parents[1] / "layers"
 ZONES = ("gate", "golden", "growing", "green", "city_rest")

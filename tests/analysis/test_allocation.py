@@ -8,7 +8,7 @@ import pytest
 
 from alatau_geo.analysis.allocation import allocate, allocate_phases
 from alatau_geo.analysis.capacity import whole_capacity
-from alatau_geo.errors import InputDataError
+from alatau_geo.core.errors import InputDataError
 
 IDS = ["gate", "golden", "green"]
 

@@ -14,7 +14,7 @@ from alatau_geo.analysis.capacity import (
     whole_capacity,
 )
 from alatau_geo.analysis.population_params import DEFAULT_PARAMS, PopulationParams
-from alatau_geo.errors import InputDataError, PlanError
+from alatau_geo.core.errors import InputDataError, PlanError
 
 IDS = ["gate", "golden"]
 

@@ -14,8 +14,9 @@ from alatau_geo.analysis import population_grid
 from alatau_geo.analysis.capacity import classes_from_buildable
 from alatau_geo.analysis.jobs import job_figures, jobs_per_project, project_jobs
 from alatau_geo.analysis.population import plan_population
-from alatau_geo.analysis.population_params import DEFAULT_PARAMS, PopulationParams, targets_table
-from alatau_geo.crs import WORKING_CRS
+from alatau_geo.analysis.population_params import DEFAULT_PARAMS, PopulationParams
+from alatau_geo.analysis.population_targets import targets_table
+from alatau_geo.core.crs import WORKING_CRS
 
 LAYERS = Path(__file__).resolve().parents[2] / "layers"
 ZONES = ("gate", "golden", "growing", "green", "city_rest")
@@ -97,8 +98,8 @@ def test_projects_without_a_published_figure_take_the_portfolio_average():
 @pytest.fixture(scope="module")
 def committed_city():
     """The committed districts and city on a 100 m grid; buildable by today's rule (slope, water)."""
-    from alatau_geo import terrain
-    from alatau_geo.io import read_layers, read_raster
+    from alatau_geo.core.io import read_layers, read_raster
+    from alatau_geo.reference import terrain
 
     layers = read_layers(LAYERS)
     city = layers["city_boundary"].frame

@@ -17,8 +17,8 @@ from alatau_geo.analysis.population_grid import (
     zone_grid,
     zone_totals,
 )
-from alatau_geo.crs import WORKING_CRS
-from alatau_geo.errors import InputDataError, LayerError
+from alatau_geo.core.crs import WORKING_CRS
+from alatau_geo.core.errors import InputDataError, LayerError
 
 X0, Y0 = 600_000.0, 4_800_000.0  # a corner in UTM 43N
 TRANSFORM = Affine(100.0, 0.0, X0, 0.0, -100.0, Y0 + 1_000.0)  # 10 x 10 cells of 1 ha

@@ -38,7 +38,7 @@ import pandas as pd
 
 from alatau_geo.analysis.apportion import capped_shares, largest_remainder
 from alatau_geo.analysis.capacity import check_grids, whole_capacity
-from alatau_geo.errors import InputDataError
+from alatau_geo.core.errors import InputDataError
 
 ALLOCATION_COLUMNS = ("target", "seeded", "allocated", "capacity", "shortfall", "above_target", "cells", "note")
 
@@ -216,7 +216,7 @@ def allocate_phases(zones: np.ndarray, capacity: np.ndarray, targets: Mapping[in
     zones, capacity, zone_ids, score : as for :func:`allocate`
     targets : mapping of year to Series
         Cumulative whole persons per zone reached by that year (see
-        :func:`~alatau_geo.analysis.population_params.phase_targets`).
+        :func:`~alatau_geo.analysis.population_targets.phase_targets`).
     seeds : numpy.ndarray of int, optional
         Persons there today; seeds the first phase. Each later phase is
         seeded with the previous phase's grid, so every cell's count never

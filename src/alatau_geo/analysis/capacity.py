@@ -30,8 +30,8 @@ import pandas as pd
 
 from alatau_geo.analysis.apportion import whole_per_zone
 from alatau_geo.analysis.population_params import CLASS_NAMES, PopulationParams
-from alatau_geo.crs import SQUARE_METRES_PER_HECTARE
-from alatau_geo.errors import InputDataError, PlanError
+from alatau_geo.core.crs import SQUARE_METRES_PER_HECTARE
+from alatau_geo.core.errors import InputDataError, PlanError
 
 N_CLASSES = 4
 """Suitability classes 0 (unsuitable) to 3 (high)."""
@@ -203,7 +203,7 @@ def capacity_table(zones: np.ndarray, classes: np.ndarray, capacity: Capacity, *
     targets : DataFrame
         Index zone ids; columns ``residents_target``, ``residents_basis``,
         ``jobs_target``, ``jobs_basis`` (see
-        :func:`~alatau_geo.analysis.population_params.zone_targets`).
+        :func:`~alatau_geo.analysis.population_targets.zone_targets`).
 
     Returns
     -------

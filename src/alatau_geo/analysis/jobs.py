@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from alatau_geo.analysis.population_params import PopulationParams, Portfolio
-from alatau_geo.errors import LayerError, PlanError
+from alatau_geo.core.errors import LayerError, PlanError
 
 JOB_FIGURE_COLUMNS = ("figure", "jobs", "projects", "basis")
 
@@ -60,7 +60,7 @@ def job_figures(params: PopulationParams, targets: pd.DataFrame) -> pd.DataFrame
     ----------
     params : PopulationParams
     targets : DataFrame
-        From :func:`~alatau_geo.analysis.population_params.targets_table`
+        From :func:`~alatau_geo.analysis.population_targets.targets_table`
         (``jobs_target``, ``jobs_basis`` per zone).
 
     Returns
@@ -71,7 +71,7 @@ def job_figures(params: PopulationParams, targets: pd.DataFrame) -> pd.DataFrame
 
     Examples
     --------
-    >>> from alatau_geo.analysis.population_params import DEFAULT_PARAMS, targets_table
+    >>> from alatau_geo.analysis.population_targets import DEFAULT_PARAMS, targets_table
     >>> zones = ["gate", "golden", "growing", "green", "city_rest"]
     >>> table = job_figures(DEFAULT_PARAMS, targets_table(DEFAULT_PARAMS, zones)).set_index("figure")
     >>> table.loc[["zone gate", "portfolio 2026-02"], "jobs"].tolist()

@@ -31,8 +31,8 @@ from affine import Affine
 from tobler.area_weighted import area_interpolate
 
 from alatau_geo.analysis.apportion import largest_remainder
-from alatau_geo.crs import SQUARE_METRES_PER_HECTARE, WORKING_CRS, to_working
-from alatau_geo.errors import InputDataError, LayerError
+from alatau_geo.core.crs import SQUARE_METRES_PER_HECTARE, WORKING_CRS, to_working
+from alatau_geo.core.errors import InputDataError, LayerError
 
 REST_OF_CITY = "city_rest"
 """Zone id of city land outside every district."""

@@ -28,10 +28,10 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def no_default_tiles(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """As on a user's fresh clone: no ../shared beside the project."""
-    from alatau_geo.cli import app as cli
+    from alatau_geo.cli import common
 
-    monkeypatch.delenv(cli.DEM_DIR_VARIABLE, raising=False)
-    monkeypatch.setattr(cli, "default_dem_dirs", lambda: [tmp_path / "no-shared" / "srtm"])
+    monkeypatch.delenv(common.DEM_DIR_VARIABLE, raising=False)
+    monkeypatch.setattr(common, "default_dem_dirs", lambda: [tmp_path / "no-shared" / "srtm"])
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from alatau_geo.cli import app as cli
+from alatau_geo.cli import common
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 CWD_MARKER = "cwd-marker-7c1e"
@@ -78,8 +79,8 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def hostile_maps(hostile_build: Path) -> Path:
     """Run `alatau-geo build --offline` in a working folder whose path the pages must never show."""
     monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.delenv(cli.DEM_DIR_VARIABLE, raising=False)
-    monkeypatch.setattr(cli, "default_dem_dirs", lambda: [hostile_build / "no-shared" / "srtm"])
+    monkeypatch.delenv(common.DEM_DIR_VARIABLE, raising=False)
+    monkeypatch.setattr(common, "default_dem_dirs", lambda: [hostile_build / "no-shared" / "srtm"])
     workdir = hostile_build / CWD_MARKER
     workdir.mkdir()
     previous = Path.cwd()

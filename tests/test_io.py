@@ -418,7 +418,7 @@ def test_read_vector_missing_and_corrupt_files(tmp_path: Path) -> None:
 
 def test_read_vector_gpkg_layer_choice(zones: Layer, points: Layer, tmp_path: Path) -> None:
     path = write_gpkg([zones, points], tmp_path / "all.gpkg")
-    with pytest.raises(LayerError, match=r"holds several layers \(points, zones\); choose one with layer="):
+    with pytest.raises(LayerError, match=r"holds several layers \(points, zones\); choose one with --layer NAME"):
         read_vector(path)
     assert len(read_vector(path, layer="zones")) == 2
     expected = r"all\.gpkg: has no layer 'roads' \(layers: points, zones, layer_provenance\)"

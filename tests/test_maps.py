@@ -45,20 +45,13 @@ from alatau_geo.maps.assets import (
     external_resources,
     inline_markup,
 )
-from alatau_geo.maps.controls import (
-    GroupedLayers,
-    HatchPatterns,
-    ImageMiniMap,
-    Legend,
-    LegendEntry,
-    LegendSection,
-    PlaceSearch,
-    SharedPopup,
-    TranslucentPane,
-    legend_html,
-)
+from alatau_geo.maps.classification import ValueClasses
+from alatau_geo.maps.column_formats import ColumnFormat, column_format
+from alatau_geo.maps.controls import GroupedLayers, ImageMiniMap, PlaceSearch
 from alatau_geo.maps.elements import DataGeoJson, RenderOnce
 from alatau_geo.maps.features import display_layer, simplify_for_display
+from alatau_geo.maps.legend import Legend, LegendEntry, LegendSection, legend_html
+from alatau_geo.maps.page_parts import HatchPatterns, SharedPopup, TranslucentPane
 from alatau_geo.maps.png import encode_paletted_png
 from alatau_geo.maps.popups import (
     MISSING,
@@ -76,7 +69,7 @@ from alatau_geo.maps.relief import (
     hillshade,
     slope_percent,
 )
-from alatau_geo.maps.style import Badge, ColumnFormat, ValueClasses, column_format
+from alatau_geo.maps.style import Badge
 from conftest_maps import (  # noqa: F401
     XSS_IMG,
     XSS_NAME,

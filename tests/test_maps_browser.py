@@ -167,8 +167,7 @@ class Visit:
                     if (layer instanceof L.MarkerClusterGroup) {
                         layer.eachLayer(marker => {
                             if (marker.feature.properties.popup_html.includes(footer)) {
-                                found = marker;
-                                group = layer;
+                                found = marker; group = layer;
                             }
                         });
                     }
@@ -403,8 +402,8 @@ def test_hostile_project_names_run_nothing_and_search_finds_projects(visit: Any)
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
     assert XSS_NAME in popup.inner_text() and XSS_IMG in popup.inner_text()
-    injected = page.locator(".leaflet-popup-content script, .leaflet-popup-content img, .leaflet-popup-content i")
-    assert injected.count() == 0
+    injected = ".leaflet-popup-content script, .leaflet-popup-content img, .leaflet-popup-content i"
+    assert page.locator(injected).count() == 0
     opened.settle()
     # The search box lists the name as text, then finds a clustered project and opens its popup.
     page.evaluate(f"{_MAP}.setZoom(10, {{animate: false}})")

@@ -29,7 +29,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import rasterio
@@ -189,6 +189,7 @@ def export_layers(
     *,
     precision: int = DEFAULT_PRECISION,
     gpkg_name: str = "alatau_geo.gpkg",
+    built_by: Mapping[str, Any] | None = None,
 ) -> ExportResult:
     """Write every layer as ``<name>.geojson``, one GeoPackage and ``manifest.json``.
 
@@ -201,6 +202,10 @@ def export_layers(
         Decimals of the WGS84 coordinates, degrees.
     gpkg_name : str, default "alatau_geo.gpkg"
         File name of the GeoPackage inside `out_dir`.
+    built_by : mapping, optional
+        What built the layers (the plan's path and content hashes), recorded
+        in the manifest as ``built_by`` so later commands can tell whether
+        the layers still match the plan.
 
     Returns
     -------
@@ -228,7 +233,7 @@ def export_layers(
     prepared = prepare_layers(layers, precision=precision)
     check_gpkg_names(prepared)
     texts = {item.layer.name: collection_text(item, precision=precision) for item in prepared}
-    index_text = manifest_text(prepared, precision=precision)
+    index_text = manifest_text(prepared, precision=precision, built_by=built_by)
     directory = Path(out_dir)
     try:
         directory.mkdir(parents=True, exist_ok=True)

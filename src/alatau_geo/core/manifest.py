@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 
@@ -33,8 +34,13 @@ def _rounded_bounds(frame: gpd.GeoDataFrame, precision: int) -> list[float] | No
     ]
 
 
-def manifest_text(prepared: list[PreparedLayer], *, precision: int) -> str:
+def manifest_text(
+    prepared: list[PreparedLayer], *, precision: int, built_by: Mapping[str, Any] | None = None
+) -> str:
     """The manifest of layers prepared for export, as JSON text (see :func:`write_manifest`).
+
+    `built_by` (what built the layers: the plan's path and content hashes)
+    is recorded as ``built_by`` when given.
 
     Raises
     ------
@@ -55,7 +61,10 @@ def manifest_text(prepared: list[PreparedLayer], *, precision: int) -> str:
             "bounds": _rounded_bounds(item.frame, precision),
             "provenance": provenance,
         })
-    manifest = {"generator": "alatau-geo", "crs": "EPSG:4326", "layers": entries}
+    manifest: dict[str, Any] = {"generator": "alatau-geo", "crs": "EPSG:4326"}
+    if built_by is not None:
+        manifest["built_by"] = dict(built_by)
+    manifest["layers"] = entries
     text = json.dumps(manifest, ensure_ascii=False, indent=2, allow_nan=False)
     return text + "\n"
 
@@ -117,3 +126,19 @@ def manifest_entries(directory: str | Path) -> list[tuple[str, Path]]:
             raise LayerError(f"{manifest_path}: layer {name}: file {file_name!r} must be a plain file name")
         listed.append((name, directory / file_name))
     return listed
+
+
+def read_built_by(directory: str | Path) -> dict[str, Any] | None:
+    """The ``built_by`` record of a layers folder's manifest (see :func:`alatau_geo.core.io.export_layers`), or None.
+
+    Raises
+    ------
+    LayerError
+        If the folder has no readable manifest.
+    """
+    path = Path(directory) / MANIFEST_NAME
+    if not path.is_file():
+        raise LayerError(f"{path}: not found; build the layers first (alatau-geo build)")
+    data = load_json(path)
+    record = data.get("built_by") if isinstance(data, dict) else None
+    return dict(record) if isinstance(record, dict) else None

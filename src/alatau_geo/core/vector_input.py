@@ -37,7 +37,9 @@ def _spatial_layer(path: Path, *, layer: str | None) -> str:
     if not spatial:
         raise LayerError(f"{path}: has no layer with geometries (layers: {', '.join(names) or 'none'})")
     if len(spatial) > 1:
-        raise LayerError(f"{path}: holds several layers ({', '.join(spatial)}); choose one with layer=")
+        raise LayerError(
+            f"{path}: holds several layers ({', '.join(spatial)}); choose one with --layer NAME (layer= in Python)"
+        )
     return spatial[0]
 
 

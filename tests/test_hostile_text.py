@@ -10,13 +10,11 @@ run none of them.
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import os
 import shutil
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -141,11 +139,6 @@ def test_notebook_display_keeps_braces_as_text(hostile_build: Path, hostile_maps
     assert "{{7*7}}" in html and CWD_MARKER not in html
 
 
-def _record_dialog(seen: list[str], dialog: Any) -> None:
-    seen.append(dialog.message)
-    dialog.dismiss()
-
-
 def test_hostile_pages_run_nothing_in_a_browser(hostile_maps: Path) -> None:
     from browser_support import open_browser
 
@@ -153,7 +146,12 @@ def test_hostile_pages_run_nothing_in_a_browser(hostile_maps: Path) -> None:
         for name in ("overview", "districts", "infrastructure"):
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             dialogs: list[str] = []
-            page.on("dialog", functools.partial(_record_dialog, dialogs))
+
+            def on_dialog(dialog: object, seen: list[str] = dialogs) -> None:
+                seen.append(dialog.message)  # type: ignore[attr-defined]
+                dialog.dismiss()  # type: ignore[attr-defined]
+
+            page.on("dialog", on_dialog)
             page.goto((hostile_maps / f"{name}.html").as_uri(), wait_until="load")
             page.wait_for_function("window[document.querySelector('.folium-map').id]._loaded === true")
             scripts = page.evaluate("document.scripts.length")

@@ -468,3 +468,29 @@ def test_read_raster_errors(tmp_path: Path) -> None:
     (tmp_path / "bad.tif").write_bytes(b"not a tiff")
     with pytest.raises(InputDataError, match=r"bad\.tif: cannot read raster"):
         read_raster(tmp_path / "bad.tif")
+
+
+def test_a_change_of_provenance_text_alone_is_no_change():
+    from dataclasses import replace
+
+    from alatau_geo.core.changes import compare_layers
+
+    frame = gpd.GeoDataFrame({"id": ["a"], "name_en": ["A"]}, geometry=[box(500_000, 4_800_000, 501_000, 4_801_000)],
+                             crs=WORKING_CRS)
+    layer = Layer("zones", frame, Provenance("plan a.toml", "rule"))
+    moved = Layer("zones", frame, replace(layer.provenance, source="plan b.toml"))
+    (change,) = compare_layers(LayerSet([layer]), LayerSet([moved]))
+    assert change.status == "unchanged" and str(change) == "zones: unchanged (1 feature)"
+
+
+def test_overlapping_features_count_once_in_a_changed_area():
+    from alatau_geo.core.changes import compare_layers
+
+    squares = [box(500_000, 4_800_000, 501_000, 4_801_000), box(500_500, 4_800_000, 501_500, 4_801_000)]
+    before = Layer("areas", gpd.GeoDataFrame({"id": ["a"]}, geometry=squares[:1], crs=WORKING_CRS),
+                   Provenance("t", "t"))
+    after = Layer("areas", gpd.GeoDataFrame({"id": ["a", "b"]}, geometry=squares, crs=WORKING_CRS),
+                  Provenance("t", "t"))
+    (change,) = compare_layers(LayerSet([before]), LayerSet([after]))
+    assert change.status == "changed"
+    assert change.before == pytest.approx(100, rel=0.01) and change.after == pytest.approx(150, rel=0.01)

@@ -243,7 +243,7 @@ def export_layers(
     gpkg = atomic_write(directory / gpkg_name, lambda temporary: write_gpkg_file(temporary, prepared))
     # The manifest goes last: its presence says the export is complete.
     manifest = atomic_write(directory / MANIFEST_NAME, text_writer(index_text))
-    logger.info("exported %d layers to %s", len(prepared), directory)
+    logger.debug("exported %d layers to %s", len(prepared), directory)
     return ExportResult(directory=directory, geojson=geojson, gpkg=gpkg, manifest=manifest)
 
 

@@ -68,13 +68,13 @@ from rasterio.enums import Resampling
 from scipy import ndimage
 
 from alatau_geo.analysis import hazards
-from alatau_geo.analysis.criteria import Aspect
 from alatau_geo.analysis.grid import grid_for_bounds
 from alatau_geo.analysis.sensitivity import weight_sensitivity
 from alatau_geo.analysis.suitability import build_surface
-from alatau_geo.analysis.suitability_params import SuitabilityParams
 from alatau_geo.core.io import read_layers, read_raster, write_raster
 from alatau_geo.plan.config import load_plan
+from alatau_geo.plan.suitability_criteria import Aspect
+from alatau_geo.plan.suitability_params import SuitabilityParams
 from alatau_geo.reference import gazetteer, hydrology, terrain
 
 ROOT = Path(__file__).resolve().parents[1]

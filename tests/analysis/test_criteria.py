@@ -11,24 +11,18 @@ import pytest
 from affine import Affine
 from shapely.geometry import LineString, Point, box
 
-from alatau_geo.analysis.criteria import (
-    Aspect,
-    Constraint,
-    Criterion,
-    Linear,
-    constraint_mask,
-    criterion_score,
-)
+from alatau_geo.analysis.criteria import constraint_mask, criterion_score
 from alatau_geo.analysis.grid import (
     cell_area_weights,
     distance_to,
     grid_for_bounds,
     mask_area_ha,
 )
-from alatau_geo.analysis.suitability_params import SuitabilityParams
 from alatau_geo.core.crs import WORKING_CRS, area_ha
 from alatau_geo.core.errors import PlanError
 from alatau_geo.core.raster import Raster
+from alatau_geo.plan.suitability_criteria import Aspect, Constraint, Criterion, Linear
+from alatau_geo.plan.suitability_params import SuitabilityParams
 
 SECTION = Path(__file__).resolve().parents[2] / "docs" / "plan_sections" / "suitability.toml"
 X0, Y0 = 660_000.0, 4_820_000.0

@@ -20,10 +20,10 @@ from alatau_geo.analysis import hazards
 from alatau_geo.analysis.grid import Grid, grid_for_bounds, mask_area_ha
 from alatau_geo.analysis.sensitivity import weight_sensitivity
 from alatau_geo.analysis.suitability import build_surface, class_area_by_zone, class_polygons
-from alatau_geo.analysis.suitability_params import SuitabilityParams
 from alatau_geo.analysis.zonal import area_by_zone, code_polygons
 from alatau_geo.core.io import read_layer, read_layers, read_raster
 from alatau_geo.plan.config import load_plan
+from alatau_geo.plan.suitability_params import SuitabilityParams
 from alatau_geo.reference import gazetteer, hydrology, terrain
 
 pytestmark = pytest.mark.srtm

@@ -17,9 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from alatau_geo.analysis.ahp import ACCEPTABLE_CR, AhpResult, ahp_weights
-from alatau_geo.analysis.criteria import Aspect, Constraint, Criterion, Linear
 from alatau_geo.core.errors import PlanError
+from alatau_geo.plan.ahp import ACCEPTABLE_CR, AhpResult, ahp_weights
+from alatau_geo.plan.suitability_criteria import Aspect, Constraint, Criterion, Linear
 
 
 @dataclass(frozen=True)

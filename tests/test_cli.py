@@ -198,7 +198,7 @@ def test_diff_names_objects_whose_rules_newly_break(tmp_path, capsys):
     a, b = tmp_path / "a.toml", tmp_path / "b.toml"
     a.write_text(default, encoding="utf-8")
     # A flood freeboard of 40 m puts the low plain near the reservoir under the flood level.
-    b.write_text(default.replace("flood_freeboard_m = 3.0", "flood_freeboard_m = 40.0"), encoding="utf-8")
+    b.write_text(default.replace("flood_freeboard_m = 1.0", "flood_freeboard_m = 40.0"), encoding="utf-8")
     assert cli.main(["diff", str(a), str(b)]) == 0
     captured = capsys.readouterr()
     assert "newly breaks above_flood" in captured.out

@@ -20,6 +20,7 @@ from alatau_geo.core.errors import PlanError
 from alatau_geo.core.extent import StudyArea
 from alatau_geo.plan.districts import ZoneSpec, parse_zones
 from alatau_geo.plan.network_params import NetworkParams
+from alatau_geo.plan.suitability_params import SuitabilityParams
 from alatau_geo.reference.hydrology import HydrologyParams
 from alatau_geo.reference.terrain import TerrainParams
 from alatau_geo.reference.water import WaterProtectionParams
@@ -28,6 +29,11 @@ DEFAULT_PLAN_NAME = "default_plan.toml"
 # A zone given in a user's plan replaces the default zone as a whole: merging
 # two construction rules key by key would mix them.
 _REPLACED_WHOLE = ("districts", "city_boundary", "sez")
+# Suitability criteria and constraints given in a user's plan replace the
+# default ones as a whole, so a plan can drop one; the weights follow the
+# criteria (a plan giving its own criteria starts from no default weight).
+_REPLACED_WHOLE_NESTED = ("suitability.criteria", "suitability.constraints")
+_FOLLOWS = {"suitability.criteria": "suitability.weights"}
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,8 @@ class AnalysisParams:
     max_buildable_slope_deg : float
         Steeper land is not buildable, degrees.
     flood_freeboard_m : float
-        Height objects must keep above the reservoir surface, metres.
+        Height objects must keep above the flood level (the reservoir's
+        maximum level, ``suitability.hazards.reservoir_max_level_m``), metres.
     placement_grid_m : float
         Spacing of candidate positions for rule-placed objects, metres.
     min_part_ha : float
@@ -90,6 +97,7 @@ class Plan:
     analysis: AnalysisParams
     service_radii_m: Mapping[str, float]
     zones: tuple[ZoneSpec, ...] = ()
+    suitability: SuitabilityParams | None = None
     network: NetworkParams | None = None
     source: str = field(default="<default plan>", compare=False)
 
@@ -160,11 +168,17 @@ def load_plan(path: str | Path | None = None) -> Plan:
 
 
 def _merge(base: dict[str, Any], user: dict[str, Any], *, source: str, prefix: str) -> None:
+    for entry, follower in _FOLLOWS.items():
+        section, key = entry.rsplit(".", 1)
+        if prefix == f"{section}." and key in user:
+            base[follower.rsplit(".", 1)[1]] = {}
     for key, value in user.items():
         entry = f"{prefix}{key}"
         if key not in base:
             raise PlanError(f"{source}: unknown entry '{entry}'")
-        if prefix == "" and key in _REPLACED_WHOLE:
+        if (prefix == "" and key in _REPLACED_WHOLE) or entry in _REPLACED_WHOLE_NESTED:
+            if not isinstance(value, dict) and isinstance(base[key], dict):
+                raise PlanError(f"{source}: '{entry}' must be a table")
             base[key] = value
         elif isinstance(base[key], dict):
             if not isinstance(value, dict):
@@ -208,6 +222,20 @@ def _network(data: dict[str, Any], *, source: str) -> NetworkParams:
     return NetworkParams.from_mapping(data.get("network", {}), source=source)
 
 
+def _suitability(data: dict[str, Any], analysis: AnalysisParams, *, source: str) -> SuitabilityParams:
+    """The ``[suitability]`` section; its slope limit must be the plan's one definition of buildable slope."""
+    params = SuitabilityParams.from_mapping(data["suitability"], source=source)
+    for constraint in params.constraints:
+        if constraint.source == "slope" and constraint.above is not None \
+                and constraint.above != analysis.max_buildable_slope_deg:
+            raise PlanError(
+                f"{source}: 'suitability.constraints.{constraint.name}.above' ({constraint.above:g}) must equal "
+                f"'analysis.max_buildable_slope_deg' ({analysis.max_buildable_slope_deg:g}): buildable land means "
+                "the same in the placement rules, the area report and the suitability"
+            )
+    return params
+
+
 def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> Plan:
     def num(section: str, key: str, **limits: Any) -> Any:
         return _number(data, section, key, source=source, **limits)
@@ -240,6 +268,12 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> 
                 f"{source}: 'water_protection.{kind}_strip_m' must not exceed "
                 f"'water_protection.{kind}_zone_m' (the strip lies inside the zone)"
             )
+    analysis = AnalysisParams(
+        max_buildable_slope_deg=num("analysis", "max_buildable_slope_deg", positive=True, maximum=90),
+        flood_freeboard_m=num("analysis", "flood_freeboard_m", minimum=0),
+        placement_grid_m=num("analysis", "placement_grid_m", positive=True),
+        min_part_ha=num("analysis", "min_part_ha", minimum=0),
+    )
     return Plan(
         study_area=area,
         terrain=TerrainParams(
@@ -256,16 +290,12 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> 
             infrastructure=_table_path(data, "infrastructure", source=source, base_dir=base_dir),
             projects=_table_path(data, "projects", source=source, base_dir=base_dir),
         ),
-        analysis=AnalysisParams(
-            max_buildable_slope_deg=num("analysis", "max_buildable_slope_deg", positive=True, maximum=90),
-            flood_freeboard_m=num("analysis", "flood_freeboard_m", minimum=0),
-            placement_grid_m=num("analysis", "placement_grid_m", positive=True),
-            min_part_ha=num("analysis", "min_part_ha", minimum=0),
-        ),
+        analysis=analysis,
         service_radii_m=MappingProxyType(
             {kind: num("service_radii_m", kind, positive=True) for kind in data["service_radii_m"]}
         ),
         zones=parse_zones(data, source=source),
+        suitability=_suitability(data, analysis, source=source),
         network=_network(data, source=source),
         export=ExportParams(
             coordinate_precision=num("export", "coordinate_precision", minimum=5, maximum=8, integer=True),

@@ -124,6 +124,9 @@ class SuitabilityParams:
     hazards : HazardParams
     sensitivity_change_pct : float
         How far each weight is moved up and down in the sensitivity test, percent.
+    area_layers : tuple of str
+        Layers whose union is the analysis area (cells whose centre lies
+        outside get no class); default the city boundary and the SEZ.
     """
 
     criteria: tuple[Criterion, ...]
@@ -135,9 +138,12 @@ class SuitabilityParams:
     classes: ClassThresholds = field(default_factory=ClassThresholds)
     hazards: HazardParams = field(default_factory=HazardParams)
     sensitivity_change_pct: float = 20.0
+    area_layers: tuple[str, ...] = ("city_boundary", "sez")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weights", MappingProxyType(dict(self.weights)))
+        if not self.area_layers:
+            raise PlanError("'suitability.area_layers' must name at least one layer, e.g. ['city_boundary', 'sez']")
         _positive(self.cell_size_m, "suitability.cell_size_m")
         if not 0 < self.sensitivity_change_pct < 100:
             raise PlanError(f"'suitability.sensitivity_change_pct' must lie between 0 and 100, "
@@ -226,6 +232,8 @@ def _parse(data: Mapping[str, Any]) -> SuitabilityParams:
             values[key] = _number(data[key], f"suitability.{key}")
     if "weighting" in data:
         values["weighting"] = data["weighting"]
+    if "area_layers" in data:
+        values["area_layers"] = _texts(data["area_layers"], "suitability.area_layers")
     if "classes" in data:
         classes = _table(data, "classes")
         _known(classes, {"low_min", "medium_min", "high_min"}, "suitability.classes")

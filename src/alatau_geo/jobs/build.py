@@ -23,6 +23,7 @@ from alatau_geo.core.io import ExportResult, export_layers, read_layers, read_ra
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME, read_built_by
 from alatau_geo.core.raster import Raster
+from alatau_geo.jobs import suitability
 from alatau_geo.plan.catalogues import load_catalogues
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.districts import ZONE_LAYERS, build_zones, zone_layers
@@ -34,7 +35,8 @@ from alatau_geo.reference.build import REFERENCE_STEPS, build_reference_layers, 
 
 logger = logging.getLogger(__name__)
 
-PLAN_LAYERS = (*ZONE_LAYERS, "infrastructure", "infrastructure_lines", "projects", *ANALYSIS_LAYERS)
+PLAN_LAYERS = (*ZONE_LAYERS, "infrastructure", "infrastructure_lines", "projects", *ANALYSIS_LAYERS,
+               *suitability.SUITABILITY_LAYERS)
 """Layers the plan constructs on the reference layers; rebuilt by every run."""
 
 TERRAIN_RASTER = "terrain_dem.tif"
@@ -51,9 +53,9 @@ class BuildOutcome:
     notes: tuple[str, ...] = ()
 
 
-BUILD_STEPS = REFERENCE_STEPS + 4
+BUILD_STEPS = REFERENCE_STEPS + 5
 """Steps :func:`build_from_tiles` reports through ``on_step``."""
-REFRESH_STEPS = 4
+REFRESH_STEPS = 5
 """Steps :func:`refresh_from_committed` reports through ``on_step``."""
 
 
@@ -76,13 +78,21 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     build = build_reference_layers(tiles, tables, plan, on_step=on_step)
     on_step("zones and placement")
     layers = _with_plan_layers(_with_osm(build.layers, osm_path), plan, elevation=build.terrain.elevation)
+    on_step("hazards and land suitability")
+    hazard_rasters = suitability.rasters_from_tiles(build, layers, plan)
+    layers, suited = suitability.with_suitability(layers, plan, hazard_rasters)
     on_step("working rasters to the cache")
-    _write_cache(build.terrain, cache_dir=cache_dir, key=_cache_key(paths, plan))
+    key = _cache_key(paths, plan)
+    _write_cache(build.terrain, cache_dir=cache_dir, key=key)
     on_step("comparing with the previous layers and exporting")
     previous = _previous(layers_dir)
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
     export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision, built_by=built_by)
     write_raster(build.terrain.elevation, layers_dir / TERRAIN_RASTER, dtype="int16")
+    if suited is not None:
+        suitability.write_suitability_rasters(
+            suited, layers_dir=layers_dir, with_hand=True,
+            cache_dir=suitability.hazard_cache_dir(cache_dir, terrain_key=key, plan=plan))
     figures = build.figures
     notes = (
         f"Reservoir: {figures['reservoir_polygon_area_km2']:,.1f} km2 "
@@ -92,6 +102,7 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
         "Named rivers: " + "; ".join(
             f"{rid} {info['length_km']} km to the {info['ends_in']}" for rid, info in figures["named_rivers"].items()
         ),
+        suitability.suitability_note(suited),
     )
     return BuildOutcome(layers=layers, changes=tuple(changes), export=export, notes=notes)
 
@@ -126,12 +137,18 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     reference = committed_reference(plan, layers_dir=source_dir, committed=committed)
     on_step("zones and placement")
     layers = _with_plan_layers(_with_osm(reference, osm_path), plan, elevation=elevation)
+    on_step("hazards and land suitability")
+    hazard_rasters = suitability.rasters_from_folder(layers, plan, folder=source_dir, elevation=elevation)
+    layers, suited = suitability.with_suitability(layers, plan, hazard_rasters)
     on_step("comparing and exporting")
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
     export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision, built_by=built_by)
     if source_dir != layers_dir:
         write_raster(elevation, layers_dir / TERRAIN_RASTER, dtype="int16")
-    return BuildOutcome(layers=layers, changes=tuple(changes), export=export)
+    if suited is not None:
+        suitability.write_suitability_rasters(suited, layers_dir=layers_dir, with_hand=source_dir != layers_dir)
+    return BuildOutcome(layers=layers, changes=tuple(changes), export=export,
+                        notes=(suitability.suitability_note(suited),))
 
 
 def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | None = None) -> LayerSet:

@@ -168,15 +168,16 @@ def load_plan(path: str | Path | None = None) -> Plan:
 
 
 def _merge(base: dict[str, Any], user: dict[str, Any], *, source: str, prefix: str) -> None:
+    replaced = set(_REPLACED_WHOLE_NESTED)
     for entry, follower in _FOLLOWS.items():
-        section, key = entry.rsplit(".", 1)
-        if prefix == f"{section}." and key in user:
-            base[follower.rsplit(".", 1)[1]] = {}
+        if entry.startswith(prefix) and entry[len(prefix):] in user:
+            base[follower[len(prefix):]] = {}
+            replaced.add(follower)
     for key, value in user.items():
         entry = f"{prefix}{key}"
         if key not in base:
             raise PlanError(f"{source}: unknown entry '{entry}'")
-        if (prefix == "" and key in _REPLACED_WHOLE) or entry in _REPLACED_WHOLE_NESTED:
+        if (prefix == "" and key in _REPLACED_WHOLE) or entry in replaced:
             if not isinstance(value, dict) and isinstance(base[key], dict):
                 raise PlanError(f"{source}: '{entry}' must be a table")
             base[key] = value

@@ -159,17 +159,17 @@ def write_map_pages(layers: LayerSet, args: argparse.Namespace, *, workspace: Wo
     from alatau_geo.core.io import read_raster
     from alatau_geo.jobs.build import TERRAIN_RASTER
     from alatau_geo.jobs.pages import MAX_MAPS, write_maps
-    from alatau_geo.reference import terrain
+    from alatau_geo.jobs.suitability import suitability_of
 
     dem = layers_dir / TERRAIN_RASTER
-    figures = None
-    if "districts" in layers and dem.is_file():
-        figures = areas.zone_area_table(layers, slope=terrain.slope(read_raster(dem)),
-                                        max_slope_deg=plan.analysis.max_buildable_slope_deg)
+    figures = suited = None
+    if "districts" in layers and dem.is_file() and plan.suitability is not None:
+        suited = suitability_of(layers, plan, layers_dir=layers_dir, elevation=read_raster(dem))
+        figures = areas.zone_area_table(layers, suited)
     with progress(MAX_MAPS, quiet=args.quiet) as step:
         written = write_maps(layers, maps_dir=folder(args.maps_dir, workspace.maps_dir), layers_dir=layers_dir,
                              dem_path=dem if dem.is_file() else None, offline=args.offline, figures=figures,
-                             on_step=step)
+                             suitability=suited, on_step=step)
     for page in written:
         say(f"Map: {page.path} ({page.size_bytes / 1e6:.1f} MB{', offline' if args.offline else ''})")
 

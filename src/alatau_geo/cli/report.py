@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alatau_geo.cli.common import folder, progress, say, workspace_of
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.plan.config import Plan
 
-TABLES = ("areas", "placement", "proximity")
+if TYPE_CHECKING:
+    from alatau_geo.analysis.suitability_layers import SuitabilityResult
+
+TABLES = ("areas", "placement", "proximity", "suitability")
 """The tables ``report`` writes."""
 
 
@@ -18,15 +22,19 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
     report = commands.add_parser(
         "report", parents=[common], help="write analysis tables (CSV and Markdown)",
         description="Write an analysis table of the workspace's layers as CSV and Markdown into its reports/ folder. "
-        "'areas': per district and for the city, area in ha (equal-area), share of the city, buildable area (steep "
-        "land, water and water protection zones removed), overlap with the SEZ, published figure and difference, "
-        "densities. 'placement': every placement rule of every infrastructure object and project, and which ones it "
-        "breaks. 'proximity': nearest facility of each kind for settlements, projects and a 100 m grid, uncovered "
-        "area per district, settlements outside the service radii, travel times to Almaty and Konaev, street "
-        "statistics per district, jobs within 30 and 45 minutes and the 2SFCA score. The layers must have been "
-        "built from the workspace's plan as it is now.",
+        "'areas': per district and for the city, area in ha (equal-area), share of the city, buildable area (land "
+        "no hard constraint of [suitability.constraints] excludes), overlap with the SEZ, published figure and "
+        "difference, densities, hectares of each suitability class and each hazard band. 'placement': every "
+        "placement rule of every infrastructure object and project, and which ones it breaks. 'proximity': nearest "
+        "facility of each kind for settlements, projects and a 100 m grid, uncovered area per district, settlements "
+        "outside the service radii, travel times to Almaty and Konaev, street statistics per district, jobs within "
+        "30 and 45 minutes and the 2SFCA score. 'suitability': area of each suitability class per district, the "
+        "city and the SEZ, the criteria and their weights (and the AHP consistency ratio when the weights come "
+        "from pairwise comparisons), the land each hard constraint excludes, hazard hectares per zone, and the "
+        "class areas with each weight moved up and down (20 % by default). The layers must have been built from "
+        "the workspace's plan as it is now.",
         epilog="examples:\n  alatau-geo report areas\n  alatau-geo -w my_scenario report placement\n"
-        "  alatau-geo report proximity --out-dir ~/tables",
+        "  alatau-geo report proximity --out-dir ~/tables\n  alatau-geo report suitability",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     report.add_argument("table", choices=TABLES, help="which table")
@@ -51,21 +59,32 @@ def run_report(args: argparse.Namespace) -> int:
             return _placement(layers, plan, layers_dir=workspace.layers_dir, out=out)
         if args.table == "proximity":
             return _proximity(layers, plan, out=out)
+        if args.table == "suitability":
+            return _suitability(layers, plan, layers_dir=workspace.layers_dir, out=out)
         return _areas(layers, plan, layers_dir=workspace.layers_dir, out=out)
+
+
+def suitability_result(layers: LayerSet, plan: Plan, *, layers_dir: Path) -> SuitabilityResult:
+    """The plan's suitability of the layers in `layers_dir` (HAND and DEM read from there)."""
+    from alatau_geo.core.io import read_raster
+    from alatau_geo.jobs.build import TERRAIN_RASTER
+    from alatau_geo.jobs.suitability import suitability_of
+
+    return suitability_of(layers, plan, layers_dir=layers_dir, elevation=read_raster(layers_dir / TERRAIN_RASTER))
 
 
 def _areas(layers: LayerSet, plan: Plan, *, layers_dir: Path, out: Path) -> int:
     from alatau_geo.analysis import areas
-    from alatau_geo.core.io import read_raster, write_text
+    from alatau_geo.core.io import write_text
     from alatau_geo.core.markdown import markdown_table
-    from alatau_geo.jobs.build import TERRAIN_RASTER
-    from alatau_geo.reference import terrain
 
-    slope = terrain.slope(read_raster(layers_dir / TERRAIN_RASTER))
-    table = areas.zone_area_table(layers, slope=slope, max_slope_deg=plan.analysis.max_buildable_slope_deg)
+    result = suitability_result(layers, plan, layers_dir=layers_dir)
+    table = areas.zone_area_table(layers, result)
     csv_path = write_text(table.to_csv(index=False, lineterminator="\n"), out / "areas.csv")
-    note = (f"Areas in ha, equal-area projection. Buildable: slope at most "
-            f"{plan.analysis.max_buildable_slope_deg:g} degrees, outside water and water protection zones.\n")
+    names = ", ".join(c.name for c in result.params.constraints)
+    note = (f"Areas in ha, equal-area projection. Buildable: land no hard constraint excludes ({names}; "
+            "[suitability.constraints]), counted by {:g} m cell centres. Class and hazard hectares likewise.\n"
+            .format(result.params.cell_size_m))
     md_path = write_text(markdown_table(table, title="Areas of the districts and the city") + "\n" + note,
                          out / "areas.md")
     print(markdown_table(table))
@@ -110,4 +129,19 @@ def _proximity(layers: LayerSet, plan: Plan, *, out: Path) -> int:
     for zone, row in centres.iterrows():
         print(f"{zone}: {row['to_almaty_min']:.0f} min to Almaty, {row['to_konaev_min']:.0f} min to Konaev")
     say(f"Wrote {len(report.tables)} tables (proximity_*.csv) and {md_path}")
+    return 0
+
+
+def _suitability(layers: LayerSet, plan: Plan, *, layers_dir: Path, out: Path) -> int:
+    from alatau_geo.analysis.suitability_report import report_markdown, report_tables
+    from alatau_geo.core.io import write_text
+    from alatau_geo.core.markdown import markdown_table
+
+    result = suitability_result(layers, plan, layers_dir=layers_dir)
+    tables = report_tables(result, layers)
+    for name, table in tables.items():
+        write_text(table.to_csv(lineterminator="\n"), out / f"suitability_{name}.csv")
+    md_path = write_text(report_markdown(result, tables), out / "suitability.md")
+    print(markdown_table(tables["classes"].reset_index()))
+    say(f"Wrote {len(tables)} tables (suitability_*.csv) and {md_path}")
     return 0

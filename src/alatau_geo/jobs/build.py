@@ -118,7 +118,10 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     layers are rebuilt from the plan's tables, places taking their elevation
     from the terrain raster; the water protection bands are rebuilt when the
     plan's widths differ from those that built them; the zones and the rest
-    are rebuilt from the plan.
+    are rebuilt from the plan. The suitability takes the height above
+    drainage from the folder's ``hand.tif`` (or the default scenario's, built
+    from the same tiles and settings), and leaves out what needs it when
+    neither has one (:func:`alatau_geo.jobs.suitability.rasters_from_folder`).
 
     Raises
     ------
@@ -138,7 +141,8 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     on_step("zones and placement")
     layers = _with_plan_layers(_with_osm(reference, osm_path), plan, elevation=elevation)
     on_step("hazards and land suitability")
-    hazard_rasters = suitability.rasters_from_folder(layers, plan, folder=source_dir, elevation=elevation)
+    hand_dir = suitability.hand_folder([source_dir, *([reference_dir] if reference_dir else [])], plan)
+    hazard_rasters = suitability.rasters_from_folder(layers, plan, folder=hand_dir or source_dir, elevation=elevation)
     layers, suited = suitability.with_suitability(layers, plan, hazard_rasters)
     on_step("comparing and exporting")
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
@@ -146,7 +150,8 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     if source_dir != layers_dir:
         write_raster(elevation, layers_dir / TERRAIN_RASTER, dtype="int16")
     if suited is not None:
-        suitability.write_suitability_rasters(suited, layers_dir=layers_dir, with_hand=source_dir != layers_dir)
+        suitability.write_suitability_rasters(suited, layers_dir=layers_dir,
+                                              with_hand=hand_dir is not None and hand_dir != layers_dir)
     return BuildOutcome(layers=layers, changes=tuple(changes), export=export,
                         notes=(suitability.suitability_note(suited),))
 

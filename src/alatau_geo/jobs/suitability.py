@@ -49,10 +49,11 @@ from alatau_geo.analysis.suitability_layers import (
     evaluate_suitability,
     suitability_layers,
 )
-from alatau_geo.core.errors import InputDataError
+from alatau_geo.core.errors import InputDataError, PlanError
 from alatau_geo.core.geojson import as_exported
 from alatau_geo.core.io import read_raster
 from alatau_geo.core.layers import LayerSet
+from alatau_geo.core.manifest import read_built_by
 from alatau_geo.core.raster import Raster
 from alatau_geo.core.raster_io import read_raster_tags, write_cog
 from alatau_geo.plan.config import Plan
@@ -128,6 +129,22 @@ def rasters_from_folder(layers: LayerSet, plan: Plan, *, folder: Path, elevation
     return _rasters(layers, plan, elevation=elevation, hand=hand, drains=drains, codes=codes)
 
 
+def hand_folder(folders: list[Path], plan: Plan) -> Path | None:
+    """The first of `folders` holding the HAND rasters built with the plan's terrain and hydrology.
+
+    A workspace built before the HAND rasters existed takes them from the
+    default scenario's layers when those were built from the same tiles and
+    settings (the manifests' ``terrain_sha256`` agree).
+    """
+    wanted = plan_fingerprint(plan)["terrain_sha256"]
+    for folder in folders:
+        if (folder / HAND_RASTER).is_file() and (folder / DRAINS_RASTER).is_file():
+            record = read_built_by(folder) or {}
+            if record.get("terrain_sha256", wanted) == wanted:
+                return folder
+    return None
+
+
 def _rasters(layers: LayerSet, plan: Plan, *, elevation: Raster, hand: Raster | None = None,
              drains: np.ndarray | None = None, codes: dict[str, int] | None = None) -> HazardRasters:
     dem = whole_metres(elevation)
@@ -154,7 +171,7 @@ def suitability_of_layers(layers: LayerSet, plan: Plan, rasters: HazardRasters) 
     """The suitability result of `plan` on built `layers` and hazard rasters."""
     params = plan.suitability
     if params is None:
-        raise InputDataError(f"{plan.source}: the plan has no [suitability] section")
+        raise PlanError(f"{plan.source}: the plan has no [suitability] section")
     precision = plan.export.coordinate_precision
     named = {c.source for c in (*params.criteria, *params.constraints)} | set(params.area_layers)
     exported = LayerSet(as_exported(layer, precision=precision) if name in named else layer

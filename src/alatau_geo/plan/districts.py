@@ -339,11 +339,13 @@ def zone_layers(results: Sequence[ZoneResult], *, source: str) -> list[Layer]:
         layers.append(Layer(
             name=layer_name, title=titles[layer_name], frame=frame,
             provenance=Provenance(
-                source=f"plan {source}; reference layers (SRTM3-derived water, gazetteer, corridors); "
-                "published areas as cited per feature",
+                source=f"plan {source}; reference layers (SRTM3-derived water and rivers, gazetteer, corridors, "
+                "outlines); published areas as cited per feature, the basis of the others per feature",
                 method="construction rules over named reference features; free parameter solved by bisection "
-                f"so the equal-area size matches the published figure within {TOLERANCE_PCT} %; water, earlier "
-                "districts and slivers removed",
+                f"so the equal-area size matches the published figure within {TOLERANCE_PCT} %; water, "
+                + ("earlier settlements" if layer_name == "settlements" else
+                   "the settlements outside Alatau" + (", earlier districts" if layer_name == "districts" else ""))
+                + " and slivers removed",
                 parameters={f"{r.spec.id}.{r.spec.solve}": round(r.solved_value, 1)
                             for r in members if r.solved_value is not None},
                 quality="approximate",

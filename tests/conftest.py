@@ -28,10 +28,10 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def no_default_tiles(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """As on a user's fresh clone: no ../shared beside the project."""
-    from alatau_geo.cli import app as cli
+    from alatau_geo.cli import common
 
-    monkeypatch.delenv(cli.DEM_DIR_VARIABLE, raising=False)
-    monkeypatch.setattr(cli, "default_dem_dirs", lambda: [tmp_path / "no-shared" / "srtm"])
+    monkeypatch.delenv(common.DEM_DIR_VARIABLE, raising=False)
+    monkeypatch.setattr(common, "default_dem_dirs", lambda: [tmp_path / "no-shared" / "srtm"])
 
 
 @pytest.fixture(scope="session")
@@ -54,6 +54,7 @@ def layers() -> dict:
 @pytest.fixture(scope="module")
 def plan_network(layers: dict):
     """The network generated from the committed corridors and districts, indexed once per module."""
-    from alatau_geo.analysis import network
+    from alatau_geo.analysis.network import build_network
+    from alatau_geo.analysis.network_index import network_index
 
-    return network.network_index(network.build_network(layers["corridors"], layers["districts"]))
+    return network_index(build_network(layers["corridors"], layers["districts"]))

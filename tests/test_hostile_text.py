@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from alatau_geo.cli import app as cli
+from alatau_geo.cli import common
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 CWD_MARKER = "cwd-marker-7c1e"
@@ -76,8 +77,8 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def hostile_maps(hostile_build: Path) -> Path:
     """Run `alatau-geo build --offline` in a working folder whose path the pages must never show."""
     monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.delenv(cli.DEM_DIR_VARIABLE, raising=False)
-    monkeypatch.setattr(cli, "default_dem_dirs", lambda: [hostile_build / "no-shared" / "srtm"])
+    monkeypatch.delenv(common.DEM_DIR_VARIABLE, raising=False)
+    monkeypatch.setattr(common, "default_dem_dirs", lambda: [hostile_build / "no-shared" / "srtm"])
     workdir = hostile_build / CWD_MARKER
     workdir.mkdir()
     previous = Path.cwd()
@@ -145,7 +146,12 @@ def test_hostile_pages_run_nothing_in_a_browser(hostile_maps: Path) -> None:
         for name in ("overview", "districts", "infrastructure"):
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             dialogs: list[str] = []
-            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+            def on_dialog(dialog: object, seen: list[str] = dialogs) -> None:
+                seen.append(dialog.message)  # type: ignore[attr-defined]
+                dialog.dismiss()  # type: ignore[attr-defined]
+
+            page.on("dialog", on_dialog)
             page.goto((hostile_maps / f"{name}.html").as_uri(), wait_until="load")
             page.wait_for_function("window[document.querySelector('.folium-map').id]._loaded === true")
             scripts = page.evaluate("document.scripts.length")

@@ -45,20 +45,13 @@ from alatau_geo.maps.assets import (
     external_resources,
     inline_markup,
 )
-from alatau_geo.maps.controls import (
-    GroupedLayers,
-    HatchPatterns,
-    ImageMiniMap,
-    Legend,
-    LegendEntry,
-    LegendSection,
-    PlaceSearch,
-    SharedPopup,
-    TranslucentPane,
-    legend_html,
-)
+from alatau_geo.maps.classification import ValueClasses
+from alatau_geo.maps.column_formats import ColumnFormat, column_format
+from alatau_geo.maps.controls import GroupedLayers, ImageMiniMap, PlaceSearch
 from alatau_geo.maps.elements import DataGeoJson, RenderOnce
 from alatau_geo.maps.features import display_layer, simplify_for_display
+from alatau_geo.maps.legend import Legend, LegendEntry, LegendSection, legend_html
+from alatau_geo.maps.page_parts import HatchPatterns, SharedPopup, TranslucentPane
 from alatau_geo.maps.png import encode_paletted_png
 from alatau_geo.maps.popups import (
     MISSING,
@@ -76,7 +69,7 @@ from alatau_geo.maps.relief import (
     hillshade,
     slope_percent,
 )
-from alatau_geo.maps.style import Badge, ColumnFormat, ValueClasses, column_format
+from alatau_geo.maps.style import Badge
 from conftest_maps import (  # noqa: F401
     XSS_IMG,
     XSS_NAME,
@@ -895,7 +888,8 @@ def test_service_area_limits_are_classes_with_30_minutes_lightest_and_drawn_bene
     assert "<th>Facility ids</th><td>ss_1; ss_2; ss_3</td>" in popup
     frame = layer.frame
     union = frame[(frame["kind"] == "substation") & (frame["minutes"] == 10)].union_all()
-    assert f"<th>Area (ha)</th><td class=\"ag-num\">{area_ha(gpd.GeoSeries([union], crs=WORKING_CRS)).iloc[0]:,.1f}" in popup
+    union_ha = area_ha(gpd.GeoSeries([union], crs=WORKING_CRS)).iloc[0]
+    assert f"<th>Area (ha)</th><td class=\"ag-num\">{union_ha:,.1f}" in popup
 
 
 def test_value_classes_refuse_breaks_and_colours_that_do_not_match() -> None:

@@ -16,6 +16,8 @@ proven to work with no network.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +46,8 @@ from conftest_maps import (  # noqa: F401
     proximity_layer_set,
 )
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
+# Screenshots for a person to look at; outside the checkout, so a test run leaves it clean.
+SCREENSHOTS = Path(os.environ.get("ALATAU_SCREENSHOTS") or Path(tempfile.gettempdir()) / "alatau-geo-screenshots")
 VENDOR = Path(__file__).resolve().parents[1] / "src" / "alatau_geo" / "vendor"
 RENDER_BUDGET_MS = 2000
 # The map object folium creates is a global named after the map's <div>.
@@ -166,7 +169,9 @@ class Visit:
                 map.eachLayer(layer => {
                     if (layer instanceof L.MarkerClusterGroup) {
                         layer.eachLayer(marker => {
-                            if (marker.feature.properties.popup_html.includes(footer)) { found = marker; group = layer; }
+                            if (marker.feature.properties.popup_html.includes(footer)) {
+                                found = marker; group = layer;
+                            }
                         });
                     }
                 });
@@ -400,7 +405,8 @@ def test_hostile_project_names_run_nothing_and_search_finds_projects(visit: Any)
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
     assert XSS_NAME in popup.inner_text() and XSS_IMG in popup.inner_text()
-    assert page.locator(".leaflet-popup-content script, .leaflet-popup-content img, .leaflet-popup-content i").count() == 0
+    injected = ".leaflet-popup-content script, .leaflet-popup-content img, .leaflet-popup-content i"
+    assert page.locator(injected).count() == 0
     opened.settle()
     # The search box lists the name as text, then finds a clustered project and opens its popup.
     page.evaluate(f"{_MAP}.setZoom(10, {{animate: false}})")

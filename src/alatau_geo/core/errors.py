@@ -34,6 +34,12 @@ class AlatauGeoError(Exception):
     exit_code: int = 4
 
 
+class UsageError(AlatauGeoError, ValueError):
+    """A command was asked for something it cannot do as asked (not a workspace, a workspace that exists)."""
+
+    exit_code = 2
+
+
 class PlanError(AlatauGeoError, ValueError):
     """The plan file, or one of its entries, is invalid."""
 
@@ -56,6 +62,10 @@ class TableError(InputDataError):
 
 class LayerError(InputDataError):
     """A vector layer cannot be read or fails validation."""
+
+
+class StaleLayersError(InputDataError):
+    """A workspace's layers were built from another plan, or another version of its plan."""
 
 
 class CRSError(AlatauGeoError, ValueError):

@@ -10,20 +10,26 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alatau_geo.analysis.outputs import ANALYSIS_LAYERS, analysis_layers
 from alatau_geo.core.changes import LayerChange, compare_layers
-from alatau_geo.core.errors import LayerError
-from alatau_geo.core.io import ExportResult, as_exported, export_layers, read_layers, read_raster, write_raster
+from alatau_geo.core.errors import InputDataError, LayerError
+from alatau_geo.core.geojson import as_exported
+from alatau_geo.core.io import ExportResult, export_layers, read_layers, read_raster, write_raster
 from alatau_geo.core.layers import Layer, LayerSet
+from alatau_geo.core.manifest import MANIFEST_NAME, read_built_by
 from alatau_geo.core.raster import Raster
+from alatau_geo.plan.catalogues import load_catalogues
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.districts import ZONE_LAYERS, build_zones, zone_layers
-from alatau_geo.plan.infrastructure import PlacementContext, load_catalogues, place_objects
-from alatau_geo.reference import gazetteer, terrain
+from alatau_geo.plan.placement import place_objects
+from alatau_geo.plan.placement_context import PlacementContext
+from alatau_geo.plan.workspace import plan_fingerprint
+from alatau_geo.reference import gazetteer, terrain, water
 from alatau_geo.reference.build import REFERENCE_STEPS, build_reference_layers, no_progress
 
 logger = logging.getLogger(__name__)
@@ -52,12 +58,15 @@ REFRESH_STEPS = 4
 
 
 def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: Path,
-                     osm_path: Path | None = None, on_step: Callable[[str], None] = no_progress) -> BuildOutcome:
+                     built_by: Mapping[str, Any] | None = None, osm_path: Path | None = None,
+                     on_step: Callable[[str], None] = no_progress) -> BuildOutcome:
     """Rebuild every reference layer from the SRTM tiles and export it.
 
     The previous contents of `layers_dir` (if any) are compared with the new
-    layers before they are replaced. `on_step` is called with a label as each
-    of :data:`BUILD_STEPS` steps starts.
+    layers before they are replaced. `built_by` (see
+    :func:`alatau_geo.plan.workspace.built_by_record`) goes into the
+    manifest. `on_step` is called with a label as each of
+    :data:`BUILD_STEPS` steps starts.
     """
     names = plan.terrain.tiles
     on_step("reading SRTM tiles")
@@ -72,7 +81,7 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     on_step("comparing with the previous layers and exporting")
     previous = _previous(layers_dir)
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
-    export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision)
+    export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision, built_by=built_by)
     write_raster(build.terrain.elevation, layers_dir / TERRAIN_RASTER, dtype="int16")
     figures = build.figures
     notes = (
@@ -90,24 +99,41 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     return BuildOutcome(layers=layers, changes=tuple(changes), export=export, notes=notes)
 
 
-def refresh_from_committed(plan: Plan, *, layers_dir: Path, osm_path: Path | None = None,
+def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path | None = None,
+                           built_by: Mapping[str, Any] | None = None, osm_path: Path | None = None,
                            on_step: Callable[[str], None] = no_progress) -> BuildOutcome:
-    """Without tiles: keep the committed DEM-derived layers, rebuild the rest.
+    """Without tiles: keep the DEM-derived layers already built, rebuild the rest.
 
-    The gazetteer layers are rebuilt from the plan's tables, places taking
-    their elevation from the committed terrain raster, so edited positions
-    get correct elevations without the tiles; the zones are rebuilt from the plan.
+    The DEM-derived layers come from `layers_dir`, or, when it holds none
+    yet (a new workspace), from `reference_dir` (the default scenario's
+    committed layers); the terrain raster is copied along. The gazetteer
+    layers are rebuilt from the plan's tables, places taking their elevation
+    from the terrain raster; the water protection bands are rebuilt when the
+    plan's widths differ from those that built them; the zones and the rest
+    are rebuilt from the plan.
+
+    Raises
+    ------
+    InputDataError
+        If the plan's study area, terrain or hydrology settings or its
+        river names differ from those the DEM-derived layers were built
+        with: that needs the tiles.
     """
     on_step("reading the committed layers")
-    previous = read_layers(layers_dir)
-    dem_path = layers_dir / TERRAIN_RASTER
+    has_own = (layers_dir / MANIFEST_NAME).is_file()
+    source_dir = layers_dir if has_own or reference_dir is None else reference_dir
+    committed = read_layers(source_dir)
+    previous = committed if source_dir == layers_dir else None
+    elevation = read_raster(source_dir / TERRAIN_RASTER)
     on_step("gazetteer layers")
-    reference = committed_reference(plan, layers_dir=layers_dir, committed=previous)
+    reference = committed_reference(plan, layers_dir=source_dir, committed=committed)
     on_step("zones and placement")
-    layers = _with_plan_layers(_with_osm(reference, osm_path), plan, elevation=read_raster(dem_path))
+    layers = _with_plan_layers(_with_osm(reference, osm_path), plan, elevation=elevation)
     on_step("comparing and exporting")
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
-    export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision)
+    export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision, built_by=built_by)
+    if source_dir != layers_dir:
+        write_raster(elevation, layers_dir / TERRAIN_RASTER, dtype="int16")
     return BuildOutcome(layers=layers, changes=tuple(changes), export=export)
 
 
@@ -115,9 +141,24 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
     """Reference layers for `plan` from a layers folder.
 
     DEM-derived layers are taken as committed; the gazetteer layers are
-    rebuilt from the plan's tables; plan-built layers are left out.
+    rebuilt from the plan's tables, and the water protection bands when the
+    plan's widths differ from those recorded in the folder's manifest;
+    plan-built layers are left out.
+
+    Raises
+    ------
+    InputDataError
+        If the DEM-derived layers were built with other study area, terrain
+        or hydrology settings or river names than the plan's.
     """
     committed = committed if committed is not None else read_layers(layers_dir)
+    record = read_built_by(layers_dir) or {}
+    fingerprint = plan_fingerprint(plan)
+    if record.get("terrain_sha256", fingerprint["terrain_sha256"]) != fingerprint["terrain_sha256"]:
+        raise InputDataError(
+            f"{layers_dir}: the reservoir, streams and rivers there were built with other study_area, terrain or "
+            "hydrology settings or river names than this plan's; rebuilding them needs the SRTM tiles (--dem-dir)"
+        )
     dem_path = layers_dir / TERRAIN_RASTER
     elevation = read_raster(dem_path) if dem_path.is_file() else None
     tables = gazetteer.load_tables(plan.tables)
@@ -126,6 +167,14 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
         "corridors": gazetteer.corridors_layer(tables.corridors, source=tables.sources["corridors"]),
         "outlines": gazetteer.outlines_layer(tables.outlines, source=tables.sources["outlines"]),
     }
+    if record.get("water_protection", fingerprint["water_protection"]) != fingerprint["water_protection"]:
+        logger.info("water protection widths differ from those of %s: rebuilding the bands", layers_dir)
+        zone, strip = water.protection_from_water_layers(
+            committed["reservoir"], committed["rivers"], plan.water_protection,
+            clip=committed["study_area"].frame.geometry.iloc[0],
+        )
+        rebuilt.update({zone.name: zone, strip.name: strip})
+    # Layers the committed folder lacks (an older layout) are added from the tables.
     kept = [rebuilt.pop(name, layer) for name, layer in committed.items() if name not in PLAN_LAYERS]
     return LayerSet([*kept, *rebuilt.values()])
 

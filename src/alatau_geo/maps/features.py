@@ -163,7 +163,10 @@ def merge_for_display(
     rows = []
     for key, group in frame.groupby(list(by), sort=False, dropna=False):
         values = key if isinstance(key, tuple) else (key,)
-        record: dict[str, Any] = {"id": "-".join(_key_text(value) for value in values), **dict(zip(by, values, strict=False))}
+        record: dict[str, Any] = {
+            "id": "-".join(_key_text(value) for value in values),
+            **dict(zip(by, values, strict=False)),
+        }
         for source, target in lists:
             texts = (str(value).strip() for value in group[source] if isinstance(value, str) or pd.notna(value))
             record[target] = "; ".join(dict.fromkeys(text for text in texts if text))

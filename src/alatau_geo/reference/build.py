@@ -15,7 +15,6 @@ from typing import Any, Protocol
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from shapely.geometry import box
 
@@ -154,13 +153,7 @@ def build_reference_layers(tiles: Mapping[str, np.ndarray], tables: Tables, plan
     streams_layer = _streams_layer(segments, rivers_layer.frame, reservoir=reservoir.polygon, area=area,
                                    srtm=srtm, parameters=routing_parameters)
     on_step("water protection, places, corridors")
-    water_bodies = pd.concat([
-        reservoir_layer.frame.assign(water_kind="reservoir")[["id", "name_en", "water_kind", "geometry"]],
-        rivers_layer.frame.assign(water_kind="river")[["id", "name_en", "water_kind", "geometry"]],
-    ], ignore_index=True)
-    zone, strip = water.protection_layers(
-        gpd.GeoDataFrame(water_bodies, geometry="geometry", crs=WORKING_CRS), plan.water_protection, clip=area
-    )
+    zone, strip = water.protection_from_water_layers(reservoir_layer, rivers_layer, plan.water_protection, clip=area)
     places = gazetteer.places_layer(tables.places, source=tables.sources["places"], elevation=terrain.elevation)
     corridors = gazetteer.corridors_layer(tables.corridors, source=tables.sources["corridors"])
     outlines = gazetteer.outlines_layer(tables.outlines, source=tables.sources["outlines"])
@@ -170,7 +163,8 @@ def build_reference_layers(tiles: Mapping[str, np.ndarray], tables: Tables, plan
         frame=gpd.GeoDataFrame({"id": ["study_area"], "name_en": ["Alatau plain study area"]},
                                geometry=[area], crs=WORKING_CRS),
         provenance=Provenance(source=f"plan {plan.source}", method="bounding box of the plan's study_area",
-                              parameters=dict(zip(("west", "south", "east", "north"), plan.study_area.bounds, strict=False)),
+                              parameters=dict(zip(("west", "south", "east", "north"), plan.study_area.bounds,
+                                                  strict=False)),
                               quality="derived"),
     )
     layers = LayerSet([study, reservoir_layer, rivers_layer, streams_layer, zone, strip, places, corridors, outlines])

@@ -1,5 +1,4 @@
-"""Terrain: SRTM3 tiles read, mosaicked, georeferenced, void-filled, clipped,
-projected, and the slope derived from them.
+"""Terrain: SRTM3 tiles read, mosaicked, georeferenced, void-filled, clipped, projected; slope from them.
 
 Rasters travel as :class:`Raster` (a float32 array with NaN for nodata, its
 affine transform and CRS). SRTM3 tiles are 1201 x 1201 big-endian int16
@@ -268,6 +267,51 @@ def project_raster(raster: Raster, *, resolution_m: float, crs: CRS = WORKING_CR
     return Raster(out, transform, CRS.from_user_input(crs))
 
 
+def gradients(elevation: np.ndarray, *, cell_size_m: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Horn's (1981) elevation gradients of a grid: dz/dx to the east and dz/dy to the north.
+
+    Weighted central differences over each cell's 3 x 3 window (the
+    estimator GDAL's ``gdaldem`` uses); the grid's edge cells are repeated
+    beyond it. The window skips the centre cell.
+
+    Parameters
+    ----------
+    elevation : ndarray, shape (rows, cols)
+        Elevation in metres, row 0 to the north; NaN where unknown.
+    cell_size_m : (float, float)
+        Cell width and height in metres (x, y).
+
+    Returns
+    -------
+    (ndarray, ndarray) of float64
+        dz/dx and dz/dy in metres per metre; NaN where the window has a NaN.
+
+    Raises
+    ------
+    ValueError
+        If a cell size is not positive.
+
+    Examples
+    --------
+    >>> ramp = np.tile(np.arange(4.0) * 9.0, (3, 1))  # rises 9 m per 90 m cell eastwards
+    >>> dzdx, dzdy = gradients(ramp, cell_size_m=(90.0, 90.0))
+    >>> float(dzdx[1, 1]), float(dzdy[1, 1])
+    (0.1, 0.0)
+    """
+    dx, dy = cell_size_m
+    if dx <= 0 or dy <= 0:
+        raise ValueError(f"cell_size_m must be positive, got {cell_size_m}")
+    z = np.pad(np.asarray(elevation, dtype="float64"), 1, mode="edge")
+    # Window cells named as in Horn (1981): a b c / d e f / g h i, row 0 = north.
+    a, b, c = z[:-2, :-2], z[:-2, 1:-1], z[:-2, 2:]
+    d, f = z[1:-1, :-2], z[1:-1, 2:]
+    g, h, i = z[2:, :-2], z[2:, 1:-1], z[2:, 2:]
+    dzdx = ((c + 2 * f + i) - (a + 2 * d + g)) / (8.0 * dx)
+    # Rows run north to south, so north minus south is the northward gradient.
+    dzdy = ((a + 2 * b + c) - (g + 2 * h + i)) / (8.0 * dy)
+    return dzdx, dzdy
+
+
 def slope(elevation: Raster, *, units: str = "degrees") -> Raster:
     """Slope of a projected elevation raster (Horn's 3 x 3 method).
 
@@ -291,16 +335,7 @@ def slope(elevation: Raster, *, units: str = "degrees") -> Raster:
         raise CRSError("slope needs a projected raster with cell sizes in metres; project it first")
     if units not in ("degrees", "percent"):
         raise ValueError(f"units must be 'degrees' or 'percent', got {units!r}")
-    dx = abs(elevation.transform.a)
-    dy = abs(elevation.transform.e)
-    z = np.pad(elevation.data.astype(np.float64), 1, mode="edge")
-    # Horn (1981): weighted central differences over the 3 x 3 window.
-    dzdx = (
-        (z[:-2, 2:] + 2 * z[1:-1, 2:] + z[2:, 2:]) - (z[:-2, :-2] + 2 * z[1:-1, :-2] + z[2:, :-2])
-    ) / (8 * dx)
-    dzdy = (
-        (z[2:, :-2] + 2 * z[2:, 1:-1] + z[2:, 2:]) - (z[:-2, :-2] + 2 * z[:-2, 1:-1] + z[:-2, 2:])
-    ) / (8 * dy)
+    dzdx, dzdy = gradients(elevation.data, cell_size_m=(abs(elevation.transform.a), abs(elevation.transform.e)))
     gradient = np.hypot(dzdx, dzdy)
     values = np.degrees(np.arctan(gradient)) if units == "degrees" else gradient * 100.0
     return Raster(values.astype(np.float32), elevation.transform, elevation.crs)
@@ -353,7 +388,7 @@ def load_terrain(tiles: Mapping[str, np.ndarray], *, bounds: tuple[float, float,
     void_cells = int(np.isnan(raw.data).sum())
     filled, unfilled = fill_voids(raw, max_distance_cells=void_fill_max_distance_cells)
     if void_cells:
-        logger.info("filled %d of %d void cells", void_cells - unfilled, void_cells)
+        logger.debug("filled %d of %d void cells", void_cells - unfilled, void_cells)
     projected = project_raster(clip_to_bounds(filled, bounds), resolution_m=resolution_m)
     # Whole metres, as SRTM measures them, so the int16 raster committed
     # beside the layers holds exactly the grid every build samples; slope

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 
 from alatau_geo.core.crs import WORKING_CRS
@@ -106,3 +107,29 @@ def protection_layers(water: gpd.GeoDataFrame, params: WaterProtectionParams, *,
             ),
         ))
     return layers[0], layers[1]
+
+
+def protection_from_water_layers(reservoir: Layer, rivers: Layer, params: WaterProtectionParams, *,
+                                 clip: shapely.Geometry | None = None) -> tuple[Layer, Layer]:
+    """The water protection zone and strip layers around the ``reservoir`` and ``rivers`` layers.
+
+    Parameters
+    ----------
+    reservoir, rivers : Layer
+        In the working CRS, with ``id`` and ``name_en``.
+    params : WaterProtectionParams
+        Widths, metres.
+    clip : shapely geometry, optional
+        The study area.
+
+    Returns
+    -------
+    tuple of Layer
+        ``water_protection_zone``, ``water_protection_strip``.
+    """
+    columns = ["id", "name_en", "water_kind", "geometry"]
+    water = pd.concat([
+        reservoir.frame.assign(water_kind="reservoir")[columns],
+        rivers.frame.assign(water_kind="river")[columns],
+    ], ignore_index=True)
+    return protection_layers(gpd.GeoDataFrame(water, geometry="geometry", crs=WORKING_CRS), params, clip=clip)

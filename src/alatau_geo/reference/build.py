@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry import box
 

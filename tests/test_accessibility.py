@@ -263,7 +263,7 @@ def test_plan_district_centres_reach_almaty_and_konaev(plan_network: NetworkInde
     assert "almaty_airport" not in set(origins["id"])  # not a settlement
     times = destination_times(plan_network, origins, places)
     centres = times[times["kind"] == "district_centre"]
-    # Found: gate 26.9, golden 41.1, growing 48.9, green 77.6 min to Almaty. Green borders the town of
+    # Found: gate 26.9, golden 41.1, growing 44.9, green 77.6 min to Almaty. Green borders the town of
     # Konaev and keeps to the left bank of the Ili, so its centre lies about 10 km west of the A3 at
     # the Konaev end, reached over 30 km/h district streets before ~45 min on the A3 at 90 km/h.
     # Gate surrounds Otegen Batyr (a settlement outside Alatau), so its centre is ~3 km off the A3.

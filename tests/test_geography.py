@@ -15,7 +15,7 @@ import shapely
 from shapely.ops import nearest_points
 
 from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS, area_ha
-from alatau_geo.core.io import as_exported
+from alatau_geo.core.geojson import as_exported
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.plan.config import load_plan
 from alatau_geo.plan.districts import TOLERANCE_PCT, build_zones, zone_layers

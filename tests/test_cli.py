@@ -183,8 +183,8 @@ def test_diff_reports_changed_districts(tmp_path, capsys):
     default = (REPOSITORY / "src/alatau_geo/data/default_plan.toml").read_text(encoding="utf-8")
     a, b = tmp_path / "a.toml", tmp_path / "b.toml"
     a.write_text(default, encoding="utf-8")
-    b.write_text(default.replace('lines = ["corridors:a3", "corridors:almaty_bypass", "corridors:zhetygen_altynkol"]\nwidth_m = 3000.0',
-                                 'lines = ["corridors:a3", "corridors:almaty_bypass", "corridors:zhetygen_altynkol"]\nwidth_m = 4000.0'),
+    growing_lines = 'lines = ["corridors:a3", "corridors:almaty_bypass", "corridors:zhetygen_altynkol"]'
+    b.write_text(default.replace(f"{growing_lines}\nwidth_m = 3000.0", f"{growing_lines}\nwidth_m = 4000.0"),
                  encoding="utf-8")
     assert cli.main(["diff", str(a), str(b)]) == 0
     out = capsys.readouterr().out

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import itertools
+import tomllib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from siting_networks import X0, grid_graph, line_graph, points_at, street_graph
 
+from alatau_geo.analysis.catchments import evaluate_sites
 from alatau_geo.analysis.cost_matrix import cost_matrix
-from alatau_geo.analysis.siting import evaluate_sites, max_covering, p_median, set_covering
+from alatau_geo.analysis.demand import DemandParams
+from alatau_geo.analysis.siting import max_covering, p_median, set_covering
 from alatau_geo.analysis.siting_compare import compare_with_plan
+from alatau_geo.analysis.siting_params import DEFAULT_PARAMS, KindSiting, SitingParams
+from alatau_geo.analysis.sizing import SizingParams
 from alatau_geo.errors import LayerError, PlanError
+
+PROPOSED = Path(__file__).resolve().parents[2] / "docs" / "plan_sections" / "siting.toml"
 
 
 def _setup(graph, *, weights, fixed=(), planned=(), candidates=None):
@@ -246,3 +254,35 @@ def test_comparison_by_set_covering_lists_objects_not_needed():
     moves = compare_with_plan(costs, w, model="lscp", limit=1.0).moves
     assert sorted(moves["change"]) == ["moved", "not needed"]
     assert moves["optimum"].dropna().tolist() == ["c1"]
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def test_siting_parameters_from_the_plan():
+    params = SitingParams.from_mapping({"time_limit_s": 5, "kinds": {"school": {"limit": 750},
+                                                                     "hospital": {"demand": "clinic_visits_per_shift",
+                                                                                  "cost": "time", "limit": 15}}})
+    assert params.time_limit_s == 5
+    assert params.kinds["school"] == KindSiting("school_places", "length", 750)
+    assert params.kinds["hospital"].limit == 15
+    assert params.kinds["substation"] == DEFAULT_PARAMS.kinds["substation"]
+    with pytest.raises(PlanError) as caught:
+        SitingParams.from_mapping({"time_limit_s": 0}, source="plan.toml")
+    assert str(caught.value) == "plan.toml: 'siting.time_limit_s' must be greater than 0 s, got 0"
+    with pytest.raises(PlanError, match="'siting.kinds.school.cost' must be one of time, length, got 'walk'"):
+        SitingParams.from_mapping({"kinds": {"school": {"cost": "walk"}}})
+    with pytest.raises(PlanError, match="'siting.kinds.substation.limit' must be greater than 0 min, got -8"):
+        SitingParams.from_mapping({"kinds": {"substation": {"limit": -8}}})
+    with pytest.raises(PlanError, match="unknown entry 'siting.solver'"):
+        SitingParams.from_mapping({"solver": "gurobi"})
+
+
+def test_the_proposed_plan_section_is_valid():
+    section = tomllib.loads(PROPOSED.read_text(encoding="utf-8"))["siting"]
+    demand = DemandParams.from_mapping(section["demand"], source=str(PROPOSED))
+    sizing = SizingParams.from_mapping(section["capacity"], source=str(PROPOSED))
+    siting = SitingParams.from_mapping(section, source=str(PROPOSED))
+    # the proposed values are the defaults, so every basis stays that of the norm or assumption
+    assert demand == DemandParams() and sizing == SizingParams() and siting == SitingParams()
+    assert set(sizing.facilities) == set(siting.kinds)

@@ -33,8 +33,15 @@ import shapely
 
 from alatau_geo.crs import to_working
 from alatau_geo.errors import LayerError
-from alatau_geo.network import DEFAULT_PARAMS, NetworkIndex, NetworkParams, Weight, attach_points, network_index, \
-    times_from_points
+from alatau_geo.network import (
+    DEFAULT_PARAMS,
+    NetworkIndex,
+    NetworkParams,
+    Weight,
+    attach_points,
+    network_index,
+    times_from_points,
+)
 
 SiteRole = Literal["fixed", "candidate", "planned"]
 ROLES: tuple[SiteRole, ...] = ("fixed", "candidate", "planned")
@@ -131,7 +138,7 @@ def cost_matrix(
         Existing or fixed facilities, kept open by every model.
     planned : GeoDataFrame, optional
         Planned facilities to compare with the optimum; the models never
-        choose them (only :func:`~alatau_geo.analysis.siting.evaluate_sites` opens them).
+        choose them (only :func:`~alatau_geo.analysis.catchments.evaluate_sites` opens them).
     weight : {'time', 'length'}
         Travel time in minutes, or street length in metres.
     params : NetworkParams

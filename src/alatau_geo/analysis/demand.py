@@ -130,6 +130,7 @@ class DemandParams:
                 pv.share(self.wastewater_share, entry)
             else:
                 pv.at_least(getattr(self, item.name), entry)
+            object.__setattr__(self, item.name, float(getattr(self, item.name)))
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, source: str = "<plan>") -> DemandParams:
@@ -143,7 +144,9 @@ class DemandParams:
         """
         try:
             pv.known_keys(data, (f.name for f in fields(cls)), SECTION)
-            return cls(**{key: pv.number(value, f"{SECTION}.{key}") for key, value in data.items()})
+            for key, value in data.items():
+                pv.number(value, f"{SECTION}.{key}")
+            return cls(**data)
         except PlanError as error:
             raise pv.with_source(error, source) from None
 

@@ -2,7 +2,7 @@
 
 For one facility kind, :func:`compare_with_plan` measures the planned objects
 (the cost matrix's ``planned`` sites, with its ``fixed`` ones) by the same
-model and code as the optimum (:func:`~alatau_geo.analysis.siting.evaluate_sites`),
+model and code as the optimum (:func:`~alatau_geo.analysis.catchments.evaluate_sites`),
 then solves the model for the same number of sites (p-median, MCLP) or for
 the fewest (LSCP), and matches each planned object to one optimum site so
 that the total straight-line distance is least (the assignment problem,
@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
+from alatau_geo.analysis.catchments import Model, SitingResult, evaluate_sites
 from alatau_geo.analysis.cost_matrix import CostMatrix
-from alatau_geo.analysis.siting import DEFAULT_PARAMS, Model, SitingResult, evaluate_sites, max_covering, p_median, \
-    set_covering
+from alatau_geo.analysis.siting import max_covering, p_median, set_covering
+from alatau_geo.analysis.siting_params import DEFAULT_PARAMS
 from alatau_geo.errors import LayerError
 
 SUMMARY_COLUMNS = ("model", "sites", "objective", "objective_unit", "coverage", "limit", "unreachable_points",

@@ -139,8 +139,9 @@ class SizingParams:
             for kind, entries in data.items():
                 entries = pv.table(entries, f"{SECTION}.{kind}")
                 pv.known_keys(entries, (f.name for f in fields(FacilityCapacity)), f"{SECTION}.{kind}")
-                values = {key: value if key in ("demand", "installed_unit") else pv.number(value, f"{SECTION}.{kind}.{key}")
-                          for key, value in entries.items()}
+                values = dict(entries)
+                for key in values.keys() - {"demand", "installed_unit"}:
+                    pv.number(values[key], f"{SECTION}.{kind}.{key}")
                 if kind in facilities:
                     facilities[kind] = replace(facilities[kind], **values)
                 else:

@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 import pyproj
 
-from alatau_geo import gazetteer, hydrology, terrain
-from alatau_geo.plan import load_plan
-from alatau_geo.reference import build_reference_layers
+from alatau_geo.plan.config import load_plan
+from alatau_geo.reference import gazetteer, hydrology, terrain
+from alatau_geo.reference.build import build_reference_layers
 
 DEFAULT_DEM = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "srtm"
 
@@ -44,9 +44,9 @@ def median_time(function: Callable[[], object], runs: int) -> float:
 
 
 def pysheds_plain(filled: terrain.Raster) -> Callable[[], object]:
+    from pysheds.grid import Grid
     from pysheds.sview import Raster as SRaster
     from pysheds.sview import ViewFinder
-    from pysheds.grid import Grid
 
     view = ViewFinder(affine=filled.transform, shape=filled.shape, crs=pyproj.Proj("EPSG:4326"),
                       nodata=np.float32(-9999))
@@ -85,7 +85,7 @@ def main() -> None:
     args = parser.parse_args()
     plan = load_plan()
     tiles = terrain.read_srtm_tiles(args.dem_dir, plan.terrain.tiles)
-    tables = gazetteer.load_tables(plan)
+    tables = gazetteer.load_tables(plan.tables)
     built = build_reference_layers(tiles, tables, plan)  # also compiles numba kernels once
     filled = built.terrain.filled
     lakes = hydrology.flat_region_mask(built.terrain.raw, level_m=plan.hydrology.reservoir_level_m)

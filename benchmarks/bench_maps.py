@@ -20,7 +20,7 @@ from pathlib import Path
 import folium
 
 from alatau_geo import maps
-from alatau_geo.io import read_layers
+from alatau_geo.core.io import read_layers
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -32,8 +32,8 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
-from alatau_geo import proximity
-from alatau_geo.crs import WORKING_CRS
+from alatau_geo.analysis import proximity
+from alatau_geo.core.crs import WORKING_CRS
 
 X0, Y0 = 640_000.0, 4_830_000.0  # south-west corner of the box, UTM 43N
 BOX_M = 60_000.0

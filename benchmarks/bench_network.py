@@ -11,14 +11,14 @@ stand exactly on nodes picked at random (seed 0), so no connector enters.
 
 Timed, medians of ``--runs`` runs:
 
-- alatau-geo, per-facility reach: :func:`alatau_geo.network.network_index`
-  (graph -> arrays, timed in) + :func:`~alatau_geo.network.attach_points` +
-  :func:`~alatau_geo.network.times_from_points` (one sparse Dijkstra call
+- alatau-geo, per-facility reach: :func:`alatau_geo.analysis.network.network_index`
+  (graph -> arrays, timed in) + :func:`~alatau_geo.analysis.network.attach_points` +
+  :func:`~alatau_geo.analysis.network.times_from_points` (one sparse Dijkstra call
   for all facilities, cut at the limit), then the reached node set per
   facility;
 - the same with the index built beforehand (the analyses share one index);
 - alatau-geo, nearest facility of every node:
-  :func:`~alatau_geo.network.nearest_point` (one multi-source search);
+  :func:`~alatau_geo.analysis.network.nearest_point` (one multi-source search);
 - networkx ``ego_graph(G, f, radius=limit, distance="travel_time")`` per
   facility (what osmnx's isochrone example does);
 - ``scipy.sparse.csgraph.dijkstra(indices=facilities, limit=limit)`` called
@@ -45,7 +45,7 @@ import osmnx as ox
 import scipy
 from scipy.sparse.csgraph import dijkstra
 
-from alatau_geo import network as net
+from alatau_geo.analysis import network as net
 
 SPACING_M = 100.0
 SPEEDS_KMH = {"residential": 30.0, "secondary": 50.0}

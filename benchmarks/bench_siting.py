@@ -48,7 +48,7 @@ import pulp
 import scipy
 import spopt
 
-from alatau_geo import network as net
+from alatau_geo.analysis import network as net
 from alatau_geo.analysis.cost_matrix import CostMatrix, cost_matrix
 from alatau_geo.analysis.siting import max_covering, p_median, set_covering
 

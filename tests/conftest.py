@@ -25,6 +25,15 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
+@pytest.fixture
+def no_default_tiles(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """As on a user's fresh clone: no ../shared beside the project."""
+    from alatau_geo.cli import common
+
+    monkeypatch.delenv(common.DEM_DIR_VARIABLE, raising=False)
+    monkeypatch.setattr(common, "default_dem_dirs", lambda: [tmp_path / "no-shared" / "srtm"])
+
+
 @pytest.fixture(scope="session")
 def srtm_dir() -> Path:
     """The real SRTM tiles beside the project; the test is skipped without them."""
@@ -36,7 +45,7 @@ def srtm_dir() -> Path:
 @pytest.fixture(scope="module")
 def layers() -> dict:
     """Corridors, districts and places of the committed layers, as frames (network tests)."""
-    from alatau_geo.io import read_layers
+    from alatau_geo.core.io import read_layers
 
     found = read_layers(Path(__file__).resolve().parents[1] / "layers")
     return {name: found[name].frame for name in ("corridors", "districts", "places")}
@@ -45,6 +54,6 @@ def layers() -> dict:
 @pytest.fixture(scope="module")
 def plan_network(layers: dict):
     """The network generated from the committed corridors and districts, indexed once per module."""
-    from alatau_geo import network
+    from alatau_geo.analysis import network
 
     return network.network_index(network.build_network(layers["corridors"], layers["districts"]))

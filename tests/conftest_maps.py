@@ -24,8 +24,8 @@ from rasterio.transform import Affine
 from scipy import ndimage
 from shapely.geometry import LineString, Point, Polygon, box
 
-from alatau_geo.crs import EXPORT_CRS, WORKING_CRS
-from alatau_geo.layers import Layer, LayerSet, Provenance
+from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS
+from alatau_geo.core.layers import Layer, LayerSet, Provenance
 
 XSS_NAME = "<script>alert(1)</script>"
 XSS_IMG = '<img src=x onerror="alert(2)">'

@@ -1,4 +1,4 @@
-"""Tests of alatau_geo.accessibility: service areas, nearest facility, destinations, jobs and 2SFCA.
+"""Tests of alatau_geo.analysis.accessibility: service areas, nearest facility, destinations, jobs and 2SFCA.
 
 Answers on small graphs are worked out by hand; the integration tests run on
 the committed layers with the generated network.
@@ -15,9 +15,9 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, box
 
-from alatau_geo import accessibility as acc
-from alatau_geo import network as net
-from alatau_geo.errors import LayerError
+from alatau_geo.analysis import accessibility as acc
+from alatau_geo.analysis import network as net
+from alatau_geo.core.errors import LayerError
 
 CRS = "EPSG:32643"
 X0, Y0 = 660_000.0, 4_810_000.0
@@ -201,7 +201,7 @@ def test_job_access_on_a_line_by_hand(caplog: pytest.LogCaptureFixture) -> None:
                          residents=[1000.0, 3000.0], residents_basis=["given", "given"], in_demand=[True, True])
     projects = points(["p", "q"], [at_node(2, 1000.0), at_node(9, 1000.0)], jobs=[40, None])
     params = net.NetworkParams(job_minutes=(5.0, 10.0), catchment_minutes=5.0)
-    with caplog.at_level(logging.DEBUG, logger="alatau_geo.accessibility"):
+    with caplog.at_level(logging.DEBUG, logger="alatau_geo.analysis.accessibility"):
         result = acc.job_access(graph, settlements, projects, params=params)
     towns, sites = result.settlements, result.projects
     assert towns.loc["a", "jobs_within_5min"] == 40 and towns.loc["b", "jobs_within_5min"] == 500

@@ -8,10 +8,11 @@ import pytest
 from affine import Affine
 from shapely.geometry import box
 
-from alatau_geo import areas
-from alatau_geo.crs import WORKING_CRS
-from alatau_geo.layers import Layer, LayerSet, Provenance
-from alatau_geo.terrain import Raster
+from alatau_geo.analysis import areas
+from alatau_geo.core.crs import WORKING_CRS
+from alatau_geo.core.layers import Layer, LayerSet, Provenance
+from alatau_geo.core.markdown import markdown_table
+from alatau_geo.core.raster import Raster
 
 X0, Y0 = 660_000.0, 4_820_000.0
 P = Provenance(source="test", method="test", quality="derived")
@@ -61,5 +62,13 @@ def test_steep_land_polygonises_cells_above_the_limit():
 
 def test_markdown_has_thousands_separators():
     table = areas.area_table(zone_set(), unbuildable=box(0, 0, 1, 1))
-    text = areas.markdown_table(table, title="Areas")
+    text = markdown_table(table, title="Areas")
     assert text.startswith("## Areas") and "| a | A | 400.1 |" in text and "20,000" in text
+
+
+def test_markdown_cells_are_text_not_markup():
+    table = areas.area_table(zone_set(), unbuildable=box(0, 0, 1, 1))
+    table.loc[0, "name_en"] = "<script>alert(1)</script> | {{7*7}}\nnext"
+    text = markdown_table(table)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; \\| {{7*7}} next" in text
+    assert "<script>" not in text and text.count("\n") == 2 + len(table)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pyogrio
 import pytest
 
-from alatau_geo import cli
-from alatau_geo.io import read_layers
+from alatau_geo.cli import app as cli
+from alatau_geo.core.io import read_layers
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 COMMITTED_LAYERS = REPOSITORY / "layers"
@@ -24,15 +24,8 @@ def digests(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.glob("*.geojson"))}
 
 
-@pytest.fixture
-def no_default_tiles(monkeypatch, tmp_path):
-    """As on a user's fresh clone: no ../shared beside the project."""
-    monkeypatch.delenv(cli.DEM_DIR_VARIABLE, raising=False)
-    monkeypatch.setattr(cli, "default_dem_dirs", lambda: [tmp_path / "no-shared" / "srtm"])
-
-
 def test_help_of_every_command_has_an_example(capsys):
-    for command in ("build", "map", "export", "validate", "report", "diff", "info"):
+    for command in ("init", "build", "map", "export", "validate", "report", "diff", "info"):
         with pytest.raises(SystemExit) as exit_info:
             cli.main([command, "--help"])
         assert exit_info.value.code == 0
@@ -43,9 +36,9 @@ def test_build_without_tiles_uses_committed_layers(tmp_path, no_default_tiles, c
     layers = tmp_path / "layers"
     shutil.copytree(COMMITTED_LAYERS, layers, ignore=shutil.ignore_patterns("*.gpkg"))
     before = digests(layers)
-    assert cli.main(["build", "--layers-dir", str(layers)]) == 0
+    assert cli.main(["build", "--layers-dir", str(layers), "--maps-dir", str(tmp_path / "maps")]) == 0
     said = capsys.readouterr().err
-    assert "SRTM tiles not found" in said and "using the committed layers" in said
+    assert "SRTM tiles not found" in said and "keeping the DEM-derived layers already built" in said
     # Nothing changed, so the files are byte-identical, and the GeoPackage is there for QGIS.
     assert digests(layers) == before
     assert "unchanged" in said
@@ -61,7 +54,7 @@ def test_edited_position_is_rebuilt_with_committed_terrain(tmp_path, no_default_
     edited.write_text(places.replace("76.985,43.440,approximate", "76.990,43.445,surveyed"), encoding="utf-8")
     plan = tmp_path / "plan.toml"
     plan.write_text(f"[tables]\nplaces = '{edited.name}'\n", encoding="utf-8")
-    assert cli.main(["--plan", str(plan), "build", "--layers-dir", str(layers)]) == 0
+    assert cli.main(["--plan", str(plan), "build", "--layers-dir", str(layers), "--no-maps"]) == 0
     assert "places: changed" in capsys.readouterr().err
     frame = read_layers(layers)["places"].frame.set_index("id")
     assert frame.loc["pokrovka", "position_quality"] == "surveyed"
@@ -75,7 +68,7 @@ def test_corrupt_tile_is_one_line_and_exit_4(tmp_path, capsys):
         with zipfile.ZipFile(dem / f"{name}.hgt.zip", "w") as archive:
             archive.writestr(f"{name}.hgt", b"\x00\x01" * (1201 * 1201))
     (dem / "N43E077.hgt.zip").write_bytes(b"PK\x03\x04 truncated")
-    code = cli.main(["build", "--dem-dir", str(dem), "--layers-dir", str(tmp_path / "out")])
+    code = cli.main(["build", "--dem-dir", str(dem), "--layers-dir", str(tmp_path / "out"), "--no-maps"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 4
     assert err[-1].startswith("alatau-geo: error: ") and "N43E077.hgt.zip: corrupt tile" in err[-1]
@@ -83,10 +76,10 @@ def test_corrupt_tile_is_one_line_and_exit_4(tmp_path, capsys):
 
 
 def test_missing_tile_and_missing_folder(tmp_path, capsys):
-    assert cli.main(["build", "--dem-dir", str(tmp_path / "nowhere")]) == 4
+    assert cli.main(["build", "--dem-dir", str(tmp_path / "nowhere"), "--no-maps"]) == 4
     assert "DEM folder not found" in capsys.readouterr().err
     (tmp_path / "srtm").mkdir()
-    assert cli.main(["build", "--dem-dir", str(tmp_path / "srtm")]) == 4
+    assert cli.main(["build", "--dem-dir", str(tmp_path / "srtm"), "--no-maps"]) == 4
     assert "tile N42E076 missing" in capsys.readouterr().err
 
 
@@ -133,7 +126,8 @@ def test_user_mistake_never_shows_a_traceback(tmp_path):
 @pytest.mark.srtm
 def test_rebuild_from_tiles_is_deterministic(tmp_path, srtm_dir, capsys):
     layers = tmp_path / "layers"
-    args = ["build", "--dem-dir", str(srtm_dir), "--layers-dir", str(layers), "--cache-dir", str(tmp_path / "cache")]
+    args = ["build", "--dem-dir", str(srtm_dir), "--layers-dir", str(layers), "--cache-dir", str(tmp_path / "cache"),
+            "--maps-dir", str(tmp_path / "maps")]
     assert cli.main(args) == 0
     first = digests(layers)
     assert cli.main(args) == 0
@@ -149,7 +143,7 @@ def test_build_with_an_osm_extract_adds_osm_layers(tmp_path, no_default_tiles, c
     layers = tmp_path / "layers"
     shutil.copytree(COMMITTED_LAYERS, layers, ignore=shutil.ignore_patterns("*.gpkg"))
     osm = REPOSITORY / "tests" / "data" / "alatau_small.osm"
-    assert cli.main(["build", "--layers-dir", str(layers), "--osm", str(osm)]) == 0
+    assert cli.main(["build", "--layers-dir", str(layers), "--osm", str(osm), "--no-maps"]) == 0
     built = read_layers(layers)
     assert {"places_osm", "corridors_osm", "rivers_osm"} <= set(built)
     places = built["places_osm"].frame
@@ -172,7 +166,7 @@ def test_map_command_writes_self_contained_offline_maps(tmp_path, capsys):
 
 def test_report_areas_writes_csv_and_markdown(tmp_path, capsys):
     out = tmp_path / "reports"
-    assert cli.main(["report", "areas", "--layers-dir", str(COMMITTED_LAYERS), "--out-dir", str(out)]) == 0
+    assert cli.main(["report", "areas", "--out-dir", str(out)]) == 0
     import pandas as pd
 
     table = pd.read_csv(out / "areas.csv").set_index("zone")
@@ -192,7 +186,7 @@ def test_diff_reports_changed_districts(tmp_path, capsys):
     b.write_text(default.replace('lines = ["corridors:a3", "corridors:railway_zhetygen"]\nwidth_m = 3000.0',
                                  'lines = ["corridors:a3", "corridors:railway_zhetygen"]\nwidth_m = 4000.0'),
                  encoding="utf-8")
-    assert cli.main(["diff", str(a), str(b), "--layers-dir", str(COMMITTED_LAYERS)]) == 0
+    assert cli.main(["diff", str(a), str(b)]) == 0
     out = capsys.readouterr().out
     growing = next(line for line in out.splitlines() if line.startswith("districts.growing"))
     assert "ha (+" in growing and "4,000 m each side" in growing
@@ -205,7 +199,7 @@ def test_diff_names_objects_whose_rules_newly_break(tmp_path, capsys):
     a.write_text(default, encoding="utf-8")
     # A flood freeboard of 40 m puts the low plain near the reservoir under the flood level.
     b.write_text(default.replace("flood_freeboard_m = 3.0", "flood_freeboard_m = 40.0"), encoding="utf-8")
-    assert cli.main(["diff", str(a), str(b), "--layers-dir", str(COMMITTED_LAYERS)]) == 0
+    assert cli.main(["diff", str(a), str(b)]) == 0
     captured = capsys.readouterr()
     assert "newly breaks above_flood" in captured.out
     assert "districts.gate: unchanged" in captured.out
@@ -213,7 +207,7 @@ def test_diff_names_objects_whose_rules_newly_break(tmp_path, capsys):
 
 def test_report_placement_lists_every_broken_rule(tmp_path, capsys):
     out = tmp_path / "reports"
-    assert cli.main(["report", "placement", "--layers-dir", str(COMMITTED_LAYERS), "--out-dir", str(out)]) == 0
+    assert cli.main(["report", "placement", "--out-dir", str(out)]) == 0
     import pandas as pd
 
     report = pd.read_csv(out / "placement.csv")
@@ -225,7 +219,7 @@ def test_report_placement_lists_every_broken_rule(tmp_path, capsys):
 
 def test_report_proximity_writes_the_tables(tmp_path, capsys):
     out = tmp_path / "reports"
-    assert cli.main(["report", "proximity", "--layers-dir", str(COMMITTED_LAYERS), "--out-dir", str(out)]) == 0
+    assert cli.main(["report", "proximity", "--out-dir", str(out)]) == 0
     import pandas as pd
 
     times = pd.read_csv(out / "proximity_travel_times.csv", index_col=0)

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 import shapely
 
-from alatau_geo.crs import area_ha
-from alatau_geo.districts import TOLERANCE_PCT, build_zones, zone_layers
-from alatau_geo.errors import PlanError
-from alatau_geo.io import read_layers
-from alatau_geo.layers import LayerSet
-from alatau_geo.pipeline import PLAN_LAYERS
-from alatau_geo.plan import load_plan
+from alatau_geo.core.crs import area_ha
+from alatau_geo.core.errors import PlanError
+from alatau_geo.core.io import read_layers
+from alatau_geo.core.layers import LayerSet
+from alatau_geo.jobs.build import PLAN_LAYERS
+from alatau_geo.plan.config import load_plan
+from alatau_geo.plan.districts import TOLERANCE_PCT, build_zones, zone_layers
 
 LAYERS = Path(__file__).resolve().parents[1] / "layers"
 PUBLISHED = {"gate": 4_000.0, "green": 31_730.0, "alatau_city": 88_000.0, "sez_alatau": 97_900.0}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from alatau_geo import cli
+from alatau_geo.cli import app as cli
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 

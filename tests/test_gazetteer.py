@@ -6,17 +6,17 @@ import numpy as np
 import pytest
 from affine import Affine
 
-from alatau_geo import gazetteer
-from alatau_geo.crs import WORKING_CRS
-from alatau_geo.errors import TableError
-from alatau_geo.plan import load_plan
-from alatau_geo.terrain import Raster
+from alatau_geo.core.crs import WORKING_CRS
+from alatau_geo.core.errors import TableError
+from alatau_geo.core.raster import Raster
+from alatau_geo.plan.config import load_plan
+from alatau_geo.reference import gazetteer
 
 GATE_SETTLEMENTS = {"otegen_batyr", "pokrovka", "koyankus", "yntymak", "zhanalyk"}
 
 
 def test_shipped_tables_hold_what_the_reference_names():
-    tables = gazetteer.load_tables(load_plan())
+    tables = gazetteer.load_tables(load_plan().tables)
     ids = set(tables.places["id"])
     assert GATE_SETTLEMENTS | {"alatau", "konaev", "almaty", "almaty_airport"} <= ids
     assert (tables.places[["name_en", "name_kk", "name_ru"]] != "").all().all()
@@ -28,7 +28,7 @@ def test_shipped_tables_hold_what_the_reference_names():
 
 
 def test_places_layer_samples_elevation_and_keeps_quality():
-    tables = gazetteer.load_tables(load_plan())
+    tables = gazetteer.load_tables(load_plan().tables)
     # A tilted plane: elevation = 500 m + 1 m per km northwards of y = 4,750 km.
     rows = np.arange(2000)
     ys = 4_900_000 - (rows + 0.5) * 100
@@ -43,7 +43,7 @@ def test_places_layer_samples_elevation_and_keeps_quality():
 
 
 def test_corridors_are_schematic_lines_from_ordered_waypoints():
-    tables = gazetteer.load_tables(load_plan())
+    tables = gazetteer.load_tables(load_plan().tables)
     shuffled = tables.corridors.sample(frac=1.0, random_state=1)
     layer = gazetteer.corridors_layer(shuffled, source="test")
     a3 = layer.frame.set_index("id").loc["a3"]
@@ -73,7 +73,7 @@ def test_bad_rows_are_named(tmp_path, edit, message):
 
 
 def test_corridor_needs_two_waypoints():
-    tables = gazetteer.load_tables(load_plan())
+    tables = gazetteer.load_tables(load_plan().tables)
     single = tables.corridors[tables.corridors["seq"].isin(["1"]) & (tables.corridors["id"] == "a3")]
     with pytest.raises(TableError, match="corridor a3: needs at least two waypoints"):
         gazetteer.corridors_layer(single, source="corridors.csv")

@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 from affine import Affine
 
-from alatau_geo import hydrology
-from alatau_geo.crs import EXPORT_CRS, area_ha
-from alatau_geo.errors import DemError
-from alatau_geo.terrain import Raster, geographic_cell_areas_km2
+from alatau_geo.core.crs import EXPORT_CRS, area_ha
+from alatau_geo.core.errors import DemError
+from alatau_geo.core.raster import Raster
+from alatau_geo.reference import hydrology
+from alatau_geo.reference.terrain import geographic_cell_areas_km2
 
 STEP = 1 / 1200
 N = 121

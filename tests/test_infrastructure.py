@@ -26,13 +26,14 @@ import shapely
 from affine import Affine
 from pyproj import Transformer
 
-from alatau_geo import infrastructure as infra
-from alatau_geo.crs import EXPORT_CRS, WORKING_CRS
-from alatau_geo.errors import LayerError, TableError
-from alatau_geo.gazetteer import CORRIDOR_COLUMNS, PLACE_COLUMNS, packaged_table, read_table
-from alatau_geo.layers import Layer
-from alatau_geo.plan import load_plan
-from alatau_geo.terrain import Raster, slope
+from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS
+from alatau_geo.core.errors import LayerError, TableError
+from alatau_geo.core.layers import Layer
+from alatau_geo.core.raster import Raster
+from alatau_geo.plan import infrastructure as infra
+from alatau_geo.plan.config import load_plan
+from alatau_geo.reference.gazetteer import CORRIDOR_COLUMNS, PLACE_COLUMNS, packaged_table, read_table
+from alatau_geo.reference.terrain import slope
 
 REPO = Path(__file__).resolve().parents[1]
 TO_WGS84 = Transformer.from_crs(WORKING_CRS, EXPORT_CRS, always_xy=True)
@@ -327,7 +328,7 @@ def test_shipped_via_tokens_name_shipped_places_and_corridors():
 
 
 def test_shipped_catalogues_place_on_the_committed_layers():
-    from alatau_geo.io import read_layers, read_raster
+    from alatau_geo.core.io import read_layers, read_raster
 
     if not (REPO / "layers" / "manifest.json").is_file():
         pytest.skip("committed layers not present")

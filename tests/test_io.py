@@ -1,4 +1,4 @@
-"""Tests of alatau_geo.io: GeoJSON, GeoPackage, manifest, atomic writes, reading."""
+"""Tests of alatau_geo.core.io: GeoJSON, GeoPackage, manifest, atomic writes, reading."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ import pytest
 import shapely
 from shapely.geometry import LinearRing, LineString, Point, Polygon, box, shape
 
-from alatau_geo import io
-from alatau_geo.crs import EXPORT_CRS, WORKING_CRS
-from alatau_geo.errors import ExportError, LayerError
-from alatau_geo.layers import Layer, LayerSet, Provenance
+from alatau_geo.core import io
+from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS
+from alatau_geo.core.errors import ExportError, LayerError
+from alatau_geo.core.layers import Layer, LayerSet, Provenance
 
 # Near 77.0 E, 43.5 N in UTM 43N.
 X0, Y0 = 660_000.0, 4_820_000.0
@@ -437,7 +437,7 @@ def test_read_vector_refuses_a_file_without_spatial_layers(tmp_path: Path) -> No
 def dem():
     from affine import Affine
 
-    from alatau_geo.terrain import Raster
+    from alatau_geo.core.raster import Raster
 
     data = np.array([[475.4, 480.6, np.nan], [500.0, 510.2, 520.7]], dtype="float32")
     return Raster(data=data, transform=Affine(90.0, 0.0, X0, 0.0, -90.0, Y0), crs=WORKING_CRS)
@@ -456,7 +456,7 @@ def test_raster_round_trip(dem, tmp_path: Path) -> None:
 
 
 def test_read_raster_errors(tmp_path: Path) -> None:
-    from alatau_geo.errors import InputDataError
+    from alatau_geo.core.errors import InputDataError
 
     with pytest.raises(InputDataError, match=r"dem\.tif: raster file not found"):
         io.read_raster(tmp_path / "dem.tif")

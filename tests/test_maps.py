@@ -21,23 +21,14 @@ import numpy as np
 import pytest
 import rasterio
 import shapely
-from conftest_maps import (  # noqa: F401
-    XSS_IMG,
-    XSS_NAME,
-    dem_path,
-    full_dem_path,
-    layer_set,
-    plan_layer_set,
-    proximity_layer_set,
-)
 from folium import plugins
 from folium.raster_layers import ImageOverlay
 from rasterio.transform import Affine
 from shapely.geometry import LineString, Point, Polygon, box, shape
 
-from alatau_geo.crs import WORKING_CRS, area_ha
-from alatau_geo.errors import CRSError, ExportError, InputDataError, LayerError
-from alatau_geo.layers import Layer, LayerSet, Provenance
+from alatau_geo.core.crs import WORKING_CRS, area_ha
+from alatau_geo.core.errors import CRSError, ExportError, InputDataError, LayerError
+from alatau_geo.core.layers import Layer, LayerSet, Provenance
 from alatau_geo.maps import (
     STYLES,
     infrastructure_map,
@@ -54,19 +45,13 @@ from alatau_geo.maps.assets import (
     external_resources,
     inline_markup,
 )
-from alatau_geo.maps.controls import (
-    GroupedLayers,
-    HatchPatterns,
-    ImageMiniMap,
-    Legend,
-    LegendEntry,
-    LegendSection,
-    PlaceSearch,
-    SharedPopup,
-    TranslucentPane,
-    legend_html,
-)
+from alatau_geo.maps.classification import ValueClasses
+from alatau_geo.maps.column_formats import ColumnFormat, column_format
+from alatau_geo.maps.controls import GroupedLayers, ImageMiniMap, PlaceSearch
+from alatau_geo.maps.elements import DataGeoJson, RenderOnce
 from alatau_geo.maps.features import display_layer, simplify_for_display
+from alatau_geo.maps.legend import Legend, LegendEntry, LegendSection, legend_html
+from alatau_geo.maps.page_parts import HatchPatterns, SharedPopup, TranslucentPane
 from alatau_geo.maps.png import encode_paletted_png
 from alatau_geo.maps.popups import (
     MISSING,
@@ -84,7 +69,16 @@ from alatau_geo.maps.relief import (
     hillshade,
     slope_percent,
 )
-from alatau_geo.maps.style import Badge, ColumnFormat, ValueClasses, column_format
+from alatau_geo.maps.style import Badge
+from conftest_maps import (  # noqa: F401
+    XSS_IMG,
+    XSS_NAME,
+    dem_path,
+    full_dem_path,
+    layer_set,
+    plan_layer_set,
+    proximity_layer_set,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 VENDOR = ROOT / "src" / "alatau_geo" / "vendor"
@@ -514,10 +508,21 @@ def test_points_of_a_mixed_layer_are_circle_markers() -> None:
     assert isinstance(geojson.marker, folium.CircleMarker)
 
 
+class _RenderOnceDraw(plugins.Draw, RenderOnce):
+    """A plugin the toolkit has no vendored copy of, rendered safely."""
+
+
 def test_offline_map_refuses_a_plugin_without_a_vendored_copy(layer_set: LayerSet) -> None:
     m = overview_map(layer_set, dem_path=None, offline=True)
-    plugins.Draw().add_to(m)
+    _RenderOnceDraw().add_to(m)
     with pytest.raises(ExportError, match="no vendored copy of https://"):
+        render_html(m)
+
+
+def test_a_page_with_an_element_that_reparses_its_output_is_refused(layer_set: LayerSet) -> None:
+    m = overview_map(layer_set, dem_path=None, offline=False)
+    plugins.Draw().add_to(m)  # folium's own: its output would be parsed as a template again
+    with pytest.raises(ExportError, match="Draw would evaluate braces in their data as a template"):
         render_html(m)
 
 
@@ -598,7 +603,7 @@ def test_maps_module_writes_nothing(
 def test_districts_map_colours_districts_by_role_and_shows_their_figures() -> None:
     import pandas as pd
 
-    from alatau_geo.io import read_layers
+    from alatau_geo.core.io import read_layers
     from alatau_geo.maps import districts_map
 
     layers = read_layers(Path(__file__).resolve().parents[1] / "layers")
@@ -745,7 +750,7 @@ def test_infrastructure_and_projects_are_clustered_and_lines_are_not(infrastruct
     assert clustered == {"Priority engineering objects", "Named investment projects"}
     # The switcher turns the clusters on and off; lines stay a plain GeoJSON layer.
     members = dict(next(m for g, m in _control(infrastructure).groups if g == "Infrastructure and projects"))
-    assert set(map(type, members.values())) == {plugins.MarkerCluster, folium.GeoJson}
+    assert set(map(type, members.values())) == {plugins.MarkerCluster, DataGeoJson}
     assert isinstance(members["Priority engineering lines"], folium.GeoJson)
 
 
@@ -764,7 +769,7 @@ def test_search_refuses_a_layer_whose_features_lack_the_search_text(layer_set: L
     (search,) = _children(m, PlaceSearch)
     streams = next(g for g in _children(m, folium.GeoJson) if g.layer_name == "Streams")
     search.layers = (*search.layers, streams)
-    with pytest.raises(ValueError, match="has no property 'search_text'"):
+    with pytest.raises(ExportError, match="has no property 'search_text'"):
         render_html(m)
 
 
@@ -805,7 +810,7 @@ def test_infrastructure_map_needs_the_infrastructure_layer(layer_set: LayerSet) 
 
 
 def test_infrastructure_map_of_the_committed_layers(tmp_path: Path) -> None:
-    from alatau_geo.io import read_layers
+    from alatau_geo.core.io import read_layers
 
     layers = read_layers(ROOT / "layers")
     m = infrastructure_map(layers, dem_path=ROOT / "layers" / "terrain_dem.tif", offline=True)
@@ -822,7 +827,7 @@ def test_infrastructure_map_of_the_committed_layers(tmp_path: Path) -> None:
 def test_write_maps_adds_the_infrastructure_page_only_with_the_layer(
     layer_set: LayerSet, plan_layer_set: LayerSet, tmp_path: Path
 ) -> None:
-    from alatau_geo.mapping import write_maps
+    from alatau_geo.jobs.pages import write_maps
 
     def pages(layers: LayerSet, folder: str) -> set[str]:
         written = write_maps(layers, maps_dir=tmp_path / folder / "maps", layers_dir=tmp_path / folder / "layers",
@@ -883,7 +888,8 @@ def test_service_area_limits_are_classes_with_30_minutes_lightest_and_drawn_bene
     assert "<th>Facility ids</th><td>ss_1; ss_2; ss_3</td>" in popup
     frame = layer.frame
     union = frame[(frame["kind"] == "substation") & (frame["minutes"] == 10)].union_all()
-    assert f"<th>Area (ha)</th><td class=\"ag-num\">{area_ha(gpd.GeoSeries([union], crs=WORKING_CRS)).iloc[0]:,.1f}" in popup
+    union_ha = area_ha(gpd.GeoSeries([union], crs=WORKING_CRS)).iloc[0]
+    assert f"<th>Area (ha)</th><td class=\"ag-num\">{union_ha:,.1f}" in popup
 
 
 def test_value_classes_refuse_breaks_and_colours_that_do_not_match() -> None:
@@ -1032,7 +1038,7 @@ def test_proximity_map_needs_an_analysis_layer(plan_layer_set: LayerSet) -> None
 
 
 def test_proximity_map_of_the_committed_layers_is_under_5_mb() -> None:
-    from alatau_geo.io import read_layers
+    from alatau_geo.core.io import read_layers
 
     layers = read_layers(ROOT / "layers")
     m = proximity_map(layers, dem_path=ROOT / "layers" / "terrain_dem.tif", offline=True)
@@ -1051,7 +1057,7 @@ def test_proximity_map_of_the_committed_layers_is_under_5_mb() -> None:
 def test_write_maps_adds_the_proximity_page_with_the_analysis_layers(
     proximity_layer_set: LayerSet, tmp_path: Path
 ) -> None:
-    from alatau_geo.mapping import write_maps
+    from alatau_geo.jobs.pages import write_maps
 
     written = write_maps(proximity_layer_set, maps_dir=tmp_path / "maps", layers_dir=tmp_path / "layers",
                          dem_path=None, offline=True)

@@ -16,7 +16,6 @@ proven to work with no network.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,16 +23,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest_maps import (  # noqa: F401
-    XSS_IMG,
-    XSS_NAME,
-    full_dem_path,
-    layer_set,
-    plan_layer_set,
-    proximity_layer_set,
-)
 
-from alatau_geo.layers import LayerSet
+from alatau_geo.core.layers import LayerSet
 from alatau_geo.maps import (
     infrastructure_map,
     overview_map,
@@ -43,18 +34,16 @@ from alatau_geo.maps import (
 )
 from alatau_geo.maps.assets import ASSETS, DROPPED_URLS
 from alatau_geo.maps.png import encode_paletted_png
+from browser_support import open_browser
+from conftest_maps import (  # noqa: F401
+    XSS_IMG,
+    XSS_NAME,
+    full_dem_path,
+    layer_set,
+    plan_layer_set,
+    proximity_layer_set,
+)
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
 VENDOR = Path(__file__).resolve().parents[1] / "src" / "alatau_geo" / "vendor"
 RENDER_BUDGET_MS = 2000
@@ -62,29 +51,10 @@ RENDER_BUDGET_MS = 2000
 _MAP = "window[document.querySelector('.folium-map').id]"
 
 
-def _browser_missing() -> str | None:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} not found: run scripts/install-browser.sh"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright not installed: pip install playwright (never `playwright install`)"
-    return None
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    reason = _browser_missing()
-    if reason:
-        if os.environ.get("ALATAU_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests required (ALATAU_REQUIRE_BROWSER=1) but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with open_browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -196,7 +166,9 @@ class Visit:
                 map.eachLayer(layer => {
                     if (layer instanceof L.MarkerClusterGroup) {
                         layer.eachLayer(marker => {
-                            if (marker.feature.properties.popup_html.includes(footer)) { found = marker; group = layer; }
+                            if (marker.feature.properties.popup_html.includes(footer)) {
+                                found = marker; group = layer;
+                            }
                         });
                     }
                 });
@@ -430,7 +402,8 @@ def test_hostile_project_names_run_nothing_and_search_finds_projects(visit: Any)
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
     assert XSS_NAME in popup.inner_text() and XSS_IMG in popup.inner_text()
-    assert page.locator(".leaflet-popup-content script, .leaflet-popup-content img, .leaflet-popup-content i").count() == 0
+    injected = ".leaflet-popup-content script, .leaflet-popup-content img, .leaflet-popup-content i"
+    assert page.locator(injected).count() == 0
     opened.settle()
     # The search box lists the name as text, then finds a clustered project and opens its popup.
     page.evaluate(f"{_MAP}.setZoom(10, {{animate: false}})")

@@ -1,4 +1,4 @@
-"""Tests of alatau_geo.network: parameters, the generated and OSM graphs, the shortest-path engine.
+"""Tests of alatau_geo.analysis.network: parameters, the generated and OSM graphs, the shortest-path engine.
 
 Small graphs have answers worked out by hand; the integration tests run on
 the committed layers in ``layers/``. Nothing reaches the network (the
@@ -19,9 +19,9 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, box
 
-from alatau_geo import network as net
-from alatau_geo.errors import AlatauGeoError, CRSError, InputDataError, LayerError, PlanError
-from alatau_geo.osm import read_osm_xml
+from alatau_geo.analysis import network as net
+from alatau_geo.core.errors import AlatauGeoError, CRSError, InputDataError, LayerError, PlanError
+from alatau_geo.reference.osm import read_osm_xml
 
 FIXTURE = Path(__file__).parent / "data" / "alatau_small.osm"
 CRS = "EPSG:32643"
@@ -222,7 +222,7 @@ def test_bad_graph_weights_are_refused() -> None:
 def test_far_facility_is_reported_not_dropped(caplog: pytest.LogCaptureFixture) -> None:
     index = net.network_index(grid_graph())
     facilities = points(["near", "far"], [(X0 + 10, Y0 + 10), (X0 + 9000, Y0)])
-    with caplog.at_level(logging.DEBUG, logger="alatau_geo.network"):
+    with caplog.at_level(logging.DEBUG, logger="alatau_geo.analysis.network"):
         attached = net.attach_points(index, facilities, max_connector_m=2000, connector_kmh=40, what="facilities")
     assert list(attached.index) == ["near", "far"]
     assert attached["on_network"].tolist() == [True, False]

@@ -1,4 +1,4 @@
-"""Tests of alatau_geo.osm on the hand-written extract tests/data/alatau_small.osm.
+"""Tests of alatau_geo.reference.osm on the hand-written extract tests/data/alatau_small.osm.
 
 Nothing here reaches the network: an autouse fixture makes every socket
 connection fail, and the download path runs against monkeypatched osmnx
@@ -20,9 +20,9 @@ import requests
 from pyproj import Geod, Transformer
 from shapely.geometry import Point
 
-from alatau_geo import osm
-from alatau_geo.crs import WORKING_CRS
-from alatau_geo.errors import InputDataError, LayerError
+from alatau_geo.core.crs import WORKING_CRS
+from alatau_geo.core.errors import InputDataError, LayerError
+from alatau_geo.reference import osm
 
 FIXTURE = Path(__file__).parent / "data" / "alatau_small.osm"
 GEOD = Geod(ellps="WGS84")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alatau_geo.errors import PlanError
-from alatau_geo.plan import load_plan
+from alatau_geo.core.errors import PlanError
+from alatau_geo.plan.config import load_plan
 
 
 def write(tmp_path, text: str):

@@ -11,10 +11,10 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, box
 
-from alatau_geo import proximity
-from alatau_geo.crs import EXPORT_CRS, WORKING_CRS
-from alatau_geo.errors import CRSError, LayerError, PlanError
-from alatau_geo.layers import Layer, LayerSet, Provenance
+from alatau_geo.analysis import proximity
+from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS
+from alatau_geo.core.errors import CRSError, LayerError, PlanError
+from alatau_geo.core.layers import Layer, LayerSet, Provenance
 
 X0, Y0 = 660_000.0, 4_820_000.0  # on the Alatau plain, UTM 43N
 P = Provenance(source="test", method="test", quality="derived")
@@ -74,12 +74,12 @@ def test_nearest_facility_matches_brute_force_with_ties(count):
     # Integer coordinates on a coarse lattice make many exact ties.
     fxy = rng.integers(0, 20, size=(count, 2)) * 100.0
     ids = [f"f{i:03d}" for i in rng.permutation(count)]
-    facilities = frame([{"id": i, "geometry": Point(X0 + x, Y0 + y)} for i, (x, y) in zip(ids, fxy)])
+    facilities = frame([{"id": i, "geometry": Point(X0 + x, Y0 + y)} for i, (x, y) in zip(ids, fxy, strict=False)])
     pxy = rng.integers(0, 40, size=(5_000, 2)) * 50.0
     result = proximity.nearest_facility(gpd.GeoSeries(shapely.points(pxy + [X0, Y0]), crs=WORKING_CRS), facilities)
     distances = np.hypot(pxy[:, None, 0] - fxy[None, :, 0], pxy[:, None, 1] - fxy[None, :, 1])
     best = distances.min(axis=1)
-    expected = [min(i for i, d in zip(ids, row) if d == b) for row, b in zip(distances, best)]
+    expected = [min(i for i, d in zip(ids, row, strict=False) if d == b) for row, b in zip(distances, best, strict=False)]
     np.testing.assert_allclose(result["distance_m"], best, rtol=1e-12, atol=1e-9)
     assert list(result["facility_id"]) == expected
 
@@ -246,7 +246,7 @@ def test_uncovered_rows_per_district_and_kind():
     facilities = frame([facility("s1", 1_000, 1_000), facility("w1", 3_000, 1_000, kind="water_intake")])
     covered = proximity.coverage(facilities, radii_m={"substation": 500.0, "water_intake": 10_000.0})
     table = proximity.uncovered_by_district(two_districts(), covered)
-    assert list(zip(table["district"], table["kind"])) == [
+    assert list(zip(table["district"], table["kind"], strict=False)) == [
         ("a", "substation"), ("b", "substation"), ("a", "water_intake"), ("b", "water_intake")]
     assert table["uncovered_pct"].iloc[1] == pytest.approx(100.0)
     assert table["uncovered_ha"].iloc[2:].to_numpy() == pytest.approx([0.0, 0.0], abs=1e-6)

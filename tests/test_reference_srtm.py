@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import shapely
 
-from alatau_geo import gazetteer, hydrology, terrain
-from alatau_geo.crs import area_ha
-from alatau_geo.plan import load_plan
-from alatau_geo.reference import build_reference_layers
+from alatau_geo.core.crs import area_ha
+from alatau_geo.plan.config import load_plan
+from alatau_geo.reference import gazetteer, hydrology, terrain
+from alatau_geo.reference.build import build_reference_layers
 
 pytestmark = pytest.mark.srtm
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.srtm
 def build(srtm_dir):
     plan = load_plan()
     tiles = terrain.read_srtm_tiles(srtm_dir, plan.terrain.tiles)
-    return build_reference_layers(tiles, gazetteer.load_tables(plan), plan)
+    return build_reference_layers(tiles, gazetteer.load_tables(plan.tables), plan)
 
 
 def test_mosaic_covers_the_four_tiles_and_voids_are_filled(build):

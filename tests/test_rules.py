@@ -8,8 +8,8 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, box
 
-from alatau_geo import rules
-from alatau_geo.errors import PlanError
+from alatau_geo.core.errors import PlanError
+from alatau_geo.plan import rules
 
 FRAME = box(0, 0, 10_000, 10_000)
 FEATURES = {

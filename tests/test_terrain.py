@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 from affine import Affine
 
-from alatau_geo import terrain
-from alatau_geo.crs import WORKING_CRS
-from alatau_geo.errors import CRSError, DemError
-from alatau_geo.terrain import SRTM3_SAMPLES, SRTM_VOID, Raster
+from alatau_geo.core.crs import WORKING_CRS
+from alatau_geo.core.errors import CRSError, DemError
+from alatau_geo.core.raster import Raster
+from alatau_geo.reference import terrain
+from alatau_geo.reference.terrain import SRTM3_SAMPLES, SRTM_VOID
 
 
 def tile(value: int = 500) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Tests of alatau_geo.validate: each problem kind and its one-line message."""
+"""Tests of alatau_geo.core.validate: each problem kind and its one-line message."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import LineString, Point, Polygon, box
 
-from alatau_geo.crs import EXPORT_CRS, WORKING_CRS
-from alatau_geo.plan import StudyArea
-from alatau_geo.validate import Problem, validate_frame, validate_layer
+from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS
+from alatau_geo.core.validate import Problem, validate_frame, validate_layer
+from alatau_geo.plan.config import StudyArea
 
 AREA = StudyArea(west=76.55, south=43.10, east=78.00, north=44.00)
 # A self-crossing quadrilateral; GEOS reports the crossing at its centre.

@@ -7,9 +7,9 @@ import pytest
 import shapely
 from shapely.geometry import LineString, box
 
-from alatau_geo.crs import WORKING_CRS, area_ha
-from alatau_geo.plan import load_plan
-from alatau_geo.water import polygonal, protection_bands, protection_layers
+from alatau_geo.core.crs import WORKING_CRS, area_ha
+from alatau_geo.plan.config import load_plan
+from alatau_geo.reference.water import polygonal, protection_bands, protection_layers
 
 X0, Y0 = 660_000.0, 4_820_000.0
 
@@ -40,7 +40,7 @@ def test_layers_use_plan_widths_and_strips_lie_inside_zones():
     zone, strip = protection_layers(water(), load_plan().water_protection)
     assert zone.provenance.quality == "approximate"
     assert zone.provenance.parameters["reservoir_zone_m"] == load_plan().water_protection.reservoir_zone_m
-    for z, s in zip(zone.frame.geometry, strip.frame.geometry):
+    for z, s in zip(zone.frame.geometry, strip.frame.geometry, strict=False):
         assert shapely.difference(s, z).area < 1e-6
     lake = water().geometry.iloc[0]
     assert all(shapely.intersection(g, lake).area < 1e-6 for g in zone.frame.geometry)

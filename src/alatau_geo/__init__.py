@@ -38,16 +38,16 @@ from typing import Any
 __version__ = "0.1.0"
 
 _PUBLIC = {
-    "load_plan": "alatau_geo.plan",
-    "Plan": "alatau_geo.plan",
-    "Layer": "alatau_geo.layers",
-    "LayerSet": "alatau_geo.layers",
-    "Provenance": "alatau_geo.layers",
-    "AlatauGeoError": "alatau_geo.errors",
-    "read_layers": "alatau_geo.io",
-    "export_layers": "alatau_geo.io",
-    "validate_layer": "alatau_geo.validate",
-    "proximity_tables": "alatau_geo.proximity",
+    "load_plan": "alatau_geo.plan.config",
+    "Plan": "alatau_geo.plan.config",
+    "Layer": "alatau_geo.core.layers",
+    "LayerSet": "alatau_geo.core.layers",
+    "Provenance": "alatau_geo.core.layers",
+    "AlatauGeoError": "alatau_geo.core.errors",
+    "read_layers": "alatau_geo.core.io",
+    "export_layers": "alatau_geo.core.io",
+    "validate_layer": "alatau_geo.core.validate",
+    "proximity_tables": "alatau_geo.analysis.proximity",
     "build_layers": "alatau_geo.api",
     "elevation": "alatau_geo.api",
     "area_table": "alatau_geo.api",
@@ -60,7 +60,7 @@ _PUBLIC = {
     "road_network": "alatau_geo.api",
     "service_areas": "alatau_geo.api",
     "travel_times": "alatau_geo.api",
-    "area_ha": "alatau_geo.crs",
+    "area_ha": "alatau_geo.core.crs",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -19,13 +19,17 @@ import geopandas as gpd
 import networkx as nx
 import pandas as pd
 
-from alatau_geo import areas, maps, pipeline, terrain
-from alatau_geo.analyses import ANALYSIS_LAYERS
-from alatau_geo.infrastructure import placement_report as _placement_report
-from alatau_geo.io import read_raster
-from alatau_geo.layers import LayerSet
-from alatau_geo.plan import Plan, load_plan
-from alatau_geo.scenarios import ObjectChange, ZoneDelta, object_changes, zone_deltas
+from alatau_geo import maps
+from alatau_geo.analysis import areas
+from alatau_geo.analysis.outputs import ANALYSIS_LAYERS
+from alatau_geo.analysis.scenarios import ObjectChange, ZoneDelta, object_changes, zone_deltas
+from alatau_geo.core.io import read_raster
+from alatau_geo.core.layers import LayerSet
+from alatau_geo.core.raster import Raster
+from alatau_geo.jobs import build as pipeline
+from alatau_geo.plan.config import Plan, load_plan
+from alatau_geo.plan.infrastructure import placement_report as _placement_report
+from alatau_geo.reference import terrain
 
 DEFAULT_LAYERS_DIR = Path("layers")
 MAP_KINDS = ("overview", "districts", "infrastructure", "proximity", "terrain")
@@ -75,7 +79,7 @@ def build_layers(plan: Plan | str | Path | None = None, *, dem_dir: str | Path |
     return outcome.layers
 
 
-def elevation(layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> terrain.Raster:
+def elevation(layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> Raster:
     """The working-grid DEM (whole metres, UTM 43N, 90 m cells) written beside the layers.
 
     Examples
@@ -237,8 +241,8 @@ def add_facility(layers: LayerSet, *, id: str, kind: str, lon: float, lat: float
     >>> len(more["infrastructure"].frame) - len(layers["infrastructure"].frame)  # doctest: +SKIP
     1
     """
-    from alatau_geo.crs import EXPORT_CRS, WORKING_CRS
-    from alatau_geo.layers import Layer
+    from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS
+    from alatau_geo.core.layers import Layer
 
     if district is None:  # nothing to be inside of
         rules = tuple(rule for rule in rules if rule != "in_district")
@@ -272,7 +276,7 @@ def coverage(layers: LayerSet, plan: Plan | str | Path | None = None) -> LayerSe
     >>> cover = ag.coverage(ag.read_layers("layers"))  # doctest: +SKIP
     >>> ag.area_ha(cover["coverage_gaps"].frame)  # doctest: +SKIP
     """
-    from alatau_geo.proximity import coverage_layers
+    from alatau_geo.analysis.proximity import coverage_layers
 
     return coverage_layers(layers, radii_m=_plan(plan).service_radii_m)
 
@@ -285,7 +289,7 @@ def uncovered_by_district(layers: LayerSet, plan: Plan | str | Path | None = Non
     >>> import alatau_geo as ag
     >>> ag.uncovered_by_district(ag.read_layers("layers"))  # doctest: +SKIP
     """
-    from alatau_geo.proximity import proximity_tables
+    from alatau_geo.analysis.proximity import proximity_tables
 
     return proximity_tables(layers, radii_m=_plan(plan).service_radii_m)["uncovered_by_district"]
 
@@ -301,8 +305,8 @@ def road_network(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     >>> graph.graph["crs"]  # doctest: +SKIP
     'EPSG:32643'
     """
-    from alatau_geo.analyses import plan_network
-    from alatau_geo.osm import read_osm_xml
+    from alatau_geo.analysis.outputs import plan_network
+    from alatau_geo.reference.osm import read_osm_xml
 
     graph = read_osm_xml(Path(osm)).graph if osm is not None else None
     return plan_network(layers, _plan(plan), osm_graph=graph)
@@ -318,7 +322,7 @@ def service_areas(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     >>> result = ag.service_areas(ag.read_layers("layers"))  # doctest: +SKIP
     >>> result["service_areas"].frame.groupby("minutes")["area_ha"].sum()  # doctest: +SKIP
     """
-    from alatau_geo.analyses import analysis_layers
+    from alatau_geo.analysis.outputs import analysis_layers
 
     return LayerSet(analysis_layers(layers, _plan(plan), graph=graph))
 
@@ -337,6 +341,6 @@ def travel_times(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     >>> tables = ag.travel_times(ag.read_layers("layers"))  # doctest: +SKIP
     >>> tables["travel_times"][["to_almaty_min", "to_konaev_min"]]  # doctest: +SKIP
     """
-    from alatau_geo.analyses import proximity_report
+    from alatau_geo.analysis.outputs import proximity_report
 
     return proximity_report(layers, _plan(plan), graph=graph).tables

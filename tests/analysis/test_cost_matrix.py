@@ -10,8 +10,8 @@ from shapely.geometry import Point
 from siting_networks import X0, Y0, grid_graph, line_graph, points_at, street_graph
 
 from alatau_geo.analysis.cost_matrix import cost_matrix
-from alatau_geo.errors import LayerError
-from alatau_geo.network import NetworkParams
+from alatau_geo.core.errors import LayerError
+from alatau_geo.plan.network_params import NetworkParams
 
 
 def test_costs_equal_networkx_shortest_paths_on_a_grid():

@@ -13,7 +13,7 @@ from alatau_geo.analysis.demand import (
     demand_totals,
     point_demand,
 )
-from alatau_geo.errors import LayerError, PlanError
+from alatau_geo.core.errors import LayerError, PlanError
 
 ROUND = DemandParams(
     electricity_kwh_per_resident_year=5000.0, electricity_max_load_hours=5000.0, electricity_kw_per_job=2.0,

@@ -18,7 +18,7 @@ from alatau_geo.analysis.siting import max_covering, p_median, set_covering
 from alatau_geo.analysis.siting_compare import compare_with_plan
 from alatau_geo.analysis.siting_params import DEFAULT_PARAMS, KindSiting, SitingParams
 from alatau_geo.analysis.sizing import SizingParams
-from alatau_geo.errors import LayerError, PlanError
+from alatau_geo.core.errors import LayerError, PlanError
 
 PROPOSED = Path(__file__).resolve().parents[2] / "docs" / "plan_sections" / "siting.toml"
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from alatau_geo.analysis.sizing import FacilityCapacity, SizingParams, facilities_needed
-from alatau_geo.errors import LayerError, PlanError
+from alatau_geo.core.errors import LayerError, PlanError
 
 SUBSTATION = FacilityCapacity("electric_mw", 125.0, "MVA", power_factor=0.8, max_loading=1.0)  # 100 MW firm
 PLANT = FacilityCapacity("wastewater_m3_day", 50_000.0, "m3/day")

@@ -1,1 +1,1 @@
-"""Analyses over the plan: each returns named, index-aligned results and writes nothing."""
+"""Analyses of a plan's layers: areas, proximity, network, accessibility and the ones built on them. They return results and write nothing."""

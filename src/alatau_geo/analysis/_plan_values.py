@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from alatau_geo.errors import PlanError
+from alatau_geo.core.errors import PlanError
 
 BasisKind = Literal["norm", "published", "derived", "assumed", "plan"]
 

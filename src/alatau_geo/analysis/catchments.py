@@ -19,7 +19,7 @@ import pandas as pd
 
 from alatau_geo.analysis import _plan_values as pv
 from alatau_geo.analysis.cost_matrix import CostMatrix
-from alatau_geo.errors import LayerError, PlanError
+from alatau_geo.core.errors import LayerError, PlanError
 
 Model = Literal["p_median", "mclp", "lscp"]
 Status = Literal["optimal", "time_limit", "given"]

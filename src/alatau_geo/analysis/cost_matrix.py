@@ -31,9 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from alatau_geo.crs import to_working
-from alatau_geo.errors import LayerError
-from alatau_geo.network import (
+from alatau_geo.analysis.network import (
     DEFAULT_PARAMS,
     NetworkIndex,
     NetworkParams,
@@ -42,6 +40,8 @@ from alatau_geo.network import (
     network_index,
     times_from_points,
 )
+from alatau_geo.core.crs import to_working
+from alatau_geo.core.errors import LayerError
 
 SiteRole = Literal["fixed", "candidate", "planned"]
 ROLES: tuple[SiteRole, ...] = ("fixed", "candidate", "planned")

@@ -49,7 +49,7 @@ import pandas as pd
 
 from alatau_geo.analysis import _plan_values as pv
 from alatau_geo.analysis._plan_values import USER_BASIS, Basis
-from alatau_geo.errors import LayerError, PlanError
+from alatau_geo.core.errors import LayerError, PlanError
 
 SECTION = "siting.demand"
 

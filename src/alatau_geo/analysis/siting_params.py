@@ -16,7 +16,7 @@ from typing import Any, Literal
 from alatau_geo.analysis import _plan_values as pv
 from alatau_geo.analysis._plan_values import Basis
 from alatau_geo.analysis.demand import DEMAND_COLUMNS
-from alatau_geo.errors import PlanError
+from alatau_geo.core.errors import PlanError
 
 SECTION = "siting"
 

@@ -2,26 +2,33 @@
 
 Build a map with :func:`overview_map`, :func:`districts_map`, :func:`infrastructure_map`,
 :func:`proximity_map` or :func:`terrain_map`, then get the
-page with :func:`render_html` (writing it is :mod:`alatau_geo.io`'s job).
+page with :func:`render_html` (writing it is :mod:`alatau_geo.core.io`'s job).
 With ``offline=True`` the page carries Leaflet and its plugins inline (from
 ``alatau_geo/vendor``), uses the shaded relief as its base map and loads
 nothing from the network.
 
-Layer styles live in :mod:`alatau_geo.maps.style`: adding a layer to the
-maps is one entry in :data:`~alatau_geo.maps.style.STYLES`.
+Layer styles live in :mod:`alatau_geo.maps.layer_styles`: adding a layer to
+the maps is one entry in :data:`~alatau_geo.maps.layer_styles.STYLES`.
 
 Modules
 -------
-compose    the maps and :func:`render_html`
-style      style registry and popup attribute formats
-features   display copies of layers (simplified, rounded, escaped popups)
-popups     popup and tooltip HTML; the one place values are escaped
-relief     hillshade and slope classes (pure numpy)
-rasters    DEM reading and relief images warped for Leaflet
-png        paletted PNG encoder
-controls   legend, layer switcher, search, mini map, cluster icons, hatch patterns,
-           translucent panes, shared popup templates
-assets     vendored JS/CSS and the offline map class
+compose         the maps and :func:`render_html`
+basemaps        the map canvas, tile base maps, relief and slope overlays
+vectors         styled vector layers, split parts and marker clusters
+controls        layer switcher, search, mini map, and the assembly of every map's tools
+legend          legend rows from styles, the legend control and download links
+page_parts      hatch patterns, translucent panes, shared popup templates, stylesheet
+layer_styles    the style of every layer (the registry), groups, :func:`style_for`
+style           :class:`LayerStyle`, point badges, hatch fills
+classification  categories, graduated value classes, splits into map layers
+column_formats  how attributes are labelled and rounded in popups
+features        display copies of layers (simplified, rounded, escaped popups)
+popups          popup and tooltip HTML; the one place values are escaped
+elements        page elements that put data into a page as data (:class:`RenderOnce`)
+relief          hillshade and slope classes (pure numpy)
+rasters         DEM reading and relief images warped for Leaflet
+png             paletted PNG encoder
+assets          vendored JS/CSS and the offline map class
 """
 
 from alatau_geo.maps.compose import (
@@ -33,7 +40,8 @@ from alatau_geo.maps.compose import (
     render_html,
     terrain_map,
 )
-from alatau_geo.maps.style import STYLES, LayerStyle, style_for
+from alatau_geo.maps.layer_styles import STYLES, style_for
+from alatau_geo.maps.style import LayerStyle
 
 __all__ = [
     "DOWNLOAD_TEMPLATE",

@@ -9,7 +9,7 @@ read from the npm packages shipped in ``alatau_geo/vendor`` (see its
 
 The table is keyed by the exact CDN URL folium asks for, version included.
 When a folium upgrade asks for another version, rendering fails with an
-:class:`~alatau_geo.errors.ExportError` naming the URL instead of quietly
+:class:`~alatau_geo.core.errors.ExportError` naming the URL instead of quietly
 pairing new folium code with an old copy: vendor the new version and add
 its URL here.
 
@@ -34,7 +34,8 @@ from typing import Literal
 import folium
 from branca.element import CssLink, Element, Figure, JavascriptLink
 
-from alatau_geo.errors import ExportError
+from alatau_geo.core.errors import ExportError
+from alatau_geo.maps.elements import RenderedText
 
 __all__ = [
     "ASSETS",
@@ -202,18 +203,6 @@ def inline_markup(asset: VendoredAsset) -> str:
     return f"<script>/* {asset.package} {asset.version}: {asset.path} */\n{text}</script>"
 
 
-class _Inline(Element):
-    """Raw markup in the page header; the content is trusted vendored code."""
-
-    def __init__(self, markup: str) -> None:
-        super().__init__()
-        self._name = "InlineAsset"
-        self.markup = markup
-
-    def render(self, **kwargs: object) -> str:
-        return self.markup
-
-
 def inline_assets(figure: Figure) -> None:
     """Replace every CDN script and style-sheet link in `figure`'s header with inline content.
 
@@ -229,7 +218,7 @@ def inline_assets(figure: Figure) -> None:
         if child.url in DROPPED_URLS:
             del header._children[name]
         elif child.url in ASSETS:
-            replacement = _Inline(inline_markup(ASSETS[child.url]))
+            replacement = RenderedText(inline_markup(ASSETS[child.url]))
             replacement._parent = header
             header._children[name] = replacement  # same key: same position, so load order is kept
         else:

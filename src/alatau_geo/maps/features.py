@@ -22,8 +22,8 @@ import pandas as pd
 import shapely
 from shapely.geometry import mapping
 
-from alatau_geo.crs import EXPORT_CRS, area_ha
-from alatau_geo.layers import Layer
+from alatau_geo.core.crs import EXPORT_CRS, area_ha
+from alatau_geo.core.layers import Layer
 from alatau_geo.maps.popups import (
     PopupTemplate,
     badge_icon,
@@ -163,7 +163,10 @@ def merge_for_display(
     rows = []
     for key, group in frame.groupby(list(by), sort=False, dropna=False):
         values = key if isinstance(key, tuple) else (key,)
-        record: dict[str, Any] = {"id": "-".join(_key_text(value) for value in values), **dict(zip(by, values))}
+        record: dict[str, Any] = {
+            "id": "-".join(_key_text(value) for value in values),
+            **dict(zip(by, values, strict=False)),
+        }
         for source, target in lists:
             texts = (str(value).strip() for value in group[source] if isinstance(value, str) or pd.notna(value))
             record[target] = "; ".join(dict.fromkeys(text for text in texts if text))

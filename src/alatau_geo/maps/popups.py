@@ -19,7 +19,8 @@ from typing import Any
 
 import pandas as pd
 
-from alatau_geo.maps.style import Badge, ColumnFormat, column_format
+from alatau_geo.maps.column_formats import ColumnFormat, column_format
+from alatau_geo.maps.style import Badge
 
 __all__ = [
     "MISSING",
@@ -266,8 +267,9 @@ def badge_icon(badge: Badge) -> dict[str, Any]:
     Examples
     --------
     >>> icon = badge_icon(Badge("<b>", "#d94801", "#1a1a1a", "round", 24, dashed=True))
-    >>> icon["html"]
-    '<span class="ag-badge ag-badge-round" style="background:#d94801;color:#ffffff;border-color:#1a1a1a;border-style:dashed">&lt;b&gt;</span>'
+    >>> icon["html"]  # doctest: +NORMALIZE_WHITESPACE
+    '<span class="ag-badge ag-badge-round"
+     style="background:#d94801;color:#ffffff;border-color:#1a1a1a;border-style:dashed">&lt;b&gt;</span>'
     >>> icon["iconSize"], icon["iconAnchor"]
     ([24, 24], [12, 12])
     """

@@ -20,9 +20,9 @@ from pyproj import CRS
 from rasterio.transform import Affine, array_bounds
 from rasterio.warp import Resampling, reproject, transform, transform_bounds
 
-from alatau_geo.crs import EXPORT_CRS
-from alatau_geo.errors import CRSError
-from alatau_geo.io import read_raster
+from alatau_geo.core.crs import EXPORT_CRS
+from alatau_geo.core.errors import CRSError
+from alatau_geo.core.io import read_raster
 from alatau_geo.maps.png import encode_paletted_png, png_data_url
 from alatau_geo.maps.relief import (
     SLOPE_CLASSES,

@@ -6,7 +6,9 @@ class 0) and so do their immediate neighbours, whose 3x3 window is
 incomplete.
 
 Both use Horn's (1981) third-order finite difference, the estimator GDAL's
-``gdaldem`` uses, so the results match what planners see in QGIS.
+``gdaldem`` uses, so the results match what planners see in QGIS; the
+gradients come from :func:`alatau_geo.reference.terrain.gradients`, the
+ones the terrain analyses use.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from alatau_geo.reference import terrain
 
 __all__ = ["SlopeClass", "SLOPE_CLASSES", "classify_slope", "hillshade", "slope_percent"]
 
@@ -41,21 +45,11 @@ SLOPE_CLASSES: tuple[SlopeClass, ...] = (
 
 
 def _gradients(dem: np.ndarray, *, cell_size_m: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
-    """Horn's dz/dx (east) and dz/dy (north), metres per metre."""
-    dx, dy = cell_size_m
-    if dx <= 0 or dy <= 0:
-        raise ValueError(f"cell_size_m must be positive, got {cell_size_m}")
-    z = np.pad(np.asarray(dem, dtype="float64"), 1, mode="edge")
-    # Window cells named as in Horn (1981): a b c / d e f / g h i, row 0 = north.
-    a, b, c = z[:-2, :-2], z[:-2, 1:-1], z[:-2, 2:]
-    d, f = z[1:-1, :-2], z[1:-1, 2:]
-    g, h, i = z[2:, :-2], z[2:, 1:-1], z[2:, 2:]
-    dzdx = ((c + 2 * f + i) - (a + 2 * d + g)) / (8.0 * dx)
-    # Rows run north to south, so north minus south is the northward gradient.
-    dzdy = ((a + 2 * b + c) - (g + 2 * h + i)) / (8.0 * dy)
+    """Horn's dz/dx (east) and dz/dy (north), metres per metre; NaN where the cell itself is unknown."""
+    dzdx, dzdy = terrain.gradients(dem, cell_size_m=cell_size_m)
     # Horn's window skips the centre cell, so an unknown cell would borrow a
     # slope from its neighbours; keep it unknown.
-    unknown = np.isnan(z[1:-1, 1:-1])
+    unknown = np.isnan(np.asarray(dem, dtype="float64"))
     dzdx[unknown] = np.nan
     dzdy[unknown] = np.nan
     return dzdx, dzdy

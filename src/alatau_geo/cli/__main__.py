@@ -1,0 +1,10 @@
+"""``python -m alatau_geo.cli``: the command-line tool (``--markdown`` prints the CLI reference)."""
+
+import sys
+
+from alatau_geo.cli.app import main, reference_markdown
+
+if sys.argv[1:] == ["--markdown"]:
+    sys.stdout.write(reference_markdown())
+    sys.exit(0)
+sys.exit(main())

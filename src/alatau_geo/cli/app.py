@@ -1,0 +1,106 @@
+"""The ``alatau-geo`` command-line tool: the parser, and each error class mapped to an exit code.
+
+The commands live in one module per group (:mod:`.build`, :mod:`.report`,
+:mod:`.compare`, :mod:`.inspection`); each parses nothing itself and calls the
+library. Every :class:`~alatau_geo.core.errors.AlatauGeoError` becomes one
+line on stderr and the exit code of its class (see
+:mod:`alatau_geo.core.errors`); a closed output pipe (``alatau-geo info |
+head``) ends the command quietly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from alatau_geo import __version__
+from alatau_geo.cli import build, compare, inspection, report
+from alatau_geo.cli.common import common_options, logger
+from alatau_geo.core.errors import AlatauGeoError
+
+EXIT_CODES = ("exit codes: 0 ok, 1 problems found (validate), 2 usage, 3 invalid plan, "
+              "4 bad, missing or stale input data, 5 output not written")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``alatau-geo`` (also used to generate the CLI reference)."""
+    parser = argparse.ArgumentParser(
+        prog="alatau-geo",
+        description="Geospatial planning toolkit for Alatau City: reference layers, plans, analyses, maps. "
+        "Each scenario lives in a workspace folder (alatau-geo init DIR); without one, commands work on the "
+        "default scenario.",
+        epilog=EXIT_CODES,
+        parents=[common_options(top=True)],
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    common = common_options(top=False)
+    for group in (build, report, compare, inspection):
+        group.add_commands(commands, common)
+    return parser
+
+
+def reference_markdown() -> str:
+    """The CLI reference (``docs/cli.md``), generated from the parsers' own help."""
+    # argparse wraps help to the terminal width; the reference must not depend on it.
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "100"
+    try:
+        return _reference_markdown(build_parser())
+    finally:
+        if saved is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = saved
+
+
+def _reference_markdown(parser: argparse.ArgumentParser) -> str:
+    sections = ["# Command-line reference", "",
+                "Generated from `alatau-geo --help` by `python -m alatau_geo.cli --markdown > docs/cli.md`; "
+                "a test keeps it in sync.", "", "```text", parser.format_help().rstrip(), "```"]
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, sub in commands.choices.items():
+        sections += ["", f"## alatau-geo {name}", "", "```text", sub.format_help().rstrip(), "```"]
+    return "\n".join(sections) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    _configure_logging(verbose=args.verbose, quiet=args.quiet)
+    try:
+        return _run(args)
+    finally:
+        # main() may run inside a notebook or a test: leave logging as it was.
+        logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        return args.run(args)
+    except AlatauGeoError as error:
+        print(f"alatau-geo: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except BrokenPipeError:
+        # The reader closed the pipe (`| head`): stop writing, and keep Python
+        # from failing again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("alatau-geo: interrupted", file=sys.stderr)
+        return 130
+
+
+def _configure_logging(*, verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False

@@ -1,0 +1,190 @@
+"""The build commands: ``init``, ``build``, ``map`` and ``export``."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from alatau_geo.cli.common import (
+    DEM_DIR_VARIABLE,
+    default_dem_dirs,
+    folder,
+    has_tiles,
+    progress,
+    resolve_dem_dir,
+    say,
+    workspace_of,
+)
+from alatau_geo.core.layers import LayerSet
+from alatau_geo.plan.config import Plan
+from alatau_geo.plan.workspace import Workspace
+
+_EPILOG_BUILD = """\
+examples:
+  alatau-geo build                        the default scenario, or the workspace in this folder
+  alatau-geo -w my_scenario build         a workspace made with `alatau-geo init my_scenario`
+  alatau-geo build --dem-dir ~/srtm       tiles from another folder
+  alatau-geo build --osm extract.osm      add places, corridors and rivers from an OSM extract
+"""
+
+
+def add_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Add ``init``, ``build``, ``map`` and ``export`` to the command parsers."""
+    init = commands.add_parser(
+        "init", parents=[common], help="make a scenario workspace",
+        description="Create a workspace folder for a scenario: an editable plan.toml (the default plan, or "
+        "--from PLAN), copies of the tables in tables/, and a README. Every command run in the folder (or with "
+        "-w DIR) reads and writes only inside it.",
+        epilog="examples:\n  alatau-geo init my_scenario\n  alatau-geo init wider_green --from my_plan.toml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    init.add_argument("directory", metavar="DIR")
+    init.add_argument("--from", dest="from_plan", metavar="PLAN", help="start from this plan instead of the default")
+    init.set_defaults(run=run_init)
+
+    build = commands.add_parser(
+        "build", parents=[common], help="build the layers of a scenario and export them",
+        description="Build the reference layers from the SRTM tiles and the tables, construct the plan's zones, "
+        "place its objects, run the analyses, show what changed against the layers already there, export them "
+        "(GeoJSON, GeoPackage, manifest) and write the maps, all inside the workspace. Without tiles, the "
+        "DEM-derived layers already built (or the default scenario's) are kept and the rest is rebuilt.",
+        epilog=_EPILOG_BUILD, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    build.add_argument("--dem-dir", metavar="DIR",
+                       help=f"folder with the SRTM3 .hgt.zip tiles (default: ${DEM_DIR_VARIABLE}, "
+                       "then ../shared/data/srtm)")
+    build.add_argument("--layers-dir", metavar="DIR", help="where layers are written (default: the workspace's "
+                       "layers/)")
+    build.add_argument("--cache-dir", metavar="DIR", help="working rasters (default: the workspace's cache)")
+    build.add_argument("--osm", metavar="FILE", help="also read places, corridors and rivers from a local "
+                       "OpenStreetMap extract (.osm, .osm.gz, .osm.bz2)")
+    _map_options(build)
+    build.add_argument("--no-maps", action="store_true", help="build and export the layers only")
+    build.set_defaults(run=run_build)
+
+    map_command = commands.add_parser(
+        "map", parents=[common], help="write the interactive HTML maps",
+        description="Write the HTML maps (Leaflet, via folium) from the workspace's layers. With --offline "
+        "every script and style is inlined and the DEM hillshade is the base map.",
+        epilog="examples:\n  alatau-geo map --offline\n  alatau-geo -w my_scenario map",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    map_command.add_argument("--layers-dir", metavar="DIR", help="layers to show (default: the workspace's)")
+    _map_options(map_command)
+    map_command.set_defaults(run=run_map)
+
+    export = commands.add_parser(
+        "export", parents=[common], help="export the layers to another folder",
+        description="Write every layer as RFC 7946 GeoJSON (WGS84) plus one GeoPackage with all layers.",
+        epilog="example:\n  alatau-geo export --out ~/qgis/alatau", formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("--layers-dir", metavar="DIR", help="layers to export (default: the workspace's)")
+    export.add_argument("--out", metavar="DIR", required=True, help="folder to write")
+    export.set_defaults(run=run_export)
+
+
+def _map_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--maps-dir", metavar="DIR", help="where the HTML maps go (default: the workspace's maps/)")
+    parser.add_argument("--offline", action="store_true",
+                        help="self-contained maps: inline Leaflet and plugins, hillshade base map, no tiles")
+
+
+def run_init(args: argparse.Namespace) -> int:
+    """``alatau-geo init DIR``."""
+    from alatau_geo.plan.workspace import init_workspace
+
+    workspace = init_workspace(args.directory, from_plan=args.from_plan)
+    say(f"Made workspace {workspace.root}: plan.toml, tables/, README.md. Edit them, then run: "
+        f"alatau-geo -w {workspace.root} build")
+    return 0
+
+
+def run_build(args: argparse.Namespace) -> int:
+    """``alatau-geo build``."""
+    from alatau_geo.jobs import build as pipeline
+    from alatau_geo.plan.workspace import built_by_record, default_workspace
+
+    workspace = workspace_of(args)
+    plan = workspace.load_plan()
+    layers_dir = folder(args.layers_dir, workspace.layers_dir)
+    built_by = built_by_record(workspace, plan)
+    dem_dir, how = resolve_dem_dir(args.dem_dir)
+    osm = Path(args.osm) if args.osm else None
+    started = time.perf_counter()
+    if dem_dir is None or (how == "default location" and not has_tiles(dem_dir, plan.terrain.tiles)):
+        reference_dir = default_workspace().layers_dir
+        searched = ", ".join(str(p) for p in default_dem_dirs())
+        say(f"SRTM tiles not found (searched {searched}); keeping the DEM-derived layers already built and "
+            "rebuilding the rest. Give --dem-dir to rebuild everything.")
+        with progress(pipeline.REFRESH_STEPS, quiet=args.quiet) as step:
+            result = pipeline.refresh_from_committed(plan, layers_dir=layers_dir, reference_dir=reference_dir,
+                                                     built_by=built_by, osm_path=osm, on_step=step)
+    else:
+        say(f"Building {workspace.label} from the SRTM tiles in {dem_dir} ({how})")
+        with progress(pipeline.BUILD_STEPS, quiet=args.quiet) as step:
+            result = pipeline.build_from_tiles(plan, dem_dir=dem_dir, layers_dir=layers_dir,
+                                               cache_dir=folder(args.cache_dir, workspace.cache_dir),
+                                               built_by=built_by, osm_path=osm, on_step=step)
+    for change in result.changes:
+        say(f"  {change}")
+    for line in result.notes:
+        say(line)
+    say(f"Wrote {len(result.layers)} layers to {layers_dir}/ (GeoJSON, {result.export.gpkg.name}, manifest.json) "
+        f"in {time.perf_counter() - started:.1f} s. Open {result.export.gpkg} in QGIS.")
+    if not args.no_maps:
+        write_map_pages(result.layers, args, workspace=workspace, plan=plan, layers_dir=layers_dir)
+    return 0
+
+
+def run_map(args: argparse.Namespace) -> int:
+    """``alatau-geo map``."""
+    from alatau_geo.core.io import read_layers
+    from alatau_geo.plan.workspace import check_layers_match
+
+    workspace = workspace_of(args)
+    plan = workspace.load_plan()
+    layers_dir = folder(args.layers_dir, workspace.layers_dir)
+    if args.layers_dir is None:
+        check_layers_match(workspace, plan)
+    write_map_pages(read_layers(layers_dir), args, workspace=workspace, plan=plan, layers_dir=layers_dir)
+    return 0
+
+
+def write_map_pages(layers: LayerSet, args: argparse.Namespace, *, workspace: Workspace, plan: Plan,
+                    layers_dir: Path) -> None:
+    """Write the maps of `layers` into the workspace's (or ``--maps-dir``) folder."""
+    from alatau_geo.analysis import areas
+    from alatau_geo.core.io import read_raster
+    from alatau_geo.jobs.build import TERRAIN_RASTER
+    from alatau_geo.jobs.pages import MAX_MAPS, write_maps
+    from alatau_geo.reference import terrain
+
+    dem = layers_dir / TERRAIN_RASTER
+    figures = None
+    if "districts" in layers and dem.is_file():
+        figures = areas.zone_area_table(layers, slope=terrain.slope(read_raster(dem)),
+                                        max_slope_deg=plan.analysis.max_buildable_slope_deg)
+    with progress(MAX_MAPS, quiet=args.quiet) as step:
+        written = write_maps(layers, maps_dir=folder(args.maps_dir, workspace.maps_dir), layers_dir=layers_dir,
+                             dem_path=dem if dem.is_file() else None, offline=args.offline, figures=figures,
+                             on_step=step)
+    for page in written:
+        say(f"Map: {page.path} ({page.size_bytes / 1e6:.1f} MB{', offline' if args.offline else ''})")
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """``alatau-geo export --out DIR``."""
+    from alatau_geo.core.io import export_layers, read_built_by, read_layers
+
+    workspace = workspace_of(args)
+    plan = workspace.load_plan()
+    layers_dir = folder(args.layers_dir, workspace.layers_dir)
+    with progress(2, quiet=args.quiet) as step:
+        step("reading the layers")
+        layers = read_layers(layers_dir)
+        step("writing GeoJSON and GeoPackage")
+        result = export_layers(layers, args.out, precision=plan.export.coordinate_precision,
+                               built_by=read_built_by(layers_dir))
+    say(f"Exported {len(layers)} layers to {result.directory}/ ({result.gpkg.name} and one .geojson per layer)")
+    return 0

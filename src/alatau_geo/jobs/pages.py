@@ -1,0 +1,97 @@
+"""The maps job: build the interactive HTML maps from the layers and write them.
+
+Map composition lives in :mod:`alatau_geo.maps` (which writes nothing); this
+module picks the maps, renders them and writes each file atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import folium
+import pandas as pd
+
+from alatau_geo import maps
+from alatau_geo.analysis.outputs import ANALYSIS_LAYERS
+from alatau_geo.core.io import write_text
+from alatau_geo.core.layers import LayerSet
+from alatau_geo.reference.build import no_progress
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WrittenMap:
+    """One written map page."""
+
+    name: str
+    path: Path
+    size_bytes: int
+
+
+MAX_MAPS = 5
+"""How many pages :func:`write_maps` writes at most (and so calls ``on_step``)."""
+
+
+def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: Path | None,
+               offline: bool, figures: pd.DataFrame | None = None,
+               on_step: Callable[[str], None] = no_progress) -> list[WrittenMap]:
+    """Write the HTML maps into `maps_dir`.
+
+    ``overview.html``; ``districts.html`` when there is a ``districts`` layer;
+    ``infrastructure.html`` when there is an ``infrastructure`` layer;
+    ``proximity.html`` when there are analysis layers (service areas,
+    coverage, coverage gaps, travel-time surface); and, with a DEM,
+    ``terrain.html``.
+
+    Parameters
+    ----------
+    layers : LayerSet
+    maps_dir : Path
+        Folder for the HTML files.
+    layers_dir : Path
+        Folder of the exported GeoJSON files; each map links to them for download.
+    dem_path : Path or None
+        Working-grid DEM GeoTIFF for the hillshade and slope overlays.
+    offline : bool
+        Inline Leaflet and every plugin and use the hillshade as base map, so
+        the page needs no network.
+    figures : DataFrame, optional
+        The area table, shown in the districts' popups.
+    on_step : callable, optional
+        Called with a label as each map is started (progress display).
+    """
+    template = _relative(layers_dir, maps_dir) + "/{name}.geojson"
+    common = {"dem_path": dem_path, "offline": offline, "download_template": template}
+    # The overview shows the plan itself; analysis results have their own map.
+    planned = LayerSet(layer for name, layer in layers.items() if name not in ANALYSIS_LAYERS)
+    builders: dict[str, Callable[[], folium.Map]] = {"overview": lambda: maps.overview_map(planned, **common)}
+    if "districts" in layers:
+        builders["districts"] = lambda: maps.districts_map(layers, figures=figures, **common)
+    if "infrastructure" in layers:
+        builders["infrastructure"] = lambda: maps.infrastructure_map(layers, **common)
+    if any(name in layers for name in ANALYSIS_LAYERS):
+        builders["proximity"] = lambda: maps.proximity_map(layers, **common)
+    if dem_path is not None:
+        builders["terrain"] = lambda: maps.terrain_map(layers, **common)
+    # Every page is rendered before any is written: a page that fails to
+    # render leaves all the maps of the previous run as they were.
+    pages = {}
+    for name, build in builders.items():
+        on_step(f"{name} map")
+        pages[name] = maps.render_html(build())
+    written = []
+    for name, html in pages.items():
+        path = write_text(html, maps_dir / f"{name}.html")
+        written.append(WrittenMap(name=name, path=path, size_bytes=path.stat().st_size))
+        logger.debug("wrote %s (%d bytes)", path, path.stat().st_size)
+    return written
+
+
+def _relative(target: Path, start: Path) -> str:
+    import os
+
+    return Path(os.path.relpath(target.resolve(), start.resolve())).as_posix()

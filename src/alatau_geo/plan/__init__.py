@@ -1,0 +1,1 @@
+"""The plan: the plan file, construction rules, districts and calibration, infrastructure catalogues and placement."""

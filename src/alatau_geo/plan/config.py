@@ -1,0 +1,274 @@
+"""The plan: every parameter of the builds and analyses, from a file the user edits.
+
+A plan is a TOML file (see ``data/default_plan.toml``). :func:`load_plan`
+reads and validates it into frozen dataclasses; nothing else in the package
+holds settings, so a build is fully described by its plan and its inputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from alatau_geo.core.errors import PlanError
+from alatau_geo.core.extent import StudyArea
+from alatau_geo.plan.districts import ZoneSpec, parse_zones
+from alatau_geo.plan.network_params import NetworkParams
+from alatau_geo.reference.hydrology import HydrologyParams
+from alatau_geo.reference.terrain import TerrainParams
+from alatau_geo.reference.water import WaterProtectionParams
+
+DEFAULT_PLAN_NAME = "default_plan.toml"
+# A zone given in a user's plan replaces the default zone as a whole: merging
+# two construction rules key by key would mix them.
+_REPLACED_WHOLE = ("districts", "city_boundary", "sez")
+
+
+@dataclass(frozen=True)
+class AnalysisParams:
+    """Limits used by placement and area analysis.
+
+    Attributes
+    ----------
+    max_buildable_slope_deg : float
+        Steeper land is not buildable, degrees.
+    flood_freeboard_m : float
+        Height objects must keep above the reservoir surface, metres.
+    placement_grid_m : float
+        Spacing of candidate positions for rule-placed objects, metres.
+    min_part_ha : float
+        District parts smaller than this are slivers and dropped, hectares.
+    """
+
+    max_buildable_slope_deg: float
+    flood_freeboard_m: float
+    placement_grid_m: float
+    min_part_ha: float
+
+
+@dataclass(frozen=True)
+class TablePaths:
+    """Editable tables; ``None`` means the table shipped with the package."""
+
+    places: Path | None
+    corridors: Path | None
+    river_names: Path | None
+    infrastructure: Path | None
+    projects: Path | None
+
+
+@dataclass(frozen=True)
+class ExportParams:
+    """Export settings."""
+
+    coordinate_precision: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated plan. Build one with :func:`load_plan`.
+
+    Examples
+    --------
+    >>> plan = load_plan()
+    >>> plan.water_protection.reservoir_zone_m, [z.id for z in plan.zones][:2]
+    (500.0, ['gate', 'green'])
+    """
+
+    study_area: StudyArea
+    terrain: TerrainParams
+    hydrology: HydrologyParams
+    water_protection: WaterProtectionParams
+    tables: TablePaths
+    export: ExportParams
+    analysis: AnalysisParams
+    service_radii_m: Mapping[str, float]
+    zones: tuple[ZoneSpec, ...] = ()
+    network: NetworkParams | None = None
+    source: str = field(default="<default plan>", compare=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The plan's parameters as plain data (for provenance records); zones are left out."""
+        data = _plain(self)
+        data.pop("source")
+        data.pop("zones")
+        data.pop("network")
+        return data
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def load_plan(path: str | Path | None = None) -> Plan:
+    """Read and validate a plan file.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A TOML plan file. ``None`` loads the default plan shipped with the
+        package. Keys the file omits take the default plan's values.
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    PlanError
+        If the file cannot be read or an entry is missing, of the wrong type
+        or out of range; the message names the file and the entry.
+
+    Examples
+    --------
+    >>> plan = load_plan()
+    >>> plan.hydrology.reservoir_level_m
+    475
+    """
+    default_text = resources.files("alatau_geo").joinpath("data", DEFAULT_PLAN_NAME).read_text("utf-8")
+    data = tomllib.loads(default_text)
+    source = "<default plan>"
+    base_dir: Path | None = None
+    if path is not None:
+        path = Path(path)
+        source = str(path)
+        base_dir = path.resolve().parent
+        try:
+            user = tomllib.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
+            raise PlanError(f"{path}: plan file not found") from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise PlanError(f"{path}: cannot read plan file ({error})") from None
+        except tomllib.TOMLDecodeError as error:
+            raise PlanError(f"{path}: not valid TOML ({error})") from None
+        _merge(data, user, source=source, prefix="")
+    return _build_plan(data, source=source, base_dir=base_dir)
+
+
+def _merge(base: dict[str, Any], user: dict[str, Any], *, source: str, prefix: str) -> None:
+    for key, value in user.items():
+        entry = f"{prefix}{key}"
+        if key not in base:
+            raise PlanError(f"{source}: unknown entry '{entry}'")
+        if prefix == "" and key in _REPLACED_WHOLE:
+            base[key] = value
+        elif isinstance(base[key], dict):
+            if not isinstance(value, dict):
+                raise PlanError(f"{source}: '{entry}' must be a table")
+            _merge(base[key], value, source=source, prefix=f"{entry}.")
+        else:
+            base[key] = value
+
+
+def _number(data: dict[str, Any], section: str, key: str, *, source: str,
+            minimum: float | None = None, maximum: float | None = None,
+            positive: bool = False, integer: bool = False) -> Any:
+    value = data[section][key]
+    entry = f"{section}.{key}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PlanError(f"{source}: '{entry}' must be a number, got {value!r}")
+    if integer and not isinstance(value, int):
+        raise PlanError(f"{source}: '{entry}' must be a whole number, got {value!r}")
+    if positive and value <= 0:
+        raise PlanError(f"{source}: '{entry}' must be greater than 0, got {value}")
+    if minimum is not None and value < minimum:
+        raise PlanError(f"{source}: '{entry}' must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise PlanError(f"{source}: '{entry}' must be at most {maximum}, got {value}")
+    return value if integer else float(value)
+
+
+def _table_path(data: dict[str, Any], key: str, *, source: str, base_dir: Path | None) -> Path | None:
+    value = data["tables"][key]
+    if not isinstance(value, str):
+        raise PlanError(f"{source}: 'tables.{key}' must be a path string, got {value!r}")
+    if not value:
+        return None
+    path = Path(value)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    return path
+
+
+def _network(data: dict[str, Any], *, source: str) -> NetworkParams:
+    return NetworkParams.from_mapping(data.get("network", {}), source=source)
+
+
+def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> Plan:
+    def num(section: str, key: str, **limits: Any) -> Any:
+        return _number(data, section, key, source=source, **limits)
+
+    area = StudyArea(
+        west=num("study_area", "west", minimum=-180, maximum=180),
+        south=num("study_area", "south", minimum=-90, maximum=90),
+        east=num("study_area", "east", minimum=-180, maximum=180),
+        north=num("study_area", "north", minimum=-90, maximum=90),
+    )
+    if area.west >= area.east or area.south >= area.north:
+        raise PlanError(f"{source}: 'study_area' must have west < east and south < north")
+    tiles = data["terrain"]["tiles"]
+    if not isinstance(tiles, list) or not tiles or not all(isinstance(t, str) for t in tiles):
+        raise PlanError(f"{source}: 'terrain.tiles' must be a non-empty list of tile names")
+    hydrology = HydrologyParams(
+        reservoir_level_m=num("hydrology", "reservoir_level_m", integer=True),
+        stream_threshold_km2=num("hydrology", "stream_threshold_km2", positive=True),
+        reservoir_simplify_tolerance_m=num("hydrology", "reservoir_simplify_tolerance_m", minimum=0),
+        reservoir_max_area_change_pct=num("hydrology", "reservoir_max_area_change_pct", positive=True, maximum=100),
+        stream_simplify_tolerance_m=num("hydrology", "stream_simplify_tolerance_m", minimum=0),
+        name_snap_radius_m=num("hydrology", "name_snap_radius_m", positive=True),
+    )
+    protection = WaterProtectionParams(
+        **{key: num("water_protection", key, minimum=0) for key in data["water_protection"]}
+    )
+    for kind in ("reservoir", "river"):
+        if getattr(protection, f"{kind}_strip_m") > getattr(protection, f"{kind}_zone_m"):
+            raise PlanError(
+                f"{source}: 'water_protection.{kind}_strip_m' must not exceed "
+                f"'water_protection.{kind}_zone_m' (the strip lies inside the zone)"
+            )
+    return Plan(
+        study_area=area,
+        terrain=TerrainParams(
+            tiles=tuple(tiles),
+            resolution_m=num("terrain", "resolution_m", positive=True),
+            void_fill_max_distance_cells=num("terrain", "void_fill_max_distance_cells", minimum=0, integer=True),
+        ),
+        hydrology=hydrology,
+        water_protection=protection,
+        tables=TablePaths(
+            places=_table_path(data, "places", source=source, base_dir=base_dir),
+            corridors=_table_path(data, "corridors", source=source, base_dir=base_dir),
+            river_names=_table_path(data, "river_names", source=source, base_dir=base_dir),
+            infrastructure=_table_path(data, "infrastructure", source=source, base_dir=base_dir),
+            projects=_table_path(data, "projects", source=source, base_dir=base_dir),
+        ),
+        analysis=AnalysisParams(
+            max_buildable_slope_deg=num("analysis", "max_buildable_slope_deg", positive=True, maximum=90),
+            flood_freeboard_m=num("analysis", "flood_freeboard_m", minimum=0),
+            placement_grid_m=num("analysis", "placement_grid_m", positive=True),
+            min_part_ha=num("analysis", "min_part_ha", minimum=0),
+        ),
+        service_radii_m=MappingProxyType(
+            {kind: num("service_radii_m", kind, positive=True) for kind in data["service_radii_m"]}
+        ),
+        zones=parse_zones(data, source=source),
+        network=_network(data, source=source),
+        export=ExportParams(
+            coordinate_precision=num("export", "coordinate_precision", minimum=5, maximum=8, integer=True),
+        ),
+        source=source,
+    )

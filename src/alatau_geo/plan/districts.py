@@ -1,0 +1,328 @@
+"""Zones of the plan: the four districts, the city boundary and the special economic zone.
+
+Each zone is declared in the plan by a construction rule (see
+:mod:`alatau_geo.plan.rules`). Where a published area exists, the rule's one free
+parameter (``solve``) is found by bisection so the zone's area, measured in
+the equal-area CRS, matches within 0.5 %; the residual is reported.
+
+Districts are built in plan order; each loses what earlier districts hold,
+the water, and parts smaller than ``analysis.min_part_ha`` (slivers), so
+districts never overlap. The city boundary is built next and must contain
+the districts (its rule normally includes ``districts:*``); the special
+economic zone last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from alatau_geo.core.crs import WORKING_CRS, area_ha
+from alatau_geo.core.errors import PlanError
+from alatau_geo.core.layers import Layer, LayerSet, Provenance
+from alatau_geo.plan import rules
+from alatau_geo.reference.water import polygonal
+
+TOLERANCE_PCT = 0.5
+_TARGET_PCT = 0.05
+_MAX_ITERATIONS = 60
+ZONE_LAYERS = ("districts", "city_boundary", "sez")
+
+
+@dataclass(frozen=True)
+class ZoneSpec:
+    """One zone as the plan declares it.
+
+    Attributes
+    ----------
+    layer : {'districts', 'city_boundary', 'sez'}
+    id, name_en, name_kk, name_ru, role : str
+    rule : rules.Rule
+    published_ha : float or None
+        Published area to calibrate to.
+    published_source : str
+    solve : str or None
+        Path of the free parameter, e.g. ``rule.buffer_m``.
+    solve_range : (float, float)
+        Bisection bounds of the free parameter, metres.
+    targets : mapping
+        Other published figures (``residents``, ``jobs``, ``min_outside_city_ha``).
+    entry : str
+        Where the zone stands in the plan, for error messages.
+    """
+
+    layer: str
+    id: str
+    name_en: str
+    name_kk: str
+    name_ru: str
+    role: str
+    rule: rules.Rule
+    published_ha: float | None
+    published_source: str
+    solve: str | None
+    solve_range: tuple[float, float]
+    targets: Mapping[str, float] = field(default_factory=dict)
+    entry: str = ""
+
+
+def parse_zones(data: Mapping[str, Any], *, source: str) -> tuple[ZoneSpec, ...]:
+    """Read ``[[districts]]``, ``[city_boundary]`` and ``[sez]`` from plan data.
+
+    Raises
+    ------
+    PlanError
+        One line naming the plan file and the entry.
+    """
+    specs: list[ZoneSpec] = []
+    districts = data.get("districts", [])
+    if not isinstance(districts, list):
+        raise PlanError(f"{source}: 'districts' must be an array of tables ([[districts]])")
+    for item in districts:
+        specs.append(_zone(item, layer="districts", entry=f"districts.{_id(item, 'districts', source)}", source=source))
+    for layer in ("city_boundary", "sez"):
+        if layer in data:
+            specs.append(_zone(data[layer], layer=layer, entry=layer, source=source))
+    ids = [(s.layer, s.id) for s in specs]
+    duplicates = {f"{layer}.{i}" for layer, i in ids if ids.count((layer, i)) > 1}
+    if duplicates:
+        raise PlanError(f"{source}: zone id used twice: {', '.join(sorted(duplicates))}")
+    return tuple(specs)
+
+
+def _id(item: Any, layer: str, source: str) -> str:
+    if not isinstance(item, Mapping) or not isinstance(item.get("id"), str) or not item["id"]:
+        raise PlanError(f"{source}: every '{layer}' entry needs an 'id'")
+    return str(item["id"])
+
+
+def _zone(item: Any, *, layer: str, entry: str, source: str) -> ZoneSpec:
+    zone_id = _id(item, layer, source)
+    rule = rules.parse_rule(item.get("rule"), entry=f"{entry}.rule", source=source)
+    published = item.get("published_ha")
+    if published is not None and (isinstance(published, bool) or not isinstance(published, (int, float))
+                                  or published <= 0):
+        raise PlanError(f"{source}: '{entry}.published_ha' must be an area in hectares greater than 0")
+    solve = item.get("solve")
+    parameters = rules.numeric_parameters(rule)
+    if solve is not None and solve not in parameters:
+        known = ", ".join(parameters) or "none"
+        raise PlanError(f"{source}: '{entry}.solve' names {solve!r}, which is not a parameter of the rule "
+                        f"(parameters: {known})")
+    if solve is not None and published is None:
+        raise PlanError(f"{source}: '{entry}.solve' needs a 'published_ha' to calibrate to")
+    bounds = item.get("solve_range", [0.0, 50_000.0])
+    if (not isinstance(bounds, list) or len(bounds) != 2 or not all(isinstance(b, (int, float)) for b in bounds)
+            or not 0 <= bounds[0] < bounds[1]):
+        raise PlanError(f"{source}: '{entry}.solve_range' must be [low, high] metres with 0 <= low < high")
+    targets = {key: float(item[key]) for key in ("residents", "jobs", "min_outside_city_ha") if key in item}
+    return ZoneSpec(
+        layer=layer, id=zone_id,
+        name_en=str(item.get("name_en", zone_id)), name_kk=str(item.get("name_kk", "")),
+        name_ru=str(item.get("name_ru", "")), role=str(item.get("role", "")),
+        rule=rule, published_ha=float(published) if published is not None else None,
+        published_source=str(item.get("published_source", "")), solve=solve,
+        solve_range=(float(bounds[0]), float(bounds[1])), targets=targets, entry=entry,
+    )
+
+
+@dataclass(frozen=True)
+class ZoneResult:
+    """A built zone with its calibration."""
+
+    spec: ZoneSpec
+    geometry: shapely.Geometry
+    area_ha: float
+    solved_value: float | None
+
+    @property
+    def residual_pct(self) -> float | None:
+        """Built minus published area, percent of the published area."""
+        if self.spec.published_ha is None:
+            return None
+        return 100.0 * (self.area_ha - self.spec.published_ha) / self.spec.published_ha
+
+
+def _area(geometry: shapely.Geometry) -> float:
+    if geometry.is_empty:
+        return 0.0
+    return float(area_ha(gpd.GeoSeries([geometry], crs=WORKING_CRS)).iloc[0])
+
+
+def _drop_slivers(geometry: shapely.Geometry, *, min_part_ha: float) -> shapely.Geometry:
+    parts = [p for p in shapely.get_parts(polygonal(shapely.make_valid(geometry))) if not p.is_empty]
+    kept = [p for p in parts if p.area / 10_000.0 >= min_part_ha]
+    if not kept:
+        return shapely.MultiPolygon()
+    return kept[0] if len(kept) == 1 else shapely.MultiPolygon(kept)
+
+
+class _Resolver:
+    """Looks up ``layer:id`` names among the reference layers and the zones built so far."""
+
+    def __init__(self, reference: LayerSet, *, source: str) -> None:
+        self._reference = reference
+        self._zones: dict[str, dict[str, shapely.Geometry]] = {name: {} for name in ZONE_LAYERS}
+        self._source = source
+        self.entry = ""
+
+    def add(self, layer: str, zone_id: str, geometry: shapely.Geometry) -> None:
+        self._zones[layer][zone_id] = geometry
+
+    def __call__(self, name: str) -> shapely.Geometry:
+        layer, _, feature = name.partition(":")
+        where = f"{self._source}: '{self.entry}'"
+        if not feature:
+            raise PlanError(f"{where}: {name!r} must be written as 'layer:id', e.g. 'places:konaev'")
+        if layer in self._zones:
+            built = self._zones[layer]
+            if feature == "*":
+                if not built:
+                    raise PlanError(f"{where}: {name!r} refers to {layer} before any is built")
+                return shapely.union_all(list(built.values()))
+            if feature not in built:
+                raise PlanError(f"{where}: unknown or not yet built zone {name!r}")
+            return built[feature]
+        if layer not in self._reference:
+            known = ", ".join(sorted([*self._reference, *ZONE_LAYERS]))
+            raise PlanError(f"{where}: rule refers to a missing layer {layer!r} (layers: {known})")
+        frame = self._reference[layer].frame
+        if feature == "*":
+            return shapely.union_all(frame.geometry.to_numpy())
+        match = frame.loc[frame["id"] == feature, "geometry"]
+        if match.empty:
+            raise PlanError(f"{where}: unknown {layer[:-1] if layer.endswith('s') else layer} {feature!r} "
+                            f"in {name!r}")
+        return match.iloc[0]
+
+
+def build_zones(specs: Sequence[ZoneSpec], reference: LayerSet, *, min_part_ha: float,
+                source: str) -> list[ZoneResult]:
+    """Build (and calibrate) every zone in plan order.
+
+    Parameters
+    ----------
+    specs : sequence of ZoneSpec
+    reference : LayerSet
+        Must hold ``study_area`` and ``reservoir`` and whatever the rules name.
+    min_part_ha : float
+        Parts of a district smaller than this are dropped, hectares.
+    source : str
+        The plan file, for messages.
+
+    Raises
+    ------
+    PlanError
+        For a reference to an unknown feature or layer, an unsolvable
+        target, or a city boundary that does not hold the districts.
+    """
+    resolve = _Resolver(reference, source=source)
+    frame = reference["study_area"].frame.geometry.iloc[0]
+    water = shapely.union_all(reference["reservoir"].frame.geometry.to_numpy())
+    results: list[ZoneResult] = []
+    for spec in specs:
+        resolve.entry = f"{spec.entry}.rule"
+        taken = shapely.union_all([r.geometry for r in results if r.spec.layer == "districts"]) \
+            if spec.layer == "districts" else shapely.Polygon()
+
+        def shape(rule: rules.Rule, spec: ZoneSpec = spec, taken: shapely.Geometry = taken) -> shapely.Geometry:
+            raw = rules.evaluate(rule, resolve, frame=frame)
+            clipped = shapely.difference(shapely.intersection(raw, frame), water)
+            if spec.layer == "districts":
+                clipped = shapely.difference(clipped, taken)
+            return _drop_slivers(clipped, min_part_ha=min_part_ha)
+
+        geometry, solved = _calibrated(spec, shape, source=source)
+        result = ZoneResult(spec=spec, geometry=geometry, area_ha=_area(geometry), solved_value=solved)
+        if spec.layer == "city_boundary":
+            _check_holds_districts(result, results, source=source)
+        resolve.add(spec.layer, spec.id, geometry)
+        results.append(result)
+    return results
+
+
+def _calibrated(spec: ZoneSpec, shape: Any, *, source: str) -> tuple[shapely.Geometry, float | None]:
+    if spec.solve is None or spec.published_ha is None:
+        return shape(spec.rule), None
+    target = spec.published_ha
+    low, high = spec.solve_range
+
+    def area_at(value: float) -> tuple[float, shapely.Geometry]:
+        geometry = shape(rules.with_parameter(spec.rule, spec.solve, value))
+        return _area(geometry), geometry
+
+    low_area, _ = area_at(low)
+    high_area, geometry = area_at(high)
+    if not low_area <= target <= high_area:
+        raise PlanError(
+            f"{source}: '{spec.entry}': published area {target:,.0f} ha cannot be reached: {spec.solve} from "
+            f"{low:,.0f} to {high:,.0f} m gives {low_area:,.0f} to {high_area:,.0f} ha; change the rule or solve_range"
+        )
+    value = high
+    for _ in range(_MAX_ITERATIONS):
+        value = (low + high) / 2
+        area, geometry = area_at(value)
+        if abs(area - target) <= target * _TARGET_PCT / 100:
+            break
+        low, high = (value, high) if area < target else (low, value)
+    return geometry, value
+
+
+def _check_holds_districts(city: ZoneResult, done: list[ZoneResult], *, source: str) -> None:
+    for district in (r for r in done if r.spec.layer == "districts"):
+        outside = _area(shapely.difference(district.geometry, city.geometry))
+        if outside > 1.0:
+            raise PlanError(f"{source}: '{city.spec.entry}': district {district.spec.id} has {outside:,.0f} ha "
+                            "outside the city boundary; include 'districts:*' in its rule")
+
+
+def _solved_rule(result: ZoneResult) -> rules.Rule:
+    if result.spec.solve is None or result.solved_value is None:
+        return result.spec.rule
+    return rules.with_parameter(result.spec.rule, result.spec.solve, result.solved_value)
+
+
+def zone_layers(results: Sequence[ZoneResult], *, source: str) -> list[Layer]:
+    """The ``districts``, ``city_boundary`` and ``sez`` layers of built zones."""
+    layers = []
+    city = next((r.geometry for r in results if r.spec.layer == "city_boundary"), None)
+    titles = {"districts": "Districts", "city_boundary": "City boundary", "sez": "Special economic zone"}
+    for layer_name in ZONE_LAYERS:
+        members = [r for r in results if r.spec.layer == layer_name]
+        if not members:
+            continue
+        rows = []
+        for r in members:
+            row = {
+                "id": r.spec.id, "name_en": r.spec.name_en, "name_kk": r.spec.name_kk, "name_ru": r.spec.name_ru,
+                "role": r.spec.role, "area_ha": round(r.area_ha, 1), "published_ha": r.spec.published_ha,
+                "residual_pct": None if r.residual_pct is None else round(r.residual_pct, 3),
+                "solved_parameter": r.spec.solve, "solved_value_m": None if r.solved_value is None
+                else round(r.solved_value, 1),
+                "rule": rules.describe(_solved_rule(r)), "published_source": r.spec.published_source,
+                **{f"{key}_target": value for key, value in r.spec.targets.items()},
+                "geometry": r.geometry,
+            }
+            if layer_name == "sez" and city is not None:
+                row["outside_city_ha"] = round(_area(shapely.difference(r.geometry, city)), 1)
+            rows.append(row)
+        frame = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=WORKING_CRS)
+        layers.append(Layer(
+            name=layer_name, title=titles[layer_name], frame=frame,
+            provenance=Provenance(
+                source=f"plan {source}; reference layers (SRTM3-derived water, gazetteer, corridors); "
+                "published areas as cited per feature",
+                method="construction rules over named reference features; free parameter solved by bisection "
+                f"so the equal-area size matches the published figure within {TOLERANCE_PCT} %; water, earlier "
+                "districts and slivers removed",
+                parameters={f"{r.spec.id}.{r.spec.solve}": round(r.solved_value, 1)
+                            for r in members if r.solved_value is not None},
+                quality="approximate",
+            ),
+        ))
+    return layers

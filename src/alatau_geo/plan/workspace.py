@@ -1,0 +1,336 @@
+"""Workspaces: one scenario's plan, tables and outputs in one folder.
+
+A workspace is a folder holding ``plan.toml``::
+
+    my_scenario/
+        plan.toml        the plan (every key the default plan has, editable)
+        tables/          copies of the places, corridors, river names, infrastructure and projects tables
+        README.md        what the folder holds
+        layers/          written by ``alatau-geo build``: GeoJSON, GeoPackage, manifest, terrain raster
+        maps/            written by ``build`` and ``map``
+        reports/         written by ``report``
+        cache/           working rasters
+
+Every command reads and writes only inside its workspace. The default
+scenario is the repository itself when the package runs from a checkout
+(its committed ``layers/`` are the default plan's layers), else a folder in
+the user's data directory. Layers remember what built them: the manifest's
+``built_by`` record holds the plan's path and a hash of its content and its
+tables (:func:`plan_fingerprint`), and a command whose plan no longer matches
+refuses instead of mixing two plans (:func:`check_layers_match`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alatau_geo.core.errors import PlanError, StaleLayersError, UsageError
+from alatau_geo.core.io import read_built_by, write_text
+from alatau_geo.plan.config import DEFAULT_PLAN_NAME, Plan, load_plan
+
+__all__ = [
+    "PLAN_FILE",
+    "TABLES",
+    "Workspace",
+    "built_by_record",
+    "check_layers_match",
+    "default_workspace",
+    "init_workspace",
+    "plan_fingerprint",
+    "resolve_workspace",
+]
+
+PLAN_FILE = "plan.toml"
+"""The file that makes a folder a workspace."""
+TABLES = ("places", "corridors", "river_names", "infrastructure", "projects")
+"""The editable tables a workspace holds copies of, in ``tables/<name>.csv``."""
+DEFAULT_WORD = "default"
+"""What a user types to name the default scenario (``alatau-geo diff default my_scenario``)."""
+HOME_VARIABLE = "ALATAU_GEO_HOME"
+"""Where the default scenario lives when the package does not run from a checkout."""
+# The plan sections the DEM-derived reference layers depend on; the water
+# protection widths are recorded apart, since they can be rebuilt without tiles.
+_TERRAIN_SECTIONS = ("study_area", "terrain", "hydrology")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A scenario's folder and its plan.
+
+    Attributes
+    ----------
+    root : Path
+        The folder.
+    plan_path : Path or None
+        The plan file; None for the default plan shipped with the package.
+    is_default : bool
+        Whether this is the default scenario (the repository's committed layers).
+    """
+
+    root: Path
+    plan_path: Path | None
+    is_default: bool = False
+
+    @property
+    def layers_dir(self) -> Path:
+        """Layers, GeoPackage, manifest and terrain raster."""
+        return self.root / "layers"
+
+    @property
+    def maps_dir(self) -> Path:
+        """The HTML maps."""
+        return self.root / "maps"
+
+    @property
+    def reports_dir(self) -> Path:
+        """Report tables (CSV, Markdown)."""
+        return self.root / "reports"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Working rasters (the default scenario keeps them under ``build/``, which git ignores)."""
+        return self.root / ("build/cache" if self.is_default else "cache")
+
+    @property
+    def label(self) -> str:
+        """How messages name the workspace."""
+        return "the default scenario" if self.is_default else f"workspace {self.root}"
+
+    def load_plan(self) -> Plan:
+        """The workspace's plan, validated."""
+        return load_plan(self.plan_path)
+
+    def plan_label(self) -> str:
+        """The plan's path relative to the workspace (stable across machines), or the shipped default."""
+        if self.plan_path is None:
+            return f"alatau_geo/data/{DEFAULT_PLAN_NAME} (shipped default plan)"
+        try:
+            return self.plan_path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(self.plan_path)
+
+
+def default_workspace() -> Workspace:
+    """The default scenario: the checkout when running from one, else ``$ALATAU_GEO_HOME`` or the user data folder."""
+    checkout = Path(__file__).resolve().parents[3]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "layers" / "manifest.json").is_file():
+        return Workspace(root=checkout, plan_path=None, is_default=True)
+    home = os.environ.get(HOME_VARIABLE)
+    if home:
+        return Workspace(root=Path(home), plan_path=None, is_default=True)
+    data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return Workspace(root=data / "alatau-geo" / "default", plan_path=None, is_default=True)
+
+
+def resolve_workspace(given: str | None, *, plan: str | None = None, cwd: Path | None = None) -> Workspace:
+    """The workspace a command works in.
+
+    In order: `given` (a folder holding ``plan.toml``, or the word
+    ``default``); the folder of `plan` (``--plan FILE``); the current folder
+    when it holds ``plan.toml``; else the default scenario.
+
+    Raises
+    ------
+    UsageError
+        If `given` is not a workspace, or `plan` would build a non-default
+        plan into the default scenario's committed layers.
+    """
+    cwd = cwd or Path.cwd()
+    if given is not None:
+        return _named_workspace(given)
+    if plan is not None:
+        return _plan_workspace(Path(plan))
+    if (cwd / PLAN_FILE).is_file():
+        return Workspace(root=cwd, plan_path=cwd / PLAN_FILE)
+    return default_workspace()
+
+
+def _named_workspace(given: str) -> Workspace:
+    if given == DEFAULT_WORD:
+        return default_workspace()
+    root = Path(given)
+    if root.is_file() and root.suffix == ".toml":
+        return _plan_workspace(root)
+    if not (root / PLAN_FILE).is_file():
+        raise UsageError(f"{root}: not a workspace (no {PLAN_FILE}); create one with: alatau-geo init {root}")
+    return Workspace(root=root, plan_path=root / PLAN_FILE)
+
+
+def _plan_workspace(plan: Path) -> Workspace:
+    default = default_workspace()
+    if plan.resolve().parent == default.root.resolve():
+        raise UsageError(
+            f"{plan}: the folder of this plan holds the default scenario, whose layers/ only the default plan "
+            f"builds; make a workspace for it: alatau-geo init my_scenario --from {plan}"
+        )
+    return Workspace(root=plan.parent, plan_path=plan)
+
+
+def init_workspace(root: str | Path, *, from_plan: str | Path | None = None) -> Workspace:
+    """Create a workspace: an editable plan, copies of the tables and a README.
+
+    Parameters
+    ----------
+    root : str or Path
+        The folder to create (it may exist, but must not hold a plan yet).
+    from_plan : str or Path, optional
+        A plan to start from (its tables are copied too); default: the
+        default plan, written out in full with its comments.
+
+    Returns
+    -------
+    Workspace
+
+    Raises
+    ------
+    UsageError
+        If `root` already holds a plan.
+    PlanError
+        If `from_plan` is not a valid plan.
+    """
+    root = Path(root)
+    if (root / PLAN_FILE).exists():
+        raise UsageError(f"{root}: already a workspace ({PLAN_FILE} exists); choose another folder")
+    source_text = _default_plan_text() if from_plan is None else _read_plan_text(Path(from_plan))
+    plan = load_plan(from_plan)  # validates the plan and resolves its table paths
+    for name in TABLES:
+        given = getattr(plan.tables, name)
+        text = given.read_text(encoding="utf-8") if given else _packaged_table(name)
+        write_text(text, root / "tables" / f"{name}.csv")
+    write_text(_with_workspace_tables(source_text), root / PLAN_FILE)
+    write_text(_readme(root), root / "README.md")
+    return Workspace(root=root, plan_path=root / PLAN_FILE)
+
+
+def _default_plan_text() -> str:
+    return resources.files("alatau_geo").joinpath("data", DEFAULT_PLAN_NAME).read_text("utf-8")
+
+
+def _packaged_table(name: str) -> str:
+    return resources.files("alatau_geo").joinpath("data", f"{name}.csv").read_text("utf-8")
+
+
+def _read_plan_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PlanError(f"{path}: plan file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise PlanError(f"{path}: cannot read plan file ({error})") from None
+
+
+_TABLES_SECTION = re.compile(r"^\[tables\][^\[]*", re.M)
+
+
+def _with_workspace_tables(text: str) -> str:
+    """`text` with its ``[tables]`` section pointing at the workspace's copies."""
+    section = (
+        "[tables]\n# The workspace's own copies of the tables (paths relative to this file): edit them here.\n"
+        + "".join(f'{name} = "tables/{name}.csv"\n' for name in TABLES)
+        + "\n"
+    )
+    if _TABLES_SECTION.search(text):
+        return _TABLES_SECTION.sub(lambda _: section, text, count=1)
+    return text.rstrip("\n") + "\n\n" + section
+
+
+def _readme(root: Path) -> str:
+    return f"""# Alatau scenario workspace: {root.name}
+
+This folder is one planning scenario for `alatau-geo`.
+
+- `plan.toml`: every parameter of the scenario (zones, widths, speeds, radii...). Edit it.
+- `tables/`: the places, corridors, river names, infrastructure and projects of this scenario. Edit them
+  (replace an approximate position with a surveyed one, add a facility).
+- `layers/`, `maps/`, `reports/`: written by the commands below; rebuilt from the plan, never edited by hand.
+
+Run, from this folder (or with `-w {root}` from anywhere):
+
+    alatau-geo build              # layers, GeoPackage for QGIS, and the maps
+    alatau-geo report areas       # area table of the districts and the city
+    alatau-geo diff default .     # what this scenario changes against the default plan
+
+The layers record the plan that built them; after editing the plan or a table, run `alatau-geo build` again
+before `map` or `report` (they refuse layers built from another version of the plan).
+"""
+
+
+def plan_fingerprint(plan: Plan) -> dict[str, Any]:
+    """Content hashes of a plan and the tables it reads, independent of where the files are.
+
+    Returns
+    -------
+    dict
+        ``sha256`` of everything (parameters, zones, network, table contents),
+        ``terrain_sha256`` of what the DEM-derived layers depend on (study
+        area, terrain and hydrology sections, river-name table), and the
+        ``water_protection`` widths in metres.
+    """
+    tables = {name: _table_digest(plan, name) for name in TABLES}
+    parameters = _plain_plan(plan)
+    parameters["tables"] = tables
+    terrain_part = {key: parameters[key] for key in _TERRAIN_SECTIONS}
+    terrain_part["river_names"] = tables["river_names"]
+    return {
+        "sha256": _digest(parameters),
+        "terrain_sha256": _digest(terrain_part),
+        "water_protection": parameters["water_protection"],
+    }
+
+
+def built_by_record(workspace: Workspace, plan: Plan) -> dict[str, Any]:
+    """The manifest's ``built_by`` record for layers built in `workspace` from `plan`."""
+    return {"plan": workspace.plan_label(), **plan_fingerprint(plan)}
+
+
+def check_layers_match(workspace: Workspace, plan: Plan) -> None:
+    """Refuse layers that another plan (or another version of this one) built.
+
+    Raises
+    ------
+    StaleLayersError
+        If the manifest's ``built_by`` record is missing or its hash differs
+        from the plan's; the message says to run ``alatau-geo build``.
+    LayerError
+        If the layers folder has no manifest.
+    """
+    record = read_built_by(workspace.layers_dir)
+    if record is None:
+        raise StaleLayersError(f"{workspace.layers_dir}/manifest.json does not record the plan that built the "
+                               f"layers; run alatau-geo build in {workspace.label}")
+    if record.get("sha256") != plan_fingerprint(plan)["sha256"]:
+        raise StaleLayersError(
+            f"{workspace.layers_dir}: built from {record.get('plan', 'another plan')} as it was before; the plan "
+            f"or its tables changed since. Run alatau-geo build in {workspace.label} first"
+        )
+
+
+def _table_digest(plan: Plan, name: str) -> str:
+    given = getattr(plan.tables, name)
+    data = given.read_bytes() if given else _packaged_table(name).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def _plain_plan(plan: Plan) -> dict[str, Any]:
+    data = plan.as_dict()
+    data.pop("tables", None)
+    data["zones"] = [_plain(zone) for zone in plan.zones]
+    data["network"] = _plain(plan.network) if plan.network is not None else None
+    return data
+
+
+def _plain(value: Any) -> str:
+    # Rules and parameters are frozen dataclasses of numbers, strings and tuples: their repr is complete and stable.
+    return repr(value)
+
+
+def _digest(data: Any) -> str:
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=repr, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

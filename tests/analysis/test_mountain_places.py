@@ -1,0 +1,45 @@
+"""The shipped mountain places table: three stations, each position with a source and a quality flag."""
+
+from __future__ import annotations
+
+import pytest
+
+from alatau_geo.analysis import mountain
+from alatau_geo.core.crs import WORKING_CRS
+from alatau_geo.core.errors import TableError
+
+
+def test_shipped_table_places_the_three_resorts_with_sources_and_flags():
+    places = mountain.mountain_places(mountain.read_mountain_places())
+    assert places.crs == WORKING_CRS
+    resorts = mountain.stations(places).set_index("id")
+    assert sorted(resorts.index) == ["medeu", "oi_karagai", "shymbulak"]
+    assert resorts.at["medeu", "kind"] == "base_station"
+    assert (places["source"].str.len() > 0).all()
+    # No position here comes from a gazetteer, so none may claim better than approximate.
+    assert set(resorts["position_quality"]) == {"approximate"}
+    assert resorts.at["oi_karagai", "source"] == "placed by hand"
+    assert resorts.at["oi_karagai", "basis"] == "assumed" and resorts.at["shymbulak", "basis"] == "published"
+    # Published elevations where known: Medeu ~1,691 m, Shymbulak base ~2,200 m.
+    assert resorts.at["medeu", "published_elevation_m"] == 1691
+    assert resorts.at["shymbulak", "published_elevation_m"] == 2200
+    assert resorts.loc[["medeu", "shymbulak"], "elevation_basis"].eq("published").all()
+    # Shymbulak lies about 3.7 km south-south-east of Medeu, up the same valley.
+    medeu, shymbulak = resorts.geometry["medeu"], resorts.geometry["shymbulak"]
+    assert 3000 < medeu.distance(shymbulak) < 4500 and shymbulak.y < medeu.y
+
+
+def test_bad_elevation_is_a_one_line_table_error(tmp_path):
+    text = mountain.packaged_table("mountain_places.csv").read_text("utf-8")
+    bad = tmp_path / "mountain_places.csv"
+    bad.write_text(text.replace(",1691,", ",about 1700,"), "utf-8")
+    with pytest.raises(TableError, match=r"line \d \(id=medeu\): 'elevation_m' must be a number"):
+        mountain.read_mountain_places(bad)
+
+
+def test_unknown_position_basis_is_a_one_line_table_error(tmp_path):
+    text = mountain.packaged_table("mountain_places.csv").read_text("utf-8")
+    bad = tmp_path / "mountain_places.csv"
+    bad.write_text(text.replace("placed by hand,assumed", "placed by hand,guessed"), "utf-8")
+    with pytest.raises(TableError, match=r"\(id=oi_karagai\): 'position_basis' must be one of"):
+        mountain.read_mountain_places(bad)

@@ -54,7 +54,7 @@ def test_p_median_on_a_line_finds_the_weighted_median():
     result = p_median(costs, w, p=1)
     assert result.open_sites == ("c1",)
     assert result.objective == pytest.approx(20.0)
-    assert result.objective_unit == "demand x min"
+    assert result.objective_unit == "residents x min"
     assert result.status == "optimal" and not result.time_limit_reached
 
 
@@ -78,6 +78,7 @@ def test_p_median_on_a_grid_matches_enumeration():
     assert single.objective == pytest.approx(brute1)
     uniform = p_median(costs, pd.Series(1.0, index=w.index), p=1)
     assert uniform.open_sites == ("c12",)  # the centre of the 5 x 5 grid
+    assert uniform.objective_unit == "demand x min"  # an unnamed series
     assert uniform.objective == pytest.approx(60.0)  # sum of Manhattan distances to the centre, km = min
     pair = p_median(costs, w, p=3)
     assert pair.objective == pytest.approx(_brute_force(costs, w.to_numpy(), 3)[0])
@@ -109,6 +110,7 @@ def test_max_covering_on_a_line_picks_the_two_heavy_triples():
     assert set(result.open_sites) == {"c2", "c8"}
     assert result.objective == pytest.approx(14.0)
     assert result.coverage == pytest.approx(14.0 / 16.0)
+    assert result.objective_unit == "residents covered"
     assert result.allocation.loc["d5", "covered"] == np.False_
 
 
@@ -147,14 +149,14 @@ def test_infeasible_covering_names_the_points_and_their_district():
     positions[10] = (X0 + 2500.0, 4_801_000.0)
     graph = street_graph(positions, [(0, 1), (1, 2), (2, 3), (9, 10)])
     demand = points_at(graph, [0, 1, 2, 3, 9, 10], prefix="cell_",
-                       districts=["gate", "gate", "gate", "gate", "green", "green"])
+                       districts=["gate", "gate", "gate", "gate", "green", None])
     costs = cost_matrix(graph, demand, points_at(graph, [0, 1, 2, 3], prefix="c"))
     w = pd.Series(1.0, index=demand["id"].to_numpy())
     with pytest.raises(PlanError) as caught:
         set_covering(costs, w, limit=5.0)
     message = str(caught.value)
     assert "\n" not in message
-    assert "2 demand point(s)" in message and "cell_9 (green)" in message and "cell_10 (green)" in message
+    assert "2 demand point(s)" in message and "cell_9 (green)" in message and "cell_10 (no district)" in message
     assert "cell_0" not in message
 
 
@@ -168,6 +170,20 @@ def test_unreachable_demand_is_reported_not_allocated():
     assert result.unreachable == ("d5",)
     assert pd.isna(result.allocation.loc["d5", "site"])
     assert result.sites["load"].sum() == pytest.approx(2.0)
+
+
+def test_p_median_serves_the_heavier_part_of_a_split_network_first():
+    positions = {0: (X0, 4_800_000.0), 1: (X0 + 1000.0, 4_800_000.0), 5: (X0 + 1500.0, 4_801_000.0),
+                 6: (X0 + 2500.0, 4_801_000.0)}
+    graph = street_graph(positions, [(0, 1), (5, 6)])
+    demand = points_at(graph, [0, 1, 5, 6], prefix="d")
+    costs = cost_matrix(graph, demand, points_at(graph, [0, 5], prefix="c"))
+    weights = pd.Series([1.0, 1.0, 4.0, 4.0], index=["d0", "d1", "d5", "d6"])
+    one = p_median(costs, weights, p=1)
+    assert one.open_sites == ("c5",) and one.unreachable == ("d0", "d1")
+    assert one.objective == pytest.approx(4.0)
+    both = p_median(costs, weights, p=2)
+    assert set(both.open_sites) == {"c0", "c5"} and both.unreachable == ()
 
 
 # --------------------------------------------------------------------------- fixed sites, time limit
@@ -200,6 +216,8 @@ def test_time_limit_returns_the_best_solution_found_and_says_so():
     assert len(result.open_sites) == 12
     assert result.allocation["site"].notna().all()
     assert np.isfinite(result.objective) and result.objective > 0
+    layer = result.site_points()
+    assert len(layer) == 12 and layer.crs.to_epsg() == 32643 and layer["load"].sum() == pytest.approx(w.sum())
 
 
 def test_evaluate_sites_agrees_with_the_model():
@@ -237,6 +255,7 @@ def test_comparison_moves_the_planned_objects_to_the_clusters():
     assert moves.loc["p0", "optimum"] == "c1" and moves.loc["p0", "distance_m"] == pytest.approx(1000.0)
     assert moves.loc["p5", "optimum"] == "c9" and moves.loc["p5", "distance_m"] == pytest.approx(4000.0)
     assert set(moves["change"]) == {"moved"}
+    assert set(comparison.optimum.sites["role"]) == {"candidate"}  # planned sites are never chosen
 
 
 def test_comparison_keeps_fixed_objects_and_reports_kept_ones():

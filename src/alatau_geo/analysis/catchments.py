@@ -14,11 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from alatau_geo.analysis import _plan_values as pv
 from alatau_geo.analysis.cost_matrix import CostMatrix
+from alatau_geo.core.crs import WORKING_CRS
 from alatau_geo.core.errors import LayerError, PlanError
 
 Model = Literal["p_median", "mclp", "lscp"]
@@ -82,6 +84,11 @@ class SitingResult:
         """Ids of the open sites, in column order."""
         return tuple(self.sites.index)
 
+    def site_points(self) -> gpd.GeoDataFrame:
+        """The open sites and their catchment figures as points (EPSG:32643), ``id`` first: a layer's frame."""
+        frame = self.sites.reset_index()
+        return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["x"], frame["y"]), crs=WORKING_CRS)
+
 
 def evaluate_sites(
     costs: CostMatrix,
@@ -116,15 +123,16 @@ def evaluate_sites(
     return measure(costs, w, costs.positions(tuple(open_sites)), model=model, limit=limit, status="given")
 
 
-def measure(costs: CostMatrix, w: np.ndarray, columns: np.ndarray, *, model: Model, limit: float | None,
+def measure(costs: CostMatrix, weights: pd.Series, columns: np.ndarray, *, model: Model, limit: float | None,
             status: Status, time_limit_s: float = np.nan, solve_s: float = 0.0) -> SitingResult:
     """Allocate every demand point to its nearest open site and measure the result.
 
     Parameters
     ----------
     costs : CostMatrix
-    w : ndarray
-        Demand per point, from :func:`demand_weights`.
+    weights : Series
+        Demand per point, from :func:`demand_weights` (its name is the unit
+        of the objective).
     columns : ndarray of int
         Column positions of the open sites (at least one).
     model : {'p_median', 'mclp', 'lscp'}
@@ -140,6 +148,7 @@ def measure(costs: CostMatrix, w: np.ndarray, columns: np.ndarray, *, model: Mod
     SitingResult
     """
     columns = np.asarray(columns, dtype=np.int64)
+    w = weights.to_numpy(dtype=float)
     if len(columns) == 0:
         raise LayerError("siting: no open site to allocate the demand to; open at least one")
     cost = np.full((len(costs.group), len(columns)), np.inf)
@@ -156,7 +165,7 @@ def measure(costs: CostMatrix, w: np.ndarray, columns: np.ndarray, *, model: Mod
         "cost": best, "reachable": reachable, "covered": covered,
     }, index=costs.demand.index)
     total = w.sum()
-    objective, unit = _objective(model, w, best, covered, len(columns), costs.unit)
+    objective, unit = _objective(model, w, best, covered, len(columns), name=str(weights.name), unit=costs.unit)
     return SitingResult(
         model=model, sites=_catchments(costs, columns, w, nearest, best, covered), allocation=allocation,
         objective=objective, objective_unit=unit,
@@ -183,17 +192,18 @@ def _catchments(costs: CostMatrix, columns: np.ndarray, w: np.ndarray, nearest: 
     return sites
 
 
-def _objective(model: Model, w: np.ndarray, best: np.ndarray, covered: np.ndarray, count: int,
+def _objective(model: Model, w: np.ndarray, best: np.ndarray, covered: np.ndarray, count: int, *, name: str,
                unit: str) -> tuple[float, str]:
+    """The model's objective and its unit, e.g. ``electric_mw x min``, ``electric_mw covered``, ``sites``."""
     if model == "p_median":
         reached = np.isfinite(best)
-        return float((w[reached] * best[reached]).sum()), f"demand x {unit}"
+        return float((w[reached] * best[reached]).sum()), f"{name} x {unit}"
     if model == "mclp":
-        return float(w[covered].sum()), "demand covered"
+        return float(w[covered].sum()), f"{name} covered"
     return float(count), "sites"
 
 
-def demand_weights(costs: CostMatrix, weights: pd.Series | np.ndarray) -> np.ndarray:
+def demand_weights(costs: CostMatrix, weights: pd.Series | np.ndarray) -> pd.Series:
     """Demand per point in the matrix's order, checked.
 
     Parameters
@@ -205,7 +215,9 @@ def demand_weights(costs: CostMatrix, weights: pd.Series | np.ndarray) -> np.nda
 
     Returns
     -------
-    ndarray of float
+    Series
+        Floats indexed by demand id, in the matrix's order; named as
+        `weights` (``demand`` for an array or an unnamed Series).
 
     Raises
     ------
@@ -218,7 +230,9 @@ def demand_weights(costs: CostMatrix, weights: pd.Series | np.ndarray) -> np.nda
         if len(missing):
             raise LayerError(f"weights: no value for demand point(s) {', '.join(map(str, missing[:10]))}")
         values = weights.reindex(costs.demand.index).to_numpy(dtype=float)
+        name = weights.name if weights.name is not None else "demand"
     else:
+        name = "demand"
         values = np.asarray(weights, dtype=float)
         if values.shape != (len(costs.group),):
             raise LayerError(f"weights: {values.shape[0]} values for {len(costs.group)} demand points")
@@ -228,7 +242,7 @@ def demand_weights(costs: CostMatrix, weights: pd.Series | np.ndarray) -> np.nda
         raise LayerError(f"weights: must be numbers of at least 0; bad at {shown}")
     if not (values > 0).any():
         raise LayerError("weights: every demand point has demand 0; there is nothing to site")
-    return values
+    return pd.Series(values, index=costs.demand.index, name=name)
 
 
 def check_limit(model: Model, limit: float | None) -> None:

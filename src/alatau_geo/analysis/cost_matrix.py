@@ -63,7 +63,7 @@ class CostMatrix:
     connector : ndarray, shape (n_demand,)
         Cost of each demand point's connector.
     demand : DataFrame
-        Indexed by demand id: ``district`` (None when not given), ``x``,
+        Indexed by demand id: ``district`` (missing when not given), ``x``,
         ``y`` (m, EPSG:32643), ``on_network``, ``reason``.
     sites : DataFrame
         Indexed by site id, in column order (fixed, candidates, planned):
@@ -188,7 +188,7 @@ def cost_matrix(
     xy = shapely.get_coordinates(points.geometry.representative_point().to_numpy())
     site_xy = shapely.get_coordinates(sites.geometry.to_numpy())
     demand_table = pd.DataFrame({
-        "district": points["district"].to_numpy(dtype=object) if "district" in points.columns else None,
+        "district": pd.Series(_districts(points), dtype=object).to_numpy(),
         "x": xy[:, 0], "y": xy[:, 1], "on_network": on, "reason": links["reason"].to_numpy(),
     }, index=pd.Index(points["id"].to_numpy(), name="id"))
     site_table = pd.DataFrame({
@@ -206,6 +206,13 @@ def _demand(demand: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if len(demand) == 0:
         raise LayerError("demand points: no features; give at least one")
     return to_working(demand, what="demand points").reset_index(drop=True)
+
+
+def _districts(points: gpd.GeoDataFrame) -> list[str | None]:
+    """The district of each point as text; None where none is given."""
+    if "district" not in points.columns:
+        return [None] * len(points)
+    return [str(d) if isinstance(d, str) and d else None for d in points["district"]]
 
 
 def _sites(candidates: gpd.GeoDataFrame, fixed: gpd.GeoDataFrame | None,

@@ -95,7 +95,8 @@ def p_median(costs: CostMatrix, weights: pd.Series | np.ndarray, *, p: int, limi
         If ``p`` is below the number of fixed sites or above that of usable
         sites, or the solver finds no solution in time.
     """
-    w = demand_weights(costs, weights)
+    demand = demand_weights(costs, weights)
+    w = demand.to_numpy()
     check_limit("p_median", limit)
     columns, fixed = _model_columns(costs, p=p)
     active = (w > 0) & (costs.group >= 0)
@@ -105,7 +106,7 @@ def p_median(costs: CostMatrix, weights: pd.Series | np.ndarray, *, p: int, limi
     keep = np.isfinite(matrix).any(axis=1)
     matrix, client_w = matrix[keep], client_w[keep]
     if len(matrix) == 0 or p == int(fixed.sum()):
-        return measure(costs, w, columns[fixed | _greedy_median(matrix, client_w, fixed, p)], model="p_median",
+        return measure(costs, demand, columns[fixed | _greedy_median(matrix, client_w, fixed, p)], model="p_median",
                        limit=limit, status="optimal", time_limit_s=time_limit_s)
     finite = matrix[np.isfinite(matrix)]
     matrix = np.where(np.isfinite(matrix), matrix, _BIG_M_FACTOR * (finite.max() + 1.0))
@@ -121,7 +122,7 @@ def p_median(costs: CostMatrix, weights: pd.Series | np.ndarray, *, p: int, limi
     for (i, j), variable in np.ndenumerate(problem.cli_assgn_vars):
         variable.setInitialValue(1 if nearest[i] == j else 0)
     status, seconds = _solve(problem.problem, time_limit_s, "p-median")
-    return measure(costs, w, columns[_opened(problem.fac_vars)], model="p_median", limit=limit, status=status,
+    return measure(costs, demand, columns[_opened(problem.fac_vars)], model="p_median", limit=limit, status=status,
                    time_limit_s=time_limit_s, solve_s=seconds)
 
 
@@ -139,7 +140,8 @@ def max_covering(costs: CostMatrix, weights: pd.Series | np.ndarray, *, p: int, 
     PlanError
         As :func:`p_median`.
     """
-    w = demand_weights(costs, weights)
+    demand = demand_weights(costs, weights)
+    w = demand.to_numpy()
     check_limit("mclp", limit)
     columns, fixed = _model_columns(costs, p=p)
     matrix, client_w = _coverage_clients(costs, w, columns, limit)
@@ -148,7 +150,7 @@ def max_covering(costs: CostMatrix, weights: pd.Series | np.ndarray, *, p: int, 
     matrix, cover, client_w = matrix[useful], cover[useful], client_w[useful]
     start = _greedy_cover(cover, client_w, fixed, p=p)
     if len(matrix) == 0 or p == int(fixed.sum()):
-        return measure(costs, w, columns[start], model="mclp", limit=limit, status="optimal",
+        return measure(costs, demand, columns[start], model="mclp", limit=limit, status="optimal",
                        time_limit_s=time_limit_s)
     from spopt.locate import MCLP
 
@@ -158,7 +160,7 @@ def max_covering(costs: CostMatrix, weights: pd.Series | np.ndarray, *, p: int, 
     _start_values(problem.fac_vars, start)
     _start_values(problem.cli_vars, cover[:, start].any(axis=1))
     status, seconds = _solve(problem.problem, time_limit_s, "maximal covering")
-    return measure(costs, w, columns[_opened(problem.fac_vars)], model="mclp", limit=limit, status=status,
+    return measure(costs, demand, columns[_opened(problem.fac_vars)], model="mclp", limit=limit, status=status,
                    time_limit_s=time_limit_s, solve_s=seconds)
 
 
@@ -178,7 +180,8 @@ def set_covering(costs: CostMatrix, weights: pd.Series | np.ndarray, *, limit: f
         (the message names the points and their district), or the solver
         finds no solution in time.
     """
-    w = demand_weights(costs, weights)
+    demand = demand_weights(costs, weights)
+    w = demand.to_numpy()
     check_limit("lscp", limit)
     columns, fixed = _model_columns(costs, p=None)
     _require_coverable(costs, w, columns, limit)
@@ -186,7 +189,7 @@ def set_covering(costs: CostMatrix, weights: pd.Series | np.ndarray, *, limit: f
     cover = matrix <= limit
     start = _greedy_cover(cover, client_w, fixed, p=None)
     if cover[:, fixed].any(axis=1).all():
-        return measure(costs, w, columns[fixed], model="lscp", limit=limit, status="optimal",
+        return measure(costs, demand, columns[fixed], model="lscp", limit=limit, status="optimal",
                        time_limit_s=time_limit_s)
     from spopt.locate import LSCP
 
@@ -194,7 +197,7 @@ def set_covering(costs: CostMatrix, weights: pd.Series | np.ndarray, *, limit: f
         problem = LSCP.from_cost_matrix(matrix, service_radius=limit, predefined_facilities_arr=_predefined(fixed))
     _start_values(problem.fac_vars, start)
     status, seconds = _solve(problem.problem, time_limit_s, "set covering")
-    return measure(costs, w, columns[_opened(problem.fac_vars)], model="lscp", limit=limit, status=status,
+    return measure(costs, demand, columns[_opened(problem.fac_vars)], model="lscp", limit=limit, status=status,
                    time_limit_s=time_limit_s, solve_s=seconds)
 
 
@@ -229,7 +232,8 @@ def _require_coverable(costs: CostMatrix, w: np.ndarray, columns: np.ndarray, li
     if len(stranded) == 0:
         return
     districts = costs.demand["district"].to_numpy()
-    names = [f"{costs.demand.index[i]} ({districts[i] or 'no district'})" for i in stranded[:_SHOWN]]
+    names = [f"{costs.demand.index[i]} ({districts[i] if isinstance(districts[i], str) else 'no district'})"
+             for i in stranded[:_SHOWN]]
     more = f" and {len(stranded) - _SHOWN} more" if len(stranded) > _SHOWN else ""
     raise PlanError(f"set covering is infeasible: {len(stranded)} demand point(s) no site reaches within "
                     f"{limit:g} {costs.unit}: {', '.join(names)}{more}; add candidate sites near them or raise "

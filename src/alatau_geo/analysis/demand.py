@@ -8,18 +8,19 @@ here is a rate times residents or jobs; the rates are plan parameters
 
 Figures and their units
 -----------------------
-========================== ========= ==============================================================
-column                     unit      formula
-========================== ========= ==============================================================
-``electric_mw``            MW        residents x kWh/year / hours of maximum load + jobs x kW per job
-``water_m3_day``           m3/day    residents x l/day + jobs x l/day (average day)
-``water_max_m3_day``       m3/day    ``water_m3_day`` x maximum-day factor (the design day)
-``wastewater_m3_day``      m3/day    ``water_m3_day`` x wastewater share (average day)
-``gas_m3_h``               m3/h      (residents x m3/year + jobs x m3/year) / hours of maximum use
-``school_places``          places    residents / 1000 x places per 1,000
-``kindergarten_places``    places    residents / 1000 x places per 1,000
-``clinic_visits_per_shift`` visits   residents / 1000 x visits per shift per 1,000
-========================== ========= ==============================================================
+=============================== ======== ===========================================================
+column                          unit     formula
+=============================== ======== ===========================================================
+``electric_mw``                 MW       residents x kWh/year / hours of maximum load
+                                         + jobs x kW per job
+``water_m3_day``                m3/day   residents x l/day + jobs x l/day (average day)
+``water_max_m3_day``            m3/day   ``water_m3_day`` x maximum-day factor (the design day)
+``wastewater_m3_day``           m3/day   ``water_m3_day`` x wastewater share (average day)
+``gas_m3_h``                    m3/h     (residents x m3/year + jobs x m3/year) / hours of maximum use
+``school_places``               places   residents / 1000 x places per 1,000
+``kindergarten_places``         places   residents / 1000 x places per 1,000
+``clinic_visits_per_shift``     visits   residents / 1000 x visits per shift per 1,000
+=============================== ======== ===========================================================
 
 The aggregated rates (kWh per person per year, hours of maximum load, gas
 hours of maximum use) are city-level norms: they already hold the diversity
@@ -34,7 +35,9 @@ aggregated loads), SNiP 2.04.02-84* (external water supply), SNiP 2.04.01-85*
 (internal water supply), SNiP 2.04.03-85 (sewerage), SP 42-101-2003 (gas
 distribution), and Kazakhstan's planning code SP RK 3.01-101-2013
 "Urban planning. Planning and development of urban and rural settlements"
-for the social norms, which it computes from the demographic structure.
+for the social norms, which it computes from the demographic structure
+(its tables were not checked here: the school and kindergarten figures per
+1,000 residents are assumptions for Kazakhstan's age structure, marked so).
 """
 
 from __future__ import annotations

@@ -28,12 +28,17 @@ measured by the same code.
 
 The time limit
 --------------
-The solver is started from a greedy solution (spopt's model variables given
-initial values, CBC's MIP start), so when ``time_limit_s`` expires it still
+The solver is started from a heuristic solution (spopt's model variables
+given initial values, CBC's MIP start: greedy, and for the p-median greedy
+improved by vertex substitution), so when ``time_limit_s`` expires it still
 returns the best solution found; the result's ``status`` is then
-``time_limit`` rather than ``optimal``. Building the model in PuLP is not
-covered by the limit: it grows with clients x sites (p-median) and takes
-seconds for a few thousand of each.
+``time_limit`` rather than ``optimal``. The limit is CBC's and CBC checks
+it between its phases, so it bounds the search, not the whole call:
+building the model in PuLP, writing it for CBC and solving the root LP
+relaxation run to their end. They grow with clients x sites for the
+p-median (about 2,500 x 121 in ``benchmarks/bench_siting.py``: some 15 s to
+build and 15-30 s for the root LP on two shared cores); the covering models
+stay small (clients x sites, one row per client).
 
 Catchments (:mod:`alatau_geo.analysis.catchments`): every demand point is
 allocated to its nearest open site (the p-median's own allocation; for the
@@ -63,6 +68,8 @@ logger = logging.getLogger(__name__)
 
 _SHOWN = 20  # demand points named in an infeasibility message before "and N more"
 _BIG_M_FACTOR = 100.0  # an unreachable pair costs this many times the largest reachable cost
+_MAX_SWAPS = 200  # vertex substitution passes of the p-median start
+_LARGE_MODEL = 200_000  # clients x sites beyond which building and the root LP may outlast the time limit
 
 
 # --------------------------------------------------------------------------- models
@@ -108,6 +115,7 @@ def p_median(costs: CostMatrix, weights: pd.Series | np.ndarray, *, p: int, limi
     if len(matrix) == 0 or p == int(fixed.sum()):
         return measure(costs, demand, columns[fixed | _greedy_median(matrix, client_w, fixed, p)], model="p_median",
                        limit=limit, status="optimal", time_limit_s=time_limit_s)
+    _warn_if_large(matrix.shape, "p-median")
     finite = matrix[np.isfinite(matrix)]
     matrix = np.where(np.isfinite(matrix), matrix, _BIG_M_FACTOR * (finite.max() + 1.0))
     client_w = client_w / client_w.mean()
@@ -116,7 +124,7 @@ def p_median(costs: CostMatrix, weights: pd.Series | np.ndarray, *, p: int, limi
     with _pulp_v4_notices_off():
         problem = PMedian.from_cost_matrix(matrix, client_w, p_facilities=p,
                                            predefined_facilities_arr=_predefined(fixed))
-    start = _greedy_median(matrix, client_w, fixed, p)
+    start = _swap_median(matrix, client_w, _greedy_median(matrix, client_w, fixed, p), fixed)
     _start_values(problem.fac_vars, start)
     nearest = np.flatnonzero(start)[matrix[:, start].argmin(axis=1)]
     for (i, j), variable in np.ndenumerate(problem.cli_assgn_vars):
@@ -152,6 +160,7 @@ def max_covering(costs: CostMatrix, weights: pd.Series | np.ndarray, *, p: int, 
     if len(matrix) == 0 or p == int(fixed.sum()):
         return measure(costs, demand, columns[start], model="mclp", limit=limit, status="optimal",
                        time_limit_s=time_limit_s)
+    _warn_if_large(matrix.shape, "maximal covering")
     from spopt.locate import MCLP
 
     with _pulp_v4_notices_off():
@@ -191,6 +200,7 @@ def set_covering(costs: CostMatrix, weights: pd.Series | np.ndarray, *, limit: f
     if cover[:, fixed].any(axis=1).all():
         return measure(costs, demand, columns[fixed], model="lscp", limit=limit, status="optimal",
                        time_limit_s=time_limit_s)
+    _warn_if_large(matrix.shape, "set covering")
     from spopt.locate import LSCP
 
     with _pulp_v4_notices_off():
@@ -240,6 +250,13 @@ def _require_coverable(costs: CostMatrix, w: np.ndarray, columns: np.ndarray, li
                     "the limit")
 
 
+def _warn_if_large(shape: tuple[int, int], what: str) -> None:
+    if shape[0] * shape[1] > _LARGE_MODEL:
+        logger.warning("%s: %d clients x %d sites; building the model and its root LP are not bounded by the "
+                       "time limit and may take minutes: use fewer candidate sites (a coarser grid) to go faster",
+                       what, *shape)
+
+
 @contextlib.contextmanager
 def _pulp_v4_notices_off() -> Iterator[None]:
     """Silence PuLP 3.3's notices about its 4.0 API, raised inside spopt's model building (not ours to fix)."""
@@ -262,6 +279,38 @@ def _greedy_median(matrix: np.ndarray, w: np.ndarray, fixed: np.ndarray, p: int)
         site = int(np.argmin(totals))
         chosen[site] = True
         best = np.minimum(best, matrix[:, site])
+    return chosen
+
+
+def _swap_median(matrix: np.ndarray, w: np.ndarray, chosen: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+    """Improve a p-median start by vertex substitution (Teitz and Bart, 1968).
+
+    Each pass makes the one swap of an open, non-fixed site for a closed one
+    that lowers the total weighted cost most, until no swap lowers it (or
+    :data:`_MAX_SWAPS` swaps). Every swap is scored for all clients at once
+    from each client's nearest and second-nearest open site.
+    """
+    chosen = chosen.copy()
+    rows = np.arange(len(matrix))
+    for _ in range(_MAX_SWAPS):
+        open_sites, closed = np.flatnonzero(chosen), np.flatnonzero(~chosen)
+        if len(closed) == 0:
+            break
+        order = np.argsort(matrix[:, open_sites], axis=1, kind="stable")
+        best = matrix[rows, open_sites[order[:, 0]]]
+        second = matrix[rows, open_sites[order[:, 1]]] if len(open_sites) > 1 else np.full(len(rows), np.inf)
+        nearest = open_sites[order[:, 0]]
+        total = float(w @ best)
+        gain, swap = 1e-9 * total, None
+        for out in open_sites[~fixed[open_sites]]:
+            kept = np.where(nearest == out, second, best)
+            totals = w @ np.minimum(kept[:, None], matrix[:, closed])
+            k = int(np.argmin(totals))
+            if total - totals[k] > gain:
+                gain, swap = total - totals[k], (out, closed[k])
+        if swap is None:
+            break
+        chosen[swap[0]], chosen[swap[1]] = False, True
     return chosen
 
 

@@ -184,7 +184,7 @@ def test_gpkg_layer_choice(tmp_path: Path) -> None:
     broken.loc[0, "geometry"] = BOWTIE
     broken.to_file(path, layer="broken", engine="pyogrio")
     (problem,) = validate_layer(path, study_area=AREA)
-    assert "holds several layers (good, broken); choose one with layer=" in str(problem)
+    assert "holds several layers (good, broken); choose one with --layer NAME" in str(problem)
     assert validate_layer(path, study_area=AREA, layer="good") == []
     assert [p.feature for p in validate_layer(path, study_area=AREA, layer="broken")] == ["feature 1 (id=pk-0)"]
 

@@ -48,8 +48,9 @@ import pulp
 import scipy
 import spopt
 
-from alatau_geo.analysis import network as net
+from alatau_geo.analysis import network_index as net
 from alatau_geo.analysis.cost_matrix import CostMatrix, cost_matrix
+from alatau_geo.analysis.network import DEFAULT_PARAMS as NETWORK_DEFAULTS
 from alatau_geo.analysis.siting import max_covering, p_median, set_covering
 
 SPACING_M = 400.0
@@ -146,8 +147,8 @@ def main(argv: list[str] | None = None) -> None:
           f"spopt {spopt.__version__}, pulp {pulp.__version__}, {os.cpu_count()} CPUs")
 
     ours_s, costs = median_time(lambda: cost_matrix(index, demand, candidates), args.runs)
-    links = net.attach_points(index, demand, max_connector_m=net.DEFAULT_PARAMS.max_connector_m,
-                              connector_kmh=net.DEFAULT_PARAMS.connector_kmh)
+    links = net.attach_points(index, demand, max_connector_m=NETWORK_DEFAULTS.max_connector_m,
+                              connector_kmh=NETWORK_DEFAULTS.connector_kmh)
     reversed_graph = graph.reverse(copy=False)
     nx_s, reference = median_time(lambda: networkx_matrix(reversed_graph, nodes, links["node"].to_numpy(),
                                                           links["connector_s"].to_numpy() / 60.0), args.runs)

@@ -2,11 +2,11 @@
 
 Every demand point and every site is attached to its nearest graph node by
 a straight connector travelled at the network's ``connector`` speed
-(:func:`alatau_geo.network.attach_points`; a point farther than
+(:func:`alatau_geo.analysis.network_index.attach_points`; a point farther than
 ``max_connector_m`` is off the network and reaches nothing). One
 :func:`scipy.sparse.csgraph.dijkstra` call, its sources limited to the site
 nodes and run on the reversed graph, gives the cost from every node to every
-site (:func:`alatau_geo.network.times_from_points`); the cost of a demand
+site (:func:`alatau_geo.analysis.network_index.times_from_points`); the cost of a demand
 point is then its connector plus the cost from its node. Cost runs from the
 people to the site; on the generated network every street is two-way, so
 the direction does not matter there.
@@ -31,17 +31,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from alatau_geo.analysis.network import (
-    DEFAULT_PARAMS,
-    NetworkIndex,
-    NetworkParams,
-    Weight,
-    attach_points,
-    network_index,
-    times_from_points,
-)
+from alatau_geo.analysis.network import DEFAULT_PARAMS
+from alatau_geo.analysis.network_index import NetworkIndex, Weight, attach_points, network_index, times_from_points
 from alatau_geo.core.crs import to_working
 from alatau_geo.core.errors import LayerError
+from alatau_geo.plan.network_params import NetworkParams
 
 SiteRole = Literal["fixed", "candidate", "planned"]
 ROLES: tuple[SiteRole, ...] = ("fixed", "candidate", "planned")

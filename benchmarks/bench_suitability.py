@@ -88,7 +88,7 @@ def prepare_hazards(dem_dir: Path, out: Path, params: SuitabilityParams) -> None
     plan = load_plan()
     raw = terrain.mosaic_srtm(terrain.read_srtm_tiles(dem_dir, plan.terrain.tiles))
     filled, _ = terrain.fill_voids(raw, max_distance_cells=plan.terrain.void_fill_max_distance_cells)
-    reservoir = hydrology.flat_region_mask(raw, level_m=plan.hydrology.reservoir_level_m)
+    reservoir = hydrology.flat_region_mask(raw, level_m=plan.hydrology.srtm_surface_m)
     flow = hydrology.route_flow(filled, lakes=reservoir)
     rivers = hydrology.trace_named_rivers(
         flow, gazetteer.load_tables(plan.tables).river_names, threshold_km2=plan.hydrology.stream_threshold_km2,
@@ -99,7 +99,7 @@ def prepare_hazards(dem_dir: Path, out: Path, params: SuitabilityParams) -> None
     hz = params.hazards
     draining = hazards.draining_to(flow, drains=drains, targets=hazards.river_cells(flow, rivers, hz.flood_rivers))
     plain = hazards.floodplain(hand, depth_m=hz.flood_depth_m, draining=draining)
-    bands = hazards.reservoir_bands(filled, reservoir, normal_level_m=hz.reservoir_normal_level_m,
+    bands = hazards.reservoir_bands(filled, reservoir, normal_level_m=plan.hydrology.reservoir_level_m,
                                     max_level_m=hz.reservoir_max_level_m)
     write_raster(hand, out / "hand.tif")
     write_raster(hazards.as_raster(plain, filled), out / "floodplain.tif")

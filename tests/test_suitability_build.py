@@ -96,7 +96,7 @@ def test_without_the_height_above_drainage_the_build_says_what_it_leaves_out(tmp
     layers = read_layers(COMMITTED)
     plan = load_plan()
     with caplog.at_level(logging.WARNING, logger="alatau_geo"):
-        rasters = job.rasters_from_folder(layers, plan, folder=tmp_path,
+        rasters = job.rasters_from_folder(plan, folder=tmp_path,
                                           elevation=read_raster(COMMITTED / "terrain_dem.tif"))
     assert "holds no height-above-drainage raster (hand.tif)" in caplog.text and "--dem-dir" in caplog.text
     updated, result = job.with_suitability(layers, plan, rasters)

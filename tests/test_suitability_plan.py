@@ -63,8 +63,9 @@ def test_a_users_criteria_bring_their_own_weights(tmp_path):
      "plan.toml: 'suitability.criteria.slope.zero_at' must differ from 'suitability.criteria.slope.one_at'"),
     ("[suitability.constraints.steep]\nsource = 'slope'\nabove = 10.0\n",
      "plan.toml: 'suitability.constraints.steep.above' (10) must equal 'analysis.max_buildable_slope_deg' (8)"),
-    ("[suitability.hazards]\nreservoir_normal_level_m = 490.0\n",
-     "plan.toml: 'suitability.hazards.reservoir_normal_level_m' must not exceed 'reservoir_max_level_m'"),
+    ("[suitability.hazards]\nreservoir_max_level_m = 478.0\n",
+     "plan.toml: 'suitability.hazards.reservoir_max_level_m' (478) must not be below "
+     "'hydrology.reservoir_level_m' (479)"),
     ("[suitability.classes]\nhigh_min = 0.4\n", "plan.toml: 'suitability.classes' thresholds must rise"),
     ("[suitability]\ncriteria = 3\n", "plan.toml: 'suitability.criteria' must be a table"),
     ("[suitability]\narea_layers = []\n", "plan.toml: 'suitability.area_layers' must name at least one layer"),

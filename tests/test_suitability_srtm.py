@@ -32,7 +32,7 @@ def built(srtm_dir):
     tiles = terrain.read_srtm_tiles(srtm_dir, plan.terrain.tiles)
     reference = build_reference_layers(tiles, gazetteer.load_tables(plan.tables), plan)
     committed = read_layers(COMMITTED)
-    rasters = job.rasters_from_tiles(reference, committed, plan)
+    rasters = job.rasters_from_tiles(reference, plan)
     layers, result = job.with_suitability(committed, plan, rasters)
     return plan, reference, committed, layers, result
 
@@ -76,7 +76,7 @@ def test_the_reservoir_bands_reach_the_green_district_only(built):
 def test_a_build_without_tiles_reads_back_the_same_hazards(built, tmp_path):
     plan, reference, committed, layers, result = built
     job.write_suitability_rasters(result, layers_dir=tmp_path, with_hand=True)
-    rasters = job.rasters_from_folder(committed, plan, folder=tmp_path, elevation=reference.terrain.elevation)
+    rasters = job.rasters_from_folder(plan, folder=tmp_path, elevation=reference.terrain.elevation)
     again = job.suitability_of_layers(committed, plan, rasters)
     np.testing.assert_array_equal(again.surface.classes, result.surface.classes)
     np.testing.assert_array_equal(again.hazards.floodplain, result.hazards.floodplain)

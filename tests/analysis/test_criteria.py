@@ -152,7 +152,7 @@ def test_proposed_plan_section_is_valid():
     ({"weights": {"slopes": 1}}, "'suitability.weights.slopes': no criterion of that name"),
     ({"cell_size_m": 0}, "'suitability.cell_size_m' must be greater than 0"),
     ({"classes": {"low_min": 0.6}}, "'suitability.classes' thresholds must rise"),
-    ({"hazards": {"reservoir_normal_level_m": 490.0}}, "'suitability.hazards.reservoir_normal_level_m' must not"),
+    ({"hazards": {"reservoir_max_level_m": "high"}}, "'suitability.hazards.reservoir_max_level_m' must be a number"),
     ({"criteria": {"slope": {"source": "slope", "one_at": 3, "zero_at": 3}}}, "'suitability.criteria.slope.zero_at'"),
     ({"criteria": {"slope": {"source": "slope", "transform": "cubic"}}}, "'suitability.criteria.slope.transform'"),
     ({"weighting": "ahp", "ahp": {"criteria": ["slope", "corridors", "settlements"],

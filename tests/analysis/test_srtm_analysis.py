@@ -38,7 +38,7 @@ def kaskelen(srtm_dir):
     plan = load_plan()
     raw = terrain.mosaic_srtm(terrain.read_srtm_tiles(srtm_dir, plan.terrain.tiles))
     filled, _ = terrain.fill_voids(raw, max_distance_cells=plan.terrain.void_fill_max_distance_cells)
-    reservoir = hydrology.flat_region_mask(raw, level_m=plan.hydrology.reservoir_level_m)
+    reservoir = hydrology.flat_region_mask(raw, level_m=plan.hydrology.srtm_surface_m)
     flow = hydrology.route_flow(filled, lakes=reservoir)
     rivers = hydrology.trace_named_rivers(
         flow, gazetteer.load_tables(plan.tables).river_names, threshold_km2=plan.hydrology.stream_threshold_km2,
@@ -59,7 +59,8 @@ def sez_surface(kaskelen):
     flood_rivers = hazards.river_cells(kaskelen.flow, kaskelen.rivers, hz.flood_rivers)
     draining = hazards.draining_to(kaskelen.flow, drains=kaskelen.drains, targets=flood_rivers)
     plain = hazards.floodplain(kaskelen.hand, depth_m=hz.flood_depth_m, draining=draining)
-    bands = hazards.reservoir_bands(kaskelen.filled, kaskelen.reservoir, normal_level_m=hz.reservoir_normal_level_m,
+    bands = hazards.reservoir_bands(kaskelen.filled, kaskelen.reservoir,
+                                    normal_level_m=load_plan().hydrology.reservoir_level_m,
                                     max_level_m=hz.reservoir_max_level_m)
     layers = read_layers(LAYERS)
     dem = read_raster(LAYERS / "terrain_dem.tif")

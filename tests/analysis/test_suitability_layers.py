@@ -53,14 +53,15 @@ def _rasters(*, with_hand: bool = True) -> HazardRasters:
     reservoir[-3:, :] = True                                  # 475 m, flat
     elevation = Raster(z, TRANSFORM, WORKING_CRS)
     if not with_hand:
-        return HazardRasters(elevation=elevation, reservoir=reservoir, reservoir_surface_m=475.0)
+        return HazardRasters(elevation=elevation, reservoir=reservoir, reservoir_surface_m=475.0,
+                             reservoir_level_m=479.0)
     columns = np.arange(COLS)
     distance = np.where(columns < 15, np.abs(columns - 7), np.abs(columns - 22)).astype(np.float32)
     hand = Raster(np.tile(distance, (ROWS, 1)), TRANSFORM, WORKING_CRS)  # 1 m per cell from each channel
     drains = np.tile(np.where(columns < 15, KASKELEN, TALGAR), (ROWS, 1)).astype(np.uint8)
     return HazardRasters(elevation=elevation, reservoir=reservoir, hand=hand, drains=drains,
                          river_codes={"kaskelen": KASKELEN, "talgar": TALGAR}, stream_threshold_km2=100.0,
-                         reservoir_surface_m=475.0)
+                         reservoir_surface_m=475.0, reservoir_level_m=479.0)
 
 
 def _layers() -> LayerSet:
@@ -82,8 +83,7 @@ def _layers() -> LayerSet:
 
 
 def _params(**changes):
-    hazards = HazardParams(flood_depth_m=2.0, flood_rivers=("kaskelen",), reservoir_normal_level_m=479.0,
-                           reservoir_max_level_m=485.0)
+    hazards = HazardParams(flood_depth_m=2.0, flood_rivers=("kaskelen",), reservoir_max_level_m=485.0)
     return dataclasses.replace(load_plan().suitability, hazards=hazards, **changes)
 
 

@@ -39,7 +39,8 @@ HAZARD_LAYERS = ("floodplain", "reservoir_bands")
 HAND_SOURCES = ("hand", "floodplain")
 """Suitability sources that need the height above drainage."""
 BAND_LABELS: Mapping[int, str] = {1: "normal", 2: "maximum"}
-"""Codes of the reservoir bands: land flooded at the normal level, and between the normal and maximum level."""
+"""Codes of the reservoir bands: land between the SRTM surface and the normal level (inside the reservoir
+layer: its seasonal shore), and between the normal and the maximum level."""
 
 _SRTM = "NASA SRTM3 (3 arc-second, public domain)"
 
@@ -53,7 +54,7 @@ class HazardRasters:
     elevation : Raster
         The working-grid DEM (UTM 43N, whole metres), as written beside the layers.
     reservoir : numpy.ndarray of bool
-        The reservoir on the DEM's grid (cells whose centre lies in the ``reservoir`` layer).
+        The reservoir's flat SRTM water surface on the DEM's grid (the bands are measured from it).
     hand : Raster or None
         Height above nearest drainage, metres, on the flow grid (WGS84)
         clipped to the study area; None when it was never built.
@@ -66,7 +67,9 @@ class HazardRasters:
     stream_threshold_km2 : float
         Upstream area above which a cell is a drain (``hydrology.stream_threshold_km2``).
     reservoir_surface_m : float
-        The reservoir's surface in the DEM, metres (``hydrology.reservoir_level_m``).
+        The reservoir's flat surface in the DEM, metres (``hydrology.srtm_surface_m``).
+    reservoir_level_m : float
+        The reservoir's normal level, metres (``hydrology.reservoir_level_m``, the reservoir layer's level).
     """
 
     elevation: Raster
@@ -76,6 +79,7 @@ class HazardRasters:
     river_codes: Mapping[str, int] = field(default_factory=dict)
     stream_threshold_km2: float = 0.0
     reservoir_surface_m: float = float("nan")
+    reservoir_level_m: float = float("nan")
 
     def __post_init__(self) -> None:
         if self.reservoir.shape != self.elevation.shape:
@@ -161,7 +165,8 @@ def flood_hazards(rasters: HazardRasters, params: HazardParams) -> Hazards:
     ----------
     rasters : HazardRasters
     params : HazardParams
-        ``flood_depth_m``, ``flood_rivers``, the reservoir's normal and maximum levels.
+        ``flood_depth_m``, ``flood_rivers``, the reservoir's maximum level (its
+        normal level is ``rasters.reservoir_level_m``).
 
     Returns
     -------
@@ -173,7 +178,7 @@ def flood_hazards(rasters: HazardRasters, params: HazardParams) -> Hazards:
         If ``suitability.hazards.flood_rivers`` names a river that was not traced.
     """
     bands = hazards.reservoir_bands(rasters.elevation, rasters.reservoir,
-                                    normal_level_m=params.reservoir_normal_level_m,
+                                    normal_level_m=rasters.reservoir_level_m,
                                     max_level_m=params.reservoir_max_level_m)
     plain = None
     if rasters.hand is not None and rasters.drains is not None:
@@ -210,17 +215,16 @@ def _floodplain_layer(found: Hazards, hand: Raster, plain: np.ndarray) -> Layer:
 def _bands_layer(found: Hazards) -> Layer:
     params = found.params
     frame = code_polygons(found.band_codes(), Grid.of(found.rasters.elevation), labels=BAND_LABELS)
-    below = {1: found.rasters.reservoir_surface_m, 2: params.reservoir_normal_level_m}
-    frame.insert(3, "from_m", frame["code"].map(below))
-    frame.insert(4, "level_m", frame["code"].map({1: params.reservoir_normal_level_m,
-                                                   2: params.reservoir_max_level_m}))
+    normal = found.rasters.reservoir_level_m
+    frame.insert(3, "from_m", frame["code"].map({1: found.rasters.reservoir_surface_m, 2: normal}))
+    frame.insert(4, "level_m", frame["code"].map({1: normal, 2: params.reservoir_max_level_m}))
     provenance = Provenance(
         source=f"working-grid DEM ({_SRTM}, whole metres, UTM 43N); reservoir layer; levels from the plan "
         "(approximate, published descriptions of the Kapchagay reservoir)",
         method="land at or below the normal and the maximum operating level, 8-connected to the reservoir's "
-        "surface (cut-off depressions left out); 'normal': up to the normal level, 'maximum': between the normal "
-        "and the maximum level",
-        parameters={"reservoir_normal_level_m": params.reservoir_normal_level_m,
+        "flat SRTM surface (cut-off depressions left out); 'normal': from the SRTM surface up to the normal level "
+        "(the reservoir layer's seasonal shore), 'maximum': between the normal and the maximum level",
+        parameters={"srtm_surface_m": found.rasters.reservoir_surface_m, "reservoir_level_m": normal,
                     "reservoir_max_level_m": params.reservoir_max_level_m},
         quality="approximate",
     )

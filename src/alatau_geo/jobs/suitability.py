@@ -40,7 +40,6 @@ from pathlib import Path
 import numpy as np
 
 from alatau_geo.analysis import hazards
-from alatau_geo.analysis.grid import Grid, rasterize_mask
 from alatau_geo.analysis.hazard_layers import HAZARD_LAYERS, HazardRasters, flood_hazards
 from alatau_geo.analysis.suitability import CLASS_LABELS
 from alatau_geo.analysis.suitability_layers import (
@@ -58,7 +57,7 @@ from alatau_geo.core.raster import Raster
 from alatau_geo.core.raster_io import read_raster_tags, write_cog
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.workspace import plan_fingerprint
-from alatau_geo.reference import terrain
+from alatau_geo.reference import hydrology, terrain
 from alatau_geo.reference.build import ReferenceBuild
 
 logger = logging.getLogger(__name__)
@@ -82,14 +81,21 @@ def whole_metres(elevation: Raster) -> Raster:
     return Raster(np.rint(elevation.data).astype(np.float32), elevation.transform, elevation.crs)
 
 
-def reservoir_cells(layers: LayerSet, elevation: Raster) -> np.ndarray:
-    """Cells of the DEM's grid whose centre lies in the ``reservoir`` layer (none without one)."""
-    if "reservoir" not in layers:
-        return np.zeros(elevation.shape, dtype=bool)
-    return rasterize_mask(layers["reservoir"].frame.geometry.to_numpy(), Grid.of(elevation), all_touched=False)
+def reservoir_surface(elevation: Raster, plan: Plan) -> np.ndarray:
+    """The reservoir's flat water surface on the working grid: its largest region at ``hydrology.srtm_surface_m``.
+
+    The shore bands are measured up from it. `elevation` is in whole metres,
+    so the flat SRTM surface is exactly that level.
+
+    Raises
+    ------
+    DemError
+        If no cell lies at that level.
+    """
+    return hydrology.flat_region_mask(elevation, level_m=plan.hydrology.srtm_surface_m)
 
 
-def rasters_from_tiles(build: ReferenceBuild, layers: LayerSet, plan: Plan) -> HazardRasters:
+def rasters_from_tiles(build: ReferenceBuild, plan: Plan) -> HazardRasters:
     """The hazard rasters of a build from the tiles: HAND and drain labels from its flow routing.
 
     Raises
@@ -107,10 +113,10 @@ def rasters_from_tiles(build: ReferenceBuild, layers: LayerSet, plan: Plan) -> H
     bounds = plan.study_area.bounds
     clipped = terrain.clip_to_bounds(hand, bounds)
     drain_codes = terrain.clip_to_bounds(Raster(found, hand.transform, hand.crs), bounds).data.astype(np.uint8)
-    return _rasters(layers, plan, elevation=build.terrain.elevation, hand=clipped, drains=drain_codes, codes=codes)
+    return _rasters(plan, elevation=build.terrain.elevation, hand=clipped, drains=drain_codes, codes=codes)
 
 
-def rasters_from_folder(layers: LayerSet, plan: Plan, *, folder: Path, elevation: Raster) -> HazardRasters:
+def rasters_from_folder(plan: Plan, *, folder: Path, elevation: Raster) -> HazardRasters:
     """The hazard rasters of a build without tiles: HAND and drain labels read from `folder` when there.
 
     Without them (layers never built from the tiles) a warning says what is
@@ -121,12 +127,12 @@ def rasters_from_folder(layers: LayerSet, plan: Plan, *, folder: Path, elevation
         logger.warning("%s holds no height-above-drainage raster (%s): the floodplain, and the suitability criteria "
                        "and constraints that need it, are left out. Build once with the SRTM tiles (--dem-dir) "
                        "to make it.", folder, HAND_RASTER)
-        return _rasters(layers, plan, elevation=elevation)
+        return _rasters(plan, elevation=elevation)
     hand = read_raster(hand_path)
     labels = read_raster(drains_path)
     codes = {str(k): int(v) for k, v in json.loads(read_raster_tags(drains_path).get("river_codes", "{}")).items()}
     drains = np.nan_to_num(labels.data, nan=hazards.NO_DRAIN_LABEL).astype(np.uint8)
-    return _rasters(layers, plan, elevation=elevation, hand=hand, drains=drains, codes=codes)
+    return _rasters(plan, elevation=elevation, hand=hand, drains=drains, codes=codes)
 
 
 def hand_folder(folders: list[Path], plan: Plan) -> Path | None:
@@ -145,12 +151,13 @@ def hand_folder(folders: list[Path], plan: Plan) -> Path | None:
     return None
 
 
-def _rasters(layers: LayerSet, plan: Plan, *, elevation: Raster, hand: Raster | None = None,
+def _rasters(plan: Plan, *, elevation: Raster, hand: Raster | None = None,
              drains: np.ndarray | None = None, codes: dict[str, int] | None = None) -> HazardRasters:
     dem = whole_metres(elevation)
-    return HazardRasters(elevation=dem, reservoir=reservoir_cells(layers, dem), hand=hand, drains=drains,
-                         river_codes=dict(codes or {}), stream_threshold_km2=plan.hydrology.stream_threshold_km2,
-                         reservoir_surface_m=float(plan.hydrology.reservoir_level_m))
+    hp = plan.hydrology
+    return HazardRasters(elevation=dem, reservoir=reservoir_surface(dem, plan), hand=hand, drains=drains,
+                         river_codes=dict(codes or {}), stream_threshold_km2=hp.stream_threshold_km2,
+                         reservoir_surface_m=float(hp.srtm_surface_m), reservoir_level_m=float(hp.reservoir_level_m))
 
 
 def with_suitability(layers: LayerSet, plan: Plan, rasters: HazardRasters) -> tuple[LayerSet, SuitabilityResult | None]:
@@ -189,7 +196,7 @@ def suitability_of(layers: LayerSet, plan: Plan, *, layers_dir: Path, elevation:
     `layers_dir` holds the HAND rasters a build from the tiles wrote;
     `elevation` is the working-grid DEM written there.
     """
-    rasters = rasters_from_folder(layers, plan, folder=layers_dir, elevation=elevation)
+    rasters = rasters_from_folder(plan, folder=layers_dir, elevation=elevation)
     return suitability_of_layers(layers, plan, rasters)
 
 

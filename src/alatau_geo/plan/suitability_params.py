@@ -52,7 +52,11 @@ class ClassThresholds:
 
 @dataclass(frozen=True)
 class HazardParams:
-    """Flood depth and reservoir levels of the hazard bands.
+    """Flood depth and the reservoir's maximum level of the hazard bands.
+
+    The reservoir's normal level is ``hydrology.reservoir_level_m``, the level
+    its layer is drawn at (one definition); the plan checks that the maximum
+    level is not below it.
 
     Attributes
     ----------
@@ -60,27 +64,21 @@ class HazardParams:
         Water depth above the nearest drain that floods land, metres (assumed).
     flood_rivers : tuple of str
         Named rivers (``rivers`` layer ids) whose floodplains are hazards.
-    reservoir_normal_level_m, reservoir_max_level_m : float
-        Normal and maximum operating levels of the Kapchagay reservoir,
-        metres above sea level (approximate, from published descriptions;
-        see the proposed plan section for sources).
+    reservoir_max_level_m : float
+        Maximum operating level of the Kapchagay reservoir, metres above sea
+        level (approximate, from published descriptions; see the default plan
+        for sources).
     """
 
     flood_depth_m: float = 2.0
     flood_rivers: tuple[str, ...] = ()
-    reservoir_normal_level_m: float = 479.0
     reservoir_max_level_m: float = 485.0
 
     def __post_init__(self) -> None:
         _positive(self.flood_depth_m, "suitability.hazards.flood_depth_m")
-        for key in ("reservoir_normal_level_m", "reservoir_max_level_m"):
-            if not math.isfinite(getattr(self, key)):
-                raise PlanError(f"'suitability.hazards.{key}' must be a finite number, got {getattr(self, key)!r}")
-        if self.reservoir_normal_level_m > self.reservoir_max_level_m:
-            raise PlanError(
-                "'suitability.hazards.reservoir_normal_level_m' must not exceed 'reservoir_max_level_m', got "
-                f"{self.reservoir_normal_level_m:g} > {self.reservoir_max_level_m:g}"
-            )
+        if not math.isfinite(self.reservoir_max_level_m):
+            raise PlanError("'suitability.hazards.reservoir_max_level_m' must be a finite number, "
+                            f"got {self.reservoir_max_level_m!r}")
 
 
 @dataclass(frozen=True)

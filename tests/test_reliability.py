@@ -212,6 +212,43 @@ def test_an_all_void_tile_is_named_before_any_work(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_voids_left_after_filling_are_named_per_tile(tmp_path: Path) -> None:
+    from affine import Affine
+
+    from alatau_geo.core.crs import EXPORT_CRS
+    from alatau_geo.core.raster import Raster
+    from alatau_geo.reference.terrain import void_warnings
+
+    mosaic = np.zeros((1201, 2401), dtype="float32")  # N43E076 west of N43E077, sharing a column
+    mosaic[:300, 1500:1800] = np.nan  # 90,000 cells of N43E077 beyond the fill distance
+    filled = Raster(mosaic, Affine(1 / 1200, 0, 76 - 1 / 2400, 0, -1 / 1200, 44 + 1 / 2400), EXPORT_CRS)
+    tiles = {"N43E076": Path("srtm/N43E076.hgt.zip"), "N43E077": Path("srtm/N43E077.hgt.zip")}
+    assert void_warnings(filled, tiles, max_distance_cells=100) == [
+        "srtm/N43E077.hgt.zip: 90,000 of 1,442,401 cells still void after filling (farther than 100 cells from "
+        "data, terrain.void_fill_max_distance_cells); streams, rivers and the reservoir there may be missing or "
+        "wrong"
+    ]
+
+
+@pytest.mark.srtm
+def test_strict_refuses_a_build_with_voids_left_and_writes_nothing(srtm_dir: Path, fresh: Path,
+                                                                   tmp_path: Path) -> None:
+    dem = tmp_path / "srtm"
+    dem.mkdir()
+    for name in ("N42E077", "N43E076", "N43E077"):
+        (dem / f"{name}.hgt.zip").symlink_to(srtm_dir / f"{name}.hgt.zip")
+    with zipfile.ZipFile(srtm_dir / "N42E076.hgt.zip") as archive:
+        samples = np.frombuffer(archive.read("N42E076.hgt"), dtype=">i2").reshape(1201, 1201).copy()
+    samples[-500:, :500] = -32768  # a south-west corner no fill reaches
+    _tile(dem / "N42E076.hgt.zip", samples)
+    shutil.copytree(fresh, tmp_path / "ws")
+    # Cells more than 100 cells (the plan's fill distance) from data: 400 x 400 of the 500 x 500 corner.
+    one_line(run("-q", "--strict", "-w", "ws", "build", "--dem-dir", "srtm", cwd=tmp_path), 4,
+             "srtm/N42E076.hgt.zip: 160,000 of 1,442,401 cells still void after filling",
+             "(--strict makes this an error)")
+    assert sorted(p.name for p in (tmp_path / "ws").iterdir()) == ["README.md", "cache", "plan.toml", "tables"]
+
+
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A workspace as `alatau-geo init` makes it, never built; tests edit copies of it."""

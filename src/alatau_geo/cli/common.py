@@ -36,7 +36,7 @@ def common_options(*, top: bool) -> argparse.ArgumentParser:
                         "the default plan)")
     common.add_argument("--strict", action="store_true", default=flag,
                         help="treat warnings about data that degraded (DEM voids left after filling, a guessed text "
-                        "encoding) as errors: exit 4, nothing written")
+                        "encoding) as errors: exit 4, and the outputs stay as they were")
     noise = common.add_mutually_exclusive_group()
     noise.add_argument("-v", "--verbose", action="store_true", default=flag, help="say more about each step")
     noise.add_argument("-q", "--quiet", action="store_true", default=flag, help="print errors only")

@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from alatau_geo.cli import app as cli
+from alatau_geo.core.errors import ExportError
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SOURCE = REPOSITORY / "src"
@@ -458,3 +459,23 @@ def test_a_kill_while_swapping_is_completed_by_the_next_run(tmp_path: Path, monk
     assert (maps / "page.txt").read_text(encoding="utf-8") == "new maps"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["layers", "maps"]
     assert any("completed swapping in" in line for line in said)
+
+
+def test_a_generation_replaces_the_outputs_and_keeps_the_users_files(tmp_path: Path) -> None:
+    from alatau_geo.core.staging import StagedFolders
+
+    layers = tmp_path / "layers"
+    layers.mkdir()
+    for name in ("a.geojson", "gone.geojson", "project.qgz", ".qgis_backup"):
+        (layers / name).write_text(f"old {name}", encoding="utf-8")
+    outputs = {"a.geojson", "gone.geojson"}  # what the previous build wrote, as its manifest would say
+    with StagedFolders([layers], is_output=[lambda path: path.name in outputs], on_message=lambda _: None) as staged:
+        (staged.folder(layers) / "a.geojson").write_text("new a.geojson", encoding="utf-8")
+        staged.commit()
+    assert {p.name: p.read_text(encoding="utf-8") for p in layers.iterdir()} == {
+        "a.geojson": "new a.geojson", "project.qgz": "old project.qgz", ".qgis_backup": "old .qgis_backup"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["layers"]
+    (tmp_path / "maps").write_text("a file where a folder belongs", encoding="utf-8")
+    with pytest.raises(ExportError, match="maps: is a file; an output folder was expected there"):
+        StagedFolders([tmp_path / "maps"]).__enter__()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["layers", "maps"]

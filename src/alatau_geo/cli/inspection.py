@@ -72,11 +72,12 @@ def run_info(args: argparse.Namespace) -> int:
     workspace = workspace_of(args)
     layers_dir = folder(args.layers_dir, workspace.layers_dir)
     layers = read_layers(layers_dir)
-    check_folder(layers_dir)  # the GeoPackage and the terrain raster belong with the layers too
+    generation = check_folder(layers_dir)  # the GeoPackage and the terrain raster belong with the layers too
     for name, layer in layers.items():
         p = layer.provenance
         print(f"{name:24} {len(layer.frame):5d} {layer.geometry_type:16} {p.quality:12} {p.source}")
     record = read_built_by(layers_dir)
-    say(f"{len(layers)} layers in {layers_dir}/, built from "
+    checked = f" (generation {generation})" if generation else ""
+    say(f"{len(layers)} layers in {layers_dir}/{checked}, built from "
         f"{record['plan'] if record else 'an unrecorded plan'}")
     return 0

@@ -144,6 +144,11 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+def is_temporary(name: str) -> bool:
+    """Whether a file name is that of a temporary folder of :func:`atomic_path`."""
+    return _TEMPORARY.match(name) is not None
+
+
 def remove_stale_temporaries(folder: str | Path, *, name: str | None = None) -> list[Path]:
     """Remove the temporary folders of :func:`atomic_path` in `folder` whose process has ended.
 

@@ -127,11 +127,12 @@ def _mismatch(path: Path) -> LayerError:
     )
 
 
-def check_folder(directory: str | Path) -> int:
-    """Check every file of the folder's generation record that is present; the number checked.
+def check_folder(directory: str | Path) -> str | None:
+    """Check every file of the folder's generation record that is present; the generation id, or None.
 
     A recorded file that is absent (a GeoPackage not built in a fresh
-    clone) is not an error here; readers that need it say so.
+    clone) is not an error here; readers that need it say so. None means the
+    folder records no generation (written before generations were recorded).
 
     Raises
     ------
@@ -140,11 +141,10 @@ def check_folder(directory: str | Path) -> int:
     """
     directory = Path(directory)
     files = generation_files(directory)
-    checked = 0
-    for name in sorted(files or {}):
+    if files is None:
+        return None
+    for name in sorted(files):
         path = directory / name
-        if Path(name).name == name and path.is_file():
-            if file_digest(path) != files[name]:
-                raise _mismatch(path)
-            checked += 1
-    return checked
+        if Path(name).name == name and path.is_file() and file_digest(path) != files[name]:
+            raise _mismatch(path)
+    return generation_id(files)

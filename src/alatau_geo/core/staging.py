@@ -32,7 +32,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
 
-from alatau_geo.core.atomic import atomic_write, remove_stale_temporaries, text_writer
+from alatau_geo.core.atomic import atomic_write, is_temporary, remove_stale_temporaries, text_writer
 from alatau_geo.core.errors import ExportError, UsageError
 from alatau_geo.core.folder_lock import FolderLock
 
@@ -140,6 +140,8 @@ class StagedFolders:
                 stack.enter_context(FolderLock(folder, on_message=self._on_message, label=self._labels[folder]))
             recover(self._locked, on_message=self._on_message)
             for folder in self.folders:
+                if folder.exists() and not folder.is_dir():
+                    raise ExportError(f"{self._labels[folder]}: is a file; an output folder was expected there")
                 try:
                     staging_path(folder).mkdir()
                 except OSError as error:
@@ -173,7 +175,7 @@ def _carry_over(folder: Path, staged: Path, rules: list[IsOutput]) -> None:
         return
     for entry in sorted(folder.iterdir()):
         target = staged / entry.name
-        if target.exists() or entry.name.startswith(".") or any(rule(entry) for rule in rules):
+        if target.exists() or is_temporary(entry.name) or any(rule(entry) for rule in rules):
             continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.copytree(entry, target, symlinks=True, copy_function=_link_or_copy)

@@ -197,8 +197,11 @@ def corridors_layer(table: pd.DataFrame, *, source: str) -> Layer:
     for corridor_id, points in table.groupby("id", sort=True):
         seq = pd.to_numeric(points["seq"], errors="coerce")
         where = f"{source}: corridor {corridor_id}"
-        if seq.isna().any() or seq.duplicated().any():
-            raise TableError(f"{where}: 'seq' must be distinct whole numbers")
+        bad = seq.isna() | seq.duplicated()
+        if bad.any():
+            # read_table keeps the row positions: line = position + 2 (after the header).
+            raise TableError(f"{where}: line {int(bad.idxmax()) + 2}: 'seq' must be distinct whole numbers, got "
+                             f"{points['seq'][bad.idxmax()]!r}")
         if len(points) < 2:
             raise TableError(f"{where}: needs at least two waypoints, has {len(points)}")
         kinds = set(points["kind"])

@@ -19,7 +19,7 @@ from alatau_geo.analysis.outputs import ANALYSIS_LAYERS, analysis_layers
 from alatau_geo.core.changes import LayerChange, compare_layers
 from alatau_geo.core.errors import InputDataError, LayerError
 from alatau_geo.core.geojson import as_exported
-from alatau_geo.core.io import ExportResult, export_layers, read_layers, read_raster, write_raster
+from alatau_geo.core.io import ExportResult, copy_file, export_layers, read_layers, read_raster, write_raster
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME, read_built_by
 from alatau_geo.core.raster import Raster
@@ -51,6 +51,8 @@ class BuildOutcome:
     changes: tuple[LayerChange, ...]
     export: ExportResult
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    """Data that degraded on the way (voids left after filling, per tile); the caller decides what they mean."""
 
 
 BUILD_STEPS = REFERENCE_STEPS + 5
@@ -61,20 +63,23 @@ REFRESH_STEPS = 5
 
 def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: Path,
                      built_by: Mapping[str, Any] | None = None, osm_path: Path | None = None,
-                     on_step: Callable[[str], None] = no_progress) -> BuildOutcome:
+                     on_step: Callable[[str], None] = no_progress, out_dir: Path | None = None) -> BuildOutcome:
     """Rebuild every reference layer from the SRTM tiles and export it.
 
     The previous contents of `layers_dir` (if any) are compared with the new
-    layers before they are replaced. `built_by` (see
+    layers, which are written into `out_dir` (a staging folder, see
+    :mod:`alatau_geo.core.staging`; default `layers_dir` itself). `built_by` (see
     :func:`alatau_geo.plan.workspace.built_by_record`) goes into the
     manifest. `on_step` is called with a label as each of
-    :data:`BUILD_STEPS` steps starts.
+    :data:`BUILD_STEPS` steps starts. Tiles with voids left after filling
+    are named in the outcome's ``warnings``.
     """
+    out_dir = out_dir or layers_dir
     names = plan.terrain.tiles
     on_step("reading SRTM tiles")
     paths = terrain.find_tiles(dem_dir, names)
     tiles = {name: terrain.read_srtm_tile(path) for name, path in paths.items()}
-    tables = gazetteer.load_tables(plan.tables)
+    tables = gazetteer.load_tables(plan.tables, study_area=plan.study_area)
     build = build_reference_layers(tiles, tables, plan, on_step=on_step)
     on_step("zones and placement")
     layers = _with_plan_layers(_with_osm(build.layers, osm_path), plan, elevation=build.terrain.elevation)
@@ -87,12 +92,14 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     on_step("comparing with the previous layers and exporting")
     previous = _previous(layers_dir)
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
-    export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision, built_by=built_by)
-    write_raster(build.terrain.elevation, layers_dir / TERRAIN_RASTER, dtype="int16")
+    write_raster(build.terrain.elevation, out_dir / TERRAIN_RASTER, dtype="int16")
+    extra = [TERRAIN_RASTER]
     if suited is not None:
-        suitability.write_suitability_rasters(
-            suited, layers_dir=layers_dir, with_hand=True,
-            cache_dir=suitability.hazard_cache_dir(cache_dir, terrain_key=key, plan=plan))
+        extra += suitability.write_suitability_rasters(suited, folder=out_dir)
+        hazard_cache = suitability.hazard_cache_dir(cache_dir, terrain_key=key, plan=plan)
+        extra += suitability.write_hand_rasters(suited.hazards.rasters, folders=[out_dir, hazard_cache])
+    export = export_layers(layers, out_dir, precision=plan.export.coordinate_precision, built_by=built_by,
+                           extra_files=tuple(extra))
     figures = build.figures
     notes = (
         f"Reservoir: {figures['reservoir_polygon_area_km2']:,.1f} km2 at {figures['reservoir_level_m']:g} m "
@@ -107,12 +114,15 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
         ),
         suitability.suitability_note(suited),
     )
-    return BuildOutcome(layers=layers, changes=tuple(changes), export=export, notes=notes)
+    warnings = tuple(terrain.void_warnings(build.terrain.filled, paths,
+                                           max_distance_cells=plan.terrain.void_fill_max_distance_cells))
+    return BuildOutcome(layers=layers, changes=tuple(changes), export=export, notes=notes, warnings=warnings)
 
 
 def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path | None = None,
                            built_by: Mapping[str, Any] | None = None, osm_path: Path | None = None,
-                           on_step: Callable[[str], None] = no_progress) -> BuildOutcome:
+                           on_step: Callable[[str], None] = no_progress,
+                           out_dir: Path | None = None) -> BuildOutcome:
     """Without tiles: keep the DEM-derived layers already built, rebuild the rest.
 
     The DEM-derived layers come from `layers_dir`, or, when it holds none
@@ -125,6 +135,7 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     drainage from the folder's ``hand.tif`` (or the default scenario's, built
     from the same tiles and settings), and leaves out what needs it when
     neither has one (:func:`alatau_geo.jobs.suitability.rasters_from_folder`).
+    Everything is written into `out_dir` (a staging folder; default `layers_dir`).
 
     Raises
     ------
@@ -149,12 +160,16 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     layers, suited = suitability.with_suitability(layers, plan, hazard_rasters)
     on_step("comparing and exporting")
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
-    export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision, built_by=built_by)
-    if source_dir != layers_dir:
-        write_raster(elevation, layers_dir / TERRAIN_RASTER, dtype="int16")
+    out_dir = out_dir or layers_dir
+    if source_dir != out_dir:
+        copy_file(source_dir / TERRAIN_RASTER, out_dir / TERRAIN_RASTER)
+    extra = [TERRAIN_RASTER]
     if suited is not None:
-        suitability.write_suitability_rasters(suited, layers_dir=layers_dir,
-                                              with_hand=hand_dir is not None and hand_dir != layers_dir)
+        extra += suitability.write_suitability_rasters(suited, folder=out_dir)
+        if hand_dir is not None:
+            extra += suitability.copy_hand_rasters(hand_dir, out_dir)
+    export = export_layers(layers, out_dir, precision=plan.export.coordinate_precision, built_by=built_by,
+                           extra_files=tuple(extra))
     return BuildOutcome(layers=layers, changes=tuple(changes), export=export,
                         notes=(suitability.suitability_note(suited),))
 
@@ -183,7 +198,7 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
         )
     dem_path = layers_dir / TERRAIN_RASTER
     elevation = read_raster(dem_path) if dem_path.is_file() else None
-    tables = gazetteer.load_tables(plan.tables)
+    tables = gazetteer.load_tables(plan.tables, study_area=plan.study_area)
     rebuilt = {
         "places": gazetteer.places_layer(tables.places, source=tables.sources["places"], elevation=elevation),
         "corridors": gazetteer.corridors_layer(tables.corridors, source=tables.sources["corridors"]),

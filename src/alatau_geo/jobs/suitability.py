@@ -18,8 +18,9 @@ What is written
 The layers (``suitability_classes``, ``suitability_sensitivity``,
 ``floodplain``, ``reservoir_bands``; :data:`SUITABILITY_LAYERS`) go out with
 every other layer; :func:`write_suitability_rasters` adds the score and class
-rasters (:data:`SCORE_RASTER`, :data:`CLASS_RASTER`) and, built from the
-tiles, the HAND rasters.
+rasters (:data:`SCORE_RASTER`, :data:`CLASS_RASTER`), :func:`write_hand_rasters`
+(from the tiles) or :func:`copy_hand_rasters` (without them) the HAND rasters;
+the build lists them all in the manifest's generation record.
 
 For the population capacity
 ---------------------------
@@ -50,7 +51,7 @@ from alatau_geo.analysis.suitability_layers import (
 )
 from alatau_geo.core.errors import InputDataError, PlanError
 from alatau_geo.core.geojson import as_exported
-from alatau_geo.core.io import read_raster
+from alatau_geo.core.io import copy_file, read_raster
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.manifest import read_built_by
 from alatau_geo.core.raster import Raster
@@ -200,32 +201,43 @@ def suitability_of(layers: LayerSet, plan: Plan, *, layers_dir: Path, elevation:
     return suitability_of_layers(layers, plan, rasters)
 
 
-def write_suitability_rasters(result: SuitabilityResult, *, layers_dir: Path, with_hand: bool,
-                              cache_dir: Path | None = None) -> list[Path]:
-    """Write the score and class rasters beside the layers, and the HAND rasters when `with_hand`.
+def write_suitability_rasters(result: SuitabilityResult, *, folder: Path) -> list[str]:
+    """Write the score and class rasters into `folder`; their file names, for the manifest.
 
-    Every raster is a Cloud-Optimised GeoTIFF with overviews
-    (:func:`alatau_geo.core.raster_io.write_cog`), the same bytes for the
-    same result. The HAND rasters also go to `cache_dir` when given.
+    Both are Cloud-Optimised GeoTIFFs with overviews
+    (:func:`alatau_geo.core.raster_io.write_cog`), the same bytes for the same result.
     """
     surface = result.surface
     labels = ";".join(f"{code}={label}" for code, label in CLASS_LABELS.items())
-    written = [
-        write_cog(surface.suitability(), layers_dir / SCORE_RASTER,
-                  tags={"units": "score 0-1, 0 where a hard constraint excludes the land",
-                        "cell_size_m": f"{result.params.cell_size_m:g}"}),
-        write_cog(surface.grid.raster(surface.classes), layers_dir / CLASS_RASTER, dtype="uint8",
-                  tags={"classes": labels, "nodata": "255"}),
-    ]
-    rasters = result.hazards.rasters
-    if with_hand and rasters.hand is not None and rasters.drains is not None:
-        for folder in (layers_dir, *([cache_dir] if cache_dir is not None else [])):
-            written.append(write_cog(rasters.hand, folder / HAND_RASTER, tags={"units": "m", "method": _HAND_METHOD}))
-            codes = json.dumps(dict(sorted(rasters.river_codes.items())), separators=(",", ":"))
-            written.append(write_cog(Raster(rasters.drains, rasters.hand.transform, rasters.hand.crs),
-                                     folder / DRAINS_RASTER, dtype="uint8",
-                                     tags={"river_codes": codes, "other_drain": "0", "no_drain": "255"}))
-    return written
+    write_cog(surface.suitability(), folder / SCORE_RASTER,
+              tags={"units": "score 0-1, 0 where a hard constraint excludes the land",
+                    "cell_size_m": f"{result.params.cell_size_m:g}"})
+    write_cog(surface.grid.raster(surface.classes), folder / CLASS_RASTER, dtype="uint8",
+              tags={"classes": labels, "nodata": "255"})
+    return [SCORE_RASTER, CLASS_RASTER]
+
+
+def write_hand_rasters(rasters: HazardRasters, *, folders: list[Path]) -> list[str]:
+    """Write the HAND and drain-label rasters (built from the tiles) into each of `folders`; their file names.
+
+    Nothing is written when the rasters carry no height above drainage.
+    """
+    if rasters.hand is None or rasters.drains is None:
+        return []
+    codes = json.dumps(dict(sorted(rasters.river_codes.items())), separators=(",", ":"))
+    for folder in folders:
+        write_cog(rasters.hand, folder / HAND_RASTER, tags={"units": "m", "method": _HAND_METHOD})
+        write_cog(Raster(rasters.drains, rasters.hand.transform, rasters.hand.crs), folder / DRAINS_RASTER,
+                  dtype="uint8", tags={"river_codes": codes, "other_drain": "0", "no_drain": "255"})
+    return [HAND_RASTER, DRAINS_RASTER]
+
+
+def copy_hand_rasters(source: Path, target: Path) -> list[str]:
+    """Copy the HAND rasters from `source` into `target` byte for byte (a build without tiles); their names."""
+    if source.resolve() != target.resolve():
+        for name in (HAND_RASTER, DRAINS_RASTER):
+            copy_file(source / name, target / name)
+    return [HAND_RASTER, DRAINS_RASTER]
 
 
 def hazard_cache_dir(cache_dir: Path, *, terrain_key: str, plan: Plan) -> Path:

@@ -24,6 +24,7 @@ import shapely
 import alatau_geo as ag
 from alatau_geo import maps
 from alatau_geo.cli import app as cli
+from alatau_geo.core.generation import generation_files
 from alatau_geo.core.io import read_layers, read_raster
 from alatau_geo.jobs import pages
 from alatau_geo.jobs import suitability as job
@@ -67,6 +68,10 @@ def test_the_build_adds_the_suitability_layers_and_cogs(workspace):
             assert dataset.crs.to_epsg() == 32643 and dataset.res == (100.0, 100.0)
     with rasterio.open(layers_dir / job.CLASS_RASTER) as dataset:
         assert dataset.tags()["classes"] == "0=unsuitable;1=low;2=medium;3=high" and dataset.nodata == 255
+    # The rasters belong to the generation: the manifest records their hashes.
+    files = generation_files(layers_dir)
+    assert {job.SCORE_RASTER, job.CLASS_RASTER, "terrain_dem.tif"} <= set(files)
+    assert (job.HAND_RASTER in files) == with_hand
 
 
 def test_the_class_raster_and_the_class_polygons_hold_the_same_hectares(workspace):
@@ -87,7 +92,7 @@ def test_recomputing_gives_the_same_bytes(workspace, tmp_path):
     plan = load_plan(workspace[0] / "plan.toml")
     result = job.suitability_of(read_layers(layers_dir), plan, layers_dir=layers_dir,
                                 elevation=read_raster(layers_dir / "terrain_dem.tif"))
-    job.write_suitability_rasters(result, layers_dir=tmp_path, with_hand=False)
+    job.write_suitability_rasters(result, folder=tmp_path)
     for name in (job.SCORE_RASTER, job.CLASS_RASTER):
         assert (tmp_path / name).read_bytes() == (layers_dir / name).read_bytes(), name
 

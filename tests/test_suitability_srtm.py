@@ -75,7 +75,8 @@ def test_the_reservoir_bands_reach_the_green_district_only(built):
 
 def test_a_build_without_tiles_reads_back_the_same_hazards(built, tmp_path):
     plan, reference, committed, layers, result = built
-    job.write_suitability_rasters(result, layers_dir=tmp_path, with_hand=True)
+    job.write_suitability_rasters(result, folder=tmp_path)
+    job.write_hand_rasters(result.hazards.rasters, folders=[tmp_path])
     rasters = job.rasters_from_folder(plan, folder=tmp_path, elevation=reference.terrain.elevation)
     again = job.suitability_of_layers(committed, plan, rasters)
     np.testing.assert_array_equal(again.surface.classes, result.surface.classes)

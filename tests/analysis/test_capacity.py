@@ -13,7 +13,7 @@ from alatau_geo.analysis.capacity import (
     suitability_score,
     whole_capacity,
 )
-from alatau_geo.analysis.population_params import DEFAULT_PARAMS, PopulationParams
+from alatau_geo.plan.population_params import DEFAULT_PARAMS, PopulationParams
 from alatau_geo.core.errors import InputDataError, PlanError
 
 IDS = ["gate", "golden"]

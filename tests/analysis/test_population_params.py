@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from alatau_geo.analysis.population_params import DEFAULT_PARAMS, PopulationParams
+from alatau_geo.plan.population_params import DEFAULT_PARAMS, PopulationParams
 from alatau_geo.analysis.population_targets import phase_targets, targets_table, zone_targets
 from alatau_geo.core.errors import PlanError
 

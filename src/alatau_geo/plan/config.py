@@ -19,7 +19,10 @@ from typing import Any
 from alatau_geo.core.errors import PlanError
 from alatau_geo.core.extent import StudyArea
 from alatau_geo.plan.districts import ZoneSpec, parse_zones
+from alatau_geo.plan.mountain_params import MountainParams
 from alatau_geo.plan.network_params import NetworkParams
+from alatau_geo.plan.population_params import DEFAULT_PARAMS as DEFAULT_POPULATION
+from alatau_geo.plan.population_params import PopulationParams
 from alatau_geo.reference.hydrology import HydrologyParams
 from alatau_geo.reference.terrain import TerrainParams
 from alatau_geo.reference.water import WaterProtectionParams
@@ -61,6 +64,7 @@ class TablePaths:
     river_names: Path | None
     infrastructure: Path | None
     projects: Path | None
+    mountain_places: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,8 @@ class Plan:
     service_radii_m: Mapping[str, float]
     zones: tuple[ZoneSpec, ...] = ()
     network: NetworkParams | None = None
+    population: PopulationParams = DEFAULT_POPULATION
+    mountain: MountainParams = field(default_factory=MountainParams)
     source: str = field(default="<default plan>", compare=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -143,6 +149,7 @@ def load_plan(path: str | Path | None = None) -> Plan:
     data = tomllib.loads(default_text)
     source = "<default plan>"
     base_dir: Path | None = None
+    user_population: dict[str, Any] = {}
     if path is not None:
         path = Path(path)
         source = str(path)
@@ -155,8 +162,13 @@ def load_plan(path: str | Path | None = None) -> Plan:
             raise PlanError(f"{path}: cannot read plan file ({error})") from None
         except tomllib.TOMLDecodeError as error:
             raise PlanError(f"{path}: not valid TOML ({error})") from None
+        # [population] names its own zones, years and places: its reader lays the
+        # user's table over the default plan's and names an unknown entry itself.
+        user_population = user.pop("population", {})
+        if not isinstance(user_population, dict):
+            raise PlanError(f"{source}: 'population' must be a table")
         _merge(data, user, source=source, prefix="")
-    return _build_plan(data, source=source, base_dir=base_dir)
+    return _build_plan(data, source=source, base_dir=base_dir, user_population=user_population)
 
 
 def _merge(base: dict[str, Any], user: dict[str, Any], *, source: str, prefix: str) -> None:
@@ -208,7 +220,17 @@ def _network(data: dict[str, Any], *, source: str) -> NetworkParams:
     return NetworkParams.from_mapping(data.get("network", {}), source=source)
 
 
-def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> Plan:
+def _population(data: dict[str, Any], user: dict[str, Any], *, source: str) -> PopulationParams:
+    """The ``[population]`` section: the user's table laid over the default plan's."""
+    return PopulationParams.from_mapping(user, source=source, defaults=data["population"])
+
+
+def _mountain(data: dict[str, Any], *, source: str) -> MountainParams:
+    return MountainParams.from_mapping(data.get("mountain", {}), source=source)
+
+
+def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None,
+                user_population: dict[str, Any]) -> Plan:
     def num(section: str, key: str, **limits: Any) -> Any:
         return _number(data, section, key, source=source, **limits)
 
@@ -255,6 +277,7 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> 
             river_names=_table_path(data, "river_names", source=source, base_dir=base_dir),
             infrastructure=_table_path(data, "infrastructure", source=source, base_dir=base_dir),
             projects=_table_path(data, "projects", source=source, base_dir=base_dir),
+            mountain_places=_table_path(data, "mountain_places", source=source, base_dir=base_dir),
         ),
         analysis=AnalysisParams(
             max_buildable_slope_deg=num("analysis", "max_buildable_slope_deg", positive=True, maximum=90),
@@ -267,6 +290,8 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> 
         ),
         zones=parse_zones(data, source=source),
         network=_network(data, source=source),
+        population=_population(data, user_population, source=source),
+        mountain=_mountain(data, source=source),
         export=ExportParams(
             coordinate_precision=num("export", "coordinate_precision", minimum=5, maximum=8, integer=True),
         ),

@@ -4,7 +4,8 @@ A workspace is a folder holding ``plan.toml``::
 
     my_scenario/
         plan.toml        the plan (every key the default plan has, editable)
-        tables/          copies of the places, corridors, river names, infrastructure and projects tables
+        tables/          copies of the places, corridors, river names, infrastructure, projects and
+                         mountain places tables
         README.md        what the folder holds
         layers/          written by ``alatau-geo build``: GeoJSON, GeoPackage, manifest, terrain raster
         maps/            written by ``build`` and ``map``
@@ -49,7 +50,7 @@ __all__ = [
 
 PLAN_FILE = "plan.toml"
 """The file that makes a folder a workspace."""
-TABLES = ("places", "corridors", "river_names", "infrastructure", "projects")
+TABLES = ("places", "corridors", "river_names", "infrastructure", "projects", "mountain_places")
 """The editable tables a workspace holds copies of, in ``tables/<name>.csv``."""
 DEFAULT_WORD = "default"
 """What a user types to name the default scenario (``alatau-geo diff default my_scenario``)."""
@@ -247,7 +248,8 @@ def _readme(root: Path) -> str:
 This folder is one planning scenario for `alatau-geo`.
 
 - `plan.toml`: every parameter of the scenario (zones, widths, speeds, radii...). Edit it.
-- `tables/`: the places, corridors, river names, infrastructure and projects of this scenario. Edit them
+- `tables/`: the places, corridors, river names, infrastructure, projects and mountain places of this
+  scenario. Edit them
   (replace an approximate position with a surveyed one, add a facility).
 - `layers/`, `maps/`, `reports/`: written by the commands below; rebuilt from the plan, never edited by hand.
 

@@ -316,7 +316,7 @@ def destination_times(
     ends = _select(places, params.destinations, what="places")
     end_links = attach_points(index, ends, max_connector_m=params.max_destination_connector_m,
                               connector_kmh=params.connector_kmh, what="destinations")
-    links = _attach_origins(index, origins, params=params)
+    links = attach_origins(index, origins, params=params)
     to_end = times_from_points(index, end_links, reverse=True)  # node -> destination, seconds
     minutes = (links["connector_s"].to_numpy()[None, :] + to_end[:, links["position"].to_numpy()]) / 60.0
     minutes[:, ~links["on_network"].to_numpy(bool)] = np.inf
@@ -338,7 +338,7 @@ def destination_times(
     return result
 
 
-def _attach_origins(index: NetworkIndex, origins: gpd.GeoDataFrame, *, params: NetworkParams) -> pd.DataFrame:
+def attach_origins(index: NetworkIndex, origins: gpd.GeoDataFrame, *, params: NetworkParams) -> pd.DataFrame:
     """Attach origins; one that is also a destination (Almaty: the corridor ends 4 km short of its
     centre) within ``max_destination_connector_m``, the others within ``max_connector_m``.
     """
@@ -588,7 +588,7 @@ def job_access(
     people = settlements if {"residents", "in_demand"} <= set(settlements.columns) \
         else settlement_residents(settlements, params=params)
     sites = project_jobs(projects, params=params)
-    people_links = _attach_origins(index, people, params=params)
+    people_links = attach_origins(index, people, params=params)
     site_links = attach_points(index, sites, max_connector_m=params.max_connector_m,
                                connector_kmh=params.connector_kmh, what="projects")
     limit_s = max(*params.job_minutes, params.catchment_minutes) * 60.0

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alatau_geo.analysis.city_population import CityPopulation
 from alatau_geo.analysis.outputs import ANALYSIS_LAYERS, analysis_layers
+from alatau_geo.analysis.population_layers import POPULATION_LAYERS, population_layers
 from alatau_geo.core.changes import LayerChange, compare_layers
 from alatau_geo.core.errors import InputDataError, LayerError
 from alatau_geo.core.io import (
@@ -30,6 +32,8 @@ from alatau_geo.core.io import (
 )
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.raster import Raster
+from alatau_geo.jobs.mountain import MOUNTAIN_DEM, MOUNTAIN_LAYERS, build_mountain
+from alatau_geo.jobs.population import population_of, write_population_grids
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.districts import ZONE_LAYERS, build_zones, zone_layers
 from alatau_geo.plan.infrastructure import PlacementContext, load_catalogues, place_objects
@@ -39,7 +43,8 @@ from alatau_geo.reference.build import REFERENCE_STEPS, build_reference_layers, 
 
 logger = logging.getLogger(__name__)
 
-PLAN_LAYERS = (*ZONE_LAYERS, "infrastructure", "infrastructure_lines", "projects", *ANALYSIS_LAYERS)
+PLAN_LAYERS = (*ZONE_LAYERS, "infrastructure", "infrastructure_lines", "projects", *POPULATION_LAYERS,
+               *ANALYSIS_LAYERS)
 """Layers the plan constructs on the reference layers; rebuilt by every run."""
 
 TERRAIN_RASTER = "terrain_dem.tif"
@@ -54,11 +59,20 @@ class BuildOutcome:
     changes: tuple[LayerChange, ...]
     export: ExportResult
     notes: tuple[str, ...] = ()
+    population: CityPopulation | None = None
 
 
-BUILD_STEPS = REFERENCE_STEPS + 4
+@dataclass(frozen=True)
+class PlanBuild:
+    """The reference layers with every layer the plan constructs, and the allocated residents and jobs."""
+
+    layers: LayerSet
+    population: CityPopulation
+
+
+BUILD_STEPS = REFERENCE_STEPS + 6
 """Steps :func:`build_from_tiles` reports through ``on_step``."""
-REFRESH_STEPS = 4
+REFRESH_STEPS = 5
 """Steps :func:`refresh_from_committed` reports through ``on_step``."""
 
 
@@ -79,8 +93,11 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     tiles = {name: terrain.read_srtm_tile(path) for name, path in paths.items()}
     tables = gazetteer.load_tables(plan.tables)
     build = build_reference_layers(tiles, tables, plan, on_step=on_step)
-    on_step("zones and placement")
-    layers = _with_plan_layers(_with_osm(build.layers, osm_path), plan, elevation=build.terrain.elevation)
+    on_step("mountain cluster and air corridors")
+    mountain = build_mountain(build.terrain.filled, plan, river_names=tables.river_names)
+    reference = LayerSet([*build.layers.values(), *(mountain.layers if mountain else ())])
+    planned = plan_build(_with_osm(reference, osm_path), plan, elevation=build.terrain.elevation, on_step=on_step)
+    layers = planned.layers
     on_step("working rasters to the cache")
     _write_cache(build.terrain, cache_dir=cache_dir, key=_cache_key(paths, plan))
     on_step("comparing with the previous layers and exporting")
@@ -88,6 +105,9 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
     export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision, built_by=built_by)
     write_raster(build.terrain.elevation, layers_dir / TERRAIN_RASTER, dtype="int16")
+    if mountain is not None:
+        write_raster(mountain.dem, layers_dir / MOUNTAIN_DEM, dtype="float32")
+    write_population_grids(planned.population, layers_dir)
     figures = build.figures
     notes = (
         f"Reservoir: {figures['reservoir_polygon_area_km2']:,.1f} km2 "
@@ -97,8 +117,11 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
         "Named rivers: " + "; ".join(
             f"{rid} {info['length_km']} km to the {info['ends_in']}" for rid, info in figures["named_rivers"].items()
         ),
+        *(mountain.notes if mountain else ("Mountain cluster: the tiles do not cover it; no mountain layers",)),
+        population_note(planned.population),
     )
-    return BuildOutcome(layers=layers, changes=tuple(changes), export=export, notes=notes)
+    return BuildOutcome(layers=layers, changes=tuple(changes), export=export, notes=notes,
+                        population=planned.population)
 
 
 def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path | None = None,
@@ -129,29 +152,35 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     elevation = read_raster(source_dir / TERRAIN_RASTER)
     on_step("gazetteer layers")
     reference = committed_reference(plan, layers_dir=source_dir, committed=committed)
-    on_step("zones and placement")
-    layers = _with_plan_layers(_with_osm(reference, osm_path), plan, elevation=elevation)
+    planned = plan_build(_with_osm(reference, osm_path), plan, elevation=elevation, on_step=on_step)
+    layers = planned.layers
     on_step("comparing and exporting")
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
     export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision, built_by=built_by)
     if source_dir != layers_dir:
         write_raster(elevation, layers_dir / TERRAIN_RASTER, dtype="int16")
-    return BuildOutcome(layers=layers, changes=tuple(changes), export=export)
+        if (source_dir / MOUNTAIN_DEM).is_file():
+            write_raster(read_raster(source_dir / MOUNTAIN_DEM), layers_dir / MOUNTAIN_DEM, dtype="float32")
+    write_population_grids(planned.population, layers_dir)
+    return BuildOutcome(layers=layers, changes=tuple(changes), export=export,
+                        notes=(population_note(planned.population),), population=planned.population)
 
 
 def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | None = None) -> LayerSet:
     """Reference layers for `plan` from a layers folder.
 
-    DEM-derived layers are taken as committed; the gazetteer layers are
-    rebuilt from the plan's tables, and the water protection bands when the
-    plan's widths differ from those recorded in the folder's manifest;
-    plan-built layers are left out.
+    DEM-derived layers (the mountain cluster's and Almaty's corridors too)
+    are taken as committed; the gazetteer layers are rebuilt from the plan's
+    tables, and the water protection bands when the plan's widths differ
+    from those recorded in the folder's manifest; plan-built layers are left out.
 
     Raises
     ------
     InputDataError
         If the DEM-derived layers were built with other study area, terrain
-        or hydrology settings or river names than the plan's.
+        or hydrology settings or river names than the plan's, or the
+        mountain layers with other ``[mountain]`` terrain, lift or corridor
+        settings or mountain places.
     """
     committed = committed if committed is not None else read_layers(layers_dir)
     record = read_built_by(layers_dir) or {}
@@ -160,6 +189,13 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
         raise InputDataError(
             f"{layers_dir}: the reservoir, streams and rivers there were built with other study_area, terrain or "
             "hydrology settings or river names than this plan's; rebuilding them needs the SRTM tiles (--dem-dir)"
+        )
+    if any(name in committed for name in MOUNTAIN_LAYERS) and \
+            record.get("mountain_sha256", fingerprint["mountain_sha256"]) != fingerprint["mountain_sha256"]:
+        raise InputDataError(
+            f"{layers_dir}: the mountain cluster and air corridor layers there were built with other "
+            "mountain.terrain, mountain.lifts or mountain.corridors settings or mountain places than this plan's; "
+            "rebuilding them needs the SRTM tiles (--dem-dir)"
         )
     dem_path = layers_dir / TERRAIN_RASTER
     elevation = read_raster(dem_path) if dem_path.is_file() else None
@@ -180,27 +216,53 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
 
 def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster) -> LayerSet:
     """The layers `plan` constructs on `reference` (zones, placed objects), without the reference layers."""
-    full = _with_plan_layers(reference, plan, elevation=elevation)
+    full = plan_build(reference, plan, elevation=elevation).layers
     return LayerSet(layer for name, layer in full.items() if name in PLAN_LAYERS)
 
 
-def _with_plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster) -> LayerSet:
-    """The reference layers plus every layer the plan constructs on them.
+def plan_build(reference: LayerSet, plan: Plan, *, elevation: Raster,
+               on_step: Callable[[str], None] = no_progress) -> PlanBuild:
+    """The reference layers plus every layer the plan constructs on them, and the allocated people.
 
-    Zones come first, then the infrastructure and projects placed in them.
-    Both are built on the reference layers as exported, so a build from the
-    tiles and one from committed layers give the same bytes.
+    Zones come first, then the infrastructure and projects placed in them,
+    then the residents and jobs allocated on them (and their layers), then
+    the analyses that weigh those residents and jobs. Everything is built on
+    the reference layers as exported, so a build from the tiles and one from
+    committed layers give the same bytes. `on_step` is called twice.
     """
     precision = plan.export.coordinate_precision
+    on_step("zones and placement")
     exported = LayerSet(as_exported(layer, precision=precision) for layer in reference.values()
                         if layer.name not in PLAN_LAYERS)
     zones = build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha, source=plan.source)
     zoned = LayerSet([*exported.values(), *zone_layers(zones, source=plan.source)])
     placed = place_catalogues(zoned, plan, elevation=elevation)
-    planned = LayerSet([*zoned.values(), *placed.values()])
-    analysed = analysis_layers(LayerSet(as_exported(layer, precision=precision) for layer in planned.values()), plan)
+    planned = LayerSet(as_exported(layer, precision=precision)
+                       for layer in (*zoned.values(), *placed.values()))
+    on_step("residents, jobs and the analyses")
+    population = population_of(planned, plan, elevation=elevation)
+    people = population_layers(population, planned)
+    analysed = analysis_layers(planned, plan, population=population)
     kept = [layer for name, layer in reference.items() if name not in PLAN_LAYERS]
-    return LayerSet([*kept, *(zoned[name] for name in ZONE_LAYERS if name in zoned), *placed.values(), *analysed])
+    layers = LayerSet([*kept, *(zoned[name] for name in ZONE_LAYERS if name in zoned), *placed.values(), *people,
+                       *analysed])
+    return PlanBuild(layers=layers, population=population)
+
+
+def population_note(population: CityPopulation) -> str:
+    """One line for the build's summary: the city's residents and jobs in the target year, and any shortfall."""
+    year = population.years[-1]
+    city = population.result.summary.loc[("city", year)]
+    short = [f"{zone} short of {int(row['residents_shortfall']):,} residents and {int(row['jobs_shortfall']):,} jobs"
+             for (zone, y), row in population.result.summary.iterrows()
+             if y == year and zone != "city" and (row["residents_shortfall"] or row["jobs_shortfall"])]
+    return (f"Population {year}: {int(city['residents']):,} residents and {int(city['jobs']):,} jobs allocated on "
+            f"{city['built_ha']:,.0f} ha" + (f"; {'; '.join(short)}" if short else "; every district fits"))
+
+
+def population_from_layers(layers: LayerSet, plan: Plan, *, layers_dir: Path) -> CityPopulation:
+    """The plan's residents and jobs on built `layers`, with the slope of the DEM in `layers_dir`."""
+    return population_of(layers, plan, elevation=read_raster(layers_dir / TERRAIN_RASTER))
 
 
 def placement_context(layers: LayerSet, plan: Plan, *, elevation: Raster) -> PlacementContext:

@@ -59,6 +59,9 @@ HOME_VARIABLE = "ALATAU_GEO_HOME"
 # The plan sections the DEM-derived reference layers depend on; the water
 # protection widths are recorded apart, since they can be rebuilt without tiles.
 _TERRAIN_SECTIONS = ("study_area", "terrain", "hydrology")
+# The parts of [mountain] the mountain-cluster and corridor layers depend on (the
+# capacity check is recomputed by the report from the window DEM).
+_MOUNTAIN_PARTS = ("terrain", "lifts", "corridors")
 
 
 @dataclass(frozen=True)
@@ -272,17 +275,23 @@ def plan_fingerprint(plan: Plan) -> dict[str, Any]:
     dict
         ``sha256`` of everything (parameters, zones, network, table contents),
         ``terrain_sha256`` of what the DEM-derived layers depend on (study
-        area, terrain and hydrology sections, river-name table), and the
-        ``water_protection`` widths in metres.
+        area, terrain and hydrology sections, river-name table),
+        ``mountain_sha256`` of what the mountain-cluster and corridor layers
+        depend on (``mountain.terrain``, ``.lifts`` and ``.corridors``, the
+        mountain places and river-name tables), and the ``water_protection``
+        widths in metres.
     """
     tables = {name: _table_digest(plan, name) for name in TABLES}
     parameters = _plain_plan(plan)
     parameters["tables"] = tables
     terrain_part = {key: parameters[key] for key in _TERRAIN_SECTIONS}
     terrain_part["river_names"] = tables["river_names"]
+    mountain_part = {key: parameters["mountain"][key] for key in _MOUNTAIN_PARTS}
+    mountain_part["tables"] = [tables["mountain_places"], tables["river_names"]]
     return {
         "sha256": _digest(parameters),
         "terrain_sha256": _digest(terrain_part),
+        "mountain_sha256": _digest(mountain_part),
         "water_protection": parameters["water_protection"],
     }
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from alatau_geo.cli.common import folder, progress, say, workspace_of
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.plan.config import Plan
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TABLES = ("areas", "placement", "proximity", "population", "mountain")
 """The tables ``report`` writes."""

@@ -62,6 +62,15 @@ def with_profiles(lines: gpd.GeoDataFrame, profiles: pd.DataFrame) -> gpd.GeoDat
     return frame
 
 
+def _named(lines: gpd.GeoDataFrame, stations: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The lines with a ``name_en`` from their stations' names ("Medeu - Shymbulak")."""
+    names = stations.set_index("id")["name_en"] if "name_en" in stations.columns else pd.Series(dtype=object)
+    frame = lines.copy()
+    frame.insert(1, "name_en", [f"{names.get(a, a)} - {names.get(b, b)}"
+                                for a, b in zip(frame["from_id"], frame["to_id"], strict=True)])
+    return frame
+
+
 def mountain_layers(cluster: MountainCluster, corridors: Corridors, city: gpd.GeoDataFrame, *,
                     params: MountainParams, places_source: str) -> list[Layer]:
     """Seven layers: stations, terrain classes, lift lines, Almaty extent, corridors, their streams and meetings.
@@ -89,7 +98,8 @@ def mountain_layers(cluster: MountainCluster, corridors: Corridors, city: gpd.Ge
             source=TERRAIN_SOURCE, method="elevation bands, ski slope classes, aspect, avalanche-prone and "
             "snow-holding slopes in the study window", parameters=terrain, quality="derived"),
             "Mountain cluster: terrain classes"),
-        Layer("mountain_lift_lines", with_profiles(cluster.lines, cluster.profiles), Provenance(
+        Layer("mountain_lift_lines", _named(with_profiles(cluster.lines, cluster.profiles), cluster.stations),
+              Provenance(
             source=f"{places_source}; {_SRTM}", method="straight lines between stations; profile sampled "
             "bilinearly (see the profile attributes)", parameters=lifts, quality="approximate"),
             "Mountain cluster: candidate lift lines"),

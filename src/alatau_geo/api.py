@@ -12,6 +12,7 @@ package itself::
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import folium
@@ -21,18 +22,22 @@ import pandas as pd
 
 from alatau_geo import maps
 from alatau_geo.analysis import areas
+from alatau_geo.analysis.city_population import CityPopulation
+from alatau_geo.analysis.mountain_report import MountainReport, mountain_report
 from alatau_geo.analysis.outputs import ANALYSIS_LAYERS
+from alatau_geo.analysis.population_layers import population_report
 from alatau_geo.analysis.scenarios import ObjectChange, ZoneDelta, object_changes, zone_deltas
-from alatau_geo.core.io import read_raster
+from alatau_geo.core.io import read_layers, read_raster
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.raster import Raster
 from alatau_geo.jobs import build as pipeline
+from alatau_geo.jobs.mountain import MOUNTAIN_DEM, build_mountain
 from alatau_geo.plan.config import Plan, load_plan
 from alatau_geo.plan.infrastructure import placement_report as _placement_report
 from alatau_geo.reference import terrain
 
 DEFAULT_LAYERS_DIR = Path("layers")
-MAP_KINDS = ("overview", "districts", "infrastructure", "proximity", "terrain")
+MAP_KINDS = ("overview", "districts", "infrastructure", "proximity", "terrain", "population", "mountain")
 
 
 def _plan(plan: Plan | str | Path | None) -> Plan:
@@ -175,7 +180,7 @@ def show_map(layers: LayerSet, kind: str = "overview", *, layers_dir: str | Path
     Parameters
     ----------
     layers : LayerSet
-    kind : {'overview', 'districts', 'infrastructure', 'proximity', 'terrain'}
+    kind : {'overview', 'districts', 'infrastructure', 'proximity', 'terrain', 'population', 'mountain'}
     layers_dir : path
         Where the working-grid DEM is (relief and slope overlays).
     offline : bool
@@ -201,6 +206,11 @@ def show_map(layers: LayerSet, kind: str = "overview", *, layers_dir: str | Path
         return maps.infrastructure_map(layers, dem_path=dem_path, offline=offline)
     if kind == "proximity":
         return maps.proximity_map(layers, dem_path=dem_path, offline=offline)
+    if kind == "population":
+        return maps.population_map(layers, dem_path=dem_path, offline=offline)
+    if kind == "mountain":
+        mountain_dem = Path(layers_dir) / MOUNTAIN_DEM
+        return maps.mountain_map(layers, dem_path=mountain_dem if mountain_dem.is_file() else None, offline=offline)
     return maps.overview_map(layers, dem_path=dem_path, offline=offline)
 
 
@@ -313,8 +323,11 @@ def road_network(layers: LayerSet, plan: Plan | str | Path | None = None, *,
 
 
 def service_areas(layers: LayerSet, plan: Plan | str | Path | None = None, *,
-                  graph: nx.MultiDiGraph | None = None) -> LayerSet:
+                  graph: nx.MultiDiGraph | None = None, layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> LayerSet:
     """Coverage, gaps, service areas by travel time and the travel-time surface, as layers.
+
+    Coverage, gaps and service areas count the residents and jobs the plan
+    allocates (target year) that they hold or leave out.
 
     Examples
     --------
@@ -324,16 +337,21 @@ def service_areas(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     """
     from alatau_geo.analysis.outputs import analysis_layers
 
-    return LayerSet(analysis_layers(layers, _plan(plan), graph=graph))
+    plan = _plan(plan)
+    people = pipeline.population_from_layers(layers, plan, layers_dir=Path(layers_dir))
+    return LayerSet(analysis_layers(layers, plan, population=people, graph=graph))
 
 
 def travel_times(layers: LayerSet, plan: Plan | str | Path | None = None, *,
-                 graph: nx.MultiDiGraph | None = None) -> dict[str, pd.DataFrame]:
+                 graph: nx.MultiDiGraph | None = None,
+                 layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> dict[str, pd.DataFrame]:
     """Proximity and accessibility tables (``alatau-geo report proximity``), by name.
 
     ``travel_times`` holds minutes from each district centre and settlement to
-    Almaty and Konaev; ``job_access_settlements`` jobs within 30 and 45
-    minutes and the 2SFCA score.
+    Almaty and Konaev, ``travel_times_residents`` the same for each
+    district's residents; ``job_access_districts`` and
+    ``job_access_settlements`` the jobs within 30 and 45 minutes and the
+    2SFCA score, residents and jobs as the plan allocates them (target year).
 
     Examples
     --------
@@ -343,4 +361,129 @@ def travel_times(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     """
     from alatau_geo.analysis.outputs import proximity_report
 
-    return proximity_report(layers, _plan(plan), graph=graph).tables
+    plan = _plan(plan)
+    people = pipeline.population_from_layers(layers, plan, layers_dir=Path(layers_dir))
+    return proximity_report(layers, plan, population=people, graph=graph).tables
+
+
+@dataclass(frozen=True)
+class PopulationResult:
+    """Residents and jobs of a plan, per district and phase (see :func:`population`).
+
+    Attributes
+    ----------
+    report : DataFrame
+        Index (``zone``, ``year``), the districts, ``city_rest`` (city land
+        outside them) and ``city``: each phase's targets beside what was
+        placed and what the land holds, what is spare or short in residents,
+        jobs and ha, densities, ``status``
+        (:func:`~alatau_geo.analysis.population_layers.population_report`).
+    summary : DataFrame
+        Index (``zone``, ``year``): residents, jobs, ha, built ha, densities, shortfalls.
+    capacity : DataFrame
+        Index ``zone``: land by suitability class, capacity, targets and
+        their basis, spare and short, ha needed (target year).
+    job_figures : DataFrame
+        Every jobs figure used, with its basis (published, target, derived, assumed).
+    allocation : CityPopulation
+        The grids: ``allocation.residents(2050)`` and ``allocation.jobs(2050)``
+        per 100 m cell, ``allocation.grid.raster(...)`` as a raster.
+    """
+
+    report: pd.DataFrame
+    summary: pd.DataFrame
+    capacity: pd.DataFrame
+    job_figures: pd.DataFrame
+    allocation: CityPopulation
+
+
+def population(layers: LayerSet, plan: Plan | str | Path | None = None, *,
+               layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> PopulationResult:
+    """Where the plan's residents and jobs go: capacity of the land, targets and allocation by phase.
+
+    Runs the allocation of ``alatau-geo build`` on `layers`: capacity per
+    100 m cell from the plan's densities (``[population]``) on the buildable
+    land, the targets of each phase, today's settlements and the investment
+    projects as seeds (``alatau-geo report population``).
+
+    Parameters
+    ----------
+    layers : LayerSet
+        Built layers (districts, city boundary, places, projects, water).
+    plan : Plan, path or None
+        Its ``[population]`` section and buildable slope limit.
+    layers_dir : path
+        Where the working-grid DEM is (for slope).
+
+    Returns
+    -------
+    PopulationResult
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> people = ag.population(ag.read_layers("layers"))  # doctest: +SKIP
+    >>> people.report.loc[("gate", 2050), ["residents", "residents_capacity", "status"]]  # doctest: +SKIP
+    residents              220000
+    residents_capacity     410229
+    status                   fits
+    """
+    plan = _plan(plan)
+    allocation = pipeline.population_from_layers(layers, plan, layers_dir=Path(layers_dir))
+    report = population_report(allocation, layers).set_index(["zone", "year"])
+    return PopulationResult(report=report, summary=allocation.result.summary,
+                            capacity=allocation.result.capacity_table, job_figures=allocation.job_figures,
+                            allocation=allocation)
+
+
+def mountain_cluster(layers: LayerSet | None = None, plan: Plan | str | Path | None = None, *,
+                     layers_dir: str | Path = DEFAULT_LAYERS_DIR, dem_dir: str | Path | None = None) -> MountainReport:
+    """The Almaty mountain cluster and Almaty's air corridors (``alatau-geo report mountain``).
+
+    From the mountain layers and the window DEM a build from the tiles wrote
+    into `layers_dir`; with `dem_dir`, computed afresh from the SRTM tiles
+    there (about 3 s). The terrain classes and the capacity check always use
+    the plan's current ``[mountain]`` parameters.
+
+    Parameters
+    ----------
+    layers : LayerSet, optional
+        Built layers with the mountain layers; default: read `layers_dir`.
+    plan : Plan, path or None
+        Its ``[mountain]`` section.
+    layers_dir : path
+        Layers folder holding ``mountain_dem.tif``.
+    dem_dir : path, optional
+        Folder of the SRTM3 tiles: compute everything from them instead.
+
+    Returns
+    -------
+    MountainReport
+        ``stations``, ``classes`` (ha per terrain class), ``lifts`` (lift
+        lines with their profiles' figures), ``capacity`` (runs and visitors
+        beside 250 km and 40,000 a day), ``corridors``, ``corridor_summary``
+        (beside the 3,800 ha green target) and ``limits`` (what cannot be
+        said without land cover).
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> cluster = ag.mountain_cluster()  # doctest: +SKIP
+    >>> cluster.capacity.set_index("quantity").loc["run length the terrain allows", "value"]  # doctest: +SKIP
+    679.2
+    """
+    plan = _plan(plan)
+    if dem_dir is not None:
+        from alatau_geo.reference import gazetteer
+
+        raw = terrain.mosaic_srtm(terrain.read_srtm_tiles(Path(dem_dir), plan.terrain.tiles))
+        filled, _ = terrain.fill_voids(raw, max_distance_cells=plan.terrain.void_fill_max_distance_cells)
+        built = build_mountain(filled, plan, river_names=gazetteer.load_tables(plan.tables).river_names)
+        if built is None:
+            from alatau_geo.core.errors import DemError
+
+            raise DemError(f"{dem_dir}: the tiles {', '.join(plan.terrain.tiles)} do not cover the mountain cluster "
+                           "and mountain.corridors.routing_bounds; add the tiles that do")
+        return mountain_report(LayerSet(built.layers), built.dem, plan.mountain)
+    layers = layers if layers is not None else read_layers(Path(layers_dir))
+    return mountain_report(layers, read_raster(Path(layers_dir) / MOUNTAIN_DEM), plan.mountain)

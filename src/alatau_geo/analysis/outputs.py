@@ -68,8 +68,8 @@ def analysis_layers(layers: LayerSet, plan: Plan, *, population: CityPopulation,
     graph = graph if graph is not None else plan_network(layers, plan)
     index = network.network_index(graph)
     points = facilities(layers, plan)
-    source = ("placed infrastructure (planning assumptions); network generated from the plan's corridors and "
-              f"districts; residents and jobs allocated by the plan's [population] section ({population.years[-1]})")
+    source = "placed infrastructure (planning assumptions); network generated from the plan's corridors and districts"
+    people_source = f"{source}; residents and jobs the plan's [population] section allocates ({population.years[-1]})"
     parameters = {"isochrone_minutes": list(plan.network.isochrone_minutes),
                   "speeds_kmh": dict(plan.network.speeds_kmh), "block_m": plan.network.block_m}
     served = _for_display(accessibility.service_areas(index, points, params=plan.network),
@@ -80,7 +80,7 @@ def analysis_layers(layers: LayerSet, plan: Plan, *, population: CityPopulation,
     return [
         *coverage,
         Layer("service_areas", served.reset_index(drop=True), Provenance(
-            source=source, method="reached parts of streets within each travel-time limit from every facility "
+            source=people_source, method="reached parts of streets within each travel-time limit from every facility "
             "(partly reached streets cut at the limit), buffered and merged, one multi-source pass; block "
             "interiors (holes up to two blocks) filled, outline simplified by 10 m; residents and jobs of the "
             "100 m cells whose centre it holds",

@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from affine import Affine
 
 from alatau_geo.analysis.city_population import CityPopulation
 from alatau_geo.analysis.population_grid import REST_OF_CITY, block_sum, cell_squares
@@ -173,7 +174,7 @@ def population_blocks(population: CityPopulation, *, block: int = BLOCK_CELLS) -
     final = block_sum(population.residents(), block) + block_sum(population.jobs(), block)
     cells = np.flatnonzero(final.ravel() > 0)
     rows, cols = np.divmod(cells, final.shape[1])
-    squares = cell_squares(grid.transform * grid.transform.scale(block), final.shape, cells)
+    squares = cell_squares(grid.transform @ Affine.scale(block), final.shape, cells)
     frames = []
     for year in population.years:
         residents = block_sum(population.residents(year), block).ravel()[cells]

@@ -339,8 +339,12 @@ def destination_times(
 
 
 def attach_origins(index: NetworkIndex, origins: gpd.GeoDataFrame, *, params: NetworkParams) -> pd.DataFrame:
-    """Attach origins; one that is also a destination (Almaty: the corridor ends 4 km short of its
-    centre) within ``max_destination_connector_m``, the others within ``max_connector_m``.
+    """Attach origins to the network, a destination among them farther out than the others.
+
+    An origin that is also a destination (Almaty: the corridor ends 4 km
+    short of its centre) is attached within ``max_destination_connector_m``,
+    the others within ``max_connector_m``
+    (:func:`~alatau_geo.analysis.network.attach_points`).
     """
     is_end = origins["id"].isin(list(params.destinations)).to_numpy() if "id" in origins.columns else None
     if is_end is None or not is_end.any() or is_end.all():

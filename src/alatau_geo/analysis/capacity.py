@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from alatau_geo.analysis.apportion import whole_per_zone
-from alatau_geo.plan.population_params import CLASS_NAMES, PopulationParams
 from alatau_geo.core.crs import SQUARE_METRES_PER_HECTARE
 from alatau_geo.core.errors import InputDataError, PlanError
+from alatau_geo.plan.population_params import CLASS_NAMES, PopulationParams
 
 N_CLASSES = 4
 """Suitability classes 0 (unsuitable) to 3 (high)."""

@@ -16,8 +16,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from alatau_geo.plan.population_params import PopulationParams, Portfolio
 from alatau_geo.core.errors import LayerError, PlanError
+from alatau_geo.plan.population_params import PopulationParams, Portfolio
 
 JOB_FIGURE_COLUMNS = ("figure", "jobs", "projects", "basis")
 

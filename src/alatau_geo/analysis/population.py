@@ -18,9 +18,9 @@ import pandas as pd
 
 from alatau_geo.analysis.allocation import Allocation, allocate_phases
 from alatau_geo.analysis.capacity import Capacity, capacity_table, cell_capacity, check_grids, suitability_score
-from alatau_geo.plan.population_params import PopulationParams
 from alatau_geo.analysis.population_targets import phase_targets, targets_table
 from alatau_geo.core.crs import SQUARE_METRES_PER_HECTARE
+from alatau_geo.plan.population_params import PopulationParams
 
 SUMMARY_COLUMNS = ("residents", "jobs", "ha", "built_ha", "residents_per_ha", "jobs_per_ha",
                    "residents_per_built_ha", "residents_shortfall", "jobs_shortfall")

@@ -156,7 +156,8 @@ def test_map_command_writes_self_contained_offline_maps(tmp_path, capsys):
     maps_dir = tmp_path / "maps"
     assert cli.main(["map", "--layers-dir", str(COMMITTED_LAYERS), "--maps-dir", str(maps_dir), "--offline"]) == 0
     pages = {p.name: p for p in maps_dir.glob("*.html")}
-    assert set(pages) == {"overview.html", "districts.html", "infrastructure.html", "proximity.html", "terrain.html"}
+    assert set(pages) == {"overview.html", "districts.html", "infrastructure.html", "proximity.html", "terrain.html",
+                          "population.html", "mountain.html"}
     overview = pages["overview.html"].read_text(encoding="utf-8")
     assert pages["overview.html"].stat().st_size < 5_000_000
     assert '<script src="http' not in overview and '<link href="http' not in overview

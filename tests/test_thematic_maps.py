@@ -103,3 +103,16 @@ def test_a_profile_that_is_not_numbers_draws_no_chart():
 def test_mountain_map_needs_mountain_layers():
     with pytest.raises(LayerError, match="mountain map"):
         maps.mountain_map(LayerSet([]), dem_path=None, offline=True)
+
+
+def test_write_maps_adds_the_thematic_pages_and_leaves_them_off_the_overview(population_layers, tmp_path):
+    from alatau_geo.jobs.pages import write_maps
+
+    layers = LayerSet([*population_layers.values(), *_mountain_layers("1707 1800").values()])
+    written = {page.name: page.path for page in write_maps(layers, maps_dir=tmp_path / "maps",
+                                                           layers_dir=tmp_path / "layers", dem_path=None,
+                                                           offline=True)}
+    assert {"overview", "population", "mountain"} <= set(written)
+    overview = written["overview"].read_text("utf-8")
+    assert "Residents per ha" not in overview and "Ski terrain" not in overview
+    assert "Residents per ha: 2050" in written["population"].read_text("utf-8")

@@ -32,6 +32,8 @@ POPULATION_LAYERS = ("population_districts", "population_blocks")
 """Layers the population analysis adds to a build."""
 BLOCK_CELLS = 10
 """Cells per side of the map's blocks (1 km on the 100 m grid)."""
+SLIVER_M = 1.0
+"""City land outside the districts narrower than twice this is a sliver of their shared edges, metres."""
 REPORT_COLUMNS = (
     "zone", "name_en", "year", "ha", "buildable_ha", "residents_target", "residents", "residents_capacity",
     "residents_spare", "jobs_target", "jobs", "jobs_capacity", "jobs_spare", "ha_needed", "ha_spare",
@@ -57,13 +59,27 @@ def zone_polygons(layers: LayerSet, zone_ids: tuple[str, ...]) -> gpd.GeoDataFra
     rows = []
     for zone in zone_ids:
         if zone == REST_OF_CITY:
-            shape = shapely.difference(city, shapely.union_all(districts.geometry.to_numpy()))
-            rows.append((zone, "City land outside the districts", shape))
+            rows.append((zone, "City land outside the districts", _rest_of_city(city, districts.geometry)))
         else:
             name = districts.at[zone, "name_en"] if "name_en" in districts.columns else zone
             rows.append((zone, name, districts.geometry[zone]))
     frame = gpd.GeoDataFrame(rows, columns=["zone", "name_en", "geometry"], geometry="geometry", crs=WORKING_CRS)
     return frame.set_index("zone")
+
+
+def _rest_of_city(city: shapely.Geometry, districts: gpd.GeoSeries) -> shapely.Geometry:
+    """The city less the districts, without the slivers their shared edges leave.
+
+    The districts' edges follow the city boundary's only to rounding, so the
+    plain difference holds hair-thin slivers along them that cannot be
+    rounded for export. An opening by :data:`SLIVER_M` (mitred, so corners
+    keep their shape) removes them; parts under 1 ha are dropped.
+    """
+    rest = shapely.difference(city, shapely.union_all(districts.to_numpy()))
+    opened = shapely.buffer(shapely.buffer(rest, -SLIVER_M, join_style="mitre"), SLIVER_M, join_style="mitre")
+    parts = [part for part in shapely.get_parts(shapely.make_valid(shapely.set_precision(opened, 0.01)))
+             if part.geom_type == "Polygon" and part.area >= SQUARE_METRES_PER_HECTARE]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
 def _phase_targets(population: CityPopulation, kind: str) -> pd.Series:

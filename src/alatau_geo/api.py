@@ -33,7 +33,7 @@ from alatau_geo.core.raster import Raster
 from alatau_geo.jobs import build as pipeline
 from alatau_geo.jobs.mountain import MOUNTAIN_DEM, build_mountain
 from alatau_geo.plan.config import Plan, load_plan
-from alatau_geo.plan.infrastructure import placement_report as _placement_report
+from alatau_geo.plan.placement_report import placement_report as _placement_report
 from alatau_geo.reference import terrain
 
 DEFAULT_LAYERS_DIR = Path("layers")

@@ -23,7 +23,7 @@ from alatau_geo.plan.population_params import PopulationParams
 X0, Y0 = 660_000.0, 4_810_000.0
 LAYERS = Path(__file__).resolve().parents[2] / "layers"
 NEEDED = ("districts", "city_boundary", "places", "projects", "reservoir", "water_protection_zone", "corridors")
-VILLAGES = ("alatau", "otegen_batyr", "pokrovka", "koyankus", "yntymak", "zhanalyk")
+VILLAGES = ("alatau", "otegen_batyr", "kenen_azirbayev", "koyankus", "yntymak", "zhanalyk")
 
 
 def _layer(name: str, rows: list[dict]) -> Layer:

@@ -1,10 +1,12 @@
 """Proximity and network analyses of a plan, as layers and tables.
 
-This module strings the analysis functions of :mod:`proximity`,
-:mod:`network`, :mod:`accessibility` and :mod:`population_access` together
-over a built layer set: the facilities are the placed infrastructure points
-of the kinds the plan gives service radii for, and the people served are
-the residents and jobs the population analysis allocated
+This module strings the analysis functions of :mod:`~alatau_geo.analysis.proximity`,
+:mod:`~alatau_geo.analysis.network`, :mod:`~alatau_geo.analysis.service_areas`,
+:mod:`~alatau_geo.analysis.destinations` and
+:mod:`~alatau_geo.analysis.population_access` together over a built layer
+set: the facilities are the placed infrastructure points of the kinds the
+plan gives service radii for, and the people served are the residents and
+jobs the population analysis allocated
 (:class:`~alatau_geo.analysis.city_population.CityPopulation`, target year by
 default), never defaults per settlement kind. Coverage and service areas
 count the 100 m cells whose centre they hold; the network analyses route
@@ -21,9 +23,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from alatau_geo.analysis import accessibility, network, population_access, proximity
+from alatau_geo.analysis import population_access
 from alatau_geo.analysis.city_population import CityPopulation, people_blocks, people_within
+from alatau_geo.analysis.coverage import coverage
+from alatau_geo.analysis.destinations import destination_times, travel_origins
 from alatau_geo.analysis.job_figures import project_jobs
+from alatau_geo.analysis.network import road_network
+from alatau_geo.analysis.network_index import network_index
+from alatau_geo.analysis.proximity import coverage_layers, facilities_from, proximity_tables
+from alatau_geo.analysis.service_areas import service_areas, travel_time_nodes
+from alatau_geo.analysis.street_stats import district_street_stats
 from alatau_geo.core.crs import WORKING_CRS, area_ha
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
 from alatau_geo.plan.config import Plan
@@ -40,8 +49,7 @@ def facilities(layers: LayerSet, plan: Plan) -> gpd.GeoDataFrame:
 
 def plan_network(layers: LayerSet, plan: Plan, *, osm_graph: nx.MultiDiGraph | None = None) -> nx.MultiDiGraph:
     """The routable network of the plan: generated from corridors and districts, or the OSM roads."""
-    return network.road_network(layers["corridors"].frame, layers["districts"].frame, osm=osm_graph,
-                                params=plan.network)
+    return road_network(layers["corridors"].frame, layers["districts"].frame, osm=osm_graph, params=plan.network)
 
 
 def analysis_layers(layers: LayerSet, plan: Plan, *, population: CityPopulation,
@@ -66,19 +74,19 @@ def analysis_layers(layers: LayerSet, plan: Plan, *, population: CityPopulation,
         The network to use; generated from the plan when None.
     """
     graph = graph if graph is not None else plan_network(layers, plan)
-    index = network.network_index(graph)
+    index = network_index(graph)
     points = facilities(layers, plan)
     source = "placed infrastructure (planning assumptions); network generated from the plan's corridors and districts"
     people_source = f"{source}; residents and jobs the plan's [population] section allocates ({population.years[-1]})"
     parameters = {"isochrone_minutes": list(plan.network.isochrone_minutes),
                   "speeds_kmh": dict(plan.network.speeds_kmh), "block_m": plan.network.block_m}
-    served = _for_display(accessibility.service_areas(index, points, params=plan.network),
+    served = _for_display(service_areas(index, points, params=plan.network),
                           max_hole_m2=2 * plan.network.block_m**2)
     served = served.join(people_within(served, population))
-    surface = accessibility.travel_time_nodes(index, points, params=plan.network)
-    coverage = _with_people(proximity.coverage_layers(layers, radii_m=plan.service_radii_m), population)
+    surface = travel_time_nodes(index, points, params=plan.network)
+    coverage_set = _with_people(coverage_layers(layers, radii_m=plan.service_radii_m), population)
     return [
-        *coverage,
+        *coverage_set,
         Layer("service_areas", served.reset_index(drop=True), Provenance(
             source=people_source, method="reached parts of streets within each travel-time limit from every facility "
             "(partly reached streets cut at the limit), buffered and merged, one multi-source pass; block "
@@ -170,18 +178,18 @@ def proximity_report(layers: LayerSet, plan: Plan, *, population: CityPopulation
     graph : networkx.MultiDiGraph, optional
         The network to use; generated from the plan when None.
     """
-    tables = dict(proximity.proximity_tables(layers, radii_m=plan.service_radii_m))
+    tables = dict(proximity_tables(layers, radii_m=plan.service_radii_m))
     tables["uncovered_by_district"] = _uncovered_people(tables["uncovered_by_district"], layers, plan, population)
     graph = graph if graph is not None else plan_network(layers, plan)
-    index = network.network_index(graph)
+    index = network_index(graph)
     places = layers["places"].frame
     blocks = people_blocks(population)
-    origins = accessibility.travel_origins(layers["districts"].frame, places, params=plan.network)
-    tables["travel_times"] = accessibility.destination_times(index, origins, places, params=plan.network)
+    origins = travel_origins(layers["districts"].frame, places, params=plan.network)
+    tables["travel_times"] = destination_times(index, origins, places, params=plan.network)
     tables["travel_times_residents"] = population_access.zone_travel_times(index, blocks, places, params=plan.network)
     tables["residents_by_travel_time"] = population_access.residents_by_travel_time(
         index, blocks, facilities(layers, plan), kinds=list(plan.service_radii_m), params=plan.network)
-    tables["street_stats"] = network.district_street_stats(index, layers["districts"].frame)
+    tables["street_stats"] = district_street_stats(index, layers["districts"].frame)
     projects = project_jobs(layers["projects"].frame, params=plan.population)
     access = population_access.block_job_access(index, blocks, places, projects, params=plan.network)
     tables["job_access_districts"] = access.zones
@@ -196,7 +204,7 @@ def _uncovered_people(table: pd.DataFrame, layers: LayerSet, plan: Plan, populat
     zones = pd.concat([layers[name].frame[["id", "geometry"]] for name in ("districts", "city_boundary")
                        if name in layers], ignore_index=True)
     shapes = gpd.GeoSeries(zones.geometry.to_numpy(), index=zones["id"].to_numpy(), crs=WORKING_CRS)
-    covered = proximity.coverage(proximity.facilities_from(layers), radii_m=plan.service_radii_m)
+    covered = coverage(facilities_from(layers), radii_m=plan.service_radii_m)
     cover = dict(zip(covered["kind"], covered.geometry, strict=True))
     total = people_within(shapes, population)
     outside = gpd.GeoSeries([shapely.difference(shapes[row.district], cover[row.kind])

@@ -9,7 +9,7 @@ is attached to the network at its centre, as a settlement or project is.
 - :func:`block_job_access`: jobs within 30 and 45 minutes of every block, of
   each settlement and of each district's residents, and the two-step
   floating catchment (2SFCA) score, residents as demand and jobs as supply
-  (:func:`~alatau_geo.analysis.accessibility.two_step_fca`); residents within
+  (:func:`~alatau_geo.analysis.job_access.two_step_fca`); residents within
   reach of each investment project;
 - :func:`zone_travel_times`: the residents' travel time to Almaty and
   Konaev, per district, weighted by residents;
@@ -29,9 +29,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from alatau_geo.analysis.accessibility import attach_origins, destination_times, travel_time_nodes, two_step_fca
-from alatau_geo.analysis.network import NetworkIndex, NetworkParams, attach_points, network_index, times_from_points
+from alatau_geo.analysis.destinations import attach_origins, destination_times
+from alatau_geo.analysis.job_access import two_step_fca
+from alatau_geo.analysis.network_index import NetworkIndex, attach_points, network_index, times_from_points
+from alatau_geo.analysis.service_areas import travel_time_nodes
 from alatau_geo.core.crs import WORKING_CRS, to_working
+from alatau_geo.plan.network_params import NetworkParams
 
 _CHUNK = 512  # origins per shortest-path call: bounds the memory of the time matrix
 
@@ -75,7 +78,7 @@ def minutes_between(index: NetworkIndex, origins: pd.DataFrame, destinations: pd
     ----------
     index : NetworkIndex
     origins, destinations : DataFrame
-        From :func:`~alatau_geo.analysis.network.attach_points`.
+        From :func:`~alatau_geo.analysis.network_index.attach_points`.
     limit_min : float
         Times above this are ``inf`` (the search stops there).
 
@@ -249,7 +252,7 @@ def residents_by_travel_time(network: NetworkIndex, blocks: gpd.GeoDataFrame, fa
     """Residents and jobs by travel time to the nearest facility of each kind.
 
     Each block takes the time of its network node to the nearest facility
-    (:func:`~alatau_geo.analysis.accessibility.travel_time_nodes`) plus its
+    (:func:`~alatau_geo.analysis.service_areas.travel_time_nodes`) plus its
     connector; bands end at ``params.isochrone_minutes``.
 
     Returns

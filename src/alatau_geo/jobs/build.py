@@ -20,23 +20,18 @@ from alatau_geo.analysis.outputs import ANALYSIS_LAYERS, analysis_layers
 from alatau_geo.analysis.population_layers import POPULATION_LAYERS, population_layers
 from alatau_geo.core.changes import LayerChange, compare_layers
 from alatau_geo.core.errors import InputDataError, LayerError
-from alatau_geo.core.io import (
-    MANIFEST_NAME,
-    ExportResult,
-    as_exported,
-    export_layers,
-    read_built_by,
-    read_layers,
-    read_raster,
-    write_raster,
-)
+from alatau_geo.core.geojson import as_exported
+from alatau_geo.core.io import ExportResult, export_layers, read_layers, read_raster, write_raster
 from alatau_geo.core.layers import Layer, LayerSet
+from alatau_geo.core.manifest import MANIFEST_NAME, read_built_by
 from alatau_geo.core.raster import Raster
 from alatau_geo.jobs.mountain import MOUNTAIN_DEM, MOUNTAIN_LAYERS, build_mountain
 from alatau_geo.jobs.population import population_of, write_population_grids
+from alatau_geo.plan.catalogues import load_catalogues
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.districts import ZONE_LAYERS, build_zones, zone_layers
-from alatau_geo.plan.infrastructure import PlacementContext, load_catalogues, place_objects
+from alatau_geo.plan.placement import place_objects
+from alatau_geo.plan.placement_context import PlacementContext
 from alatau_geo.plan.workspace import plan_fingerprint
 from alatau_geo.reference import gazetteer, terrain, water
 from alatau_geo.reference.build import REFERENCE_STEPS, build_reference_layers, no_progress
@@ -110,12 +105,15 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     write_population_grids(planned.population, layers_dir)
     figures = build.figures
     notes = (
-        f"Reservoir: {figures['reservoir_polygon_area_km2']:,.1f} km2 "
-        f"(raw flat region {figures['reservoir_raw_area_km2']:,.1f} km2, "
-        f"{figures['reservoir_area_change_pct']:+.3f} % after simplification, {figures['reservoir_islands']} islands)",
+        f"Reservoir: {figures['reservoir_polygon_area_km2']:,.1f} km2 at {figures['reservoir_level_m']:g} m "
+        f"(raw cells {figures['reservoir_raw_area_km2']:,.1f} km2, "
+        f"{figures['reservoir_area_change_pct']:+.3f} % after simplification, {figures['reservoir_islands']} islands; "
+        f"SRTM surface of Feb 2000 at {figures['reservoir_srtm_surface_m']:g} m: "
+        f"{figures['reservoir_surface_area_km2']:,.1f} km2; west of 78°E only)",
         f"DEM voids filled: {figures['void_cells'] - figures['unfilled_void_cells']} of {figures['void_cells']} cells",
         "Named rivers: " + "; ".join(
-            f"{rid} {info['length_km']} km to the {info['ends_in']}" for rid, info in figures["named_rivers"].items()
+            f"{rid} {info['traced_length_km']} km traced to the {info['ends_in']}"
+            for rid, info in figures["named_rivers"].items()
         ),
         *(mountain.notes if mountain else ("Mountain cluster: the tiles do not cover it; no mountain layers",)),
         population_note(planned.population),
@@ -203,6 +201,7 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
     rebuilt = {
         "places": gazetteer.places_layer(tables.places, source=tables.sources["places"], elevation=elevation),
         "corridors": gazetteer.corridors_layer(tables.corridors, source=tables.sources["corridors"]),
+        "outlines": gazetteer.outlines_layer(tables.outlines, source=tables.sources["outlines"]),
     }
     if record.get("water_protection", fingerprint["water_protection"]) != fingerprint["water_protection"]:
         logger.info("water protection widths differ from those of %s: rebuilding the bands", layers_dir)
@@ -211,7 +210,9 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
             clip=committed["study_area"].frame.geometry.iloc[0],
         )
         rebuilt.update({zone.name: zone, strip.name: strip})
-    return LayerSet(rebuilt.get(name, layer) for name, layer in committed.items() if name not in PLAN_LAYERS)
+    # Layers the committed folder lacks (an older layout) are added from the tables.
+    kept = [rebuilt.pop(name, layer) for name, layer in committed.items() if name not in PLAN_LAYERS]
+    return LayerSet([*kept, *rebuilt.values()])
 
 
 def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster) -> LayerSet:

@@ -10,6 +10,7 @@ kind                      geometry (working CRS, metres)
 ========================  ==================================================
 ``hull``                  convex hull of ``places``, buffered by ``buffer_m``
 ``band``                  every feature of ``lines`` buffered by ``width_m``
+                          (an outline, e.g. ``outlines:almaty``, grows by it)
 ``disc``                  circle of ``radius_m`` around ``place``
 ``shore``                 ring of ``width_m`` around ``water``, water removed
 ``between``               area enclosed by two ``lines`` and the straight
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import shapely
@@ -113,7 +114,7 @@ class Difference:
     minus: tuple[Rule, ...]
 
 
-Rule = Union[Hull, Band, Disc, Shore, Between, Side, LayerRef, Combine, Difference]
+Rule = Hull | Band | Disc | Shore | Between | Side | LayerRef | Combine | Difference
 NUMERIC = {Hull: "buffer_m", Band: "width_m", Disc: "radius_m", Shore: "width_m"}
 
 
@@ -220,7 +221,9 @@ def with_parameter(rule: Rule, path: str, value: float, *, prefix: str = "rule")
         return replace(
             rule,
             base=with_parameter(rule.base, path, value, prefix=f"{prefix}.base"),
-            minus=tuple(with_parameter(c, path, value, prefix=f"{prefix}.minus[{i}]") for i, c in enumerate(rule.minus)),
+            minus=tuple(
+                with_parameter(c, path, value, prefix=f"{prefix}.minus[{i}]") for i, c in enumerate(rule.minus)
+            ),
         )
     return rule
 

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from alatau_geo.core.errors import PlanError, StaleLayersError, UsageError
-from alatau_geo.core.io import read_built_by, write_text
+from alatau_geo.core.io import write_text
+from alatau_geo.core.manifest import read_built_by
 from alatau_geo.plan.config import DEFAULT_PLAN_NAME, Plan, load_plan
 
 __all__ = [
@@ -50,7 +51,7 @@ __all__ = [
 
 PLAN_FILE = "plan.toml"
 """The file that makes a folder a workspace."""
-TABLES = ("places", "corridors", "river_names", "infrastructure", "projects", "mountain_places")
+TABLES = ("places", "corridors", "outlines", "river_names", "infrastructure", "projects", "mountain_places")
 """The editable tables a workspace holds copies of, in ``tables/<name>.csv``."""
 DEFAULT_WORD = "default"
 """What a user types to name the default scenario (``alatau-geo diff default my_scenario``)."""

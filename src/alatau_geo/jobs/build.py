@@ -233,8 +233,9 @@ def plan_build(reference: LayerSet, plan: Plan, *, elevation: Raster,
     """
     precision = plan.export.coordinate_precision
     on_step("zones and placement")
+    # The mountain layers lie outside the plain and nothing the plan builds uses them.
     exported = LayerSet(as_exported(layer, precision=precision) for layer in reference.values()
-                        if layer.name not in PLAN_LAYERS)
+                        if layer.name not in (*PLAN_LAYERS, *MOUNTAIN_LAYERS))
     zones = build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha, source=plan.source)
     zoned = LayerSet([*exported.values(), *zone_layers(zones, source=plan.source)])
     placed = place_catalogues(zoned, plan, elevation=elevation)

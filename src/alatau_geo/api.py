@@ -12,7 +12,7 @@ package itself::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
 from pathlib import Path
 
 import folium
@@ -22,19 +22,21 @@ import pandas as pd
 
 from alatau_geo import maps
 from alatau_geo.analysis import areas
-from alatau_geo.analysis.city_population import CityPopulation
 from alatau_geo.analysis.mountain_report import MountainReport, mountain_report
 from alatau_geo.analysis.outputs import ANALYSIS_LAYERS
-from alatau_geo.analysis.population_layers import population_report
+from alatau_geo.analysis.population_layers import PopulationTables, population_tables
 from alatau_geo.analysis.scenarios import ObjectChange, ZoneDelta, object_changes, zone_deltas
 from alatau_geo.core.io import read_layers, read_raster
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.raster import Raster
 from alatau_geo.jobs import build as pipeline
-from alatau_geo.jobs.mountain import MOUNTAIN_DEM, build_mountain
+from alatau_geo.jobs.generation import build_outputs
+from alatau_geo.jobs.mountain import MOUNTAIN_DEM, mountain_from_tiles
 from alatau_geo.plan.config import Plan, load_plan
 from alatau_geo.plan.placement_report import placement_report as _placement_report
 from alatau_geo.reference import terrain
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_LAYERS_DIR = Path("layers")
 MAP_KINDS = ("overview", "districts", "infrastructure", "proximity", "terrain", "population", "mountain")
@@ -51,6 +53,9 @@ def build_layers(plan: Plan | str | Path | None = None, *, dem_dir: str | Path |
     With `dem_dir` the reference layers are rebuilt from the SRTM tiles;
     without it the committed DEM-derived layers in `layers_dir` are kept
     and the gazetteer, zones and placed objects are rebuilt from the plan.
+    The folder is replaced whole, as one generation (see
+    :mod:`alatau_geo.core.staging`); tiles with voids left after filling are
+    logged as warnings.
 
     Parameters
     ----------
@@ -76,11 +81,17 @@ def build_layers(plan: Plan | str | Path | None = None, *, dem_dir: str | Path |
     ['city_boundary', 'corridors', 'districts']
     """
     plan = _plan(plan)
-    if dem_dir is not None:
-        outcome = pipeline.build_from_tiles(plan, dem_dir=Path(dem_dir), layers_dir=Path(layers_dir),
-                                            cache_dir=Path(cache_dir))
-    else:
-        outcome = pipeline.refresh_from_committed(plan, layers_dir=Path(layers_dir))
+    layers_dir = Path(layers_dir)
+    # One generation, as the command line writes it: staged beside the folder, swapped in whole.
+    with build_outputs(layers_dir, None, on_message=logger.info) as outputs:
+        if dem_dir is not None:
+            outcome = pipeline.build_from_tiles(plan, dem_dir=Path(dem_dir), layers_dir=layers_dir,
+                                                cache_dir=Path(cache_dir), out_dir=outputs.folder(layers_dir))
+        else:
+            outcome = pipeline.refresh_from_committed(plan, layers_dir=layers_dir, out_dir=outputs.folder(layers_dir))
+        outputs.commit()
+    for warning in outcome.warnings:
+        logger.warning(warning)
     return outcome.layers
 
 
@@ -366,39 +377,8 @@ def travel_times(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     return proximity_report(layers, plan, population=people, graph=graph).tables
 
 
-@dataclass(frozen=True)
-class PopulationResult:
-    """Residents and jobs of a plan, per district and phase (see :func:`population`).
-
-    Attributes
-    ----------
-    report : DataFrame
-        Index (``zone``, ``year``), the districts, ``city_rest`` (city land
-        outside them) and ``city``: each phase's targets beside what was
-        placed and what the land holds, what is spare or short in residents,
-        jobs and ha, densities, ``status``
-        (:func:`~alatau_geo.analysis.population_layers.population_report`).
-    summary : DataFrame
-        Index (``zone``, ``year``): residents, jobs, ha, built ha, densities, shortfalls.
-    capacity : DataFrame
-        Index ``zone``: land by suitability class, capacity, targets and
-        their basis, spare and short, ha needed (target year).
-    job_figures : DataFrame
-        Every jobs figure used, with its basis (published, target, derived, assumed).
-    allocation : CityPopulation
-        The grids: ``allocation.residents(2050)`` and ``allocation.jobs(2050)``
-        per 100 m cell, ``allocation.grid.raster(...)`` as a raster.
-    """
-
-    report: pd.DataFrame
-    summary: pd.DataFrame
-    capacity: pd.DataFrame
-    job_figures: pd.DataFrame
-    allocation: CityPopulation
-
-
 def population(layers: LayerSet, plan: Plan | str | Path | None = None, *,
-               layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> PopulationResult:
+               layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> PopulationTables:
     """Where the plan's residents and jobs go: capacity of the land, targets and allocation by phase.
 
     Runs the allocation of ``alatau-geo build`` on `layers`: capacity per
@@ -417,7 +397,10 @@ def population(layers: LayerSet, plan: Plan | str | Path | None = None, *,
 
     Returns
     -------
-    PopulationResult
+    PopulationTables
+        ``report`` (per district and phase: targets, placed, capacity, spare
+        or short, status), ``summary``, ``capacity``, ``job_figures`` and the
+        grids (``allocation``).
 
     Examples
     --------
@@ -429,11 +412,7 @@ def population(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     status                   fits
     """
     plan = _plan(plan)
-    allocation = pipeline.population_from_layers(layers, plan, layers_dir=Path(layers_dir))
-    report = population_report(allocation, layers).set_index(["zone", "year"])
-    return PopulationResult(report=report, summary=allocation.result.summary,
-                            capacity=allocation.result.capacity_table, job_figures=allocation.job_figures,
-                            allocation=allocation)
+    return population_tables(pipeline.population_from_layers(layers, plan, layers_dir=Path(layers_dir)), layers)
 
 
 def mountain_cluster(layers: LayerSet | None = None, plan: Plan | str | Path | None = None, *,
@@ -474,16 +453,7 @@ def mountain_cluster(layers: LayerSet | None = None, plan: Plan | str | Path | N
     """
     plan = _plan(plan)
     if dem_dir is not None:
-        from alatau_geo.reference import gazetteer
-
-        raw = terrain.mosaic_srtm(terrain.read_srtm_tiles(Path(dem_dir), plan.terrain.tiles))
-        filled, _ = terrain.fill_voids(raw, max_distance_cells=plan.terrain.void_fill_max_distance_cells)
-        built = build_mountain(filled, plan, river_names=gazetteer.load_tables(plan.tables).river_names)
-        if built is None:
-            from alatau_geo.core.errors import DemError
-
-            raise DemError(f"{dem_dir}: the tiles {', '.join(plan.terrain.tiles)} do not cover the mountain cluster "
-                           "and mountain.corridors.routing_bounds; add the tiles that do")
+        built = mountain_from_tiles(Path(dem_dir), plan)
         return mountain_report(LayerSet(built.layers), built.dem, plan.mountain)
     layers = layers if layers is not None else read_layers(Path(layers_dir))
     return mountain_report(layers, read_raster(Path(layers_dir) / MOUNTAIN_DEM), plan.mountain)

@@ -16,6 +16,8 @@ Nothing is computed from scratch here: the figures are those of
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -226,3 +228,38 @@ def _provenance(population: CityPopulation, what: str) -> Provenance:
 def population_layers(population: CityPopulation, layers: LayerSet) -> list[Layer]:
     """Both population layers (:data:`POPULATION_LAYERS`)."""
     return [population_districts(population, layers), population_blocks(population)]
+
+
+@dataclass(frozen=True)
+class PopulationTables:
+    """Residents and jobs of a plan, per district and phase (see :func:`population_tables`).
+
+    Attributes
+    ----------
+    report : DataFrame
+        Index (``zone``, ``year``), the districts, ``city_rest`` (city land
+        outside them) and ``city``: :func:`population_report`.
+    summary : DataFrame
+        Index (``zone``, ``year``): residents, jobs, ha, built ha, densities, shortfalls.
+    capacity : DataFrame
+        Index ``zone``: land by suitability class, capacity, targets and
+        their basis, spare and short, ha needed (target year).
+    job_figures : DataFrame
+        Every jobs figure used, with its basis (published, target, derived, assumed).
+    allocation : CityPopulation
+        The grids: ``allocation.residents(2050)`` and ``allocation.jobs(2050)``
+        per 100 m cell, ``allocation.grid.raster(...)`` as a raster.
+    """
+
+    report: pd.DataFrame
+    summary: pd.DataFrame
+    capacity: pd.DataFrame
+    job_figures: pd.DataFrame
+    allocation: CityPopulation
+
+
+def population_tables(population: CityPopulation, layers: LayerSet) -> PopulationTables:
+    """The named tables of an allocation (the notebook API's result)."""
+    return PopulationTables(report=population_report(population, layers).set_index(["zone", "year"]),
+                            summary=population.result.summary, capacity=population.result.capacity_table,
+                            job_figures=population.job_figures, allocation=population)

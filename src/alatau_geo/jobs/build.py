@@ -21,7 +21,7 @@ from alatau_geo.analysis.population_layers import POPULATION_LAYERS, population_
 from alatau_geo.core.changes import LayerChange, compare_layers
 from alatau_geo.core.errors import InputDataError, LayerError
 from alatau_geo.core.geojson import as_exported
-from alatau_geo.core.io import ExportResult, export_layers, read_layers, read_raster, write_raster
+from alatau_geo.core.io import ExportResult, copy_file, export_layers, read_layers, read_raster, write_raster
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME, read_built_by
 from alatau_geo.core.raster import Raster
@@ -54,6 +54,8 @@ class BuildOutcome:
     changes: tuple[LayerChange, ...]
     export: ExportResult
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    """Data that degraded on the way (voids left after filling, per tile); the caller decides what they mean."""
     population: CityPopulation | None = None
 
 
@@ -73,20 +75,23 @@ REFRESH_STEPS = 5
 
 def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: Path,
                      built_by: Mapping[str, Any] | None = None, osm_path: Path | None = None,
-                     on_step: Callable[[str], None] = no_progress) -> BuildOutcome:
+                     on_step: Callable[[str], None] = no_progress, out_dir: Path | None = None) -> BuildOutcome:
     """Rebuild every reference layer from the SRTM tiles and export it.
 
     The previous contents of `layers_dir` (if any) are compared with the new
-    layers before they are replaced. `built_by` (see
+    layers, which are written into `out_dir` (a staging folder, see
+    :mod:`alatau_geo.core.staging`; default `layers_dir` itself). `built_by` (see
     :func:`alatau_geo.plan.workspace.built_by_record`) goes into the
     manifest. `on_step` is called with a label as each of
-    :data:`BUILD_STEPS` steps starts.
+    :data:`BUILD_STEPS` steps starts. Tiles with voids left after filling
+    are named in the outcome's ``warnings``.
     """
+    out_dir = out_dir or layers_dir
     names = plan.terrain.tiles
     on_step("reading SRTM tiles")
     paths = terrain.find_tiles(dem_dir, names)
     tiles = {name: terrain.read_srtm_tile(path) for name, path in paths.items()}
-    tables = gazetteer.load_tables(plan.tables)
+    tables = gazetteer.load_tables(plan.tables, study_area=plan.study_area)
     build = build_reference_layers(tiles, tables, plan, on_step=on_step)
     on_step("mountain cluster and air corridors")
     mountain = build_mountain(build.terrain.filled, plan, river_names=tables.river_names)
@@ -98,11 +103,13 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     on_step("comparing with the previous layers and exporting")
     previous = _previous(layers_dir)
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
-    export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision, built_by=built_by)
-    write_raster(build.terrain.elevation, layers_dir / TERRAIN_RASTER, dtype="int16")
+    write_raster(build.terrain.elevation, out_dir / TERRAIN_RASTER, dtype="int16")
+    extra = [TERRAIN_RASTER]
     if mountain is not None:
-        write_raster(mountain.dem, layers_dir / MOUNTAIN_DEM, dtype="float32")
-    write_population_grids(planned.population, layers_dir)
+        extra.append(write_raster(mountain.dem, out_dir / MOUNTAIN_DEM, dtype="float32").name)
+    extra += [path.name for path in write_population_grids(planned.population, out_dir)]
+    export = export_layers(layers, out_dir, precision=plan.export.coordinate_precision, built_by=built_by,
+                           extra_files=tuple(extra))
     figures = build.figures
     notes = (
         f"Reservoir: {figures['reservoir_polygon_area_km2']:,.1f} km2 at {figures['reservoir_level_m']:g} m "
@@ -118,13 +125,16 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
         *(mountain.notes if mountain else ("Mountain cluster: the tiles do not cover it; no mountain layers",)),
         population_note(planned.population),
     )
-    return BuildOutcome(layers=layers, changes=tuple(changes), export=export, notes=notes,
+    warnings = tuple(terrain.void_warnings(build.terrain.filled, paths,
+                                           max_distance_cells=plan.terrain.void_fill_max_distance_cells))
+    return BuildOutcome(layers=layers, changes=tuple(changes), export=export, notes=notes, warnings=warnings,
                         population=planned.population)
 
 
 def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path | None = None,
                            built_by: Mapping[str, Any] | None = None, osm_path: Path | None = None,
-                           on_step: Callable[[str], None] = no_progress) -> BuildOutcome:
+                           on_step: Callable[[str], None] = no_progress,
+                           out_dir: Path | None = None) -> BuildOutcome:
     """Without tiles: keep the DEM-derived layers already built, rebuild the rest.
 
     The DEM-derived layers come from `layers_dir`, or, when it holds none
@@ -133,7 +143,8 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     layers are rebuilt from the plan's tables, places taking their elevation
     from the terrain raster; the water protection bands are rebuilt when the
     plan's widths differ from those that built them; the zones and the rest
-    are rebuilt from the plan.
+    are rebuilt from the plan. Everything is written into `out_dir` (a
+    staging folder; default `layers_dir`).
 
     Raises
     ------
@@ -154,12 +165,17 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     layers = planned.layers
     on_step("comparing and exporting")
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
-    export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision, built_by=built_by)
-    if source_dir != layers_dir:
-        write_raster(elevation, layers_dir / TERRAIN_RASTER, dtype="int16")
-        if (source_dir / MOUNTAIN_DEM).is_file():
-            write_raster(read_raster(source_dir / MOUNTAIN_DEM), layers_dir / MOUNTAIN_DEM, dtype="float32")
-    write_population_grids(planned.population, layers_dir)
+    out_dir = out_dir or layers_dir
+    extra = [TERRAIN_RASTER]
+    if source_dir != out_dir:
+        copy_file(source_dir / TERRAIN_RASTER, out_dir / TERRAIN_RASTER)
+    if (source_dir / MOUNTAIN_DEM).is_file():
+        if source_dir != out_dir:
+            copy_file(source_dir / MOUNTAIN_DEM, out_dir / MOUNTAIN_DEM)
+        extra.append(MOUNTAIN_DEM)
+    extra += [path.name for path in write_population_grids(planned.population, out_dir)]
+    export = export_layers(layers, out_dir, precision=plan.export.coordinate_precision, built_by=built_by,
+                           extra_files=tuple(extra))
     return BuildOutcome(layers=layers, changes=tuple(changes), export=export,
                         notes=(population_note(planned.population),), population=planned.population)
 
@@ -197,7 +213,7 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
         )
     dem_path = layers_dir / TERRAIN_RASTER
     elevation = read_raster(dem_path) if dem_path.is_file() else None
-    tables = gazetteer.load_tables(plan.tables)
+    tables = gazetteer.load_tables(plan.tables, study_area=plan.study_area)
     rebuilt = {
         "places": gazetteer.places_layer(tables.places, source=tables.sources["places"], elevation=elevation),
         "corridors": gazetteer.corridors_layer(tables.corridors, source=tables.sources["corridors"]),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -20,9 +21,11 @@ import rasterio.warp
 from alatau_geo.analysis import air_corridors, mountain
 from alatau_geo.analysis.mountain_layers import mountain_layers, ski_terrain_layer
 from alatau_geo.core.crs import WORKING_CRS
+from alatau_geo.core.errors import DemError
 from alatau_geo.core.layers import Layer
 from alatau_geo.core.raster import Raster
 from alatau_geo.plan.config import Plan
+from alatau_geo.reference import gazetteer, terrain
 
 logger = logging.getLogger(__name__)
 
@@ -97,3 +100,21 @@ def build_mountain(filled: Raster, plan: Plan, *, river_names: pd.DataFrame) -> 
         f"city (green target {params.corridors.green_target_ha:,.0f} ha)",
     )
     return MountainBuild(layers=tuple(layers), dem=cluster.terrain.elevation, notes=notes)
+
+
+def mountain_from_tiles(dem_dir: Path, plan: Plan) -> MountainBuild:
+    """The mountain layers computed afresh from the plan's SRTM tiles in `dem_dir` (a few seconds).
+
+    Raises
+    ------
+    DemError
+        If the tiles do not cover the cluster's window and the corridors' routing window.
+    """
+    raw = terrain.mosaic_srtm(terrain.read_srtm_tiles(Path(dem_dir), plan.terrain.tiles))
+    filled, _ = terrain.fill_voids(raw, max_distance_cells=plan.terrain.void_fill_max_distance_cells)
+    tables = gazetteer.load_tables(plan.tables, study_area=plan.study_area)
+    built = build_mountain(filled, plan, river_names=tables.river_names)
+    if built is None:
+        raise DemError(f"{dem_dir}: the tiles {', '.join(plan.terrain.tiles)} do not cover the mountain cluster "
+                       "and mountain.corridors.routing_bounds; add the tiles that do")
+    return built

@@ -16,15 +16,16 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from alatau_geo.core.errors import PlanError
+from alatau_geo.core.errors import DemError, PlanError
 from alatau_geo.core.extent import StudyArea
+from alatau_geo.core.text_input import MAX_PLAN_BYTES, read_user_text
 from alatau_geo.plan.districts import ZoneSpec, parse_zones
 from alatau_geo.plan.mountain_params import MountainParams
 from alatau_geo.plan.network_params import NetworkParams
 from alatau_geo.plan.population_params import DEFAULT_PARAMS as DEFAULT_POPULATION
 from alatau_geo.plan.population_params import PopulationParams
 from alatau_geo.reference.hydrology import HydrologyParams
-from alatau_geo.reference.terrain import TerrainParams
+from alatau_geo.reference.terrain import TerrainParams, parse_tile_name
 from alatau_geo.reference.water import WaterProtectionParams
 
 DEFAULT_PLAN_NAME = "default_plan.toml"
@@ -155,12 +156,9 @@ def load_plan(path: str | Path | None = None) -> Plan:
         path = Path(path)
         source = str(path)
         base_dir = path.resolve().parent
+        text = read_user_text(path, what="plan file", max_bytes=MAX_PLAN_BYTES, error=PlanError)
         try:
-            user = tomllib.loads(path.read_text("utf-8"))
-        except FileNotFoundError:
-            raise PlanError(f"{path}: plan file not found") from None
-        except (OSError, UnicodeDecodeError) as error:
-            raise PlanError(f"{path}: cannot read plan file ({error})") from None
+            user = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise PlanError(f"{path}: not valid TOML ({error})") from None
         # [population] names its own zones, years and places: its reader lays the
@@ -217,6 +215,22 @@ def _table_path(data: dict[str, Any], key: str, *, source: str, base_dir: Path |
     return path
 
 
+def _tile_names(tiles: Any, *, source: str) -> list[str]:
+    """The plan's SRTM tile names, each checked (``N43E077``) and given once."""
+    if not isinstance(tiles, list) or not tiles or not all(isinstance(t, str) for t in tiles):
+        raise PlanError(f"{source}: 'terrain.tiles' must be a non-empty list of tile names")
+    for name in tiles:
+        try:
+            parse_tile_name(name)
+        except DemError:
+            raise PlanError(f"{source}: 'terrain.tiles': {name!r} is not an SRTM tile name (expected e.g. "
+                            "N43E077: N or S, two digits of latitude, E or W, three digits of longitude)") from None
+    repeated = sorted({name for name in tiles if tiles.count(name) > 1})
+    if repeated:
+        raise PlanError(f"{source}: 'terrain.tiles': {repeated[0]} is listed twice")
+    return tiles
+
+
 def _network(data: dict[str, Any], *, source: str) -> NetworkParams:
     return NetworkParams.from_mapping(data.get("network", {}), source=source)
 
@@ -243,9 +257,7 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None,
     )
     if area.west >= area.east or area.south >= area.north:
         raise PlanError(f"{source}: 'study_area' must have west < east and south < north")
-    tiles = data["terrain"]["tiles"]
-    if not isinstance(tiles, list) or not tiles or not all(isinstance(t, str) for t in tiles):
-        raise PlanError(f"{source}: 'terrain.tiles' must be a non-empty list of tile names")
+    tiles = _tile_names(data["terrain"]["tiles"], source=source)
     srtm_surface = num("hydrology", "srtm_surface_m", integer=True)
     hydrology = HydrologyParams(
         srtm_surface_m=srtm_surface,

@@ -10,6 +10,8 @@ The public API, for notebooks and scripts (``import alatau_geo as ag``):
 ``ag.validate_layer``      check a user's layer file
 ``ag.elevation``           the working-grid DEM
 ``ag.area_table``          areas of the districts and the city
+``ag.suitability``         land suitability classes, weights, sensitivity
+``ag.hazards``             floodplain and reservoir bands per district
 ``ag.placement_report``    placement rules of every object
 ``ag.proximity_tables``    nearest facilities, coverage, gaps
 ``ag.compare_plans``       what changes between two plans
@@ -64,6 +66,8 @@ _PUBLIC = {
     "travel_times": "alatau_geo.api",
     "population": "alatau_geo.api",
     "mountain_cluster": "alatau_geo.api",
+    "suitability": "alatau_geo.api",
+    "hazards": "alatau_geo.api",
     "area_ha": "alatau_geo.core.crs",
 }
 

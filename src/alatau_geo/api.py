@@ -12,7 +12,9 @@ package itself::
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import folium
@@ -26,20 +28,24 @@ from alatau_geo.analysis.mountain_report import MountainReport, mountain_report
 from alatau_geo.analysis.outputs import ANALYSIS_LAYERS
 from alatau_geo.analysis.population_layers import PopulationTables, population_tables
 from alatau_geo.analysis.scenarios import ObjectChange, ZoneDelta, object_changes, zone_deltas
+from alatau_geo.analysis.suitability_layers import SuitabilityResult
+from alatau_geo.analysis.suitability_report import HazardReport, SuitabilityReport, hazard_report, suitability_report
 from alatau_geo.core.io import read_layers, read_raster
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.raster import Raster
 from alatau_geo.jobs import build as pipeline
 from alatau_geo.jobs.generation import build_outputs
 from alatau_geo.jobs.mountain import MOUNTAIN_DEM, mountain_from_tiles
+from alatau_geo.jobs.suitability import suitability_of
+from alatau_geo.maps.suitability import suitability_map
 from alatau_geo.plan.config import Plan, load_plan
 from alatau_geo.plan.placement_report import placement_report as _placement_report
-from alatau_geo.reference import terrain
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_LAYERS_DIR = Path("layers")
-MAP_KINDS = ("overview", "districts", "infrastructure", "proximity", "terrain", "population", "mountain")
+MAP_KINDS = ("overview", "districts", "infrastructure", "proximity", "terrain", "population", "mountain",
+             "suitability")
 
 
 def _plan(plan: Plan | str | Path | None) -> Plan:
@@ -124,9 +130,10 @@ def area_table(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     Returns
     -------
     DataFrame
-        Per district and for the city: area, buildable area and SEZ overlap
-        in ha, share of the city and difference from the published area in %,
-        densities per ha.
+        Per district and for the city: area, buildable area (land no hard
+        constraint of the plan's suitability excludes) and SEZ overlap in ha,
+        share of the city and difference from the published area in %,
+        densities per ha, hectares of each suitability class and hazard band.
 
     Examples
     --------
@@ -135,9 +142,7 @@ def area_table(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     >>> round(table.set_index("zone").loc["gate", "area_ha"], -2)  # doctest: +SKIP
     4000.0
     """
-    plan = _plan(plan)
-    slope = terrain.slope(elevation(layers_dir))
-    return areas.zone_area_table(layers, slope=slope, max_slope_deg=plan.analysis.max_buildable_slope_deg)
+    return areas.zone_area_table(layers, _suitability_result(layers, _plan(plan), layers_dir=layers_dir))
 
 
 def placement_report(layers: LayerSet, plan: Plan | str | Path | None = None, *,
@@ -191,7 +196,8 @@ def show_map(layers: LayerSet, kind: str = "overview", *, layers_dir: str | Path
     Parameters
     ----------
     layers : LayerSet
-    kind : {'overview', 'districts', 'infrastructure', 'proximity', 'terrain', 'population', 'mountain'}
+    kind : {'overview', 'districts', 'infrastructure', 'proximity', 'terrain', 'population', 'mountain', \
+            'suitability'}
     layers_dir : path
         Where the working-grid DEM is (relief and slope overlays).
     offline : bool
@@ -217,6 +223,9 @@ def show_map(layers: LayerSet, kind: str = "overview", *, layers_dir: str | Path
         return maps.infrastructure_map(layers, dem_path=dem_path, offline=offline)
     if kind == "proximity":
         return maps.proximity_map(layers, dem_path=dem_path, offline=offline)
+    if kind == "suitability":
+        result = _suitability_result(layers, _plan(plan), layers_dir=layers_dir)
+        return suitability_map(layers, result, dem_path=dem_path, offline=offline)
     if kind == "population":
         return maps.population_map(layers, dem_path=dem_path, offline=offline)
     if kind == "mountain":
@@ -457,3 +466,75 @@ def mountain_cluster(layers: LayerSet | None = None, plan: Plan | str | Path | N
         return mountain_report(LayerSet(built.layers), built.dem, plan.mountain)
     layers = layers if layers is not None else read_layers(Path(layers_dir))
     return mountain_report(layers, read_raster(Path(layers_dir) / MOUNTAIN_DEM), plan.mountain)
+
+
+def _suitability_result(layers: LayerSet, plan: Plan, *, layers_dir: str | Path) -> SuitabilityResult:
+    return suitability_of(layers, plan, layers_dir=Path(layers_dir), elevation=elevation(layers_dir))
+
+
+def suitability(layers: LayerSet, plan: Plan | str | Path | None = None, *,
+                layers_dir: str | Path = DEFAULT_LAYERS_DIR, weights: Mapping[str, float] | None = None,
+                ) -> SuitabilityReport:
+    """The plan's land suitability: class areas per zone, weights, constraints, sensitivity, layers.
+
+    Parameters
+    ----------
+    layers : LayerSet
+        Built layers (zones, placed infrastructure, reference layers).
+    plan : Plan, path or None
+        Its ``[suitability]`` section (criteria, constraints, weights, classes).
+    layers_dir : path
+        Where the working-grid DEM and the height-above-drainage rasters are.
+        Without the latter (layers never built from the SRTM tiles) the
+        criteria and constraints that need it are left out (``result.left_out``).
+    weights : mapping of str to float, optional
+        Weights that replace the plan's for the criteria named (the others
+        keep theirs); the weights are renormalised to sum to 1.
+
+    Returns
+    -------
+    SuitabilityReport
+        ``classes`` (ha per zone and class, index ``zone``), ``weights``
+        (index criterion), ``constraints``, ``sensitivity``, ``layers`` and
+        the surface (``result``).
+
+    Raises
+    ------
+    PlanError
+        If a weight names no criterion or is negative.
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> land = ag.suitability(ag.read_layers("layers"))  # doctest: +SKIP
+    >>> land.classes.loc[["gate", "golden", "growing", "green"], ["high_ha", "medium_ha"]]  # doctest: +SKIP
+    >>> steeper = ag.suitability(ag.read_layers("layers"), weights={"slope": 0.5})  # doctest: +SKIP
+    >>> (steeper.classes["high_ha"] - land.classes["high_ha"]).round()  # doctest: +SKIP
+    """
+    plan = _plan(plan)
+    if weights is not None and plan.suitability is not None:
+        section = dataclasses.replace(plan.suitability, weighting="weights",
+                                      weights={**plan.suitability.weights, **weights})
+        plan = dataclasses.replace(plan, suitability=section)
+    return suitability_report(_suitability_result(layers, plan, layers_dir=layers_dir), layers)
+
+
+def hazards(layers: LayerSet, plan: Plan | str | Path | None = None, *,
+            layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> HazardReport:
+    """The floodplain of the named rivers and the reservoir's shore bands: hectares per zone and layers.
+
+    Returns
+    -------
+    HazardReport
+        ``by_zone`` (index ``zone``: districts, city, SEZ; ``floodplain_ha``,
+        ``reservoir_normal_ha``, ``reservoir_max_ha``) and ``layers``
+        (``floodplain``, ``reservoir_bands``, working CRS).
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> found = ag.hazards(ag.read_layers("layers"))  # doctest: +SKIP
+    >>> found.by_zone.loc["green", "reservoir_max_ha"]  # doctest: +SKIP
+    """
+    plan = _plan(plan)
+    return hazard_report(_suitability_result(layers, plan, layers_dir=layers_dir), layers)

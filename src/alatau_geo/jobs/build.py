@@ -25,6 +25,7 @@ from alatau_geo.core.io import ExportResult, copy_file, export_layers, read_laye
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME, read_built_by
 from alatau_geo.core.raster import Raster
+from alatau_geo.jobs import suitability
 from alatau_geo.jobs.mountain import MOUNTAIN_DEM, MOUNTAIN_LAYERS, build_mountain
 from alatau_geo.jobs.population import population_of, write_population_grids
 from alatau_geo.plan.catalogues import load_catalogues
@@ -39,7 +40,7 @@ from alatau_geo.reference.build import REFERENCE_STEPS, build_reference_layers, 
 logger = logging.getLogger(__name__)
 
 PLAN_LAYERS = (*ZONE_LAYERS, "infrastructure", "infrastructure_lines", "projects", *POPULATION_LAYERS,
-               *ANALYSIS_LAYERS)
+               *ANALYSIS_LAYERS, *suitability.SUITABILITY_LAYERS)
 """Layers the plan constructs on the reference layers; rebuilt by every run."""
 
 TERRAIN_RASTER = "terrain_dem.tif"
@@ -67,9 +68,9 @@ class PlanBuild:
     population: CityPopulation
 
 
-BUILD_STEPS = REFERENCE_STEPS + 6
+BUILD_STEPS = REFERENCE_STEPS + 7
 """Steps :func:`build_from_tiles` reports through ``on_step``."""
-REFRESH_STEPS = 5
+REFRESH_STEPS = 6
 """Steps :func:`refresh_from_committed` reports through ``on_step``."""
 
 
@@ -97,9 +98,12 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     mountain = build_mountain(build.terrain.filled, plan, river_names=tables.river_names)
     reference = LayerSet([*build.layers.values(), *(mountain.layers if mountain else ())])
     planned = plan_build(_with_osm(reference, osm_path), plan, elevation=build.terrain.elevation, on_step=on_step)
-    layers = planned.layers
+    on_step("hazards and land suitability")
+    hazard_rasters = suitability.rasters_from_tiles(build, plan)
+    layers, suited = suitability.with_suitability(planned.layers, plan, hazard_rasters)
     on_step("working rasters to the cache")
-    _write_cache(build.terrain, cache_dir=cache_dir, key=_cache_key(paths, plan))
+    key = _cache_key(paths, plan)
+    _write_cache(build.terrain, cache_dir=cache_dir, key=key)
     on_step("comparing with the previous layers and exporting")
     previous = _previous(layers_dir)
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
@@ -108,6 +112,10 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     if mountain is not None:
         extra.append(write_raster(mountain.dem, out_dir / MOUNTAIN_DEM, dtype="float32").name)
     extra += [path.name for path in write_population_grids(planned.population, out_dir)]
+    if suited is not None:
+        extra += suitability.write_suitability_rasters(suited, folder=out_dir)
+        hazard_cache = suitability.hazard_cache_dir(cache_dir, terrain_key=key, plan=plan)
+        extra += suitability.write_hand_rasters(suited.hazards.rasters, folders=[out_dir, hazard_cache])
     export = export_layers(layers, out_dir, precision=plan.export.coordinate_precision, built_by=built_by,
                            extra_files=tuple(extra))
     figures = build.figures
@@ -124,6 +132,7 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
         ),
         *(mountain.notes if mountain else ("Mountain cluster: the tiles do not cover it; no mountain layers",)),
         population_note(planned.population),
+        suitability.suitability_note(suited),
     )
     warnings = tuple(terrain.void_warnings(build.terrain.filled, paths,
                                            max_distance_cells=plan.terrain.void_fill_max_distance_cells))
@@ -143,8 +152,11 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     layers are rebuilt from the plan's tables, places taking their elevation
     from the terrain raster; the water protection bands are rebuilt when the
     plan's widths differ from those that built them; the zones and the rest
-    are rebuilt from the plan. Everything is written into `out_dir` (a
-    staging folder; default `layers_dir`).
+    are rebuilt from the plan. The suitability takes the height above
+    drainage from the folder's ``hand.tif`` (or the default scenario's, built
+    from the same tiles and settings), and leaves out what needs it when
+    neither has one (:func:`alatau_geo.jobs.suitability.rasters_from_folder`).
+    Everything is written into `out_dir` (a staging folder; default `layers_dir`).
 
     Raises
     ------
@@ -162,7 +174,10 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     on_step("gazetteer layers")
     reference = committed_reference(plan, layers_dir=source_dir, committed=committed)
     planned = plan_build(_with_osm(reference, osm_path), plan, elevation=elevation, on_step=on_step)
-    layers = planned.layers
+    on_step("hazards and land suitability")
+    hand_dir = suitability.hand_folder([source_dir, *([reference_dir] if reference_dir else [])], plan)
+    hazard_rasters = suitability.rasters_from_folder(plan, folder=hand_dir or source_dir, elevation=elevation)
+    layers, suited = suitability.with_suitability(planned.layers, plan, hazard_rasters)
     on_step("comparing and exporting")
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
     out_dir = out_dir or layers_dir
@@ -174,10 +189,15 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
             copy_file(source_dir / MOUNTAIN_DEM, out_dir / MOUNTAIN_DEM)
         extra.append(MOUNTAIN_DEM)
     extra += [path.name for path in write_population_grids(planned.population, out_dir)]
+    if suited is not None:
+        extra += suitability.write_suitability_rasters(suited, folder=out_dir)
+        if hand_dir is not None:
+            extra += suitability.copy_hand_rasters(hand_dir, out_dir)
     export = export_layers(layers, out_dir, precision=plan.export.coordinate_precision, built_by=built_by,
                            extra_files=tuple(extra))
     return BuildOutcome(layers=layers, changes=tuple(changes), export=export,
-                        notes=(population_note(planned.population),), population=planned.population)
+                        notes=(population_note(planned.population), suitability.suitability_note(suited)),
+                        population=planned.population)
 
 
 def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | None = None) -> LayerSet:

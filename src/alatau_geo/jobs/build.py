@@ -193,7 +193,9 @@ def _with_plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster) -> 
     zoned = LayerSet([*exported.values(), *zone_layers(zones, source=plan.source)])
     placed = place_catalogues(zoned, plan, elevation=elevation)
     planned = LayerSet([*zoned.values(), *placed.values()])
-    analysed = analysis_layers(LayerSet(as_exported(layer, precision=precision) for layer in planned.values()), plan)
+    # The reference layers are exported already (exporting is idempotent): only the new ones are.
+    analysed = analysis_layers(LayerSet(layer if name in exported else as_exported(layer, precision=precision)
+                                        for name, layer in planned.items()), plan)
     kept = [layer for name, layer in reference.items() if name not in PLAN_LAYERS]
     return LayerSet([*kept, *(zoned[name] for name in ZONE_LAYERS if name in zoned), *placed.values(), *analysed])
 

@@ -19,6 +19,7 @@ import shapely
 
 from alatau_geo.analysis.destinations import destination_times, travel_origins
 from alatau_geo.analysis.job_access import job_access, settlement_residents
+from alatau_geo.analysis.layer_names import ANALYSIS_LAYERS, NETWORK_LAYERS  # noqa: F401 - re-exported
 from alatau_geo.analysis.network import road_network
 from alatau_geo.analysis.network_index import network_index
 from alatau_geo.analysis.proximity import coverage_layers, proximity_tables
@@ -27,9 +28,6 @@ from alatau_geo.analysis.street_stats import district_street_stats
 from alatau_geo.core.crs import area_ha
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
 from alatau_geo.plan.config import Plan
-
-NETWORK_LAYERS = ("service_areas", "travel_time_nodes")
-ANALYSIS_LAYERS = ("coverage", "coverage_gaps", *NETWORK_LAYERS)
 
 
 def facilities(layers: LayerSet, plan: Plan) -> gpd.GeoDataFrame:

@@ -61,6 +61,8 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
                        "OpenStreetMap extract (.osm, .osm.gz, .osm.bz2)")
     _map_options(build)
     build.add_argument("--no-maps", action="store_true", help="build and export the layers only")
+    build.add_argument("--no-cache", action="store_true", help="rebuild every stage: neither read nor write the "
+                       "stage results kept in the workspace's cache")
     build.set_defaults(run=run_build)
 
     map_command = commands.add_parser(
@@ -119,14 +121,17 @@ def run_build(args: argparse.Namespace) -> int:
         say(f"SRTM tiles not found (searched {searched}); keeping the DEM-derived layers already built and "
             "rebuilding the rest. Give --dem-dir to rebuild everything.")
         with progress(pipeline.REFRESH_STEPS, quiet=args.quiet) as step:
+            cache_dir = None if args.no_cache else folder(args.cache_dir, workspace.cache_dir)
             result = pipeline.refresh_from_committed(plan, layers_dir=layers_dir, reference_dir=reference_dir,
-                                                     built_by=built_by, osm_path=osm, on_step=step)
+                                                     built_by=built_by, osm_path=osm, cache_dir=cache_dir,
+                                                     on_step=step)
     else:
         say(f"Building {workspace.label} from the SRTM tiles in {dem_dir} ({how})")
         with progress(pipeline.BUILD_STEPS, quiet=args.quiet) as step:
             result = pipeline.build_from_tiles(plan, dem_dir=dem_dir, layers_dir=layers_dir,
                                                cache_dir=folder(args.cache_dir, workspace.cache_dir),
-                                               built_by=built_by, osm_path=osm, on_step=step)
+                                               built_by=built_by, osm_path=osm, stage_cache=not args.no_cache,
+                                               on_step=step)
     for change in result.changes:
         say(f"  {change}")
     for line in result.notes:

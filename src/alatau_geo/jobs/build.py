@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alatau_geo.analysis.outputs import ANALYSIS_LAYERS, analysis_layers
+from alatau_geo.analysis.layer_names import ANALYSIS_LAYERS
 from alatau_geo.core.changes import LayerChange, compare_layers
 from alatau_geo.core.errors import InputDataError, LayerError
 from alatau_geo.core.geojson import as_exported
@@ -23,6 +23,7 @@ from alatau_geo.core.io import ExportResult, export_layers, read_layers, read_ra
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME, read_built_by
 from alatau_geo.core.raster import Raster
+from alatau_geo.jobs.stage_cache import StageCache, StageKeys, StageResult, content_digest, stage_keys
 from alatau_geo.plan.catalogues import load_catalogues
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.districts import ZONE_LAYERS, build_zones, zone_layers
@@ -59,31 +60,41 @@ REFRESH_STEPS = 4
 
 def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: Path,
                      built_by: Mapping[str, Any] | None = None, osm_path: Path | None = None,
-                     on_step: Callable[[str], None] = no_progress) -> BuildOutcome:
+                     stage_cache: bool = True, on_step: Callable[[str], None] = no_progress) -> BuildOutcome:
     """Rebuild every reference layer from the SRTM tiles and export it.
 
     The previous contents of `layers_dir` (if any) are compared with the new
     layers before they are replaced. `built_by` (see
     :func:`alatau_geo.plan.workspace.built_by_record`) goes into the
     manifest. `on_step` is called with a label as each of
-    :data:`BUILD_STEPS` steps starts.
+    :data:`BUILD_STEPS` steps starts. With `stage_cache`, each stage whose
+    inputs are unchanged since a build kept in `cache_dir` is taken from
+    there (:mod:`alatau_geo.jobs.stage_cache`); the layers are the same.
     """
     names = plan.terrain.tiles
     on_step("reading SRTM tiles")
     paths = terrain.find_tiles(dem_dir, names)
-    tiles = {name: terrain.read_srtm_tile(path) for name, path in paths.items()}
-    tables = gazetteer.load_tables(plan.tables)
-    build = build_reference_layers(tiles, tables, plan, on_step=on_step)
+    cache = StageCache(cache_dir if stage_cache else None)
+    keys = stage_keys(plan, tiles=paths, osm_path=osm_path)
+
+    def reference_stage() -> StageResult:
+        tiles = {name: terrain.read_srtm_tile(path) for name, path in paths.items()}
+        tables = gazetteer.load_tables(plan.tables)
+        build = build_reference_layers(tiles, tables, plan, on_step=on_step)
+        _write_cache(build.terrain, cache_dir=cache_dir, key=_cache_key(paths, plan))
+        return StageResult(layers=build.layers, raster=build.terrain.elevation, figures=build.figures)
+
+    reference = cache.run("reference", keys.reference, reference_stage)
+    elevation = reference.raster
     on_step("zones and placement")
-    layers = _with_plan_layers(_with_osm(build.layers, osm_path), plan, elevation=build.terrain.elevation)
-    on_step("working rasters to the cache")
-    _write_cache(build.terrain, cache_dir=cache_dir, key=_cache_key(paths, plan))
+    layers = _with_plan_layers(_with_osm(reference.layers, osm_path), plan, elevation=elevation, cache=cache,
+                               keys=keys)
     on_step("comparing with the previous layers and exporting")
     previous = _previous(layers_dir)
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
     export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision, built_by=built_by)
-    write_raster(build.terrain.elevation, layers_dir / TERRAIN_RASTER, dtype="int16")
-    figures = build.figures
+    write_raster(elevation, layers_dir / TERRAIN_RASTER, dtype="int16")
+    figures = reference.figures or {}
     notes = (
         f"Reservoir: {figures['reservoir_polygon_area_km2']:,.1f} km2 "
         f"(raw flat region {figures['reservoir_raw_area_km2']:,.1f} km2, "
@@ -98,6 +109,7 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
 
 def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path | None = None,
                            built_by: Mapping[str, Any] | None = None, osm_path: Path | None = None,
+                           cache_dir: Path | None = None,
                            on_step: Callable[[str], None] = no_progress) -> BuildOutcome:
     """Without tiles: keep the DEM-derived layers already built, rebuild the rest.
 
@@ -107,7 +119,9 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     layers are rebuilt from the plan's tables, places taking their elevation
     from the terrain raster; the water protection bands are rebuilt when the
     plan's widths differ from those that built them; the zones and the rest
-    are rebuilt from the plan.
+    are rebuilt from the plan. With `cache_dir`, the zones, placement and
+    analyses are taken from the stage cache when their inputs are unchanged
+    (:mod:`alatau_geo.jobs.stage_cache`).
 
     Raises
     ------
@@ -125,7 +139,9 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     on_step("gazetteer layers")
     reference = committed_reference(plan, layers_dir=source_dir, committed=committed)
     on_step("zones and placement")
-    layers = _with_plan_layers(_with_osm(reference, osm_path), plan, elevation=elevation)
+    keys = stage_keys(plan, tiles=None, osm_path=osm_path, reference_digest=content_digest(reference, elevation))
+    layers = _with_plan_layers(_with_osm(reference, osm_path), plan, elevation=elevation,
+                               cache=StageCache(cache_dir), keys=keys)
     on_step("comparing and exporting")
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
     export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision, built_by=built_by)
@@ -179,25 +195,51 @@ def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster) -> LayerS
     return LayerSet(layer for name, layer in full.items() if name in PLAN_LAYERS)
 
 
-def _with_plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster) -> LayerSet:
+def _with_plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster, cache: StageCache | None = None,
+                      keys: StageKeys | None = None) -> LayerSet:
     """The reference layers plus every layer the plan constructs on them.
 
     Zones come first, then the infrastructure and projects placed in them.
     Both are built on the reference layers as exported, so a build from the
-    tiles and one from committed layers give the same bytes.
+    tiles and one from committed layers give the same bytes. With `keys`,
+    each stage's result is taken from `cache` when its inputs are unchanged.
     """
     precision = plan.export.coordinate_precision
-    exported = LayerSet(as_exported(layer, precision=precision) for layer in reference.values()
-                        if layer.name not in PLAN_LAYERS)
-    zones = build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha, source=plan.source)
-    zoned = LayerSet([*exported.values(), *zone_layers(zones, source=plan.source)])
-    placed = place_catalogues(zoned, plan, elevation=elevation)
-    planned = LayerSet([*zoned.values(), *placed.values()])
-    # The reference layers are exported already (exporting is idempotent): only the new ones are.
-    analysed = analysis_layers(LayerSet(layer if name in exported else as_exported(layer, precision=precision)
-                                        for name, layer in planned.items()), plan)
+    exported_once: list[LayerSet] = []
+
+    def exported() -> LayerSet:  # only a stage that runs needs it
+        if not exported_once:
+            exported_once.append(LayerSet(as_exported(layer, precision=precision) for layer in reference.values()
+                                          if layer.name not in PLAN_LAYERS))
+        return exported_once[0]
+
+    def run(stage: str, compute: Callable[[], LayerSet]) -> LayerSet:
+        if keys is None or cache is None:
+            return compute()
+        return cache.run(stage, getattr(keys, stage), lambda: StageResult(layers=compute())).layers
+
+    def zones_stage() -> LayerSet:
+        zones = build_zones(plan.zones, exported(), min_part_ha=plan.analysis.min_part_ha, source=plan.source)
+        return LayerSet(zone_layers(zones, source=plan.source))
+
+    zoned_layers = run("zones", zones_stage)
+
+    def zoned() -> LayerSet:
+        return LayerSet([*exported().values(), *zoned_layers.values()])
+
+    placed = run("placement", lambda: LayerSet(place_catalogues(zoned(), plan, elevation=elevation).values()))
+
+    def analyses_stage() -> LayerSet:
+        from alatau_geo.analysis.outputs import analysis_layers
+
+        # The reference layers are exported already (exporting is idempotent): only the new ones are.
+        planned = [*exported().values(), *(as_exported(layer, precision=precision)
+                                           for layer in [*zoned_layers.values(), *placed.values()])]
+        return LayerSet(analysis_layers(LayerSet(planned), plan))
+
+    analysed = run("analyses", analyses_stage)
     kept = [layer for name, layer in reference.items() if name not in PLAN_LAYERS]
-    return LayerSet([*kept, *(zoned[name] for name in ZONE_LAYERS if name in zoned), *placed.values(), *analysed])
+    return LayerSet([*kept, *zoned_layers.values(), *placed.values(), *analysed.values()])
 
 
 def placement_context(layers: LayerSet, plan: Plan, *, elevation: Raster) -> PlacementContext:

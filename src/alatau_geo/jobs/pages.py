@@ -15,7 +15,7 @@ import folium
 import pandas as pd
 
 from alatau_geo import maps
-from alatau_geo.analysis.outputs import ANALYSIS_LAYERS
+from alatau_geo.analysis.layer_names import ANALYSIS_LAYERS
 from alatau_geo.core.io import write_text
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.reference.build import no_progress

@@ -119,7 +119,8 @@ def compare_layers(before: LayerSet | None, after: LayerSet, *, precision: int =
             continue
         old = before[name]
         same = same_content(old, layer, precision=precision)
-        _, old_value = layer_measure(old)
+        # The same geometries as exported: the same measure, without another union.
+        old_value = value if same else layer_measure(old)[1]
         changes.append(LayerChange(name, "unchanged" if same else "changed", len(old.frame), len(layer.frame),
                                    measure, old_value, value))
     for name, layer in before.items():

@@ -7,7 +7,8 @@ as GDAL layer metadata and in a non-spatial ``layer_provenance`` table.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from alatau_geo.core.gdal_errors import GDAL_ERRORS, gdal_reason
 from alatau_geo.core.geojson import json_text, json_value
 from alatau_geo.core.layers import Layer, LayerSet
 
+_SYNCHRONOUS = "OGR_SQLITE_SYNCHRONOUS"
 PROVENANCE_TABLE = "layer_provenance"
 PROVENANCE_COLUMNS = (
     "layer", "title", "geometry_type", "feature_count", "source", "method", "parameters", "quality",
@@ -73,6 +75,28 @@ def write_gpkg_file(path: Path, prepared: list[PreparedLayer]) -> None:
     ExportError
         If GDAL cannot write a table.
     """
+    with _unsynchronised_sqlite():
+        _write_tables(path, prepared)
+
+
+@contextmanager
+def _unsynchronised_sqlite() -> Iterator[None]:
+    """SQLite without a disk flush after each table, for the duration of one GeoPackage write.
+
+    The file is a temporary one that :func:`alatau_geo.core.atomic.atomic_write`
+    flushes once and renames into place, so flushing each of its tables
+    (what SQLite does by default) only waits for the disk. The previous
+    setting is restored afterwards.
+    """
+    previous = pyogrio.get_gdal_config_option(_SYNCHRONOUS)
+    pyogrio.set_gdal_config_options({_SYNCHRONOUS: "OFF"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({_SYNCHRONOUS: previous})
+
+
+def _write_tables(path: Path, prepared: list[PreparedLayer]) -> None:
     rows = []
     for item in prepared:
         row = _provenance_row(item)

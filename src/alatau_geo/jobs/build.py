@@ -189,14 +189,18 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
     return LayerSet(rebuilt.get(name, layer) for name, layer in committed.items() if name not in PLAN_LAYERS)
 
 
-def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster) -> LayerSet:
-    """The layers `plan` constructs on `reference` (zones, placed objects), without the reference layers."""
-    full = _with_plan_layers(reference, plan, elevation=elevation)
+def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster, analyses: bool = True) -> LayerSet:
+    """The layers `plan` constructs on `reference` (zones, placed objects, analyses), without the reference layers.
+
+    With ``analyses=False`` only the zones and placed objects are built
+    (what a comparison of two plans reads).
+    """
+    full = _with_plan_layers(reference, plan, elevation=elevation, analyses=analyses)
     return LayerSet(layer for name, layer in full.items() if name in PLAN_LAYERS)
 
 
 def _with_plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster, cache: StageCache | None = None,
-                      keys: StageKeys | None = None) -> LayerSet:
+                      keys: StageKeys | None = None, analyses: bool = True) -> LayerSet:
     """The reference layers plus every layer the plan constructs on them.
 
     Zones come first, then the infrastructure and projects placed in them.
@@ -237,7 +241,7 @@ def _with_plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster, cac
                                            for layer in [*zoned_layers.values(), *placed.values()])]
         return LayerSet(analysis_layers(LayerSet(planned), plan))
 
-    analysed = run("analyses", analyses_stage)
+    analysed = run("analyses", analyses_stage) if analyses else LayerSet()
     kept = [layer for name, layer in reference.items() if name not in PLAN_LAYERS]
     return LayerSet([*kept, *zoned_layers.values(), *placed.values(), *analysed.values()])
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -85,11 +86,11 @@ def _for_display(areas: gpd.GeoDataFrame, *, max_hole_m2: float) -> gpd.GeoDataF
     filled; the outline is simplified by 10 m (a fifth of the buffer).
     """
     def filled(geometry: shapely.Geometry) -> shapely.Geometry:
-        parts = []
-        for polygon in shapely.get_parts(geometry):
-            holes = [ring for ring in polygon.interiors if shapely.Polygon(ring).area > max_hole_m2]
-            parts.append(shapely.Polygon(polygon.exterior, holes))
-        return shapely.union_all(parts)
+        # Every part's rings at once: its exterior first, then the holes bigger than the limit.
+        rings, part = shapely.get_rings(shapely.get_parts(geometry), return_index=True)
+        exterior = np.r_[True, part[1:] != part[:-1]] if len(part) else np.zeros(0, dtype=bool)
+        kept = exterior | (shapely.area(shapely.polygons(rings)) > max_hole_m2)
+        return shapely.union_all(shapely.polygons(rings[kept], indices=part[kept]))
 
     result = areas.copy()
     result["geometry"] = shapely.simplify([filled(g) for g in areas.geometry], 10.0, preserve_topology=True)

@@ -16,6 +16,10 @@ kernels are compiled and on-disk caches are warm):
 - ``map``: the five HTML maps from the built layers;
 - ``diff default WS``: the zones and placed objects of two plans.
 
+Each command's wall time and CPU time (user + system of its process) are
+kept: the machine's cores are shared, and the CPU time is what the load of
+other jobs disturbs least.
+
 Stage profile (one process, the build's steps called in order as
 ``alatau-geo build --no-cache`` runs them): each stage's wall and CPU time,
 then in a second pass its peak of memory allocated through Python
@@ -50,16 +54,18 @@ TARGETS_S = {"build": 10.0, "diff": 5.0, "map": 5.0, "edit_and_rebuild": 3.0}
 EDITED_DISTRICT = "growing"
 
 
-def cli(arguments: list[str], *, cwd: Path) -> float:
-    """Run ``python -m alatau_geo.cli ARGS`` from this checkout's source; its wall time, seconds."""
+def cli(arguments: list[str], *, cwd: Path) -> tuple[float, float]:
+    """Run ``python -m alatau_geo.cli ARGS`` from this checkout's source: its wall and CPU (user + system) seconds."""
     environment = {**os.environ, "PYTHONPATH": str(REPOSITORY / "src")}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "alatau_geo.cli", "-q", *arguments], cwd=cwd, env=environment,
                           capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise RuntimeError(f"alatau-geo {' '.join(arguments)} failed ({done.returncode}): {done.stderr[-2000:]}")
-    return seconds
+    return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def edit_district(plan_path: Path, width_m: float) -> None:
@@ -72,10 +78,13 @@ def edit_district(plan_path: Path, width_m: float) -> None:
     plan_path.write_text(head + tail[:line_start] + f"width_m = {width_m:.1f}" + tail[line_end:], encoding="utf-8")
 
 
-def summary(runs: list[float], *, command: str, target: float | None = None) -> dict[str, Any]:
-    median = statistics.median(runs)
-    print(f"  {command:58} {median:7.2f} s   (runs: {', '.join(f'{r:.2f}' for r in runs)})")
-    return {"command": command, "median_s": median, "runs_s": [round(r, 3) for r in runs], "target_s": target}
+def summary(runs: list[tuple[float, float]], *, command: str, target: float | None = None) -> dict[str, Any]:
+    walls, cpus = [wall for wall, _ in runs], [cpu for _, cpu in runs]
+    median = statistics.median(walls)
+    print(f"  {command:58} {median:7.2f} s (cpu {statistics.median(cpus):6.2f} s)   "
+          f"(runs: {', '.join(f'{r:.2f}' for r in walls)})")
+    return {"command": command, "median_s": median, "cpu_median_s": statistics.median(cpus),
+            "runs_s": [round(r, 3) for r in walls], "target_s": target}
 
 
 def end_to_end(workspace: Path, dem_dir: Path, runs: int) -> dict[str, Any]:

@@ -51,11 +51,12 @@ def _machine_line(results: dict[str, dict[str, Any]]) -> str:
 def _pipeline(record: dict[str, Any]) -> list[str]:
     lines = [f"**The whole job** (`benchmarks/bench_pipeline.py`, {_run_note(record)}; each command a fresh "
              f"process, median of {record['runs']}):", "",
-             "| what a planner runs | median | target | met |", "|---|---:|---:|:---:|"]
+             "| what a planner runs | median wall | its CPU time | target (wall) | met |",
+             "|---|---:|---:|---:|:---:|"]
     for item in record.get("end_to_end", {}).values():
         target = item.get("target_s")
         met = "" if target is None else ("yes" if item["median_s"] <= target else "no")
-        lines.append(f"| `{item['command']}` | {_seconds(item['median_s'])} | "
+        lines.append(f"| `{item['command']}` | {_seconds(item['median_s'])} | {_seconds(item['cpu_median_s'])} | "
                      f"{'–' if target is None else '≤ ' + _seconds(target)} | {met} |")
     lines += ["", "Stage profile of one build (in one process; peak memory allocated through Python, as tracemalloc "
               "sees it, so GEOS's and GDAL's own allocations are not in it; peak resident memory of the whole "

@@ -56,7 +56,8 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
                        "then ../shared/data/srtm)")
     build.add_argument("--layers-dir", metavar="DIR", help="where layers are written (default: the workspace's "
                        "layers/)")
-    build.add_argument("--cache-dir", metavar="DIR", help="working rasters (default: the workspace's cache)")
+    build.add_argument("--cache-dir", metavar="DIR", help="working rasters and the results of each build stage, "
+                       "reused while their inputs are unchanged (default: the workspace's cache)")
     build.add_argument("--osm", metavar="FILE", help="also read places, corridors and rivers from a local "
                        "OpenStreetMap extract (.osm, .osm.gz, .osm.bz2)")
     _map_options(build)

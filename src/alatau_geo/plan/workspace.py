@@ -50,7 +50,7 @@ __all__ = [
 
 PLAN_FILE = "plan.toml"
 """The file that makes a folder a workspace."""
-TABLES = ("places", "corridors", "river_names", "infrastructure", "projects")
+TABLES = ("places", "corridors", "outlines", "river_names", "infrastructure", "projects")
 """The editable tables a workspace holds copies of, in ``tables/<name>.csv``."""
 DEFAULT_WORD = "default"
 """What a user types to name the default scenario (``alatau-geo diff default my_scenario``)."""

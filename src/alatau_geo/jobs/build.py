@@ -52,7 +52,7 @@ class BuildOutcome:
     notes: tuple[str, ...] = ()
 
 
-BUILD_STEPS = REFERENCE_STEPS + 4
+BUILD_STEPS = REFERENCE_STEPS + 3
 """Steps :func:`build_from_tiles` reports through ``on_step``."""
 REFRESH_STEPS = 4
 """Steps :func:`refresh_from_committed` reports through ``on_step``."""

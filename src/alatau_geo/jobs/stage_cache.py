@@ -19,6 +19,7 @@ stale result cannot.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.metadata
 import json
@@ -137,13 +138,13 @@ def stage_keys(plan: Plan, *, tiles: Mapping[str, Path] | None, osm_path: Path |
         (a build from committed layers: the digest of those files).
     """
     code = code_digest()
-    tables = table_digests(plan, ("places", "corridors", "river_names", "infrastructure", "projects"))
+    tables = table_digests(plan, [field.name for field in dataclasses.fields(plan.tables)])
     precision = plan.export.coordinate_precision
     if reference_digest is None:
         tile_digests = {name: file_digest(path) for name, path in sorted((tiles or {}).items())}
         reference_digest = digest(tile_digests, repr(plan.study_area), repr(plan.terrain), repr(plan.hydrology),
                                   repr(plan.water_protection), repr(plan.tables), plan.source,
-                                  {name: tables[name] for name in ("places", "corridors", "river_names")})
+                                  tables)  # every table: the gazetteer layers read several
     reference = digest("reference", code, reference_digest)
     with_osm = digest(reference, str(osm_path), file_digest(osm_path)) if osm_path is not None else reference
     zones = digest("zones", with_osm, repr(plan.zones), repr(plan.analysis), plan.source, precision)

@@ -74,8 +74,9 @@ def _network(record: dict[str, Any]) -> str:
     return (f"- `benchmarks/bench_network.py` ({_run_note(record)}): what {graph['facilities']} facilities reach "
             f"within {graph['limit_min']:g} min on a {graph['edges']:,}-edge street grid: {_seconds(ours)} with the "
             f"index built in, **{ratios['ego_graph_over_ours']:.0f} ×** faster than osmnx's `ego_graph` recipe per "
-            f"facility (target at least 100 ×) and **{ratios['ours_over_csgraph']:.2f} ×** the time of plain "
-            f"`scipy.sparse.csgraph.dijkstra` counting its graph conversion (target at most 1.5 ×; "
+            f"facility ({ratios['cpu_ego_graph_over_ours']:.0f} × in CPU time; target at least 100 ×) and "
+            f"**{ratios['ours_over_csgraph']:.2f} ×** the time of plain `scipy.sparse.csgraph.dijkstra` counting "
+            f"its graph conversion ({ratios['cpu_ours_over_csgraph']:.2f} × in CPU time; target at most 1.5 ×; "
             f"{ratios['ours_prebuilt_over_csgraph']:.2f} × once the index is built).")
 
 
@@ -92,21 +93,25 @@ def _nearest(record: dict[str, Any]) -> str:
 def _zonal(record: dict[str, Any]) -> str:
     timings = record["timings"]
     agreement = abs(record["buildable_ha"]["alatau-geo"] / record["buildable_ha"]["rasterstats"] - 1)
+    cpu_ratio = (timings["rasterstats zonal_stats"]["cpu_median_s"]
+                 / timings["alatau-geo zone_area_table"]["cpu_median_s"])
     return (f"- `benchmarks/bench_zonal.py` ({_run_note(record)}): buildable land of {record['zones']:,} zones on "
             f"{record['cell_m']:g} m slope cells (the area report's zonal statistic): "
             f"{_seconds(timings['alatau-geo zone_area_table']['median_s'])}, **"
             f"{record['ratios']['rasterstats_over_ours']:.1f} ×** faster than `rasterstats.zonal_stats` "
-            f"({_seconds(timings['rasterstats zonal_stats']['median_s'])}; target at least 5 ×); the two agree "
+            f"({_seconds(timings['rasterstats zonal_stats']['median_s'])}; {cpu_ratio:.1f} × in CPU time; target "
+            "at least 5 ×); the two agree "
             f"on the total to {agreement:.2%}.")
 
 
 def _hydrology(record: dict[str, Any]) -> str:
     timings, ratios = record["timings"], record["ratios_ours_over"]
     rows, cols = record["cells"]
+    cpu_ratio = timings["hydrology, alatau-geo"]["cpu_median_s"] / timings["hydrology, pyflwdir plain"]["cpu_median_s"]
     text = (f"- `benchmarks/bench_build.py` ({_run_note(record)}): flow routing and streams on the {rows:,} × "
             f"{cols:,} mosaic of the four tiles: {_seconds(timings['hydrology, alatau-geo']['median_s'])}, "
             f"**{ratios['pyflwdir plain']:.2f} ×** the time of pyflwdir's `from_dem` + `upstream_area` called "
-            "plainly (target at most 1 ×)")
+            f"plainly ({cpu_ratio:.2f} × in CPU time; target at most 1 ×)")
     if "pysheds plain" in ratios:
         text += f", {ratios['pysheds plain']:.2f} × pysheds' fill / resolve flats / flowdir / accumulation"
     reference = timings["reference layers (tiles to all reference layers, in process)"]["median_s"]

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from alatau_geo.analysis.outputs import ANALYSIS_LAYERS, analysis_layers
 from alatau_geo.core.changes import LayerChange, compare_layers
 from alatau_geo.core.errors import InputDataError, LayerError
@@ -178,13 +180,21 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
     return LayerSet(rebuilt.get(name, layer) for name, layer in committed.items() if name not in PLAN_LAYERS)
 
 
-def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster) -> LayerSet:
-    """The layers `plan` constructs on `reference` (zones, placed objects), without the reference layers."""
-    full = _with_plan_layers(reference, plan, elevation=elevation)
+def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster,
+                catalogues: Mapping[str, pd.DataFrame] | None = None, analyses: bool = True) -> LayerSet:
+    """The layers `plan` constructs on `reference` (zones, placed objects), without the reference layers.
+
+    `catalogues` (``infrastructure`` and ``projects``, as
+    :func:`~alatau_geo.plan.infrastructure.read_catalogue` gives them)
+    replace the plan's tables; with `analyses` false the coverage, service
+    area and travel-time layers are left out.
+    """
+    full = _with_plan_layers(reference, plan, elevation=elevation, catalogues=catalogues, analyses=analyses)
     return LayerSet(layer for name, layer in full.items() if name in PLAN_LAYERS)
 
 
-def _with_plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster) -> LayerSet:
+def _with_plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster,
+                      catalogues: Mapping[str, pd.DataFrame] | None = None, analyses: bool = True) -> LayerSet:
     """The reference layers plus every layer the plan constructs on them.
 
     Zones come first, then the infrastructure and projects placed in them.
@@ -196,9 +206,10 @@ def _with_plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster) -> 
                         if layer.name not in PLAN_LAYERS)
     zones = build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha, source=plan.source)
     zoned = LayerSet([*exported.values(), *zone_layers(zones, source=plan.source)])
-    placed = place_catalogues(zoned, plan, elevation=elevation)
+    placed = place_catalogues(zoned, plan, elevation=elevation, catalogues=catalogues)
     planned = LayerSet([*zoned.values(), *placed.values()])
-    analysed = analysis_layers(LayerSet(as_exported(layer, precision=precision) for layer in planned.values()), plan)
+    analysed = analysis_layers(LayerSet(as_exported(layer, precision=precision) for layer in planned.values()),
+                               plan) if analyses else []
     kept = [layer for name, layer in reference.items() if name not in PLAN_LAYERS]
     return LayerSet([*kept, *(zoned[name] for name in ZONE_LAYERS if name in zoned), *placed.values(), *analysed])
 
@@ -208,10 +219,11 @@ def placement_context(layers: LayerSet, plan: Plan, *, elevation: Raster) -> Pla
     return PlacementContext.from_layers(layers, elevation=elevation, slope=terrain.slope(elevation), plan=plan)
 
 
-def place_catalogues(layers: LayerSet, plan: Plan, *, elevation: Raster) -> dict[str, Layer]:
-    """Place the plan's infrastructure and projects catalogues on the zoned layers."""
+def place_catalogues(layers: LayerSet, plan: Plan, *, elevation: Raster,
+                     catalogues: Mapping[str, pd.DataFrame] | None = None) -> dict[str, Layer]:
+    """Place the plan's infrastructure and projects catalogues (or the `catalogues` given) on the zoned layers."""
     context = placement_context(layers, plan, elevation=elevation)
-    catalogues = load_catalogues(plan)
+    catalogues = catalogues if catalogues is not None else load_catalogues(plan)
     placed = place_objects(catalogues["infrastructure"], context)
     placed.update(place_objects(catalogues["projects"], context, avoid=placed["infrastructure"].frame.geometry))
     return placed

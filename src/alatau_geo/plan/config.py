@@ -20,6 +20,7 @@ from alatau_geo.core.errors import PlanError
 from alatau_geo.core.extent import StudyArea
 from alatau_geo.plan.districts import ZoneSpec, parse_zones
 from alatau_geo.plan.network_params import NetworkParams
+from alatau_geo.plan.uncertainty_params import UncertaintyParams, check_ranges
 from alatau_geo.reference.hydrology import HydrologyParams
 from alatau_geo.reference.terrain import TerrainParams
 from alatau_geo.reference.water import WaterProtectionParams
@@ -28,6 +29,8 @@ DEFAULT_PLAN_NAME = "default_plan.toml"
 # A zone given in a user's plan replaces the default zone as a whole: merging
 # two construction rules key by key would mix them.
 _REPLACED_WHOLE = ("districts", "city_boundary", "sez")
+# Tables whose keys the user names: a user's table replaces the default's.
+_REPLACED_WHOLE_ENTRIES = ("uncertainty.ranges",)
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class Plan:
     service_radii_m: Mapping[str, float]
     zones: tuple[ZoneSpec, ...] = ()
     network: NetworkParams | None = None
+    uncertainty: UncertaintyParams = field(default_factory=UncertaintyParams)
     source: str = field(default="<default plan>", compare=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -164,7 +168,7 @@ def _merge(base: dict[str, Any], user: dict[str, Any], *, source: str, prefix: s
         entry = f"{prefix}{key}"
         if key not in base:
             raise PlanError(f"{source}: unknown entry '{entry}'")
-        if prefix == "" and key in _REPLACED_WHOLE:
+        if (prefix == "" and key in _REPLACED_WHOLE) or entry in _REPLACED_WHOLE_ENTRIES:
             base[key] = value
         elif isinstance(base[key], dict):
             if not isinstance(value, dict):
@@ -240,7 +244,7 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> 
                 f"{source}: 'water_protection.{kind}_strip_m' must not exceed "
                 f"'water_protection.{kind}_zone_m' (the strip lies inside the zone)"
             )
-    return Plan(
+    plan = Plan(
         study_area=area,
         terrain=TerrainParams(
             tiles=tuple(tiles),
@@ -270,5 +274,8 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> 
         export=ExportParams(
             coordinate_precision=num("export", "coordinate_precision", minimum=5, maximum=8, integer=True),
         ),
+        uncertainty=UncertaintyParams.from_mapping(data.get("uncertainty", {}), source=source),
         source=source,
     )
+    check_ranges(plan)
+    return plan

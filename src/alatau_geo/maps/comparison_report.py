@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from alatau_geo.analysis.comparison import difference_column
-from alatau_geo.analysis.indicator_model import GROUP_TITLES, GROUPS
+from alatau_geo.analysis.indicator_model import GROUP_TITLES, GROUPS, NOT_COMPUTED
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.maps.charts import grouped_bars_png
 from alatau_geo.maps.static_maps import scenario_maps_png
@@ -41,6 +41,8 @@ _CHARTS = {
     "travel": (r"^travel_min\.[^.]+\.median$", "Median travel times"),
     "infrastructure": (r"^new_length_km\.", "New networks"),
 }
+ABSENT = "—"
+"""What a table shows where a scenario does not have the row (a zone it lacks)."""
 _DECIMALS = {"ha": 1, "km": 1, "min": 1, "%": 1, "jobs per resident": 3}
 _STYLE = """
 @page { size: A4 landscape; margin: 11mm 12mm; }
@@ -90,18 +92,18 @@ class ScenarioSummary:
     terrain_sha256: str
 
 
-def format_value(value: float, unit: str, *, signed: bool = False) -> str:
+def format_value(value: float, unit: str, *, signed: bool = False, missing: str = ABSENT) -> str:
     """A value as the report prints it: grouped thousands, decimals by unit, words for NaN and inf.
 
     Examples
     --------
     >>> format_value(1234567.0, "residents"), format_value(12.345, "min"), format_value(-2.5, "ha", signed=True)
     ('1,234,567', '12.3', '-2.5')
-    >>> format_value(float("nan"), "count"), format_value(float("inf"), "min")
+    >>> format_value(float("nan"), "count", missing="not computed"), format_value(float("inf"), "min")
     ('not computed', 'not reached')
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "not computed"
+        return missing
     if math.isinf(value):
         return "not reached" if value > 0 else "-not reached"
     decimals = _DECIMALS.get(unit, 0)
@@ -114,18 +116,20 @@ def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _table(rows: pd.DataFrame, labels: Sequence[str]) -> str:
+def _table(rows: pd.DataFrame, labels: Sequence[str], *, not_computed: set[str]) -> str:
     first = labels[0]
     differences = [difference_column(label, first) for label in labels[1:]]
     head = ["indicator", "unit", "basis", *labels, *(f"{label} − {first}" for label in labels[1:])]
     cells = ["<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head) + "</tr>"]
     for row in rows.to_dict("records"):
-        values = [f'<td class="num">{html.escape(format_value(row[label], row["unit"]))}</td>' for label in labels]
+        missing = NOT_COMPUTED if row["id"].split(".", 1)[0] in not_computed else ABSENT
+        values = [f'<td class="num">{html.escape(format_value(row[label], row["unit"], missing=missing))}</td>'
+                  for label in labels]
         changes = []
         for column in differences:
             change = row[column]
             tone = "" if not change or math.isnan(change) else (' up' if change > 0 else ' down')
-            text = format_value(change, row["unit"], signed=True)
+            text = format_value(change, row["unit"], signed=True, missing=missing)
             changes.append(f'<td class="num{tone}">{html.escape(text)}</td>')
         cells.append(f'<tr><td class="name">{html.escape(str(row["name"]))}</td><td>{html.escape(str(row["unit"]))}'
                      f'</td><td>{html.escape(str(row["basis"]))}</td>{"".join(values)}{"".join(changes)}</tr>')
@@ -154,8 +158,9 @@ def _definitions(definitions: pd.DataFrame, group: str) -> str:
 
 def _group_section(group: str, wide: pd.DataFrame, definitions: pd.DataFrame, labels: Sequence[str]) -> str:
     rows = wide[wide["group"] == group]
+    not_computed = set(definitions.loc[definitions["definition"].str.startswith(NOT_COMPUTED), "family"])
     return (f'<section id="{group}"><h2>{html.escape(GROUP_TITLES[group])}</h2><div class="layout">'
-            f'<div class="main">{_table(rows, labels)}</div>'
+            f'<div class="main">{_table(rows, labels, not_computed=not_computed)}</div>'
             f'<div class="side">{_chart(group, rows, labels)}{_definitions(definitions, group)}</div></div></section>')
 
 
@@ -174,7 +179,8 @@ def _summary_section(title: str, scenarios: Sequence[ScenarioSummary], notes: Se
         "better). Basis: <b>published</b> a figure from a named source; <b>target</b> a plan target; "
         "<b>derived</b> computed from the plan and the data (the assumptions it rests on are named in its "
         "definition); <b>assumed</b> a planning assumption. 'not computed' marks an indicator this version "
-        "cannot compute yet; 'not reached' a travel time that never comes.</p>"
+        f"cannot compute yet; 'not reached' a travel time that never comes; '{ABSENT}' a row the scenario does not "
+        "have (a zone it lacks).</p>"
         "<p>Positions of most villages, corridor waypoints, objects and projects are approximate (see each "
         "workspace's tables); alatau-geo uncertainty shows how far each indicator moves with them.</p></section>"
     )

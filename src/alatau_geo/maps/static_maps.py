@@ -106,8 +106,11 @@ def scenario_maps_png(layer_sets: Mapping[str, LayerSet], *, width_in: float = 1
         ax.set_title(label, fontsize=8, parse_math=False)
         _scale_bar(ax, extent)
     handles = [Patch(color=c, alpha=0.6, label=f"{zone} district") for zone, c in colours.items()]
-    handles += [Patch(facecolor=_SEZ_FILLS[0], alpha=0.45, edgecolor=STYLES["sez"].color, label="SEZ"),
-                Patch(facecolor="none", edgecolor="#000000", linestyle="--", label="city boundary"),
+    handles.append(Patch(facecolor=_SEZ_FILLS[0], alpha=0.45, edgecolor=STYLES["sez"].color, label="SEZ"))
+    if any("sez" in layers and len(layers["sez"].frame) > 1 for layers in layer_sets.values()):
+        handles.append(Patch(facecolor=_SEZ_FILLS[1], alpha=0.45, edgecolor=STYLES["sez"].color, hatch="///",
+                             label="further SEZ"))
+    handles += [Patch(facecolor="none", edgecolor="#000000", linestyle="--", label="city boundary"),
                 Patch(color=_WATER, label="reservoir")]
     legend = figure.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=6,
                            frameon=False)

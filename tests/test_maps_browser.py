@@ -16,6 +16,8 @@ proven to work with no network.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +46,8 @@ from conftest_maps import (  # noqa: F401
     proximity_layer_set,
 )
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
+# Screenshots for a person to look at; outside the checkout, so a test run leaves it clean.
+SCREENSHOTS = Path(os.environ.get("ALATAU_SCREENSHOTS") or Path(tempfile.gettempdir()) / "alatau-geo-screenshots")
 VENDOR = Path(__file__).resolve().parents[1] / "src" / "alatau_geo" / "vendor"
 RENDER_BUDGET_MS = 2000
 # The map object folium creates is a global named after the map's <div>.

@@ -11,7 +11,8 @@ import pytest
 
 from alatau_geo.cli import app as cli
 from alatau_geo.core.errors import UsageError
-from alatau_geo.core.io import read_built_by, read_layers
+from alatau_geo.core.io import read_layers
+from alatau_geo.core.manifest import read_built_by
 from alatau_geo.plan.workspace import TABLES, default_workspace, resolve_workspace
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -117,3 +118,12 @@ def test_a_closed_pipe_ends_quietly() -> None:
                          text=True, check=False, cwd=REPOSITORY)
     assert "Traceback" not in run.stderr and "BrokenPipe" not in run.stderr
     assert len(run.stdout.splitlines()) == 1
+
+
+
+def test_each_message_is_shown_once(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # The travel-time table and the job access both attach the settlements off the generated network.
+    assert cli.main(["report", "proximity", "--out-dir", str(tmp_path)]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert any("off the network" in line for line in lines)
+    assert len(lines) == len(set(lines)), lines

@@ -29,7 +29,7 @@ from alatau_geo.core.raster import Raster
 from alatau_geo.jobs import build as pipeline
 from alatau_geo.jobs.uncertainty import UncertaintyResult
 from alatau_geo.plan.config import Plan, load_plan
-from alatau_geo.plan.infrastructure import placement_report as _placement_report
+from alatau_geo.plan.placement_report import placement_report as _placement_report
 from alatau_geo.plan.workspace import Workspace, default_workspace, resolve_workspace
 from alatau_geo.reference import terrain
 

@@ -17,8 +17,10 @@ import numpy as np
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from alatau_geo.analysis import network, outputs, population_grid
-from alatau_geo.analysis.accessibility import two_step_fca
+from alatau_geo.analysis import network_index as network
+from alatau_geo.analysis import outputs, population_grid
+from alatau_geo.analysis.job_access import two_step_fca
+from alatau_geo.analysis.network import KM_PER_H_TO_M_PER_S
 from alatau_geo.analysis.indicator_model import indicator_row
 from alatau_geo.analysis.indicators_people import PeopleGrid
 from alatau_geo.core.layers import LayerSet
@@ -81,7 +83,7 @@ class _Cells:
 
 def _attach(index: network.NetworkIndex, xy: np.ndarray, weight: np.ndarray, *, params: NetworkParams) -> _Cells:
     distance, position = index.tree.query(xy)
-    speed = params.connector_kmh * network.KM_PER_H_TO_M_PER_S
+    speed = params.connector_kmh * KM_PER_H_TO_M_PER_S
     return _Cells(xy=xy, weight=weight, position=position, connector_s=distance / speed,
                   on_network=distance <= params.max_connector_m)
 

@@ -97,10 +97,30 @@ def _run(args: argparse.Namespace) -> int:
         return 130
 
 
+class _OncePerRun(logging.Filter):
+    """Drop a message already shown in this run.
+
+    Analyses that share inputs (the settlements off the network, say) each
+    report them; a user needs to read them once.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[tuple[int, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.levelno, record.getMessage())
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
+
+
 def _configure_logging(*, verbose: bool, quiet: bool) -> None:
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(_OncePerRun())
     logger.handlers[:] = [handler]
     logger.setLevel(level)
     logger.propagate = False

@@ -80,7 +80,8 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
     export = commands.add_parser(
         "export", parents=[common], help="export the layers to another folder",
         description="Write every layer as RFC 7946 GeoJSON (WGS84) plus one GeoPackage with all layers.",
-        epilog="example:\n  alatau-geo export --out ~/qgis/alatau", formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  alatau-geo export --out ~/qgis/alatau",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     export.add_argument("--layers-dir", metavar="DIR", help="layers to export (default: the workspace's)")
     export.add_argument("--out", metavar="DIR", required=True, help="folder to write")
@@ -178,7 +179,8 @@ def write_map_pages(layers: LayerSet, args: argparse.Namespace, *, workspace: Wo
 
 def run_export(args: argparse.Namespace) -> int:
     """``alatau-geo export --out DIR``."""
-    from alatau_geo.core.io import export_layers, read_built_by, read_layers
+    from alatau_geo.core.io import export_layers, read_layers
+    from alatau_geo.core.manifest import read_built_by
 
     workspace = workspace_of(args)
     plan = workspace.load_plan()

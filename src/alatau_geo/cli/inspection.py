@@ -25,7 +25,8 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
     validate.add_argument("file", metavar="FILE")
     validate.add_argument("--layer", metavar="NAME", help="layer of a multi-layer file")
     validate.add_argument("--require", metavar="COLUMN", action="append",
-                          help=f"attribute every feature must have (repeatable; default: {', '.join(DEFAULT_REQUIRED)})")
+                          help="attribute every feature must have (repeatable; default: "
+                          f"{', '.join(DEFAULT_REQUIRED)})")
     validate.set_defaults(run=run_validate)
 
     info = commands.add_parser(
@@ -61,7 +62,8 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_info(args: argparse.Namespace) -> int:
     """``alatau-geo info``."""
-    from alatau_geo.core.io import read_built_by, read_layers
+    from alatau_geo.core.io import read_layers
+    from alatau_geo.core.manifest import read_built_by
 
     workspace = workspace_of(args)
     layers_dir = folder(args.layers_dir, workspace.layers_dir)

@@ -37,7 +37,8 @@ from shapely.geometry.base import BaseGeometry
 from alatau_geo.core.crs import EXPORT_CRS
 from alatau_geo.core.errors import LayerError
 from alatau_geo.core.extent import StudyArea
-from alatau_geo.core.io import format_coordinate, read_vector
+from alatau_geo.core.geojson import format_coordinate
+from alatau_geo.core.vector_input import read_vector
 
 #: How far outside the study area a position may lie before it is reported, degrees.
 STUDY_AREA_MARGIN_DEG = 0.5

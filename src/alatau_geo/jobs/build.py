@@ -20,21 +20,16 @@ import pandas as pd
 from alatau_geo.analysis.outputs import ANALYSIS_LAYERS, analysis_layers
 from alatau_geo.core.changes import LayerChange, compare_layers
 from alatau_geo.core.errors import InputDataError, LayerError
-from alatau_geo.core.io import (
-    MANIFEST_NAME,
-    ExportResult,
-    as_exported,
-    export_layers,
-    read_built_by,
-    read_layers,
-    read_raster,
-    write_raster,
-)
+from alatau_geo.core.geojson import as_exported
+from alatau_geo.core.io import ExportResult, export_layers, read_layers, read_raster, write_raster
 from alatau_geo.core.layers import Layer, LayerSet
+from alatau_geo.core.manifest import MANIFEST_NAME, read_built_by
 from alatau_geo.core.raster import Raster
+from alatau_geo.plan.catalogues import load_catalogues
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.districts import ZONE_LAYERS, build_zones, zone_layers
-from alatau_geo.plan.infrastructure import PlacementContext, load_catalogues, place_objects
+from alatau_geo.plan.placement import place_objects
+from alatau_geo.plan.placement_context import PlacementContext
 from alatau_geo.plan.workspace import plan_fingerprint
 from alatau_geo.reference import gazetteer, terrain, water
 from alatau_geo.reference.build import REFERENCE_STEPS, build_reference_layers, no_progress
@@ -185,7 +180,7 @@ def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster,
     """The layers `plan` constructs on `reference` (zones, placed objects), without the reference layers.
 
     `catalogues` (``infrastructure`` and ``projects``, as
-    :func:`~alatau_geo.plan.infrastructure.read_catalogue` gives them)
+    :func:`~alatau_geo.plan.catalogues.read_catalogue` gives them)
     replace the plan's tables; with `analyses` false the coverage, service
     area and travel-time layers are left out.
     """

@@ -38,13 +38,15 @@ from alatau_geo.analysis.indicators import IndicatorOptions, indicator_table
 from alatau_geo.analysis.population_grid import grid_over, zone_grid
 from alatau_geo.analysis.population_params import PopulationParams
 from alatau_geo.core.errors import InputDataError, LayerError
-from alatau_geo.core.io import MANIFEST_NAME, read_layers, read_raster, write_geojson, write_raster, write_text
+from alatau_geo.core.geojson import write_geojson
+from alatau_geo.core.io import read_layers, read_raster, write_raster, write_text
+from alatau_geo.core.manifest import MANIFEST_NAME
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
 from alatau_geo.core.raster import Raster
 from alatau_geo.jobs.build import PLAN_LAYERS, TERRAIN_RASTER, committed_reference, plan_layers
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.districts import ZONE_LAYERS
-from alatau_geo.plan.infrastructure import load_catalogues, packaged_catalogue
+from alatau_geo.plan.catalogues import load_catalogues, packaged_catalogue
 from alatau_geo.plan.uncertainty_params import apply_values, population_overrides
 from alatau_geo.plan.workspace import Workspace, check_layers_match
 from alatau_geo.reference import gazetteer, water

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import shapely
@@ -113,7 +113,7 @@ class Difference:
     minus: tuple[Rule, ...]
 
 
-Rule = Union[Hull, Band, Disc, Shore, Between, Side, LayerRef, Combine, Difference]
+Rule = Hull | Band | Disc | Shore | Between | Side | LayerRef | Combine | Difference
 NUMERIC = {Hull: "buffer_m", Band: "width_m", Disc: "radius_m", Shore: "width_m"}
 
 
@@ -220,7 +220,9 @@ def with_parameter(rule: Rule, path: str, value: float, *, prefix: str = "rule")
         return replace(
             rule,
             base=with_parameter(rule.base, path, value, prefix=f"{prefix}.base"),
-            minus=tuple(with_parameter(c, path, value, prefix=f"{prefix}.minus[{i}]") for i, c in enumerate(rule.minus)),
+            minus=tuple(
+                with_parameter(c, path, value, prefix=f"{prefix}.minus[{i}]") for i, c in enumerate(rule.minus)
+            ),
         )
     return rule
 

@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from alatau_geo.core.errors import PlanError, StaleLayersError, UsageError
-from alatau_geo.core.io import read_built_by, write_text
+from alatau_geo.core.io import write_text
+from alatau_geo.core.manifest import read_built_by
 from alatau_geo.plan.config import DEFAULT_PLAN_NAME, Plan, load_plan
 
 __all__ = [

@@ -152,7 +152,8 @@ def build_reference_layers(tiles: Mapping[str, np.ndarray], tables: Tables, plan
         frame=gpd.GeoDataFrame({"id": ["study_area"], "name_en": ["Alatau plain study area"]},
                                geometry=[area], crs=WORKING_CRS),
         provenance=Provenance(source=f"plan {plan.source}", method="bounding box of the plan's study_area",
-                              parameters=dict(zip(("west", "south", "east", "north"), plan.study_area.bounds, strict=False)),
+                              parameters=dict(zip(("west", "south", "east", "north"), plan.study_area.bounds,
+                                                  strict=False)),
                               quality="derived"),
     )
     layers = LayerSet([study, reservoir_layer, rivers_layer, streams_layer, zone, strip, places, corridors])

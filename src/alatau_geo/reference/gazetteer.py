@@ -28,7 +28,9 @@ from alatau_geo.reference.terrain import sample
 
 POSITION_QUALITIES = ("geonames", "surveyed", "openstreetmap", "approximate")
 PLACE_COLUMNS = ("id", "name_en", "name_kk", "name_ru", "kind", "lon", "lat", "position_quality", "source", "note")
-CORRIDOR_COLUMNS = ("id", "name_en", "name_kk", "name_ru", "kind", "ref", "seq", "lon", "lat", "position_quality", "note")
+CORRIDOR_COLUMNS = (
+    "id", "name_en", "name_kk", "name_ru", "kind", "ref", "seq", "lon", "lat", "position_quality", "note",
+)
 RIVER_NAME_COLUMNS = ("river_id", "name_en", "name_kk", "name_ru", "seq", "lon", "lat", "position_quality", "note")
 CORRIDOR_KINDS = ("highway", "railway")
 

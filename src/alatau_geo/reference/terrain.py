@@ -1,5 +1,4 @@
-"""Terrain: SRTM3 tiles read, mosaicked, georeferenced, void-filled, clipped,
-projected, and the slope derived from them.
+"""Terrain: SRTM3 tiles read, mosaicked, georeferenced, void-filled, clipped, projected; slope from them.
 
 Rasters travel as :class:`Raster` (a float32 array with NaN for nodata, its
 affine transform and CRS). SRTM3 tiles are 1201 x 1201 big-endian int16
@@ -389,7 +388,7 @@ def load_terrain(tiles: Mapping[str, np.ndarray], *, bounds: tuple[float, float,
     void_cells = int(np.isnan(raw.data).sum())
     filled, unfilled = fill_voids(raw, max_distance_cells=void_fill_max_distance_cells)
     if void_cells:
-        logger.info("filled %d of %d void cells", void_cells - unfilled, void_cells)
+        logger.debug("filled %d of %d void cells", void_cells - unfilled, void_cells)
     projected = project_raster(clip_to_bounds(filled, bounds), resolution_m=resolution_m)
     # Whole metres, as SRTM measures them, so the int16 raster committed
     # beside the layers holds exactly the grid every build samples; slope

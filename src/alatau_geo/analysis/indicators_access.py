@@ -19,10 +19,10 @@ from scipy.spatial import cKDTree
 
 from alatau_geo.analysis import network_index as network
 from alatau_geo.analysis import outputs, population_grid
-from alatau_geo.analysis.job_access import two_step_fca
-from alatau_geo.analysis.network import KM_PER_H_TO_M_PER_S
 from alatau_geo.analysis.indicator_model import indicator_row
 from alatau_geo.analysis.indicators_people import PeopleGrid
+from alatau_geo.analysis.job_access import two_step_fca
+from alatau_geo.analysis.network import KM_PER_H_TO_M_PER_S
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.network_params import NetworkParams
@@ -108,7 +108,8 @@ def _share(weight: np.ndarray, mask: np.ndarray) -> float:
     return float(_PERCENT * weight[mask].sum() / total) if total > 0 else float("nan")
 
 
-def access_rows(layers: LayerSet, plan: Plan, *, people: PeopleGrid, block_m: float = 1000.0) -> list[dict[str, object]]:
+def access_rows(layers: LayerSet, plan: Plan, *, people: PeopleGrid,
+                block_m: float = 1000.0) -> list[dict[str, object]]:
     """Services reached in time and radius, travel times to the destinations and to jobs, 2SFCA.
 
     Parameters

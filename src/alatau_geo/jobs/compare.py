@@ -21,11 +21,11 @@ import pandas as pd
 
 from alatau_geo.analysis.comparison import compare_indicators, definitions, unique_labels
 from alatau_geo.analysis.indicators import IndicatorOptions, indicator_table
-from alatau_geo.core.errors import ExportError, LayerError
 from alatau_geo.core.atomic import atomic_write
+from alatau_geo.core.errors import ExportError, LayerError
 from alatau_geo.core.io import read_layers, read_raster, write_text
-from alatau_geo.core.manifest import MANIFEST_NAME, read_built_by
 from alatau_geo.core.layers import LayerSet
+from alatau_geo.core.manifest import MANIFEST_NAME, read_built_by
 from alatau_geo.jobs.build import TERRAIN_RASTER
 from alatau_geo.maps.comparison_report import ScenarioSummary, comparison_html
 from alatau_geo.plan.workspace import Workspace, check_layers_match

@@ -40,13 +40,13 @@ from alatau_geo.analysis.population_params import PopulationParams
 from alatau_geo.core.errors import InputDataError, LayerError
 from alatau_geo.core.geojson import write_geojson
 from alatau_geo.core.io import read_layers, read_raster, write_raster, write_text
-from alatau_geo.core.manifest import MANIFEST_NAME
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
+from alatau_geo.core.manifest import MANIFEST_NAME
 from alatau_geo.core.raster import Raster
 from alatau_geo.jobs.build import PLAN_LAYERS, TERRAIN_RASTER, committed_reference, plan_layers
+from alatau_geo.plan.catalogues import load_catalogues, packaged_catalogue
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.districts import ZONE_LAYERS
-from alatau_geo.plan.catalogues import load_catalogues, packaged_catalogue
 from alatau_geo.plan.uncertainty_params import apply_values, population_overrides
 from alatau_geo.plan.workspace import Workspace, check_layers_match
 from alatau_geo.reference import gazetteer, water
@@ -109,7 +109,9 @@ def _table_path(plan: Plan, name: str) -> Path:
     given = getattr(plan.tables, name)
     if given is not None:
         return given
-    return packaged_catalogue(name) if name in ("infrastructure", "projects") else gazetteer.packaged_table(f"{name}.csv")
+    if name in ("infrastructure", "projects"):
+        return packaged_catalogue(name)
+    return gazetteer.packaged_table(f"{name}.csv")
 
 
 def prepare_inputs(workspace: Workspace) -> UncertaintyInputs:
@@ -141,8 +143,9 @@ def prepare_inputs(workspace: Workspace) -> UncertaintyInputs:
                      cell_m=plan.uncertainty.grid_cell_m)
     sources = {**gazetteer_tables.sources, **{k: str(v.attrs.get("source", k)) for k, v in tables.items()
                                                if k in ("infrastructure", "projects")}}
-    return UncertaintyInputs(plan=plan, reference=reference, elevation=read_raster(workspace.layers_dir / TERRAIN_RASTER),
-                             tables=tables, tolerances=tolerances, sources=sources, grid=grid,
+    elevation = read_raster(workspace.layers_dir / TERRAIN_RASTER)
+    return UncertaintyInputs(plan=plan, reference=reference, elevation=elevation, tables=tables, tolerances=tolerances,
+                             sources=sources, grid=grid,
                              district_ids=tuple(str(i) for i in committed["districts"].frame["id"]))
 
 

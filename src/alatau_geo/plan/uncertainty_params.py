@@ -99,7 +99,8 @@ class UncertaintyParams:
     ranges: Mapping[str, tuple[float, float]] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "default_tolerance_m", MappingProxyType(dict(sorted(self.default_tolerance_m.items()))))
+        tolerances = MappingProxyType(dict(sorted(self.default_tolerance_m.items())))
+        object.__setattr__(self, "default_tolerance_m", tolerances)
         object.__setattr__(self, "ranges", MappingProxyType(dict(sorted(self.ranges.items()))))
         if isinstance(self.runs, bool) or not isinstance(self.runs, int) or self.runs < 1:
             raise PlanError(f"'uncertainty.runs' must be a whole number of at least 1, got {self.runs!r}")
@@ -287,7 +288,7 @@ def _zones_with(plan: Plan, layer: str, rest: str, value: float) -> tuple[Any, .
     zones = list(plan.zones)
     index = next((i for i, z in enumerate(zones) if z.layer == layer and z.id == zone_id), None)
     if index is None:
-        raise PlanError(f"the plan has no zone {layer}.{zone_id}")
+        raise PlanError(f"the plan has no zone {layer}.{zone_id}; remove the entry from [uncertainty.ranges]")
     spec = zones[index]
     if path not in rules.numeric_parameters(spec.rule):
         known = ", ".join(rules.numeric_parameters(spec.rule)) or "none"
@@ -300,15 +301,25 @@ def _zones_with(plan: Plan, layer: str, rest: str, value: float) -> tuple[Any, .
     return tuple(zones)
 
 
+def _zone_missing(plan: Plan, key: str) -> bool:
+    section, _, rest = key.partition(".")
+    zone_id = rest.partition(".")[0]
+    return section in _ZONE_LAYERS and not any(z.layer == section and z.id == zone_id for z in plan.zones)
+
+
 def check_ranges(plan: Plan) -> None:
     """Raise if a range's low or high end makes the plan invalid (each entry on its own, then all together).
+
+    A range of a zone the plan does not have (a plan that replaces the
+    default districts inherits the default ranges) is not checked here:
+    :func:`apply_values` refuses it when an uncertainty run starts.
 
     Raises
     ------
     PlanError
         Naming the entry.
     """
-    ranges = plan.uncertainty.ranges
+    ranges = {key: pair for key, pair in plan.uncertainty.ranges.items() if not _zone_missing(plan, key)}
     for key, (low, high) in ranges.items():
         apply_values(plan, {key: low})
         apply_values(plan, {key: high})

@@ -161,7 +161,7 @@ def _reference(inputs: UncertaintyInputs, plan: Plan, tables: Mapping[str, pd.Da
                                                          plan.water_protection,
                                                          clip=reference["study_area"].frame.geometry.iloc[0])
         rebuilt.update({zone.name: zone, strip.name: strip})
-    return LayerSet(rebuilt.get(name, layer) for name, layer in reference.items())
+    return LayerSet({**dict(reference.items()), **rebuilt}.values())
 
 
 def _zones(layers: LayerSet) -> pd.DataFrame:
@@ -260,8 +260,11 @@ def dask_client(scheduler: str | None = None, *, workers: int = 2, processes: bo
         with client:
             yield client
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+    # The local cluster talks TCP on the loopback interface only (thread workers too, so what they
+    # receive is serialised as for any cluster), and serves no dashboard.
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, protocol="tcp://",
+                      host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+            Client(cluster) as client:
         yield client
 
 

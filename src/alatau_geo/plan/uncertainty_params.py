@@ -87,7 +87,7 @@ class UncertaintyParams:
 
     Examples
     --------
-    >>> params = UncertaintyParams.from_mapping({"ranges": {"network.speeds_kmh.trunk": [70, 100]}})
+    >>> params = UncertaintyParams.from_mapping({"ranges": {"network.speeds_kmh.trunk": [70.0, 100.0]}})
     >>> params.ranges["network.speeds_kmh.trunk"], params.default_tolerance_m["geonames"]
     ((70.0, 100.0), 500.0)
     """

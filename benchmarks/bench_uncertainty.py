@@ -12,12 +12,14 @@ On the default scenario (the committed layers), reports:
 - the ratio sequential / Dask, and whether both gave the same results.
 
 The machine has 2 cores shared with other work: the ratio is at most 2 and
-falls when the cores are busy.
+falls when the cores are busy (the load average is printed before and after).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -46,6 +48,7 @@ def main() -> None:
     args = parser.parse_args()
 
     inputs = job.prepare_inputs(resolve_workspace(args.workspace))
+    print(f"load average before: {', '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
     one, _ = median_time(lambda: job.run_sample(inputs, 0, seed=args.seed), 3)
     print(f"one run (median of 3): {one:.2f} s")
 
@@ -57,6 +60,7 @@ def main() -> None:
     start = time.perf_counter()
     with job.dask_client(workers=2, processes=True) as client:
         client.wait_for_workers(2)
+        client.run(importlib.import_module, "alatau_geo.jobs.uncertainty")  # the workers' imports count as start-up
         startup = time.perf_counter() - start
         parallel, on_dask = median_time(lambda: job.run_on_dask(inputs, runs=args.runs, seed=args.seed,
                                                                 client=client), args.repeats)
@@ -70,6 +74,7 @@ def main() -> None:
     same = a.samples.equals(b.samples) and a.bands.equals(b.bands)
     failed = int((~a.runs["ok"]).sum())
     print(f"same results in order and on Dask: {same}; failed runs: {failed} of {args.runs}")
+    print(f"load average after: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
     widest = a.bands.assign(relative=a.bands["band_width"] / a.bands["planned"].abs())
     widest = widest[pd.notna(widest["relative"]) & (widest["planned"] != 0)].nlargest(5, "relative")
     for row in widest.itertuples(index=False):

@@ -306,6 +306,19 @@ def test_the_same_seed_gives_the_same_result_on_any_number_of_workers(inputs):
     assert not other.samples.iloc[0].equals(first.samples.iloc[0])
 
 
+def test_a_running_scheduler_takes_the_same_runs(inputs):
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp://", host="127.0.0.1",
+                      dashboard_address=None) as cluster, job.dask_client(cluster.scheduler_address) as client:
+        remote = job.run_on_dask(inputs, runs=2, seed=4, client=client)
+    local = job.run_sequentially(inputs, runs=2, seed=4)
+    assert [r.run for r in remote] == [-1, 0, 1]
+    for a, b in zip(remote, local, strict=True):
+        assert a.error is None
+        pd.testing.assert_frame_equal(a.indicators, b.indicators)
+
+
 def test_zero_tolerances_and_no_ranges_give_zero_width_bands(inputs):
     still = job.with_overrides(
         inputs, tolerances={name: np.zeros_like(values) for name, values in inputs.tolerances.items()},

@@ -87,12 +87,15 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     write_raster(build.terrain.elevation, layers_dir / TERRAIN_RASTER, dtype="int16")
     figures = build.figures
     notes = (
-        f"Reservoir: {figures['reservoir_polygon_area_km2']:,.1f} km2 "
-        f"(raw flat region {figures['reservoir_raw_area_km2']:,.1f} km2, "
-        f"{figures['reservoir_area_change_pct']:+.3f} % after simplification, {figures['reservoir_islands']} islands)",
+        f"Reservoir: {figures['reservoir_polygon_area_km2']:,.1f} km2 at {figures['reservoir_level_m']:g} m "
+        f"(raw cells {figures['reservoir_raw_area_km2']:,.1f} km2, "
+        f"{figures['reservoir_area_change_pct']:+.3f} % after simplification, {figures['reservoir_islands']} islands; "
+        f"SRTM surface of Feb 2000 at {figures['reservoir_srtm_surface_m']:g} m: "
+        f"{figures['reservoir_surface_area_km2']:,.1f} km2; west of 78°E only)",
         f"DEM voids filled: {figures['void_cells'] - figures['unfilled_void_cells']} of {figures['void_cells']} cells",
         "Named rivers: " + "; ".join(
-            f"{rid} {info['length_km']} km to the {info['ends_in']}" for rid, info in figures["named_rivers"].items()
+            f"{rid} {info['traced_length_km']} km traced to the {info['ends_in']}"
+            for rid, info in figures["named_rivers"].items()
         ),
     )
     return BuildOutcome(layers=layers, changes=tuple(changes), export=export, notes=notes)
@@ -164,6 +167,7 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
     rebuilt = {
         "places": gazetteer.places_layer(tables.places, source=tables.sources["places"], elevation=elevation),
         "corridors": gazetteer.corridors_layer(tables.corridors, source=tables.sources["corridors"]),
+        "outlines": gazetteer.outlines_layer(tables.outlines, source=tables.sources["outlines"]),
     }
     if record.get("water_protection", fingerprint["water_protection"]) != fingerprint["water_protection"]:
         logger.info("water protection widths differ from those of %s: rebuilding the bands", layers_dir)
@@ -172,7 +176,9 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
             clip=committed["study_area"].frame.geometry.iloc[0],
         )
         rebuilt.update({zone.name: zone, strip.name: strip})
-    return LayerSet(rebuilt.get(name, layer) for name, layer in committed.items() if name not in PLAN_LAYERS)
+    # Layers the committed folder lacks (an older layout) are added from the tables.
+    kept = [rebuilt.pop(name, layer) for name, layer in committed.items() if name not in PLAN_LAYERS]
+    return LayerSet([*kept, *rebuilt.values()])
 
 
 def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster,

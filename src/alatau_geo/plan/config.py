@@ -28,7 +28,7 @@ from alatau_geo.reference.water import WaterProtectionParams
 DEFAULT_PLAN_NAME = "default_plan.toml"
 # A zone given in a user's plan replaces the default zone as a whole: merging
 # two construction rules key by key would mix them.
-_REPLACED_WHOLE = ("districts", "city_boundary", "sez")
+_REPLACED_WHOLE = ("settlements", "districts", "city_boundary", "sez")
 # Tables whose keys the user names: a user's table replaces the default's.
 _REPLACED_WHOLE_ENTRIES = ("uncertainty.ranges",)
 
@@ -62,6 +62,7 @@ class TablePaths:
     places: Path | None
     corridors: Path | None
     river_names: Path | None
+    outlines: Path | None
     infrastructure: Path | None
     projects: Path | None
 
@@ -80,7 +81,7 @@ class Plan:
     Examples
     --------
     >>> plan = load_plan()
-    >>> plan.water_protection.reservoir_zone_m, [z.id for z in plan.zones][:2]
+    >>> plan.water_protection.reservoir_zone_m, [z.id for z in plan.zones if z.layer == "districts"][:2]
     (500.0, ['gate', 'green'])
     """
 
@@ -140,8 +141,8 @@ def load_plan(path: str | Path | None = None) -> Plan:
     Examples
     --------
     >>> plan = load_plan()
-    >>> plan.hydrology.reservoir_level_m
-    475
+    >>> plan.hydrology.srtm_surface_m, plan.hydrology.reservoir_level_m
+    (475, 479.0)
     """
     default_text = resources.files("alatau_geo").joinpath("data", DEFAULT_PLAN_NAME).read_text("utf-8")
     data = tomllib.loads(default_text)
@@ -227,8 +228,11 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> 
     tiles = data["terrain"]["tiles"]
     if not isinstance(tiles, list) or not tiles or not all(isinstance(t, str) for t in tiles):
         raise PlanError(f"{source}: 'terrain.tiles' must be a non-empty list of tile names")
+    srtm_surface = num("hydrology", "srtm_surface_m", integer=True)
     hydrology = HydrologyParams(
-        reservoir_level_m=num("hydrology", "reservoir_level_m", integer=True),
+        srtm_surface_m=srtm_surface,
+        reservoir_level_m=num("hydrology", "reservoir_level_m", minimum=srtm_surface, maximum=srtm_surface + 50),
+        min_island_ha=num("hydrology", "min_island_ha", minimum=0),
         stream_threshold_km2=num("hydrology", "stream_threshold_km2", positive=True),
         reservoir_simplify_tolerance_m=num("hydrology", "reservoir_simplify_tolerance_m", minimum=0),
         reservoir_max_area_change_pct=num("hydrology", "reservoir_max_area_change_pct", positive=True, maximum=100),
@@ -257,6 +261,7 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> 
             places=_table_path(data, "places", source=source, base_dir=base_dir),
             corridors=_table_path(data, "corridors", source=source, base_dir=base_dir),
             river_names=_table_path(data, "river_names", source=source, base_dir=base_dir),
+            outlines=_table_path(data, "outlines", source=source, base_dir=base_dir),
             infrastructure=_table_path(data, "infrastructure", source=source, base_dir=base_dir),
             projects=_table_path(data, "projects", source=source, base_dir=base_dir),
         ),

@@ -62,7 +62,7 @@ VARIABLE_SECTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
 })
 """Plan entries a range may vary (``*``: any key of that table)."""
 
-_ZONE_LAYERS = ("districts", "city_boundary", "sez")
+_ZONE_LAYERS = ("settlements", "districts", "city_boundary", "sez")
 _POPULATION = "population"
 _KEY = re.compile(r"^[a-z_]+(\.[A-Za-z0-9_]+(\[\d+\])?)+$")
 

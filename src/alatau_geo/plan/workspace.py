@@ -56,7 +56,7 @@ PLAN_FILE = "plan.toml"
 SCENARIOS_FOLDER = "scenarios"
 """Folder of ``alatau_geo/data`` holding the example scenarios' plans (and their tables)."""
 """The file that makes a folder a workspace."""
-TABLES = ("places", "corridors", "river_names", "infrastructure", "projects")
+TABLES = ("places", "corridors", "outlines", "river_names", "infrastructure", "projects")
 """The editable tables a workspace holds copies of, in ``tables/<name>.csv``."""
 DEFAULT_WORD = "default"
 """What a user types to name the default scenario (``alatau-geo diff default my_scenario``)."""
@@ -365,15 +365,23 @@ _TOLERANCE_COLUMN = "tolerance_m"
 def _without_tolerances(text: str) -> str:
     """The table without its ``tolerance_m`` column: tolerances feed only the uncertainty runs, never a layer.
 
-    A table without the column is returned as it is, so its hash does not change.
+    A table without the column is returned as it is, and one whose last column it is (as
+    in the shipped tables) loses exactly the text of that column, so in both cases the
+    hash is that of the table without tolerances. Otherwise the rows are written anew.
     """
+    lines = text.splitlines(keepends=True)
     rows = list(csv.reader(io.StringIO(text, newline="")))
     if not rows or _TOLERANCE_COLUMN not in rows[0]:
         return text
+    if rows[0][-1] == _TOLERANCE_COLUMN and len(rows) == len(lines):
+        kept = []
+        for line in lines:
+            body = line.rstrip("\r\n")
+            kept.append(body[: body.rfind(",")] + line[len(body):])
+        return "".join(kept)
     column = rows[0].index(_TOLERANCE_COLUMN)
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerows([cell for i, cell in enumerate(row) if i != column] for row in rows)
+    csv.writer(out, lineterminator="\n").writerows([cell for i, cell in enumerate(row) if i != column] for row in rows)
     return out.getvalue()
 
 

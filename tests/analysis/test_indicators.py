@@ -178,10 +178,21 @@ def test_networks_facilities_and_projects(table):
     assert value(table, "projects.outside_city") == 1
 
 
-def test_facilities_needed_say_not_computed(table):
-    row = table.loc["facilities_needed.substation"]
-    assert math.isnan(row["value"])
-    assert row["definition"].startswith(NOT_COMPUTED)
+def test_facilities_needed_come_from_the_sizing_of_the_demand(table):
+    from alatau_geo.analysis.demand import DEFAULT_PARAMS as RATES
+    from alatau_geo.analysis.sizing import DEFAULT_PARAMS as SIZES
+
+    # 2,000 residents and 1,000 jobs: a fraction of one substation's firm capacity, so one is needed and
+    # the planned one is enough; one water intake is needed and none is planned.
+    load_mw = (2000 * RATES.electricity_kw_per_resident + 1000 * RATES.electricity_kw_per_job) / 1000
+    assert load_mw < SIZES.facilities["substation"].capacity
+    assert value(table, "facilities_needed.substation") == 1
+    assert value(table, "facilities_short.substation") == 0
+    assert value(table, "facilities_needed.water_intake") == 1
+    assert value(table, "facilities_short.water_intake") == 1
+    schools = math.ceil(2000 / 1000 * RATES.school_places_per_1000 / SIZES.facilities["school"].capacity)
+    assert value(table, "facilities_needed.school") == schools
+    assert not table["definition"].str.startswith(NOT_COMPUTED).any()
 
 
 def test_weighted_quantile_weighs_and_keeps_unreached():

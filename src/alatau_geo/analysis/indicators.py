@@ -17,8 +17,9 @@ services   share of residents within each travel-time limit of each facility
 travel     median and 90th percentile of the travel time to each destination
            (Almaty, Konaev) and between residents and jobs; jobs within
            reach; 2SFCA jobs per resident
-infra-     kilometres of new gas pipelines and roads; facilities planned and
-structure  needed by kind; investment projects in and outside the city
+infra-     kilometres of new gas pipelines and roads; facilities planned, needed
+structure  (sizing of the siting analysis) and missing by kind; investment
+           projects in and outside the city
 ========== ==================================================================
 
 Every row has an ``id`` (``<family>.<subject>``, e.g. ``area_ha.gate``),
@@ -32,7 +33,9 @@ data; the assumptions it rests on are named in the definition) or
 The residents and jobs come from the population analysis with its default
 parameters (until the plan has a ``[population]`` section, pass others as
 `population`), allocated on a 100 m grid whose buildable cells follow
-:mod:`alatau_geo.analysis.areas` (slope, water, water protection zones).
+:mod:`alatau_geo.analysis.areas` (slope, water, water protection zones); the
+facilities needed from the siting analysis's demand rates and facility sizes,
+also with their defaults until the plan has a ``[siting]`` section.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from alatau_geo.analysis import indicators_access, indicators_land, indicators_people
+from alatau_geo.analysis import indicators_access, indicators_infrastructure, indicators_land, indicators_people
 from alatau_geo.analysis.indicator_model import (
     BASES,
     GROUP_TITLES,
@@ -109,6 +112,6 @@ def indicator_table(layers: LayerSet, plan: Plan, *, elevation: Raster,
         *indicators_land.land_rows(layers, plan, elevation=elevation),
         *indicators_people.people_rows(people),
         *indicators_access.access_rows(layers, plan, people=people, block_m=options.block_m),
-        *indicators_land.infrastructure_rows(layers),
+        *indicators_infrastructure.infrastructure_rows(layers, people=people),
     ]
     return as_table(rows)

@@ -107,8 +107,6 @@ def run_compare(args: argparse.Namespace) -> int:
         comparison = compare_workspaces(workspaces, on_step=step)
         step("writing the report")
         written = write_comparison(comparison, args.out, pdf=not args.no_pdf)
-    for note in comparison.notes:
-        print(f"alatau-geo: warning: {note}", file=sys.stderr)
     wide = comparison.wide
     changed = wide[[c for c in wide.columns if " - " in c]].fillna(0).ne(0).any(axis=1)
     say(f"{len(wide)} indicators, {int(changed.sum())} differ between {', '.join(comparison.labels)}; wrote "

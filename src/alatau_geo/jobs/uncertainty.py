@@ -28,6 +28,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -37,6 +39,7 @@ from alatau_geo.analysis import uncertainty
 from alatau_geo.analysis.indicators import IndicatorOptions, indicator_table
 from alatau_geo.analysis.population_grid import grid_over, zone_grid
 from alatau_geo.analysis.population_params import PopulationParams
+from alatau_geo.core.crs import WORKING_CRS
 from alatau_geo.core.errors import InputDataError, LayerError
 from alatau_geo.core.geojson import write_geojson
 from alatau_geo.core.io import read_layers, read_raster, write_raster, write_text
@@ -52,13 +55,17 @@ from alatau_geo.plan.workspace import Workspace, check_layers_match
 from alatau_geo.reference import gazetteer, water
 from alatau_geo.reference.tolerances import read_tolerances, tolerances_for
 
+if TYPE_CHECKING:
+    from dask.distributed import Client
+
 logger = logging.getLogger(__name__)
 
 PLANNED_RUN = -1
 """Run number of the plan as it is (nothing moved, nothing drawn)."""
 GRID_MARGIN_M = 5000.0
 """The district-probability grid covers the city's extent and this margin, metres (room for moved districts)."""
-_KEYS = {"places": ("id",), "corridors": ("id", "seq"), "infrastructure": ("id",), "projects": ("id",)}
+_KEYS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"places": ("id",), "corridors": ("id", "seq"), "infrastructure": ("id",), "projects": ("id",)})
 
 
 @dataclass(frozen=True)
@@ -232,7 +239,7 @@ def run_sample(inputs: UncertaintyInputs, run: int, *, seed: int, perturb: bool 
 
 
 @contextlib.contextmanager
-def dask_client(scheduler: str | None = None, *, workers: int = 2, processes: bool = True) -> Iterator[object]:
+def dask_client(scheduler: str | None = None, *, workers: int = 2, processes: bool = True) -> Iterator[Client]:
     """A Dask client: on an existing scheduler's address, or on a new ``LocalCluster`` closed on exit.
 
     Parameters
@@ -268,7 +275,7 @@ def dask_client(scheduler: str | None = None, *, workers: int = 2, processes: bo
         yield client
 
 
-def run_on_dask(inputs: UncertaintyInputs, *, runs: int, seed: int, client: object,
+def run_on_dask(inputs: UncertaintyInputs, *, runs: int, seed: int, client: Client,
                 on_result: Callable[[SampleResult], None] | None = None) -> list[SampleResult]:
     """The plan as it is, then `runs` runs, as tasks on a Dask client; results in run order.
 
@@ -285,8 +292,11 @@ def run_on_dask(inputs: UncertaintyInputs, *, runs: int, seed: int, client: obje
         try:
             result = future.result()
         except Exception as error:  # the worker died or the task was lost
-            result = SampleResult(run=numbers[future.key], error=_one_line(error), indicators=None, zones=None,
-                                  districts=None, parameters={}, seconds=0.0)
+            run = numbers[future.key]
+            drawn = {} if run == PLANNED_RUN else uncertainty.draw_values(
+                inputs.plan.uncertainty.ranges, uncertainty.sample_generators(seed, run)["parameters"])
+            result = SampleResult(run=run, error=_one_line(error), indicators=None, zones=None, districts=None,
+                                  parameters=drawn, seconds=0.0)
         if on_result is not None:
             on_result(result)
         results.append(result)
@@ -380,8 +390,6 @@ def write_uncertainty(result: UncertaintyResult, out_dir: str | Path, *, plan: P
         write_text(result.runs.to_csv(index=False, lineterminator="\n"), out / "uncertainty_runs.csv"),
         write_text(result.samples.to_csv(lineterminator="\n"), out / "uncertainty_samples.csv"),
     ]
-    from alatau_geo.core.crs import WORKING_CRS
-
     for k, district in enumerate(result.district_ids):
         raster = Raster(data=result.probability[k], transform=result.transform, crs=WORKING_CRS)
         written.append(write_raster(raster, out / f"district_probability_{district}.tif"))

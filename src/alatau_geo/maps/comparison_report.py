@@ -22,6 +22,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import pandas as pd
 
@@ -33,17 +34,17 @@ from alatau_geo.maps.static_maps import scenario_maps_png
 
 SECTIONS = ("summary", "maps", *GROUPS)
 """Sections of the report, in order; the PDF has one page per section."""
-_CHARTS = {
+_CHARTS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "land": (r"^buildable_ha\.", "Buildable area"),
     "residents": (r"^residents\.[^.]+\.{year}$", "Residents {year}"),
     "jobs": (r"^jobs\.[^.]+\.{year}$", "Jobs {year}"),
     "services": (r"^served_pct\.[^.]+\.radius$", "Residents within the service radius"),
     "travel": (r"^travel_min\.[^.]+\.median$", "Median travel times"),
     "infrastructure": (r"^new_length_km\.", "New networks"),
-}
+})
 ABSENT = "—"
 """What a table shows where a scenario does not have the row (a zone it lacks)."""
-_DECIMALS = {"ha": 1, "km": 1, "min": 1, "%": 1, "jobs per resident": 3}
+_DECIMALS: Mapping[str, int] = MappingProxyType({"ha": 1, "km": 1, "min": 1, "%": 1, "jobs per resident": 3})
 _STYLE = """
 @page { size: A4 landscape; margin: 11mm 12mm; }
 body { font-family: "DejaVu Sans", sans-serif; font-size: 7.5pt; color: #1a1a1a; margin: 0;

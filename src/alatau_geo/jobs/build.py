@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from alatau_geo.analysis.city_population import CityPopulation
 from alatau_geo.analysis.outputs import ANALYSIS_LAYERS, analysis_layers
 from alatau_geo.analysis.population_layers import POPULATION_LAYERS, population_layers
@@ -251,17 +253,21 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
     return LayerSet([*kept, *rebuilt.values()])
 
 
-def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster, analyses: bool = True) -> LayerSet:
+def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster,
+                catalogues: Mapping[str, pd.DataFrame] | None = None, analyses: bool = True) -> LayerSet:
     """The layers `plan` constructs on `reference`, without the reference layers.
 
-    With `analyses` False only the zones and the placed objects: what a
-    comparison of two plans needs, in a fraction of the time.
+    `catalogues` (``infrastructure`` and ``projects``, as
+    :func:`~alatau_geo.plan.catalogues.read_catalogue` gives them) replace
+    the plan's tables. With `analyses` False only the zones and the placed
+    objects: what a comparison of two plans needs, in a fraction of the time.
     """
-    full = plan_build(reference, plan, elevation=elevation, analyses=analyses).layers
+    full = plan_build(reference, plan, elevation=elevation, catalogues=catalogues, analyses=analyses).layers
     return LayerSet(layer for name, layer in full.items() if name in PLAN_LAYERS)
 
 
-def plan_build(reference: LayerSet, plan: Plan, *, elevation: Raster, analyses: bool = True,
+def plan_build(reference: LayerSet, plan: Plan, *, elevation: Raster,  # noqa: PLR0913 - catalogues for sampling
+               catalogues: Mapping[str, pd.DataFrame] | None = None, analyses: bool = True,
                on_step: Callable[[str], None] = no_progress) -> PlanBuild:
     """The reference layers plus every layer the plan constructs on them, and the allocated people.
 
@@ -280,7 +286,7 @@ def plan_build(reference: LayerSet, plan: Plan, *, elevation: Raster, analyses: 
                         if layer.name not in (*PLAN_LAYERS, *MOUNTAIN_LAYERS))
     zones = build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha, source=plan.source)
     zoned = LayerSet([*exported.values(), *zone_layers(zones, source=plan.source)])
-    placed = place_catalogues(zoned, plan, elevation=elevation)
+    placed = place_catalogues(zoned, plan, elevation=elevation, catalogues=catalogues)
     planned = LayerSet(as_exported(layer, precision=precision)
                        for layer in (*zoned.values(), *placed.values()))
     if not analyses:
@@ -318,10 +324,11 @@ def placement_context(layers: LayerSet, plan: Plan, *, elevation: Raster) -> Pla
     return PlacementContext.from_layers(layers, elevation=elevation, slope=terrain.slope(elevation), plan=plan)
 
 
-def place_catalogues(layers: LayerSet, plan: Plan, *, elevation: Raster) -> dict[str, Layer]:
-    """Place the plan's infrastructure and projects catalogues on the zoned layers."""
+def place_catalogues(layers: LayerSet, plan: Plan, *, elevation: Raster,
+                     catalogues: Mapping[str, pd.DataFrame] | None = None) -> dict[str, Layer]:
+    """Place the plan's infrastructure and projects catalogues (or the `catalogues` given) on the zoned layers."""
     context = placement_context(layers, plan, elevation=elevation)
-    catalogues = load_catalogues(plan)
+    catalogues = catalogues if catalogues is not None else load_catalogues(plan)
     placed = place_objects(catalogues["infrastructure"], context)
     placed.update(place_objects(catalogues["projects"], context, avoid=placed["infrastructure"].frame.geometry))
     return placed

@@ -58,11 +58,11 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from alatau_geo.analysis import _plan_values as pv
 from alatau_geo.analysis.catchments import SitingResult, Status, check_limit, demand_weights, measure
 from alatau_geo.analysis.cost_matrix import CostMatrix
-from alatau_geo.analysis.siting_params import DEFAULT_PARAMS, SECTION
 from alatau_geo.core.errors import PlanError
+from alatau_geo.plan import param_values as pv
+from alatau_geo.plan.siting_params import DEFAULT_PARAMS, SECTION
 
 logger = logging.getLogger(__name__)
 

@@ -20,6 +20,8 @@ from alatau_geo.core.errors import PlanError
 from alatau_geo.core.extent import StudyArea
 from alatau_geo.plan.districts import ZoneSpec, parse_zones
 from alatau_geo.plan.network_params import NetworkParams
+from alatau_geo.plan.siting_params import DEFAULT_SECTION as DEFAULT_SITING
+from alatau_geo.plan.siting_params import SitingSection
 from alatau_geo.reference.hydrology import HydrologyParams
 from alatau_geo.reference.terrain import TerrainParams
 from alatau_geo.reference.water import WaterProtectionParams
@@ -91,14 +93,20 @@ class Plan:
     service_radii_m: Mapping[str, float]
     zones: tuple[ZoneSpec, ...] = ()
     network: NetworkParams | None = None
+    siting: SitingSection = DEFAULT_SITING
     source: str = field(default="<default plan>", compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        """The plan's parameters as plain data (for provenance records); zones are left out."""
+        """The plan's parameters as plain data (for provenance records); zones are left out.
+
+        So is ``siting``: no layer of a build depends on it (``alatau-geo
+        site`` records it apart), so changing it leaves the layers current.
+        """
         data = _plain(self)
         data.pop("source")
         data.pop("zones")
         data.pop("network")
+        data.pop("siting")
         return data
 
 
@@ -143,6 +151,7 @@ def load_plan(path: str | Path | None = None) -> Plan:
     data = tomllib.loads(default_text)
     source = "<default plan>"
     base_dir: Path | None = None
+    user_siting: dict[str, Any] = {}
     if path is not None:
         path = Path(path)
         source = str(path)
@@ -155,8 +164,13 @@ def load_plan(path: str | Path | None = None) -> Plan:
             raise PlanError(f"{path}: cannot read plan file ({error})") from None
         except tomllib.TOMLDecodeError as error:
             raise PlanError(f"{path}: not valid TOML ({error})") from None
+        # [siting] may add facility kinds: its reader lays the user's table over
+        # the default plan's and names an unknown entry itself.
+        user_siting = user.pop("siting", {})
         _merge(data, user, source=source, prefix="")
-    return _build_plan(data, source=source, base_dir=base_dir)
+    plan = _build_plan(data, source=source, base_dir=base_dir)
+    siting = SitingSection.from_mapping(user_siting, source=source, defaults=data.get("siting", {}))
+    return dataclasses.replace(plan, siting=siting)
 
 
 def _merge(base: dict[str, Any], user: dict[str, Any], *, source: str, prefix: str) -> None:

@@ -118,7 +118,7 @@ class SitingParams:
 
     time_limit_s: float = 60.0
     moved_tolerance_m: float = 1.0
-    demand_block_m: float = 1500.0
+    demand_block_m: float = 2000.0
     max_candidates: int = 200
     kinds: Mapping[str, KindSiting] = field(default_factory=lambda: _kinds(_DEFAULT_KINDS))
 

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from alatau_geo.analysis.catchments import MODELS, Model, SitingResult
+from alatau_geo.analysis.catchments import MODELS, SitingResult
 from alatau_geo.analysis.cost_matrix import CostMatrix
 from alatau_geo.analysis.siting import max_covering, p_median, set_covering
 from alatau_geo.analysis.siting_compare import MOVE_COLUMNS, compare_with_plan

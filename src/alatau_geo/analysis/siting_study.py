@@ -25,12 +25,14 @@ optimum is compared with. Nothing here reads or writes a file.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import geopandas as gpd
 import networkx as nx
 import pandas as pd
+import shapely
 
 from alatau_geo.analysis.cost_matrix import cost_matrix
 from alatau_geo.analysis.demand import demand_rates, demand_totals, point_demand
@@ -70,6 +72,8 @@ class SitingStudy:
         residents, jobs and every demand column; points, working CRS.
     block_polygons : GeoSeries
         The polygon of every block (index of `blocks`).
+    zones : Mapping[str, shapely.Geometry]
+        The polygon of every zone (districts, and the city outside them).
     demand : DataFrame
         Per district (and :data:`TOTAL`) and phase: blocks, residents, jobs, every demand column.
     sizing : DataFrame
@@ -86,6 +90,7 @@ class SitingStudy:
     people: PeopleGrid
     blocks: gpd.GeoDataFrame
     block_polygons: gpd.GeoSeries
+    zones: Mapping[str, shapely.Geometry]
     demand: pd.DataFrame
     sizing: pd.DataFrame
     rates: pd.DataFrame
@@ -175,7 +180,8 @@ def study_siting(
     infrastructure = _points(layers, area, whole=whole)
     blocks = gpd.GeoDataFrame(demand.join(every[["block_row", "block_col", "geometry"]])[demand["phase"] == year],
                               geometry="geometry", crs=every.crs).reset_index(drop=True)
-    polygons = block_areas(blocks, people, block=block, areas=zone_areas(layers, people.zone_ids))
+    zones = zone_areas(layers, people.zone_ids)
+    polygons = block_areas(blocks, people, block=block, areas=zones)
     sizing = _sizing(demand, plan, infrastructure)
     studied = _kinds(plan, infrastructure, kinds)
     context = PlacementContext.from_layers(layers, elevation=elevation, slope=terrain.slope(elevation), plan=plan)
@@ -197,8 +203,10 @@ def study_siting(
     totals = pd.concat([demand_totals(demand, by=("district", "phase")).reset_index(),
                         demand_totals(demand, by=("phase",)).reset_index().assign(district=TOTAL)],
                        ignore_index=True).rename(columns={"points": "blocks"})
+    totals = totals.astype({"blocks": "int64", "residents": "int64", "jobs": "int64"})
+    columns = ["district", *[column for column in totals.columns if column != "district"]]
     return SitingStudy(phase=year, districts=area, people=people, blocks=blocks, block_polygons=polygons,
-                       demand=totals[["district", *[c for c in totals.columns if c != "district"]]], sizing=sizing,
+                       zones=MappingProxyType(zones), demand=totals[columns], sizing=sizing,
                        rates=demand_rates(plan.siting.demand), kinds=results, candidates=candidates)
 
 

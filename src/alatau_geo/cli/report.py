@@ -8,8 +8,9 @@ from pathlib import Path
 from alatau_geo.cli.common import folder, progress, say, workspace_of
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.plan.config import Plan
+from alatau_geo.plan.workspace import Workspace
 
-TABLES = ("areas", "placement", "proximity")
+TABLES = ("areas", "placement", "proximity", "siting")
 """The tables ``report`` writes."""
 
 
@@ -23,8 +24,10 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
         "densities. 'placement': every placement rule of every infrastructure object and project, and which ones it "
         "breaks. 'proximity': nearest facility of each kind for settlements, projects and a 100 m grid, uncovered "
         "area per district, settlements outside the service radii, travel times to Almaty and Konaev, street "
-        "statistics per district, jobs within 30 and 45 minutes and the 2SFCA score. The layers must have been "
-        "built from the workspace's plan as it is now.",
+        "statistics per district, jobs within 30 and 45 minutes and the 2SFCA score. 'siting': demand per district "
+        "and phase, facilities needed beside the catalogue, and the catalogue's objects beside the optimal sites "
+        "(as alatau-geo site, without writing layers or a map). The layers must have been built from the "
+        "workspace's plan as it is now.",
         epilog="examples:\n  alatau-geo report areas\n  alatau-geo -w my_scenario report placement\n"
         "  alatau-geo report proximity --out-dir ~/tables",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -51,6 +54,8 @@ def run_report(args: argparse.Namespace) -> int:
             return _placement(layers, plan, layers_dir=workspace.layers_dir, out=out)
         if args.table == "proximity":
             return _proximity(layers, plan, out=out)
+        if args.table == "siting":
+            return _siting(plan, workspace=workspace, out=out)
         return _areas(layers, plan, layers_dir=workspace.layers_dir, out=out)
 
 
@@ -110,4 +115,17 @@ def _proximity(layers: LayerSet, plan: Plan, *, out: Path) -> int:
     for zone, row in centres.iterrows():
         print(f"{zone}: {row['to_almaty_min']:.0f} min to Almaty, {row['to_konaev_min']:.0f} min to Konaev")
     say(f"Wrote {len(report.tables)} tables (proximity_*.csv) and {md_path}")
+    return 0
+
+
+def _siting(plan: Plan, *, workspace: Workspace, out: Path) -> int:
+    from alatau_geo.analysis.siting_report import summary_lines
+    from alatau_geo.jobs.siting import run_siting, write_siting_report
+
+    run = run_siting(plan, layers_dir=workspace.layers_dir)
+    written = write_siting_report(run, out, plan_label=workspace.plan_label(),
+                                  demand_block_m=plan.siting.models.demand_block_m)
+    for line in summary_lines(run.study):
+        print(line)
+    say(f"Wrote {written[-1]} and {len(written) - 1} tables (siting_*.csv)")
     return 0

@@ -14,6 +14,7 @@ The section, with the basis of every default, is in the default plan
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
@@ -228,6 +229,19 @@ class SitingSection:
                 raise PlanError(f"'{SECTION}.kinds.{kind}.demand' ({siting.demand}) must equal "
                                 f"'{SECTION}.capacity.{kind}.demand' ({size.demand}): one demand sizes and sites "
                                 "a kind")
+
+    def digest(self) -> str:
+        """A content hash of the section (sha256 of its values), recorded with the siting layers.
+
+        Examples
+        --------
+        >>> SitingSection().digest() == SitingSection.from_mapping({}).digest()
+        True
+        >>> SitingSection().digest() == SitingSection.from_mapping({"time_limit_s": 30}).digest()
+        False
+        """
+        # Frozen dataclasses of numbers, strings and sorted read-only mappings: their repr is complete and stable.
+        return hashlib.sha256(repr(self).encode("utf-8")).hexdigest()
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, source: str = "<plan>",

@@ -55,7 +55,7 @@ def run_report(args: argparse.Namespace) -> int:
         if args.table == "proximity":
             return _proximity(layers, plan, out=out)
         if args.table == "siting":
-            return _siting(plan, workspace=workspace, out=out)
+            return _siting(layers, plan, workspace=workspace, out=out)
         return _areas(layers, plan, layers_dir=workspace.layers_dir, out=out)
 
 
@@ -118,11 +118,13 @@ def _proximity(layers: LayerSet, plan: Plan, *, out: Path) -> int:
     return 0
 
 
-def _siting(plan: Plan, *, workspace: Workspace, out: Path) -> int:
+def _siting(layers: LayerSet, plan: Plan, *, workspace: Workspace, out: Path) -> int:
     from alatau_geo.analysis.siting_report import summary_lines
+    from alatau_geo.core.io import read_raster
+    from alatau_geo.jobs.build import TERRAIN_RASTER
     from alatau_geo.jobs.siting import run_siting, write_siting_report
 
-    run = run_siting(plan, layers_dir=workspace.layers_dir)
+    run = run_siting(layers, plan, elevation=read_raster(workspace.layers_dir / TERRAIN_RASTER))
     written = write_siting_report(run, out, plan_label=workspace.plan_label(),
                                   demand_block_m=plan.siting.models.demand_block_m)
     for line in summary_lines(run.study):

@@ -62,7 +62,8 @@ def run_site(args: argparse.Namespace) -> int:
     layers_dir = workspace.layers_dir
     with progress(4, quiet=args.quiet) as step:
         step("siting: demand, candidates and models")
-        run = siting.run_siting(plan, layers_dir=layers_dir, kinds=args.kind, phase=args.phase,
+        layers, elevation = siting.read_inputs(layers_dir)
+        run = siting.run_siting(layers, plan, elevation=elevation, kinds=args.kind, phase=args.phase,
                                 districts=args.district)
         step("writing the siting layers")
         record = siting.siting_record(built_by_record(workspace, plan), plan, run.study)

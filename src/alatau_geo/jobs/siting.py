@@ -2,9 +2,10 @@
 
 Siting takes tens of seconds (three models per kind on the road network),
 so it is its own command (``alatau-geo site``) rather than a step of every
-build. :func:`run_siting` reads the workspace's built layers and terrain
-raster and runs the study (:func:`~alatau_geo.analysis.siting_study.study_siting`);
-the writers put its outputs in the workspace:
+build. :func:`read_inputs` reads the workspace's built layers and terrain
+raster, :func:`run_siting` runs the study on them
+(:func:`~alatau_geo.analysis.siting_study.study_siting`) and makes its
+layers; the writers put its outputs in the workspace:
 
 - :func:`write_siting_layers`: ``siting_recommended``, ``siting_catchments``
   and ``siting_moves`` as GeoJSON, a GeoPackage (``siting.gpkg``) and a
@@ -29,12 +30,12 @@ import networkx as nx
 
 from alatau_geo import maps
 from alatau_geo.analysis.population_params import DEFAULT_PARAMS as DEFAULT_POPULATION
-from alatau_geo.analysis.population_params import PopulationParams
 from alatau_geo.analysis.siting_layers import siting_layers
 from alatau_geo.analysis.siting_report import report_markdown, report_tables
 from alatau_geo.analysis.siting_study import SitingStudy, study_siting
 from alatau_geo.core.io import ExportResult, export_layers, read_layers, read_raster, write_text
 from alatau_geo.core.layers import LayerSet
+from alatau_geo.core.raster import Raster
 from alatau_geo.jobs.build import TERRAIN_RASTER
 from alatau_geo.jobs.pages import WrittenMap
 from alatau_geo.maps.siting import siting_map
@@ -74,41 +75,49 @@ class SitingRun:
 
 
 def run_siting(
+    layers: LayerSet,
     plan: Plan,
     *,
-    layers_dir: Path,
+    elevation: Raster,
     kinds: Sequence[str] | None = None,
     phase: int | None = None,
     districts: Sequence[str] | None = None,
-    population: PopulationParams = DEFAULT_POPULATION,
     graph: nx.MultiDiGraph | None = None,
 ) -> SitingRun:
-    """Run the siting study on the layers in `layers_dir`.
+    """Run the siting study on built layers and make its layers.
 
     Parameters
     ----------
+    layers : LayerSet
+        The workspace's built layers.
     plan : Plan
-    layers_dir : Path
-        A built layers folder with its terrain raster.
+    elevation : Raster
+        The working-grid DEM written beside the layers (:func:`read_inputs`).
     kinds, phase, districts
         See :func:`~alatau_geo.analysis.siting_study.study_siting`.
-    population : PopulationParams
-        The parameters that allocate residents and jobs. The plan's own
-        ``[population]`` section takes their place once the plan holds it.
     graph : networkx.MultiDiGraph, optional
         The road network; generated from the plan when None.
 
     Returns
     -------
     SitingRun
+
+    Notes
+    -----
+    Residents and jobs are allocated with the default ``[population]``
+    parameters (:data:`~alatau_geo.analysis.population_params.DEFAULT_PARAMS`)
+    until the plan holds that section; then the plan's take their place here.
     """
-    reference = read_layers(layers_dir)
-    elevation = read_raster(layers_dir / TERRAIN_RASTER)
-    study = study_siting(reference, plan, elevation=elevation, kinds=kinds, phase=phase, districts=districts,
-                         population=population, graph=graph)
-    layers = LayerSet(siting_layers(study, plan.siting.models, source=plan.source))
+    study = study_siting(layers, plan, elevation=elevation, kinds=kinds, phase=phase, districts=districts,
+                         population=DEFAULT_POPULATION, graph=graph)
+    made = LayerSet(siting_layers(study, plan.siting.models, source=plan.source))
     logger.debug("siting: %d kinds, %d blocks, phase %d", len(study.kinds), len(study.blocks), study.phase)
-    return SitingRun(study=study, layers=layers, reference=reference)
+    return SitingRun(study=study, layers=made, reference=layers)
+
+
+def read_inputs(layers_dir: Path) -> tuple[LayerSet, Raster]:
+    """The built layers and the working-grid DEM of a layers folder."""
+    return read_layers(layers_dir), read_raster(layers_dir / TERRAIN_RASTER)
 
 
 def siting_record(built_by: Mapping[str, Any], plan: Plan, study: SitingStudy) -> dict[str, Any]:
@@ -150,5 +159,6 @@ def _relative(target: Path, start: Path) -> str:
     return Path(os.path.relpath(target.resolve(), start.resolve())).as_posix()
 
 
-__all__ = ["MAP_NAME", "REPORT_STEM", "SITING_DIR", "SITING_GPKG", "SitingRun", "run_siting", "siting_record",
+__all__ = ["MAP_NAME", "REPORT_STEM", "SITING_DIR", "SITING_GPKG", "SitingRun", "read_inputs", "run_siting",
+           "siting_record",
            "write_siting_layers", "write_siting_map", "write_siting_report"]

@@ -204,7 +204,7 @@ def _require_coverable(kind: str, costs: CostMatrix, weights: pd.Series, setting
         return
     demand = costs.demand.iloc[stranded[:_SHOWN]]
     lon, lat = _TO_LONLAT.transform(demand["x"].to_numpy(), demand["y"].to_numpy())
-    named = [f"{block} at {x:.4f} E {y:.4f} N ({district or 'no district'})"
+    named = [f"{block} at {x:.4f} E {y:.4f} N ({district if isinstance(district, str) and district else 'no district'})"
              for block, x, y, district in zip(demand.index, lon, lat, demand["district"], strict=True)]
     more = f" and {len(stranded) - _SHOWN} more" if len(stranded) > _SHOWN else ""
     raise PlanError(

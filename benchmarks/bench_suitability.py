@@ -88,7 +88,7 @@ def prepare_hazards(dem_dir: Path, out: Path, params: SuitabilityParams) -> None
     plan = load_plan()
     raw = terrain.mosaic_srtm(terrain.read_srtm_tiles(dem_dir, plan.terrain.tiles))
     filled, _ = terrain.fill_voids(raw, max_distance_cells=plan.terrain.void_fill_max_distance_cells)
-    reservoir = hydrology.flat_region_mask(raw, level_m=plan.hydrology.reservoir_level_m)
+    reservoir = hydrology.flat_region_mask(raw, level_m=plan.hydrology.srtm_surface_m)
     flow = hydrology.route_flow(filled, lakes=reservoir)
     rivers = hydrology.trace_named_rivers(
         flow, gazetteer.load_tables(plan.tables).river_names, threshold_km2=plan.hydrology.stream_threshold_km2,

@@ -263,12 +263,14 @@ def test_plan_district_centres_reach_almaty_and_konaev(plan_network: NetworkInde
     assert "almaty_airport" not in set(origins["id"])  # not a settlement
     times = destination_times(plan_network, origins, places)
     centres = times[times["kind"] == "district_centre"]
-    # Found: gate 19.6, golden 44.4, growing 44.1, green 62.2 min to Almaty. Green's centre lies about
-    # 5 km from the A3 at the Konaev end: ~13 min of 30 km/h grid streets, ~45 min on the A3 at
-    # 90 km/h, 6 min on the 4 km city connector into Almaty. 70 min leaves room for small changes.
-    assert (centres["to_almaty_min"] < 70).all()
-    assert centres.loc["gate", "to_almaty_min"] == pytest.approx(19.6, abs=2)
-    assert centres.loc["green", "to_almaty_min"] == pytest.approx(62.2, abs=5)
+    # Found: gate 26.9, golden 41.1, growing 44.9, green 77.6 min to Almaty. Green borders the town of
+    # Konaev and keeps to the left bank of the Ili, so its centre lies about 10 km west of the A3 at
+    # the Konaev end, reached over 30 km/h district streets before ~45 min on the A3 at 90 km/h.
+    # Gate surrounds Otegen Batyr (a settlement outside Alatau), so its centre is ~3 km off the A3.
+    # 85 min leaves room for small changes.
+    assert (centres["to_almaty_min"] < 85).all()
+    assert centres.loc["gate", "to_almaty_min"] == pytest.approx(26.9, abs=2)
+    assert centres.loc["green", "to_almaty_min"] == pytest.approx(77.6, abs=5)
     assert (centres["to_konaev_min"] < 45).all()
     assert (centres["reason"] == "").all()
     # settlements far from the corridor and the districts are off the generated network, and say so
@@ -297,7 +299,7 @@ def test_plan_service_areas_and_job_access(plan_network: NetworkIndex, layers: d
     result = job_access(plan_network, people, projects)
     towns = result.settlements
     # Gate's settlements are all within 30 min of the Gate project
-    gate = towns.loc[["otegen_batyr", "pokrovka", "koyankus", "yntymak", "zhanalyk", "energeticheskiy"]]
+    gate = towns.loc[["otegen_batyr", "kenen_azirbayev", "koyankus", "yntymak", "zhanalyk"]]
     assert (gate["jobs_within_30min"] >= 500).all() and (gate["access_2sfca"] > 0).all()
     assert (towns["jobs_within_45min"] >= towns["jobs_within_30min"]).all()
     assert not towns.loc["almaty", "in_demand"] and towns.loc["almaty", "on_network"]

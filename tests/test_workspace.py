@@ -97,7 +97,7 @@ def test_diff_of_a_fresh_workspace_against_default_changes_nothing(workspace: Pa
                                                                   capsys: pytest.CaptureFixture) -> None:
     assert cli.main(["diff", "default", str(workspace)]) == 0
     captured = capsys.readouterr()
-    assert "0 of 6 zones differ; 0 objects changed" in captured.err
+    assert "0 of 13 zones differ; 0 objects changed" in captured.err
 
 
 def test_validate_accepts_every_layer_the_toolkit_exports(capsys: pytest.CaptureFixture) -> None:

@@ -22,7 +22,10 @@ from alatau_geo.cli.common import common_options, logger
 from alatau_geo.core.errors import AlatauGeoError
 
 EXIT_CODES = ("exit codes: 0 ok, 1 problems found (validate), 2 usage, 3 invalid plan, "
-              "4 bad, missing or stale input data, 5 output not written")
+              "4 bad, missing or stale input data (or a warning with --strict), 5 output not written (or another "
+              "build is writing it), 70 internal error (a bug: please report it with the output of -v)")
+INTERNAL_ERROR = 70
+"""Exit code of an error no check foresaw (EX_SOFTWARE of sysexits.h)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +98,13 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("alatau-geo: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+        logger.debug("where it happened:", exc_info=True)
+        place = f"{error.filename}: " if isinstance(error, OSError) and error.filename else ""
+        reason = (error.strerror if isinstance(error, OSError) and error.strerror else str(error)).splitlines()
+        print(f"alatau-geo: internal error: {place}{type(error).__name__}: {reason[0] if reason else ''} (a bug: "
+              "please report it, with the output of the same command run with -v)", file=sys.stderr)
+        return INTERNAL_ERROR
 
 
 class _OncePerRun(logging.Filter):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely.errors import GEOSException
+from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -275,15 +275,28 @@ def load_json(path: Path) -> Any:
     Raises
     ------
     LayerError
-        One line naming the file: not found, unreadable, or not valid JSON
-        (with the line and column).
+        One line naming the file: not found, a folder, unreadable, not UTF-8,
+        or not valid JSON (with the line and column).
     """
+    return _parse_json(_read_bytes(path), path=path)
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except FileNotFoundError:
         raise LayerError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise LayerError(f"{path}: cannot read ({getattr(error, 'strerror', None) or error})") from None
+    except IsADirectoryError:
+        raise LayerError(f"{path}: is a folder, not a file") from None
+    except OSError as error:
+        raise LayerError(f"{path}: cannot read ({error.strerror or error})") from None
+
+
+def _parse_json(data: bytes, *, path: Path) -> Any:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise LayerError(f"{path}: not UTF-8 text (byte 0x{data[error.start]:02X} at offset {error.start})") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
@@ -327,17 +340,21 @@ def _feature_row(feature: Any, *, path: Path, number: int) -> tuple[dict[str, An
         properties = {"id": feature["id"], **properties}
     try:
         geometry = shape(require_member(feature, "geometry", dict, path=path, where=where))
-    except (GEOSException, KeyError, TypeError, ValueError, AttributeError) as error:
+    except (ShapelyError, KeyError, TypeError, ValueError, AttributeError) as error:
         raise LayerError(f"{path}: {where}bad geometry ({error})") from None
     return properties, geometry
 
 
-def read_layer(path: str | Path) -> Layer:
+def read_layer(path: str | Path, *, check: Callable[[Path, bytes], None] | None = None) -> Layer:
     """Read one GeoJSON file written by :func:`write_geojson` back into a Layer.
 
     Parameters
     ----------
     path : str or Path
+    check : callable, optional
+        Called with the path and the bytes read once they have been read into
+        a layer (:func:`alatau_geo.core.generation.check_member` checks them
+        against the folder's manifest); it raises to refuse them.
 
     Returns
     -------
@@ -351,7 +368,11 @@ def read_layer(path: str | Path) -> Layer:
         One line naming the file and the problem.
     """
     path = Path(path)
-    return _layer_from_json(load_json(path), path=path)
+    data = _read_bytes(path)
+    layer = _layer_from_json(_parse_json(data, path=path), path=path)
+    if check is not None:
+        check(path, data)
+    return layer
 
 
 def as_exported(layer: Layer, *, precision: int = DEFAULT_PRECISION) -> Layer:

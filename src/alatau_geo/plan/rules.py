@@ -10,6 +10,7 @@ kind                      geometry (working CRS, metres)
 ========================  ==================================================
 ``hull``                  convex hull of ``places``, buffered by ``buffer_m``
 ``band``                  every feature of ``lines`` buffered by ``width_m``
+                          (an outline, e.g. ``outlines:almaty``, grows by it)
 ``disc``                  circle of ``radius_m`` around ``place``
 ``shore``                 ring of ``width_m`` around ``water``, water removed
 ``between``               area enclosed by two ``lines`` and the straight

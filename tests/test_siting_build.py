@@ -174,6 +174,23 @@ def test_report_siting_writes_the_tables_of_every_catalogued_kind(built, tmp_pat
     assert not (root / "layers" / "siting").exists() and not (root / "maps" / "siting.html").exists()
 
 
+def test_gate_alone_keeps_the_existing_substation_next_to_it(built, tmp_path, capsys):
+    root = _copy(built, tmp_path, siting="")
+    with pytest.MonkeyPatch.context() as patch:
+        _no_tiles(patch, root)
+        assert cli.main(["-q", "-w", str(root), "site", "--kind", "substation", "--district", "gate", "--no-map"]) == 0
+    summary = pd.read_csv(root / "reports" / "siting_summary.csv").set_index(["model", "placement"])
+    # GT-1, GT-2 and the Otegen Batyr substation (in no district, outside the city) beside the optimum for three
+    assert summary.loc[("p_median", "plan"), "sites"] == summary.loc[("p_median", "optimum"), "sites"] == 3
+    assert summary.loc[("p_median", "optimum"), "objective"] <= summary.loc[("p_median", "plan"), "objective"]
+    recommended = read_layers(root / "layers" / "siting")["siting_recommended"].frame
+    assert "ss_otegen_batyr" in set(recommended["site"])
+    assert set(recommended.loc[recommended["role"] == "candidate", "district"]) == {"gate"}
+    demand = pd.read_csv(root / "reports" / "siting_demand.csv")
+    assert set(demand["district"]) == {"gate", "total"}
+    assert "substation (2050): 3 needed, 3 in the catalogue." in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(("siting", "arguments", "message"), [
     ("[siting.kinds.substation]\nlimit = 0.5\n", ["--kind", "substation", "--district", "gate"],
      "substation: set covering is infeasible:"),

@@ -148,8 +148,9 @@ def study_siting(
     phase : int, optional
         A phase year of the population plan; default the last (2050).
     districts : sequence of str, optional
-        Study only these zones (demand, candidates, catalogue objects);
-        default the whole city.
+        Study only these zones (demand, candidates, the catalogue's objects
+        of these districts and the existing ones in no district); default
+        the whole city.
     population : PopulationParams
         The ``[population]`` parameters that allocate residents and jobs.
     graph : networkx.MultiDiGraph, optional
@@ -220,13 +221,20 @@ def _area(people: PeopleGrid, districts: Sequence[str] | None) -> tuple[str, ...
 
 
 def _points(layers: LayerSet, area: tuple[str, ...], *, whole: bool) -> gpd.GeoDataFrame:
-    """The catalogue's point objects in the area (all of them, with or without a district, for the whole city)."""
+    """The catalogue's point objects in the area.
+
+    For the whole city, all of them. For some districts, those of the
+    districts, and the existing objects that lie in no district (the Otegen
+    Batyr substation stands in a village outside the city and serves its
+    neighbours all the same).
+    """
     if "infrastructure" not in layers:
         raise LayerError("no 'infrastructure' layer: run alatau-geo build before siting")
     points = layers["infrastructure"].frame
     points = points[points.geometry.geom_type == "Point"]
     district = points["district"].fillna("").astype(str)
-    return points[district.isin(area) | ((district == "") & whole)].reset_index(drop=True)
+    existing = (district == "") & (points["works"] == "reconstruction")
+    return points[district.isin(area) | ((district == "") & whole) | existing].reset_index(drop=True)
 
 
 def _kinds(plan: Plan, infrastructure: gpd.GeoDataFrame, kinds: Sequence[str] | None) -> tuple[str, ...]:

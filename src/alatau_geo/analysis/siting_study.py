@@ -36,7 +36,7 @@ import shapely
 
 from alatau_geo.analysis.cost_matrix import cost_matrix
 from alatau_geo.analysis.demand import demand_rates, demand_totals, point_demand
-from alatau_geo.analysis.network_index import network_index
+from alatau_geo.analysis.network_index import NetworkIndex, network_index
 from alatau_geo.analysis.outputs import plan_network
 from alatau_geo.analysis.population_params import DEFAULT_PARAMS as DEFAULT_POPULATION
 from alatau_geo.analysis.population_params import PopulationParams
@@ -168,47 +168,80 @@ def study_siting(
     LayerError
         If a needed layer is missing.
     """
-    params = plan.siting.models
-    block = params.block_cells
-    people = allocate_people(layers, population, slope=terrain.slope(elevation),
-                             max_slope_deg=plan.analysis.max_buildable_slope_deg, pad_cells=block)
+    slope = terrain.slope(elevation)
+    people = allocate_people(layers, population, slope=slope, max_slope_deg=plan.analysis.max_buildable_slope_deg,
+                             pad_cells=plan.siting.models.block_cells)
     year = people.year(phase)
     area = _area(people, districts)
-    whole = area == people.zone_ids
+    demand, blocks = _demand(people, plan, area=area, year=year)
+    infrastructure = _points(layers, area, whole=area == people.zone_ids)
+    zones = zone_areas(layers, people.zone_ids)
+    sizing = _sizing(demand, plan, infrastructure)
+    grid = set(map(str, layers["districts"].frame["id"]))
+    inputs = _Inputs(
+        plan=plan, blocks=blocks, infrastructure=infrastructure, rules_from=layers["infrastructure"].frame,
+        context=PlacementContext.from_layers(layers, elevation=elevation, slope=slope, plan=plan),
+        index=network_index(graph if graph is not None else plan_network(layers, plan)),
+        districts=tuple(d for d in area if d in grid))
+    results, candidates = {}, {}
+    for kind in _kinds(plan, infrastructure, kinds):
+        row = sizing[(sizing["district"] == TOTAL) & (sizing["phase"] == year) & (sizing["kind"] == kind)]
+        candidates[kind], results[kind] = _site(kind, inputs, needed=int(row["needed"].iloc[0]))
+    return SitingStudy(phase=year, districts=area, people=people, blocks=blocks,
+                       block_polygons=block_areas(blocks, people, block=plan.siting.models.block_cells, areas=zones),
+                       zones=MappingProxyType(zones), demand=_totals(demand), sizing=sizing,
+                       rates=demand_rates(plan.siting.demand), kinds=results, candidates=candidates)
+
+
+@dataclass(frozen=True, eq=False)
+class _Inputs:
+    """What siting every kind shares: plan, blocks of the phase, catalogue, rules' context, network."""
+
+    plan: Plan
+    blocks: gpd.GeoDataFrame
+    infrastructure: gpd.GeoDataFrame
+    rules_from: gpd.GeoDataFrame
+    context: PlacementContext
+    index: NetworkIndex
+    districts: tuple[str, ...]
+
+
+def _site(kind: str, inputs: _Inputs, *, needed: int) -> tuple[gpd.GeoDataFrame, KindSitingResult]:
+    """Candidates, cost matrix and the models of one kind; the catalogue's existing objects fixed."""
+    params = inputs.plan.siting.models
+    objects = inputs.infrastructure[inputs.infrastructure["kind"] == kind]
+    existing = objects["works"] == "reconstruction"
+    fixed, planned = objects[existing], objects[~existing]
+    candidates = candidate_sites(inputs.context, districts=inputs.districts, rules=kind_rules(inputs.rules_from, kind),
+                                 max_count=params.max_candidates, planned=planned)
+    settings = params.kinds[kind]
+    costs = cost_matrix(inputs.index, inputs.blocks, candidates, fixed=fixed if len(fixed) else None,
+                        planned=planned if len(planned) else None, weight=settings.cost, params=inputs.plan.network)
+    weights = pd.Series(inputs.blocks[settings.demand].to_numpy(), index=inputs.blocks["id"].to_numpy(),
+                        name=settings.demand)
+    result = site_kind(kind, costs, weights, needed=needed,
+                       capacity=inputs.plan.siting.capacity.facilities[kind].capacity, params=params)
+    return candidates, result
+
+
+def _demand(people: PeopleGrid, plan: Plan, *, area: tuple[str, ...],
+            year: int) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
+    """The demand of every block and phase in the area, and the blocks of `year` as points with their demand."""
+    block = plan.siting.models.block_cells
     every = pd.concat([demand_blocks(people, block=block, year=y) for y in people.years], ignore_index=True)
     every = every[every["district"].isin(area)]
     demand = point_demand(every, plan.siting.demand)
-    infrastructure = _points(layers, area, whole=whole)
-    blocks = gpd.GeoDataFrame(demand.join(every[["block_row", "block_col", "geometry"]])[demand["phase"] == year],
-                              geometry="geometry", crs=every.crs).reset_index(drop=True)
-    zones = zone_areas(layers, people.zone_ids)
-    polygons = block_areas(blocks, people, block=block, areas=zones)
-    sizing = _sizing(demand, plan, infrastructure)
-    studied = _kinds(plan, infrastructure, kinds)
-    context = PlacementContext.from_layers(layers, elevation=elevation, slope=terrain.slope(elevation), plan=plan)
-    index = network_index(graph if graph is not None else plan_network(layers, plan))
-    grid_districts = [d for d in area if d in set(map(str, layers["districts"].frame["id"]))]
-    results, candidates = {}, {}
-    for kind in studied:
-        objects = infrastructure[infrastructure["kind"] == kind]
-        fixed, planned = objects[objects["works"] == "reconstruction"], objects[objects["works"] != "reconstruction"]
-        candidates[kind] = candidate_sites(context, districts=grid_districts, rules=kind_rules(layers[
-            "infrastructure"].frame, kind), max_count=params.max_candidates, planned=planned)
-        settings = params.kinds[kind]
-        costs = cost_matrix(index, blocks, candidates[kind], fixed=fixed if len(fixed) else None,
-                            planned=planned if len(planned) else None, weight=settings.cost, params=plan.network)
-        weights = pd.Series(blocks[settings.demand].to_numpy(), index=blocks["id"].to_numpy(), name=settings.demand)
-        row = sizing[(sizing["district"] == TOTAL) & (sizing["phase"] == year) & (sizing["kind"] == kind)]
-        results[kind] = site_kind(kind, costs, weights, needed=int(row["needed"].iloc[0]),
-                                  capacity=plan.siting.capacity.facilities[kind].capacity, params=params)
+    located = demand.join(every[["block_row", "block_col", "geometry"]])[demand["phase"] == year]
+    return demand, gpd.GeoDataFrame(located, geometry="geometry", crs=every.crs).reset_index(drop=True)
+
+
+def _totals(demand: pd.DataFrame) -> pd.DataFrame:
+    """Demand per district and phase, then the area's per phase (district :data:`TOTAL`)."""
     totals = pd.concat([demand_totals(demand, by=("district", "phase")).reset_index(),
                         demand_totals(demand, by=("phase",)).reset_index().assign(district=TOTAL)],
                        ignore_index=True).rename(columns={"points": "blocks"})
     totals = totals.astype({"blocks": "int64", "residents": "int64", "jobs": "int64"})
-    columns = ["district", *[column for column in totals.columns if column != "district"]]
-    return SitingStudy(phase=year, districts=area, people=people, blocks=blocks, block_polygons=polygons,
-                       zones=MappingProxyType(zones), demand=totals[columns], sizing=sizing,
-                       rates=demand_rates(plan.siting.demand), kinds=results, candidates=candidates)
+    return totals[["district", *[column for column in totals.columns if column != "district"]]]
 
 
 def _area(people: PeopleGrid, districts: Sequence[str] | None) -> tuple[str, ...]:

@@ -11,9 +11,10 @@ import shapely
 from affine import Affine
 from siting_networks import X0, Y0, grid_graph, line_graph, points_at, street_graph
 
+from alatau_geo.analysis.city_population import CityGrid
 from alatau_geo.analysis.cost_matrix import cost_matrix
 from alatau_geo.analysis.siting_candidates import DEFAULT_RULES, candidate_sites, kind_rules
-from alatau_geo.analysis.siting_demand import PeopleGrid, block_areas, demand_blocks
+from alatau_geo.analysis.siting_demand import block_areas, demand_blocks
 from alatau_geo.analysis.siting_kind import site_kind
 from alatau_geo.core.errors import PlanError
 from alatau_geo.core.io import read_layers, read_raster
@@ -29,27 +30,28 @@ COMMITTED = Path(__file__).resolve().parents[2] / "layers"
 # --------------------------------------------------------------------------- demand blocks
 
 
-def _people(seed: int = 3) -> PeopleGrid:
+def _people(seed: int = 3) -> tuple[CityGrid, np.ndarray, np.ndarray]:
+    """A 12 x 14 grid of three zones (one crossing the others' blocks) with random residents and jobs."""
     rng = np.random.default_rng(seed)
     zones = np.full((12, 14), -1, dtype=np.int32)
     zones[1:11, 1:7], zones[1:11, 7:13] = 0, 1
-    zones[5:8, 4:10] = 2  # a zone crossing the blocks of the other two
+    zones[5:8, 4:10] = 2
     inside = zones >= 0
     residents = np.where(inside, rng.integers(0, 40, zones.shape), 0)
     jobs = np.where(inside, rng.integers(0, 20, zones.shape), 0)
-    return PeopleGrid(Affine(100.0, 0.0, X0, 0.0, -100.0, Y0), zones.shape, zones, ("gate", "golden", "city_rest"),
-                      100.0, {2050: residents}, {2050: jobs}, pd.DataFrame())
+    grid = CityGrid(Affine(100.0, 0.0, X0, 0.0, -100.0, Y0), zones.shape, zones, ("gate", "golden", "city_rest"), 100.0)
+    return grid, residents, jobs
 
 
 @pytest.mark.parametrize("block", [1, 3, 5, 7])
 def test_demand_blocks_keep_every_district_total(block):
-    people = _people()
-    blocks = demand_blocks(people, block=block)
-    for index, zone in enumerate(people.zone_ids):
+    grid, residents, jobs = _people()
+    blocks = demand_blocks(grid, residents, jobs, block=block, year=2050)
+    for index, zone in enumerate(grid.zone_ids):
         mine = blocks[blocks["district"] == zone]
-        assert mine["residents"].sum() == people.residents[2050][people.zones == index].sum()
-        assert mine["jobs"].sum() == people.jobs[2050][people.zones == index].sum()
-    assert blocks["id"].is_unique
+        assert mine["residents"].sum() == residents[grid.zones == index].sum()
+        assert mine["jobs"].sum() == jobs[grid.zones == index].sum()
+    assert blocks["id"].is_unique and (blocks["phase"] == 2050).all()
     # one point per block and zone, inside its block square
     side = 100.0 * block
     col = np.floor((blocks.geometry.x - X0) / side).astype(int)
@@ -59,25 +61,20 @@ def test_demand_blocks_keep_every_district_total(block):
 
 
 def test_block_polygons_are_their_square_cut_to_their_zone():
-    people = _people()
-    blocks = demand_blocks(people, block=4)
+    grid, residents, jobs = _people()
+    blocks = demand_blocks(grid, residents, jobs, block=4, year=2050)
     # zone polygons drawn from the grid itself: every zone's cells
     areas = {}
-    for index, zone in enumerate(people.zone_ids):
-        rows, cols = np.nonzero(people.zones == index)
+    for index, zone in enumerate(grid.zone_ids):
+        rows, cols = np.nonzero(grid.zones == index)
         x0, y0 = X0 + cols * 100.0, Y0 - rows * 100.0
         areas[zone] = shapely.union_all(shapely.box(x0, y0 - 100.0, x0 + 100.0, y0))
-    polygons = block_areas(blocks, people, block=4, areas=areas)
+    polygons = block_areas(blocks, grid, block=4, areas=areas)
     assert (polygons.area > 0).all() and (polygons.area <= 400.0**2 + 1e-6).all()
     for zone, geometry in areas.items():  # the blocks of a zone tile the zone where it holds people
         mine = polygons[blocks["district"] == zone]
         assert shapely.union_all(mine.to_numpy()).area == pytest.approx(geometry.area)
         assert mine.area.sum() == pytest.approx(geometry.area)  # and never overlap
-
-
-def test_an_unknown_phase_is_a_one_line_plan_error():
-    with pytest.raises(PlanError, match=r"^phase 2035 is not a phase year of 'population.phases' \(2050\)"):
-        demand_blocks(_people(), block=2, year=2035)
 
 
 # --------------------------------------------------------------------------- candidate sites

@@ -60,7 +60,7 @@ def report_markdown(study: SitingStudy, *, plan_label: str, demand_block_m: floa
     str
     """
     year = study.phase
-    area = "the whole city" if study.districts == study.people.zone_ids else ", ".join(study.districts)
+    area = "the whole city" if study.districts == study.people.grid.zone_ids else ", ".join(study.districts)
     parts = [
         f"# Infrastructure demand, sizing and siting, {year}", "",
         f"Plan: {markdown_cell(plan_label)}. Area: {markdown_cell(area)}. Residents and jobs are those the "

@@ -2,9 +2,9 @@
 
 :func:`study_siting` strings the steps together on a built layer set:
 
-1. residents and jobs allocated on the 100 m grid for every phase
-   (:func:`~alatau_geo.analysis.siting_demand.allocate_people`), summed
-   into demand blocks of ``siting.demand_block_m``
+1. the residents and jobs the build allocates on the 100 m grid for every
+   phase (:class:`~alatau_geo.analysis.city_population.CityPopulation`),
+   summed into demand blocks of ``siting.demand_block_m``
    (:func:`~alatau_geo.analysis.siting_demand.demand_blocks`);
 2. the demand of every block and phase from the plan's rates
    (:func:`~alatau_geo.analysis.demand.point_demand`), summed per district
@@ -34,14 +34,13 @@ import networkx as nx
 import pandas as pd
 import shapely
 
+from alatau_geo.analysis.city_population import CityPopulation
 from alatau_geo.analysis.cost_matrix import cost_matrix
 from alatau_geo.analysis.demand import demand_rates, demand_totals, point_demand
 from alatau_geo.analysis.network_index import NetworkIndex, network_index
 from alatau_geo.analysis.outputs import plan_network
-from alatau_geo.analysis.population_params import DEFAULT_PARAMS as DEFAULT_POPULATION
-from alatau_geo.analysis.population_params import PopulationParams
 from alatau_geo.analysis.siting_candidates import candidate_sites, kind_rules
-from alatau_geo.analysis.siting_demand import PeopleGrid, allocate_people, block_areas, demand_blocks, zone_areas
+from alatau_geo.analysis.siting_demand import block_areas, demand_blocks, zone_areas
 from alatau_geo.analysis.siting_kind import KindSitingResult, site_kind
 from alatau_geo.analysis.sizing import facilities_needed
 from alatau_geo.core.errors import LayerError, PlanError
@@ -65,7 +64,7 @@ class SitingStudy:
         The phase year sited.
     districts : tuple of str
         The zones studied (district ids; ``city_rest`` is city land outside them).
-    people : PeopleGrid
+    people : CityPopulation
         Residents and jobs per 100 m cell and phase year.
     blocks : GeoDataFrame
         The demand blocks of `phase` in the area: ``id``, ``district``,
@@ -87,7 +86,7 @@ class SitingStudy:
 
     phase: int
     districts: tuple[str, ...]
-    people: PeopleGrid
+    people: CityPopulation
     blocks: gpd.GeoDataFrame
     block_polygons: gpd.GeoSeries
     zones: Mapping[str, shapely.Geometry]
@@ -124,10 +123,10 @@ def study_siting(
     plan: Plan,
     *,
     elevation: Raster,
+    population: CityPopulation,
     kinds: Sequence[str] | None = None,
     phase: int | None = None,
     districts: Sequence[str] | None = None,
-    population: PopulationParams = DEFAULT_POPULATION,
     graph: nx.MultiDiGraph | None = None,
 ) -> SitingStudy:
     """Demand, sizing and optimal sites of the plan's facilities for one phase.
@@ -140,8 +139,10 @@ def study_siting(
     plan : Plan
         Its ``siting`` section, network speeds and placement grid.
     elevation : Raster
-        The working-grid DEM (metres): slope for the buildable land, and the
-        placement rules.
+        The working-grid DEM (metres), for the placement rules.
+    population : CityPopulation
+        The plan's residents and jobs on the city grid, per phase (the
+        build's allocation, :func:`~alatau_geo.analysis.city_population.allocate_city`).
     kinds : sequence of str, optional
         Facility kinds of ``[siting.kinds]``; default: those with point
         objects in the ``infrastructure`` layer.
@@ -151,8 +152,6 @@ def study_siting(
         Study only these zones (demand, candidates, the catalogue's objects
         of these districts and the existing ones in no district); default
         the whole city.
-    population : PopulationParams
-        The ``[population]`` parameters that allocate residents and jobs.
     graph : networkx.MultiDiGraph, optional
         The road network; generated from the plan when None.
 
@@ -169,13 +168,11 @@ def study_siting(
         If a needed layer is missing.
     """
     slope = terrain.slope(elevation)
-    people = allocate_people(layers, population, slope=slope, max_slope_deg=plan.analysis.max_buildable_slope_deg,
-                             pad_cells=plan.siting.models.block_cells)
-    year = people.year(phase)
-    area = _area(people, districts)
-    demand, blocks = _demand(people, plan, area=area, year=year)
-    infrastructure = _points(layers, area, whole=area == people.zone_ids)
-    zones = zone_areas(layers, people.zone_ids)
+    year = population.years[-1] if phase is None else _phase(population, phase)
+    area = _area(population, districts)
+    demand, blocks = _demand(population, plan, area=area, year=year)
+    infrastructure = _points(layers, area, whole=area == population.grid.zone_ids)
+    zones = zone_areas(layers, population.grid.zone_ids)
     sizing = _sizing(demand, plan, infrastructure)
     grid = set(map(str, layers["districts"].frame["id"]))
     inputs = _Inputs(
@@ -187,8 +184,9 @@ def study_siting(
     for kind in _kinds(plan, infrastructure, kinds):
         row = sizing[(sizing["district"] == TOTAL) & (sizing["phase"] == year) & (sizing["kind"] == kind)]
         candidates[kind], results[kind] = _site(kind, inputs, needed=int(row["needed"].iloc[0]))
-    return SitingStudy(phase=year, districts=area, people=people, blocks=blocks,
-                       block_polygons=block_areas(blocks, people, block=plan.siting.models.block_cells, areas=zones),
+    return SitingStudy(phase=year, districts=area, people=population, blocks=blocks,
+                       block_polygons=block_areas(blocks, population.grid, block=plan.siting.models.block_cells,
+                                                  areas=zones),
                        zones=MappingProxyType(zones), demand=_totals(demand), sizing=sizing,
                        rates=demand_rates(plan.siting.demand), kinds=results, candidates=candidates)
 
@@ -224,11 +222,12 @@ def _site(kind: str, inputs: _Inputs, *, needed: int) -> tuple[gpd.GeoDataFrame,
     return candidates, result
 
 
-def _demand(people: PeopleGrid, plan: Plan, *, area: tuple[str, ...],
+def _demand(people: CityPopulation, plan: Plan, *, area: tuple[str, ...],
             year: int) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """The demand of every block and phase in the area, and the blocks of `year` as points with their demand."""
     block = plan.siting.models.block_cells
-    every = pd.concat([demand_blocks(people, block=block, year=y) for y in people.years], ignore_index=True)
+    every = pd.concat([demand_blocks(people.grid, people.residents(y), people.jobs(y), block=block, year=y)
+                       for y in people.years], ignore_index=True)
     every = every[every["district"].isin(area)]
     demand = point_demand(every, plan.siting.demand)
     located = demand.join(every[["block_row", "block_col", "geometry"]])[demand["phase"] == year]
@@ -244,13 +243,21 @@ def _totals(demand: pd.DataFrame) -> pd.DataFrame:
     return totals[["district", *[column for column in totals.columns if column != "district"]]]
 
 
-def _area(people: PeopleGrid, districts: Sequence[str] | None) -> tuple[str, ...]:
+def _phase(people: CityPopulation, phase: int) -> int:
+    if phase not in people.years:
+        raise PlanError(f"phase {phase} is not a phase year of 'population.phases' "
+                        f"({', '.join(map(str, people.years))}); give one of them")
+    return int(phase)
+
+
+def _area(people: CityPopulation, districts: Sequence[str] | None) -> tuple[str, ...]:
+    zone_ids = people.grid.zone_ids
     if not districts:
-        return people.zone_ids
-    unknown = [d for d in districts if d not in people.zone_ids]
+        return zone_ids
+    unknown = [d for d in districts if d not in zone_ids]
     if unknown:
-        raise PlanError(f"district {unknown[0]!r} is not a zone of the plan (zones: {', '.join(people.zone_ids)})")
-    return tuple(d for d in people.zone_ids if d in set(districts))
+        raise PlanError(f"district {unknown[0]!r} is not a zone of the plan (zones: {', '.join(zone_ids)})")
+    return tuple(d for d in zone_ids if d in set(districts))
 
 
 def _points(layers: LayerSet, area: tuple[str, ...], *, whole: bool) -> gpd.GeoDataFrame:

@@ -29,7 +29,6 @@ from typing import Any
 import networkx as nx
 
 from alatau_geo import maps
-from alatau_geo.analysis.population_params import DEFAULT_PARAMS as DEFAULT_POPULATION
 from alatau_geo.analysis.siting_layers import siting_layers
 from alatau_geo.analysis.siting_report import report_markdown, report_tables
 from alatau_geo.analysis.siting_study import SitingStudy, study_siting
@@ -38,6 +37,7 @@ from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.raster import Raster
 from alatau_geo.jobs.build import TERRAIN_RASTER
 from alatau_geo.jobs.pages import WrittenMap
+from alatau_geo.jobs.population import population_of
 from alatau_geo.maps.siting import siting_map
 from alatau_geo.plan.config import Plan
 
@@ -104,12 +104,12 @@ def run_siting(
 
     Notes
     -----
-    Residents and jobs are allocated with the default ``[population]``
-    parameters (:data:`~alatau_geo.analysis.population_params.DEFAULT_PARAMS`)
-    until the plan holds that section; then the plan's take their place here.
+    Residents and jobs are allocated as the build allocates them (the plan's
+    ``[population]`` section; :func:`~alatau_geo.jobs.population.population_of`).
     """
-    study = study_siting(layers, plan, elevation=elevation, kinds=kinds, phase=phase, districts=districts,
-                         population=DEFAULT_POPULATION, graph=graph)
+    population = population_of(layers, plan, elevation=elevation)
+    study = study_siting(layers, plan, elevation=elevation, population=population, kinds=kinds, phase=phase,
+                         districts=districts, graph=graph)
     made = LayerSet(siting_layers(study, plan.siting.models, source=plan.source))
     logger.debug("siting: %d kinds, %d blocks, phase %d", len(study.kinds), len(study.blocks), study.phase)
     return SitingRun(study=study, layers=made, reference=layers)

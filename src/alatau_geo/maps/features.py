@@ -34,6 +34,7 @@ from alatau_geo.maps.popups import (
     popup_values,
     tooltip_html,
 )
+from alatau_geo.maps.profiles import parse_profile, profile_svg
 from alatau_geo.maps.style import LayerStyle
 
 __all__ = ["DISPLAY_DECIMALS", "DisplayLayer", "display_layer", "merge_for_display", "simplify_for_display"]
@@ -211,6 +212,15 @@ def _in_drawing_order(frame: gpd.GeoDataFrame, style: LayerStyle) -> gpd.GeoData
     return frame.iloc[np.argsort(order, kind="stable")]
 
 
+def _profile(record: dict[str, Any], style: LayerStyle) -> str:
+    """The feature's elevation profile as an SVG chart, when its style names a profile column."""
+    if style.profile_column is None:
+        return ""
+    step = record.get(style.profile_step_column)
+    return profile_svg(parse_profile(record.get(style.profile_column)),
+                       step_m=float(step) if isinstance(step, (int, float)) else float("nan"))
+
+
 def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DECIMALS) -> DisplayLayer:
     """The display copy of `layer`.
 
@@ -262,7 +272,7 @@ def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DE
             properties = {
                 "popup_html": popup_html(
                     record, layer_title=title, columns=columns, quality=layer.provenance.quality, unnamed=unnamed
-                ),
+                ) + _profile(record, style),
                 "tooltip_html": tooltip_html(record, layer_title=unnamed or title),
             }
         if style.searchable:

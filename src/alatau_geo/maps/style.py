@@ -145,6 +145,12 @@ class LayerStyle:
     merge_lists : tuple of (str, str)
         On a merged feature, the values of column ``source`` listed in
         column ``target`` (e.g. the ids of the merged facilities).
+    profile_column : str or None
+        A column holding an elevation profile (whole metres separated by
+        spaces, at the step in column `profile_step_column`): the popup
+        shows it as a small chart (:func:`alatau_geo.maps.profiles.profile_svg`).
+    profile_step_column : str
+        The column giving the profile's horizontal step, metres.
     """
 
     group: str
@@ -180,6 +186,8 @@ class LayerStyle:
     legend_note: str = ""
     merge_by: tuple[str, ...] = ()
     merge_lists: tuple[tuple[str, str], ...] = ()
+    profile_column: str | None = None
+    profile_step_column: str = "profile_step_m"
 
     def category_of(self, value: Any) -> Category | None:
         """The listed category for `value`, or None."""

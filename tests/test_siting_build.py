@@ -218,6 +218,6 @@ def test_errors_are_one_line_with_exit_code_3(built, tmp_path, capsys, siting, a
 def test_stale_layers_are_refused(built, tmp_path, capsys):
     root = _copy(built, tmp_path, siting="")
     (root / "plan.toml").write_text((root / "plan.toml").read_text(encoding="utf-8").replace(
-        "max_buildable_slope_deg = 8.0", "max_buildable_slope_deg = 9.0"), encoding="utf-8")
+        "placement_grid_m = 250.0", "placement_grid_m = 300.0"), encoding="utf-8")
     assert cli.main(["-q", "-w", str(root), "site"]) == 4
     assert "run alatau-geo build" in capsys.readouterr().err.lower()

@@ -15,6 +15,8 @@ The public API, for notebooks and scripts (``import alatau_geo as ag``):
 ``ag.placement_report``    placement rules of every object
 ``ag.proximity_tables``    nearest facilities, coverage, gaps
 ``ag.compare_plans``       what changes between two plans
+``ag.siting``              demand, sizing and optimal facility sites (``alatau-geo site``)
+``ag.siting_map``          recommended against planned sites, catchments by load
 ``ag.show_map``            interactive map (inline in a notebook)
 ``ag.add_facility``        a copy of the layers with one more facility
 ``ag.coverage``            straight-line coverage and gaps, as layers
@@ -60,6 +62,8 @@ _PUBLIC = {
     "area_table": "alatau_geo.api",
     "placement_report": "alatau_geo.api",
     "compare_plans": "alatau_geo.api",
+    "siting": "alatau_geo.api",
+    "siting_map": "alatau_geo.api",
     "show_map": "alatau_geo.api",
     "add_facility": "alatau_geo.api",
     "coverage": "alatau_geo.api",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import folium
@@ -36,6 +36,7 @@ from alatau_geo.core.raster import Raster
 from alatau_geo.jobs import build as pipeline
 from alatau_geo.jobs.generation import build_outputs
 from alatau_geo.jobs.mountain import MOUNTAIN_DEM, mountain_from_tiles
+from alatau_geo.jobs.siting import SitingRun
 from alatau_geo.jobs.suitability import suitability_of
 from alatau_geo.jobs.uncertainty import UncertaintyResult
 from alatau_geo.maps.suitability import suitability_map
@@ -166,6 +167,80 @@ def placement_report(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     context = pipeline.placement_context(layers, plan, elevation=elevation(layers_dir))
     placed = [layers[name] for name in ("infrastructure", "infrastructure_lines", "projects") if name in layers]
     return _placement_report(placed, context)
+
+
+def siting(layers: LayerSet, plan: Plan | str | Path | None = None, *, layers_dir: str | Path = DEFAULT_LAYERS_DIR,
+           kinds: Sequence[str] | None = None, phase: int | None = None, districts: Sequence[str] | None = None,
+           graph: nx.MultiDiGraph | None = None) -> SitingRun:
+    """Demand, sizing and optimal sites of the plan's facilities (``alatau-geo site``), nothing written.
+
+    Residents and jobs are allocated on the 100 m grid and summed into demand
+    blocks (``siting.demand_block_m``); each kind is sited on the road
+    network by the p-median (least total travel), maximal covering and set
+    covering within its limit (``[siting.kinds]``), with candidates on the
+    placement grid that pass its placement rules and the catalogue's
+    existing objects kept; the catalogue's planned objects are measured by
+    the same models beside the optimum.
+
+    Parameters
+    ----------
+    layers : LayerSet
+        Built layers (``ag.read_layers``).
+    plan : Plan, path or None
+        Its ``[siting]`` section; None for the default plan.
+    layers_dir : path
+        Where the working-grid DEM is (slope and the placement rules).
+    kinds : sequence of str, optional
+        Kinds of ``[siting.kinds]``; default those with objects in the catalogue.
+    phase : int, optional
+        Phase year; default the last (2050).
+    districts : sequence of str, optional
+        Site within these districts only; default the whole city.
+    graph : networkx.MultiDiGraph, optional
+        The road network (e.g. from :func:`road_network` with an OSM file).
+
+    Returns
+    -------
+    SitingRun
+        ``.tables()``: the report tables by name (``demand``, ``sizing``,
+        ``summary``, ``moves``, ``sites``, ``blocks``, ``rates``);
+        ``.layers``: ``siting_recommended``, ``siting_catchments``,
+        ``siting_moves``; ``.study``: every result (per kind:
+        ``.study.kinds["substation"].recommended.sites``). Show it with
+        :func:`siting_map`.
+
+    Raises
+    ------
+    PlanError
+        For an unknown kind, district or phase, or an infeasible set
+        covering (the message names the demand blocks no site reaches).
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> result = ag.siting(ag.read_layers("layers"), kinds=["substation"], districts=["gate"])  # doctest: +SKIP
+    >>> result.tables()["summary"][["model", "placement", "sites", "objective", "coverage"]]  # doctest: +SKIP
+    >>> result.layers["siting_recommended"].frame[["site", "load", "load_share"]]  # doctest: +SKIP
+    """
+    from alatau_geo.jobs.siting import run_siting
+
+    return run_siting(layers, _plan(plan), elevation=elevation(layers_dir), kinds=kinds, phase=phase,
+                      districts=districts, graph=graph)
+
+
+def siting_map(result: SitingRun, *, layers_dir: str | Path = DEFAULT_LAYERS_DIR, offline: bool = False) -> folium.Map:
+    """The siting map of :func:`siting`: recommended against planned sites, catchments coloured by load.
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> ag.siting_map(ag.siting(ag.read_layers("layers"), kinds=["substation"]))  # doctest: +SKIP
+    """
+    from alatau_geo.maps.siting import siting_map as _siting_map
+
+    dem = Path(layers_dir) / pipeline.TERRAIN_RASTER
+    shown = LayerSet([*result.reference.values(), *result.layers.values()])
+    return _siting_map(shown, dem_path=dem if dem.is_file() else None, offline=offline)
 
 
 def compare_plans(plan_a: Plan | str | Path, plan_b: Plan | str | Path, *,

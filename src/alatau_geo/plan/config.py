@@ -24,6 +24,8 @@ from alatau_geo.plan.mountain_params import MountainParams
 from alatau_geo.plan.network_params import NetworkParams
 from alatau_geo.plan.population_params import DEFAULT_PARAMS as DEFAULT_POPULATION
 from alatau_geo.plan.population_params import PopulationParams
+from alatau_geo.plan.siting_params import DEFAULT_SECTION as DEFAULT_SITING
+from alatau_geo.plan.siting_params import SitingSection
 from alatau_geo.plan.suitability_params import SuitabilityParams
 from alatau_geo.plan.uncertainty_params import UncertaintyParams, check_ranges
 from alatau_geo.reference.hydrology import HydrologyParams
@@ -111,14 +113,20 @@ class Plan:
     population: PopulationParams = DEFAULT_POPULATION
     mountain: MountainParams = field(default_factory=MountainParams)
     uncertainty: UncertaintyParams = field(default_factory=UncertaintyParams)
+    siting: SitingSection = DEFAULT_SITING
     source: str = field(default="<default plan>", compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        """The plan's parameters as plain data (for provenance records); zones are left out."""
+        """The plan's parameters as plain data (for provenance records); zones are left out.
+
+        So is ``siting``: no layer of a build depends on it (``alatau-geo
+        site`` records it apart), so changing it leaves the layers current.
+        """
         data = _plain(self)
         data.pop("source")
         data.pop("zones")
         data.pop("network")
+        data.pop("siting")
         return data
 
 
@@ -164,6 +172,7 @@ def load_plan(path: str | Path | None = None) -> Plan:
     source = "<default plan>"
     base_dir: Path | None = None
     user_population: dict[str, Any] = {}
+    user_siting: dict[str, Any] = {}
     if path is not None:
         path = Path(path)
         source = str(path)
@@ -173,13 +182,17 @@ def load_plan(path: str | Path | None = None) -> Plan:
             user = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             raise PlanError(f"{path}: not valid TOML ({error})") from None
-        # [population] names its own zones, years and places: its reader lays the
-        # user's table over the default plan's and names an unknown entry itself.
+        # [population] names its own zones, years and places, and [siting] may add
+        # facility kinds: their readers lay the user's table over the default
+        # plan's and name an unknown entry themselves.
         user_population = user.pop("population", {})
         if not isinstance(user_population, dict):
             raise PlanError(f"{source}: 'population' must be a table")
+        user_siting = user.pop("siting", {})
         _merge(data, user, source=source, prefix="")
-    return _build_plan(data, source=source, base_dir=base_dir, user_population=user_population)
+    plan = _build_plan(data, source=source, base_dir=base_dir, user_population=user_population)
+    siting = SitingSection.from_mapping(user_siting, source=source, defaults=data.get("siting", {}))
+    return dataclasses.replace(plan, siting=siting)
 
 
 def _merge(base: dict[str, Any], user: dict[str, Any], *, source: str, prefix: str) -> None:

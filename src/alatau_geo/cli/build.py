@@ -65,8 +65,10 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
 
     map_command = commands.add_parser(
         "map", parents=[common], help="write the interactive HTML maps",
-        description="Write the HTML maps (Leaflet, via folium) from the workspace's layers. With --offline "
-        "every script and style is inlined and the DEM hillshade is the base map.",
+        description="Write the HTML maps (Leaflet, via folium) from the workspace's layers. Every map is one "
+        "self-contained file: scripts and styles inlined, the DEM's shaded relief as base map, online base maps "
+        "offered when reachable, labels and a language switch (Kazakh, Russian, English; the plan's "
+        "maps.language first). With --offline no online base map is offered and a page loads nothing at all.",
         epilog="examples:\n  alatau-geo map --offline\n  alatau-geo -w my_scenario map",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -87,7 +89,7 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
 def _map_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--maps-dir", metavar="DIR", help="where the HTML maps go (default: the workspace's maps/)")
     parser.add_argument("--offline", action="store_true",
-                        help="self-contained maps: inline Leaflet and plugins, hillshade base map, no tiles")
+                        help="offer no online base map: the pages load nothing at all (strict content policy)")
 
 
 def run_init(args: argparse.Namespace) -> int:
@@ -167,8 +169,8 @@ def write_map_pages(layers: LayerSet, args: argparse.Namespace, *, workspace: Wo
                                         max_slope_deg=plan.analysis.max_buildable_slope_deg)
     with progress(MAX_MAPS, quiet=args.quiet) as step:
         written = write_maps(layers, maps_dir=folder(args.maps_dir, workspace.maps_dir), layers_dir=layers_dir,
-                             dem_path=dem if dem.is_file() else None, offline=args.offline, figures=figures,
-                             on_step=step)
+                             dem_path=dem if dem.is_file() else None, offline=args.offline,
+                             language=plan.maps.language, figures=figures, on_step=step)
     for page in written:
         say(f"Map: {page.path} ({page.size_bytes / 1e6:.1f} MB{', offline' if args.offline else ''})")
 

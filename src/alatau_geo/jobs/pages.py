@@ -37,7 +37,7 @@ MAX_MAPS = 5
 
 
 def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: Path | None,
-               offline: bool, figures: pd.DataFrame | None = None,
+               offline: bool, language: str = "en", figures: pd.DataFrame | None = None,
                on_step: Callable[[str], None] = no_progress) -> list[WrittenMap]:
     """Write the HTML maps into `maps_dir`.
 
@@ -45,7 +45,8 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
     ``infrastructure.html`` when there is an ``infrastructure`` layer;
     ``proximity.html`` when there are analysis layers (service areas,
     coverage, coverage gaps, travel-time surface); and, with a DEM,
-    ``terrain.html``.
+    ``terrain.html``. The relief images are rendered once and shared by
+    every page; every page is self-contained.
 
     Parameters
     ----------
@@ -57,15 +58,17 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
     dem_path : Path or None
         Working-grid DEM GeoTIFF for the hillshade and slope overlays.
     offline : bool
-        Inline Leaflet and every plugin and use the hillshade as base map, so
-        the page needs no network.
+        Offer no online base map: the pages load nothing at all.
+    language : {'en', 'kk', 'ru'}
+        The language the pages open in (the plan's ``maps.language``).
     figures : DataFrame, optional
         The area table, shown in the districts' popups.
     on_step : callable, optional
         Called with a label as each map is started (progress display).
     """
     template = _relative(layers_dir, maps_dir) + "/{name}.geojson"
-    common = {"dem_path": dem_path, "offline": offline, "download_template": template}
+    relief = maps.relief_images(dem_path) if dem_path is not None else None
+    common = {"relief": relief, "offline": offline, "language": language, "download_template": template}
     # The overview shows the plan itself; analysis results have their own map.
     planned = LayerSet(layer for name, layer in layers.items() if name not in ANALYSIS_LAYERS)
     builders: dict[str, Callable[[], folium.Map]] = {"overview": lambda: maps.overview_map(planned, **common)}
@@ -75,8 +78,13 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
         builders["infrastructure"] = lambda: maps.infrastructure_map(layers, **common)
     if any(name in layers for name in ANALYSIS_LAYERS):
         builders["proximity"] = lambda: maps.proximity_map(layers, **common)
-    if dem_path is not None:
-        builders["terrain"] = lambda: maps.terrain_map(layers, **common)
+    if relief is not None:
+        builders["terrain"] = lambda: maps.terrain_map(layers, **{**common, "relief": relief})
+    return _write_pages(builders, maps_dir=maps_dir, on_step=on_step)
+
+
+def _write_pages(builders: dict[str, Callable[[], folium.Map]], *, maps_dir: Path,
+                 on_step: Callable[[str], None]) -> list[WrittenMap]:
     # Every page is rendered before any is written: a page that fails to
     # render leaves all the maps of the previous run as they were.
     pages = {}

@@ -70,6 +70,23 @@ class ExportParams:
     coordinate_precision: int
 
 
+MAP_LANGUAGES = ("kk", "ru", "en")
+"""Languages the maps can open in (every map switches between all three)."""
+
+
+@dataclass(frozen=True)
+class MapParams:
+    """Settings of the HTML maps; they change no layer.
+
+    Attributes
+    ----------
+    language : {'kk', 'ru', 'en'}
+        The language the maps open in.
+    """
+
+    language: str = "en"
+
+
 @dataclass(frozen=True)
 class Plan:
     """A validated plan. Build one with :func:`load_plan`.
@@ -91,6 +108,7 @@ class Plan:
     service_radii_m: Mapping[str, float]
     zones: tuple[ZoneSpec, ...] = ()
     network: NetworkParams | None = None
+    maps: MapParams = MapParams()
     source: str = field(default="<default plan>", compare=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -208,6 +226,13 @@ def _network(data: dict[str, Any], *, source: str) -> NetworkParams:
     return NetworkParams.from_mapping(data.get("network", {}), source=source)
 
 
+def _maps(data: dict[str, Any], *, source: str) -> MapParams:
+    language = data.get("maps", {}).get("language", "en")
+    if language not in MAP_LANGUAGES:
+        raise PlanError(f"{source}: 'maps.language' must be one of {', '.join(MAP_LANGUAGES)}, got {language!r}")
+    return MapParams(language=language)
+
+
 def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> Plan:
     def num(section: str, key: str, **limits: Any) -> Any:
         return _number(data, section, key, source=source, **limits)
@@ -267,6 +292,7 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> 
         ),
         zones=parse_zones(data, source=source),
         network=_network(data, source=source),
+        maps=_maps(data, source=source),
         export=ExportParams(
             coordinate_precision=num("export", "coordinate_precision", minimum=5, maximum=8, integer=True),
         ),

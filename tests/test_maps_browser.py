@@ -19,6 +19,8 @@ build of a scratch workspace from the committed layers (``built``).
 from __future__ import annotations
 
 import itertools
+import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +56,9 @@ from conftest_maps import (  # noqa: F401
     proximity_layer_set,
 )
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
+# Screenshots for a person to look at: written only when ALATAU_SCREENSHOTS names a folder (tests never
+# write into the checkout).
+SCREENSHOTS = Path(os.environ["ALATAU_SCREENSHOTS"]) if os.environ.get("ALATAU_SCREENSHOTS") else None
 # A map is drawn within 1 s (issue 17); measured as the page's load event, by which its inline scripts have run.
 RENDER_BUDGET_MS = 1000
 MAX_PAGE_BYTES = 3_000_000
@@ -275,6 +279,12 @@ def visit_built(browser: Any, built: Path) -> Iterator[Any]:
     context.close()
 
 
+def _screenshot(page: Any, name: str) -> None:
+    if SCREENSHOTS is not None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / name))
+
+
 def _render_ms(page: Any) -> float:
     """Milliseconds from the start of navigation to the end of the load event, by which the map is built.
 
@@ -318,13 +328,13 @@ def _overlapping(boxes: list[dict[str, Any]]) -> list[tuple[str, str]]:
 
 def _interior(geometry: Any, layers: LayerSet | None = None) -> tuple[float, float]:
     """A point well inside a polygon in the working CRS, clear of lines and places drawn over it; (lon, lat)."""
-    if layers is not None:  # keep 500 m from anything a click could hit instead
-        obstacles = [layers[name].frame.geometry.buffer(500).union_all()
+    if layers is not None:  # keep 1.2 km (8 pixels at zoom 10) from anything a click could hit instead
+        obstacles = [layers[name].frame.geometry.buffer(1200, quad_segs=4).union_all()
                      for name in ("corridors", "rivers", "places", "reservoir") if name in layers]
         geometry = geometry.difference(shapely.union_all(obstacles))
     parts = list(getattr(geometry, "geoms", [geometry]))
     part = max(parts, key=lambda p: p.area)
-    point = polylabel(part, tolerance=10.0)
+    point = polylabel(part, tolerance=50.0)
     lon, lat = _TO_WGS84.transform(point.x, point.y)
     return float(lon), float(lat)
 
@@ -356,8 +366,7 @@ def test_labels_exist_and_do_not_overlap_at_three_zoom_levels(visit_built: Any) 
         assert _overlapping(shown) == [], zoom
         texts = {label["text"].split("\n")[0] for label in shown}
         assert names <= texts, (zoom, texts)
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        opened.page.screenshot(path=str(SCREENSHOTS / f"labels_zoom_{zoom}.png"))
+        _screenshot(opened.page, f"labels_zoom_{zoom}.png")
     opened.assert_clean()
 
 
@@ -366,10 +375,10 @@ def test_clicking_inside_each_district_opens_that_district(visit_built: Any, bui
     districts = layers["districts"].frame
     opened = visit_built("districts")
     page = opened.page
+    opened.wait_still()  # the map opens on the city, every district in view
     for row in districts.itertuples():
         lon, lat = _interior(row.geometry, layers)
         opened.settle()
-        opened.view(lon, lat, 12)
         page.mouse.click(*opened.point_at(lon, lat))
         popup = opened.popup()
         assert popup.get_attribute("data-layer") == "districts" and popup.get_attribute("data-id") == row.id
@@ -379,7 +388,6 @@ def test_clicking_inside_each_district_opens_that_district(visit_built: Any, bui
     outside = city.difference(districts.union_all())
     lon, lat = _interior(outside, layers)
     opened.settle()
-    opened.view(lon, lat, 12)
     page.mouse.click(*opened.point_at(lon, lat))
     assert opened.popup().get_attribute("data-layer") in ("city_boundary", "sez")
     # No black focus rectangle on a clicked shape.
@@ -411,8 +419,7 @@ def test_the_language_switch_changes_labels_legend_controls_and_popups(visit_bui
     assert "Легенда" in page.inner_text(".ag-legend")
     assert "км" in page.inner_text(".leaflet-control-scale") or " м" in page.inner_text(".leaflet-control-scale")
     assert "Слои" == page.get_attribute(".leaflet-control-layers-toggle", "title")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "districts_russian.png"))
+    _screenshot(page, "districts_russian.png")
     opened.assert_clean()
 
 
@@ -511,8 +518,7 @@ def test_offline_overview_opens_clean_fast_and_fully_offline(visit: Any) -> None
     assert "Places: City" not in page.inner_text(".ag-legend")
     page.click(".ag-legend-toggle")
     assert page.locator(".ag-legend.ag-folded .ag-legend-body").is_hidden()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "overview_offline.png"))
+    _screenshot(page, "overview_offline.png")
     opened.assert_clean()
 
 
@@ -524,7 +530,7 @@ def test_clicking_a_place_opens_its_popup_with_units(visit: Any) -> None:
     assert "Konaev" in text and "Қонаев" in text and "Конаев" in text
     assert "Elevation (m)" in text and "1,480" in text and "Town" in text
     page.wait_for_timeout(300)  # the popup fades in
-    page.screenshot(path=str(SCREENSHOTS / "overview_popup.png"))
+    _screenshot(page, "overview_popup.png")
     opened.assert_clean()
 
 
@@ -582,7 +588,7 @@ def test_offline_terrain_map_opens_clean_with_slope_classes_in_degrees(visit: An
     page.get_by_label("Slope classes").uncheck()
     assert "5–8°" not in page.inner_text(".ag-legend")  # the legend follows the switcher
     page.get_by_label("Slope classes").check()
-    page.screenshot(path=str(SCREENSHOTS / "terrain_offline.png"))
+    _screenshot(page, "terrain_offline.png")
     opened.assert_clean()
 
 
@@ -600,7 +606,7 @@ def test_offline_infrastructure_map_opens_clean_with_neutral_clusters_and_badges
     legend = page.inner_text(".ag-legend")
     for label in ("Substation (SS)", "Water intake (WI)", "Wastewater treatment plant (WW)", "Gas pipeline"):
         assert label in legend
-    page.screenshot(path=str(SCREENSHOTS / "infrastructure_offline.png"))
+    _screenshot(page, "infrastructure_offline.png")
     page.evaluate(f"{_MAP}.setZoom(14, {{animate: false}})")
     page.wait_for_timeout(400)
     assert page.locator(".marker-cluster").count() == 0
@@ -623,7 +629,7 @@ def test_clicking_a_clustered_project_shows_people_values_and_folds_the_technica
     assert page.locator(".ag-details .ag-popup-source").is_visible()
     box = page.locator(".leaflet-popup-content-wrapper").bounding_box()
     assert box["width"] <= 380 and box["height"] <= 900 * 0.6 + 40
-    page.screenshot(path=str(SCREENSHOTS / "infrastructure_popup.png"))
+    _screenshot(page, "infrastructure_popup.png")
     opened.assert_clean()
 
 
@@ -678,7 +684,7 @@ def test_offline_proximity_map_draws_nodes_on_canvas_and_a_node_shows_its_minute
     assert "Travel time (min)\t10.0" in text and f"Facility\t{XSS_NAME}" in text
     assert page.locator(".leaflet-popup-content script, .leaflet-popup-content img").count() == 0
     page.wait_for_function("getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
-    page.screenshot(path=str(SCREENSHOTS / "proximity_popup.png"))
+    _screenshot(page, "proximity_popup.png")
     assert page.evaluate("document.scripts.length") == scripts_before
     opened.assert_clean()
 
@@ -700,4 +706,64 @@ def test_online_page_opens_on_the_relief_and_unreachable_tiles_fail_quietly(visi
     # Only the failed tiles are reported, no script error.
     assert opened.errors == [error for error in opened.errors if "net::ERR_FAILED" in error]
     assert opened.dialogs == []
-    page.screenshot(path=str(SCREENSHOTS / "overview_online_unreachable.png"))
+    _screenshot(page, "overview_online_unreachable.png")
+
+
+# --- editing the plan in the browser (last: it changes the built workspace) ----------------------------------------
+
+
+def test_an_edit_made_with_geoman_is_downloaded_applied_and_moves_the_object(
+    visit_built: Any, built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.delenv(common.DEM_DIR_VARIABLE, raising=False)
+    monkeypatch.setattr(common, "default_dem_dirs", lambda: [tmp_path / "no-shared" / "srtm"])
+    assert cli.main(["-q", "-w", str(built), "map", "--edit"]) == 0
+    opened = visit_built("edit")
+    page = opened.page
+    assert page.locator(".leaflet-pm-toolbar").count() >= 1  # GeoMan, inlined from the vendored copy
+    start = page.evaluate(
+        """() => {
+            const map = window[document.querySelector('.folium-map').id];
+            let found = null;
+            map.eachLayer(l => {
+                if (l.agLayer === 'infrastructure' && l.feature.properties.id === 'ss_gate_1') { found = l; }
+            });
+            map.setView(found.getLatLng(), 14, {animate: false});
+            const p = map.latLngToContainerPoint(found.getLatLng());
+            const box = document.querySelector('.folium-map').getBoundingClientRect();
+            return [box.left + p.x, box.top + p.y, found.getLatLng().lng, found.getLatLng().lat];
+        }"""
+    )
+    page.wait_for_timeout(300)
+    page.click(".leaflet-pm-icon-drag")  # GeoMan's move mode
+    page.mouse.move(start[0], start[1])
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(start[0] + 15 * step, start[1] + 10 * step)
+    page.mouse.up()
+    page.wait_for_function("agEdits.edits().length === 1")
+    assert "ss_gate_1" in page.inner_text(".ag-edit-list")
+    with page.expect_download() as download:
+        page.click(".ag-edit-download")
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    data = json.loads(path.read_text("utf-8"))
+    (move,) = data["edits"]
+    assert (move["op"], move["layer"], move["id"]) == ("move", "infrastructure", "ss_gate_1")
+    assert move["lon"] > start[2] + 0.001 and move["lat"] < start[3] - 0.001  # dragged east and south
+    assert data["format"] == "alatau-geo-edits" and len(data["plan_sha256"]) == 64
+    opened.assert_clean()
+    # A hostile hand adds a facility whose name is markup and template syntax: it stays text.
+    data["edits"].append({"op": "add", "layer": "infrastructure", "id": "ss_new_1", "kind": "substation",
+                          "name_en": f"{XSS_NAME} {{{{7*7}}}}", "district": "gate", "lon": 77.04, "lat": 43.42})
+    path.write_text(json.dumps(data), encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["-q", "-w", str(built), "apply", str(path), "--no-maps"]) == 0
+    out = capsys.readouterr().out
+    assert f"infrastructure ss_gate_1: moved to {move['lon']:.6f}, {move['lat']:.6f} (placement given)" in out
+    assert "infrastructure: changed, features 13 -> 14" in out
+    assert f"infrastructure ss_gate_1: rebuilt at {move['lon']:.6f}, {move['lat']:.6f} (0.0 m from the edit)" in out
+    objects = read_layers(built / "layers")["infrastructure"].frame.to_crs(EXPORT_CRS).set_index("id")
+    assert objects.geometry.loc["ss_gate_1"].x == pytest.approx(move["lon"], abs=1e-6)
+    assert objects.geometry.loc["ss_gate_1"].y == pytest.approx(move["lat"], abs=1e-6)
+    assert objects.loc["ss_new_1", "name_en"] == f"{XSS_NAME} {{{{7*7}}}}"  # text in the table and the layer

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alatau_geo.cli.common import (
     DEM_DIR_VARIABLE,
@@ -19,6 +20,9 @@ from alatau_geo.cli.common import (
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.workspace import Workspace
+
+if TYPE_CHECKING:
+    from alatau_geo.jobs.build import BuildOutcome
 
 _EPILOG_BUILD = """\
 examples:
@@ -69,11 +73,16 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
         "self-contained file: scripts and styles inlined, the DEM's shaded relief as base map, online base maps "
         "offered when reachable, labels and a language switch (Kazakh, Russian, English; the plan's "
         "maps.language first). With --offline no online base map is offered and a page loads nothing at all.",
-        epilog="examples:\n  alatau-geo map --offline\n  alatau-geo -w my_scenario map",
+        epilog="examples:\n  alatau-geo map --offline\n  alatau-geo -w my_scenario map\n"
+        "  alatau-geo -w my_scenario map --edit      then open maps/edit.html, edit, download the edits",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     map_command.add_argument("--layers-dir", metavar="DIR", help="layers to show (default: the workspace's)")
     _map_options(map_command)
+    map_command.add_argument("--edit", action="store_true",
+                             help="write the editing map (maps/edit.html) instead: move objects and projects, add "
+                             "a facility, redraw a district or change a rule's parameter, then download the edits "
+                             "for `alatau-geo apply`")
     map_command.set_defaults(run=run_map)
 
     export = commands.add_parser(
@@ -104,12 +113,30 @@ def run_init(args: argparse.Namespace) -> int:
 
 def run_build(args: argparse.Namespace) -> int:
     """``alatau-geo build``."""
-    from alatau_geo.jobs import build as pipeline
-    from alatau_geo.plan.workspace import built_by_record, default_workspace
-
     workspace = workspace_of(args)
     plan = workspace.load_plan()
     layers_dir = folder(args.layers_dir, workspace.layers_dir)
+    result, seconds = build_workspace(args, workspace=workspace, plan=plan, layers_dir=layers_dir)
+    for change in result.changes:
+        say(f"  {change}")
+    for line in result.notes:
+        say(line)
+    say(f"Wrote {len(result.layers)} layers to {layers_dir}/ (GeoJSON, {result.export.gpkg.name}, manifest.json) "
+        f"in {seconds:.1f} s. Open {result.export.gpkg} in QGIS.")
+    if not args.no_maps:
+        write_map_pages(result.layers, args, workspace=workspace, plan=plan, layers_dir=layers_dir)
+    return 0
+
+
+def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Plan,
+                    layers_dir: Path) -> tuple[BuildOutcome, float]:
+    """Build and export the layers of `workspace` from the tiles (or the layers already built); seconds it took.
+
+    Used by ``build`` and ``apply``; `args` gives ``dem_dir``, ``cache_dir``, ``osm`` and ``quiet``.
+    """
+    from alatau_geo.jobs import build as pipeline
+    from alatau_geo.plan.workspace import built_by_record, default_workspace
+
     built_by = built_by_record(workspace, plan)
     dem_dir, how = resolve_dem_dir(args.dem_dir)
     osm = Path(args.osm) if args.osm else None
@@ -128,15 +155,7 @@ def run_build(args: argparse.Namespace) -> int:
             result = pipeline.build_from_tiles(plan, dem_dir=dem_dir, layers_dir=layers_dir,
                                                cache_dir=folder(args.cache_dir, workspace.cache_dir),
                                                built_by=built_by, osm_path=osm, on_step=step)
-    for change in result.changes:
-        say(f"  {change}")
-    for line in result.notes:
-        say(line)
-    say(f"Wrote {len(result.layers)} layers to {layers_dir}/ (GeoJSON, {result.export.gpkg.name}, manifest.json) "
-        f"in {time.perf_counter() - started:.1f} s. Open {result.export.gpkg} in QGIS.")
-    if not args.no_maps:
-        write_map_pages(result.layers, args, workspace=workspace, plan=plan, layers_dir=layers_dir)
-    return 0
+    return result, time.perf_counter() - started
 
 
 def run_map(args: argparse.Namespace) -> int:
@@ -149,8 +168,28 @@ def run_map(args: argparse.Namespace) -> int:
     layers_dir = folder(args.layers_dir, workspace.layers_dir)
     if args.layers_dir is None:
         check_layers_match(workspace, plan)
-    write_map_pages(read_layers(layers_dir), args, workspace=workspace, plan=plan, layers_dir=layers_dir)
+    if args.edit:
+        write_edit_page(read_layers(layers_dir), args, workspace=workspace, plan=plan, layers_dir=layers_dir)
+    else:
+        write_map_pages(read_layers(layers_dir), args, workspace=workspace, plan=plan, layers_dir=layers_dir)
     return 0
+
+
+def write_edit_page(layers: LayerSet, args: argparse.Namespace, *, workspace: Workspace, plan: Plan,
+                    layers_dir: Path) -> None:
+    """Write the editing map of `layers` and say how to apply its edits."""
+    from alatau_geo.core.io import read_built_by
+    from alatau_geo.jobs.build import TERRAIN_RASTER
+    from alatau_geo.jobs.pages import write_edit_map
+
+    dem = layers_dir / TERRAIN_RASTER
+    record = read_built_by(layers_dir) or {}
+    page = write_edit_map(layers, plan=plan, maps_dir=folder(args.maps_dir, workspace.maps_dir),
+                          dem_path=dem if dem.is_file() else None, offline=args.offline,
+                          plan_sha256=record.get("sha256"))
+    where = "" if workspace.is_default else f"-w {workspace.root} "
+    say(f"Editing map: {page.path} ({page.size_bytes / 1e6:.1f} MB). Edit, download the edits, then run: "
+        f"alatau-geo {where}apply alatau-geo-edits.json")
 
 
 def write_map_pages(layers: LayerSet, args: argparse.Namespace, *, workspace: Workspace, plan: Plan,

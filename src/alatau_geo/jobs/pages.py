@@ -18,6 +18,7 @@ from alatau_geo import maps
 from alatau_geo.analysis.outputs import ANALYSIS_LAYERS
 from alatau_geo.core.io import write_text
 from alatau_geo.core.layers import LayerSet
+from alatau_geo.plan.config import Plan
 from alatau_geo.reference.build import no_progress
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,32 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
     if relief is not None:
         builders["terrain"] = lambda: maps.terrain_map(layers, **{**common, "relief": relief})
     return _write_pages(builders, maps_dir=maps_dir, on_step=on_step)
+
+
+def write_edit_map(layers: LayerSet, *, plan: Plan, maps_dir: Path, dem_path: Path | None, offline: bool,
+                   plan_sha256: str | None) -> WrittenMap:
+    """Write the editing map, ``edit.html``, into `maps_dir`.
+
+    Parameters
+    ----------
+    layers : LayerSet
+        The workspace's built layers.
+    plan : Plan
+        The plan that built them: its zones' rule parameters are offered for
+        change, its ``maps.language`` is the page's first language.
+    maps_dir : Path
+    dem_path : Path or None
+        Working-grid DEM GeoTIFF for the relief.
+    offline : bool
+        Offer no online base map.
+    plan_sha256 : str or None
+        The plan hash recorded by the layers' manifest; the edit file carries it.
+    """
+    relief = maps.relief_images(dem_path) if dem_path is not None else None
+    page = maps.edit_map(layers, relief=relief, offline=offline, language=plan.maps.language,
+                         zones=maps.zone_parameters(plan.zones, layers), plan_sha256=plan_sha256)
+    (written,) = _write_pages({"edit": lambda: page}, maps_dir=maps_dir, on_step=no_progress)
+    return written
 
 
 def _write_pages(builders: dict[str, Callable[[], folium.Map]], *, maps_dir: Path,

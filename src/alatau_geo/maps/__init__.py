@@ -1,7 +1,7 @@
 """Interactive HTML maps of the Alatau City layers, for planners, online or offline.
 
 Build a map with :func:`overview_map`, :func:`districts_map`, :func:`infrastructure_map`,
-:func:`proximity_map` or :func:`terrain_map`, then get the
+:func:`proximity_map`, :func:`terrain_map` or :func:`edit_map`, then get the
 page with :func:`render_html` (writing it is :mod:`alatau_geo.core.io`'s job).
 Render the DEM's images once per build with :func:`relief_images` and pass
 them to every map. Every page carries Leaflet and its plugins inline (from
@@ -16,6 +16,7 @@ the maps is one entry in :data:`~alatau_geo.maps.layer_styles.STYLES`.
 Modules
 -------
 compose         the maps and :func:`render_html`
+edit_map        the editing map (GeoMan) whose edits download as one JSON file
 basemaps        the map canvas, tile base maps, relief and slope overlays
 vectors         styled vector layers, split parts and marker clusters
 controls        layer switcher, search, mini map, and the assembly of every map's tools
@@ -45,6 +46,7 @@ from alatau_geo.maps.compose import (
     render_html,
     terrain_map,
 )
+from alatau_geo.maps.edit_map import edit_map, zone_parameters
 from alatau_geo.maps.layer_styles import STYLES, style_for
 from alatau_geo.maps.rasters import ReliefImages, relief_images
 from alatau_geo.maps.style import LayerStyle
@@ -55,6 +57,7 @@ __all__ = [
     "LayerStyle",
     "ReliefImages",
     "districts_map",
+    "edit_map",
     "infrastructure_map",
     "overview_map",
     "proximity_map",
@@ -62,4 +65,5 @@ __all__ = [
     "render_html",
     "style_for",
     "terrain_map",
+    "zone_parameters",
 ]

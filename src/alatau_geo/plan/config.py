@@ -157,23 +157,50 @@ def load_plan(path: str | Path | None = None) -> Plan:
     >>> plan.hydrology.reservoir_level_m
     475
     """
-    default_text = resources.files("alatau_geo").joinpath("data", DEFAULT_PLAN_NAME).read_text("utf-8")
-    data = tomllib.loads(default_text)
-    source = "<default plan>"
-    base_dir: Path | None = None
-    if path is not None:
-        path = Path(path)
-        source = str(path)
-        base_dir = path.resolve().parent
-        try:
-            user = tomllib.loads(path.read_text("utf-8"))
-        except FileNotFoundError:
-            raise PlanError(f"{path}: plan file not found") from None
-        except (OSError, UnicodeDecodeError) as error:
-            raise PlanError(f"{path}: cannot read plan file ({error})") from None
-        except tomllib.TOMLDecodeError as error:
-            raise PlanError(f"{path}: not valid TOML ({error})") from None
-        _merge(data, user, source=source, prefix="")
+    if path is None:
+        return _build_plan(_default_data(), source="<default plan>", base_dir=None)
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise PlanError(f"{path}: plan file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise PlanError(f"{path}: cannot read plan file ({error})") from None
+    return parse_plan(text, source=str(path), base_dir=path.resolve().parent)
+
+
+def _default_data() -> dict[str, Any]:
+    return tomllib.loads(resources.files("alatau_geo").joinpath("data", DEFAULT_PLAN_NAME).read_text("utf-8"))
+
+
+def parse_plan(text: str, *, source: str, base_dir: Path | None) -> Plan:
+    """Validate a plan given as TOML text, as :func:`load_plan` validates a file.
+
+    Parameters
+    ----------
+    text : str
+        The plan file's content; keys it omits take the default plan's values.
+    source : str
+        What error messages name (the file's path).
+    base_dir : Path or None
+        The folder relative table paths are read from.
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    PlanError
+        If the text is not TOML or an entry is missing, of the wrong type or
+        out of range; the message names `source` and the entry.
+    """
+    data = _default_data()
+    try:
+        user = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise PlanError(f"{source}: not valid TOML ({error})") from None
+    _merge(data, user, source=source, prefix="")
     return _build_plan(data, source=source, base_dir=base_dir)
 
 

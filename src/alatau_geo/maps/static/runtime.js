@@ -362,10 +362,12 @@ window.agMaps = (function () {
       });
     }
     function overlaps(a, b) { return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom; }
+    /* Writes first, then every box read at once, then the hiding: one layout per placement, not one
+     * per label (reading a box after a write makes the browser lay the whole page out again). */
     function place() {
       var zoom = map.getZoom();
       var size = map.getSize();
-      var taken = [];
+      var candidates = [];
       placed.forEach(function (label) {
         var item = label.item;
         var owner = item.owner === null ? null : owners[item.owner];
@@ -374,15 +376,19 @@ window.agMaps = (function () {
           var point = map.latLngToContainerPoint(label.latlng);
           show = point.x > -40 && point.y > -20 && point.x < size.x + 40 && point.y < size.y + 20;
         }
-        if (!show) {
-          label.element.style.display = "none";
-          return;
-        }
-        label.element.style.display = "";
+        label.element.style.display = show ? "" : "none";
+        if (!show) { return; }
         if (label.detail) { label.detail.style.display = zoom >= item.detail_zoom ? "" : "none"; }
         L.DomUtil.setPosition(label.element, map.latLngToLayerPoint(label.latlng));
+        candidates.push(label);
+      });
+      var boxes = candidates.map(function (label) {
         var rect = label.inner.getBoundingClientRect();
-        var box = {left: rect.left - 3, top: rect.top - 1, right: rect.right + 3, bottom: rect.bottom + 1};
+        return {left: rect.left - 3, top: rect.top - 1, right: rect.right + 3, bottom: rect.bottom + 1};
+      });
+      var taken = [];
+      candidates.forEach(function (label, index) {
+        var box = boxes[index];
         if (taken.some(function (other) { return overlaps(box, other); })) {
           label.element.style.display = "none";
         } else {

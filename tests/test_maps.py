@@ -49,7 +49,7 @@ from alatau_geo.maps.assets import (
     inline_markup,
 )
 from alatau_geo.maps.classification import ValueClasses
-from alatau_geo.maps.column_formats import ColumnFormat, column_format
+from alatau_geo.maps.column_formats import ColumnFormat, column_format, value_label
 from alatau_geo.maps.controls import GroupedLayers, ImageMiniMap, LanguageSwitch, PageRuntime, PlaceSearch
 from alatau_geo.maps.elements import RenderOnce
 from alatau_geo.maps.features import display_layer, simplify_for_display
@@ -62,6 +62,7 @@ from alatau_geo.maps.popups import (
     MISSING,
     badge_icon,
     format_value,
+    popup_columns,
     popup_html,
     popup_template,
     popup_values,
@@ -1179,3 +1180,89 @@ def test_a_split_layer_keeps_features_without_a_value_in_a_part_of_their_own(
     assert list(members) == ["Coverage gaps: Water intake", "Coverage gaps: Wastewater treatment plant",
                              "Coverage gaps: kind not given"]
     assert [layer.show for layer in members.values()] == [True, False, False]  # no substation: the first kind
+
+
+# --- languages, former names, one relief per build -----------------------------------------------------------
+
+
+def test_the_plan_names_the_language_the_maps_open_in(tmp_path: Path) -> None:
+    from alatau_geo.core.errors import PlanError
+    from alatau_geo.plan.workspace import plan_fingerprint
+
+    assert load_plan().maps.language == "en"
+    kazakh = tmp_path / "plan.toml"
+    kazakh.write_text('[maps]\nlanguage = "kk"\n', encoding="utf-8")
+    assert load_plan(kazakh).maps.language == "kk"
+    # How the maps read changes no layer: layers built before stay valid.
+    assert plan_fingerprint(load_plan(kazakh))["sha256"] == plan_fingerprint(load_plan())["sha256"]
+    french = tmp_path / "french.toml"
+    french.write_text('[maps]\nlanguage = "fr"\n', encoding="utf-8")
+    with pytest.raises(PlanError, match=r"french.toml: 'maps.language' must be one of kk, ru, en, got 'fr'"):
+        load_plan(french)
+
+
+def test_a_map_opens_in_the_language_asked_for_and_carries_all_three(layer_set: LayerSet) -> None:
+    html = render_html(overview_map(layer_set, relief=None, offline=True, language="ru"))
+    assert 'language: "ru"' in html
+    legend = _legend(overview_map(layer_set, relief=None, offline=True, language="ru"))
+    for text in ('<span lang="en">Places: City</span>', '<span lang="kk">Елді мекендер: Қала</span>',
+                 '<span lang="ru">Населённые пункты: Город</span>'):
+        assert text in legend.html
+    with pytest.raises(ValueError, match="map language must be one of en, kk, ru, got 'de'"):
+        overview_map(layer_set, relief=None, offline=True, language="de")
+
+
+def test_translations_cover_every_text_of_the_default_maps() -> None:
+    from alatau_geo.core.io import read_layers
+    from alatau_geo.maps.i18n import translate
+
+    layers = read_layers(ROOT / "layers")
+    m = proximity_map(layers, relief=relief_images(ROOT / "layers" / "terrain_dem.tif"), offline=True)
+    texts = [entry.label for section in _legend(m).sections for entry in section.entries]
+    texts += [section.title for section in _legend(m).sections] + [name for name in _control(m).layer_names]
+    for name in layers:  # every popup header and every worded value of every layer
+        frame = layers[name].frame
+        texts += [column_format(column).header for column in popup_columns(frame.columns)]
+        texts += [value_label(column, str(value)) for column in ("kind", "works", "status", "placement", "ends_in",
+                                                                  "broken_rules", "role") if column in frame.columns
+                  for value in frame[column].dropna().unique() if str(value)]
+        texts.append(layers[name].title)
+    proper = ("SRTM", "GeoNames", "OpenStreetMap")
+    untranslated = sorted({text for text in texts if translate(text, "ru") == text and translate(text, "kk") == text
+                           and re.search("[A-Za-z]{3}", text) and not any(name in text for name in proper)})
+    assert untranslated == []
+
+
+def test_former_names_are_searched_when_the_table_has_them(layer_set: LayerSet) -> None:
+    places = layer_set["places"]
+    frame = places.frame.copy()
+    frame["former_names"] = ["", "Kapchagay; Капшағай; Капчагай", "", "", ""]
+    shown = display_layer(Layer("places", frame, places.provenance, places.title), STYLES["places"])
+    konaev = next(f for f in shown.data["features"] if f["id"] == "p2")["properties"]
+    assert konaev["search_text"] == "Konaev | Қонаев | Конаев | Kapchagay | Капшағай | Капчагай | p2"
+    popup = popup_html({**frame.set_index("id").loc["p2"].to_dict(), "id": "p2"}, shown.popup_template,
+                       fallback="Places")
+    assert "Kapchagay; Капшағай; Капчагай" in popup and popup.index("Kapchagay") < popup.index("<details")
+
+
+def test_the_relief_is_rendered_once_per_build_and_shared_by_every_page(
+    proximity_layer_set: LayerSet, dem_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alatau_geo import maps
+    from alatau_geo.jobs.pages import write_maps
+
+    calls = []
+
+    def counted(path: Path) -> ReliefImages:
+        calls.append(path)
+        return relief_images(path)
+
+    monkeypatch.setattr(maps, "relief_images", counted)
+    written = write_maps(proximity_layer_set, maps_dir=tmp_path / "maps", layers_dir=tmp_path / "layers",
+                         dem_path=dem_path, offline=True, language="kk")
+    assert len(written) == 5 and calls == [dem_path]
+    image = relief_images(dem_path).hillshade.url
+    for page in written:
+        html = page.path.read_text("utf-8")
+        assert html.count(image) == 1 and 'language: "kk"' in html  # one copy each (the mini map reuses it)
+        assert page.size_bytes < 3_000_000

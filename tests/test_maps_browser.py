@@ -519,6 +519,13 @@ def test_offline_overview_opens_clean_fast_and_fully_offline(visit: Any) -> None
     page.click(".ag-legend-toggle")
     assert page.locator(".ag-legend.ag-folded .ag-legend-body").is_hidden()
     _screenshot(page, "overview_offline.png")
+    # Measuring asks for no image the content policy would block (its marker is inline).
+    page.hover(".leaflet-control-measure")
+    page.click(".leaflet-control-measure .js-start")
+    page.mouse.click(600, 400)
+    page.mouse.click(800, 500)
+    page.mouse.dblclick(800, 500)
+    page.wait_for_selector(".leaflet-popup-content >> text=Kilometers")
     opened.assert_clean()
 
 
@@ -712,7 +719,15 @@ def test_online_page_opens_on_the_relief_and_unreachable_tiles_fail_quietly(visi
 # --- editing the plan in the browser (last: it changes the built workspace) ----------------------------------------
 
 
-def test_an_edit_made_with_geoman_is_downloaded_applied_and_moves_the_object(
+def _drag(page: Any, x: float, y: float, dx: float, dy: float) -> None:
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x + dx * step / 10, y + dy * step / 10)
+    page.mouse.up()
+
+
+def test_edits_made_with_geoman_are_downloaded_applied_and_rebuilt(
     visit_built: Any, built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     monkeypatch.delenv(common.DEM_DIR_VARIABLE, raising=False)
@@ -721,6 +736,7 @@ def test_an_edit_made_with_geoman_is_downloaded_applied_and_moves_the_object(
     opened = visit_built("edit")
     page = opened.page
     assert page.locator(".leaflet-pm-toolbar").count() >= 1  # GeoMan, inlined from the vendored copy
+    # Move a substation: GeoMan's move mode, then drag its badge east and south.
     start = page.evaluate(
         """() => {
             const map = window[document.querySelector('.folium-map').id];
@@ -735,35 +751,71 @@ def test_an_edit_made_with_geoman_is_downloaded_applied_and_moves_the_object(
         }"""
     )
     page.wait_for_timeout(300)
-    page.click(".leaflet-pm-icon-drag")  # GeoMan's move mode
-    page.mouse.move(start[0], start[1])
-    page.mouse.down()
-    for step in range(1, 11):
-        page.mouse.move(start[0] + 15 * step, start[1] + 10 * step)
-    page.mouse.up()
+    page.click(".leaflet-pm-icon-drag")
+    _drag(page, start[0], start[1], 150, 100)
+    page.click(".leaflet-pm-icon-drag")  # leave move mode
     page.wait_for_function("agEdits.edits().length === 1")
-    assert "ss_gate_1" in page.inner_text(".ag-edit-list")
+    # Add a facility: place a marker, name it in the form (a hostile name stays text), pick its district.
+    page.click(".leaflet-pm-icon-marker")
+    page.mouse.click(start[0] - 200, start[1] - 100)
+    page.fill(".ag-edit-form input[name=name_en]", f"{XSS_NAME} {{{{7*7}}}}")
+    page.locator(".ag-edit-form select").nth(1).select_option("gate")
+    page.click(".ag-edit-form button[type=submit]")
+    page.wait_for_function("agEdits.edits().length === 2")
+    # Change a rule's parameter: the Gate district's buffer, calibrated until now.
+    page.click(".ag-edit-parameters summary")
+    page.fill("input[name='districts.gate.rule.buffer_m']", "700")
+    page.press("input[name='districts.gate.rule.buffer_m']", "Tab")
+    page.wait_for_function("agEdits.edits().length === 3")
+    # Redraw the Golden district: edit mode, then move one of its vertices a little.
+    vertex = page.evaluate(
+        """() => {
+            const map = window[document.querySelector('.folium-map').id];
+            let golden = null;
+            map.eachLayer(l => { if (l.feature && l.feature.properties.id === 'golden' && l.pm) { golden = l; } });
+            const ring = golden.getLatLngs().flat(3);
+            map.setView(ring[0], 16, {animate: false});
+            const p = map.latLngToContainerPoint(ring[0]);
+            const box = document.querySelector('.folium-map').getBoundingClientRect();
+            return [box.left + p.x, box.top + p.y];
+        }"""
+    )
+    page.click(".leaflet-pm-icon-edit")
+    page.wait_for_timeout(300)
+    _drag(page, vertex[0], vertex[1], 8, 6)
+    page.click(".leaflet-pm-icon-edit")
+    page.wait_for_function("agEdits.edits().length === 4")
+    assert len(page.locator(".ag-edit-list li").all_inner_texts()) == 4
     with page.expect_download() as download:
         page.click(".ag-edit-download")
     path = tmp_path / download.value.suggested_filename
     download.value.save_as(path)
     data = json.loads(path.read_text("utf-8"))
-    (move,) = data["edits"]
-    assert (move["op"], move["layer"], move["id"]) == ("move", "infrastructure", "ss_gate_1")
+    edits = {edit["op"]: edit for edit in data["edits"]}
+    assert set(edits) == {"move", "add", "set", "redraw"} and len(data["plan_sha256"]) == 64
+    move = edits["move"]
+    assert (move["layer"], move["id"]) == ("infrastructure", "ss_gate_1")
     assert move["lon"] > start[2] + 0.001 and move["lat"] < start[3] - 0.001  # dragged east and south
-    assert data["format"] == "alatau-geo-edits" and len(data["plan_sha256"]) == 64
+    assert edits["add"]["name_en"] == f"{XSS_NAME} {{{{7*7}}}}" and edits["add"]["district"] == "gate"
+    assert edits["set"] == {"op": "set", "layer": "districts", "id": "gate", "parameter": "rule.buffer_m",
+                            "value": 700}
+    assert edits["redraw"]["id"] == "golden" and edits["redraw"]["geometry"]["type"] in ("Polygon", "MultiPolygon")
     opened.assert_clean()
-    # A hostile hand adds a facility whose name is markup and template syntax: it stays text.
-    data["edits"].append({"op": "add", "layer": "infrastructure", "id": "ss_new_1", "kind": "substation",
-                          "name_en": f"{XSS_NAME} {{{{7*7}}}}", "district": "gate", "lon": 77.04, "lat": 43.42})
-    path.write_text(json.dumps(data), encoding="utf-8")
+    # Applied to the workspace: the plan and tables change, the layers are rebuilt, the diff is printed.
+    before = read_layers(built / "layers")
     capsys.readouterr()
     assert cli.main(["-q", "-w", str(built), "apply", str(path), "--no-maps"]) == 0
     out = capsys.readouterr().out
     assert f"infrastructure ss_gate_1: moved to {move['lon']:.6f}, {move['lat']:.6f} (placement given)" in out
-    assert "infrastructure: changed, features 13 -> 14" in out
+    assert "infrastructure: changed, features 13 -> 14" in out and "districts: changed" in out
     assert f"infrastructure ss_gate_1: rebuilt at {move['lon']:.6f}, {move['lat']:.6f} (0.0 m from the edit)" in out
-    objects = read_layers(built / "layers")["infrastructure"].frame.to_crs(EXPORT_CRS).set_index("id")
+    assert "districts golden: redrawn as a fixed outline" in out and "rule.buffer_m set to 700.0 m" in out
+    layers = read_layers(built / "layers")
+    objects = layers["infrastructure"].frame.to_crs(EXPORT_CRS).set_index("id")
     assert objects.geometry.loc["ss_gate_1"].x == pytest.approx(move["lon"], abs=1e-6)
     assert objects.geometry.loc["ss_gate_1"].y == pytest.approx(move["lat"], abs=1e-6)
-    assert objects.loc["ss_new_1", "name_en"] == f"{XSS_NAME} {{{{7*7}}}}"  # text in the table and the layer
+    added = objects[objects.index.str.startswith("ss_new_")]
+    assert list(added["name_en"]) == [f"{XSS_NAME} {{{{7*7}}}}"]  # text in the table and the layer
+    gate = (frame := layers["districts"].frame.set_index("id")).geometry.loc["gate"].area / 1e4
+    assert gate != pytest.approx(before["districts"].frame.set_index("id").geometry.loc["gate"].area / 1e4, rel=1e-3)
+    assert frame.loc["golden", "rule"].startswith("polygon drawn on the map")

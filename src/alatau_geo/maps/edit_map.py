@@ -13,7 +13,7 @@ and tables. The map computes nothing and writes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import folium
@@ -54,6 +54,9 @@ EDIT_STRINGS = (
     "New facility", "Kind", "District", "Name (English)", "Name (Kazakh)", "Name (Russian)", "Add", "Cancel",
     "moved", "added", "redrawn", "set to",
 )
+# Largest displacement of a district outline's vertices on the editing map, metres (a redrawn
+# district is saved as drawn; the plan's own rule keeps the full detail until then).
+EDIT_SIMPLIFY_M = 100.0
 _NEW_FACILITY_KINDS = (("substation", "Substation"), ("water_intake", "Water intake"),
                        ("wastewater_plant", "Wastewater treatment plant"))
 
@@ -165,7 +168,8 @@ def _editable(layers: LayerSet) -> dict[str, Any]:
     styles: list[dict[str, Any]] = []
     districts: list[dict[str, Any]] = []
     if "districts" in layers:
-        shown = display_layer(layers["districts"], STYLES["districts"])
+        # Outlines to edit by hand: a vertex every 100 m or more, so each can be taken with the mouse.
+        shown = display_layer(layers["districts"], replace(STYLES["districts"], simplify_m=EDIT_SIMPLIFY_M))
         styles.extend(shown.style_table)
         records = {str(record["id"]): record for record in layers["districts"].frame.to_dict("records")}
         for feature in shown.data["features"]:

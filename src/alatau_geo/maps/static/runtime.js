@@ -407,8 +407,18 @@ window.agMaps = (function () {
 
   /* ---- the page ----------------------------------------------------------------------- */
 
+  /* Leaflet's default marker icon is an image file beside the page; the maps draw badges and circles,
+   * but plugins (the measure tool's capture marker) make default markers: give them an inline,
+   * transparent image, so no page asks for a file its content policy would block. */
+  function inlineDefaultIcon() {
+    var blank = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+    L.Icon.Default.imagePath = "";
+    L.Icon.Default.mergeOptions({iconUrl: blank, iconRetinaUrl: blank, shadowUrl: blank});
+  }
+
   function attach(map, options) {
     patchPopups();
+    inlineDefaultIcon();
     addStrings(options.strings || {});
     metricScale(map, "bottomright");
     baseMaps(map, options);

@@ -88,7 +88,7 @@ def main() -> None:
     tables = gazetteer.load_tables(plan.tables)
     built = build_reference_layers(tiles, tables, plan)  # also compiles numba kernels once
     filled = built.terrain.filled
-    lakes = hydrology.flat_region_mask(built.terrain.raw, level_m=plan.hydrology.reservoir_level_m)
+    lakes = hydrology.flat_region_mask(built.terrain.raw, level_m=plan.hydrology.srtm_surface_m)
     threshold = plan.hydrology.stream_threshold_km2
 
     def ours() -> object:

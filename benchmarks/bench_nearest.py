@@ -7,7 +7,7 @@ plain (EPSG:32643) and random point facilities in the same box. The points'
 GeoSeries and GeoDataFrame are built once, before any timing: that is input
 preparation shared by all methods. Timed, each from that GeoSeries:
 
-- alatau-geo: ``proximity.nearest_facility(points, facilities)`` (ids and
+- alatau-geo: ``nearest_facility(points, facilities)`` (ids and
   distances in a DataFrame indexed like the points, ties to the lowest id);
 - geopandas: ``geopandas.sjoin_nearest(points, facilities, distance_col=...)``;
 - cKDTree: ``shapely.get_coordinates`` on the points, then
@@ -32,7 +32,7 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
-from alatau_geo.analysis import proximity
+from alatau_geo.analysis.nearest import nearest_facility
 from alatau_geo.core.crs import WORKING_CRS
 
 X0, Y0 = 640_000.0, 4_830_000.0  # south-west corner of the box, UTM 43N
@@ -51,7 +51,7 @@ def inputs(n_points: int, n_facilities: int, *, seed: int) -> tuple[gpd.GeoSerie
 
 def check(points: gpd.GeoSeries, facilities: gpd.GeoDataFrame) -> None:
     """The three methods agree on the distances and (where there is no tie) the ids."""
-    ours = proximity.nearest_facility(points, facilities)
+    ours = nearest_facility(points, facilities)
     fxy = shapely.get_coordinates(facilities.geometry.array)
     distance, index = cKDTree(fxy).query(shapely.get_coordinates(points.array))
     np.testing.assert_allclose(ours["distance_m"].to_numpy(), distance, rtol=1e-12)
@@ -71,7 +71,7 @@ def methods(points: gpd.GeoSeries, facilities: gpd.GeoDataFrame, *, workers: int
         return cKDTree(fxy).query(shapely.get_coordinates(points.array), workers=workers)
 
     return {
-        "alatau-geo nearest_facility": lambda: proximity.nearest_facility(points, facilities, workers=workers),
+        "alatau-geo nearest_facility": lambda: nearest_facility(points, facilities, workers=workers),
         "geopandas sjoin_nearest": lambda: gpd.sjoin_nearest(left, facilities, distance_col="distance_m"),
         "cKDTree (coordinates + query)": ckdtree,
         "cKDTree (query only)": lambda: cKDTree(fxy).query(prepared_xy, workers=workers),

@@ -11,14 +11,14 @@ stand exactly on nodes picked at random (seed 0), so no connector enters.
 
 Timed, medians of ``--runs`` runs:
 
-- alatau-geo, per-facility reach: :func:`alatau_geo.analysis.network.network_index`
-  (graph -> arrays, timed in) + :func:`~alatau_geo.analysis.network.attach_points` +
-  :func:`~alatau_geo.analysis.network.times_from_points` (one sparse Dijkstra call
+- alatau-geo, per-facility reach: :func:`alatau_geo.analysis.network_index.network_index`
+  (graph -> arrays, timed in) + :func:`~alatau_geo.analysis.network_index.attach_points` +
+  :func:`~alatau_geo.analysis.network_index.times_from_points` (one sparse Dijkstra call
   for all facilities, cut at the limit), then the reached node set per
   facility;
 - the same with the index built beforehand (the analyses share one index);
 - alatau-geo, nearest facility of every node:
-  :func:`~alatau_geo.analysis.network.nearest_point` (one multi-source search);
+  :func:`~alatau_geo.analysis.network_index.nearest_point` (one multi-source search);
 - networkx ``ego_graph(G, f, radius=limit, distance="travel_time")`` per
   facility (what osmnx's isochrone example does);
 - ``scipy.sparse.csgraph.dijkstra(indices=facilities, limit=limit)`` called
@@ -45,7 +45,13 @@ import osmnx as ox
 import scipy
 from scipy.sparse.csgraph import dijkstra
 
-from alatau_geo.analysis import network as net
+from alatau_geo.analysis.network_index import (
+    NetworkIndex,
+    attach_points,
+    nearest_point,
+    network_index,
+    times_from_points,
+)
 
 SPACING_M = 100.0
 SPEEDS_KMH = {"residential": 30.0, "secondary": 50.0}
@@ -86,17 +92,17 @@ def facility_points(graph: nx.MultiDiGraph, count: int, *, seed: int = 0) -> tup
     return nodes, frame
 
 
-def ours_reach(graph: nx.MultiDiGraph | net.NetworkIndex, facilities: gpd.GeoDataFrame,
+def ours_reach(graph: nx.MultiDiGraph | NetworkIndex, facilities: gpd.GeoDataFrame,
                limit_s: float) -> list[set[int]]:
-    index = net.network_index(graph)
-    attached = net.attach_points(index, facilities, max_connector_m=1.0, connector_kmh=30.0)
-    times = net.times_from_points(index, attached, limit=limit_s)
+    index = network_index(graph)
+    attached = attach_points(index, facilities, max_connector_m=1.0, connector_kmh=30.0)
+    times = times_from_points(index, attached, limit=limit_s)
     return [set(index.node_ids[np.flatnonzero(row <= limit_s)].tolist()) for row in times]
 
 
-def ours_nearest(index: net.NetworkIndex, facilities: gpd.GeoDataFrame) -> np.ndarray:
-    attached = net.attach_points(index, facilities, max_connector_m=1.0, connector_kmh=30.0)
-    cost, _ = net.nearest_point(index, attached)
+def ours_nearest(index: NetworkIndex, facilities: gpd.GeoDataFrame) -> np.ndarray:
+    attached = attach_points(index, facilities, max_connector_m=1.0, connector_kmh=30.0)
+    cost, _ = nearest_point(index, attached)
     return cost
 
 
@@ -137,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"python {platform.python_version()}, networkx {nx.__version__}, scipy {scipy.__version__}, "
           f"osmnx {ox.__version__}, {os.cpu_count()} CPUs")
 
-    index = net.network_index(graph)
+    index = network_index(graph)
     reference = ego_reach(graph, nodes, limit_s)
     assert ours_reach(graph, facilities, limit_s) == reference, "alatau-geo reach differs from ego_graph"
     assert csgraph_reach(graph, nodes, limit_s) == reference, "csgraph reach differs from ego_graph"
@@ -151,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
         "alatau-geo reach (index prebuilt)": median_time(lambda: ours_reach(index, facilities, limit_s), args.runs),
         "alatau-geo nearest facility (index prebuilt)": median_time(lambda: ours_nearest(index, facilities),
                                                                      args.runs),
-        "alatau-geo network_index alone": median_time(lambda: net.network_index(graph), args.runs),
+        "alatau-geo network_index alone": median_time(lambda: network_index(graph), args.runs),
         "networkx ego_graph per facility": median_time(lambda: ego_reach(graph, nodes, limit_s), args.runs),
         "scipy csgraph plain (conversion in)": median_time(lambda: csgraph_reach(graph, nodes, limit_s), args.runs),
         "networkx.to_scipy_sparse_array alone": median_time(

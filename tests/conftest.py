@@ -54,6 +54,7 @@ def layers() -> dict:
 @pytest.fixture(scope="module")
 def plan_network(layers: dict):
     """The network generated from the committed corridors and districts, indexed once per module."""
-    from alatau_geo.analysis import network
+    from alatau_geo.analysis.network import build_network
+    from alatau_geo.analysis.network_index import network_index
 
-    return network.network_index(network.build_network(layers["corridors"], layers["districts"]))
+    return network_index(build_network(layers["corridors"], layers["districts"]))

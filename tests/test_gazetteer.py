@@ -12,7 +12,7 @@ from alatau_geo.core.raster import Raster
 from alatau_geo.plan.config import load_plan
 from alatau_geo.reference import gazetteer
 
-GATE_SETTLEMENTS = {"otegen_batyr", "pokrovka", "koyankus", "yntymak", "zhanalyk"}
+GATE_SETTLEMENTS = {"otegen_batyr", "kenen_azirbayev", "koyankus", "yntymak", "zhanalyk"}
 
 
 def test_shipped_tables_hold_what_the_reference_names():
@@ -22,9 +22,39 @@ def test_shipped_tables_hold_what_the_reference_names():
     assert (tables.places[["name_en", "name_kk", "name_ru"]] != "").all().all()
     # Positions not found in any reachable source are marked approximate.
     approximate = set(tables.places.loc[tables.places["position_quality"] == "approximate", "id"])
-    assert {"pokrovka", "koyankus", "yntymak", "zhanalyk", "alatau"} <= approximate
+    assert {"kenen_azirbayev", "koyankus", "yntymak", "zhanalyk", "alatau"} <= approximate
     geonames = tables.places.set_index("id").loc["otegen_batyr"]
     assert (geonames["lon"], geonames["lat"]) == (77.0202, 43.41949)
+    # Every position names its source.
+    assert (tables.places["source"].str.strip() != "").all()
+    assert (tables.corridors["source"].str.strip() != "").all()
+
+
+def test_current_names_with_their_history():
+    places = gazetteer.load_tables(load_plan().tables).places.set_index("id")
+    former = {place: gazetteer.aliases(names) for place, names in places["former_names"].items()}
+    # Energeticheskiy is Otegen Batyr's former name, not a second village.
+    assert "energeticheskiy" not in places.index
+    assert "Energeticheskiy" in former["otegen_batyr"]
+    # Pokrovka was renamed Kenen Azirbayev in February 2024.
+    assert places.loc["kenen_azirbayev", "name_kk"] == "Кенен Әзірбаев"
+    assert {"Pokrovka", "Покровка"} <= set(former["kenen_azirbayev"])
+    assert {"Kapshagay", "Kapchagay", "Қапшағай"} <= set(former["konaev"])
+    assert "Zhetygen" in former["alatau"] and places.loc["alatau", "in_alatau"] == "yes"
+    # No alias is also another place's current name.
+    current = set(places["name_en"])
+    assert not current & {alias for names in former.values() for alias in names}
+    # The airport's position is the airportsdata record of ICAO UAAA.
+    airport = places.loc["almaty_airport"]
+    assert (airport["lon"], airport["lat"]) == (77.0405, 43.3521)
+    assert airport["position_quality"] == "published" and "UAAA" in airport["source"]
+
+
+def test_river_names_and_attributes():
+    rivers = gazetteer.load_tables(load_plan().tables).river_names.drop_duplicates("river_id").set_index("river_id")
+    assert rivers.loc["esik", "name_ru"] == "Иссык"  # the river; Есик is the town
+    assert rivers.loc["kaskelen", "published_length_km"] == "177"
+    assert set(rivers.loc[rivers["lower_reach"] == "intermittent"].index) == {"esik", "turgen"}
 
 
 def test_places_layer_samples_elevation_and_keeps_quality():
@@ -48,6 +78,9 @@ def test_corridors_are_schematic_lines_from_ordered_waypoints():
     layer = gazetteer.corridors_layer(shuffled, source="test")
     a3 = layer.frame.set_index("id").loc["a3"]
     assert a3["ref"] == "A3" and a3["kind"] == "highway" and bool(a3["schematic"])
+    assert a3["status"] == "existing" and a3["position_quality"] == "approximate"
+    statuses = layer.frame.set_index("id")["status"]
+    assert statuses["almaty_bypass"] == "under_construction" and statuses["turksib"] == "existing"
     start, end = a3.geometry.coords[0], a3.geometry.coords[-1]
     straight_km = np.hypot(end[0] - start[0], end[1] - start[1]) / 1000
     # From Almaty's north exit to Konaev: about 64 km as the crow flies; the line is not shorter.
@@ -58,8 +91,9 @@ def test_corridors_are_schematic_lines_from_ordered_waypoints():
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda t: t.replace("43.41949", "143.41949"), "line 10 (id=otegen_batyr): 'lat' must be a latitude"),
-        (lambda t: t.replace(",geonames,GeoNames,centre", ",gps,GeoNames,centre"), "position_quality 'gps'"),
+        (lambda t: t.replace("43.41949", "143.41949"), "line 11 (id=otegen_batyr): 'lat' must be a latitude"),
+        (lambda t: t.replace(",yes,", ",maybe,"), "in_alatau 'maybe' is not one of"),
+        (lambda t: t.replace("43.41949,geonames,", "43.41949,gps,"), "position_quality 'gps'"),
         (lambda t: t.replace("id,name_en", "ident,name_en"), "missing column(s) id"),
     ],
 )
@@ -70,6 +104,23 @@ def test_bad_rows_are_named(tmp_path, edit, message):
     with pytest.raises(TableError) as error:
         gazetteer.read_table(path, columns=gazetteer.PLACE_COLUMNS, key="id")
     assert message in str(error.value) and str(path) in str(error.value)
+
+
+def test_corridor_status_must_agree_on_every_row():
+    tables = gazetteer.load_tables(load_plan().tables)
+    corridors = tables.corridors.copy()
+    corridors.loc[(corridors["id"] == "turksib") & (corridors["seq"] == "2"), "status"] = "planned"
+    with pytest.raises(TableError, match="corridor turksib: 'status' must be the same on every row"):
+        gazetteer.corridors_layer(corridors, source="corridors.csv")
+
+
+def test_outline_is_a_polygon_from_ordered_vertices():
+    tables = gazetteer.load_tables(load_plan().tables)
+    layer = gazetteer.outlines_layer(tables.outlines.sample(frac=1.0, random_state=2), source="test")
+    almaty = layer.frame.set_index("id").loc["almaty"]
+    assert almaty.geometry.is_valid and almaty["position_quality"] == "approximate"
+    # Drawn a little inside the published 682 km2; the plan grows it to that area.
+    assert 60_000 < almaty["area_ha"] < 68_200
 
 
 def test_corridor_needs_two_waypoints():

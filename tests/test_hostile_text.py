@@ -146,7 +146,12 @@ def test_hostile_pages_run_nothing_in_a_browser(hostile_maps: Path) -> None:
         for name in ("overview", "districts", "infrastructure"):
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             dialogs: list[str] = []
-            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+            def on_dialog(dialog: object, seen: list[str] = dialogs) -> None:
+                seen.append(dialog.message)  # type: ignore[attr-defined]
+                dialog.dismiss()  # type: ignore[attr-defined]
+
+            page.on("dialog", on_dialog)
             page.goto((hostile_maps / f"{name}.html").as_uri(), wait_until="load")
             page.wait_for_function("window[document.querySelector('.folium-map').id]._loaded === true")
             scripts = page.evaluate("document.scripts.length")

@@ -86,7 +86,8 @@ def reservoir_dem() -> tuple[np.ndarray, np.ndarray]:
 def test_known_reservoir_area_island_and_outline():
     data, lake = reservoir_dem()
     raster = grid(data)
-    reservoir = hydrology.extract_reservoir(raster, level_m=475, simplify_tolerance_m=30.0, max_area_change_pct=1.0)
+    reservoir = hydrology.extract_reservoir(raster, surface_m=475, level_m=475, simplify_tolerance_m=30.0,
+                                            max_area_change_pct=1.0)
     expected = float((lake.sum(axis=1) * geographic_cell_areas_km2(raster)).sum())
     assert reservoir.raw_area_km2 == pytest.approx(expected, rel=1e-9)
     assert abs(reservoir.area_change_pct) <= 1.0
@@ -98,7 +99,39 @@ def test_known_reservoir_area_island_and_outline():
 
 def test_reservoir_level_missing_is_an_error():
     with pytest.raises(DemError, match="no DEM cell at the reservoir level 475 m"):
-        hydrology.extract_reservoir(grid(valley()), level_m=475, simplify_tolerance_m=30, max_area_change_pct=1)
+        hydrology.extract_reservoir(grid(valley()), surface_m=475, level_m=475, simplify_tolerance_m=30,
+                                    max_area_change_pct=1)
+
+
+def test_higher_level_floods_connected_land_but_not_below_the_dam():
+    data, lake = reservoir_dem()
+    data[lake & (np.arange(N)[None, :] > 110)] = 476.0  # a shallow bay at the east end, dry in the DEM
+    lake_now = lake & (np.arange(N)[None, :] <= 110)
+    raster = grid(data)
+    cell_km2 = geographic_cell_areas_km2(raster)
+
+    def at(level: float, **options: float) -> hydrology.Reservoir:
+        return hydrology.extract_reservoir(raster, surface_m=475, level_m=level, simplify_tolerance_m=30.0,
+                                           max_area_change_pct=1.0, **options)
+
+    def km2(mask: np.ndarray) -> float:
+        return float((mask.sum(axis=1) * cell_km2).sum())
+
+    assert at(475).raw_area_km2 == pytest.approx(km2(lake_now), rel=1e-9)
+    # At 477 m the bay is water; the 480 m island stays one.
+    assert at(477).raw_area_km2 == pytest.approx(km2(lake), rel=1e-9)
+    assert at(477).islands == 1
+    # At 481 m the island is under water too, while the Ili below the dam (lower than
+    # the SRTM surface, hence behind the dam) is never flooded.
+    higher = at(481)
+    island = np.zeros_like(lake)
+    island[58:61, 70:73] = True
+    assert higher.raw_area_km2 == pytest.approx(km2(lake | island), rel=1e-9)
+    assert not higher.mask[:, :39].any()
+    # An island smaller than min_island_ha counts as DEM noise and is filled.
+    assert at(477, min_island_ha=1_000.0).islands == 0
+    with pytest.raises(DemError, match="below the SRTM surface"):
+        at(470)
 
 
 def test_reservoir_drains_through_its_dam_not_the_tile_edge():

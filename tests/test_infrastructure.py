@@ -30,25 +30,38 @@ from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS
 from alatau_geo.core.errors import LayerError, TableError
 from alatau_geo.core.layers import Layer
 from alatau_geo.core.raster import Raster
-from alatau_geo.plan import infrastructure as infra
+from alatau_geo.plan.catalogues import INFRASTRUCTURE_COLUMNS, load_catalogues, packaged_catalogue, read_catalogue
 from alatau_geo.plan.config import load_plan
+from alatau_geo.plan.placement import place_objects
+from alatau_geo.plan.placement_context import MIN_SPACING_M, PlacementContext
+from alatau_geo.plan.placement_report import REPORT_COLUMNS, placement_report, report_markdown
 from alatau_geo.reference.gazetteer import CORRIDOR_COLUMNS, PLACE_COLUMNS, packaged_table, read_table
 from alatau_geo.reference.terrain import slope
 
 REPO = Path(__file__).resolve().parents[1]
 TO_WGS84 = Transformer.from_crs(WORKING_CRS, EXPORT_CRS, always_xy=True)
 
-HEADER = ",".join(infra.INFRASTRUCTURE_COLUMNS)
+HEADER = ",".join(INFRASTRUCTURE_COLUMNS)
 BASIS = "test object; a planning assumption"
 FULL = "in_district;outside_strips;max_slope;above_flood"
 
 
-def _row(id_: str, *, kind: str = "substation", district: str = "gate", geometry_kind: str = "point",
-         placement: str = "rule", rules: str = FULL, via: str = "", lon: str = "", lat: str = "",
-         works: str = "new") -> str:
+#: The cells of a test row a call may set (``_row("a", kind="road")``), and their defaults.
+ROW_CELLS = {
+    "kind": "substation", "works": "new", "district": "gate", "geometry_kind": "point", "placement": "rule",
+    "rules": FULL, "via": "", "lon": "", "lat": "",
+}
+
+
+def _row(id_: str, **cells: str) -> str:
+    unknown = sorted(set(cells) - set(ROW_CELLS))
+    if unknown:
+        raise TypeError(f"_row: unknown cell(s) {', '.join(unknown)}")
+    row = {**ROW_CELLS, **cells}
     return ",".join([
-        id_, f"Object {id_}", f"{id_} нысаны", f"Объект {id_}", kind, works, district, geometry_kind, placement,
-        rules, via, lon, lat, "planned", "EPC+F", "approximate", BASIS,
+        id_, f"Object {id_}", f"{id_} нысаны", f"Объект {id_}", row["kind"], row["works"], row["district"],
+        row["geometry_kind"], row["placement"], row["rules"], row["via"], row["lon"], row["lat"],
+        "planned", "EPC+F", "approximate", BASIS,
     ])
 
 
@@ -58,7 +71,7 @@ def _lonlat(x: float, y: float) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def context() -> infra.PlacementContext:
+def context() -> PlacementContext:
     cell = 100.0
     xs = 500_000 + (np.arange(60) + 0.5) * cell
     ys = 4_800_000 - (np.arange(60) + 0.5) * cell
@@ -74,7 +87,7 @@ def context() -> infra.PlacementContext:
     plan = load_plan()
     analysis = dataclasses.replace(plan.analysis, max_buildable_slope_deg=8.0, flood_freeboard_m=3.0,
                                    placement_grid_m=250.0)
-    return infra.PlacementContext(
+    return PlacementContext(
         districts=frame([
             {"id": "gate", "geometry": shapely.box(500_000, 4_797_000, 503_000, 4_800_000)},
             {"id": "green", "geometry": shapely.box(500_000, 4_794_500, 503_000, 4_797_000)},
@@ -100,11 +113,11 @@ def context() -> infra.PlacementContext:
 def _catalogue(tmp_path: Path, rows: list[str]) -> pd.DataFrame:
     path = tmp_path / "infrastructure.csv"
     path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
-    return infra.read_catalogue(path, kind="infrastructure")
+    return read_catalogue(path, kind="infrastructure")
 
 
 @pytest.fixture
-def placed(tmp_path: Path, context: infra.PlacementContext) -> dict[str, Layer]:
+def placed(tmp_path: Path, context: PlacementContext) -> dict[str, Layer]:
     in_strip = _lonlat(501_000, 4_798_500)
     rows = [
         _row("steep_ss", district="golden", rules="in_district;max_slope"),
@@ -117,7 +130,7 @@ def placed(tmp_path: Path, context: infra.PlacementContext) -> dict[str, Layer]:
              via="west;east"),
         _row("rd_access", kind="road", geometry_kind="line", rules="above_flood", via="corridor:c1;district:gate"),
     ]
-    return infra.place_objects(_catalogue(tmp_path, rows), context)
+    return place_objects(_catalogue(tmp_path, rows), context)
 
 
 def _by_id(layer: Layer) -> pd.DataFrame:
@@ -138,7 +151,7 @@ def test_a_given_position_inside_a_strip_breaks_outside_strips(placed, context):
     assert given["placement"] == "given"
     assert given["broken_rules"] == "outside_strips"
     assert given.geometry.distance(shapely.Point(501_000, 4_798_500)) < 0.01
-    report = infra.placement_report(placed["infrastructure"], context)
+    report = placement_report(placed["infrastructure"], context)
     row = report[(report["id"] == "given_ss") & (report["rule"] == "outside_strips")].iloc[0]
     assert not row["ok"] and row["detail"] == "inside the water protection strip of Test river"
 
@@ -153,10 +166,10 @@ def test_rule_placed_objects_satisfy_all_rules_when_they_can(placed, context):
     # Rule-placed points lie on the 250 m grid and keep 1 km from each other.
     points = frame[frame["placement"] == "rule"].geometry
     assert all(p.x % 250 == 0 and p.y % 250 == 0 for p in points)
-    assert frame.loc["ss_gate_1"].geometry.distance(frame.loc["ss_gate_2"].geometry) >= infra.MIN_SPACING_M
+    assert frame.loc["ss_gate_1"].geometry.distance(frame.loc["ss_gate_2"].geometry) >= MIN_SPACING_M
     # near_corridor pulls the point to the district edge nearest c1 (x = 503.5 km): the last grid column.
     assert frame.loc["ss_corridor"].geometry.x == 502_750
-    report = infra.placement_report(placed["infrastructure"], context)
+    report = placement_report(placed["infrastructure"], context)
     assert report[~report["id"].isin(["given_ss", "steep_ss"])]["ok"].all()
     checks = report.set_index(["id", "rule"])
     assert checks.loc[("ww_green", "above_flood"), "detail"] == \
@@ -175,7 +188,7 @@ def test_lines_follow_their_stops_and_report_strip_crossings(placed, context):
     assert access.coords[0][0] == 503_500  # snapped onto the corridor
     gate_centre = shapely.box(500_000, 4_797_000, 503_000, 4_800_000).representative_point()
     assert shapely.Point(access.coords[-1]).distance(gate_centre) < 1e-6
-    report = infra.placement_report(placed["infrastructure_lines"], context)
+    report = placement_report(placed["infrastructure_lines"], context)
     detail = report.set_index(["id", "rule"]).loc[("rd_cross", "outside_strips"), "detail"]
     assert detail.startswith("crosses the water protection strip of Test river (200 m)")
 
@@ -183,8 +196,8 @@ def test_lines_follow_their_stops_and_report_strip_crossings(placed, context):
 def test_placement_is_deterministic_and_ordered_by_id(tmp_path, context):
     rows = [_row(f"ss_{n}") for n in (3, 1, 2)] + [_row("ww_green", kind="wastewater_plant", district="green")]
     catalogue = _catalogue(tmp_path, rows)
-    first = infra.place_objects(catalogue, context)["infrastructure"].frame
-    second = infra.place_objects(catalogue.sample(frac=1.0, random_state=3), context,
+    first = place_objects(catalogue, context)["infrastructure"].frame
+    second = place_objects(catalogue.sample(frac=1.0, random_state=3), context,
                                  kind="infrastructure")["infrastructure"].frame
     assert list(first["id"]) == sorted(first["id"])
     assert first.equals(second)
@@ -196,7 +209,7 @@ def test_no_rule_satisfiable_places_at_fewest_broken(tmp_path, context):
     # stays in the district, breaks max_slope only, and sits nearest the corridor.
     catalogue = _catalogue(tmp_path, [_row("ss", district="golden", rules="in_district;max_slope;near_corridor",
                                            via="corridor:c1")])
-    point = _by_id(infra.place_objects(catalogue, context)["infrastructure"]).loc["ss"]
+    point = _by_id(place_objects(catalogue, context)["infrastructure"]).loc["ss"]
     assert point["broken_rules"] == "max_slope"
     assert point.geometry.x == 504_750  # nearest grid column to c1 inside golden
 
@@ -206,21 +219,21 @@ def test_rows_without_a_district_are_placed_in_the_city(tmp_path, context):
                             crs=WORKING_CRS)
     catalogue = _catalogue(tmp_path, [_row("free", district="", rules="outside_strips;max_slope;above_flood")])
     in_city = dataclasses.replace(context, city_boundary=city)
-    point = _by_id(infra.place_objects(catalogue, in_city)["infrastructure"]).loc["free"]
+    point = _by_id(place_objects(catalogue, in_city)["infrastructure"]).loc["free"]
     assert point["broken_rules"] == "" and pd.isna(point["district"])
     assert city.geometry.iloc[0].contains(point.geometry)
     # Without a city boundary the union of the districts stands in for the city.
-    point = _by_id(infra.place_objects(catalogue, context)["infrastructure"]).loc["free"]
+    point = _by_id(place_objects(catalogue, context)["infrastructure"]).loc["free"]
     assert context.city.contains(point.geometry)
 
 
 def test_report_markdown_lists_broken_rules(placed, context):
-    report = infra.placement_report(list(placed.values()), context)
-    text = infra.report_markdown(report)
+    report = placement_report(list(placed.values()), context)
+    text = report_markdown(report)
     assert text.startswith("# Placement report\n")
     assert "| infrastructure | given_ss | outside_strips | inside the water protection strip of Test river |" in text
     assert f"{report[['layer', 'id']].drop_duplicates().shape[0]} objects" in text
-    assert list(report.columns) == list(infra.REPORT_COLUMNS)
+    assert list(report.columns) == list(REPORT_COLUMNS)
 
 
 def test_layers_carry_approximate_provenance(placed):
@@ -255,17 +268,17 @@ def test_catalogue_errors_are_one_line_and_name_the_id(tmp_path, rows, message):
 
 
 def test_projects_catalogue_refuses_a_bad_jobs_figure(tmp_path):
-    first = pd.read_csv(infra.packaged_catalogue("projects"), dtype=str, keep_default_na=False).iloc[[0]]
+    first = pd.read_csv(packaged_catalogue("projects"), dtype=str, keep_default_na=False).iloc[[0]]
     path = tmp_path / "projects.csv"
     first.assign(jobs="many").to_csv(path, index=False)
     with pytest.raises(TableError, match=rf"line 2 \(id={first['id'].iloc[0]}\): jobs 'many' is not a number"):
-        infra.read_catalogue(path, kind="projects")
+        read_catalogue(path, kind="projects")
 
 
 def test_unknown_district_in_context_names_the_object(tmp_path, context):
     catalogue = _catalogue(tmp_path, [_row("g", district="growing")])
     with pytest.raises(LayerError, match="id=g: districts layer has no district 'growing'"):
-        infra.place_objects(catalogue, context)
+        place_objects(catalogue, context)
 
 
 # --------------------------------------------------------------------------- the shipped catalogues
@@ -283,7 +296,7 @@ REFERENCE_PROJECTS = {
 
 
 def test_shipped_infrastructure_catalogue_holds_30_objects_of_the_published_kinds():
-    catalogue = infra.read_catalogue(infra.packaged_catalogue("infrastructure"), kind="infrastructure")
+    catalogue = read_catalogue(packaged_catalogue("infrastructure"), kind="infrastructure")
     assert len(catalogue) == 30
     counts = catalogue["kind"].value_counts().to_dict()
     assert set(counts) == {"substation", "water_intake", "gas_pipeline", "wastewater_plant", "road"}
@@ -298,7 +311,7 @@ def test_shipped_infrastructure_catalogue_holds_30_objects_of_the_published_kind
 
 
 def test_shipped_projects_catalogue_holds_every_named_project_and_no_invented_figure():
-    catalogue = infra.read_catalogue(infra.packaged_catalogue("projects"), kind="projects")
+    catalogue = read_catalogue(packaged_catalogue("projects"), kind="projects")
     assert dict(zip(catalogue["id"], catalogue["district"], strict=True)) == REFERENCE_PROJECTS
     companies = set(catalogue["company"])
     assert {"PepsiCo", "United Hygiene", "Molochnaya Dolina", "ASP Arena", "QazQon Hub", "Eastcomtrans",
@@ -317,7 +330,7 @@ def test_shipped_via_tokens_name_shipped_places_and_corridors():
     places = set(read_table(packaged_table("places.csv"), columns=PLACE_COLUMNS, key="id")["id"])
     corridors = set(read_table(packaged_table("corridors.csv"), columns=CORRIDOR_COLUMNS, key="id")["id"])
     for kind in ("infrastructure", "projects"):
-        catalogue = infra.read_catalogue(infra.packaged_catalogue(kind), kind=kind)
+        catalogue = read_catalogue(packaged_catalogue(kind), kind=kind)
         for row in catalogue.itertuples(index=False):
             for token in filter(None, row.via.split(";")):
                 prefix, _, name = token.rpartition(":")
@@ -336,14 +349,14 @@ def test_shipped_catalogues_place_on_the_committed_layers():
     if "districts" not in layers:
         pytest.skip("no districts layer committed yet")
     dem = read_raster(REPO / "layers" / "terrain_dem.tif")
-    context = infra.PlacementContext.from_layers(layers, elevation=dem, slope=slope(dem), plan=load_plan())
-    catalogues = infra.load_catalogues(load_plan())
-    placed = infra.place_objects(catalogues["infrastructure"], context)
-    projects = infra.place_objects(catalogues["projects"], context,
+    context = PlacementContext.from_layers(layers, elevation=dem, slope=slope(dem), plan=load_plan())
+    catalogues = load_catalogues(load_plan())
+    placed = place_objects(catalogues["infrastructure"], context)
+    projects = place_objects(catalogues["projects"], context,
                                    avoid=placed["infrastructure"].frame.geometry)
     assert set(placed) == {"infrastructure", "infrastructure_lines"} and set(projects) == {"projects"}
     assert len(placed["infrastructure"].frame) + len(placed["infrastructure_lines"].frame) == 30
     assert len(projects["projects"].frame) == 22
     assert (placed["infrastructure_lines"].frame["length_km"] > 0).all()
-    report = infra.placement_report([*placed.values(), *projects.values()], context)
+    report = placement_report([*placed.values(), *projects.values()], context)
     assert set(report["id"]) == set(catalogues["infrastructure"]["id"]) | set(catalogues["projects"]["id"])

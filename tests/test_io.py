@@ -1,4 +1,4 @@
-"""Tests of alatau_geo.core.io: GeoJSON, GeoPackage, manifest, atomic writes, reading."""
+"""Tests of the files alatau_geo.core writes and reads: GeoJSON, GeoPackage, manifest, atomic writes, rasters."""
 
 from __future__ import annotations
 
@@ -15,10 +15,15 @@ import pytest
 import shapely
 from shapely.geometry import LinearRing, LineString, Point, Polygon, box, shape
 
-from alatau_geo.core import io
+from alatau_geo.core.atomic import atomic_write
 from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS
 from alatau_geo.core.errors import ExportError, LayerError
+from alatau_geo.core.geojson import format_coordinate, geojson_text, write_geojson
+from alatau_geo.core.gpkg import PROVENANCE_COLUMNS, write_gpkg
+from alatau_geo.core.io import export_layers, read_layers, read_raster, write_raster
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
+from alatau_geo.core.manifest import write_manifest
+from alatau_geo.core.vector_input import read_vector
 
 # Near 77.0 E, 43.5 N in UTM 43N.
 X0, Y0 = 660_000.0, 4_820_000.0
@@ -86,7 +91,7 @@ def _features(text: str) -> list[dict]:
 
 
 def test_geojson_is_rfc7946_with_provenance(zones: Layer) -> None:
-    data = json.loads(io.geojson_text(zones))
+    data = json.loads(geojson_text(zones))
     assert data["type"] == "FeatureCollection"
     assert "crs" not in data
     assert data["name"] == "zones"
@@ -101,7 +106,7 @@ def test_geojson_is_rfc7946_with_provenance(zones: Layer) -> None:
 
 
 def test_rings_are_oriented_exterior_ccw_holes_cw(zones: Layer) -> None:
-    features = _features(io.geojson_text(zones))
+    features = _features(geojson_text(zones))
     polygons = [f["geometry"]["coordinates"] for f in features]
     assert sum(len(rings) - 1 for rings in polygons) == 1  # the hole is there
     for rings in polygons:
@@ -113,7 +118,7 @@ def test_rings_are_oriented_exterior_ccw_holes_cw(zones: Layer) -> None:
 @pytest.mark.parametrize("precision", [5, 6, 7])
 def test_coordinates_have_at_most_precision_decimals(points: Layer, lines: Layer, precision: int) -> None:
     for layer in (points, lines):
-        text = io.geojson_text(layer, precision=precision)
+        text = geojson_text(layer, precision=precision)
         # Keep every number as written in the file.
         data = json.loads(text, parse_float=str, parse_int=str)
         numbers = _flatten([f["geometry"]["coordinates"] for f in data["features"]])
@@ -124,10 +129,10 @@ def test_coordinates_have_at_most_precision_decimals(points: Layer, lines: Layer
 
 
 def test_small_coordinates_never_use_scientific_notation() -> None:
-    assert io.format_coordinate(0.00001) == "0.00001"
-    assert io.format_coordinate(-0.0000001) == "0"
-    assert io.format_coordinate(76.95000000000002) == "76.95"
-    assert io.format_coordinate(43.0) == "43"
+    assert format_coordinate(0.00001) == "0.00001"
+    assert format_coordinate(-0.0000001) == "0"
+    assert format_coordinate(76.95000000000002) == "76.95"
+    assert format_coordinate(43.0) == "43"
 
 
 def test_rounding_keeps_geometries_valid() -> None:
@@ -142,16 +147,16 @@ def test_rounding_keeps_geometries_valid() -> None:
     layer = Layer("slit", frame, Provenance("test", "slit"))
     in_degrees = frame.to_crs(EXPORT_CRS).geometry.iloc[0]
     for precision in (5, 6):
-        naive = shapely.transform(in_degrees, lambda coords: np.round(coords, precision))
+        naive = shapely.transform(in_degrees, lambda coords, decimals=precision: np.round(coords, decimals))
         assert not naive.is_valid  # the case is a real one
-        (feature,) = _features(io.geojson_text(layer, precision=precision))
+        (feature,) = _features(geojson_text(layer, precision=precision))
         geometry = shape(feature["geometry"])
         assert geometry.is_valid, shapely.is_valid_reason(geometry)
         assert geometry.area == pytest.approx(in_degrees.area, rel=1e-3)
 
 
 def test_properties_are_plain_json(zones: Layer) -> None:
-    by_id = {f["id"]: f["properties"] for f in _features(io.geojson_text(zones))}
+    by_id = {f["id"]: f["properties"] for f in _features(geojson_text(zones))}
     assert by_id["z-2"] == {
         "id": "z-2", "name": "Жетысу", "area_ha": 100.123, "length_m": 1234567.0,
         "population": 1234567, "approved": "2024-05-01T00:00:00",
@@ -164,7 +169,7 @@ def test_properties_are_plain_json(zones: Layer) -> None:
 
 
 def test_output_is_utf8_with_one_feature_per_line(zones: Layer, tmp_path: Path) -> None:
-    path = io.write_geojson(zones, tmp_path / "zones.geojson")
+    path = write_geojson(zones, tmp_path / "zones.geojson")
     raw = path.read_bytes()
     assert raw.endswith(b"}\n")
     assert "Жетысу".encode() in raw  # not \u escapes
@@ -174,20 +179,20 @@ def test_output_is_utf8_with_one_feature_per_line(zones: Layer, tmp_path: Path) 
 
 
 def test_output_is_byte_identical_across_writes_and_input_order(zones: Layer, tmp_path: Path) -> None:
-    first = io.write_geojson(zones, tmp_path / "a.geojson").read_bytes()
-    second = io.write_geojson(zones, tmp_path / "b.geojson").read_bytes()
+    first = write_geojson(zones, tmp_path / "a.geojson").read_bytes()
+    second = write_geojson(zones, tmp_path / "b.geojson").read_bytes()
     shuffled_frame = zones.frame.iloc[::-1].reset_index(drop=True)
     shuffled_frame = shuffled_frame[list(shuffled_frame.columns)]
     shuffled = Layer(zones.name, shuffled_frame, zones.provenance, zones.title)
-    third = io.write_geojson(shuffled, tmp_path / "c.geojson").read_bytes()
+    third = write_geojson(shuffled, tmp_path / "c.geojson").read_bytes()
     assert first == second == third
 
 
 def test_export_is_byte_identical_for_shuffled_layers(
     zones: Layer, points: Layer, lines: Layer, tmp_path: Path
 ) -> None:
-    io.export_layers([zones, points, lines], tmp_path / "one")
-    io.export_layers(LayerSet([lines, zones, points]), tmp_path / "two")
+    export_layers([zones, points, lines], tmp_path / "one")
+    export_layers(LayerSet([lines, zones, points]), tmp_path / "two")
     for name in ("zones.geojson", "points.geojson", "lines.geojson", "manifest.json"):
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
 
@@ -197,14 +202,14 @@ def test_empty_geometry_is_an_error_naming_layer_and_feature(points: Layer) -> N
     frame.loc[1, "geometry"] = Point()
     layer = Layer("points", frame, points.provenance)
     with pytest.raises(LayerError, match=r"^layer points: feature id=p-1: empty geometry"):
-        io.geojson_text(layer)
+        geojson_text(layer)
 
 
 def test_invalid_geometry_is_an_error(points: Layer) -> None:
     bowtie = Polygon([(X0, Y0), (X0 + 10, Y0 + 10), (X0 + 10, Y0), (X0, Y0 + 10)])
     frame = gpd.GeoDataFrame({"id": ["b"]}, geometry=[bowtie], crs=WORKING_CRS)
     with pytest.raises(LayerError, match=r"layer bad: feature id=b: invalid geometry \(Self-intersection"):
-        io.geojson_text(Layer("bad", frame, points.provenance))
+        geojson_text(Layer("bad", frame, points.provenance))
 
 
 def test_export_with_a_bad_layer_writes_nothing(zones: Layer, points: Layer, tmp_path: Path) -> None:
@@ -212,24 +217,24 @@ def test_export_with_a_bad_layer_writes_nothing(zones: Layer, points: Layer, tmp
     frame.loc[0, "geometry"] = None
     broken = Layer("broken", frame, points.provenance)
     with pytest.raises(LayerError, match="layer broken: feature id=p-3: empty geometry"):
-        io.export_layers([zones, broken], tmp_path / "out")
+        export_layers([zones, broken], tmp_path / "out")
     assert not (tmp_path / "out").exists()
     reserved = Layer("gpkg_spatial_ref_sys", points.frame, points.provenance)
     with pytest.raises(LayerError, match="name is reserved in a GeoPackage"):
-        io.export_layers([reserved], tmp_path / "out")
+        export_layers([reserved], tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
 def test_precision_is_checked(points: Layer) -> None:
     with pytest.raises(ExportError, match="precision"):
-        io.geojson_text(points, precision=-1)
+        geojson_text(points, precision=-1)
 
 
 # --------------------------------------------------------------------------- export, manifest, read back
 
 
 def test_export_writes_every_file(zones: Layer, points: Layer, lines: Layer, tmp_path: Path) -> None:
-    result = io.export_layers([zones, points, lines], tmp_path / "out")
+    result = export_layers([zones, points, lines], tmp_path / "out")
     assert result.gpkg == tmp_path / "out" / "alatau_geo.gpkg"
     assert result.manifest == tmp_path / "out" / "manifest.json"
     assert sorted(p.name for p in result.geojson) == ["lines.geojson", "points.geojson", "zones.geojson"]
@@ -239,7 +244,7 @@ def test_export_writes_every_file(zones: Layer, points: Layer, lines: Layer, tmp
 
 
 def test_manifest_lists_layers_sorted(zones: Layer, points: Layer, lines: Layer, tmp_path: Path) -> None:
-    path = io.write_manifest([zones, points, lines], tmp_path / "manifest.json")
+    path = write_manifest([zones, points, lines], tmp_path / "manifest.json")
     entries = json.loads(path.read_text("utf-8"))["layers"]
     assert [e["name"] for e in entries] == ["lines", "points", "zones"]
     zones_entry = entries[2]
@@ -250,14 +255,14 @@ def test_manifest_lists_layers_sorted(zones: Layer, points: Layer, lines: Layer,
     assert zones_entry["crs"] == "EPSG:4326"
     assert zones_entry["provenance"] == zones.provenance.as_dict()
     # The bounds of the coordinates as written in zones.geojson.
-    written = gpd.GeoSeries([shape(f["geometry"]) for f in _features(io.geojson_text(zones))])
+    written = gpd.GeoSeries([shape(f["geometry"]) for f in _features(geojson_text(zones))])
     assert zones_entry["bounds"] == written.total_bounds.tolist()
     assert zones_entry["bounds"] == pytest.approx(zones.frame.to_crs(EXPORT_CRS).total_bounds, abs=1e-6)
 
 
 def test_round_trip_keeps_area_ids_and_provenance(zones: Layer, points: Layer, tmp_path: Path) -> None:
-    io.export_layers([zones, points], tmp_path)
-    layers = io.read_layers(tmp_path)
+    export_layers([zones, points], tmp_path)
+    layers = read_layers(tmp_path)
     assert list(layers) == ["points", "zones"]
     back = layers["zones"]
     assert WORKING_CRS.equals(back.frame.crs)
@@ -275,11 +280,11 @@ def test_round_trip_keeps_area_ids_and_provenance(zones: Layer, points: Layer, t
 
 def test_read_layers_errors_name_the_file(zones: Layer, tmp_path: Path) -> None:
     with pytest.raises(LayerError, match=r"manifest\.json: not found"):
-        io.read_layers(tmp_path)
-    io.export_layers([zones], tmp_path)
+        read_layers(tmp_path)
+    export_layers([zones], tmp_path)
     (tmp_path / "zones.geojson").write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
     with pytest.raises(LayerError) as caught:
-        io.read_layers(tmp_path)
+        read_layers(tmp_path)
     message = str(caught.value)
     assert message.startswith(f"{tmp_path / 'zones.geojson'}: not valid JSON")
     assert "\n" not in message
@@ -289,7 +294,7 @@ def test_read_layers_errors_name_the_file(zones: Layer, tmp_path: Path) -> None:
 
 
 def test_gpkg_layers_read_back_in_wgs84(zones: Layer, points: Layer, lines: Layer, tmp_path: Path) -> None:
-    path = io.write_gpkg(LayerSet([zones, points, lines]), tmp_path / "all.gpkg")
+    path = write_gpkg(LayerSet([zones, points, lines]), tmp_path / "all.gpkg")
     listed = {str(name): kind for name, kind in pyogrio.list_layers(path)}
     assert listed == {"lines": "LineString", "points": "Point", "zones": "Polygon", "layer_provenance": None}
     for layer in (zones, points, lines):
@@ -306,9 +311,9 @@ def test_gpkg_layers_read_back_in_wgs84(zones: Layer, points: Layer, lines: Laye
 
 
 def test_gpkg_provenance_table(zones: Layer, points: Layer, tmp_path: Path) -> None:
-    path = io.write_gpkg([zones, points], tmp_path / "all.gpkg")
+    path = write_gpkg([zones, points], tmp_path / "all.gpkg")
     table = pyogrio.read_dataframe(path, layer="layer_provenance")
-    assert list(table.columns) == list(io.PROVENANCE_COLUMNS)
+    assert list(table.columns) == list(PROVENANCE_COLUMNS)
     row = table.set_index("layer").loc["zones"]
     assert row["title"] == "Planning zones"
     assert row["geometry_type"] == "Polygon"
@@ -319,7 +324,7 @@ def test_gpkg_provenance_table(zones: Layer, points: Layer, tmp_path: Path) -> N
 
 
 def test_gpkg_contents_lists_every_table(zones: Layer, points: Layer, tmp_path: Path) -> None:
-    path = io.write_gpkg([zones, points], tmp_path / "all.gpkg")
+    path = write_gpkg([zones, points], tmp_path / "all.gpkg")
     with closing(sqlite3.connect(path)) as connection:
         rows = connection.execute("SELECT table_name, data_type, srs_id FROM gpkg_contents").fetchall()
     assert sorted(rows) == [
@@ -341,7 +346,7 @@ def test_atomic_write_failure_keeps_previous_file(tmp_path: Path) -> None:
         raise RuntimeError("disk on fire")
 
     with pytest.raises(RuntimeError, match="disk on fire"):
-        io.atomic_write(target, half_then_fail)
+        atomic_write(target, half_then_fail)
     assert target.read_text(encoding="utf-8") == "previous"
     assert [p.name for p in tmp_path.iterdir()] == ["out.geojson"]
 
@@ -349,7 +354,7 @@ def test_atomic_write_failure_keeps_previous_file(tmp_path: Path) -> None:
 def test_gpkg_failure_mid_write_keeps_previous_file(
     zones: Layer, points: Layer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = io.write_gpkg([points], tmp_path / "all.gpkg")
+    path = write_gpkg([points], tmp_path / "all.gpkg")
     before = path.read_bytes()
     real_write = pyogrio.write_dataframe
     calls = []
@@ -360,9 +365,9 @@ def test_gpkg_failure_mid_write_keeps_previous_file(
             raise OSError(28, "No space left on device")
         return real_write(*args, **kwargs)
 
-    monkeypatch.setattr(io.pyogrio, "write_dataframe", fail_on_second_layer)
+    monkeypatch.setattr(pyogrio, "write_dataframe", fail_on_second_layer)
     with pytest.raises(ExportError, match=r"all\.gpkg: cannot write \(No space left on device\)"):
-        io.write_gpkg([zones, points], path)
+        write_gpkg([zones, points], path)
     assert calls == ["points", "zones"]  # the first layer was written, then it failed
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["all.gpkg"]
@@ -370,64 +375,64 @@ def test_gpkg_failure_mid_write_keeps_previous_file(
 
 def test_write_into_missing_folder_is_an_export_error(points: Layer, tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="does not exist"):
-        io.write_geojson(points, tmp_path / "missing" / "points.geojson")
+        write_geojson(points, tmp_path / "missing" / "points.geojson")
 
 
 # --------------------------------------------------------------------------- read_vector
 
 
 def test_read_vector_reads_supported_files(points: Layer, tmp_path: Path) -> None:
-    geojson = io.write_geojson(points, tmp_path / "points.geojson")
-    frame = io.read_vector(geojson)
+    geojson = write_geojson(points, tmp_path / "points.geojson")
+    frame = read_vector(geojson)
     assert len(frame) == 3 and frame.crs == EXPORT_CRS
-    gpkg = io.write_gpkg([points], tmp_path / "points.gpkg")
+    gpkg = write_gpkg([points], tmp_path / "points.gpkg")
     # One spatial layer plus layer_provenance: the spatial one is meant.
-    assert io.read_vector(gpkg)["id"].tolist() == ["p-1", "p-2", "p-3"]
+    assert read_vector(gpkg)["id"].tolist() == ["p-1", "p-2", "p-3"]
     shp = tmp_path / "points.shp"
     points.frame.to_file(shp, engine="pyogrio")
-    assert len(io.read_vector(shp)) == 3
+    assert len(read_vector(shp)) == 3
 
 
 def test_read_vector_refuses_unknown_suffix(tmp_path: Path) -> None:
     path = tmp_path / "roads.kml"
     path.write_text("<kml/>", encoding="utf-8")
     with pytest.raises(LayerError, match=r"roads\.kml: unknown boundary file type '\.kml'; use one of \.geojson"):
-        io.read_vector(path, what="boundary")
+        read_vector(path, what="boundary")
 
 
 def test_read_vector_missing_and_corrupt_files(tmp_path: Path) -> None:
     with pytest.raises(LayerError, match=r"nothing\.geojson: layer file not found$"):
-        io.read_vector(tmp_path / "nothing.geojson")
+        read_vector(tmp_path / "nothing.geojson")
     corrupt = tmp_path / "corrupt.geojson"
     corrupt.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
     with pytest.raises(LayerError) as caught:
-        io.read_vector(corrupt)
+        read_vector(corrupt)
     message = str(caught.value)
     assert message.startswith(f"{corrupt}: cannot read layer file (")
     assert "Unterminated array" in message and "\n" not in message
     fake = tmp_path / "fake.gpkg"
     fake.write_bytes(b"not a geopackage")
     with pytest.raises(LayerError, match=r"fake\.gpkg: cannot read layer file \(.*not recognized"):
-        io.read_vector(fake)
+        read_vector(fake)
 
 
 def test_read_vector_gpkg_layer_choice(zones: Layer, points: Layer, tmp_path: Path) -> None:
-    path = io.write_gpkg([zones, points], tmp_path / "all.gpkg")
+    path = write_gpkg([zones, points], tmp_path / "all.gpkg")
     with pytest.raises(LayerError, match=r"holds several layers \(points, zones\); choose one with --layer NAME"):
-        io.read_vector(path)
-    assert len(io.read_vector(path, layer="zones")) == 2
+        read_vector(path)
+    assert len(read_vector(path, layer="zones")) == 2
     expected = r"all\.gpkg: has no layer 'roads' \(layers: points, zones, layer_provenance\)"
     with pytest.raises(LayerError, match=expected):
-        io.read_vector(path, layer="roads")
+        read_vector(path, layer="roads")
     with pytest.raises(LayerError, match=r"all\.gpkg: layer 'layer_provenance' has no geometries"):
-        io.read_vector(path, layer="layer_provenance")
+        read_vector(path, layer="layer_provenance")
 
 
 def test_read_vector_refuses_a_file_without_spatial_layers(tmp_path: Path) -> None:
     path = tmp_path / "table.gpkg"
     pyogrio.write_dataframe(pd.DataFrame({"a": [1]}), path, layer="table", driver="GPKG")
     with pytest.raises(LayerError, match=r"table\.gpkg: has no layer with geometries \(layers: table\)"):
-        io.read_vector(path)
+        read_vector(path)
 
 
 # --------------------------------------------------------------------------- rasters
@@ -444,22 +449,48 @@ def dem():
 
 
 def test_raster_round_trip(dem, tmp_path: Path) -> None:
-    path = io.write_raster(dem, tmp_path / "cache" / "dem.tif")  # folder created
-    back = io.read_raster(path)
+    path = write_raster(dem, tmp_path / "cache" / "dem.tif")  # folder created
+    back = read_raster(path)
     np.testing.assert_array_equal(back.data, dem.data)
     assert back.transform == dem.transform
     assert WORKING_CRS.equals(back.crs)
-    whole = io.read_raster(io.write_raster(dem, tmp_path / "dem_int16.tif", dtype="int16"))
+    whole = read_raster(write_raster(dem, tmp_path / "dem_int16.tif", dtype="int16"))
     np.testing.assert_array_equal(whole.data, np.array([[475, 481, np.nan], [500, 510, 521]], dtype="float32"))
     with pytest.raises(ExportError, match="dtype must be one of int16, float32"):
-        io.write_raster(dem, tmp_path / "x.tif", dtype="uint8")
+        write_raster(dem, tmp_path / "x.tif", dtype="uint8")
 
 
 def test_read_raster_errors(tmp_path: Path) -> None:
     from alatau_geo.core.errors import InputDataError
 
     with pytest.raises(InputDataError, match=r"dem\.tif: raster file not found"):
-        io.read_raster(tmp_path / "dem.tif")
+        read_raster(tmp_path / "dem.tif")
     (tmp_path / "bad.tif").write_bytes(b"not a tiff")
     with pytest.raises(InputDataError, match=r"bad\.tif: cannot read raster"):
-        io.read_raster(tmp_path / "bad.tif")
+        read_raster(tmp_path / "bad.tif")
+
+
+def test_a_change_of_provenance_text_alone_is_no_change():
+    from dataclasses import replace
+
+    from alatau_geo.core.changes import compare_layers
+
+    frame = gpd.GeoDataFrame({"id": ["a"], "name_en": ["A"]}, geometry=[box(500_000, 4_800_000, 501_000, 4_801_000)],
+                             crs=WORKING_CRS)
+    layer = Layer("zones", frame, Provenance("plan a.toml", "rule"))
+    moved = Layer("zones", frame, replace(layer.provenance, source="plan b.toml"))
+    (change,) = compare_layers(LayerSet([layer]), LayerSet([moved]))
+    assert change.status == "unchanged" and str(change) == "zones: unchanged (1 feature)"
+
+
+def test_overlapping_features_count_once_in_a_changed_area():
+    from alatau_geo.core.changes import compare_layers
+
+    squares = [box(500_000, 4_800_000, 501_000, 4_801_000), box(500_500, 4_800_000, 501_500, 4_801_000)]
+    before = Layer("areas", gpd.GeoDataFrame({"id": ["a"]}, geometry=squares[:1], crs=WORKING_CRS),
+                   Provenance("t", "t"))
+    after = Layer("areas", gpd.GeoDataFrame({"id": ["a", "b"]}, geometry=squares, crs=WORKING_CRS),
+                  Provenance("t", "t"))
+    (change,) = compare_layers(LayerSet([before]), LayerSet([after]))
+    assert change.status == "changed"
+    assert change.before == pytest.approx(100, rel=0.01) and change.after == pytest.approx(150, rel=0.01)

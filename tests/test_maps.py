@@ -832,7 +832,7 @@ def test_search_covers_places_districts_objects_and_projects(infrastructure: fol
         "Places", "Districts", "Priority engineering objects", "Priority engineering lines",
         "Named investment projects", "Transport corridors",
     }
-    assert search.placeholder == "Search: places, objects, projects, districts"
+    assert search.placeholder == "Search: places, districts, objects, projects"
     assert len(search.clusters) == 2
     projects = next(layer for layer in search.layers if layer.layer_name == "Named investment projects")
     texts = {f["properties"]["search_text"] for f in projects.data["features"]}
@@ -1220,13 +1220,13 @@ def test_translations_cover_every_text_of_the_default_maps() -> None:
     m = proximity_map(layers, relief=relief_images(ROOT / "layers" / "terrain_dem.tif"), offline=True)
     texts = [entry.label for section in _legend(m).sections for entry in section.entries]
     texts += [section.title for section in _legend(m).sections] + [name for name in _control(m).layer_names]
-    for name in layers:  # every popup header and every worded value of every layer
+    for name in layers:  # every popup header and every worded value of every layer (roles: the plan's zones)
         frame = layers[name].frame
         texts += [column_format(column).header for column in popup_columns(frame.columns)]
-        texts += [value_label(column, str(value)) for column in ("kind", "works", "status", "placement", "ends_in",
-                                                                  "broken_rules", "role") if column in frame.columns
+        worded = ("kind", "works", "status", "placement", "ends_in", "broken_rules")
+        worded += ("role",) if name in ("districts", "city_boundary", "sez") else ()
+        texts += [value_label(column, str(value)) for column in worded if column in frame.columns
                   for value in frame[column].dropna().unique() if str(value)]
-        texts.append(layers[name].title)
     proper = ("SRTM", "GeoNames", "OpenStreetMap")
     untranslated = sorted({text for text in texts if translate(text, "ru") == text and translate(text, "kk") == text
                            and re.search("[A-Za-z]{3}", text) and not any(name in text for name in proper)})

@@ -1,4 +1,4 @@
-"""Tests of alatau_geo.analysis.network: parameters, the generated and OSM graphs, the shortest-path engine.
+"""Tests of the road network: parameters, the generated and OSM graphs, the shortest-path engine, street statistics.
 
 Small graphs have answers worked out by hand; the integration tests run on
 the committed layers in ``layers/``. Nothing reaches the network (the
@@ -19,8 +19,17 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, box
 
-from alatau_geo.analysis import network as net
+from alatau_geo.analysis.network import build_network, road_network
+from alatau_geo.analysis.network_index import (
+    NetworkIndex,
+    attach_points,
+    nearest_point,
+    network_index,
+    times_from_points,
+)
+from alatau_geo.analysis.street_stats import district_street_stats
 from alatau_geo.core.errors import AlatauGeoError, CRSError, InputDataError, LayerError, PlanError
+from alatau_geo.plan.network_params import NetworkParams
 from alatau_geo.reference.osm import read_osm_xml
 
 FIXTURE = Path(__file__).parent / "data" / "alatau_small.osm"
@@ -72,7 +81,7 @@ def node_xy(graph: nx.MultiDiGraph, node: int) -> tuple[float, float]:
 
 
 def test_default_params_are_the_documented_planning_assumptions() -> None:
-    params = net.NetworkParams()
+    params = NetworkParams()
     assert params.block_m == 400.0
     assert dict(params.speeds_kmh) == {"motorway": 100.0, "trunk": 90.0, "primary": 60.0, "secondary": 50.0,
                                        "residential": 30.0, "connector": 40.0}
@@ -85,25 +94,25 @@ def test_default_params_are_the_documented_planning_assumptions() -> None:
 
 def test_negative_speed_is_a_one_line_plan_error() -> None:
     with pytest.raises(PlanError) as caught:
-        net.NetworkParams(speeds_kmh={"trunk": 90.0, "residential": -5.0, "connector": 40.0})
+        NetworkParams(speeds_kmh={"trunk": 90.0, "residential": -5.0, "connector": 40.0})
     assert isinstance(caught.value, ValueError)
     assert str(caught.value) == "'network.speeds_kmh.residential' must be greater than 0 km/h, got -5.0"
     with pytest.raises(PlanError, match="must give a speed for connector"):
-        net.NetworkParams(speeds_kmh={"trunk": 90.0, "residential": 30.0})
+        NetworkParams(speeds_kmh={"trunk": 90.0, "residential": 30.0})
     with pytest.raises(PlanError, match="block_m"):
-        net.NetworkParams(block_m=0)
+        NetworkParams(block_m=0)
 
 
 def test_params_from_plan_table() -> None:
-    params = net.NetworkParams.from_mapping(
+    params = NetworkParams.from_mapping(
         {"block_m": 250, "speeds_kmh": {"trunk": 80, "residential": 20, "connector": 30}, "job_minutes": [20, 40]},
         source="my_plan.toml")
     assert params.block_m == 250.0 and params.speeds_kmh["trunk"] == 80.0 and params.job_minutes == (20.0, 40.0)
     assert params.isochrone_minutes == (10.0, 20.0, 30.0)  # left out: the default
     with pytest.raises(PlanError, match=r"^my_plan.toml: unknown entry 'network.block'$"):
-        net.NetworkParams.from_mapping({"block": 250}, source="my_plan.toml")
+        NetworkParams.from_mapping({"block": 250}, source="my_plan.toml")
     with pytest.raises(PlanError, match=r"^my_plan.toml: 'network.speeds_kmh.trunk' must be greater than 0"):
-        net.NetworkParams.from_mapping({"speeds_kmh": {"trunk": -1}}, source="my_plan.toml")
+        NetworkParams.from_mapping({"speeds_kmh": {"trunk": -1}}, source="my_plan.toml")
 
 
 # --------------------------------------------------------------------------
@@ -115,11 +124,11 @@ def test_grid_shortest_time_known_by_hand() -> None:
     # (0,0) -> (4,4): 400 m up at 10 m/s (40 s) + 400 m along the fast row (20 s) = 60 s, 800 m.
     # (0,2) -> (4,2): straight along row 2, 400 m at 10 m/s = 40 s (the fast row costs 60 s).
     graph = grid_graph()
-    index = net.network_index(graph)
+    index = network_index(graph)
     start = points(["a", "b"], [node_xy(graph, 0), node_xy(graph, 10)])
-    attached = net.attach_points(index, start, max_connector_m=10, connector_kmh=36)
-    times = net.times_from_points(index, attached)
-    lengths = net.times_from_points(index, attached, weight="length")
+    attached = attach_points(index, start, max_connector_m=10, connector_kmh=36)
+    times = times_from_points(index, attached)
+    lengths = times_from_points(index, attached, weight="length")
     position = {node: i for i, node in enumerate(index.node_ids.tolist())}
     assert times[0, position[24]] == pytest.approx(60.0)
     assert lengths[0, position[24]] == pytest.approx(800.0)
@@ -130,13 +139,13 @@ def test_grid_shortest_time_known_by_hand() -> None:
 
 def test_connector_time_and_limit() -> None:
     graph = grid_graph()
-    index = net.network_index(graph)
+    index = network_index(graph)
     # 36 m below node 0: a 36 m connector at 36 km/h (10 m/s) adds 3.6 s
-    attached = net.attach_points(index, points(["f"], [(X0, Y0 - 36.0)]), max_connector_m=100, connector_kmh=36)
+    attached = attach_points(index, points(["f"], [(X0, Y0 - 36.0)]), max_connector_m=100, connector_kmh=36)
     assert attached.loc["f", "node"] == 0
     assert attached.loc["f", "connector_m"] == pytest.approx(36.0)
     assert attached.loc["f", "connector_s"] == pytest.approx(3.6)
-    times = net.times_from_points(index, attached, limit=30.0)
+    times = times_from_points(index, attached, limit=30.0)
     assert times[0, 0] == pytest.approx(3.6)
     assert times[0, 4] == pytest.approx(23.6)  # node (4,0): 20 s along the fast row
     assert np.isinf(times[0, 24])  # 63.6 s: beyond the limit
@@ -152,13 +161,13 @@ def test_multi_source_equals_brute_force_on_random_graph() -> None:
         add_street(graph, u, v, float(rng.uniform(5, 25)), k)
     # a one-way street too, so direction matters
     graph.add_edge(0, 59, osmid=999, highway="residential", length=50.0, speed_kph=36.0, travel_time=5.0)
-    index = net.network_index(graph)
+    index = network_index(graph)
     xy = [(X0 + 5000 * x + dx, Y0 + 5000 * y) for (x, y), dx in
           zip(rng.uniform(0, 1, (6, 2)), rng.uniform(0, 40, 6), strict=True)]
     facilities = points([f"f{i}" for i in range(6)], xy)
-    attached = net.attach_points(index, facilities, max_connector_m=5000, connector_kmh=18)
-    cost, nearest = net.nearest_point(index, attached)
-    rows = net.times_from_points(index, attached)
+    attached = attach_points(index, facilities, max_connector_m=5000, connector_kmh=18)
+    cost, nearest = nearest_point(index, attached)
+    rows = times_from_points(index, attached)
 
     reverse = graph.reverse(copy=True)
     brute = np.full((6, index.n), np.inf)
@@ -181,9 +190,9 @@ def test_multi_source_equals_brute_force_on_random_graph() -> None:
 def test_parallel_edges_keep_the_fastest() -> None:
     graph = grid_graph(side=2)
     graph.add_edge(0, 1, osmid=77, highway="trunk", length=100.0, speed_kph=180.0, travel_time=2.0)
-    index = net.network_index(graph)
-    attached = net.attach_points(index, points(["a"], [node_xy(graph, 0)]), max_connector_m=1, connector_kmh=36)
-    assert net.times_from_points(index, attached)[0, 1] == pytest.approx(2.0)
+    index = network_index(graph)
+    attached = attach_points(index, points(["a"], [node_xy(graph, 0)]), max_connector_m=1, connector_kmh=36)
+    assert times_from_points(index, attached)[0, 1] == pytest.approx(2.0)
 
 
 # --------------------------------------------------------------------------
@@ -195,9 +204,9 @@ def test_disconnected_graph_reports_unreachable() -> None:
     graph.add_node(100, x=X0 + 5000, y=Y0)
     graph.add_node(101, x=X0 + 5100, y=Y0)
     add_street(graph, 100, 101, 10.0, 500)
-    index = net.network_index(graph)
-    attached = net.attach_points(index, points(["f"], [node_xy(graph, 0)]), max_connector_m=10, connector_kmh=36)
-    cost, nearest = net.nearest_point(index, attached)
+    index = network_index(graph)
+    attached = attach_points(index, points(["f"], [node_xy(graph, 0)]), max_connector_m=10, connector_kmh=36)
+    cost, nearest = nearest_point(index, attached)
     island = np.isin(index.node_ids, [100, 101])
     assert np.isinf(cost[island]).all() and (nearest[island] == -1).all()
     assert np.isfinite(cost[~island]).all()
@@ -207,38 +216,38 @@ def test_bad_graph_weights_are_refused() -> None:
     graph = grid_graph(side=2)
     graph.edges[0, 1, 0]["travel_time"] = -3.0  # what a negative speed gives
     with pytest.raises(InputDataError, match=r"negative or non-finite 'travel_time' \(first: edge \(0, 1, 0\), -3.0\)"):
-        net.network_index(graph)
+        network_index(graph)
     del graph.edges[0, 1, 0]["travel_time"]
     with pytest.raises(InputDataError, match="'travel_time'"):
-        net.network_index(graph)
+        network_index(graph)
     with pytest.raises(InputDataError, match="no edges"):
-        net.network_index(nx.MultiDiGraph(crs=CRS))
+        network_index(nx.MultiDiGraph(crs=CRS))
     unprojected = grid_graph(side=2)
     unprojected.graph["crs"] = "EPSG:4326"
     with pytest.raises(CRSError, match="EPSG:32643"):
-        net.network_index(unprojected)
+        network_index(unprojected)
 
 
 def test_far_facility_is_reported_not_dropped(caplog: pytest.LogCaptureFixture) -> None:
-    index = net.network_index(grid_graph())
+    index = network_index(grid_graph())
     facilities = points(["near", "far"], [(X0 + 10, Y0 + 10), (X0 + 9000, Y0)])
-    with caplog.at_level(logging.DEBUG, logger="alatau_geo.analysis.network"):
-        attached = net.attach_points(index, facilities, max_connector_m=2000, connector_kmh=40, what="facilities")
+    with caplog.at_level(logging.DEBUG, logger="alatau_geo.analysis.network_index"):
+        attached = attach_points(index, facilities, max_connector_m=2000, connector_kmh=40, what="facilities")
     assert list(attached.index) == ["near", "far"]
     assert attached["on_network"].tolist() == [True, False]
     assert attached.loc["far", "reason"] == "off network: nearest road node 8.6 km away (limit 2.0 km)"
     assert "facilities off the network: far" in caplog.text
-    assert np.isinf(net.times_from_points(index, attached)[1]).all()
+    assert np.isinf(times_from_points(index, attached)[1]).all()
 
 
 def test_empty_or_bad_point_layers_are_refused() -> None:
-    index = net.network_index(grid_graph())
+    index = network_index(grid_graph())
     with pytest.raises(LayerError, match="facilities: no features"):
-        net.attach_points(index, points([], []), max_connector_m=1, connector_kmh=1, what="facilities")
+        attach_points(index, points([], []), max_connector_m=1, connector_kmh=1, what="facilities")
     with pytest.raises(LayerError, match="duplicate ids a"):
-        net.attach_points(index, points(["a", "a"], [(X0, Y0)] * 2), max_connector_m=1, connector_kmh=1)
+        attach_points(index, points(["a", "a"], [(X0, Y0)] * 2), max_connector_m=1, connector_kmh=1)
     with pytest.raises(CRSError):
-        net.attach_points(index, gpd.GeoDataFrame({"id": ["a"]}, geometry=[Point(0, 0)]), max_connector_m=1,
+        attach_points(index, gpd.GeoDataFrame({"id": ["a"]}, geometry=[Point(0, 0)]), max_connector_m=1,
                           connector_kmh=1)
     assert issubclass(LayerError, AlatauGeoError)
 
@@ -263,7 +272,7 @@ def toy_plan() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
 
 def test_generated_network_structure(toy_plan: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]) -> None:
     corridors, districts = toy_plan
-    graph = net.build_network(corridors, districts, params=net.NetworkParams(interchange_spacing_m=1000))
+    graph = build_network(corridors, districts, params=NetworkParams(interchange_spacing_m=1000))
     nodes, edges = ox.convert.graph_to_gdfs(graph)
     grid = nodes[nodes["source"] == "grid"]
     # 400 m grid on whole multiples: 6 x 6 nodes in the 2 km square (x, y = 0..2000), 3 x 3 in the 1 km one
@@ -297,16 +306,16 @@ def test_generated_network_structure(toy_plan: tuple[gpd.GeoDataFrame, gpd.GeoDa
 def test_generated_network_refuses_missing_inputs(toy_plan: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]) -> None:
     corridors, districts = toy_plan
     with pytest.raises(LayerError, match="no feature of kind 'highway'"):
-        net.build_network(corridors[corridors["kind"] == "railway"], districts)
+        build_network(corridors[corridors["kind"] == "railway"], districts)
     with pytest.raises(LayerError, match="districts: no polygon"):
-        net.build_network(corridors, districts.iloc[:0])
+        build_network(corridors, districts.iloc[:0])
 
 
 def test_district_stats_match_osmnx_basic_stats(toy_plan: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]) -> None:
     corridors, districts = toy_plan
-    graph = net.build_network(corridors, districts)
-    stats = net.district_street_stats(graph, districts)
-    index = net.network_index(graph)
+    graph = build_network(corridors, districts)
+    stats = district_street_stats(graph, districts)
+    index = network_index(graph)
     for district_id, geometry in zip(districts["id"], districts.geometry, strict=True):
         inside = shapely.contains_xy(geometry, index.xy[:, 0], index.xy[:, 1])
         expected = ox.stats.basic_stats(graph.subgraph(index.node_ids[inside].tolist()),
@@ -319,7 +328,7 @@ def test_district_stats_match_osmnx_basic_stats(toy_plan: tuple[gpd.GeoDataFrame
     # the 1 km square: 3 x 3 nodes, 12 streets of 400 m
     assert stats.loc["far", "street_length_total_m"] == pytest.approx(12 * 400.0)
     empty = gpd.GeoDataFrame({"id": ["nowhere"]}, geometry=[box(X0 + 50_000, Y0, X0 + 51_000, Y0 + 1000)], crs=CRS)
-    assert "no street" in net.district_street_stats(graph, empty).loc["nowhere", "reason"]
+    assert "no street" in district_street_stats(graph, empty).loc["nowhere", "reason"]
 
 
 # --------------------------------------------------------------------------
@@ -328,18 +337,18 @@ def test_district_stats_match_osmnx_basic_stats(toy_plan: tuple[gpd.GeoDataFrame
 
 def test_osm_extract_becomes_the_network() -> None:
     extract = read_osm_xml(FIXTURE)
-    graph = net.road_network(None, None, osm=extract)
+    graph = road_network(None, None, osm=extract)
     speeds = {(u, v): d["speed_kph"] for u, v, d in graph.edges(data=True)}
     # the A3 way tagged maxspeed=100 keeps it; the untagged trunk takes the plan's 90 km/h; streets 30 km/h
     assert speeds[(101, 104)] == 100.0 and speeds[(104, 110)] == 90.0 and speeds[(402, 405)] == 30.0
-    index = net.network_index(graph)
+    index = network_index(graph)
     # Almaty end (node 101) to Konaev end (node 110), by hand from the edge lengths
     first, second = graph.edges[101, 104, 0]["length"], graph.edges[104, 110, 0]["length"]
     expected = first / (100 / 3.6) + second / (90 / 3.6)
     start = points(["almaty"], [node_xy(graph, 101)])
-    attached = net.attach_points(index, start, max_connector_m=1, connector_kmh=40)
+    attached = attach_points(index, start, max_connector_m=1, connector_kmh=40)
     position = index.node_ids.tolist().index(110)
-    assert net.times_from_points(index, attached)[0, position] == pytest.approx(expected)
+    assert times_from_points(index, attached)[0, position] == pytest.approx(expected)
     route = ox.routing.shortest_path(graph, 101, 110, weight="travel_time")
     assert route == [101, 104, 110]
     # the one-way street 401 -> 404 cannot be driven backwards
@@ -350,7 +359,7 @@ def test_osm_extract_becomes_the_network() -> None:
 def test_osm_without_roads_is_an_error() -> None:
     extract = read_osm_xml(FIXTURE)
     with pytest.raises(InputDataError, match="holds no roads"):
-        net.road_network(None, None, osm=type(extract)(extract.places, extract.corridors, extract.rivers, None,
+        road_network(None, None, osm=type(extract)(extract.places, extract.corridors, extract.rivers, None,
                                                         "empty.osm"))
 
 
@@ -358,7 +367,7 @@ def test_osm_without_roads_is_an_error() -> None:
 # The real plan (committed layers)
 
 
-def test_plan_network_is_connected_and_osmnx_compatible(plan_network: net.NetworkIndex) -> None:
+def test_plan_network_is_connected_and_osmnx_compatible(plan_network: NetworkIndex) -> None:
     graph = plan_network.graph
     assert nx.is_strongly_connected(graph)
     classes = pd.Series([h for _, _, h in graph.edges(data="highway")]).value_counts()
@@ -369,8 +378,8 @@ def test_plan_network_is_connected_and_osmnx_compatible(plan_network: net.Networ
     assert trunk_km == pytest.approx(64.33, abs=0.05)
 
 
-def test_plan_district_stats(plan_network: net.NetworkIndex, layers: dict[str, gpd.GeoDataFrame]) -> None:
-    stats = net.district_street_stats(plan_network, layers["districts"])
+def test_plan_district_stats(plan_network: NetworkIndex, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    stats = district_street_stats(plan_network, layers["districts"])
     assert list(stats.index) == ["gate", "golden", "green", "growing"]
     assert (stats["reason"] == "").all()
     # a 400 m grid has 1 / 0.16 km2 = 6.25 nodes per km2 and 2 x 400 m of street per node: 5,000 m per km2,

@@ -1,4 +1,4 @@
-"""Tests of alatau_geo.reference.osm on the hand-written extract tests/data/alatau_small.osm.
+"""Tests of alatau_geo.reference.osm and osm_layers on the hand-written extract tests/data/alatau_small.osm.
 
 Nothing here reaches the network: an autouse fixture makes every socket
 connection fail, and the download path runs against monkeypatched osmnx
@@ -22,7 +22,16 @@ from shapely.geometry import Point
 
 from alatau_geo.core.crs import WORKING_CRS
 from alatau_geo.core.errors import InputDataError, LayerError
+from alatau_geo.core.layers import Layer
 from alatau_geo.reference import osm
+from alatau_geo.reference.osm_layers import (
+    CORRIDOR_COLUMNS,
+    DEFAULT_TAGS,
+    PLACE_COLUMNS,
+    RIVER_COLUMNS,
+    osmnx_tags,
+    places_from_osm,
+)
 
 FIXTURE = Path(__file__).parent / "data" / "alatau_small.osm"
 GEOD = Geod(ellps="WGS84")
@@ -64,7 +73,7 @@ def fixture_way_length_m(ref: str) -> float:
     return total
 
 
-def row(layer: osm.Layer, name_en: str) -> dict:
+def row(layer: Layer, name_en: str) -> dict:
     matches = layer.frame[layer.frame["name_en"] == name_en]
     assert len(matches) == 1, f"{name_en}: {len(matches)} rows in {layer.name}"
     return matches.iloc[0].to_dict()
@@ -83,7 +92,7 @@ def test_places_are_the_gazetteer_features_only(extract: osm.OsmExtract) -> None
     assert places.name == "places_osm"
     # place=locality and the fuel station are not gazetteer places
     assert sorted(places.frame["id"]) == [f"osm-node-{i}" for i in range(1, 6)]
-    assert list(places.frame.columns) == [*osm.PLACE_COLUMNS, "geometry"]
+    assert list(places.frame.columns) == [*PLACE_COLUMNS, "geometry"]
     assert places.geometry_type == "Point"
     assert set(places.frame["position_quality"]) == {"openstreetmap"}
     assert dict(zip(places.frame["name_en"], places.frame["kind"], strict=True)) == {
@@ -153,7 +162,7 @@ def test_a3_is_merged_into_one_line(extract: osm.OsmExtract) -> None:
 def test_corridors_layer(extract: osm.OsmExtract) -> None:
     corridors = extract.corridors
     assert corridors.name == "corridors_osm"
-    assert list(corridors.frame.columns) == [*osm.CORRIDOR_COLUMNS, "geometry"]
+    assert list(corridors.frame.columns) == [*CORRIDOR_COLUMNS, "geometry"]
     assert corridors.frame["schematic"].dtype == bool
     assert not corridors.frame["schematic"].any()
     # residential streets and the footway are not corridors
@@ -169,7 +178,7 @@ def test_corridors_layer(extract: osm.OsmExtract) -> None:
 def test_kaskelen_is_one_river_flowing_north(extract: osm.OsmExtract) -> None:
     rivers = extract.rivers
     assert rivers.name == "rivers_osm"
-    assert list(rivers.frame.columns) == [*osm.RIVER_COLUMNS, "geometry"]
+    assert list(rivers.frame.columns) == [*RIVER_COLUMNS, "geometry"]
     assert len(rivers.frame) == 1
     river = rivers.frame.iloc[0]
     assert (river["id"], river["kind"]) == ("osm-way-3001", "river")
@@ -265,8 +274,8 @@ def test_empty_extract_gives_empty_layers(tmp_path: Path) -> None:
                      encoding="utf-8")
     result = osm.read_osm_xml(empty)
     assert result.graph is None
-    for layer, columns in [(result.places, osm.PLACE_COLUMNS), (result.corridors, osm.CORRIDOR_COLUMNS),
-                           (result.rivers, osm.RIVER_COLUMNS)]:
+    for layer, columns in [(result.places, PLACE_COLUMNS), (result.corridors, CORRIDOR_COLUMNS),
+                           (result.rivers, RIVER_COLUMNS)]:
         assert len(layer.frame) == 0
         assert list(layer.frame.columns) == [*columns, "geometry"]
         assert WORKING_CRS.equals(layer.frame.crs)
@@ -275,7 +284,7 @@ def test_empty_extract_gives_empty_layers(tmp_path: Path) -> None:
 def test_converters_want_an_osmnx_frame() -> None:
     frame = gpd.GeoDataFrame({"name": ["x"]}, geometry=[Point(77, 43.5)], crs="EPSG:4326")
     with pytest.raises(LayerError, match=r"indexed by \(element, id\)"):
-        osm.places_from_osm(frame)
+        places_from_osm(frame)
 
 
 # ------------------------------------------------------------------ download
@@ -302,7 +311,7 @@ def test_download_failure_is_one_line_input_error(monkeypatch: pytest.MonkeyPatc
 def test_download_converts_like_the_file_reader(monkeypatch: pytest.MonkeyPatch, extract: osm.OsmExtract) -> None:
     calls: dict[str, object] = {}
     settings_before = (ox.settings.requests_timeout, ox.settings.use_cache)
-    real_features = ox.features_from_xml(FIXTURE, tags=osm._osmnx_tags(osm.DEFAULT_TAGS))
+    real_features = ox.features_from_xml(FIXTURE, tags=osmnx_tags(DEFAULT_TAGS))
     real_graph = ox.graph_from_xml(FIXTURE, simplify=True, retain_all=True)
 
     def fake_features(bbox: tuple, tags: dict) -> gpd.GeoDataFrame:

@@ -16,7 +16,9 @@ def write(tmp_path, text: str):
 
 def test_default_plan_has_documented_values():
     plan = load_plan()
-    assert plan.hydrology.reservoir_level_m == 475
+    # The SRTM water surface (Feb 2000) and the assumed normal operating level above it.
+    assert plan.hydrology.srtm_surface_m == 475
+    assert plan.hydrology.reservoir_level_m == 479.0
     assert plan.water_protection.reservoir_strip_m <= plan.water_protection.reservoir_zone_m
     assert plan.study_area.west < 77.0 < plan.study_area.east
     assert plan.terrain.tiles == ("N42E076", "N42E077", "N43E076", "N43E077")
@@ -53,3 +55,9 @@ def test_invalid_plans_give_one_line_naming_the_entry(tmp_path, text, message):
 def test_missing_plan_file(tmp_path):
     with pytest.raises(PlanError, match="plan file not found"):
         load_plan(tmp_path / "nope.toml")
+
+
+def test_reservoir_level_below_the_srtm_surface_is_refused(tmp_path):
+    path = write(tmp_path, "[hydrology]\nreservoir_level_m = 470.0\n")
+    with pytest.raises(PlanError, match=r"'hydrology.reservoir_level_m' must be at least 475, got 470.0"):
+        load_plan(path)

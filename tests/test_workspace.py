@@ -11,7 +11,8 @@ import pytest
 
 from alatau_geo.cli import app as cli
 from alatau_geo.core.errors import UsageError
-from alatau_geo.core.io import read_built_by, read_layers
+from alatau_geo.core.io import read_layers
+from alatau_geo.core.manifest import read_built_by
 from alatau_geo.plan.workspace import TABLES, default_workspace, resolve_workspace
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -96,7 +97,7 @@ def test_diff_of_a_fresh_workspace_against_default_changes_nothing(workspace: Pa
                                                                   capsys: pytest.CaptureFixture) -> None:
     assert cli.main(["diff", "default", str(workspace)]) == 0
     captured = capsys.readouterr()
-    assert "0 of 6 zones differ; 0 objects changed" in captured.err
+    assert "0 of 13 zones differ; 0 objects changed" in captured.err
 
 
 def test_validate_accepts_every_layer_the_toolkit_exports(capsys: pytest.CaptureFixture) -> None:
@@ -117,3 +118,12 @@ def test_a_closed_pipe_ends_quietly() -> None:
                          text=True, check=False, cwd=REPOSITORY)
     assert "Traceback" not in run.stderr and "BrokenPipe" not in run.stderr
     assert len(run.stdout.splitlines()) == 1
+
+
+
+def test_each_message_is_shown_once(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    # The travel-time table and the job access both attach the settlements off the generated network.
+    assert cli.main(["report", "proximity", "--out-dir", str(tmp_path)]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert any("off the network" in line for line in lines)
+    assert len(lines) == len(set(lines)), lines

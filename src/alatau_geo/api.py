@@ -12,6 +12,7 @@ package itself::
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import folium
@@ -27,9 +28,12 @@ from alatau_geo.core.io import read_raster
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.raster import Raster
 from alatau_geo.jobs import build as pipeline
+from alatau_geo.jobs.generation import build_outputs
 from alatau_geo.plan.config import Plan, load_plan
-from alatau_geo.plan.infrastructure import placement_report as _placement_report
+from alatau_geo.plan.placement_report import placement_report as _placement_report
 from alatau_geo.reference import terrain
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_LAYERS_DIR = Path("layers")
 MAP_KINDS = ("overview", "districts", "infrastructure", "proximity", "terrain")
@@ -46,6 +50,9 @@ def build_layers(plan: Plan | str | Path | None = None, *, dem_dir: str | Path |
     With `dem_dir` the reference layers are rebuilt from the SRTM tiles;
     without it the committed DEM-derived layers in `layers_dir` are kept
     and the gazetteer, zones and placed objects are rebuilt from the plan.
+    The folder is replaced whole, as one generation (see
+    :mod:`alatau_geo.core.staging`); tiles with voids left after filling are
+    logged as warnings.
 
     Parameters
     ----------
@@ -71,11 +78,17 @@ def build_layers(plan: Plan | str | Path | None = None, *, dem_dir: str | Path |
     ['city_boundary', 'corridors', 'districts']
     """
     plan = _plan(plan)
-    if dem_dir is not None:
-        outcome = pipeline.build_from_tiles(plan, dem_dir=Path(dem_dir), layers_dir=Path(layers_dir),
-                                            cache_dir=Path(cache_dir))
-    else:
-        outcome = pipeline.refresh_from_committed(plan, layers_dir=Path(layers_dir))
+    layers_dir = Path(layers_dir)
+    # One generation, as the command line writes it: staged beside the folder, swapped in whole.
+    with build_outputs(layers_dir, None, on_message=logger.info) as outputs:
+        if dem_dir is not None:
+            outcome = pipeline.build_from_tiles(plan, dem_dir=Path(dem_dir), layers_dir=layers_dir,
+                                                cache_dir=Path(cache_dir), out_dir=outputs.folder(layers_dir))
+        else:
+            outcome = pipeline.refresh_from_committed(plan, layers_dir=layers_dir, out_dir=outputs.folder(layers_dir))
+        outputs.commit()
+    for warning in outcome.warnings:
+        logger.warning(warning)
     return outcome.layers
 
 

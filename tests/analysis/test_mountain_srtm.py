@@ -120,7 +120,7 @@ def test_corridors_run_downhill_into_almaty(corridor_run):
 
 def test_results_are_exportable_layers_with_provenance(cluster, corridor_run, tmp_path):
     from alatau_geo.analysis.mountain_layers import mountain_layers
-    from alatau_geo.core import io
+    from alatau_geo.core.gpkg import write_gpkg
 
     city, corridors, _ = corridor_run
     layers = mountain_layers(cluster, corridors, city, params=PARAMS, places_source="mountain_places.csv")
@@ -130,4 +130,4 @@ def test_results_are_exportable_layers_with_provenance(cluster, corridor_run, tm
     quality = {layer.name: layer.provenance.quality for layer in layers}
     assert quality["mountain_stations"] == quality["almaty_extent"] == "approximate"
     assert all("basis" in layer.frame.columns for layer in layers)
-    assert io.write_gpkg(layers, tmp_path / "mountain.gpkg").is_file()
+    assert write_gpkg(layers, tmp_path / "mountain.gpkg").is_file()

@@ -1,7 +1,9 @@
 """Proximity and network analyses of a plan, as layers and tables.
 
-This module strings the analysis functions of :mod:`proximity`,
-:mod:`network` and :mod:`accessibility` together over a built layer set:
+This module strings the analysis functions of :mod:`~alatau_geo.analysis.proximity`,
+:mod:`~alatau_geo.analysis.network`, :mod:`~alatau_geo.analysis.service_areas`,
+:mod:`~alatau_geo.analysis.destinations` and :mod:`~alatau_geo.analysis.job_access`
+together over a built layer set:
 the facilities are the placed infrastructure points of the kinds the plan
 gives service radii for.
 """
@@ -15,7 +17,13 @@ import networkx as nx
 import pandas as pd
 import shapely
 
-from alatau_geo.analysis import accessibility, network, proximity
+from alatau_geo.analysis.destinations import destination_times, travel_origins
+from alatau_geo.analysis.job_access import job_access, settlement_residents
+from alatau_geo.analysis.network import road_network
+from alatau_geo.analysis.network_index import network_index
+from alatau_geo.analysis.proximity import coverage_layers, proximity_tables
+from alatau_geo.analysis.service_areas import service_areas, travel_time_nodes
+from alatau_geo.analysis.street_stats import district_street_stats
 from alatau_geo.core.crs import area_ha
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
 from alatau_geo.plan.config import Plan
@@ -32,8 +40,7 @@ def facilities(layers: LayerSet, plan: Plan) -> gpd.GeoDataFrame:
 
 def plan_network(layers: LayerSet, plan: Plan, *, osm_graph: nx.MultiDiGraph | None = None) -> nx.MultiDiGraph:
     """The routable network of the plan: generated from corridors and districts, or the OSM roads."""
-    return network.road_network(layers["corridors"].frame, layers["districts"].frame, osm=osm_graph,
-                                params=plan.network)
+    return road_network(layers["corridors"].frame, layers["districts"].frame, osm=osm_graph, params=plan.network)
 
 
 def analysis_layers(layers: LayerSet, plan: Plan, *, graph: nx.MultiDiGraph | None = None) -> list[Layer]:
@@ -48,15 +55,15 @@ def analysis_layers(layers: LayerSet, plan: Plan, *, graph: nx.MultiDiGraph | No
         The network to use; generated from the plan when None.
     """
     graph = graph if graph is not None else plan_network(layers, plan)
-    index = network.network_index(graph)
+    index = network_index(graph)
     points = facilities(layers, plan)
     source = "placed infrastructure (planning assumptions); network generated from the plan's corridors and districts"
     parameters = {"isochrone_minutes": list(plan.network.isochrone_minutes),
                   "speeds_kmh": dict(plan.network.speeds_kmh), "block_m": plan.network.block_m}
-    served = _for_display(accessibility.service_areas(index, points, params=plan.network),
+    served = _for_display(service_areas(index, points, params=plan.network),
                           max_hole_m2=2 * plan.network.block_m**2)
-    surface = accessibility.travel_time_nodes(index, points, params=plan.network)
-    coverage = proximity.coverage_layers(layers, radii_m=plan.service_radii_m)
+    surface = travel_time_nodes(index, points, params=plan.network)
+    coverage = coverage_layers(layers, radii_m=plan.service_radii_m)
     return [
         *coverage.values(),
         Layer("service_areas", served.reset_index(drop=True), Provenance(
@@ -101,15 +108,15 @@ class ProximityReport:
 
 def proximity_report(layers: LayerSet, plan: Plan, *, graph: nx.MultiDiGraph | None = None) -> ProximityReport:
     """Straight-line and network tables: nearest facilities, coverage gaps, travel times, job access."""
-    tables = dict(proximity.proximity_tables(layers, radii_m=plan.service_radii_m))
+    tables = dict(proximity_tables(layers, radii_m=plan.service_radii_m))
     graph = graph if graph is not None else plan_network(layers, plan)
-    index = network.network_index(graph)
+    index = network_index(graph)
     places = layers["places"].frame
-    origins = accessibility.travel_origins(layers["districts"].frame, places, params=plan.network)
-    tables["travel_times"] = accessibility.destination_times(index, origins, places, params=plan.network)
-    tables["street_stats"] = network.district_street_stats(index, layers["districts"].frame)
-    settlements = accessibility.settlement_residents(places, layers["districts"].frame, params=plan.network)
-    access = accessibility.job_access(index, settlements, layers["projects"].frame, params=plan.network)
+    origins = travel_origins(layers["districts"].frame, places, params=plan.network)
+    tables["travel_times"] = destination_times(index, origins, places, params=plan.network)
+    tables["street_stats"] = district_street_stats(index, layers["districts"].frame)
+    settlements = settlement_residents(places, layers["districts"].frame, params=plan.network)
+    access = job_access(index, settlements, layers["projects"].frame, params=plan.network)
     tables["job_access_settlements"] = access.settlements
     tables["job_access_projects"] = access.projects
     return ProximityReport(tables=tables)

@@ -70,7 +70,7 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
         "alatau": {"residents": 25_000, "basis": "published: Zhetygen, made the city of Alatau (>25,000)"},
         **{place: {"residents": 3_000, "basis": "assumed: Gate's published ~15,000 residents today "
                                                 "(2025-10-08) shared equally among its five villages"}
-           for place in ("otegen_batyr", "pokrovka", "koyankus", "yntymak", "zhanalyk")},
+           for place in ("otegen_batyr", "kenen_azirbayev", "koyankus", "yntymak", "zhanalyk")},
     },
     "portfolio": [
         {"date": "2026-02", "projects": 44, "jobs": 30_000,

@@ -1,10 +1,10 @@
-"""Compare two plans: which zones changed and by how many hectares, and which
-placed objects moved or newly break a placement rule.
-"""
+"""Compare two plans: zones changed and by how many hectares, objects moved or newly breaking a rule."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import pandas as pd
 
 from alatau_geo.core.crs import area_ha
 from alatau_geo.core.layers import LayerSet
@@ -66,7 +66,7 @@ def zone_deltas(a: LayerSet, b: LayerSet, *, min_change_ha: float = 0.05) -> lis
     for layer in (name for name in ZONE_LAYERS if name in a or name in b):
         frame_a = a[layer].frame.set_index("id") if layer in a else None
         frame_b = b[layer].frame.set_index("id") if layer in b else None
-        ids = sorted(set(frame_a.index if frame_a is not None else []) | set(frame_b.index if frame_b is not None else []))
+        ids = _ids(frame_a, frame_b)
         for zone in ids:
             in_a = frame_a is not None and zone in frame_a.index
             in_b = frame_b is not None and zone in frame_b.index
@@ -123,6 +123,11 @@ class ObjectChange:
         return " ".join(parts)
 
 
+def _ids(*frames: pd.DataFrame | None) -> list:
+    """The ids (index values) of the frames given, united and sorted; None counts as empty."""
+    return sorted(set().union(*(frame.index for frame in frames if frame is not None)))
+
+
 def _broken(value: object) -> set[str]:
     return {rule for rule in str(value or "").split(";") if rule and rule != "nan"}
 
@@ -133,7 +138,7 @@ def object_changes(a: LayerSet, b: LayerSet) -> list[ObjectChange]:
     for layer in PLACED_LAYERS:
         frame_a = a[layer].frame.set_index("id") if layer in a else None
         frame_b = b[layer].frame.set_index("id") if layer in b else None
-        ids = sorted(set(frame_a.index if frame_a is not None else []) | set(frame_b.index if frame_b is not None else []))
+        ids = _ids(frame_a, frame_b)
         for object_id in ids:
             in_a = frame_a is not None and object_id in frame_a.index
             in_b = frame_b is not None and object_id in frame_b.index

@@ -22,7 +22,10 @@ from alatau_geo.cli.common import common_options, logger
 from alatau_geo.core.errors import AlatauGeoError
 
 EXIT_CODES = ("exit codes: 0 ok, 1 problems found (validate), 2 usage, 3 invalid plan, "
-              "4 bad, missing or stale input data, 5 output not written")
+              "4 bad, missing or stale input data (or a warning with --strict), 5 output not written (or another "
+              "build is writing it), 70 internal error (a bug: please report it with the output of -v)")
+INTERNAL_ERROR = 70
+"""Exit code of an error no check foresaw (EX_SOFTWARE of sysexits.h)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,12 +98,39 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("alatau-geo: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+        logger.debug("where it happened:", exc_info=True)
+        place = f"{error.filename}: " if isinstance(error, OSError) and error.filename else ""
+        reason = (error.strerror if isinstance(error, OSError) and error.strerror else str(error)).splitlines()
+        print(f"alatau-geo: internal error: {place}{type(error).__name__}: {reason[0] if reason else ''} (a bug: "
+              "please report it, with the output of the same command run with -v)", file=sys.stderr)
+        return INTERNAL_ERROR
+
+
+class _OncePerRun(logging.Filter):
+    """Drop a message already shown in this run.
+
+    Analyses that share inputs (the settlements off the network, say) each
+    report them; a user needs to read them once.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[tuple[int, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.levelno, record.getMessage())
+        if key in self._seen:
+            return False
+        self._seen.add(key)
+        return True
 
 
 def _configure_logging(*, verbose: bool, quiet: bool) -> None:
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(_OncePerRun())
     logger.handlers[:] = [handler]
     logger.setLevel(level)
     logger.propagate = False

@@ -60,7 +60,8 @@ def _scenario(given: str) -> Workspace:
 
 def _plan_layers(workspace: Workspace) -> LayerSet:
     """The zones and placed objects of a scenario, on its own reference layers if built, else the default's."""
-    from alatau_geo.core.io import MANIFEST_NAME, read_raster
+    from alatau_geo.core.io import read_raster
+    from alatau_geo.core.manifest import MANIFEST_NAME
     from alatau_geo.jobs.build import TERRAIN_RASTER, committed_reference, plan_layers
 
     plan = workspace.load_plan()

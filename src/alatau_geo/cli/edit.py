@@ -17,7 +17,7 @@ import io
 import json
 from pathlib import Path
 
-from alatau_geo.cli.build import build_workspace, write_map_pages
+from alatau_geo.cli.build import build_workspace
 from alatau_geo.cli.common import DEM_DIR_VARIABLE, say, workspace_of
 from alatau_geo.core.errors import AlatauGeoError, InputDataError, UsageError
 from alatau_geo.core.io import write_text
@@ -140,9 +140,8 @@ def run_apply(args: argparse.Namespace) -> int:
         for name, (columns, rows) in changed.items():
             write_text(_table_text(columns, rows), paths[name])
         write_text(new_plan, workspace.plan_path)
-        new = workspace.load_plan()
-        result, _ = build_workspace(args, workspace=workspace, plan=new, layers_dir=workspace.layers_dir)
-    except AlatauGeoError:
+        result = build_workspace(args, workspace=workspace, plan=workspace.load_plan())
+    except (AlatauGeoError, KeyboardInterrupt):
         for path, text in saved.items():  # put the plan and tables back as they were
             write_text(text, path)
         raise
@@ -156,6 +155,7 @@ def run_apply(args: argparse.Namespace) -> int:
     print("What the rebuilt layers show:")
     for line in edit_outcomes(edits, before, result.layers):
         print(f"  {line}")
-    if not args.no_maps:
-        write_map_pages(result.layers, args, workspace=workspace, plan=new, layers_dir=workspace.layers_dir)
+    if (workspace.maps_dir / "edit.html").is_file():
+        say(f"{workspace.maps_dir / 'edit.html'} still shows the plan before these edits; to edit further, run: "
+            f"alatau-geo -w {workspace.root} map --edit")
     return 0

@@ -76,7 +76,7 @@ def _areas(layers: LayerSet, plan: Plan, *, layers_dir: Path, out: Path) -> int:
 def _placement(layers: LayerSet, plan: Plan, *, layers_dir: Path, out: Path) -> int:
     from alatau_geo.core.io import read_raster, write_text
     from alatau_geo.jobs.build import TERRAIN_RASTER, placement_context
-    from alatau_geo.plan.infrastructure import placement_report, report_markdown
+    from alatau_geo.plan.placement_report import placement_report, report_markdown
 
     context = placement_context(layers, plan, elevation=read_raster(layers_dir / TERRAIN_RASTER))
     placed = [layers[name] for name in ("infrastructure", "infrastructure_lines", "projects") if name in layers]

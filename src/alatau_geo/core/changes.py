@@ -1,15 +1,24 @@
 """What changed between two versions of a set of layers.
 
 Used when a build replaces the committed layers: the planner sees which
-layers changed, by how many features, and by how much area or length.
+layers changed, by how many features, and by how much area or length. Two
+versions of a layer are the same when their features, geometries (as
+exported, at the export precision) and attributes are; the provenance text
+is not compared. Areas are those of the union of a layer's polygons, so
+overlapping features (service areas at 10, 20 and 30 minutes) are not
+counted twice.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import geopandas as gpd
+import pandas as pd
+import shapely
+
 from alatau_geo.core.crs import area_ha
-from alatau_geo.core.io import geojson_text
+from alatau_geo.core.geojson import as_exported
 from alatau_geo.core.layers import Layer, LayerSet
 
 
@@ -21,12 +30,13 @@ class LayerChange:
     ----------
     name : str
     status : {'new', 'removed', 'changed', 'unchanged'}
-        'unchanged' means the exported GeoJSON is byte-identical.
+        'unchanged' means the same features, geometries and attributes as
+        exported; provenance text is not compared.
     features_before, features_after : int or None
     measure : str
         'area_ha', 'length_km' or 'count'.
     before, after : float or None
-        Total area (ha) or length (km) of the layer.
+        Area of the union of the layer's polygons (ha), or total length (km).
     """
 
     name: str
@@ -39,11 +49,11 @@ class LayerChange:
 
     def __str__(self) -> str:
         if self.status == "unchanged":
-            return f"{self.name}: unchanged ({self.features_after} features)"
+            return f"{self.name}: unchanged ({_features(self.features_after)})"
         if self.status == "new":
-            return f"{self.name}: new, {self.features_after} features{self._amount(self.after)}"
+            return f"{self.name}: new, {_features(self.features_after)}{self._amount(self.after)}"
         if self.status == "removed":
-            return f"{self.name}: removed (had {self.features_before} features)"
+            return f"{self.name}: removed (had {_features(self.features_before)})"
         parts = [f"{self.name}: changed, features {self.features_before} -> {self.features_after}"]
         if self.measure != "count" and self.before is not None and self.after is not None:
             unit = "ha" if self.measure == "area_ha" else "km"
@@ -60,13 +70,29 @@ class LayerChange:
         return f", {value:,.1f} {unit}"
 
 
+def _features(count: int | None) -> str:
+    return f"{count} feature" if count == 1 else f"{count} features"
+
+
 def layer_measure(layer: Layer) -> tuple[str, float | None]:
-    """Total area in ha (polygons), length in km (lines) or ('count', None) for points."""
+    """Area in ha of the union of the polygons, length in km (lines), or ('count', None) for points.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> from alatau_geo.core.layers import Provenance
+    >>> squares = [box(500_000, 4_800_000, 500_100, 4_800_100), box(500_050, 4_800_000, 500_150, 4_800_100)]
+    >>> frame = gpd.GeoDataFrame({"id": ["a", "b"]}, geometry=squares, crs="EPSG:32643")
+    >>> measure, value = layer_measure(Layer("zones", frame, Provenance("test", "test")))
+    >>> measure, round(value, 1)
+    ('area_ha', 1.5)
+    """
     kind = layer.geometry_type.removeprefix("Multi")
     if layer.frame.empty:
         return ("count", None)
     if kind == "Polygon":
-        return ("area_ha", float(area_ha(layer.frame).sum()))
+        union = gpd.GeoSeries([shapely.union_all(layer.frame.geometry.values)], crs=layer.frame.crs)
+        return ("area_ha", float(area_ha(union).sum()))
     if kind == "LineString":
         return ("length_km", float(layer.frame.geometry.length.sum() / 1000.0))
     return ("count", None)
@@ -92,7 +118,7 @@ def compare_layers(before: LayerSet | None, after: LayerSet, *, precision: int =
             changes.append(LayerChange(name, "new", None, len(layer.frame), measure, None, value))
             continue
         old = before[name]
-        same = geojson_text(old, precision=precision) == geojson_text(layer, precision=precision)
+        same = same_content(old, layer, precision=precision)
         _, old_value = layer_measure(old)
         changes.append(LayerChange(name, "unchanged" if same else "changed", len(old.frame), len(layer.frame),
                                    measure, old_value, value))
@@ -100,3 +126,24 @@ def compare_layers(before: LayerSet | None, after: LayerSet, *, precision: int =
         if name not in after:
             changes.append(LayerChange(name, "removed", len(layer.frame), None, "count", None, None))
     return changes
+
+
+def same_content(a: Layer, b: Layer, *, precision: int = 6) -> bool:
+    """Whether two versions of a layer have the same features, geometries and attributes as exported.
+
+    Geometries are compared exactly after export rounding (`precision`
+    decimals of WGS84 degrees); attributes by value, whatever their dtype;
+    provenance and titles are not compared.
+    """
+    left, right = as_exported(a, precision=precision).frame, as_exported(b, precision=precision).frame
+    if len(left) != len(right) or sorted(left.columns) != sorted(right.columns):
+        return False
+    if not shapely.equals_exact(left.geometry.values, right.geometry.values, tolerance=0.0).all():
+        return False
+    columns = sorted(c for c in left.columns if c != left.geometry.name)
+    try:
+        pd.testing.assert_frame_equal(pd.DataFrame(left[columns]).reset_index(drop=True),
+                                      pd.DataFrame(right[columns]).reset_index(drop=True), check_dtype=False)
+    except AssertionError:
+        return False
+    return True

@@ -1,1 +1,4 @@
-"""The jobs a command runs: build the layers, write the maps. The only stage that sequences reading, computing and writing."""
+"""The jobs a command runs: build the layers, write the maps.
+
+The only stage that sequences reading, computing and writing.
+"""

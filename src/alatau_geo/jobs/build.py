@@ -18,21 +18,16 @@ from typing import Any
 from alatau_geo.analysis.outputs import ANALYSIS_LAYERS, analysis_layers
 from alatau_geo.core.changes import LayerChange, compare_layers
 from alatau_geo.core.errors import InputDataError, LayerError
-from alatau_geo.core.io import (
-    MANIFEST_NAME,
-    ExportResult,
-    as_exported,
-    export_layers,
-    read_built_by,
-    read_layers,
-    read_raster,
-    write_raster,
-)
+from alatau_geo.core.geojson import as_exported
+from alatau_geo.core.io import ExportResult, copy_file, export_layers, read_layers, read_raster, write_raster
 from alatau_geo.core.layers import Layer, LayerSet
+from alatau_geo.core.manifest import MANIFEST_NAME, read_built_by
 from alatau_geo.core.raster import Raster
+from alatau_geo.plan.catalogues import load_catalogues
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.districts import ZONE_LAYERS, build_zones, zone_layers
-from alatau_geo.plan.infrastructure import PlacementContext, load_catalogues, place_objects
+from alatau_geo.plan.placement import place_objects
+from alatau_geo.plan.placement_context import PlacementContext
 from alatau_geo.plan.workspace import plan_fingerprint
 from alatau_geo.reference import gazetteer, terrain, water
 from alatau_geo.reference.build import REFERENCE_STEPS, build_reference_layers, no_progress
@@ -54,6 +49,8 @@ class BuildOutcome:
     changes: tuple[LayerChange, ...]
     export: ExportResult
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    """Data that degraded on the way (voids left after filling, per tile); the caller decides what they mean."""
 
 
 BUILD_STEPS = REFERENCE_STEPS + 4
@@ -64,20 +61,23 @@ REFRESH_STEPS = 4
 
 def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: Path,
                      built_by: Mapping[str, Any] | None = None, osm_path: Path | None = None,
-                     on_step: Callable[[str], None] = no_progress) -> BuildOutcome:
+                     on_step: Callable[[str], None] = no_progress, out_dir: Path | None = None) -> BuildOutcome:
     """Rebuild every reference layer from the SRTM tiles and export it.
 
     The previous contents of `layers_dir` (if any) are compared with the new
-    layers before they are replaced. `built_by` (see
+    layers, which are written into `out_dir` (a staging folder, see
+    :mod:`alatau_geo.core.staging`; default `layers_dir` itself). `built_by` (see
     :func:`alatau_geo.plan.workspace.built_by_record`) goes into the
     manifest. `on_step` is called with a label as each of
-    :data:`BUILD_STEPS` steps starts.
+    :data:`BUILD_STEPS` steps starts. Tiles with voids left after filling
+    are named in the outcome's ``warnings``.
     """
+    out_dir = out_dir or layers_dir
     names = plan.terrain.tiles
     on_step("reading SRTM tiles")
     paths = terrain.find_tiles(dem_dir, names)
     tiles = {name: terrain.read_srtm_tile(path) for name, path in paths.items()}
-    tables = gazetteer.load_tables(plan.tables)
+    tables = gazetteer.load_tables(plan.tables, study_area=plan.study_area)
     build = build_reference_layers(tiles, tables, plan, on_step=on_step)
     on_step("zones and placement")
     layers = _with_plan_layers(_with_osm(build.layers, osm_path), plan, elevation=build.terrain.elevation)
@@ -86,24 +86,31 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     on_step("comparing with the previous layers and exporting")
     previous = _previous(layers_dir)
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
-    export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision, built_by=built_by)
-    write_raster(build.terrain.elevation, layers_dir / TERRAIN_RASTER, dtype="int16")
+    write_raster(build.terrain.elevation, out_dir / TERRAIN_RASTER, dtype="int16")
+    export = export_layers(layers, out_dir, precision=plan.export.coordinate_precision, built_by=built_by,
+                           extra_files=(TERRAIN_RASTER,))
     figures = build.figures
     notes = (
-        f"Reservoir: {figures['reservoir_polygon_area_km2']:,.1f} km2 "
-        f"(raw flat region {figures['reservoir_raw_area_km2']:,.1f} km2, "
-        f"{figures['reservoir_area_change_pct']:+.3f} % after simplification, {figures['reservoir_islands']} islands)",
+        f"Reservoir: {figures['reservoir_polygon_area_km2']:,.1f} km2 at {figures['reservoir_level_m']:g} m "
+        f"(raw cells {figures['reservoir_raw_area_km2']:,.1f} km2, "
+        f"{figures['reservoir_area_change_pct']:+.3f} % after simplification, {figures['reservoir_islands']} islands; "
+        f"SRTM surface of Feb 2000 at {figures['reservoir_srtm_surface_m']:g} m: "
+        f"{figures['reservoir_surface_area_km2']:,.1f} km2; west of 78°E only)",
         f"DEM voids filled: {figures['void_cells'] - figures['unfilled_void_cells']} of {figures['void_cells']} cells",
         "Named rivers: " + "; ".join(
-            f"{rid} {info['length_km']} km to the {info['ends_in']}" for rid, info in figures["named_rivers"].items()
+            f"{rid} {info['traced_length_km']} km traced to the {info['ends_in']}"
+            for rid, info in figures["named_rivers"].items()
         ),
     )
-    return BuildOutcome(layers=layers, changes=tuple(changes), export=export, notes=notes)
+    warnings = tuple(terrain.void_warnings(build.terrain.filled, paths,
+                                           max_distance_cells=plan.terrain.void_fill_max_distance_cells))
+    return BuildOutcome(layers=layers, changes=tuple(changes), export=export, notes=notes, warnings=warnings)
 
 
 def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path | None = None,
                            built_by: Mapping[str, Any] | None = None, osm_path: Path | None = None,
-                           on_step: Callable[[str], None] = no_progress) -> BuildOutcome:
+                           on_step: Callable[[str], None] = no_progress,
+                           out_dir: Path | None = None) -> BuildOutcome:
     """Without tiles: keep the DEM-derived layers already built, rebuild the rest.
 
     The DEM-derived layers come from `layers_dir`, or, when it holds none
@@ -112,7 +119,8 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     layers are rebuilt from the plan's tables, places taking their elevation
     from the terrain raster; the water protection bands are rebuilt when the
     plan's widths differ from those that built them; the zones and the rest
-    are rebuilt from the plan.
+    are rebuilt from the plan. Everything is written into `out_dir` (a
+    staging folder; default `layers_dir`).
 
     Raises
     ------
@@ -133,9 +141,11 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     layers = _with_plan_layers(_with_osm(reference, osm_path), plan, elevation=elevation)
     on_step("comparing and exporting")
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
-    export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision, built_by=built_by)
-    if source_dir != layers_dir:
-        write_raster(elevation, layers_dir / TERRAIN_RASTER, dtype="int16")
+    out_dir = out_dir or layers_dir
+    if source_dir != out_dir:
+        copy_file(source_dir / TERRAIN_RASTER, out_dir / TERRAIN_RASTER)
+    export = export_layers(layers, out_dir, precision=plan.export.coordinate_precision, built_by=built_by,
+                           extra_files=(TERRAIN_RASTER,))
     return BuildOutcome(layers=layers, changes=tuple(changes), export=export)
 
 
@@ -163,10 +173,11 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
         )
     dem_path = layers_dir / TERRAIN_RASTER
     elevation = read_raster(dem_path) if dem_path.is_file() else None
-    tables = gazetteer.load_tables(plan.tables)
+    tables = gazetteer.load_tables(plan.tables, study_area=plan.study_area)
     rebuilt = {
         "places": gazetteer.places_layer(tables.places, source=tables.sources["places"], elevation=elevation),
         "corridors": gazetteer.corridors_layer(tables.corridors, source=tables.sources["corridors"]),
+        "outlines": gazetteer.outlines_layer(tables.outlines, source=tables.sources["outlines"]),
     }
     if record.get("water_protection", fingerprint["water_protection"]) != fingerprint["water_protection"]:
         logger.info("water protection widths differ from those of %s: rebuilding the bands", layers_dir)
@@ -175,7 +186,9 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
             clip=committed["study_area"].frame.geometry.iloc[0],
         )
         rebuilt.update({zone.name: zone, strip.name: strip})
-    return LayerSet(rebuilt.get(name, layer) for name, layer in committed.items() if name not in PLAN_LAYERS)
+    # Layers the committed folder lacks (an older layout) are added from the tables.
+    kept = [rebuilt.pop(name, layer) for name, layer in committed.items() if name not in PLAN_LAYERS]
+    return LayerSet([*kept, *rebuilt.values()])
 
 
 def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster) -> LayerSet:

@@ -119,6 +119,13 @@ COLUMN_FORMATS: Mapping[str, ColumnFormat] = MappingProxyType(
         "distance_m": ColumnFormat("Distance", "m", 0),
         "former_names": ColumnFormat("Former names"),
         "outside_city_ha": ColumnFormat("Outside the city", "ha", 0),
+        "in_alatau": ColumnFormat("Inside Alatau"),
+        "east_cut_lon": ColumnFormat("Cut at longitude", "°E", 2),
+        "srtm_date": ColumnFormat("SRTM date"),
+        "attribute_source": ColumnFormat("Attribute source"),
+        "lower_reach": ColumnFormat("Lower reach"),
+        "place": ColumnFormat("Place"),
+        "vertices": ColumnFormat("Vertices"),
         "min_outside_city_ha_target": ColumnFormat("Outside the city (minimum, target)", "ha", 0),
     }
 )

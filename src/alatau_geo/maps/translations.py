@@ -319,6 +319,21 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "Outside the city": ("Қаладан тыс", "Вне города"),
     "Outside the city (minimum, target)": ("Қаладан тыс (ең аз, мақсат)", "Вне города (минимум, цель)"),
     "Settlement kind": ("Елді мекен түрі", "Тип населённого пункта"),
+    "Inside Alatau": ("Алатау ішінде", "В пределах Алатау"),
+    "Cut at longitude": ("Кесу бойлығы", "Долгота обрезки"),
+    "°E": ("° ш.б.", "° в. д."),
+    "SRTM date": ("SRTM түсірілген күні", "Дата съёмки SRTM"),
+    "Attribute source": ("Атрибуттар дереккөзі", "Источник атрибутов"),
+    "Lower reach": ("Төменгі ағысы", "Нижнее течение"),
+    "Place": ("Елді мекен", "Населённый пункт"),
+    "Vertices": ("Төбелер", "Вершины"),
+    "City territory": ("Қала аумағы", "Территория города"),
+    "Existing": ("Бар", "Существующий"),
+    "Under construction": ("Салынып жатыр", "Строится"),
+    "Drawn outlines (approximate extents)": (
+        "Сызылған контурлар (шамамен шекаралар)", "Нарисованные контуры (приблизительные границы)"),
+    "Settlements outside Alatau (approximate extents)": (
+        "Алатаудан тыс елді мекендер (шамамен шекаралар)", "Населённые пункты вне Алатау (приблизительные границы)"),
     # --- editing map
     "Plan edits": ("Жоспарды өңдеу", "Правка плана"),
     "Drag an object or project to move it (move mode), draw a marker to add a facility, edit a district's "

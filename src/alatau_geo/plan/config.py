@@ -16,18 +16,19 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from alatau_geo.core.errors import PlanError
+from alatau_geo.core.errors import DemError, PlanError
 from alatau_geo.core.extent import StudyArea
+from alatau_geo.core.text_input import MAX_PLAN_BYTES, read_user_text
 from alatau_geo.plan.districts import ZoneSpec, parse_zones
 from alatau_geo.plan.network_params import NetworkParams
 from alatau_geo.reference.hydrology import HydrologyParams
-from alatau_geo.reference.terrain import TerrainParams
+from alatau_geo.reference.terrain import TerrainParams, parse_tile_name
 from alatau_geo.reference.water import WaterProtectionParams
 
 DEFAULT_PLAN_NAME = "default_plan.toml"
 # A zone given in a user's plan replaces the default zone as a whole: merging
 # two construction rules key by key would mix them.
-_REPLACED_WHOLE = ("districts", "city_boundary", "sez")
+_REPLACED_WHOLE = ("settlements", "districts", "city_boundary", "sez")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class TablePaths:
     places: Path | None
     corridors: Path | None
     river_names: Path | None
+    outlines: Path | None
     infrastructure: Path | None
     projects: Path | None
 
@@ -94,7 +96,7 @@ class Plan:
     Examples
     --------
     >>> plan = load_plan()
-    >>> plan.water_protection.reservoir_zone_m, [z.id for z in plan.zones][:2]
+    >>> plan.water_protection.reservoir_zone_m, [z.id for z in plan.zones if z.layer == "districts"][:2]
     (500.0, ['gate', 'green'])
     """
 
@@ -154,18 +156,13 @@ def load_plan(path: str | Path | None = None) -> Plan:
     Examples
     --------
     >>> plan = load_plan()
-    >>> plan.hydrology.reservoir_level_m
-    475
+    >>> plan.hydrology.srtm_surface_m, plan.hydrology.reservoir_level_m
+    (475, 479.0)
     """
     if path is None:
         return _build_plan(_default_data(), source="<default plan>", base_dir=None)
     path = Path(path)
-    try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        raise PlanError(f"{path}: plan file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise PlanError(f"{path}: cannot read plan file ({error})") from None
+    text = read_user_text(path, what="plan file", max_bytes=MAX_PLAN_BYTES, error=PlanError)
     return parse_plan(text, source=str(path), base_dir=path.resolve().parent)
 
 
@@ -249,6 +246,22 @@ def _table_path(data: dict[str, Any], key: str, *, source: str, base_dir: Path |
     return path
 
 
+def _tile_names(tiles: Any, *, source: str) -> list[str]:
+    """The plan's SRTM tile names, each checked (``N43E077``) and given once."""
+    if not isinstance(tiles, list) or not tiles or not all(isinstance(t, str) for t in tiles):
+        raise PlanError(f"{source}: 'terrain.tiles' must be a non-empty list of tile names")
+    for name in tiles:
+        try:
+            parse_tile_name(name)
+        except DemError:
+            raise PlanError(f"{source}: 'terrain.tiles': {name!r} is not an SRTM tile name (expected e.g. "
+                            "N43E077: N or S, two digits of latitude, E or W, three digits of longitude)") from None
+    repeated = sorted({name for name in tiles if tiles.count(name) > 1})
+    if repeated:
+        raise PlanError(f"{source}: 'terrain.tiles': {repeated[0]} is listed twice")
+    return tiles
+
+
 def _network(data: dict[str, Any], *, source: str) -> NetworkParams:
     return NetworkParams.from_mapping(data.get("network", {}), source=source)
 
@@ -272,11 +285,12 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> 
     )
     if area.west >= area.east or area.south >= area.north:
         raise PlanError(f"{source}: 'study_area' must have west < east and south < north")
-    tiles = data["terrain"]["tiles"]
-    if not isinstance(tiles, list) or not tiles or not all(isinstance(t, str) for t in tiles):
-        raise PlanError(f"{source}: 'terrain.tiles' must be a non-empty list of tile names")
+    tiles = _tile_names(data["terrain"]["tiles"], source=source)
+    srtm_surface = num("hydrology", "srtm_surface_m", integer=True)
     hydrology = HydrologyParams(
-        reservoir_level_m=num("hydrology", "reservoir_level_m", integer=True),
+        srtm_surface_m=srtm_surface,
+        reservoir_level_m=num("hydrology", "reservoir_level_m", minimum=srtm_surface, maximum=srtm_surface + 50),
+        min_island_ha=num("hydrology", "min_island_ha", minimum=0),
         stream_threshold_km2=num("hydrology", "stream_threshold_km2", positive=True),
         reservoir_simplify_tolerance_m=num("hydrology", "reservoir_simplify_tolerance_m", minimum=0),
         reservoir_max_area_change_pct=num("hydrology", "reservoir_max_area_change_pct", positive=True, maximum=100),
@@ -305,6 +319,7 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> 
             places=_table_path(data, "places", source=source, base_dir=base_dir),
             corridors=_table_path(data, "corridors", source=source, base_dir=base_dir),
             river_names=_table_path(data, "river_names", source=source, base_dir=base_dir),
+            outlines=_table_path(data, "outlines", source=source, base_dir=base_dir),
             infrastructure=_table_path(data, "infrastructure", source=source, base_dir=base_dir),
             projects=_table_path(data, "projects", source=source, base_dir=base_dir),
         ),

@@ -1,15 +1,18 @@
-"""Zones of the plan: the four districts, the city boundary and the special economic zone.
+"""Zones of the plan: neighbouring settlements, the four districts, the city boundary and the SEZ.
 
 Each zone is declared in the plan by a construction rule (see
 :mod:`alatau_geo.plan.rules`). Where a published area exists, the rule's one free
 parameter (``solve``) is found by bisection so the zone's area, measured in
 the equal-area CRS, matches within 0.5 %; the residual is reported.
 
-Districts are built in plan order; each loses what earlier districts hold,
-the water, and parts smaller than ``analysis.min_part_ha`` (slivers), so
-districts never overlap. The city boundary is built next and must contain
-the districts (its rule normally includes ``districts:*``); the special
-economic zone last.
+Settlements come first: the built-up extents of the places the plan declares
+outside Alatau (Almaty's city territory, the town of Konaev, villages that
+stay in their districts), each tied to its place in the gazetteer. No
+district, city boundary or SEZ holds any part of them. Districts are built in
+plan order; each loses what earlier districts and the settlements hold, the
+water, and parts smaller than ``analysis.min_part_ha`` (slivers), so districts
+never overlap. The city boundary is built next and must contain the districts
+(its rule normally includes ``districts:*``); the special economic zone last.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from alatau_geo.reference.water import polygonal
 TOLERANCE_PCT = 0.5
 _TARGET_PCT = 0.05
 _MAX_ITERATIONS = 60
-ZONE_LAYERS = ("districts", "city_boundary", "sez")
+ZONE_LAYERS = ("settlements", "districts", "city_boundary", "sez")
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class ZoneSpec:
 
     Attributes
     ----------
-    layer : {'districts', 'city_boundary', 'sez'}
+    layer : {'settlements', 'districts', 'city_boundary', 'sez'}
     id, name_en, name_kk, name_ru, role : str
     rule : rules.Rule
     published_ha : float or None
@@ -54,6 +57,11 @@ class ZoneSpec:
         Other published figures (``residents``, ``jobs``, ``min_outside_city_ha``).
     entry : str
         Where the zone stands in the plan, for error messages.
+    place : str or None
+        The gazetteer place a settlement's extent belongs to (``places:konaev``).
+    basis : str
+        Why the zone has its shape and size where no area is published
+        (e.g. an assumed radius), for the layer's ``basis`` column.
     """
 
     layer: str
@@ -69,10 +77,12 @@ class ZoneSpec:
     solve_range: tuple[float, float]
     targets: Mapping[str, float] = field(default_factory=dict)
     entry: str = ""
+    place: str | None = None
+    basis: str = ""
 
 
 def parse_zones(data: Mapping[str, Any], *, source: str) -> tuple[ZoneSpec, ...]:
-    """Read ``[[districts]]``, ``[city_boundary]`` and ``[sez]`` from plan data.
+    """Read ``[[settlements]]``, ``[[districts]]``, ``[city_boundary]`` and ``[sez]`` from plan data.
 
     Raises
     ------
@@ -80,11 +90,12 @@ def parse_zones(data: Mapping[str, Any], *, source: str) -> tuple[ZoneSpec, ...]
         One line naming the plan file and the entry.
     """
     specs: list[ZoneSpec] = []
-    districts = data.get("districts", [])
-    if not isinstance(districts, list):
-        raise PlanError(f"{source}: 'districts' must be an array of tables ([[districts]])")
-    for item in districts:
-        specs.append(_zone(item, layer="districts", entry=f"districts.{_id(item, 'districts', source)}", source=source))
+    for layer in ("settlements", "districts"):
+        items = data.get(layer, [])
+        if not isinstance(items, list):
+            raise PlanError(f"{source}: '{layer}' must be an array of tables ([[{layer}]])")
+        for item in items:
+            specs.append(_zone(item, layer=layer, entry=f"{layer}.{_id(item, layer, source)}", source=source))
     for layer in ("city_boundary", "sez"):
         if layer in data:
             specs.append(_zone(data[layer], layer=layer, entry=layer, source=source))
@@ -121,6 +132,9 @@ def _zone(item: Any, *, layer: str, entry: str, source: str) -> ZoneSpec:
             or not 0 <= bounds[0] < bounds[1]):
         raise PlanError(f"{source}: '{entry}.solve_range' must be [low, high] metres with 0 <= low < high")
     targets = {key: float(item[key]) for key in ("residents", "jobs", "min_outside_city_ha") if key in item}
+    place = item.get("place")
+    if layer == "settlements" and (not isinstance(place, str) or not place.startswith("places:")):
+        raise PlanError(f"{source}: '{entry}.place' must name the settlement's place, e.g. 'places:konaev'")
     return ZoneSpec(
         layer=layer, id=zone_id,
         name_en=str(item.get("name_en", zone_id)), name_kk=str(item.get("name_kk", "")),
@@ -128,6 +142,7 @@ def _zone(item: Any, *, layer: str, entry: str, source: str) -> ZoneSpec:
         rule=rule, published_ha=float(published) if published is not None else None,
         published_source=str(item.get("published_source", "")), solve=solve,
         solve_range=(float(bounds[0]), float(bounds[1])), targets=targets, entry=entry,
+        place=place if layer == "settlements" else None, basis=str(item.get("basis", "")),
     )
 
 
@@ -227,14 +242,13 @@ def build_zones(specs: Sequence[ZoneSpec], reference: LayerSet, *, min_part_ha: 
     results: list[ZoneResult] = []
     for spec in specs:
         resolve.entry = f"{spec.entry}.rule"
-        taken = shapely.union_all([r.geometry for r in results if r.spec.layer == "districts"]) \
-            if spec.layer == "districts" else shapely.Polygon()
+        if spec.place is not None:
+            resolve(spec.place)  # an unknown place is named before any geometry is built
+        taken = _taken(spec, results)
 
         def shape(rule: rules.Rule, spec: ZoneSpec = spec, taken: shapely.Geometry = taken) -> shapely.Geometry:
             raw = rules.evaluate(rule, resolve, frame=frame)
-            clipped = shapely.difference(shapely.intersection(raw, frame), water)
-            if spec.layer == "districts":
-                clipped = shapely.difference(clipped, taken)
+            clipped = shapely.difference(shapely.difference(shapely.intersection(raw, frame), water), taken)
             return _drop_slivers(clipped, min_part_ha=min_part_ha)
 
         geometry, solved = _calibrated(spec, shape, source=source)
@@ -244,6 +258,13 @@ def build_zones(specs: Sequence[ZoneSpec], reference: LayerSet, *, min_part_ha: 
         resolve.add(spec.layer, spec.id, geometry)
         results.append(result)
     return results
+
+
+def _taken(spec: ZoneSpec, done: Sequence[ZoneResult]) -> shapely.Geometry:
+    """What a zone may not hold: the settlements, and for a district (or settlement) the ones built before it."""
+    layers = ("settlements", "districts") if spec.layer == "districts" else ("settlements",)
+    parts = [r.geometry for r in done if r.spec.layer in layers]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
 
 
 def _calibrated(spec: ZoneSpec, shape: Any, *, source: str) -> tuple[shapely.Geometry, float | None]:
@@ -291,7 +312,8 @@ def zone_layers(results: Sequence[ZoneResult], *, source: str) -> list[Layer]:
     """The ``districts``, ``city_boundary`` and ``sez`` layers of built zones."""
     layers = []
     city = next((r.geometry for r in results if r.spec.layer == "city_boundary"), None)
-    titles = {"districts": "Districts", "city_boundary": "City boundary", "sez": "Special economic zone"}
+    titles = {"settlements": "Settlements outside Alatau (approximate extents)", "districts": "Districts",
+              "city_boundary": "City boundary", "sez": "Special economic zone"}
     for layer_name in ZONE_LAYERS:
         members = [r for r in results if r.spec.layer == layer_name]
         if not members:
@@ -305,6 +327,8 @@ def zone_layers(results: Sequence[ZoneResult], *, source: str) -> list[Layer]:
                 "solved_parameter": r.spec.solve, "solved_value_m": None if r.solved_value is None
                 else round(r.solved_value, 1),
                 "rule": rules.describe(_solved_rule(r)), "published_source": r.spec.published_source,
+                **({"place": r.spec.place.partition(":")[2], "basis": r.spec.basis}
+                   if layer_name == "settlements" else {}),
                 **{f"{key}_target": value for key, value in r.spec.targets.items()},
                 "geometry": r.geometry,
             }
@@ -315,11 +339,13 @@ def zone_layers(results: Sequence[ZoneResult], *, source: str) -> list[Layer]:
         layers.append(Layer(
             name=layer_name, title=titles[layer_name], frame=frame,
             provenance=Provenance(
-                source=f"plan {source}; reference layers (SRTM3-derived water, gazetteer, corridors); "
-                "published areas as cited per feature",
+                source=f"plan {source}; reference layers (SRTM3-derived water and rivers, gazetteer, corridors, "
+                "outlines); published areas as cited per feature, the basis of the others per feature",
                 method="construction rules over named reference features; free parameter solved by bisection "
-                f"so the equal-area size matches the published figure within {TOLERANCE_PCT} %; water, earlier "
-                "districts and slivers removed",
+                f"so the equal-area size matches the published figure within {TOLERANCE_PCT} %; water, "
+                + ("earlier settlements" if layer_name == "settlements" else
+                   "the settlements outside Alatau" + (", earlier districts" if layer_name == "districts" else ""))
+                + " and slivers removed",
                 parameters={f"{r.spec.id}.{r.spec.solve}": round(r.solved_value, 1)
                             for r in members if r.solved_value is not None},
                 quality="approximate",

@@ -36,7 +36,7 @@ import shapely
 from alatau_geo.core.errors import PlanError
 from alatau_geo.core.extent import StudyArea
 from alatau_geo.plan import rules
-from alatau_geo.plan.infrastructure import DISTRICT_IDS, INFRASTRUCTURE_KINDS
+from alatau_geo.plan.catalogues import DISTRICT_IDS, INFRASTRUCTURE_KINDS
 
 __all__ = [
     "EDITS_FORMAT",

@@ -172,6 +172,12 @@ class NetworkParams:
 
 
 def positive(value: float, entry: str, *, unit: str = "") -> None:
+    """Refuse `value` unless it is a finite number above 0, naming the plan `entry`.
+
+    Raises
+    ------
+    PlanError
+    """
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value <= 0:
         raise PlanError(f"'{entry}' must be greater than 0{unit}, got {value!r}")
 

@@ -10,6 +10,7 @@ kind                      geometry (working CRS, metres)
 ========================  ==================================================
 ``hull``                  convex hull of ``places``, buffered by ``buffer_m``
 ``band``                  every feature of ``lines`` buffered by ``width_m``
+                          (an outline, e.g. ``outlines:almaty``, grows by it)
 ``disc``                  circle of ``radius_m`` around ``place``
 ``shore``                 ring of ``width_m`` around ``water``, water removed
 ``between``               area enclosed by two ``lines`` and the straight
@@ -277,7 +278,9 @@ def with_parameter(rule: Rule, path: str, value: float, *, prefix: str = "rule")
         return replace(
             rule,
             base=with_parameter(rule.base, path, value, prefix=f"{prefix}.base"),
-            minus=tuple(with_parameter(c, path, value, prefix=f"{prefix}.minus[{i}]") for i, c in enumerate(rule.minus)),
+            minus=tuple(
+                with_parameter(c, path, value, prefix=f"{prefix}.minus[{i}]") for i, c in enumerate(rule.minus)
+            ),
         )
     return rule
 

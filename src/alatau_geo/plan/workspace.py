@@ -31,8 +31,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from alatau_geo.core.errors import PlanError, StaleLayersError, UsageError
-from alatau_geo.core.io import read_built_by, write_text
+from alatau_geo.core.errors import PlanError, StaleLayersError, TableError, UsageError
+from alatau_geo.core.io import write_text
+from alatau_geo.core.manifest import read_built_by
+from alatau_geo.core.text_input import MAX_PLAN_BYTES, MAX_TABLE_BYTES, check_input_file, read_user_text
 from alatau_geo.plan.config import DEFAULT_PLAN_NAME, Plan, load_plan
 
 __all__ = [
@@ -49,7 +51,7 @@ __all__ = [
 
 PLAN_FILE = "plan.toml"
 """The file that makes a folder a workspace."""
-TABLES = ("places", "corridors", "river_names", "infrastructure", "projects")
+TABLES = ("places", "corridors", "outlines", "river_names", "infrastructure", "projects")
 """The editable tables a workspace holds copies of, in ``tables/<name>.csv``."""
 DEFAULT_WORD = "default"
 """What a user types to name the default scenario (``alatau-geo diff default my_scenario``)."""
@@ -202,7 +204,8 @@ def init_workspace(root: str | Path, *, from_plan: str | Path | None = None) -> 
     plan = load_plan(from_plan)  # validates the plan and resolves its table paths
     for name in TABLES:
         given = getattr(plan.tables, name)
-        text = given.read_text(encoding="utf-8") if given else _packaged_table(name)
+        text = (read_user_text(given, what=f"{name} table", max_bytes=MAX_TABLE_BYTES, error=TableError) if given
+                else _packaged_table(name))
         write_text(text, root / "tables" / f"{name}.csv")
     write_text(_with_workspace_tables(source_text), root / PLAN_FILE)
     write_text(_readme(root), root / "README.md")
@@ -218,12 +221,7 @@ def _packaged_table(name: str) -> str:
 
 
 def _read_plan_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlanError(f"{path}: plan file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise PlanError(f"{path}: cannot read plan file ({error})") from None
+    return read_user_text(path, what="plan file", max_bytes=MAX_PLAN_BYTES, error=PlanError)
 
 
 _TABLES_SECTION = re.compile(r"^\[tables\][^\[]*", re.M)
@@ -314,8 +312,14 @@ def check_layers_match(workspace: Workspace, plan: Plan) -> None:
 
 def _table_digest(plan: Plan, name: str) -> str:
     given = getattr(plan.tables, name)
-    data = given.read_bytes() if given else _packaged_table(name).encode("utf-8")
-    return hashlib.sha256(data).hexdigest()
+    if not given:
+        return hashlib.sha256(_packaged_table(name).encode("utf-8")).hexdigest()
+    check_input_file(given, what=f"{name} table (plan entry 'tables.{name}')", error=TableError,
+                     max_bytes=MAX_TABLE_BYTES)
+    try:
+        return hashlib.sha256(given.read_bytes()).hexdigest()
+    except OSError as error:
+        raise TableError(f"{given}: cannot read {name} table ({error.strerror or error})") from None
 
 
 def _plain_plan(plan: Plan) -> dict[str, Any]:

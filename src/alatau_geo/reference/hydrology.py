@@ -1,12 +1,20 @@
 """Hydrology from the DEM: the Kapchagay reservoir and the stream network.
 
 The reservoir is read from the raw SRTM mosaic, where its surface is one flat
-level: the largest 4-connected region of cells at exactly that level, islands
-kept as holes. Streams come from D8 flow routing over the whole void-filled
-mosaic with pyflwdir (priority-flood depression filling, which also gives
-flats a drainage direction), thresholded by upstream area. The reservoir's
-cells are not outlets even where it touches the mosaic edge, so it drains
-through its dam into the Ili as it does in reality.
+level (the water of February 2000): the largest 4-connected region of cells
+at exactly that level, islands kept as holes. At a chosen higher level the
+shoreline is the flat region plus every cell from the SRTM surface up to that
+level that is 4-connected to it (a "bathtub" fill). Cells below the SRTM
+surface are never added: at the SRTM date they were dry although lower than
+the water, so they lie behind the dam (the Ili below it), which keeps the fill
+from spilling downstream. The tiles end at 78 E, so the layer holds only the
+reservoir's western part.
+
+Streams come from D8 flow routing over the whole void-filled mosaic with
+pyflwdir (priority-flood depression filling, which also gives flats a
+drainage direction), thresholded by upstream area. The reservoir's cells are
+not outlets even where it touches the mosaic edge, so it drains through its
+dam into the Ili as it does in reality.
 """
 
 from __future__ import annotations
@@ -36,9 +44,21 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class HydrologyParams:
-    """Reservoir extraction and stream derivation parameters."""
+    """Reservoir extraction and stream derivation parameters.
 
-    reservoir_level_m: int
+    Attributes
+    ----------
+    srtm_surface_m : int
+        Level of the flattened reservoir surface in SRTM3 (February 2000), metres.
+    reservoir_level_m : float
+        Water level the reservoir layer is drawn at, metres; at least `srtm_surface_m`.
+    min_island_ha : float
+        Dry spots enclosed by the water and smaller than this are filled, hectares.
+    """
+
+    srtm_surface_m: int
+    reservoir_level_m: float
+    min_island_ha: float
     stream_threshold_km2: float
     reservoir_simplify_tolerance_m: float
     reservoir_max_area_change_pct: float
@@ -50,30 +70,40 @@ _NODATA = -9999.0
 
 @dataclass(frozen=True)
 class Reservoir:
-    """The reservoir extracted from the DEM.
+    """The reservoir extracted from the DEM at a chosen level.
 
     Attributes
     ----------
     mask : numpy.ndarray
-        Boolean mask of the reservoir's cells on the raw mosaic grid.
+        Boolean mask of the reservoir's cells at `level_m` on the raw mosaic grid.
+    surface_mask : numpy.ndarray
+        Boolean mask of the flat SRTM water surface alone.
     polygon : shapely.Polygon
         Simplified outline with islands as holes, working CRS (metres).
     raw_area_km2 : float
-        Ellipsoidal area of the flat region's cells.
+        Ellipsoidal area of the cells in `mask`.
+    surface_area_km2 : float
+        Ellipsoidal area of the flat SRTM water surface.
     area_km2 : float
         Area of the simplified polygon (equal-area CRS).
     simplify_tolerance_m : float
         The tolerance finally used.
     islands : int
         Number of holes kept.
+    level_m, surface_m : float
+        The chosen level and the SRTM surface level, metres.
     """
 
     mask: np.ndarray
+    surface_mask: np.ndarray
     polygon: shapely.Polygon
     raw_area_km2: float
     area_km2: float
     simplify_tolerance_m: float
     islands: int
+    surface_area_km2: float = 0.0
+    level_m: float = 0.0
+    surface_m: float = 0.0
 
     @property
     def area_change_pct(self) -> float:
@@ -107,9 +137,68 @@ def flat_region_mask(raw: Raster, *, level_m: int) -> np.ndarray:
     return labels == int(np.argmax(sizes))
 
 
-def extract_reservoir(raw: Raster, *, level_m: int, simplify_tolerance_m: float,
-                      max_area_change_pct: float) -> Reservoir:
-    """Extract the reservoir as a simplified polygon with islands as holes.
+def flooded_mask(raw: Raster, surface: np.ndarray, *, surface_m: float, level_m: float) -> np.ndarray:
+    """The water at `level_m`: `surface` plus connected cells from `surface_m` up to `level_m`.
+
+    Parameters
+    ----------
+    raw : Raster
+        The WGS84 mosaic before void filling (NaN voids are never flooded).
+    surface : numpy.ndarray of bool
+        The flat water surface of the DEM (:func:`flat_region_mask`).
+    surface_m, level_m : float
+        Level of that surface and the chosen level, metres.
+
+    Examples
+    --------
+    >>> from affine import Affine
+    >>> from alatau_geo.core.crs import EXPORT_CRS
+    >>> z = np.array([[475, 476, 478, 476], [475, 477, 470, 480]], dtype=np.float32)
+    >>> flooded_mask(Raster(z, Affine.identity(), EXPORT_CRS), z == 475, surface_m=475, level_m=477).astype(int)
+    array([[1, 1, 0, 0],
+           [1, 1, 0, 0]])
+    """
+    if level_m < surface_m:
+        raise DemError(f"reservoir level {level_m} m is below the SRTM surface {surface_m} m; "
+                       "check hydrology.reservoir_level_m")
+    candidate = surface | ((raw.data >= surface_m) & (raw.data <= level_m))
+    labels, _ = ndimage.label(candidate)
+    touching = np.unique(labels[surface])
+    return np.isin(labels, touching[touching > 0])
+
+
+def fill_small_islands(mask: np.ndarray, cell_km2: np.ndarray, *, min_island_km2: float) -> np.ndarray:
+    """`mask` with its enclosed holes smaller than `min_island_km2` filled.
+
+    SRTM3's heights scatter by a few metres, so a fill to a level a few metres
+    above the water leaves single dry cells in it that are noise, not islands.
+
+    Parameters
+    ----------
+    mask : numpy.ndarray of bool
+    cell_km2 : numpy.ndarray
+        Area of one cell in each row, km2 (:func:`geographic_cell_areas_km2`).
+    min_island_km2 : float
+
+    Examples
+    --------
+    >>> water = np.ones((5, 5), dtype=bool)
+    >>> water[2, 2] = False
+    >>> bool(fill_small_islands(water, np.ones(5), min_island_km2=2.0)[2, 2])
+    True
+    """
+    holes = ndimage.binary_fill_holes(mask) & ~mask
+    labels, count = ndimage.label(holes)
+    if count == 0:
+        return mask
+    areas = ndimage.sum_labels(np.broadcast_to(cell_km2[:, None], mask.shape), labels, index=np.arange(1, count + 1))
+    small = np.flatnonzero(areas < min_island_km2) + 1
+    return mask | np.isin(labels, small)
+
+
+def extract_reservoir(raw: Raster, *, surface_m: int, level_m: float, simplify_tolerance_m: float,
+                      max_area_change_pct: float, min_island_ha: float = 0.0) -> Reservoir:
+    """Extract the reservoir at `level_m` as a simplified polygon with islands as holes.
 
     The simplification tolerance is halved until the polygon's area differs
     from the raw cell area by no more than `max_area_change_pct`.
@@ -118,15 +207,21 @@ def extract_reservoir(raw: Raster, *, level_m: int, simplify_tolerance_m: float,
     ----------
     raw : Raster
         The WGS84 mosaic before void filling.
-    level_m : int
-        Elevation of the flattened reservoir surface, metres.
+    surface_m : int
+        Elevation of the flattened reservoir surface in the DEM, metres.
+    level_m : float
+        Water level to draw the shoreline at (see :func:`flooded_mask`), metres.
     simplify_tolerance_m : float
         Initial Douglas-Peucker tolerance, metres.
     max_area_change_pct : float
         Largest allowed area change from simplification, percent.
+    min_island_ha : float, optional
+        Enclosed dry spots smaller than this are filled (:func:`fill_small_islands`), hectares.
     """
-    mask = flat_region_mask(raw, level_m=level_m)
+    surface = flat_region_mask(raw, level_m=surface_m)
     rows_area = geographic_cell_areas_km2(raw)
+    mask = fill_small_islands(flooded_mask(raw, surface, surface_m=surface_m, level_m=level_m), rows_area,
+                              min_island_km2=min_island_ha / 100.0)
     raw_area = float((mask.sum(axis=1) * rows_area).sum())
     shapes = [
         shape(geometry)
@@ -148,11 +243,15 @@ def extract_reservoir(raw: Raster, *, level_m: int, simplify_tolerance_m: float,
         tolerance /= 2
     return Reservoir(
         mask=mask,
+        surface_mask=surface,
         polygon=polygon,
         raw_area_km2=raw_area,
         area_km2=area,
         simplify_tolerance_m=tolerance,
         islands=len(polygon.interiors),
+        surface_area_km2=float((surface.sum(axis=1) * rows_area).sum()),
+        level_m=float(level_m),
+        surface_m=float(surface_m),
     )
 
 
@@ -237,14 +336,22 @@ def stream_segments(flow: FlowModel, *, threshold_km2: float, simplify_tolerance
 
 @dataclass(frozen=True)
 class NamedRiver:
-    """A river traced downstream from its named points."""
+    """A river traced downstream from its named points.
+
+    ``end_upstream_area_km2`` is the upstream area of the traced path's last
+    cell: for a tributary that ends in a larger river it includes that river's
+    catchment. ``own_catchment_km2`` is the upstream area of the last cell
+    before the path enters the reservoir or the other river: the river's own
+    catchment down to that point.
+    """
 
     river_id: str
     path_cells: np.ndarray
     geometry: LineString
     matched_points: int
     total_points: int
-    mouth_upstream_area_km2: float
+    end_upstream_area_km2: float
+    own_catchment_km2: float
     ends_in: str
 
 
@@ -300,10 +407,11 @@ def trace_named_rivers(flow: FlowModel, names: pd.DataFrame, *, threshold_km2: f
         xs, ys = _cell_xy(grid, cells)
         line = gpd.GeoSeries([LineString(np.column_stack([xs, ys]))], crs=EXPORT_CRS).to_crs(WORKING_CRS).iloc[0]
         matched = _count_matched(points.iloc[1:], line, radius_m=snap_radius_m) + 1
+        own = cells[-2] if ends_in != "edge of the DEM" and len(cells) > 1 else last
         rivers.append(NamedRiver(
             river_id=river_id, path_cells=cells, geometry=line, matched_points=matched,
-            total_points=len(points), mouth_upstream_area_km2=float(flow.upstream_area_km2.flat[last]),
-            ends_in=ends_in,
+            total_points=len(points), end_upstream_area_km2=float(flow.upstream_area_km2.flat[last]),
+            own_catchment_km2=float(flow.upstream_area_km2.flat[own]), ends_in=ends_in,
         ))
     return sorted(rivers, key=lambda river: river.river_id)
 

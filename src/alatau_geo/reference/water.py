@@ -98,7 +98,8 @@ def protection_layers(water: gpd.GeoDataFrame, params: WaterProtectionParams, *,
             title=title,
             frame=frame,
             provenance=Provenance(
-                source="reservoir and rivers layers (derived from NASA SRTM3); widths from the plan",
+                source="reservoir layer at the plan's hydrology.reservoir_level_m and rivers layer (derived from "
+                "NASA SRTM3); widths from the plan",
                 method=f"buffer of each water body by the plan's {kind} width, the water surface removed, "
                 "clipped to the study area",
                 parameters=parameters,

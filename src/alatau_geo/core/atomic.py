@@ -1,0 +1,178 @@
+"""Atomic file writes: a file is replaced whole or not at all.
+
+Every output of alatau-geo is written to a temporary file beside the target
+and renamed over it (:func:`atomic_path`), so a failed write never leaves a
+half-written file where a good one was. The temporary folder's name carries
+the writer's process id, so one left by a killed process is recognised and
+removed by the next run (:func:`remove_stale_temporaries`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alatau_geo.core.errors import AlatauGeoError, ExportError
+
+logger = logging.getLogger(__name__)
+
+# ".<target name>.pid<process id>.<random>.tmp": see atomic_path.
+_TEMPORARY = re.compile(r"^\..+\.pid(?P<pid>\d+)\.[^.]+\.tmp$")
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Give a temporary path to write; on success rename it over `path`.
+
+    The temporary file lives in a fresh hidden folder beside `path` (same
+    file system, so :func:`os.replace` is atomic) and has the same name as
+    `path`, so drivers that look at the suffix behave as for the target.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to create or replace. Its folder must exist.
+
+    Yields
+    ------
+    Path
+        Where to write. If the ``with`` block raises, the temporary file is
+        removed, `path` is left as it was and the error propagates.
+
+    Raises
+    ------
+    ExportError
+        If the folder is missing or not writable, or nothing was written;
+        an ``OSError`` from the ``with`` block is re-raised as ``ExportError``.
+    """
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise ExportError(f"{target}: folder {target.parent} does not exist")
+    for stale in remove_stale_temporaries(target.parent, name=target.name):
+        logger.info("removed %s, left by an interrupted run", stale)
+    try:
+        workdir = Path(tempfile.mkdtemp(prefix=f".{target.name}.pid{os.getpid()}.", suffix=".tmp", dir=target.parent))
+    except OSError as error:
+        raise ExportError(f"{target}: cannot write in {target.parent} ({error.strerror or error})") from None
+    temporary = workdir / target.name
+    try:
+        yield temporary
+        if not temporary.is_file():
+            raise ExportError(f"{target}: nothing was written")
+        _flush_to_disk(temporary)
+        os.replace(temporary, target)
+    except OSError as error:
+        if isinstance(error, AlatauGeoError):
+            raise
+        raise ExportError(f"{target}: cannot write ({error.strerror or error})") from error
+    finally:
+        # Also removes files a driver left beside the temporary file (journals).
+        shutil.rmtree(workdir, ignore_errors=True)
+    logger.debug("wrote %s", target)
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(temporary_path)``, then rename the result over `path`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to create or replace.
+    write : callable
+        Writes the whole file at the path it is given.
+
+    Returns
+    -------
+    Path
+        `path`.
+
+    Raises
+    ------
+    ExportError
+        As :func:`atomic_path`. Other errors from `write` propagate; in every
+        error case `path` is untouched and no temporary file remains.
+    """
+    with atomic_path(path) as temporary:
+        write(temporary)
+    return Path(path)
+
+
+def _flush_to_disk(path: Path) -> None:
+    # The rename must not reach the disk before the data, or a crash could
+    # leave an empty file under the final name.
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def text_writer(text: str) -> Callable[[Path], None]:
+    """A `write` function for :func:`atomic_write`: `text` as UTF-8 with Unix line ends (LF).
+
+    Parameters
+    ----------
+    text : str
+        The whole content of the file.
+
+    Returns
+    -------
+    callable
+        ``write(path)``.
+    """
+
+    def write(path: Path) -> None:
+        with open(path, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+
+    return write
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with id `pid` runs on this machine (any user's)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def is_temporary(name: str) -> bool:
+    """Whether a file name is that of a temporary folder of :func:`atomic_path`."""
+    return _TEMPORARY.match(name) is not None
+
+
+def remove_stale_temporaries(folder: str | Path, *, name: str | None = None) -> list[Path]:
+    """Remove the temporary folders of :func:`atomic_path` in `folder` whose process has ended.
+
+    Parameters
+    ----------
+    folder : str or Path
+    name : str, optional
+        Only those for this target file name.
+
+    Returns
+    -------
+    list of Path
+        The folders removed.
+    """
+    try:
+        entries = sorted(Path(folder).iterdir())
+    except OSError:
+        return []
+    removed = []
+    for entry in entries:
+        match = _TEMPORARY.match(entry.name)
+        if name is not None and not entry.name.startswith(f".{name}.pid"):
+            continue
+        if match and entry.is_dir() and not process_alive(int(match["pid"])):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed

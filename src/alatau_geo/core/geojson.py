@@ -1,0 +1,406 @@
+"""GeoJSON (RFC 7946) text of one layer, and reading it back.
+
+The text is WGS84 (lon, lat) with no ``crs`` member, exterior rings
+counter-clockwise and holes clockwise, coordinates rounded on a grid of
+``10**-precision`` degrees without making a geometry invalid
+(:mod:`alatau_geo.core.export_geometry`). Features are written in ``id``
+order, one per line, so identical layers give identical bytes and a changed
+feature shows as one changed line in a diff. The layer's name, title and
+provenance travel as foreign members of the FeatureCollection, so
+:func:`read_layer` gives back the layer that was written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.errors import ShapelyError
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from alatau_geo.core.atomic import atomic_write, text_writer
+from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS
+from alatau_geo.core.errors import LayerError
+from alatau_geo.core.export_geometry import (
+    DEFAULT_PRECISION,
+    PreparedLayer,
+    check_precision,
+    feature_label,
+    prepare_layer,
+)
+from alatau_geo.core.layers import Layer, Provenance
+
+#: Significant digits of the float properties written.
+PROPERTY_SIGNIFICANT_DIGITS = 6
+
+
+def format_coordinate(value: float, *, precision: int = DEFAULT_PRECISION) -> str:
+    """A coordinate as JSON number text with at most `precision` decimals.
+
+    Fixed-point, never scientific notation; trailing zeros are dropped and
+    negative zero is written as ``0``.
+
+    Examples
+    --------
+    >>> format_coordinate(76.9500001), format_coordinate(0.00001), format_coordinate(-0.0000001)
+    ('76.95', '0.00001', '0')
+    """
+    text = f"{value:.{precision}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _position_text(coords: Iterable[float], precision: int) -> str:
+    return "[" + ", ".join(format_coordinate(value, precision=precision) for value in coords) + "]"
+
+
+def _coordinates_text(geometry: BaseGeometry, precision: int) -> str:
+    kind = geometry.geom_type
+    if kind == "Point":
+        return _position_text(geometry.coords[0], precision)
+    if kind in ("LineString", "LinearRing"):
+        return "[" + ", ".join(_position_text(c, precision) for c in geometry.coords) + "]"
+    if kind == "Polygon":
+        rings = [geometry.exterior, *geometry.interiors]
+        return "[" + ", ".join(_coordinates_text(ring, precision) for ring in rings) + "]"
+    return "[" + ", ".join(_coordinates_text(part, precision) for part in geometry.geoms) + "]"
+
+
+def _geometry_text(geometry: BaseGeometry, precision: int) -> str:
+    """GeoJSON geometry object; numbers are formatted here, not by ``json``."""
+    kind = geometry.geom_type
+    if kind == "GeometryCollection":
+        parts = ", ".join(_geometry_text(part, precision) for part in geometry.geoms)
+        return f'{{"type": "GeometryCollection", "geometries": [{parts}]}}'
+    return f'{{"type": "{kind}", "coordinates": {_coordinates_text(geometry, precision)}}}'
+
+
+def _round_float(value: float) -> float | None:
+    """Round to 6 significant digits, but never into the integer part.
+
+    Keeping whole digits matters for counts stored as floats (a column of
+    integers with a gap becomes float64): 1234567.0 stays 1234567.0.
+    """
+    if math.isnan(value):
+        return None
+    if value == 0 or math.isinf(value):
+        return value  # inf is refused later by json.dumps(allow_nan=False)
+    whole_digits = math.floor(math.log10(abs(value))) + 1
+    return round(value, max(PROPERTY_SIGNIFICANT_DIGITS - whole_digits, 0))
+
+
+def json_value(value: Any, *, where: str, round_floats: bool) -> Any:
+    """Plain JSON data for one value; NaN and NA become ``None``.
+
+    Parameters
+    ----------
+    value : object
+        A cell or a provenance value: numbers, text, timestamps, paths, and
+        mappings and sequences of them.
+    where : str
+        Names the value in messages (layer, feature id, column).
+    round_floats : bool
+        Round floats to :data:`PROPERTY_SIGNIFICANT_DIGITS` significant
+        digits without losing whole digits.
+
+    Returns
+    -------
+    object
+        Data ``json.dumps`` can write; timestamps as ISO 8601 text.
+
+    Raises
+    ------
+    LayerError
+        If the value is of a type JSON cannot hold.
+    """
+    if isinstance(value, Mapping):
+        return {str(k): json_value(v, where=where, round_floats=round_floats) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [json_value(v, where=where, round_floats=round_floats) for v in value]
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)  # .item() would give nanoseconds as an int
+        return None if value is pd.NaT else value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return _round_float(value) if round_floats else (None if math.isnan(value) else value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise LayerError(f"{where}: cannot write a value of type {type(value).__name__} ({value!r:.40})")
+
+
+def json_text(data: Any, *, where: str) -> str:
+    """JSON text of plain data on one line, non-ASCII kept.
+
+    Raises
+    ------
+    LayerError
+        If the data hold an infinite number; the message starts with `where`.
+    """
+    try:
+        return json.dumps(data, ensure_ascii=False, sort_keys=False, allow_nan=False)
+    except ValueError:
+        raise LayerError(f"{where}: infinite number; JSON cannot hold it") from None
+
+
+def _property_columns(frame: gpd.GeoDataFrame) -> list[str]:
+    return [column for column in frame.columns if column != frame.geometry.name]
+
+
+def _feature_text(layer: Layer, row: Mapping[str, Any], geometry: BaseGeometry, *, precision: int) -> str:
+    feature_id = row["id"]
+    where = feature_label(layer, feature_id)
+    if isinstance(feature_id, np.generic):
+        feature_id = feature_id.item()
+    if isinstance(feature_id, bool) or not isinstance(feature_id, (str, int)):
+        raise LayerError(f"{where}: id must be a string or an integer, got {type(feature_id).__name__}")
+    properties = {
+        str(key): json_value(value, where=f"{where}: column {key}", round_floats=True) for key, value in row.items()
+    }
+    return (
+        '{"type": "Feature", "id": ' + json_text(feature_id, where=where)
+        + ', "properties": ' + json_text(properties, where=where)
+        + ', "geometry": ' + _geometry_text(geometry, precision) + "}"
+    )
+
+
+def provenance_json(layer: Layer) -> dict[str, Any]:
+    """The layer's provenance as plain JSON data, as the GeoJSON header and the manifest hold it.
+
+    Raises
+    ------
+    LayerError
+        If a parameter is of a type JSON cannot hold.
+    """
+    provenance = layer.provenance.as_dict()
+    return json_value(provenance, where=f"layer {layer.name}: provenance", round_floats=False)
+
+
+def _header(layer: Layer) -> dict[str, Any]:
+    return {
+        "type": "FeatureCollection",
+        "name": layer.name,
+        "title": layer.title,
+        "provenance": provenance_json(layer),
+    }
+
+
+def collection_text(prepared: PreparedLayer, *, precision: int) -> str:
+    """The GeoJSON text of a layer already prepared for export (see :func:`geojson_text`)."""
+    layer, frame = prepared.layer, prepared.frame
+    columns = _property_columns(frame)
+    rows = frame[columns].to_dict("records")
+    features = [
+        _feature_text(layer, row, geometry, precision=precision)
+        for row, geometry in zip(rows, frame.geometry, strict=True)
+    ]
+    # Header, one feature per line, footer: still one valid JSON document.
+    header = json_text(_header(layer), where=f"layer {layer.name}")[:-1] + ', "features": ['
+    body = ",\n".join(features)
+    return header + "\n" + (body + "\n" if body else "") + "]}\n"
+
+
+def geojson_text(layer: Layer, *, precision: int = DEFAULT_PRECISION) -> str:
+    """The layer as RFC 7946 GeoJSON text.
+
+    Parameters
+    ----------
+    layer : Layer
+        Features in the working CRS (EPSG:32643).
+    precision : int, default 6
+        Decimals of the WGS84 coordinates, degrees (6 decimals is about 0.1 m).
+
+    Returns
+    -------
+    str
+        A FeatureCollection with foreign members ``name``, ``title`` and
+        ``provenance`` and no ``crs`` member; features in ``id`` order, one
+        per line, each with a top-level ``id`` and every non-geometry column
+        in ``properties`` (NaN/NA as null, floats to 6 significant digits
+        without losing whole digits, timestamps as ISO 8601). Coordinates are
+        (longitude, latitude) in degrees; a height, if any, is kept and rounded
+        to the same number of decimals (metres). Identical layers give
+        identical text.
+
+    Raises
+    ------
+    LayerError
+        If a feature has an empty or invalid geometry, an id that is neither
+        a string nor an integer, or a value JSON cannot hold; the message
+        names the layer and the feature id.
+    ExportError
+        If `precision` is not 0 to 10.
+    """
+    check_precision(precision)
+    return collection_text(prepare_layer(layer, precision=precision), precision=precision)
+
+
+def write_geojson(layer: Layer, path: str | Path, *, precision: int = DEFAULT_PRECISION) -> Path:
+    """Write :func:`geojson_text` of `layer` to `path` (UTF-8), atomically.
+
+    Returns
+    -------
+    Path
+        `path`.
+
+    Raises
+    ------
+    LayerError, ExportError
+        As :func:`geojson_text` and :func:`alatau_geo.core.atomic.atomic_path`.
+    """
+    return atomic_write(path, text_writer(geojson_text(layer, precision=precision)))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def load_json(path: Path) -> Any:
+    """The parsed content of a JSON file.
+
+    Raises
+    ------
+    LayerError
+        One line naming the file: not found, a folder, unreadable, not UTF-8,
+        or not valid JSON (with the line and column).
+    """
+    return _parse_json(_read_bytes(path), path=path)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise LayerError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise LayerError(f"{path}: is a folder, not a file") from None
+    except OSError as error:
+        raise LayerError(f"{path}: cannot read ({error.strerror or error})") from None
+
+
+def _parse_json(data: bytes, *, path: Path) -> Any:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise LayerError(f"{path}: not UTF-8 text (byte 0x{data[error.start]:02X} at offset {error.start})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise LayerError(f"{path}: not valid JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
+
+
+def require_member(
+    data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], *, path: Path, where: str = ""
+) -> Any:
+    """``data[key]`` when it is of type `kind`.
+
+    Raises
+    ------
+    LayerError
+        ``<path>: <where>missing or malformed '<key>'``.
+    """
+    value = data.get(key) if isinstance(data, Mapping) else None
+    if not isinstance(value, kind):
+        raise LayerError(f"{path}: {where}missing or malformed '{key}'")
+    return value
+
+
+def _provenance(data: Any, *, path: Path) -> Provenance:
+    if not isinstance(data, Mapping):
+        raise LayerError(f"{path}: missing or malformed 'provenance'")
+    try:
+        return Provenance(
+            source=str(data["source"]), method=str(data["method"]),
+            parameters=dict(data.get("parameters") or {}), quality=data.get("quality", "derived"),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise LayerError(f"{path}: bad 'provenance' ({error})") from None
+
+
+def _feature_row(feature: Any, *, path: Path, number: int) -> tuple[dict[str, Any], BaseGeometry]:
+    where = f"feature {number}: "
+    if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
+        raise LayerError(f"{path}: {where}not a GeoJSON Feature")
+    properties = dict(require_member(feature, "properties", dict, path=path, where=where))
+    if "id" not in properties and "id" in feature:
+        properties = {"id": feature["id"], **properties}
+    try:
+        geometry = shape(require_member(feature, "geometry", dict, path=path, where=where))
+    except (ShapelyError, KeyError, TypeError, ValueError, AttributeError) as error:
+        raise LayerError(f"{path}: {where}bad geometry ({error})") from None
+    return properties, geometry
+
+
+def read_layer(path: str | Path, *, check: Callable[[Path, bytes], None] | None = None) -> Layer:
+    """Read one GeoJSON file written by :func:`write_geojson` back into a Layer.
+
+    Parameters
+    ----------
+    path : str or Path
+    check : callable, optional
+        Called with the path and the bytes read once they have been read into
+        a layer (:func:`alatau_geo.core.generation.check_member` checks them
+        against the folder's manifest); it raises to refuse them.
+
+    Returns
+    -------
+    Layer
+        In the working CRS (EPSG:32643), with name, title and provenance from
+        the FeatureCollection's foreign members.
+
+    Raises
+    ------
+    LayerError
+        One line naming the file and the problem.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    layer = _layer_from_json(_parse_json(data, path=path), path=path)
+    if check is not None:
+        check(path, data)
+    return layer
+
+
+def as_exported(layer: Layer, *, precision: int = DEFAULT_PRECISION) -> Layer:
+    """The layer exactly as a reader of its GeoJSON export gets it back.
+
+    Layers built on top of other layers are built on their exported form, so
+    a build from the tiles and a build from committed layers agree to the byte.
+    """
+    text = geojson_text(layer, precision=precision)
+    return _layer_from_json(json.loads(text), path=Path(f"<{layer.name}>"))
+
+
+def _layer_from_json(data: Any, *, path: Path) -> Layer:
+    if not isinstance(data, Mapping) or data.get("type") != "FeatureCollection":
+        raise LayerError(f"{path}: not a GeoJSON FeatureCollection")
+    name = require_member(data, "name", str, path=path)
+    features = require_member(data, "features", list, path=path)
+    rows, geometries = [], []
+    for number, feature in enumerate(features, start=1):
+        row, geometry = _feature_row(feature, path=path, number=number)
+        rows.append(row)
+        geometries.append(geometry)
+    table = pd.DataFrame(rows) if rows else pd.DataFrame({"id": pd.Series([], dtype=object)})
+    frame = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geometries, crs=EXPORT_CRS), crs=EXPORT_CRS)
+    try:
+        return Layer(
+            name=name, frame=frame.to_crs(WORKING_CRS),
+            provenance=_provenance(data.get("provenance"), path=path), title=str(data.get("title") or ""),
+        )
+    except LayerError as error:
+        raise LayerError(f"{path}: {error}") from None

@@ -1,0 +1,143 @@
+"""One GeoPackage holding every layer: what QGIS users open.
+
+Each layer is a table of the same name in WGS84, its geometries as in the
+GeoJSON export (:mod:`alatau_geo.core.export_geometry`), with the provenance
+as GDAL layer metadata and in a non-spatial ``layer_provenance`` table.
+
+GDAL stamps each table's ``gpkg_contents.last_change`` with the current time;
+it is fixed to :data:`GPKG_TIMESTAMP` instead (GDAL's ``OGR_CURRENT_DATE``
+option, set for the write only), so identical layers give a byte-identical
+GeoPackage. When the layers were built is not a property of the data; the
+manifest's ``built_by`` says what built them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyogrio
+
+from alatau_geo.core.atomic import atomic_write
+from alatau_geo.core.errors import ExportError, LayerError
+from alatau_geo.core.export_geometry import DEFAULT_PRECISION, PreparedLayer, geometry_type_of, prepare_layers
+from alatau_geo.core.gdal_errors import GDAL_ERRORS, gdal_reason
+from alatau_geo.core.geojson import json_text, json_value
+from alatau_geo.core.layers import Layer, LayerSet
+
+GPKG_TIMESTAMP = "2000-01-01T00:00:00.000Z"
+"""The ``last_change`` written for every table (ISO 8601, UTC): fixed, so rebuilds give the same bytes."""
+PROVENANCE_TABLE = "layer_provenance"
+PROVENANCE_COLUMNS = (
+    "layer", "title", "geometry_type", "feature_count", "source", "method", "parameters", "quality",
+)
+
+
+def _provenance_row(item: PreparedLayer) -> dict[str, Any]:
+    provenance = item.layer.provenance.as_dict()
+    where = f"layer {item.layer.name}: provenance"
+    return {
+        "layer": item.layer.name,
+        "title": item.layer.title,
+        "geometry_type": geometry_type_of(item.frame.geometry),
+        "feature_count": len(item.frame),
+        "source": provenance["source"],
+        "method": provenance["method"],
+        "parameters": json_text(json_value(provenance["parameters"], where=where, round_floats=False), where=where),
+        "quality": provenance["quality"],
+    }
+
+
+def check_gpkg_names(prepared: list[PreparedLayer]) -> None:
+    """Refuse layer names a GeoPackage reserves (``layer_provenance``, ``gpkg_*``, ``rtree_*``).
+
+    Raises
+    ------
+    LayerError
+        Naming the first such layer.
+    """
+    for item in prepared:
+        if item.layer.name == PROVENANCE_TABLE or item.layer.name.startswith(("gpkg_", "rtree_")):
+            raise LayerError(f"layer {item.layer.name}: name is reserved in a GeoPackage; rename the layer")
+
+
+def _write_gpkg_table(frame: pd.DataFrame, path: Path, *, name: str, **options: Any) -> None:
+    try:
+        pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", **options)
+    except GDAL_ERRORS as error:
+        raise ExportError(f"{path.name}: cannot write table {name} ({gdal_reason(error)})") from None
+
+
+@contextmanager
+def _fixed_timestamps() -> Iterator[None]:
+    """GDAL's ``OGR_CURRENT_DATE`` set to :data:`GPKG_TIMESTAMP` for the ``with`` block, then restored."""
+    saved = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_TIMESTAMP})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": saved})
+
+
+def write_gpkg_file(path: Path, prepared: list[PreparedLayer]) -> None:
+    """Write the prepared layers and the ``layer_provenance`` table into the GeoPackage at `path`.
+
+    Not atomic: :func:`write_gpkg` and :func:`alatau_geo.core.io.export_layers`
+    call it on a temporary path.
+
+    Raises
+    ------
+    ExportError
+        If GDAL cannot write a table.
+    """
+    rows = []
+    with _fixed_timestamps():
+        for item in prepared:
+            row = _provenance_row(item)
+            rows.append(row)
+            metadata = {key: str(row[key]) for key in ("title", "source", "method", "parameters", "quality")}
+            # DESCRIPTION fills gpkg_contents.description, which QGIS shows.
+            _write_gpkg_table(
+                item.frame, path, name=item.layer.name,
+                layer_metadata=metadata, layer_options={"DESCRIPTION": item.layer.title},
+            )
+        # A table without geometry: GDAL registers it in gpkg_contents as 'attributes'.
+        _write_gpkg_table(pd.DataFrame(rows, columns=list(PROVENANCE_COLUMNS)), path, name=PROVENANCE_TABLE)
+
+
+def write_gpkg(layers: Iterable[Layer] | LayerSet, path: str | Path, *, precision: int = DEFAULT_PRECISION) -> Path:
+    """Write all layers into one GeoPackage, WGS84, atomically.
+
+    Each layer becomes a table named as the layer, its geometries rounded and
+    oriented as in :func:`~alatau_geo.core.geojson.geojson_text`, with GDAL layer metadata ``title``,
+    ``source``, ``method``, ``parameters`` (JSON) and ``quality`` (QGIS shows
+    it under Layer Properties > Metadata). A non-spatial table
+    ``layer_provenance`` holds one row per layer: layer, title,
+    geometry_type, feature_count, source, method, parameters (JSON), quality.
+
+    Parameters
+    ----------
+    layers : iterable of Layer, or LayerSet
+    path : str or Path
+        The ``.gpkg`` file to create or replace.
+    precision : int, default 6
+        Decimals of the coordinates, degrees.
+
+    Returns
+    -------
+    Path
+        `path`.
+
+    Raises
+    ------
+    LayerError
+        As :func:`~alatau_geo.core.geojson.geojson_text`, or if a layer name is reserved in GeoPackage.
+    ExportError
+        If the file cannot be written.
+    """
+    prepared = prepare_layers(layers, precision=precision)
+    check_gpkg_names(prepared)
+    return atomic_write(path, lambda temporary: write_gpkg_file(temporary, prepared))

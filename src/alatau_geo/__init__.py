@@ -10,6 +10,8 @@ The public API, for notebooks and scripts (``import alatau_geo as ag``):
 ``ag.validate_layer``      check a user's layer file
 ``ag.elevation``           the working-grid DEM
 ``ag.area_table``          areas of the districts and the city
+``ag.suitability``         land suitability classes, weights, sensitivity
+``ag.hazards``             floodplain and reservoir bands per district
 ``ag.placement_report``    placement rules of every object
 ``ag.proximity_tables``    nearest facilities, coverage, gaps
 ``ag.compare_plans``       what changes between two plans
@@ -20,6 +22,8 @@ The public API, for notebooks and scripts (``import alatau_geo as ag``):
 ``ag.road_network``        the routable graph (osmnx-compatible)
 ``ag.service_areas``       service areas and the travel-time surface
 ``ag.travel_times``        travel times, job access, 2SFCA tables
+``ag.population``          residents and jobs: capacity, targets, allocation by phase
+``ag.mountain_cluster``    Almaty mountain cluster: terrain, lifts, capacity, air corridors
 ``ag.area_ha``             areas in hectares (equal-area projection)
 ``ag.Plan``, ``ag.Layer``, ``ag.LayerSet``, ``ag.Provenance``  the data types
 ``ag.AlatauGeoError``      root of every error the toolkit raises
@@ -60,6 +64,10 @@ _PUBLIC = {
     "road_network": "alatau_geo.api",
     "service_areas": "alatau_geo.api",
     "travel_times": "alatau_geo.api",
+    "population": "alatau_geo.api",
+    "mountain_cluster": "alatau_geo.api",
+    "suitability": "alatau_geo.api",
+    "hazards": "alatau_geo.api",
     "area_ha": "alatau_geo.core.crs",
 }
 

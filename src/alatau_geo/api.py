@@ -12,7 +12,9 @@ package itself::
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import folium
@@ -22,21 +24,28 @@ import pandas as pd
 
 from alatau_geo import maps
 from alatau_geo.analysis import areas
+from alatau_geo.analysis.mountain_report import MountainReport, mountain_report
 from alatau_geo.analysis.outputs import ANALYSIS_LAYERS
+from alatau_geo.analysis.population_layers import PopulationTables, population_tables
 from alatau_geo.analysis.scenarios import ObjectChange, ZoneDelta, object_changes, zone_deltas
-from alatau_geo.core.io import read_raster
+from alatau_geo.analysis.suitability_layers import SuitabilityResult
+from alatau_geo.analysis.suitability_report import HazardReport, SuitabilityReport, hazard_report, suitability_report
+from alatau_geo.core.io import read_layers, read_raster
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.raster import Raster
 from alatau_geo.jobs import build as pipeline
 from alatau_geo.jobs.generation import build_outputs
+from alatau_geo.jobs.mountain import MOUNTAIN_DEM, mountain_from_tiles
+from alatau_geo.jobs.suitability import suitability_of
+from alatau_geo.maps.suitability import suitability_map
 from alatau_geo.plan.config import Plan, load_plan
 from alatau_geo.plan.placement_report import placement_report as _placement_report
-from alatau_geo.reference import terrain
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_LAYERS_DIR = Path("layers")
-MAP_KINDS = ("overview", "districts", "infrastructure", "proximity", "terrain")
+MAP_KINDS = ("overview", "districts", "infrastructure", "proximity", "terrain", "population", "mountain",
+             "suitability")
 
 
 def _plan(plan: Plan | str | Path | None) -> Plan:
@@ -121,9 +130,10 @@ def area_table(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     Returns
     -------
     DataFrame
-        Per district and for the city: area, buildable area and SEZ overlap
-        in ha, share of the city and difference from the published area in %,
-        densities per ha.
+        Per district and for the city: area, buildable area (land no hard
+        constraint of the plan's suitability excludes) and SEZ overlap in ha,
+        share of the city and difference from the published area in %,
+        densities per ha, hectares of each suitability class and hazard band.
 
     Examples
     --------
@@ -132,9 +142,7 @@ def area_table(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     >>> round(table.set_index("zone").loc["gate", "area_ha"], -2)  # doctest: +SKIP
     4000.0
     """
-    plan = _plan(plan)
-    slope = terrain.slope(elevation(layers_dir))
-    return areas.zone_area_table(layers, slope=slope, max_slope_deg=plan.analysis.max_buildable_slope_deg)
+    return areas.zone_area_table(layers, _suitability_result(layers, _plan(plan), layers_dir=layers_dir))
 
 
 def placement_report(layers: LayerSet, plan: Plan | str | Path | None = None, *,
@@ -177,7 +185,7 @@ def compare_plans(plan_a: Plan | str | Path, plan_b: Plan | str | Path, *,
     built = []
     for plan in (_plan(plan_a), _plan(plan_b)):
         reference = pipeline.committed_reference(plan, layers_dir=Path(layers_dir))
-        built.append(pipeline.plan_layers(reference, plan, elevation=dem))
+        built.append(pipeline.plan_layers(reference, plan, elevation=dem, analyses=False))
     return zone_deltas(built[0], built[1]), object_changes(built[0], built[1])
 
 
@@ -188,7 +196,8 @@ def show_map(layers: LayerSet, kind: str = "overview", *, layers_dir: str | Path
     Parameters
     ----------
     layers : LayerSet
-    kind : {'overview', 'districts', 'infrastructure', 'proximity', 'terrain'}
+    kind : {'overview', 'districts', 'infrastructure', 'proximity', 'terrain', 'population', 'mountain', \
+            'suitability'}
     layers_dir : path
         Where the working-grid DEM is (relief and slope overlays).
     offline : bool
@@ -218,6 +227,15 @@ def show_map(layers: LayerSet, kind: str = "overview", *, layers_dir: str | Path
         return maps.infrastructure_map(layers, **common)
     if kind == "proximity":
         return maps.proximity_map(layers, **common)
+    if kind == "suitability":
+        result = _suitability_result(layers, _plan(plan), layers_dir=layers_dir)
+        return suitability_map(layers, result, **common)
+    if kind == "population":
+        return maps.population_map(layers, **common)
+    if kind == "mountain":
+        mountain_dem = Path(layers_dir) / MOUNTAIN_DEM
+        mountain = maps.relief_images(mountain_dem) if mountain_dem.is_file() else None
+        return maps.mountain_map(layers, **{**common, "relief": mountain})
     return maps.overview_map(layers, **common)
 
 
@@ -330,8 +348,11 @@ def road_network(layers: LayerSet, plan: Plan | str | Path | None = None, *,
 
 
 def service_areas(layers: LayerSet, plan: Plan | str | Path | None = None, *,
-                  graph: nx.MultiDiGraph | None = None) -> LayerSet:
+                  graph: nx.MultiDiGraph | None = None, layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> LayerSet:
     """Coverage, gaps, service areas by travel time and the travel-time surface, as layers.
+
+    Coverage, gaps and service areas count the residents and jobs the plan
+    allocates (target year) that they hold or leave out.
 
     Examples
     --------
@@ -341,16 +362,21 @@ def service_areas(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     """
     from alatau_geo.analysis.outputs import analysis_layers
 
-    return LayerSet(analysis_layers(layers, _plan(plan), graph=graph))
+    plan = _plan(plan)
+    people = pipeline.population_from_layers(layers, plan, layers_dir=Path(layers_dir))
+    return LayerSet(analysis_layers(layers, plan, population=people, graph=graph))
 
 
 def travel_times(layers: LayerSet, plan: Plan | str | Path | None = None, *,
-                 graph: nx.MultiDiGraph | None = None) -> dict[str, pd.DataFrame]:
+                 graph: nx.MultiDiGraph | None = None,
+                 layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> dict[str, pd.DataFrame]:
     """Proximity and accessibility tables (``alatau-geo report proximity``), by name.
 
     ``travel_times`` holds minutes from each district centre and settlement to
-    Almaty and Konaev; ``job_access_settlements`` jobs within 30 and 45
-    minutes and the 2SFCA score.
+    Almaty and Konaev, ``travel_times_residents`` the same for each
+    district's residents; ``job_access_districts`` and
+    ``job_access_settlements`` the jobs within 30 and 45 minutes and the
+    2SFCA score, residents and jobs as the plan allocates them (target year).
 
     Examples
     --------
@@ -360,4 +386,160 @@ def travel_times(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     """
     from alatau_geo.analysis.outputs import proximity_report
 
-    return proximity_report(layers, _plan(plan), graph=graph).tables
+    plan = _plan(plan)
+    people = pipeline.population_from_layers(layers, plan, layers_dir=Path(layers_dir))
+    return proximity_report(layers, plan, population=people, graph=graph).tables
+
+
+def population(layers: LayerSet, plan: Plan | str | Path | None = None, *,
+               layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> PopulationTables:
+    """Where the plan's residents and jobs go: capacity of the land, targets and allocation by phase.
+
+    Runs the allocation of ``alatau-geo build`` on `layers`: capacity per
+    100 m cell from the plan's densities (``[population]``) on the buildable
+    land, the targets of each phase, today's settlements and the investment
+    projects as seeds (``alatau-geo report population``).
+
+    Parameters
+    ----------
+    layers : LayerSet
+        Built layers (districts, city boundary, places, projects, water).
+    plan : Plan, path or None
+        Its ``[population]`` section and buildable slope limit.
+    layers_dir : path
+        Where the working-grid DEM is (for slope).
+
+    Returns
+    -------
+    PopulationTables
+        ``report`` (per district and phase: targets, placed, capacity, spare
+        or short, status), ``summary``, ``capacity``, ``job_figures`` and the
+        grids (``allocation``).
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> people = ag.population(ag.read_layers("layers"))  # doctest: +SKIP
+    >>> people.report.loc[("gate", 2050), ["residents", "residents_capacity", "status"]]  # doctest: +SKIP
+    residents              220000
+    residents_capacity     410229
+    status                   fits
+    """
+    plan = _plan(plan)
+    return population_tables(pipeline.population_from_layers(layers, plan, layers_dir=Path(layers_dir)), layers)
+
+
+def mountain_cluster(layers: LayerSet | None = None, plan: Plan | str | Path | None = None, *,
+                     layers_dir: str | Path = DEFAULT_LAYERS_DIR, dem_dir: str | Path | None = None) -> MountainReport:
+    """The Almaty mountain cluster and Almaty's air corridors (``alatau-geo report mountain``).
+
+    From the mountain layers and the window DEM a build from the tiles wrote
+    into `layers_dir`; with `dem_dir`, computed afresh from the SRTM tiles
+    there (about 3 s). The terrain classes and the capacity check always use
+    the plan's current ``[mountain]`` parameters.
+
+    Parameters
+    ----------
+    layers : LayerSet, optional
+        Built layers with the mountain layers; default: read `layers_dir`.
+    plan : Plan, path or None
+        Its ``[mountain]`` section.
+    layers_dir : path
+        Layers folder holding ``mountain_dem.tif``.
+    dem_dir : path, optional
+        Folder of the SRTM3 tiles: compute everything from them instead.
+
+    Returns
+    -------
+    MountainReport
+        ``stations``, ``classes`` (ha per terrain class), ``lifts`` (lift
+        lines with their profiles' figures), ``capacity`` (runs and visitors
+        beside 250 km and 40,000 a day), ``corridors``, ``corridor_summary``
+        (beside the 3,800 ha green target) and ``limits`` (what cannot be
+        said without land cover).
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> cluster = ag.mountain_cluster()  # doctest: +SKIP
+    >>> cluster.capacity.set_index("quantity").loc["run length the terrain allows", "value"]  # doctest: +SKIP
+    679.2
+    """
+    plan = _plan(plan)
+    if dem_dir is not None:
+        built = mountain_from_tiles(Path(dem_dir), plan)
+        return mountain_report(LayerSet(built.layers), built.dem, plan.mountain)
+    layers = layers if layers is not None else read_layers(Path(layers_dir))
+    return mountain_report(layers, read_raster(Path(layers_dir) / MOUNTAIN_DEM), plan.mountain)
+
+
+def _suitability_result(layers: LayerSet, plan: Plan, *, layers_dir: str | Path) -> SuitabilityResult:
+    return suitability_of(layers, plan, layers_dir=Path(layers_dir), elevation=elevation(layers_dir))
+
+
+def suitability(layers: LayerSet, plan: Plan | str | Path | None = None, *,
+                layers_dir: str | Path = DEFAULT_LAYERS_DIR, weights: Mapping[str, float] | None = None,
+                ) -> SuitabilityReport:
+    """The plan's land suitability: class areas per zone, weights, constraints, sensitivity, layers.
+
+    Parameters
+    ----------
+    layers : LayerSet
+        Built layers (zones, placed infrastructure, reference layers).
+    plan : Plan, path or None
+        Its ``[suitability]`` section (criteria, constraints, weights, classes).
+    layers_dir : path
+        Where the working-grid DEM and the height-above-drainage rasters are.
+        Without the latter (layers never built from the SRTM tiles) the
+        criteria and constraints that need it are left out (``result.left_out``).
+    weights : mapping of str to float, optional
+        Weights that replace the plan's for the criteria named (the others
+        keep theirs); the weights are renormalised to sum to 1.
+
+    Returns
+    -------
+    SuitabilityReport
+        ``classes`` (ha per zone and class, index ``zone``), ``weights``
+        (index criterion), ``constraints``, ``sensitivity``, ``layers`` and
+        the surface (``result``).
+
+    Raises
+    ------
+    PlanError
+        If a weight names no criterion or is negative.
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> land = ag.suitability(ag.read_layers("layers"))  # doctest: +SKIP
+    >>> land.classes.loc[["gate", "golden", "growing", "green"], ["high_ha", "medium_ha"]]  # doctest: +SKIP
+    >>> steeper = ag.suitability(ag.read_layers("layers"), weights={"slope": 0.5})  # doctest: +SKIP
+    >>> (steeper.classes["high_ha"] - land.classes["high_ha"]).round()  # doctest: +SKIP
+    """
+    plan = _plan(plan)
+    if weights is not None and plan.suitability is not None:
+        section = dataclasses.replace(plan.suitability, weighting="weights",
+                                      weights={**plan.suitability.weights, **weights})
+        plan = dataclasses.replace(plan, suitability=section)
+    return suitability_report(_suitability_result(layers, plan, layers_dir=layers_dir), layers)
+
+
+def hazards(layers: LayerSet, plan: Plan | str | Path | None = None, *,
+            layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> HazardReport:
+    """The floodplain of the named rivers and the reservoir's shore bands: hectares per zone and layers.
+
+    Returns
+    -------
+    HazardReport
+        ``by_zone`` (index ``zone``: districts, city, SEZ; ``floodplain_ha``,
+        ``reservoir_normal_ha``, ``reservoir_max_ha``) and ``layers``
+        (``floodplain``, ``reservoir_bands``, working CRS).
+
+    Examples
+    --------
+    >>> import alatau_geo as ag
+    >>> found = ag.hazards(ag.read_layers("layers"))  # doctest: +SKIP
+    >>> found.by_zone.loc["green", "reservoir_max_ha"]  # doctest: +SKIP
+    """
+    plan = _plan(plan)
+    return hazard_report(_suitability_result(layers, plan, layers_dir=layers_dir), layers)

@@ -271,17 +271,18 @@ def write_map_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, l
     from alatau_geo.analysis import areas
     from alatau_geo.core.io import read_raster
     from alatau_geo.jobs.pages import MAX_MAPS, write_maps
-    from alatau_geo.reference import terrain
+    from alatau_geo.jobs.suitability import suitability_of
 
     dem = read_raster(dem_path) if dem_path.is_file() else None
-    figures = None
-    if "districts" in layers and dem is not None:
-        figures = areas.zone_area_table(layers, slope=terrain.slope(dem),
-                                        max_slope_deg=plan.analysis.max_buildable_slope_deg)
+    figures = suited = None
+    if "districts" in layers and dem is not None and plan.suitability is not None:
+        # The HAND rasters lie beside the terrain raster (the staging folder during a build).
+        suited = suitability_of(layers, plan, layers_dir=dem_path.parent, elevation=dem)
+        figures = areas.zone_area_table(layers, suited)
     with progress(MAX_MAPS, quiet=args.quiet) as step:
         return write_maps(layers, maps_dir=maps_dir, layers_dir=layers_dir,
                           dem_path=dem_path if dem is not None else None, offline=args.offline,
-                          language=plan.maps.language, figures=figures, on_step=step)
+                          language=plan.maps.language, figures=figures, suitability=suited, on_step=step)
 
 
 def _say_pages(pages: list[WrittenMap], *, maps_dir: Path, offline: bool) -> None:

@@ -36,6 +36,7 @@ from alatau_geo.maps.popups import (
     popup_template,
     popup_values,
 )
+from alatau_geo.maps.profiles import parse_profile, profile_svg
 from alatau_geo.maps.style import LayerStyle
 
 __all__ = [
@@ -244,6 +245,15 @@ def search_text(properties: Mapping[str, Any], names: Mapping[str, str]) -> str:
     return " | ".join(dict.fromkeys(part.strip() for part in parts if part and part.strip()))
 
 
+def _profile(record: dict[str, Any], style: LayerStyle) -> str:
+    """The feature's elevation profile as an SVG chart, when its style names a profile column."""
+    if style.profile_column is None:
+        return ""
+    step = record.get(style.profile_step_column)
+    return profile_svg(parse_profile(record.get(style.profile_column)),
+                       step_m=float(step) if isinstance(step, (int, float)) else float("nan"))
+
+
 def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DECIMALS) -> DisplayLayer:
     """The display copy of `layer`.
 
@@ -293,6 +303,9 @@ def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DE
                                                         or title)
             if names_block:
                 properties["n"] = names_block
+            profile = _profile(record, style)
+            if profile:
+                properties["p"] = profile
         if style.searchable:
             names = feature_names(record, fallback=display_name(record, fallback=f"{title} {feature_id}"))
             properties["names"] = names

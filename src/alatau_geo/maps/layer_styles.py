@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from alatau_geo.maps.classification import Category, Split, ValueClasses
 from alatau_geo.maps.style import LayerStyle
+from alatau_geo.maps.thematic_styles import THEMATIC_STYLES
 
 __all__ = [
     "CONTEXT_STYLES",
@@ -401,6 +402,8 @@ STYLES: Mapping[str, LayerStyle] = MappingProxyType(
             ),
             legend_title="Places",
         ),
+        # The population and mountain-cluster layers (their own module).
+        **THEMATIC_STYLES,
     }
 )
 

@@ -154,6 +154,12 @@ class LayerStyle:
         points pan smoothly there), instead of one SVG element each.
     interactive : bool
         Whether features answer clicks and hovers; False draws them only.
+    profile_column : str or None
+        A column holding an elevation profile (whole metres separated by
+        spaces, at the step in column `profile_step_column`): the popup
+        shows it as a small chart (:func:`alatau_geo.maps.profiles.profile_svg`).
+    profile_step_column : str
+        The column giving the profile's horizontal step, metres.
     """
 
     group: str
@@ -192,6 +198,8 @@ class LayerStyle:
     pane: str | None = None
     canvas: bool = False
     interactive: bool = True
+    profile_column: str | None = None
+    profile_step_column: str = "profile_step_m"
 
     def category_of(self, value: Any) -> Category | None:
         """The listed category for `value`, or None."""

@@ -20,7 +20,11 @@ from alatau_geo.core.errors import DemError, PlanError
 from alatau_geo.core.extent import StudyArea
 from alatau_geo.core.text_input import MAX_PLAN_BYTES, read_user_text
 from alatau_geo.plan.districts import ZoneSpec, parse_zones
+from alatau_geo.plan.mountain_params import MountainParams
 from alatau_geo.plan.network_params import NetworkParams
+from alatau_geo.plan.population_params import DEFAULT_PARAMS as DEFAULT_POPULATION
+from alatau_geo.plan.population_params import PopulationParams
+from alatau_geo.plan.suitability_params import SuitabilityParams
 from alatau_geo.reference.hydrology import HydrologyParams
 from alatau_geo.reference.terrain import TerrainParams, parse_tile_name
 from alatau_geo.reference.water import WaterProtectionParams
@@ -29,6 +33,11 @@ DEFAULT_PLAN_NAME = "default_plan.toml"
 # A zone given in a user's plan replaces the default zone as a whole: merging
 # two construction rules key by key would mix them.
 _REPLACED_WHOLE = ("settlements", "districts", "city_boundary", "sez")
+# Suitability criteria and constraints given in a user's plan replace the
+# default ones as a whole, so a plan can drop one; the weights follow the
+# criteria (a plan giving its own criteria starts from no default weight).
+_REPLACED_WHOLE_NESTED = ("suitability.criteria", "suitability.constraints")
+_FOLLOWS = {"suitability.criteria": "suitability.weights"}
 
 
 @dataclass(frozen=True)
@@ -40,7 +49,8 @@ class AnalysisParams:
     max_buildable_slope_deg : float
         Steeper land is not buildable, degrees.
     flood_freeboard_m : float
-        Height objects must keep above the reservoir surface, metres.
+        Height objects must keep above the flood level (the reservoir's
+        maximum level, ``suitability.hazards.reservoir_max_level_m``), metres.
     placement_grid_m : float
         Spacing of candidate positions for rule-placed objects, metres.
     min_part_ha : float
@@ -63,6 +73,7 @@ class TablePaths:
     outlines: Path | None
     infrastructure: Path | None
     projects: Path | None
+    mountain_places: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -109,7 +120,10 @@ class Plan:
     analysis: AnalysisParams
     service_radii_m: Mapping[str, float]
     zones: tuple[ZoneSpec, ...] = ()
+    suitability: SuitabilityParams | None = None
     network: NetworkParams | None = None
+    population: PopulationParams = DEFAULT_POPULATION
+    mountain: MountainParams = field(default_factory=MountainParams)
     maps: MapParams = MapParams()
     source: str = field(default="<default plan>", compare=False)
 
@@ -160,7 +174,7 @@ def load_plan(path: str | Path | None = None) -> Plan:
     (475, 479.0)
     """
     if path is None:
-        return _build_plan(_default_data(), source="<default plan>", base_dir=None)
+        return _build_plan(_default_data(), source="<default plan>", base_dir=None, user_population={})
     path = Path(path)
     text = read_user_text(path, what="plan file", max_bytes=MAX_PLAN_BYTES, error=PlanError)
     return parse_plan(text, source=str(path), base_dir=path.resolve().parent)
@@ -197,16 +211,28 @@ def parse_plan(text: str, *, source: str, base_dir: Path | None) -> Plan:
         user = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise PlanError(f"{source}: not valid TOML ({error})") from None
+    # [population] names its own zones, years and places: its reader lays the
+    # user's table over the default plan's and names an unknown entry itself.
+    user_population = user.pop("population", {})
+    if not isinstance(user_population, dict):
+        raise PlanError(f"{source}: 'population' must be a table")
     _merge(data, user, source=source, prefix="")
-    return _build_plan(data, source=source, base_dir=base_dir)
+    return _build_plan(data, source=source, base_dir=base_dir, user_population=user_population)
 
 
 def _merge(base: dict[str, Any], user: dict[str, Any], *, source: str, prefix: str) -> None:
+    replaced = set(_REPLACED_WHOLE_NESTED)
+    for entry, follower in _FOLLOWS.items():
+        if entry.startswith(prefix) and entry[len(prefix):] in user:
+            base[follower[len(prefix):]] = {}
+            replaced.add(follower)
     for key, value in user.items():
         entry = f"{prefix}{key}"
         if key not in base:
             raise PlanError(f"{source}: unknown entry '{entry}'")
-        if prefix == "" and key in _REPLACED_WHOLE:
+        if (prefix == "" and key in _REPLACED_WHOLE) or entry in replaced:
+            if not isinstance(value, dict) and isinstance(base[key], dict):
+                raise PlanError(f"{source}: '{entry}' must be a table")
             base[key] = value
         elif isinstance(base[key], dict):
             if not isinstance(value, dict):
@@ -266,6 +292,15 @@ def _network(data: dict[str, Any], *, source: str) -> NetworkParams:
     return NetworkParams.from_mapping(data.get("network", {}), source=source)
 
 
+def _population(data: dict[str, Any], user: dict[str, Any], *, source: str) -> PopulationParams:
+    """The ``[population]`` section: the user's table laid over the default plan's."""
+    return PopulationParams.from_mapping(user, source=source, defaults=data["population"])
+
+
+def _mountain(data: dict[str, Any], *, source: str) -> MountainParams:
+    return MountainParams.from_mapping(data.get("mountain", {}), source=source)
+
+
 def _maps(data: dict[str, Any], *, source: str) -> MapParams:
     language = data.get("maps", {}).get("language", "en")
     if language not in MAP_LANGUAGES:
@@ -273,7 +308,27 @@ def _maps(data: dict[str, Any], *, source: str) -> MapParams:
     return MapParams(language=language)
 
 
-def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> Plan:
+def _suitability(data: dict[str, Any], analysis: AnalysisParams, *, source: str) -> SuitabilityParams:
+    """The ``[suitability]`` section; its slope limit must be the plan's one definition of buildable slope."""
+    params = SuitabilityParams.from_mapping(data["suitability"], source=source)
+    normal = float(data["hydrology"]["reservoir_level_m"])
+    if params.hazards.reservoir_max_level_m < normal:
+        raise PlanError(f"{source}: 'suitability.hazards.reservoir_max_level_m' "
+                        f"({params.hazards.reservoir_max_level_m:g}) must not be below 'hydrology.reservoir_level_m' "
+                        f"({normal:g}), the reservoir's normal level")
+    for constraint in params.constraints:
+        if constraint.source == "slope" and constraint.above is not None \
+                and constraint.above != analysis.max_buildable_slope_deg:
+            raise PlanError(
+                f"{source}: 'suitability.constraints.{constraint.name}.above' ({constraint.above:g}) must equal "
+                f"'analysis.max_buildable_slope_deg' ({analysis.max_buildable_slope_deg:g}): buildable land means "
+                "the same in the placement rules, the area report and the suitability"
+            )
+    return params
+
+
+def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None,
+                user_population: dict[str, Any]) -> Plan:
     def num(section: str, key: str, **limits: Any) -> Any:
         return _number(data, section, key, source=source, **limits)
 
@@ -306,6 +361,12 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> 
                 f"{source}: 'water_protection.{kind}_strip_m' must not exceed "
                 f"'water_protection.{kind}_zone_m' (the strip lies inside the zone)"
             )
+    analysis = AnalysisParams(
+        max_buildable_slope_deg=num("analysis", "max_buildable_slope_deg", positive=True, maximum=90),
+        flood_freeboard_m=num("analysis", "flood_freeboard_m", minimum=0),
+        placement_grid_m=num("analysis", "placement_grid_m", positive=True),
+        min_part_ha=num("analysis", "min_part_ha", minimum=0),
+    )
     return Plan(
         study_area=area,
         terrain=TerrainParams(
@@ -322,18 +383,17 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None) -> 
             outlines=_table_path(data, "outlines", source=source, base_dir=base_dir),
             infrastructure=_table_path(data, "infrastructure", source=source, base_dir=base_dir),
             projects=_table_path(data, "projects", source=source, base_dir=base_dir),
+            mountain_places=_table_path(data, "mountain_places", source=source, base_dir=base_dir),
         ),
-        analysis=AnalysisParams(
-            max_buildable_slope_deg=num("analysis", "max_buildable_slope_deg", positive=True, maximum=90),
-            flood_freeboard_m=num("analysis", "flood_freeboard_m", minimum=0),
-            placement_grid_m=num("analysis", "placement_grid_m", positive=True),
-            min_part_ha=num("analysis", "min_part_ha", minimum=0),
-        ),
+        analysis=analysis,
         service_radii_m=MappingProxyType(
             {kind: num("service_radii_m", kind, positive=True) for kind in data["service_radii_m"]}
         ),
         zones=parse_zones(data, source=source),
+        suitability=_suitability(data, analysis, source=source),
         network=_network(data, source=source),
+        population=_population(data, user_population, source=source),
+        mountain=_mountain(data, source=source),
         maps=_maps(data, source=source),
         export=ExportParams(
             coordinate_precision=num("export", "coordinate_precision", minimum=5, maximum=8, integer=True),

@@ -4,7 +4,8 @@ A workspace is a folder holding ``plan.toml``::
 
     my_scenario/
         plan.toml        the plan (every key the default plan has, editable)
-        tables/          copies of the places, corridors, river names, infrastructure and projects tables
+        tables/          copies of the places, corridors, river names, infrastructure, projects and
+                         mountain places tables
         README.md        what the folder holds
         layers/          written by ``alatau-geo build``: GeoJSON, GeoPackage, manifest, terrain raster
         maps/            written by ``build`` and ``map``
@@ -51,7 +52,7 @@ __all__ = [
 
 PLAN_FILE = "plan.toml"
 """The file that makes a folder a workspace."""
-TABLES = ("places", "corridors", "outlines", "river_names", "infrastructure", "projects")
+TABLES = ("places", "corridors", "outlines", "river_names", "infrastructure", "projects", "mountain_places")
 """The editable tables a workspace holds copies of, in ``tables/<name>.csv``."""
 DEFAULT_WORD = "default"
 """What a user types to name the default scenario (``alatau-geo diff default my_scenario``)."""
@@ -60,6 +61,9 @@ HOME_VARIABLE = "ALATAU_GEO_HOME"
 # The plan sections the DEM-derived reference layers depend on; the water
 # protection widths are recorded apart, since they can be rebuilt without tiles.
 _TERRAIN_SECTIONS = ("study_area", "terrain", "hydrology")
+# The parts of [mountain] the mountain-cluster and corridor layers depend on (the
+# capacity check is recomputed by the report from the window DEM).
+_MOUNTAIN_PARTS = ("terrain", "lifts", "corridors")
 
 
 @dataclass(frozen=True)
@@ -245,7 +249,8 @@ def _readme(root: Path) -> str:
 This folder is one planning scenario for `alatau-geo`.
 
 - `plan.toml`: every parameter of the scenario (zones, widths, speeds, radii...). Edit it.
-- `tables/`: the places, corridors, river names, infrastructure and projects of this scenario. Edit them
+- `tables/`: the places, corridors, river names, infrastructure, projects and mountain places of this
+  scenario. Edit them
   (replace an approximate position with a surveyed one, add a facility).
 - `layers/`, `maps/`, `reports/`: written by the commands below; rebuilt from the plan, never edited by hand.
 
@@ -268,17 +273,23 @@ def plan_fingerprint(plan: Plan) -> dict[str, Any]:
     dict
         ``sha256`` of everything (parameters, zones, network, table contents),
         ``terrain_sha256`` of what the DEM-derived layers depend on (study
-        area, terrain and hydrology sections, river-name table), and the
-        ``water_protection`` widths in metres.
+        area, terrain and hydrology sections, river-name table),
+        ``mountain_sha256`` of what the mountain-cluster and corridor layers
+        depend on (``mountain.terrain``, ``.lifts`` and ``.corridors``, the
+        mountain places and river-name tables), and the ``water_protection``
+        widths in metres.
     """
     tables = {name: _table_digest(plan, name) for name in TABLES}
     parameters = _plain_plan(plan)
     parameters["tables"] = tables
     terrain_part = {key: parameters[key] for key in _TERRAIN_SECTIONS}
     terrain_part["river_names"] = tables["river_names"]
+    mountain_part = {key: parameters["mountain"][key] for key in _MOUNTAIN_PARTS}
+    mountain_part["tables"] = [tables["mountain_places"], tables["river_names"]]
     return {
         "sha256": _digest(parameters),
         "terrain_sha256": _digest(terrain_part),
+        "mountain_sha256": _digest(mountain_part),
         "water_protection": parameters["water_protection"],
     }
 

@@ -56,7 +56,7 @@ window.agMaps = (function () {
     var values = properties.v;
     var html = '<div class="ag-popup" data-layer="' + template.layer + '" data-id="' + values[values.length - 1] +
       '"><div class="ag-popup-title">' + (properties.t || template.title) + "</div>" + (properties.n || "") +
-      template.popup[0];
+      (properties.p || "") + template.popup[0];
     for (var i = 0; i < values.length; i++) { html += values[i] + template.popup[i + 1]; }
     return html;
   }
@@ -315,8 +315,9 @@ window.agMaps = (function () {
         pending = false;
         var rows = box.querySelectorAll("[data-layer]");
         for (var i = 0; i < rows.length; i++) {
-          var layers = layersByKey[rows[i].getAttribute("data-layer")] || [];
-          rows[i].hidden = !layers.some(function (layer) { return map.hasLayer(layer); });
+          var key = rows[i].getAttribute("data-layer");
+          var layers = layersByKey[key] || [];
+          rows[i].hidden = Boolean(key) && !layers.some(function (layer) { return map.hasLayer(layer); });
         }
         var sections = box.querySelectorAll(".ag-legend-section");
         var shown = 0;

@@ -278,9 +278,11 @@ def show_map(layers: LayerSet, kind: str = "overview", *, layers_dir: str | Path
     layers_dir : path
         Where the working-grid DEM is (relief and slope overlays).
     offline : bool
-        Inline Leaflet and use the relief as base map (no network needed).
+        Offer no online base map (the page loads nothing at all); every map
+        carries its scripts and opens on the shaded relief either way.
     plan : Plan, path or None
-        For the districts map's area figures.
+        For the districts map's area figures, and the language the map opens
+        in (the plan's ``maps.language``).
 
     Examples
     --------
@@ -290,25 +292,28 @@ def show_map(layers: LayerSet, kind: str = "overview", *, layers_dir: str | Path
     if kind not in MAP_KINDS:
         raise ValueError(f"kind must be one of {', '.join(MAP_KINDS)}, got {kind!r}")
     dem = Path(layers_dir) / pipeline.TERRAIN_RASTER
-    dem_path = dem if dem.is_file() else None
+    language = _plan(plan).maps.language
     if kind == "terrain":
-        return maps.terrain_map(layers, dem_path=dem, offline=offline)
+        return maps.terrain_map(layers, relief=maps.relief_images(dem), offline=offline, language=language)
+    relief = maps.relief_images(dem) if dem.is_file() else None
+    common = {"relief": relief, "offline": offline, "language": language}
     if kind == "districts":
-        figures = area_table(layers, plan, layers_dir=layers_dir) if dem_path is not None else None
-        return maps.districts_map(layers, dem_path=dem_path, offline=offline, figures=figures)
+        figures = area_table(layers, plan, layers_dir=layers_dir) if relief is not None else None
+        return maps.districts_map(layers, figures=figures, **common)
     if kind == "infrastructure":
-        return maps.infrastructure_map(layers, dem_path=dem_path, offline=offline)
+        return maps.infrastructure_map(layers, **common)
     if kind == "proximity":
-        return maps.proximity_map(layers, dem_path=dem_path, offline=offline)
+        return maps.proximity_map(layers, **common)
     if kind == "suitability":
         result = _suitability_result(layers, _plan(plan), layers_dir=layers_dir)
-        return suitability_map(layers, result, dem_path=dem_path, offline=offline)
+        return suitability_map(layers, result, **common)
     if kind == "population":
-        return maps.population_map(layers, dem_path=dem_path, offline=offline)
+        return maps.population_map(layers, **common)
     if kind == "mountain":
         mountain_dem = Path(layers_dir) / MOUNTAIN_DEM
-        return maps.mountain_map(layers, dem_path=mountain_dem if mountain_dem.is_file() else None, offline=offline)
-    return maps.overview_map(layers, dem_path=dem_path, offline=offline)
+        mountain = maps.relief_images(mountain_dem) if mountain_dem.is_file() else None
+        return maps.mountain_map(layers, **{**common, "relief": mountain})
+    return maps.overview_map(layers, **common)
 
 
 PROPOSAL_RULES = ("in_district", "outside_strips", "max_slope", "above_flood")

@@ -88,6 +88,23 @@ class ExportParams:
     coordinate_precision: int
 
 
+MAP_LANGUAGES = ("kk", "ru", "en")
+"""Languages the maps can open in (every map switches between all three)."""
+
+
+@dataclass(frozen=True)
+class MapParams:
+    """Settings of the HTML maps; they change no layer.
+
+    Attributes
+    ----------
+    language : {'kk', 'ru', 'en'}
+        The language the maps open in.
+    """
+
+    language: str = "en"
+
+
 @dataclass(frozen=True)
 class Plan:
     """A validated plan. Build one with :func:`load_plan`.
@@ -114,6 +131,7 @@ class Plan:
     mountain: MountainParams = field(default_factory=MountainParams)
     uncertainty: UncertaintyParams = field(default_factory=UncertaintyParams)
     siting: SitingSection = DEFAULT_SITING
+    maps: MapParams = MapParams()
     source: str = field(default="<default plan>", compare=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -167,32 +185,60 @@ def load_plan(path: str | Path | None = None) -> Plan:
     >>> plan.hydrology.srtm_surface_m, plan.hydrology.reservoir_level_m
     (475, 479.0)
     """
-    default_text = resources.files("alatau_geo").joinpath("data", DEFAULT_PLAN_NAME).read_text("utf-8")
-    data = tomllib.loads(default_text)
-    source = "<default plan>"
-    base_dir: Path | None = None
-    user_population: dict[str, Any] = {}
-    user_siting: dict[str, Any] = {}
-    if path is not None:
-        path = Path(path)
-        source = str(path)
-        base_dir = path.resolve().parent
-        text = read_user_text(path, what="plan file", max_bytes=MAX_PLAN_BYTES, error=PlanError)
-        try:
-            user = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            raise PlanError(f"{path}: not valid TOML ({error})") from None
-        # [population] names its own zones, years and places, and [siting] may add
-        # facility kinds: their readers lay the user's table over the default
-        # plan's and name an unknown entry themselves.
-        user_population = user.pop("population", {})
-        if not isinstance(user_population, dict):
-            raise PlanError(f"{source}: 'population' must be a table")
-        user_siting = user.pop("siting", {})
-        _merge(data, user, source=source, prefix="")
-    plan = _build_plan(data, source=source, base_dir=base_dir, user_population=user_population)
+    if path is None:
+        return _with_siting(_build_plan(_default_data(), source="<default plan>", base_dir=None,
+                                        user_population={}), {}, data=_default_data(), source="<default plan>")
+    path = Path(path)
+    text = read_user_text(path, what="plan file", max_bytes=MAX_PLAN_BYTES, error=PlanError)
+    return parse_plan(text, source=str(path), base_dir=path.resolve().parent)
+
+
+def _default_data() -> dict[str, Any]:
+    return tomllib.loads(resources.files("alatau_geo").joinpath("data", DEFAULT_PLAN_NAME).read_text("utf-8"))
+
+
+def _with_siting(plan: Plan, user_siting: dict[str, Any], *, data: dict[str, Any], source: str) -> Plan:
     siting = SitingSection.from_mapping(user_siting, source=source, defaults=data.get("siting", {}))
     return dataclasses.replace(plan, siting=siting)
+
+
+def parse_plan(text: str, *, source: str, base_dir: Path | None) -> Plan:
+    """Validate a plan given as TOML text, as :func:`load_plan` validates a file.
+
+    Parameters
+    ----------
+    text : str
+        The plan file's content; keys it omits take the default plan's values.
+    source : str
+        What error messages name (the file's path).
+    base_dir : Path or None
+        The folder relative table paths are read from.
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    PlanError
+        If the text is not TOML or an entry is missing, of the wrong type or
+        out of range; the message names `source` and the entry.
+    """
+    data = _default_data()
+    try:
+        user = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise PlanError(f"{source}: not valid TOML ({error})") from None
+    # [population] names its own zones, years and places, and [siting] may add
+    # facility kinds: their readers lay the user's table over the default
+    # plan's and name an unknown entry themselves.
+    user_population = user.pop("population", {})
+    if not isinstance(user_population, dict):
+        raise PlanError(f"{source}: 'population' must be a table")
+    user_siting = user.pop("siting", {})
+    _merge(data, user, source=source, prefix="")
+    plan = _build_plan(data, source=source, base_dir=base_dir, user_population=user_population)
+    return _with_siting(plan, user_siting, data=data, source=source)
 
 
 def _merge(base: dict[str, Any], user: dict[str, Any], *, source: str, prefix: str) -> None:
@@ -274,6 +320,13 @@ def _population(data: dict[str, Any], user: dict[str, Any], *, source: str) -> P
 
 def _mountain(data: dict[str, Any], *, source: str) -> MountainParams:
     return MountainParams.from_mapping(data.get("mountain", {}), source=source)
+
+
+def _maps(data: dict[str, Any], *, source: str) -> MapParams:
+    language = data.get("maps", {}).get("language", "en")
+    if language not in MAP_LANGUAGES:
+        raise PlanError(f"{source}: 'maps.language' must be one of {', '.join(MAP_LANGUAGES)}, got {language!r}")
+    return MapParams(language=language)
 
 
 def _suitability(data: dict[str, Any], analysis: AnalysisParams, *, source: str) -> SuitabilityParams:
@@ -362,6 +415,7 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None,
         network=_network(data, source=source),
         population=_population(data, user_population, source=source),
         mountain=_mountain(data, source=source),
+        maps=_maps(data, source=source),
         export=ExportParams(
             coordinate_precision=num("export", "coordinate_precision", minimum=5, maximum=8, integer=True),
         ),

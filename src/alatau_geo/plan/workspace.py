@@ -404,6 +404,7 @@ def _plain_plan(plan: Plan) -> dict[str, Any]:
     data = plan.as_dict()
     data.pop("tables", None)
     data.pop("uncertainty", None)  # how the uncertainty runs vary the plan changes no layer
+    data.pop("maps", None)  # how the maps read changes no layer
     data["zones"] = [_plain(zone) for zone in plan.zones]
     data["network"] = _plain(plan.network) if plan.network is not None else None
     return data

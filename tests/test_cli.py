@@ -25,7 +25,7 @@ def digests(folder: Path) -> dict[str, str]:
 
 
 def test_help_of_every_command_has_an_example(capsys):
-    for command in ("init", "build", "map", "export", "validate", "report", "diff", "info"):
+    for command in ("init", "build", "map", "export", "validate", "report", "site", "diff", "info"):
         with pytest.raises(SystemExit) as exit_info:
             cli.main([command, "--help"])
         assert exit_info.value.code == 0

@@ -26,6 +26,7 @@ EXPECTED = (
     "06_room_for_gate.ipynb",
     "07_mountain_cluster.ipynb",
     "08_land_suitability.ipynb",
+    "09_gate_substation_sites.ipynb",
 )
 CELL_TIMEOUT_S = 300
 # The only import of the package a notebook may make: everything else goes through `ag.`.

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING
 from alatau_geo.cli.common import folder, progress, say, workspace_of
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.plan.config import Plan
+from alatau_geo.plan.workspace import Workspace
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from alatau_geo.analysis.suitability_layers import SuitabilityResult
 
-TABLES = ("areas", "placement", "proximity", "population", "mountain", "suitability")
+TABLES = ("areas", "placement", "proximity", "population", "mountain", "suitability", "siting")
 """The tables ``report`` writes."""
 
 
@@ -40,8 +41,9 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
         "'suitability': area of each suitability class per district, the city and the SEZ, the criteria and their "
         "weights (and the AHP consistency ratio when the weights come from pairwise comparisons), the land each "
         "hard constraint excludes, hazard hectares per zone, and the class areas with each weight moved up and "
-        "down (20 % by default). The layers "
-        "must have been built from the workspace's plan as it is now.",
+        "down (20 % by default). 'siting': demand per district and phase, facilities needed beside the catalogue, "
+        "and the catalogue's objects beside the optimal sites (as alatau-geo site, without writing layers or a map). "
+        "The layers must have been built from the workspace's plan as it is now.",
         epilog="examples:\n  alatau-geo report areas\n  alatau-geo -w my_scenario report placement\n"
         "  alatau-geo report proximity --out-dir ~/tables\n  alatau-geo report population\n"
         "  alatau-geo report mountain\n  alatau-geo report suitability",
@@ -75,6 +77,8 @@ def run_report(args: argparse.Namespace) -> int:
             return _mountain(layers, plan, layers_dir=workspace.layers_dir, out=out)
         if args.table == "suitability":
             return _suitability(layers, plan, layers_dir=workspace.layers_dir, out=out)
+        if args.table == "siting":
+            return _siting(layers, plan, workspace=workspace, out=out)
         return _areas(layers, plan, layers_dir=workspace.layers_dir, out=out)
 
 
@@ -259,4 +263,19 @@ def _suitability(layers: LayerSet, plan: Plan, *, layers_dir: Path, out: Path) -
     md_path = write_text(report_markdown(result, tables), out / "suitability.md")
     print(markdown_table(tables["classes"].reset_index()))
     say(f"Wrote {len(tables)} tables (suitability_*.csv) and {md_path}")
+    return 0
+
+
+def _siting(layers: LayerSet, plan: Plan, *, workspace: Workspace, out: Path) -> int:
+    from alatau_geo.analysis.siting_report import summary_lines
+    from alatau_geo.core.io import read_raster
+    from alatau_geo.jobs.build import TERRAIN_RASTER
+    from alatau_geo.jobs.siting import run_siting, write_siting_report
+
+    run = run_siting(layers, plan, elevation=read_raster(workspace.layers_dir / TERRAIN_RASTER))
+    written = write_siting_report(run, out, plan_label=workspace.plan_label(),
+                                  demand_block_m=plan.siting.models.demand_block_m)
+    for line in summary_lines(run.study):
+        print(line)
+    say(f"Wrote {written[-1]} and {len(written) - 1} tables (siting_*.csv)")
     return 0

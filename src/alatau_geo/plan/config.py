@@ -24,7 +24,10 @@ from alatau_geo.plan.mountain_params import MountainParams
 from alatau_geo.plan.network_params import NetworkParams
 from alatau_geo.plan.population_params import DEFAULT_PARAMS as DEFAULT_POPULATION
 from alatau_geo.plan.population_params import PopulationParams
+from alatau_geo.plan.siting_params import DEFAULT_SECTION as DEFAULT_SITING
+from alatau_geo.plan.siting_params import SitingSection
 from alatau_geo.plan.suitability_params import SuitabilityParams
+from alatau_geo.plan.uncertainty_params import UncertaintyParams, check_ranges
 from alatau_geo.reference.hydrology import HydrologyParams
 from alatau_geo.reference.terrain import TerrainParams, parse_tile_name
 from alatau_geo.reference.water import WaterProtectionParams
@@ -38,6 +41,8 @@ _REPLACED_WHOLE = ("settlements", "districts", "city_boundary", "sez")
 # criteria (a plan giving its own criteria starts from no default weight).
 _REPLACED_WHOLE_NESTED = ("suitability.criteria", "suitability.constraints")
 _FOLLOWS = {"suitability.criteria": "suitability.weights"}
+# Tables whose keys the user names: a user's table replaces the default's.
+_REPLACED_WHOLE_ENTRIES = ("uncertainty.ranges",)
 
 
 @dataclass(frozen=True)
@@ -124,15 +129,22 @@ class Plan:
     network: NetworkParams | None = None
     population: PopulationParams = DEFAULT_POPULATION
     mountain: MountainParams = field(default_factory=MountainParams)
+    uncertainty: UncertaintyParams = field(default_factory=UncertaintyParams)
+    siting: SitingSection = DEFAULT_SITING
     maps: MapParams = MapParams()
     source: str = field(default="<default plan>", compare=False)
 
     def as_dict(self) -> dict[str, Any]:
-        """The plan's parameters as plain data (for provenance records); zones are left out."""
+        """The plan's parameters as plain data (for provenance records); zones are left out.
+
+        So is ``siting``: no layer of a build depends on it (``alatau-geo
+        site`` records it apart), so changing it leaves the layers current.
+        """
         data = _plain(self)
         data.pop("source")
         data.pop("zones")
         data.pop("network")
+        data.pop("siting")
         return data
 
 
@@ -174,7 +186,8 @@ def load_plan(path: str | Path | None = None) -> Plan:
     (475, 479.0)
     """
     if path is None:
-        return _build_plan(_default_data(), source="<default plan>", base_dir=None, user_population={})
+        return _with_siting(_build_plan(_default_data(), source="<default plan>", base_dir=None,
+                                        user_population={}), {}, data=_default_data(), source="<default plan>")
     path = Path(path)
     text = read_user_text(path, what="plan file", max_bytes=MAX_PLAN_BYTES, error=PlanError)
     return parse_plan(text, source=str(path), base_dir=path.resolve().parent)
@@ -182,6 +195,11 @@ def load_plan(path: str | Path | None = None) -> Plan:
 
 def _default_data() -> dict[str, Any]:
     return tomllib.loads(resources.files("alatau_geo").joinpath("data", DEFAULT_PLAN_NAME).read_text("utf-8"))
+
+
+def _with_siting(plan: Plan, user_siting: dict[str, Any], *, data: dict[str, Any], source: str) -> Plan:
+    siting = SitingSection.from_mapping(user_siting, source=source, defaults=data.get("siting", {}))
+    return dataclasses.replace(plan, siting=siting)
 
 
 def parse_plan(text: str, *, source: str, base_dir: Path | None) -> Plan:
@@ -211,13 +229,16 @@ def parse_plan(text: str, *, source: str, base_dir: Path | None) -> Plan:
         user = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise PlanError(f"{source}: not valid TOML ({error})") from None
-    # [population] names its own zones, years and places: its reader lays the
-    # user's table over the default plan's and names an unknown entry itself.
+    # [population] names its own zones, years and places, and [siting] may add
+    # facility kinds: their readers lay the user's table over the default
+    # plan's and name an unknown entry themselves.
     user_population = user.pop("population", {})
     if not isinstance(user_population, dict):
         raise PlanError(f"{source}: 'population' must be a table")
+    user_siting = user.pop("siting", {})
     _merge(data, user, source=source, prefix="")
-    return _build_plan(data, source=source, base_dir=base_dir, user_population=user_population)
+    plan = _build_plan(data, source=source, base_dir=base_dir, user_population=user_population)
+    return _with_siting(plan, user_siting, data=data, source=source)
 
 
 def _merge(base: dict[str, Any], user: dict[str, Any], *, source: str, prefix: str) -> None:
@@ -230,7 +251,7 @@ def _merge(base: dict[str, Any], user: dict[str, Any], *, source: str, prefix: s
         entry = f"{prefix}{key}"
         if key not in base:
             raise PlanError(f"{source}: unknown entry '{entry}'")
-        if (prefix == "" and key in _REPLACED_WHOLE) or entry in replaced:
+        if (prefix == "" and key in _REPLACED_WHOLE) or entry in replaced or entry in _REPLACED_WHOLE_ENTRIES:
             if not isinstance(value, dict) and isinstance(base[key], dict):
                 raise PlanError(f"{source}: '{entry}' must be a table")
             base[key] = value
@@ -367,7 +388,7 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None,
         placement_grid_m=num("analysis", "placement_grid_m", positive=True),
         min_part_ha=num("analysis", "min_part_ha", minimum=0),
     )
-    return Plan(
+    plan = Plan(
         study_area=area,
         terrain=TerrainParams(
             tiles=tuple(tiles),
@@ -398,5 +419,8 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None,
         export=ExportParams(
             coordinate_precision=num("export", "coordinate_precision", minimum=5, maximum=8, integer=True),
         ),
+        uncertainty=UncertaintyParams.from_mapping(data.get("uncertainty", {}), source=source),
         source=source,
     )
+    check_ranges(plan)
+    return plan

@@ -44,7 +44,7 @@ def _siting_layers() -> LayerSet:
 
 
 def test_the_map_draws_sites_catchments_and_moves_and_links_their_folder():
-    html = render_html(siting_map(_siting_layers(), dem_path=None, offline=True))
+    html = render_html(siting_map(_siting_layers(), relief=None, offline=True))
     assert "Recommended site: Substations" in html and "Catchment: Substations" in html
     # the legend's load classes: share of one facility's firm capacity
     assert "over 100 %: more than one facility can carry" in html
@@ -53,11 +53,11 @@ def test_the_map_draws_sites_catchments_and_moves_and_links_their_folder():
 
 
 def test_hostile_names_are_shown_as_text():
-    html = render_html(siting_map(_siting_layers(), dem_path=None, offline=True))
+    html = render_html(siting_map(_siting_layers(), relief=None, offline=True))
     assert "{{7*7}}" in html and "{% oops" in html and "${alert(1)}" in html
     assert "</script> ${alert" not in html  # the closing tag never reaches the page raw
 
 
 def test_without_recommended_sites_there_is_no_map():
     with pytest.raises(LayerError, match="run alatau-geo site first"):
-        siting_map(LayerSet([]), dem_path=None, offline=True)
+        siting_map(LayerSet([]), relief=None, offline=True)

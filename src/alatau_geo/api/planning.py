@@ -11,6 +11,7 @@ from pathlib import Path
 import folium
 import networkx as nx
 
+from alatau_geo import maps
 from alatau_geo.analysis.mountain_report import MountainReport, mountain_report
 from alatau_geo.analysis.population_layers import PopulationTables, population_tables
 from alatau_geo.analysis.suitability_report import HazardReport, SuitabilityReport, hazard_report, suitability_report
@@ -82,7 +83,8 @@ def siting(layers: LayerSet, plan: Plan | str | Path | None = None, *, layers_di
                       districts=districts, graph=graph)
 
 
-def siting_map(result: SitingRun, *, layers_dir: str | Path = DEFAULT_LAYERS_DIR, offline: bool = False) -> folium.Map:
+def siting_map(result: SitingRun, *, layers_dir: str | Path = DEFAULT_LAYERS_DIR, offline: bool = False,
+               language: str = "en") -> folium.Map:
     """The siting map of :func:`siting`: recommended against planned sites, catchments coloured by load.
 
     Examples
@@ -94,7 +96,8 @@ def siting_map(result: SitingRun, *, layers_dir: str | Path = DEFAULT_LAYERS_DIR
 
     dem = Path(layers_dir) / pipeline.TERRAIN_RASTER
     shown = LayerSet([*result.reference.values(), *result.layers.values()])
-    return _siting_map(shown, dem_path=dem if dem.is_file() else None, offline=offline)
+    relief = maps.relief_images(dem) if dem.is_file() else None
+    return _siting_map(shown, relief=relief, offline=offline, language=language)
 
 
 def population(layers: LayerSet, plan: Plan | str | Path | None = None, *,

@@ -74,7 +74,8 @@ def run_site(args: argparse.Namespace) -> int:
                                              demand_block_m=plan.siting.models.demand_block_m)
         step("writing the map")
         page = None if args.no_map else siting.write_siting_map(run, maps_dir=workspace.maps_dir,
-                                                                 layers_dir=layers_dir, offline=args.offline)
+                                                                 layers_dir=layers_dir, offline=args.offline,
+                                                                 language=plan.maps.language)
     for line in summary_lines(run.study):
         print(line)
     for note in run.study.notes:

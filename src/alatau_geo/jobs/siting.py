@@ -142,11 +142,13 @@ def write_siting_report(run: SitingRun, reports_dir: Path, *, plan_label: str, d
     return written
 
 
-def write_siting_map(run: SitingRun, *, maps_dir: Path, layers_dir: Path, offline: bool) -> WrittenMap:
+def write_siting_map(run: SitingRun, *, maps_dir: Path, layers_dir: Path, offline: bool,
+                     language: str = "en") -> WrittenMap:
     """Write ``maps/siting.html``: recommended against planned sites, catchments coloured by load."""
     dem = layers_dir / TERRAIN_RASTER
     shown = LayerSet([*run.reference.values(), *run.layers.values()])
-    page = siting_map(shown, dem_path=dem if dem.is_file() else None, offline=offline,
+    page = siting_map(shown, relief=maps.relief_images(dem) if dem.is_file() else None, offline=offline,
+                      language=language,
                       download_template=_relative(layers_dir, maps_dir) + "/{name}.geojson",
                       siting_download_template=_relative(layers_dir / SITING_DIR, maps_dir) + "/{name}.geojson")
     path = write_text(maps.render_html(page), maps_dir / MAP_NAME)

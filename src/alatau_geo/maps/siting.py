@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from pathlib import Path
 from types import MappingProxyType
 
 import folium
@@ -36,11 +35,12 @@ from alatau_geo.core.errors import LayerError
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.maps.basemaps import RELIEF_TITLE, add_base_maps, new_map, relief_section
 from alatau_geo.maps.classification import Category, Split, ValueClasses
-from alatau_geo.maps.compose import DOWNLOAD_TEMPLATE
+from alatau_geo.maps.compose import DOWNLOAD_TEMPLATE, map_labels
 from alatau_geo.maps.controls import add_controls
+from alatau_geo.maps.i18n import check_language
 from alatau_geo.maps.layer_styles import CONTEXT_STYLES, GROUP_TERRAIN, KIND_COLORS
 from alatau_geo.maps.legend import download_href
-from alatau_geo.maps.rasters import hillshade_image, read_dem
+from alatau_geo.maps.rasters import ReliefImages
 from alatau_geo.maps.style import LayerStyle
 from alatau_geo.maps.vectors import add_vectors
 
@@ -99,8 +99,9 @@ SITING_STYLES: Mapping[str, LayerStyle] = MappingProxyType({
 def siting_map(
     layers: LayerSet,
     *,
-    dem_path: Path | None,
+    relief: ReliefImages | None,
     offline: bool,
+    language: str = "en",
     title: str = "Alatau City: recommended facility sites and their catchments",
     download_template: str = DOWNLOAD_TEMPLATE,
     siting_download_template: str = SITING_DOWNLOAD_TEMPLATE,
@@ -112,10 +113,10 @@ def siting_map(
     layers : LayerSet
         Must hold ``siting_recommended``; the layers of
         :data:`SITING_MAP_LAYERS` present are shown.
-    dem_path : Path or None
-        DEM GeoTIFF for the shaded relief; None leaves it out.
-    offline : bool
-        Inline Leaflet and plugins and use the relief as the base map.
+    relief : ReliefImages or None
+        The DEM's images (:func:`alatau_geo.maps.relief_images`); None leaves the relief out.
+    offline, language
+        As in :func:`alatau_geo.maps.overview_map`.
     title : str
         Page title.
     download_template : str
@@ -135,17 +136,18 @@ def siting_map(
     """
     if "siting_recommended" not in layers:
         raise LayerError("siting map: the layers have no 'siting_recommended' layer; run alatau-geo site first")
-    shown = [layers[name] for name in SITING_MAP_LAYERS if name in layers]
+    check_language(language)
+    shown = LayerSet(layers[name] for name in SITING_MAP_LAYERS if name in layers)
     m = new_map(offline=offline, title=title)
-    relief = hillshade_image(read_dem(dem_path)) if dem_path is not None else None
-    base_maps = add_base_maps(m, offline=offline, relief=relief)
-    vectors = add_vectors(m, shown, download_template=download_template, styles=SITING_STYLES)
+    base_maps = add_base_maps(m, offline=offline, relief=relief.hillshade if relief is not None else None)
+    vectors = add_vectors(m, (shown[name] for name in shown), download_template=download_template,
+                          styles=SITING_STYLES)
     moved = {download_href(name, template=download_template): download_href(name, template=siting_download_template)
              for name in SITING_LAYERS}
     vectors.downloads[:] = [replace(link, href=moved.get(link.href, link.href)) for link in vectors.downloads]
     if base_maps.relief is not None:
-        if not base_maps.relief_is_base:
-            vectors.groups.setdefault(GROUP_TERRAIN, []).insert(0, (RELIEF_TITLE, base_maps.relief))
-        vectors.sections.insert(0, relief_section(base=base_maps.relief_is_base))
-    add_controls(m, vectors, base_maps, offline=offline, fit_to=("city_boundary", "siting_recommended"))
+        vectors.groups.setdefault(GROUP_TERRAIN, []).insert(0, (RELIEF_TITLE, base_maps.relief))
+        vectors.sections.insert(0, relief_section())
+    add_controls(m, vectors, base_maps, language=language, fit_to=("city_boundary", "siting_recommended"),
+                 labels=map_labels(shown, vectors))
     return m

@@ -251,10 +251,29 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
     return LayerSet([*kept, *rebuilt.values()])
 
 
-def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster) -> LayerSet:
-    """The layers `plan` constructs on `reference` (zones, placed objects), without the reference layers."""
+def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster, analyses: bool = True) -> LayerSet:
+    """The layers `plan` constructs on `reference`, without the reference layers.
+
+    With ``analyses=False`` only the zones and the placed objects are built
+    (what a comparison of two plans reads), not the residents, jobs and
+    analyses on them.
+    """
+    if not analyses:
+        zoned, placed = _zoned_and_placed(reference, plan, elevation=elevation)
+        return LayerSet([*(zoned[name] for name in ZONE_LAYERS if name in zoned), *placed.values()])
     full = plan_build(reference, plan, elevation=elevation).layers
     return LayerSet(layer for name, layer in full.items() if name in PLAN_LAYERS)
+
+
+def _zoned_and_placed(reference: LayerSet, plan: Plan, *, elevation: Raster) -> tuple[LayerSet, dict[str, Layer]]:
+    """The exported reference layers with the zones, and the objects placed in them."""
+    precision = plan.export.coordinate_precision
+    # The mountain layers lie outside the plain and nothing the plan builds uses them.
+    exported = LayerSet(as_exported(layer, precision=precision) for layer in reference.values()
+                        if layer.name not in (*PLAN_LAYERS, *MOUNTAIN_LAYERS))
+    zones = build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha, source=plan.source)
+    zoned = LayerSet([*exported.values(), *zone_layers(zones, source=plan.source)])
+    return zoned, place_catalogues(zoned, plan, elevation=elevation)
 
 
 def plan_build(reference: LayerSet, plan: Plan, *, elevation: Raster,
@@ -269,14 +288,11 @@ def plan_build(reference: LayerSet, plan: Plan, *, elevation: Raster,
     """
     precision = plan.export.coordinate_precision
     on_step("zones and placement")
-    # The mountain layers lie outside the plain and nothing the plan builds uses them.
-    exported = LayerSet(as_exported(layer, precision=precision) for layer in reference.values()
-                        if layer.name not in (*PLAN_LAYERS, *MOUNTAIN_LAYERS))
-    zones = build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha, source=plan.source)
-    zoned = LayerSet([*exported.values(), *zone_layers(zones, source=plan.source)])
-    placed = place_catalogues(zoned, plan, elevation=elevation)
-    planned = LayerSet(as_exported(layer, precision=precision)
-                       for layer in (*zoned.values(), *placed.values()))
+    zoned, placed = _zoned_and_placed(reference, plan, elevation=elevation)
+    # The reference layers in `zoned` are exported already (exporting is idempotent): only the new ones are.
+    planned = LayerSet([*(as_exported(layer, precision=precision) if name in ZONE_LAYERS else layer
+                          for name, layer in zoned.items()),
+                        *(as_exported(layer, precision=precision) for layer in placed.values())])
     on_step("residents, jobs and the analyses")
     population = population_of(planned, plan, elevation=elevation)
     people = population_layers(population, planned)

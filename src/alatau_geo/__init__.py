@@ -25,6 +25,9 @@ The public API, for notebooks and scripts (``import alatau_geo as ag``):
 ``ag.population``          residents and jobs: capacity, targets, allocation by phase
 ``ag.mountain_cluster``    Almaty mountain cluster: terrain, lifts, capacity, air corridors
 ``ag.area_ha``             areas in hectares (equal-area projection)
+``ag.indicators``          every scenario indicator of a built workspace
+``ag.compare_scenarios``   indicators of workspaces side by side (``alatau-geo compare``)
+``ag.uncertainty``         bands of the indicators over runs (``alatau-geo uncertainty``)
 ``ag.Plan``, ``ag.Layer``, ``ag.LayerSet``, ``ag.Provenance``  the data types
 ``ag.AlatauGeoError``      root of every error the toolkit raises
 =========================  ==================================================
@@ -69,6 +72,9 @@ _PUBLIC = {
     "suitability": "alatau_geo.api",
     "hazards": "alatau_geo.api",
     "area_ha": "alatau_geo.core.crs",
+    "indicators": "alatau_geo.api",
+    "compare_scenarios": "alatau_geo.api",
+    "uncertainty": "alatau_geo.api",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -21,7 +21,7 @@ from alatau_geo.cli.common import (
 )
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.plan.config import Plan
-from alatau_geo.plan.workspace import Workspace
+from alatau_geo.plan.workspace import Workspace, shipped_scenarios
 
 if TYPE_CHECKING:
     from alatau_geo.jobs.build import BuildOutcome
@@ -43,11 +43,14 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
         description="Create a workspace folder for a scenario: an editable plan.toml (the default plan, or "
         "--from PLAN), copies of the tables in tables/, and a README. Every command run in the folder (or with "
         "-w DIR) reads and writes only inside it.",
-        epilog="examples:\n  alatau-geo init my_scenario\n  alatau-geo init wider_green --from my_plan.toml",
+        epilog="examples:\n  alatau-geo init my_scenario\n  alatau-geo init wider_green --from my_plan.toml\n"
+        "  alatau-geo init sez_scenario --from industrial_logistics_sez",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     init.add_argument("directory", metavar="DIR")
-    init.add_argument("--from", dest="from_plan", metavar="PLAN", help="start from this plan instead of the default")
+    init.add_argument("--from", dest="from_plan", metavar="PLAN",
+                      help="start from this plan file, or a scenario shipped with the package ("
+                      + ", ".join(shipped_scenarios()) + "), instead of the default plan")
     init.set_defaults(run=run_init)
 
     build = commands.add_parser(

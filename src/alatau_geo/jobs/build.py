@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from alatau_geo.analysis.city_population import CityPopulation
 from alatau_geo.analysis.outputs import ANALYSIS_LAYERS, analysis_layers
 from alatau_geo.analysis.population_layers import POPULATION_LAYERS, population_layers
@@ -65,7 +67,7 @@ class PlanBuild:
     """The reference layers with every layer the plan constructs, and the allocated residents and jobs."""
 
     layers: LayerSet
-    population: CityPopulation
+    population: CityPopulation | None
 
 
 BUILD_STEPS = REFERENCE_STEPS + 7
@@ -251,32 +253,21 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
     return LayerSet([*kept, *rebuilt.values()])
 
 
-def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster, analyses: bool = True) -> LayerSet:
+def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster,
+                catalogues: Mapping[str, pd.DataFrame] | None = None, analyses: bool = True) -> LayerSet:
     """The layers `plan` constructs on `reference`, without the reference layers.
 
-    With ``analyses=False`` only the zones and the placed objects are built
-    (what a comparison of two plans reads), not the residents, jobs and
-    analyses on them.
+    `catalogues` (``infrastructure`` and ``projects``, as
+    :func:`~alatau_geo.plan.catalogues.read_catalogue` gives them) replace
+    the plan's tables. With `analyses` False only the zones and the placed
+    objects: what a comparison of two plans needs, in a fraction of the time.
     """
-    if not analyses:
-        zoned, placed = _zoned_and_placed(reference, plan, elevation=elevation)
-        return LayerSet([*(zoned[name] for name in ZONE_LAYERS if name in zoned), *placed.values()])
-    full = plan_build(reference, plan, elevation=elevation).layers
+    full = plan_build(reference, plan, elevation=elevation, catalogues=catalogues, analyses=analyses).layers
     return LayerSet(layer for name, layer in full.items() if name in PLAN_LAYERS)
 
 
-def _zoned_and_placed(reference: LayerSet, plan: Plan, *, elevation: Raster) -> tuple[LayerSet, dict[str, Layer]]:
-    """The exported reference layers with the zones, and the objects placed in them."""
-    precision = plan.export.coordinate_precision
-    # The mountain layers lie outside the plain and nothing the plan builds uses them.
-    exported = LayerSet(as_exported(layer, precision=precision) for layer in reference.values()
-                        if layer.name not in (*PLAN_LAYERS, *MOUNTAIN_LAYERS))
-    zones = build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha, source=plan.source)
-    zoned = LayerSet([*exported.values(), *zone_layers(zones, source=plan.source)])
-    return zoned, place_catalogues(zoned, plan, elevation=elevation)
-
-
-def plan_build(reference: LayerSet, plan: Plan, *, elevation: Raster,
+def plan_build(reference: LayerSet, plan: Plan, *, elevation: Raster,  # noqa: PLR0913 - catalogues for sampling
+               catalogues: Mapping[str, pd.DataFrame] | None = None, analyses: bool = True,
                on_step: Callable[[str], None] = no_progress) -> PlanBuild:
     """The reference layers plus every layer the plan constructs on them, and the allocated people.
 
@@ -284,15 +275,24 @@ def plan_build(reference: LayerSet, plan: Plan, *, elevation: Raster,
     then the residents and jobs allocated on them (and their layers), then
     the analyses that weigh those residents and jobs. Everything is built on
     the reference layers as exported, so a build from the tiles and one from
-    committed layers give the same bytes. `on_step` is called twice.
+    committed layers give the same bytes. `on_step` is called twice. With
+    `analyses` False, the people and the analyses are left out (``population``
+    is then None).
     """
     precision = plan.export.coordinate_precision
     on_step("zones and placement")
-    zoned, placed = _zoned_and_placed(reference, plan, elevation=elevation)
-    # The reference layers in `zoned` are exported already (exporting is idempotent): only the new ones are.
-    planned = LayerSet([*(as_exported(layer, precision=precision) if name in ZONE_LAYERS else layer
-                          for name, layer in zoned.items()),
-                        *(as_exported(layer, precision=precision) for layer in placed.values())])
+    # The mountain layers lie outside the plain and nothing the plan builds uses them.
+    exported = LayerSet(as_exported(layer, precision=precision) for layer in reference.values()
+                        if layer.name not in (*PLAN_LAYERS, *MOUNTAIN_LAYERS))
+    zones = build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha, source=plan.source)
+    zoned = LayerSet([*exported.values(), *zone_layers(zones, source=plan.source)])
+    placed = place_catalogues(zoned, plan, elevation=elevation, catalogues=catalogues)
+    planned = LayerSet(as_exported(layer, precision=precision)
+                       for layer in (*zoned.values(), *placed.values()))
+    if not analyses:
+        kept = [layer for name, layer in reference.items() if name not in PLAN_LAYERS]
+        return PlanBuild(layers=LayerSet([*kept, *(zoned[name] for name in ZONE_LAYERS if name in zoned),
+                                          *placed.values()]), population=None)
     on_step("residents, jobs and the analyses")
     population = population_of(planned, plan, elevation=elevation)
     people = population_layers(population, planned)
@@ -324,10 +324,11 @@ def placement_context(layers: LayerSet, plan: Plan, *, elevation: Raster) -> Pla
     return PlacementContext.from_layers(layers, elevation=elevation, slope=terrain.slope(elevation), plan=plan)
 
 
-def place_catalogues(layers: LayerSet, plan: Plan, *, elevation: Raster) -> dict[str, Layer]:
-    """Place the plan's infrastructure and projects catalogues on the zoned layers."""
+def place_catalogues(layers: LayerSet, plan: Plan, *, elevation: Raster,
+                     catalogues: Mapping[str, pd.DataFrame] | None = None) -> dict[str, Layer]:
+    """Place the plan's infrastructure and projects catalogues (or the `catalogues` given) on the zoned layers."""
     context = placement_context(layers, plan, elevation=elevation)
-    catalogues = load_catalogues(plan)
+    catalogues = catalogues if catalogues is not None else load_catalogues(plan)
     placed = place_objects(catalogues["infrastructure"], context)
     placed.update(place_objects(catalogues["projects"], context, avoid=placed["infrastructure"].frame.geometry))
     return placed

@@ -25,6 +25,7 @@ from alatau_geo.plan.network_params import NetworkParams
 from alatau_geo.plan.population_params import DEFAULT_PARAMS as DEFAULT_POPULATION
 from alatau_geo.plan.population_params import PopulationParams
 from alatau_geo.plan.suitability_params import SuitabilityParams
+from alatau_geo.plan.uncertainty_params import UncertaintyParams, check_ranges
 from alatau_geo.reference.hydrology import HydrologyParams
 from alatau_geo.reference.terrain import TerrainParams, parse_tile_name
 from alatau_geo.reference.water import WaterProtectionParams
@@ -38,6 +39,8 @@ _REPLACED_WHOLE = ("settlements", "districts", "city_boundary", "sez")
 # criteria (a plan giving its own criteria starts from no default weight).
 _REPLACED_WHOLE_NESTED = ("suitability.criteria", "suitability.constraints")
 _FOLLOWS = {"suitability.criteria": "suitability.weights"}
+# Tables whose keys the user names: a user's table replaces the default's.
+_REPLACED_WHOLE_ENTRIES = ("uncertainty.ranges",)
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ class Plan:
     network: NetworkParams | None = None
     population: PopulationParams = DEFAULT_POPULATION
     mountain: MountainParams = field(default_factory=MountainParams)
+    uncertainty: UncertaintyParams = field(default_factory=UncertaintyParams)
     source: str = field(default="<default plan>", compare=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -188,7 +192,7 @@ def _merge(base: dict[str, Any], user: dict[str, Any], *, source: str, prefix: s
         entry = f"{prefix}{key}"
         if key not in base:
             raise PlanError(f"{source}: unknown entry '{entry}'")
-        if (prefix == "" and key in _REPLACED_WHOLE) or entry in replaced:
+        if (prefix == "" and key in _REPLACED_WHOLE) or entry in replaced or entry in _REPLACED_WHOLE_ENTRIES:
             if not isinstance(value, dict) and isinstance(base[key], dict):
                 raise PlanError(f"{source}: '{entry}' must be a table")
             base[key] = value
@@ -318,7 +322,7 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None,
         placement_grid_m=num("analysis", "placement_grid_m", positive=True),
         min_part_ha=num("analysis", "min_part_ha", minimum=0),
     )
-    return Plan(
+    plan = Plan(
         study_area=area,
         terrain=TerrainParams(
             tiles=tuple(tiles),
@@ -348,5 +352,8 @@ def _build_plan(data: dict[str, Any], *, source: str, base_dir: Path | None,
         export=ExportParams(
             coordinate_precision=num("export", "coordinate_precision", minimum=5, maximum=8, integer=True),
         ),
+        uncertainty=UncertaintyParams.from_mapping(data.get("uncertainty", {}), source=source),
         source=source,
     )
+    check_ranges(plan)
+    return plan

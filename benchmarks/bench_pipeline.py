@@ -7,12 +7,10 @@ imports are counted; medians of ``--runs``; a workspace made with
 ``alatau-geo init`` in a temporary folder, built once first so the numba
 kernels are compiled and on-disk caches are warm):
 
-- ``build``: the default plan from the SRTM tiles, layers, export and maps,
-  every stage computed (``--no-cache``);
-- ``build``, nothing edited: the stages come from the stage cache;
+- ``build``: the default plan from the SRTM tiles: layers, export and maps;
 - edit-and-rebuild: one district's rule parameter changed (a new value each
-  run), then ``build``: zones, placement and analyses are rebuilt, the
-  reference layers come from the cache; also without the maps;
+  run), then ``build``; also without the maps (there is no stage cache yet,
+  so this is a whole build too);
 - ``map``: the five HTML maps from the built layers;
 - ``diff default WS``: the zones and placed objects of two plans.
 
@@ -21,7 +19,7 @@ kept: the machine's cores are shared, and the CPU time is what the load of
 other jobs disturbs least.
 
 Stage profile (one process, the build's steps called in order as
-``alatau-geo build --no-cache`` runs them): each stage's wall and CPU time,
+``alatau-geo build`` runs them): each stage's wall and CPU time,
 then in a second pass its peak of memory allocated through Python
 (tracemalloc, which sees numpy's arrays but not GEOS's or GDAL's own
 allocations), and the process's peak resident memory at the end.
@@ -89,12 +87,10 @@ def summary(runs: list[tuple[float, float]], *, command: str, target: float | No
 
 def end_to_end(workspace: Path, dem_dir: Path, runs: int) -> dict[str, Any]:
     dem = ["--dem-dir", str(dem_dir)]
-    cli(["build", *dem], cwd=workspace)  # warm-up: numba kernels compiled, stage cache filled
+    cli(["build", *dem], cwd=workspace)  # warm-up: numba kernels compiled, on-disk caches warm
     results = {
-        "build": summary([cli(["build", "--no-cache", *dem], cwd=workspace) for _ in range(runs)],
-                         command="alatau-geo build --no-cache (every stage computed)", target=TARGETS_S["build"]),
-        "build_cached": summary([cli(["build", *dem], cwd=workspace) for _ in range(runs)],
-                                command="alatau-geo build (nothing edited: stage cache)"),
+        "build": summary([cli(["build", *dem], cwd=workspace) for _ in range(runs)],
+                         command="alatau-geo build", target=TARGETS_S["build"]),
     }
     plan = workspace / "plan.toml"
     edits, edits_no_maps = [], []
@@ -121,17 +117,31 @@ class Profile:
     def __init__(self, *, memory: bool) -> None:
         self.memory = memory
         self.rows: list[dict[str, Any]] = []
+        self._open: tuple[str, float, float] | None = None
 
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
+    def begin(self, name: str) -> None:
+        """Close the stage running (if any) and start `name`."""
+        self.end()
         if self.memory:
             tracemalloc.reset_peak()
-        start, start_cpu = time.perf_counter(), time.process_time()
-        yield
+        self._open = (name, time.perf_counter(), time.process_time())
+
+    def end(self) -> None:
+        """Close the stage running."""
+        if self._open is None:
+            return
+        name, start, start_cpu = self._open
         row = {"stage": name, "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - start_cpu}
         if self.memory:
             row["peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
         self.rows.append(row)
+        self._open = None
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        self.begin(name)
+        yield
+        self.end()
 
 
 def import_seconds(runs: int) -> float:
@@ -148,17 +158,16 @@ def import_seconds(runs: int) -> float:
 
 
 def profile_build(dem_dir: Path, folder: Path, profile: Profile) -> None:
-    """The steps of ``alatau-geo build --no-cache`` on the default plan, each timed as a stage."""
+    """The steps of ``alatau-geo build`` on the default plan, each timed as a stage."""
     from alatau_geo.analysis import areas
-    from alatau_geo.analysis.outputs import analysis_layers
     from alatau_geo.core.changes import compare_layers
-    from alatau_geo.core.geojson import as_exported
     from alatau_geo.core.io import export_layers, read_layers, write_raster
     from alatau_geo.core.layers import LayerSet
     from alatau_geo.jobs import build as pipeline
+    from alatau_geo.jobs import suitability
+    from alatau_geo.jobs.mountain import build_mountain
     from alatau_geo.jobs.pages import write_maps
     from alatau_geo.plan.config import load_plan
-    from alatau_geo.plan.districts import build_zones, zone_layers
     from alatau_geo.reference import gazetteer, terrain
     from alatau_geo.reference.build import build_reference_layers
 
@@ -168,33 +177,30 @@ def profile_build(dem_dir: Path, folder: Path, profile: Profile) -> None:
     with profile.stage("read SRTM tiles and tables"):
         paths = terrain.find_tiles(dem_dir, plan.terrain.tiles)
         tiles = {name: terrain.read_srtm_tile(path) for name, path in paths.items()}
-        tables = gazetteer.load_tables(plan.tables)
+        tables = gazetteer.load_tables(plan.tables, study_area=plan.study_area)
     with profile.stage("reference layers (terrain, reservoir, flow routing, rivers, water, gazetteer)"):
         built = build_reference_layers(tiles, tables, plan)
-    with profile.stage("reference layers as exported"):
-        exported = LayerSet(as_exported(layer, precision=precision) for layer in built.layers.values())
-    with profile.stage("zones (districts, city, SEZ; calibrated)"):
-        zones = LayerSet(zone_layers(build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha,
-                                                 source=plan.source), source=plan.source))
-    with profile.stage("placement (infrastructure, projects)"):
-        zoned = LayerSet([*exported.values(), *zones.values()])
-        placed = LayerSet(pipeline.place_catalogues(zoned, plan, elevation=built.terrain.elevation).values())
-    with profile.stage("analyses (network, coverage, service areas, travel times)"):
-        planned = [*exported.values(), *(as_exported(layer, precision=precision)
-                                         for layer in [*zones.values(), *placed.values()])]
-        analysed = LayerSet(analysis_layers(LayerSet(planned), plan))
-    layers = LayerSet([*built.layers.values(), *zones.values(), *placed.values(), *analysed.values()])
+    with profile.stage("mountain cluster and air corridors"):
+        mountain = build_mountain(built.terrain.filled, plan, river_names=tables.river_names)
+    reference = LayerSet([*built.layers.values(), *(mountain.layers if mountain else ())])
+    labels = {"zones and placement": "zones and placement (reference layers as exported, districts, objects)",
+              "residents, jobs and the analyses": "residents, jobs and the analyses (network, service areas)"}
+    planned = pipeline.plan_build(reference, plan, elevation=built.terrain.elevation,
+                                  on_step=lambda label: profile.begin(labels.get(label, label)))
+    with profile.stage("hazards and land suitability"):
+        layers, suited = suitability.with_suitability(planned.layers, plan,
+                                                      suitability.rasters_from_tiles(built, plan))
     export_layers(layers, layers_dir, precision=precision)  # the previous layers the next build compares with
+    write_raster(built.terrain.elevation, layers_dir / pipeline.TERRAIN_RASTER, dtype="int16")
     with profile.stage("compare with the previous layers"):
         compare_layers(read_layers(layers_dir), layers, precision=precision)
     with profile.stage("export (GeoJSON, GeoPackage, manifest, DEM)"):
         export_layers(layers, layers_dir, precision=precision)
         write_raster(built.terrain.elevation, layers_dir / pipeline.TERRAIN_RASTER, dtype="int16")
-    with profile.stage("maps (five HTML pages)"):
-        figures = areas.zone_area_table(layers, slope=terrain.slope(built.terrain.elevation),
-                                        max_slope_deg=plan.analysis.max_buildable_slope_deg)
+    with profile.stage("maps (every HTML page)"):
+        figures = areas.zone_area_table(layers, suited) if suited is not None else None
         write_maps(layers, maps_dir=maps_dir, layers_dir=layers_dir, dem_path=layers_dir / pipeline.TERRAIN_RASTER,
-                   offline=False, figures=figures)
+                   offline=False, figures=figures, suitability=suited)
 
 
 def stage_profile(dem_dir: Path, runs: int) -> list[dict[str, Any]]:

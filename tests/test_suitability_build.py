@@ -162,7 +162,7 @@ def test_the_suitability_map_draws_classes_criteria_and_hazards(workspace, tmp_p
     plan = load_plan(workspace[0] / "plan.toml")
     result = job.suitability_of(layers, plan, layers_dir=layers_dir,
                                 elevation=read_raster(layers_dir / "terrain_dem.tif"))
-    html = maps.render_html(suitability_map(layers, result, dem_path=None, offline=True))
+    html = maps.render_html(suitability_map(layers, result, relief=None, offline=True))
     assert "Suitability classes" in html and "Class changes with the weights" in html
     assert html.count("L.imageOverlay(") == 2 + len(result.surface.criteria)
     assert "Reservoir shore bands" in html and "slope (weight" in html

@@ -137,3 +137,70 @@ def zone_area_table(layers: LayerSet, suitability: SuitabilityResult) -> pd.Data
     extra = classes[list(CLASS_COLUMNS)].join(hazards[list(HAZARD_COLUMNS)]).round(1)
     extra = extra[~extra.index.duplicated()]
     return table.join(extra, on="zone")
+
+
+PHASE_COLUMNS = (
+    "zone", "name_en", "year", "area_ha", "buildable_ha", "residents", "jobs", "residents_per_ha", "jobs_per_ha",
+    "residents_per_buildable_ha", "jobs_per_buildable_ha",
+)
+REST_NAME = "City land outside the districts"
+
+
+def phase_table(areas: pd.DataFrame, summary: pd.DataFrame, *, city_id: str,
+                rest_id: str = "city_rest") -> pd.DataFrame:
+    """Residents, jobs and densities per district and phase, on the areas of :func:`area_table`.
+
+    Parameters
+    ----------
+    areas : DataFrame
+        From :func:`area_table`: the districts, then the city (``city_id``).
+    summary : DataFrame
+        The population summary (index ``zone``, ``year``; zones are the
+        districts, `rest_id` and ``city``), see
+        :func:`alatau_geo.analysis.population.phase_summary`.
+    city_id : str
+        The city boundary's id in `areas` (``alatau_city``).
+    rest_id : str
+        The zone of city land outside the districts; its area is the city's
+        less the districts'.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`PHASE_COLUMNS`, one row per zone and phase year (the
+        city under `city_id`); densities per ha of zone area and per
+        buildable ha, rounded to 0.1.
+
+    Examples
+    --------
+    >>> areas = pd.DataFrame({"zone": ["gate", "alatau_city"], "name_en": ["Gate", "Alatau"],
+    ...                       "area_ha": [4000.0, 5000.0], "buildable_ha": [3000.0, 3500.0]})
+    >>> summary = pd.DataFrame({"zone": ["gate", "city_rest", "city"], "year": 2050, "residents": [220_000, 0, 220_000],
+    ...                         "jobs": [181_000, 0, 181_000]}).set_index(["zone", "year"])
+    >>> table = phase_table(areas, summary, city_id="alatau_city")
+    >>> table[["zone", "area_ha", "residents_per_ha", "residents_per_buildable_ha"]].values.tolist()
+    [['gate', 4000.0, 55.0, 73.3], ['city_rest', 1000.0, 0.0, 0.0], ['alatau_city', 5000.0, 44.0, 62.9]]
+    """
+    known = areas.set_index("zone")
+    districts = known.drop(index=city_id)
+    rest = {"name_en": REST_NAME, "area_ha": known.at[city_id, "area_ha"] - districts["area_ha"].sum(),
+            "buildable_ha": known.at[city_id, "buildable_ha"] - districts["buildable_ha"].sum()}
+    lookup = known[["name_en", "area_ha", "buildable_ha"]].to_dict("index") | {rest_id: rest}
+    rows = []
+    for (zone, year), figures in summary.iterrows():
+        key = city_id if zone == "city" else zone
+        if key not in lookup:
+            continue
+        area = lookup[key]
+        row = {"zone": key, "name_en": area["name_en"], "year": int(year), "area_ha": round(float(area["area_ha"]), 1),
+               "buildable_ha": round(float(area["buildable_ha"]), 1), "residents": int(figures["residents"]),
+               "jobs": int(figures["jobs"])}
+        for kind in ("residents", "jobs"):
+            row[f"{kind}_per_ha"] = _density(row[kind], row["area_ha"])
+            row[f"{kind}_per_buildable_ha"] = _density(row[kind], row["buildable_ha"])
+        rows.append(row)
+    return pd.DataFrame(rows, columns=list(PHASE_COLUMNS))
+
+
+def _density(count: int, hectares: float) -> float:
+    return round(count / hectares, 1) if hectares > 0 else float("nan")

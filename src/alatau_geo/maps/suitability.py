@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from pathlib import Path
 from types import MappingProxyType
 
 import folium
@@ -32,11 +31,13 @@ from alatau_geo.core.crs import EXPORT_CRS
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.maps.basemaps import RELIEF_TITLE, add_base_maps, image_overlay, new_map, relief_section
 from alatau_geo.maps.classification import Category
+from alatau_geo.maps.compose import map_labels
 from alatau_geo.maps.controls import add_controls
+from alatau_geo.maps.i18n import check_language
 from alatau_geo.maps.layer_styles import CONTEXT_STYLES, GROUP_TERRAIN
 from alatau_geo.maps.legend import LegendEntry, LegendSection
 from alatau_geo.maps.png import encode_paletted_png, png_data_url
-from alatau_geo.maps.rasters import MAX_IMAGE_SIDE_PX, RasterImage, hillshade_image, read_dem
+from alatau_geo.maps.rasters import MAX_IMAGE_SIDE_PX, RasterImage, ReliefImages
 from alatau_geo.maps.style import LayerStyle
 from alatau_geo.maps.vectors import add_vectors
 
@@ -64,6 +65,8 @@ SCORE_STEPS: tuple[tuple[float, str], ...] = (
 SENSITIVITY_COLOURS = ("#c2a5cf", "#762a83")
 """Land whose class changes under one or two weight changes, and under three or more."""
 SENSITIVITY_TITLE = "Class changes with the weights"
+# Keys of the image overlays' legend rows (shown while the overlays are on).
+_CLASSES_KEY, _CHANGES_KEY, _CRITERIA_KEY = "suitability-classes", "suitability-changes", "suitability-criteria"
 SUITABILITY_MAP_LAYERS = (
     "reservoir", "rivers", "corridors", "places", "districts", "city_boundary", "sez", "infrastructure",
     "floodplain", "reservoir_bands",
@@ -167,8 +170,8 @@ def changes_image(result: SuitabilityResult) -> RasterImage:
 def _sensitivity_section(result: SuitabilityResult) -> LegendSection:
     step, count = result.params.sensitivity_change_pct, result.sensitivity.perturbations
     entries = (LegendEntry(f"Class changes under 3 or more of {count} weight changes", "swatch",
-                           SENSITIVITY_COLOURS[1]),
-               LegendEntry("Class changes under 1 or 2", "swatch", SENSITIVITY_COLOURS[0]))
+                           SENSITIVITY_COLOURS[1], layer=_CHANGES_KEY),
+               LegendEntry("Class changes under 1 or 2", "swatch", SENSITIVITY_COLOURS[0], layer=_CHANGES_KEY))
     return LegendSection(SENSITIVITY_TITLE, entries,
                          f"Each weight moved by -{step:g} % and +{step:g} % in turn; the rest of the land keeps its "
                          "class under every change.")
@@ -177,10 +180,11 @@ def _sensitivity_section(result: SuitabilityResult) -> LegendSection:
 def _class_section(surface: Surface) -> LegendSection:
     low, medium, high = surface.thresholds.bins
     entries = (
-        LegendEntry(f"High: score {high:g} and above", "swatch", CLASS_COLOURS[3]),
-        LegendEntry(f"Medium: {medium:g} to {high:g}", "swatch", CLASS_COLOURS[2]),
-        LegendEntry(f"Low: {low:g} to {medium:g}", "swatch", CLASS_COLOURS[1]),
-        LegendEntry(f"Unsuitable: a hard constraint, or below {low:g}", "swatch", CLASS_COLOURS[0]),
+        LegendEntry(f"High: score {high:g} and above", "swatch", CLASS_COLOURS[3], layer=_CLASSES_KEY),
+        LegendEntry(f"Medium: {medium:g} to {high:g}", "swatch", CLASS_COLOURS[2], layer=_CLASSES_KEY),
+        LegendEntry(f"Low: {low:g} to {medium:g}", "swatch", CLASS_COLOURS[1], layer=_CLASSES_KEY),
+        LegendEntry(f"Unsuitable: a hard constraint, or below {low:g}", "swatch", CLASS_COLOURS[0],
+                    layer=_CLASSES_KEY),
     )
     weights = ", ".join(f"{name} {weight:.2f}" for name, weight in surface.weights.items() if weight > 0)
     return LegendSection("Suitability classes", entries, f"Weighted score of the criteria ({weights}).")
@@ -191,14 +195,14 @@ def _criteria_section() -> LegendSection:
     lower = 0.0
     for limit, color in SCORE_STEPS:
         label = f"{lower:g} to {limit:g}" if math.isfinite(limit) else f"{lower:g} to 1"
-        entries.append(LegendEntry(label, "swatch", color))
+        entries.append(LegendEntry(label, "swatch", color, layer=_CRITERIA_KEY))
         lower = limit
     return LegendSection(GROUP_CRITERIA, tuple(reversed(entries)),
                          "Each criterion's score before weighting: 1 best, 0 worst. One overlay per criterion.")
 
 
-def suitability_map(layers: LayerSet, result: SuitabilityResult, *, dem_path: Path | None, offline: bool,
-                    title: str = "Alatau City: land suitability and hazards",
+def suitability_map(layers: LayerSet, result: SuitabilityResult, *, relief: ReliefImages | None, offline: bool,
+                    language: str = "en", title: str = "Alatau City: land suitability and hazards",
                     download_template: str = "../layers/{name}.geojson") -> folium.Map:
     """The suitability map: classes, the criteria as switchable overlays, hazard bands, sensitivity.
 
@@ -209,9 +213,9 @@ def suitability_map(layers: LayerSet, result: SuitabilityResult, *, dem_path: Pa
     result : SuitabilityResult
         The plan's suitability: the surface (classes, the weighted criteria's
         scores) and its weight sensitivity.
-    dem_path : Path or None
-        DEM GeoTIFF for the shaded relief; None leaves it out.
-    offline : bool
+    relief : ReliefImages or None
+        The DEM's images (:func:`alatau_geo.maps.relief_images`); None leaves the relief out.
+    offline, language
         As in :func:`alatau_geo.maps.overview_map`.
     title, download_template : str
         Page title; relative URL of each layer's GeoJSON with ``{name}``.
@@ -221,10 +225,10 @@ def suitability_map(layers: LayerSet, result: SuitabilityResult, *, dem_path: Pa
     folium.Map
         Render it with :func:`alatau_geo.maps.render_html`.
     """
+    check_language(language)
     surface = result.surface
     m = new_map(offline=offline, title=title)
-    relief = hillshade_image(read_dem(dem_path)) if dem_path is not None else None
-    base_maps = add_base_maps(m, offline=offline, relief=relief)
+    base_maps = add_base_maps(m, offline=offline, relief=relief.hillshade if relief is not None else None)
     classes = image_overlay(class_image(surface), name="Suitability classes", pane="slope", base=False,
                             opacity=0.65, show=True)
     classes.add_to(m)
@@ -237,16 +241,18 @@ def suitability_map(layers: LayerSet, result: SuitabilityResult, *, dem_path: Pa
                                 pane="slope", base=False, opacity=0.7, show=False)
         overlay.add_to(m)
         criteria.append((f"{name} (weight {surface.weights[name]:.2f})", overlay))
-    shown = [layers[name] for name in SUITABILITY_MAP_LAYERS if name in layers]
-    vectors = add_vectors(m, shown, download_template=download_template, styles=SUITABILITY_STYLES)
+    shown = LayerSet(layers[name] for name in SUITABILITY_MAP_LAYERS if name in layers)
+    vectors = add_vectors(m, (shown[name] for name in shown), download_template=download_template,
+                          styles=SUITABILITY_STYLES)
     vectors.groups[GROUP_SUITABILITY] = [("Suitability classes", classes), (SENSITIVITY_TITLE, shifting)]
     if criteria:
         vectors.groups[GROUP_CRITERIA] = criteria
     sections = [_class_section(surface), _sensitivity_section(result), *([_criteria_section()] if criteria else [])]
     if base_maps.relief is not None:
-        if not base_maps.relief_is_base:
-            vectors.groups.setdefault(GROUP_TERRAIN, []).insert(0, (RELIEF_TITLE, base_maps.relief))
-        sections.insert(0, relief_section(base=base_maps.relief_is_base))
+        vectors.groups.setdefault(GROUP_TERRAIN, []).insert(0, (RELIEF_TITLE, base_maps.relief))
+        sections.insert(0, relief_section())
     vectors.sections[:0] = sections
-    add_controls(m, vectors, base_maps, offline=offline, fit_to=("city_boundary", "sez"))
+    behind = {_CLASSES_KEY: [classes], _CHANGES_KEY: [shifting], _CRITERIA_KEY: [overlay for _, overlay in criteria]}
+    add_controls(m, vectors, base_maps, language=language, fit_to=("city_boundary", "sez"),
+                 labels=map_labels(shown, vectors), legend_layers=behind)
     return m

@@ -66,7 +66,12 @@ def in_district(geometries: np.ndarray, target: Target, context: PlacementContex
     lines = is_line(geometries)
     value = np.zeros(len(geometries))
     if (~lines).any():
-        value[~lines] = shapely.distance(geometries[~lines], area)
+        points = geometries[~lines]
+        # Inside (or on) the prepared district the distance is 0: only the others are measured.
+        outside = ~shapely.intersects(area, points)
+        distances = np.zeros(len(points))
+        distances[outside] = shapely.distance(points[outside], area)
+        value[~lines] = distances
     if lines.any():
         value[lines] = shapely.length(shapely.difference(geometries[lines], area))
     return value <= DISTRICT_TOLERANCE_M, value

@@ -1,20 +1,10 @@
-"""The public Python API: what the notebooks and a planner's own scripts use.
+"""The API on a layers folder: build, areas, placement, maps, proximity and network."""
 
-Each function here wraps a few library steps into one call on the layers
-folder a build writes (``layers/``). Everything is importable from the
-package itself::
 
-    import alatau_geo as ag
-    plan = ag.load_plan()
-    layers = ag.read_layers("layers")
-    ag.area_table(layers, plan)
-"""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-from collections.abc import Mapping
 from pathlib import Path
 
 import folium
@@ -26,26 +16,16 @@ from alatau_geo import maps
 from alatau_geo.analysis import areas
 from alatau_geo.analysis.outputs import ANALYSIS_LAYERS
 from alatau_geo.analysis.scenarios import ObjectChange, ZoneDelta, object_changes, zone_deltas
-from alatau_geo.analysis.suitability_layers import SuitabilityResult
-from alatau_geo.analysis.suitability_report import HazardReport, SuitabilityReport, hazard_report, suitability_report
-from alatau_geo.core.io import read_raster
+from alatau_geo.api._shared import DEFAULT_LAYERS_DIR, MAP_KINDS, _plan, _suitability_result, elevation
 from alatau_geo.core.layers import LayerSet
-from alatau_geo.core.raster import Raster
 from alatau_geo.jobs import build as pipeline
 from alatau_geo.jobs.generation import build_outputs
-from alatau_geo.jobs.suitability import suitability_of
+from alatau_geo.jobs.mountain import MOUNTAIN_DEM
 from alatau_geo.maps.suitability import suitability_map
-from alatau_geo.plan.config import Plan, load_plan
+from alatau_geo.plan.config import Plan
 from alatau_geo.plan.placement_report import placement_report as _placement_report
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_LAYERS_DIR = Path("layers")
-MAP_KINDS = ("overview", "districts", "infrastructure", "proximity", "terrain", "suitability")
-
-
-def _plan(plan: Plan | str | Path | None) -> Plan:
-    return plan if isinstance(plan, Plan) else load_plan(plan)
 
 
 def build_layers(plan: Plan | str | Path | None = None, *, dem_dir: str | Path | None = None,
@@ -95,19 +75,6 @@ def build_layers(plan: Plan | str | Path | None = None, *, dem_dir: str | Path |
     for warning in outcome.warnings:
         logger.warning(warning)
     return outcome.layers
-
-
-def elevation(layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> Raster:
-    """The working-grid DEM (whole metres, UTM 43N, 90 m cells) written beside the layers.
-
-    Examples
-    --------
-    >>> import alatau_geo as ag
-    >>> dem = ag.elevation("layers")  # doctest: +SKIP
-    >>> dem.crs.to_epsg(), dem.transform.a  # doctest: +SKIP
-    (32643, 90.0)
-    """
-    return read_raster(Path(layers_dir) / pipeline.TERRAIN_RASTER)
 
 
 def area_table(layers: LayerSet, plan: Plan | str | Path | None = None, *,
@@ -181,7 +148,7 @@ def compare_plans(plan_a: Plan | str | Path, plan_b: Plan | str | Path, *,
     built = []
     for plan in (_plan(plan_a), _plan(plan_b)):
         reference = pipeline.committed_reference(plan, layers_dir=Path(layers_dir))
-        built.append(pipeline.plan_layers(reference, plan, elevation=dem))
+        built.append(pipeline.plan_layers(reference, plan, elevation=dem, analyses=False))
     return zone_deltas(built[0], built[1]), object_changes(built[0], built[1])
 
 
@@ -192,13 +159,16 @@ def show_map(layers: LayerSet, kind: str = "overview", *, layers_dir: str | Path
     Parameters
     ----------
     layers : LayerSet
-    kind : {'overview', 'districts', 'infrastructure', 'proximity', 'terrain', 'suitability'}
+    kind : {'overview', 'districts', 'infrastructure', 'proximity', 'terrain', 'population', 'mountain', \
+            'suitability'}
     layers_dir : path
         Where the working-grid DEM is (relief and slope overlays).
     offline : bool
-        Inline Leaflet and use the relief as base map (no network needed).
+        Offer no online base map (the page loads nothing at all); every map
+        carries its scripts and opens on the shaded relief either way.
     plan : Plan, path or None
-        For the districts map's area figures and the suitability map.
+        For the districts map's area figures, and the language the map opens
+        in (the plan's ``maps.language``).
 
     Examples
     --------
@@ -208,20 +178,28 @@ def show_map(layers: LayerSet, kind: str = "overview", *, layers_dir: str | Path
     if kind not in MAP_KINDS:
         raise ValueError(f"kind must be one of {', '.join(MAP_KINDS)}, got {kind!r}")
     dem = Path(layers_dir) / pipeline.TERRAIN_RASTER
-    dem_path = dem if dem.is_file() else None
+    language = _plan(plan).maps.language
     if kind == "terrain":
-        return maps.terrain_map(layers, dem_path=dem, offline=offline)
+        return maps.terrain_map(layers, relief=maps.relief_images(dem), offline=offline, language=language)
+    relief = maps.relief_images(dem) if dem.is_file() else None
+    common = {"relief": relief, "offline": offline, "language": language}
     if kind == "districts":
-        figures = area_table(layers, plan, layers_dir=layers_dir) if dem_path is not None else None
-        return maps.districts_map(layers, dem_path=dem_path, offline=offline, figures=figures)
+        figures = area_table(layers, plan, layers_dir=layers_dir) if relief is not None else None
+        return maps.districts_map(layers, figures=figures, **common)
     if kind == "infrastructure":
-        return maps.infrastructure_map(layers, dem_path=dem_path, offline=offline)
+        return maps.infrastructure_map(layers, **common)
     if kind == "proximity":
-        return maps.proximity_map(layers, dem_path=dem_path, offline=offline)
+        return maps.proximity_map(layers, **common)
     if kind == "suitability":
         result = _suitability_result(layers, _plan(plan), layers_dir=layers_dir)
-        return suitability_map(layers, result, dem_path=dem_path, offline=offline)
-    return maps.overview_map(layers, dem_path=dem_path, offline=offline)
+        return suitability_map(layers, result, **common)
+    if kind == "population":
+        return maps.population_map(layers, **common)
+    if kind == "mountain":
+        mountain_dem = Path(layers_dir) / MOUNTAIN_DEM
+        mountain = maps.relief_images(mountain_dem) if mountain_dem.is_file() else None
+        return maps.mountain_map(layers, **{**common, "relief": mountain})
+    return maps.overview_map(layers, **common)
 
 
 PROPOSAL_RULES = ("in_district", "outside_strips", "max_slope", "above_flood")
@@ -333,8 +311,11 @@ def road_network(layers: LayerSet, plan: Plan | str | Path | None = None, *,
 
 
 def service_areas(layers: LayerSet, plan: Plan | str | Path | None = None, *,
-                  graph: nx.MultiDiGraph | None = None) -> LayerSet:
+                  graph: nx.MultiDiGraph | None = None, layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> LayerSet:
     """Coverage, gaps, service areas by travel time and the travel-time surface, as layers.
+
+    Coverage, gaps and service areas count the residents and jobs the plan
+    allocates (target year) that they hold or leave out.
 
     Examples
     --------
@@ -344,16 +325,21 @@ def service_areas(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     """
     from alatau_geo.analysis.outputs import analysis_layers
 
-    return LayerSet(analysis_layers(layers, _plan(plan), graph=graph))
+    plan = _plan(plan)
+    people = pipeline.population_from_layers(layers, plan, layers_dir=Path(layers_dir))
+    return LayerSet(analysis_layers(layers, plan, population=people, graph=graph))
 
 
 def travel_times(layers: LayerSet, plan: Plan | str | Path | None = None, *,
-                 graph: nx.MultiDiGraph | None = None) -> dict[str, pd.DataFrame]:
+                 graph: nx.MultiDiGraph | None = None,
+                 layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> dict[str, pd.DataFrame]:
     """Proximity and accessibility tables (``alatau-geo report proximity``), by name.
 
     ``travel_times`` holds minutes from each district centre and settlement to
-    Almaty and Konaev; ``job_access_settlements`` jobs within 30 and 45
-    minutes and the 2SFCA score.
+    Almaty and Konaev, ``travel_times_residents`` the same for each
+    district's residents; ``job_access_districts`` and
+    ``job_access_settlements`` the jobs within 30 and 45 minutes and the
+    2SFCA score, residents and jobs as the plan allocates them (target year).
 
     Examples
     --------
@@ -363,76 +349,6 @@ def travel_times(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     """
     from alatau_geo.analysis.outputs import proximity_report
 
-    return proximity_report(layers, _plan(plan), graph=graph).tables
-
-
-def _suitability_result(layers: LayerSet, plan: Plan, *, layers_dir: str | Path) -> SuitabilityResult:
-    return suitability_of(layers, plan, layers_dir=Path(layers_dir), elevation=elevation(layers_dir))
-
-
-def suitability(layers: LayerSet, plan: Plan | str | Path | None = None, *,
-                layers_dir: str | Path = DEFAULT_LAYERS_DIR, weights: Mapping[str, float] | None = None,
-                ) -> SuitabilityReport:
-    """The plan's land suitability: class areas per zone, weights, constraints, sensitivity, layers.
-
-    Parameters
-    ----------
-    layers : LayerSet
-        Built layers (zones, placed infrastructure, reference layers).
-    plan : Plan, path or None
-        Its ``[suitability]`` section (criteria, constraints, weights, classes).
-    layers_dir : path
-        Where the working-grid DEM and the height-above-drainage rasters are.
-        Without the latter (layers never built from the SRTM tiles) the
-        criteria and constraints that need it are left out (``result.left_out``).
-    weights : mapping of str to float, optional
-        Weights that replace the plan's for the criteria named (the others
-        keep theirs); the weights are renormalised to sum to 1.
-
-    Returns
-    -------
-    SuitabilityReport
-        ``classes`` (ha per zone and class, index ``zone``), ``weights``
-        (index criterion), ``constraints``, ``sensitivity``, ``layers`` and
-        the surface (``result``).
-
-    Raises
-    ------
-    PlanError
-        If a weight names no criterion or is negative.
-
-    Examples
-    --------
-    >>> import alatau_geo as ag
-    >>> land = ag.suitability(ag.read_layers("layers"))  # doctest: +SKIP
-    >>> land.classes.loc[["gate", "golden", "growing", "green"], ["high_ha", "medium_ha"]]  # doctest: +SKIP
-    >>> steeper = ag.suitability(ag.read_layers("layers"), weights={"slope": 0.5})  # doctest: +SKIP
-    >>> (steeper.classes["high_ha"] - land.classes["high_ha"]).round()  # doctest: +SKIP
-    """
     plan = _plan(plan)
-    if weights is not None and plan.suitability is not None:
-        section = dataclasses.replace(plan.suitability, weighting="weights",
-                                      weights={**plan.suitability.weights, **weights})
-        plan = dataclasses.replace(plan, suitability=section)
-    return suitability_report(_suitability_result(layers, plan, layers_dir=layers_dir), layers)
-
-
-def hazards(layers: LayerSet, plan: Plan | str | Path | None = None, *,
-            layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> HazardReport:
-    """The floodplain of the named rivers and the reservoir's shore bands: hectares per zone and layers.
-
-    Returns
-    -------
-    HazardReport
-        ``by_zone`` (index ``zone``: districts, city, SEZ; ``floodplain_ha``,
-        ``reservoir_normal_ha``, ``reservoir_max_ha``) and ``layers``
-        (``floodplain``, ``reservoir_bands``, working CRS).
-
-    Examples
-    --------
-    >>> import alatau_geo as ag
-    >>> found = ag.hazards(ag.read_layers("layers"))  # doctest: +SKIP
-    >>> found.by_zone.loc["green", "reservoir_max_ha"]  # doctest: +SKIP
-    """
-    plan = _plan(plan)
-    return hazard_report(_suitability_result(layers, plan, layers_dir=layers_dir), layers)
+    people = pipeline.population_from_layers(layers, plan, layers_dir=Path(layers_dir))
+    return proximity_report(layers, plan, population=people, graph=graph).tables

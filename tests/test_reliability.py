@@ -379,9 +379,9 @@ def test_readers_refuse_a_file_from_another_generation(workspace: Path, first_ge
     (copy / "alatau_geo.gpkg").write_bytes(b"SQLite format 3\x00 from another build")
     one_line(run("info", "--layers-dir", str(copy), cwd=tmp_path), 4, "alatau_geo.gpkg: does not belong")
     manifest = json.loads((workspace / "layers" / "manifest.json").read_text(encoding="utf-8"))
-    rasters = {"terrain_dem.tif", "suitability_score.tif", "suitability_class.tif"}
-    if (workspace / "layers" / "hand.tif").is_file():  # the height above drainage, when ever built from the tiles
-        rasters |= {"hand.tif", "hand_drains.tif"}
+    # Every raster beside the layers (terrain, suitability, HAND, population grids, ...) belongs to the generation.
+    rasters = {path.name for path in (workspace / "layers").glob("*.tif")}
+    assert {"terrain_dem.tif", "suitability_score.tif", "suitability_class.tif"} <= rasters
     assert set(manifest["generation"]["files"]) == {
         *(f"{entry['name']}.geojson" for entry in manifest["layers"]), "alatau_geo.gpkg", *rasters}
 

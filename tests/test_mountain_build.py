@@ -116,7 +116,7 @@ def test_mountain_layers_are_kept_without_tiles_unless_their_settings_change(wor
 def test_mountain_map_of_the_real_layers(mountain, workspace: Path):
     from alatau_geo import maps
 
-    html = maps.render_html(maps.mountain_map(LayerSet(mountain.layers), dem_path=workspace / "layers" / MOUNTAIN_DEM,
-                                              offline=True))
+    relief = maps.relief_images(workspace / "layers" / MOUNTAIN_DEM)
+    html = maps.render_html(maps.mountain_map(LayerSet(mountain.layers), relief=relief, offline=True))
     assert "ag-profile" in html and "Medeu - Shymbulak" in html and "Ulken Almaty" in html
     assert len(html) < 4_000_000

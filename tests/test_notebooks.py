@@ -25,6 +25,8 @@ EXPECTED = (
     "05_export_to_qgis.ipynb",
     "06_room_for_gate.ipynb",
     "07_mountain_cluster.ipynb",
+    "08_land_suitability.ipynb",
+    "09_gate_substation_sites.ipynb",
 )
 CELL_TIMEOUT_S = 300
 # The only import of the package a notebook may make: everything else goes through `ag.`.

@@ -120,7 +120,7 @@ def test_population_map_of_the_built_layers(workspace: Path):
     from alatau_geo import maps
 
     layers = read_layers(workspace / "layers")
-    html = maps.render_html(maps.population_map(layers, dem_path=None, offline=True))
+    html = maps.render_html(maps.population_map(layers, relief=None, offline=True))
     assert "Residents per ha: 2030" in html and "Residents per ha: 2050" in html
     assert "Districts: 2050" in html and "Gate District" in html
     assert "population_blocks.geojson" in html  # the download link

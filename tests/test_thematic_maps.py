@@ -21,9 +21,9 @@ XSS = "<script>alert(1)</script>"
 
 
 def in_page(text: str) -> str:
-    """`text` as the legend carries it: HTML-escaped, then in the page's JSON (folium's ``tojson``)."""
-    escaped = json.dumps(escape(text))[1:-1]
-    for char in "<>&'":
+    """`text` as the legend carries it: HTML-escaped, then in the page's JSON (``script_json``)."""
+    escaped = json.dumps(escape(text), ensure_ascii=False)[1:-1]
+    for char in "<>&":
         escaped = escaped.replace(char, f"\\u{ord(char):04x}")
     return escaped
 
@@ -51,7 +51,7 @@ def population_layers() -> LayerSet:
 
 
 def test_population_map_switches_phases_and_classes_residents_per_ha(population_layers):
-    m = maps.population_map(population_layers, dem_path=None, offline=True)
+    m = maps.population_map(population_layers, relief=None, offline=True)
     assert not list(template_reparsing_elements(m.get_root()))
     html = maps.render_html(m)
     for year in (2030, 2040, 2050):
@@ -65,7 +65,7 @@ def test_population_map_switches_phases_and_classes_residents_per_ha(population_
 
 def test_population_map_needs_population_layers():
     with pytest.raises(LayerError, match="population map"):
-        maps.population_map(LayerSet([]), dem_path=None, offline=True)
+        maps.population_map(LayerSet([]), relief=None, offline=True)
 
 
 def _mountain_layers(profile: str) -> LayerSet:
@@ -86,7 +86,7 @@ def _mountain_layers(profile: str) -> LayerSet:
 
 
 def test_mountain_map_draws_the_profile_in_the_lift_line_popup():
-    html = maps.render_html(maps.mountain_map(_mountain_layers("1707 1750 1900 2293"), dem_path=None,
+    html = maps.render_html(maps.mountain_map(_mountain_layers("1707 1750 1900 2293"), relief=None,
                                               offline=True))
     assert "ag-profile" in html and "2,293 m" in html and "0.1 km" in html
     assert in_page("Ski terrain: Beginner (3.5–14°)") in html
@@ -95,14 +95,14 @@ def test_mountain_map_draws_the_profile_in_the_lift_line_popup():
 
 
 def test_a_profile_that_is_not_numbers_draws_no_chart():
-    html = maps.render_html(maps.mountain_map(_mountain_layers(XSS), dem_path=None, offline=True))
+    html = maps.render_html(maps.mountain_map(_mountain_layers(XSS), relief=None, offline=True))
     assert "ag-profile" not in html and XSS not in html
     assert parse_profile("1 2 x") == [] and profile_svg([1.0, 2.0], step_m=float("nan")) == ""
 
 
 def test_mountain_map_needs_mountain_layers():
     with pytest.raises(LayerError, match="mountain map"):
-        maps.mountain_map(LayerSet([]), dem_path=None, offline=True)
+        maps.mountain_map(LayerSet([]), relief=None, offline=True)
 
 
 def test_write_maps_adds_the_thematic_pages_and_leaves_them_off_the_overview(population_layers, tmp_path):

@@ -10,9 +10,13 @@ The public API, for notebooks and scripts (``import alatau_geo as ag``):
 ``ag.validate_layer``      check a user's layer file
 ``ag.elevation``           the working-grid DEM
 ``ag.area_table``          areas of the districts and the city
+``ag.suitability``         land suitability classes, weights, sensitivity
+``ag.hazards``             floodplain and reservoir bands per district
 ``ag.placement_report``    placement rules of every object
 ``ag.proximity_tables``    nearest facilities, coverage, gaps
 ``ag.compare_plans``       what changes between two plans
+``ag.siting``              demand, sizing and optimal facility sites (``alatau-geo site``)
+``ag.siting_map``          recommended against planned sites, catchments by load
 ``ag.show_map``            interactive map (inline in a notebook)
 ``ag.add_facility``        a copy of the layers with one more facility
 ``ag.coverage``            straight-line coverage and gaps, as layers
@@ -23,6 +27,9 @@ The public API, for notebooks and scripts (``import alatau_geo as ag``):
 ``ag.population``          residents and jobs: capacity, targets, allocation by phase
 ``ag.mountain_cluster``    Almaty mountain cluster: terrain, lifts, capacity, air corridors
 ``ag.area_ha``             areas in hectares (equal-area projection)
+``ag.indicators``          every scenario indicator of a built workspace
+``ag.compare_scenarios``   indicators of workspaces side by side (``alatau-geo compare``)
+``ag.uncertainty``         bands of the indicators over runs (``alatau-geo uncertainty``)
 ``ag.Plan``, ``ag.Layer``, ``ag.LayerSet``, ``ag.Provenance``  the data types
 ``ag.AlatauGeoError``      root of every error the toolkit raises
 =========================  ==================================================
@@ -55,6 +62,8 @@ _PUBLIC = {
     "area_table": "alatau_geo.api",
     "placement_report": "alatau_geo.api",
     "compare_plans": "alatau_geo.api",
+    "siting": "alatau_geo.api",
+    "siting_map": "alatau_geo.api",
     "show_map": "alatau_geo.api",
     "add_facility": "alatau_geo.api",
     "coverage": "alatau_geo.api",
@@ -64,7 +73,12 @@ _PUBLIC = {
     "travel_times": "alatau_geo.api",
     "population": "alatau_geo.api",
     "mountain_cluster": "alatau_geo.api",
+    "suitability": "alatau_geo.api",
+    "hazards": "alatau_geo.api",
     "area_ha": "alatau_geo.core.crs",
+    "indicators": "alatau_geo.api",
+    "compare_scenarios": "alatau_geo.api",
+    "uncertainty": "alatau_geo.api",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -28,6 +28,7 @@ from alatau_geo.analysis.city_population import CityPopulation, people_blocks, p
 from alatau_geo.analysis.coverage import coverage
 from alatau_geo.analysis.destinations import destination_times, travel_origins
 from alatau_geo.analysis.job_figures import project_jobs
+from alatau_geo.analysis.layer_names import ANALYSIS_LAYERS, NETWORK_LAYERS  # noqa: F401 - re-exported
 from alatau_geo.analysis.network import road_network
 from alatau_geo.analysis.network_index import network_index
 from alatau_geo.analysis.proximity import coverage_layers, facilities_from, proximity_tables
@@ -36,9 +37,6 @@ from alatau_geo.analysis.street_stats import district_street_stats
 from alatau_geo.core.crs import WORKING_CRS, area_ha
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
 from alatau_geo.plan.config import Plan
-
-NETWORK_LAYERS = ("service_areas", "travel_time_nodes")
-ANALYSIS_LAYERS = ("coverage", "coverage_gaps", *NETWORK_LAYERS)
 
 
 def facilities(layers: LayerSet, plan: Plan) -> gpd.GeoDataFrame:
@@ -129,11 +127,11 @@ def _for_display(areas: gpd.GeoDataFrame, *, max_hole_m2: float) -> gpd.GeoDataF
     filled; the outline is simplified by 10 m (a fifth of the buffer).
     """
     def filled(geometry: shapely.Geometry) -> shapely.Geometry:
-        parts = []
-        for polygon in shapely.get_parts(geometry):
-            holes = [ring for ring in polygon.interiors if shapely.Polygon(ring).area > max_hole_m2]
-            parts.append(shapely.Polygon(polygon.exterior, holes))
-        return shapely.union_all(parts)
+        # Every part's rings at once: its exterior first, then the holes bigger than the limit.
+        rings, part = shapely.get_rings(shapely.get_parts(geometry), return_index=True)
+        exterior = np.r_[True, part[1:] != part[:-1]] if len(part) else np.zeros(0, dtype=bool)
+        kept = exterior | (shapely.area(shapely.polygons(rings)) > max_hole_m2)
+        return shapely.union_all(shapely.polygons(rings[kept], indices=part[kept]))
 
     result = areas.copy()
     result["geometry"] = shapely.simplify([filled(g) for g in areas.geometry], 10.0, preserve_topology=True)

@@ -1,7 +1,7 @@
 """The ``alatau-geo`` command-line tool: the parser, and each error class mapped to an exit code.
 
-The commands live in one module per group (:mod:`.build`, :mod:`.report`,
-:mod:`.compare`, :mod:`.inspection`); each parses nothing itself and calls the
+The commands live in one module per group (:mod:`.build`, :mod:`.edit`, :mod:`.report`,
+:mod:`.siting`, :mod:`.compare`, :mod:`.scenarios`, :mod:`.inspection`); each parses nothing itself and calls the
 library. Every :class:`~alatau_geo.core.errors.AlatauGeoError` becomes one
 line on stderr and the exit code of its class (see
 :mod:`alatau_geo.core.errors`); a closed output pipe (``alatau-geo info |
@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from alatau_geo import __version__
-from alatau_geo.cli import build, compare, inspection, report
+from alatau_geo.cli import build, compare, edit, inspection, report, scenarios, siting
 from alatau_geo.cli.common import common_options, logger
 from alatau_geo.core.errors import AlatauGeoError
 
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     common = common_options(top=False)
-    for group in (build, report, compare, inspection):
+    for group in (build, edit, report, siting, compare, scenarios, inspection):
         group.add_commands(commands, common)
     return parser
 

@@ -21,7 +21,7 @@ from alatau_geo.cli.common import (
 )
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.plan.config import Plan
-from alatau_geo.plan.workspace import Workspace
+from alatau_geo.plan.workspace import Workspace, shipped_scenarios
 
 if TYPE_CHECKING:
     from alatau_geo.jobs.build import BuildOutcome
@@ -43,11 +43,14 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
         description="Create a workspace folder for a scenario: an editable plan.toml (the default plan, or "
         "--from PLAN), copies of the tables in tables/, and a README. Every command run in the folder (or with "
         "-w DIR) reads and writes only inside it.",
-        epilog="examples:\n  alatau-geo init my_scenario\n  alatau-geo init wider_green --from my_plan.toml",
+        epilog="examples:\n  alatau-geo init my_scenario\n  alatau-geo init wider_green --from my_plan.toml\n"
+        "  alatau-geo init sez_scenario --from industrial_logistics_sez",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     init.add_argument("directory", metavar="DIR")
-    init.add_argument("--from", dest="from_plan", metavar="PLAN", help="start from this plan instead of the default")
+    init.add_argument("--from", dest="from_plan", metavar="PLAN",
+                      help="start from this plan file, or a scenario shipped with the package ("
+                      + ", ".join(shipped_scenarios()) + "), instead of the default plan")
     init.set_defaults(run=run_init)
 
     build = commands.add_parser(
@@ -72,13 +75,20 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
 
     map_command = commands.add_parser(
         "map", parents=[common], help="write the interactive HTML maps",
-        description="Write the HTML maps (Leaflet, via folium) from the workspace's layers. With --offline "
-        "every script and style is inlined and the DEM hillshade is the base map.",
-        epilog="examples:\n  alatau-geo map --offline\n  alatau-geo -w my_scenario map",
+        description="Write the HTML maps (Leaflet, via folium) from the workspace's layers. Every map is one "
+        "self-contained file: scripts and styles inlined, the DEM's shaded relief as base map, online base maps "
+        "offered when reachable, labels and a language switch (Kazakh, Russian, English; the plan's "
+        "maps.language first). With --offline no online base map is offered and a page loads nothing at all.",
+        epilog="examples:\n  alatau-geo map --offline\n  alatau-geo -w my_scenario map\n"
+        "  alatau-geo -w my_scenario map --edit      then open maps/edit.html, edit, download the edits",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     map_command.add_argument("--layers-dir", metavar="DIR", help="layers to show (default: the workspace's)")
     _map_options(map_command)
+    map_command.add_argument("--edit", action="store_true",
+                             help="write the editing map (maps/edit.html) instead: move objects and projects, add "
+                             "a facility, redraw a district or change a rule's parameter, then download the edits "
+                             "for `alatau-geo apply`")
     map_command.set_defaults(run=run_map)
 
     export = commands.add_parser(
@@ -95,7 +105,7 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
 def _map_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--maps-dir", metavar="DIR", help="where the HTML maps go (default: the workspace's maps/)")
     parser.add_argument("--offline", action="store_true",
-                        help="self-contained maps: inline Leaflet and plugins, hillshade base map, no tiles")
+                        help="offer no online base map: the pages load nothing at all (strict content policy)")
 
 
 def run_init(args: argparse.Namespace) -> int:
@@ -144,11 +154,19 @@ def _check_inputs(args: argparse.Namespace, plan: Plan) -> _BuildInputs:
 
 def run_build(args: argparse.Namespace) -> int:
     """``alatau-geo build``."""
+    workspace = workspace_of(args)
+    build_workspace(args, workspace=workspace, plan=workspace.load_plan())
+    return 0
+
+
+def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Plan) -> BuildOutcome:
+    """Build one generation of `workspace`: its layers and, unless ``args.no_maps``, its maps; say what changed.
+
+    Used by ``build`` and ``apply``. Returns the build's outcome (layers, changes).
+    """
     from alatau_geo.jobs.generation import build_outputs, maps_outputs
     from alatau_geo.plan.workspace import built_by_record
 
-    workspace = workspace_of(args)
-    plan = workspace.load_plan()
     layers_dir = folder(args.layers_dir, workspace.layers_dir)
     maps_dir = folder(args.maps_dir, workspace.maps_dir)
     built_by = built_by_record(workspace, plan)
@@ -172,7 +190,7 @@ def run_build(args: argparse.Namespace) -> int:
     _say_pages(pages, maps_dir=maps_dir, offline=args.offline)
     if args.no_maps and maps_outputs(maps_dir):
         say(f"The maps in {maps_dir}/ still show the previous build; run alatau-geo map to update them")
-    return 0
+    return result
 
 
 def _build_layers(args: argparse.Namespace, plan: Plan, inputs: _BuildInputs, *, workspace: Workspace,
@@ -215,12 +233,34 @@ def run_map(args: argparse.Namespace) -> int:
     if args.layers_dir is None:
         check_layers_match(workspace, plan)
     layers = read_layers(layers_dir)
+    if args.edit:
+        write_edit_page(layers, args, workspace=workspace, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir)
+        return 0
     with build_outputs(None, maps_dir, on_message=say) as outputs:
         pages = write_map_pages(layers, args, plan=plan, layers_dir=layers_dir, maps_dir=outputs.folder(maps_dir),
                                 dem_path=layers_dir / _terrain_raster())
         outputs.commit()
     _say_pages(pages, maps_dir=maps_dir, offline=args.offline)
     return 0
+
+
+def write_edit_page(layers: LayerSet, args: argparse.Namespace, *, workspace: Workspace, plan: Plan,
+                    layers_dir: Path, maps_dir: Path) -> None:
+    """Write the editing map of `layers` and say how to apply its edits.
+
+    ``edit.html`` sits beside the maps but is not one of a build's pages: it
+    is written on its own (atomically), and a later build carries it over.
+    """
+    from alatau_geo.core.manifest import read_built_by
+    from alatau_geo.jobs.pages import write_edit_map
+
+    dem = layers_dir / _terrain_raster()
+    record = read_built_by(layers_dir) or {}
+    page = write_edit_map(layers, plan=plan, maps_dir=maps_dir, dem_path=dem if dem.is_file() else None,
+                          offline=args.offline, plan_sha256=record.get("sha256"))
+    where = "" if workspace.is_default else f"-w {workspace.root} "
+    say(f"Editing map: {page.path} ({page.size_bytes / 1e6:.1f} MB). Edit, download the edits, then run: "
+        f"alatau-geo {where}apply alatau-geo-edits.json")
 
 
 def write_map_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, layers_dir: Path, maps_dir: Path,
@@ -234,17 +274,18 @@ def write_map_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, l
     from alatau_geo.analysis import areas
     from alatau_geo.core.io import read_raster
     from alatau_geo.jobs.pages import MAX_MAPS, write_maps
-    from alatau_geo.reference import terrain
+    from alatau_geo.jobs.suitability import suitability_of
 
     dem = read_raster(dem_path) if dem_path.is_file() else None
-    figures = None
-    if "districts" in layers and dem is not None:
-        figures = areas.zone_area_table(layers, slope=terrain.slope(dem),
-                                        max_slope_deg=plan.analysis.max_buildable_slope_deg)
+    figures = suited = None
+    if "districts" in layers and dem is not None and plan.suitability is not None:
+        # The HAND rasters lie beside the terrain raster (the staging folder during a build).
+        suited = suitability_of(layers, plan, layers_dir=dem_path.parent, elevation=dem)
+        figures = areas.zone_area_table(layers, suited)
     with progress(MAX_MAPS, quiet=args.quiet) as step:
         return write_maps(layers, maps_dir=maps_dir, layers_dir=layers_dir,
-                          dem_path=dem_path if dem is not None else None, offline=args.offline, figures=figures,
-                          on_step=step)
+                          dem_path=dem_path if dem is not None else None, offline=args.offline,
+                          language=plan.maps.language, figures=figures, suitability=suited, on_step=step)
 
 
 def _say_pages(pages: list[WrittenMap], *, maps_dir: Path, offline: bool) -> None:

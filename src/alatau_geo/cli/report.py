@@ -9,11 +9,14 @@ from typing import TYPE_CHECKING
 from alatau_geo.cli.common import folder, progress, say, workspace_of
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.plan.config import Plan
+from alatau_geo.plan.workspace import Workspace
 
 if TYPE_CHECKING:
     import pandas as pd
 
-TABLES = ("areas", "placement", "proximity", "population", "mountain")
+    from alatau_geo.analysis.suitability_layers import SuitabilityResult
+
+TABLES = ("areas", "placement", "proximity", "population", "mountain", "suitability", "siting")
 """The tables ``report`` writes."""
 
 
@@ -22,9 +25,10 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
     report = commands.add_parser(
         "report", parents=[common], help="write analysis tables (CSV and Markdown)",
         description="Write an analysis table of the workspace's layers as CSV and Markdown into its reports/ folder. "
-        "'areas': per district and for the city, area in ha (equal-area), share of the city, buildable area (steep "
-        "land, water and water protection zones removed), overlap with the SEZ, published figure and difference, "
-        "densities; and per district and phase the allocated residents, jobs and densities. 'placement': every "
+        "'areas': per district and for the city, area in ha (equal-area), share of the city, buildable area (land "
+        "no hard constraint of [suitability.constraints] excludes), overlap with the SEZ, published figure and "
+        "difference, densities, hectares of each suitability class and each hazard band; and per district and phase "
+        "the allocated residents, jobs and densities. 'placement': every "
         "placement rule of every infrastructure object and project, and which ones it breaks. 'proximity': nearest "
         "facility of each kind for settlements, projects and a 100 m grid, uncovered area and uncovered residents "
         "and jobs per district, settlements outside the service radii, travel times to Almaty and Konaev (also of "
@@ -33,11 +37,16 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
         "phase, the capacity of the land beside the targets, what is short or spare in residents, jobs and ha, "
         "and every jobs figure with its basis. 'mountain': the Almaty mountain cluster (terrain class areas, "
         "candidate lift lines, the capacity check against 250 km of runs and 40,000 visitors a day) and Almaty's "
-        "air corridors against the 3,800 ha green target, with what cannot be said without land cover. The layers "
-        "must have been built from the workspace's plan as it is now.",
+        "air corridors against the 3,800 ha green target, with what cannot be said without land cover. "
+        "'suitability': area of each suitability class per district, the city and the SEZ, the criteria and their "
+        "weights (and the AHP consistency ratio when the weights come from pairwise comparisons), the land each "
+        "hard constraint excludes, hazard hectares per zone, and the class areas with each weight moved up and "
+        "down (20 % by default). 'siting': demand per district and phase, facilities needed beside the catalogue, "
+        "and the catalogue's objects beside the optimal sites (as alatau-geo site, without writing layers or a map). "
+        "The layers must have been built from the workspace's plan as it is now.",
         epilog="examples:\n  alatau-geo report areas\n  alatau-geo -w my_scenario report placement\n"
         "  alatau-geo report proximity --out-dir ~/tables\n  alatau-geo report population\n"
-        "  alatau-geo report mountain",
+        "  alatau-geo report mountain\n  alatau-geo report suitability",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     report.add_argument("table", choices=TABLES, help="which table")
@@ -66,25 +75,39 @@ def run_report(args: argparse.Namespace) -> int:
             return _population(layers, plan, layers_dir=workspace.layers_dir, out=out)
         if args.table == "mountain":
             return _mountain(layers, plan, layers_dir=workspace.layers_dir, out=out)
+        if args.table == "suitability":
+            return _suitability(layers, plan, layers_dir=workspace.layers_dir, out=out)
+        if args.table == "siting":
+            return _siting(layers, plan, workspace=workspace, out=out)
         return _areas(layers, plan, layers_dir=workspace.layers_dir, out=out)
+
+
+def suitability_result(layers: LayerSet, plan: Plan, *, layers_dir: Path) -> SuitabilityResult:
+    """The plan's suitability of the layers in `layers_dir` (HAND and DEM read from there)."""
+    from alatau_geo.core.io import read_raster
+    from alatau_geo.jobs.build import TERRAIN_RASTER
+    from alatau_geo.jobs.suitability import suitability_of
+
+    return suitability_of(layers, plan, layers_dir=layers_dir, elevation=read_raster(layers_dir / TERRAIN_RASTER))
 
 
 def _areas(layers: LayerSet, plan: Plan, *, layers_dir: Path, out: Path) -> int:
     from alatau_geo.analysis import areas
-    from alatau_geo.core.io import read_raster, write_text
+    from alatau_geo.core.io import write_text
     from alatau_geo.core.markdown import markdown_table
-    from alatau_geo.jobs.build import TERRAIN_RASTER, population_from_layers
-    from alatau_geo.reference import terrain
+    from alatau_geo.jobs.build import population_from_layers
 
-    slope = terrain.slope(read_raster(layers_dir / TERRAIN_RASTER))
-    table = areas.zone_area_table(layers, slope=slope, max_slope_deg=plan.analysis.max_buildable_slope_deg)
+    result = suitability_result(layers, plan, layers_dir=layers_dir)
+    table = areas.zone_area_table(layers, result)
     population = population_from_layers(layers, plan, layers_dir=layers_dir)
     city_id = str(layers["city_boundary"].frame["id"].iloc[0])
     phases = areas.phase_table(table, population.result.summary, city_id=city_id)
     csv_path = write_text(table.to_csv(index=False, lineterminator="\n"), out / "areas.csv")
     write_text(phases.to_csv(index=False, lineterminator="\n"), out / "areas_by_phase.csv")
-    note = (f"Areas in ha, equal-area projection. Buildable: slope at most "
-            f"{plan.analysis.max_buildable_slope_deg:g} degrees, outside water and water protection zones.\n")
+    names = ", ".join(c.name for c in result.params.constraints)
+    note = (f"Areas in ha, equal-area projection. Buildable: land no hard constraint excludes ({names}; "
+            f"[suitability.constraints]), counted by {result.params.cell_size_m:g} m cell centres. Class and hazard "
+            "hectares likewise.\n")
     phase_note = ("Residents and jobs as the plan's [population] section allocates them on the 100 m grid, per "
                   "phase year (cumulative); densities per ha of zone area and per buildable ha.\n")
     md_path = write_text(markdown_table(table, title="Areas of the districts and the city") + "\n" + note + "\n"
@@ -225,4 +248,34 @@ def _mountain(layers: LayerSet, plan: Plan, *, layers_dir: Path, out: Path) -> i
     print(f"Corridors: {summary['corridor valley floor inside Almaty']:,.0f} ha of valley floor inside Almaty "
           f"(green target {summary['green space target']:,.0f} ha); without land cover this is an upper bound")
     say(f"Wrote {len(tables)} tables (mountain_*.csv) and {md_path}")
+    return 0
+
+
+def _suitability(layers: LayerSet, plan: Plan, *, layers_dir: Path, out: Path) -> int:
+    from alatau_geo.analysis.suitability_report import report_markdown, report_tables
+    from alatau_geo.core.io import write_text
+    from alatau_geo.core.markdown import markdown_table
+
+    result = suitability_result(layers, plan, layers_dir=layers_dir)
+    tables = report_tables(result, layers)
+    for name, table in tables.items():
+        write_text(table.to_csv(lineterminator="\n"), out / f"suitability_{name}.csv")
+    md_path = write_text(report_markdown(result, tables), out / "suitability.md")
+    print(markdown_table(tables["classes"].reset_index()))
+    say(f"Wrote {len(tables)} tables (suitability_*.csv) and {md_path}")
+    return 0
+
+
+def _siting(layers: LayerSet, plan: Plan, *, workspace: Workspace, out: Path) -> int:
+    from alatau_geo.analysis.siting_report import summary_lines
+    from alatau_geo.core.io import read_raster
+    from alatau_geo.jobs.build import TERRAIN_RASTER
+    from alatau_geo.jobs.siting import run_siting, write_siting_report
+
+    run = run_siting(layers, plan, elevation=read_raster(workspace.layers_dir / TERRAIN_RASTER))
+    written = write_siting_report(run, out, plan_label=workspace.plan_label(),
+                                  demand_block_m=plan.siting.models.demand_block_m)
+    for line in summary_lines(run.study):
+        print(line)
+    say(f"Wrote {written[-1]} and {len(written) - 1} tables (siting_*.csv)")
     return 0

@@ -30,6 +30,7 @@ from alatau_geo.core.layers import Layer, LayerSet
 
 GPKG_TIMESTAMP = "2000-01-01T00:00:00.000Z"
 """The ``last_change`` written for every table (ISO 8601, UTC): fixed, so rebuilds give the same bytes."""
+_SYNCHRONOUS = "OGR_SQLITE_SYNCHRONOUS"
 PROVENANCE_TABLE = "layer_provenance"
 PROVENANCE_COLUMNS = (
     "layer", "title", "geometry_type", "feature_count", "source", "method", "parameters", "quality",
@@ -93,6 +94,28 @@ def write_gpkg_file(path: Path, prepared: list[PreparedLayer]) -> None:
     ExportError
         If GDAL cannot write a table.
     """
+    with _unsynchronised_sqlite():
+        _write_tables(path, prepared)
+
+
+@contextmanager
+def _unsynchronised_sqlite() -> Iterator[None]:
+    """SQLite without a disk flush after each table, for the duration of one GeoPackage write.
+
+    The file is a temporary one that :func:`alatau_geo.core.atomic.atomic_write`
+    flushes once and renames into place, so flushing each of its tables
+    (what SQLite does by default) only waits for the disk. The previous
+    setting is restored afterwards.
+    """
+    previous = pyogrio.get_gdal_config_option(_SYNCHRONOUS)
+    pyogrio.set_gdal_config_options({_SYNCHRONOUS: "OFF"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({_SYNCHRONOUS: previous})
+
+
+def _write_tables(path: Path, prepared: list[PreparedLayer]) -> None:
     rows = []
     with _fixed_timestamps():
         for item in prepared:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from alatau_geo.analysis.city_population import CityPopulation
 from alatau_geo.analysis.outputs import ANALYSIS_LAYERS, analysis_layers
 from alatau_geo.analysis.population_layers import POPULATION_LAYERS, population_layers
@@ -25,6 +27,7 @@ from alatau_geo.core.io import ExportResult, copy_file, export_layers, read_laye
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME, read_built_by
 from alatau_geo.core.raster import Raster
+from alatau_geo.jobs import suitability
 from alatau_geo.jobs.mountain import MOUNTAIN_DEM, MOUNTAIN_LAYERS, build_mountain
 from alatau_geo.jobs.population import population_of, write_population_grids
 from alatau_geo.plan.catalogues import load_catalogues
@@ -39,7 +42,7 @@ from alatau_geo.reference.build import REFERENCE_STEPS, build_reference_layers, 
 logger = logging.getLogger(__name__)
 
 PLAN_LAYERS = (*ZONE_LAYERS, "infrastructure", "infrastructure_lines", "projects", *POPULATION_LAYERS,
-               *ANALYSIS_LAYERS)
+               *ANALYSIS_LAYERS, *suitability.SUITABILITY_LAYERS)
 """Layers the plan constructs on the reference layers; rebuilt by every run."""
 
 TERRAIN_RASTER = "terrain_dem.tif"
@@ -64,12 +67,12 @@ class PlanBuild:
     """The reference layers with every layer the plan constructs, and the allocated residents and jobs."""
 
     layers: LayerSet
-    population: CityPopulation
+    population: CityPopulation | None
 
 
-BUILD_STEPS = REFERENCE_STEPS + 6
+BUILD_STEPS = REFERENCE_STEPS + 7
 """Steps :func:`build_from_tiles` reports through ``on_step``."""
-REFRESH_STEPS = 5
+REFRESH_STEPS = 6
 """Steps :func:`refresh_from_committed` reports through ``on_step``."""
 
 
@@ -97,9 +100,12 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     mountain = build_mountain(build.terrain.filled, plan, river_names=tables.river_names)
     reference = LayerSet([*build.layers.values(), *(mountain.layers if mountain else ())])
     planned = plan_build(_with_osm(reference, osm_path), plan, elevation=build.terrain.elevation, on_step=on_step)
-    layers = planned.layers
+    on_step("hazards and land suitability")
+    hazard_rasters = suitability.rasters_from_tiles(build, plan)
+    layers, suited = suitability.with_suitability(planned.layers, plan, hazard_rasters)
     on_step("working rasters to the cache")
-    _write_cache(build.terrain, cache_dir=cache_dir, key=_cache_key(paths, plan))
+    key = _cache_key(paths, plan)
+    _write_cache(build.terrain, cache_dir=cache_dir, key=key)
     on_step("comparing with the previous layers and exporting")
     previous = _previous(layers_dir)
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
@@ -108,6 +114,10 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     if mountain is not None:
         extra.append(write_raster(mountain.dem, out_dir / MOUNTAIN_DEM, dtype="float32").name)
     extra += [path.name for path in write_population_grids(planned.population, out_dir)]
+    if suited is not None:
+        extra += suitability.write_suitability_rasters(suited, folder=out_dir)
+        hazard_cache = suitability.hazard_cache_dir(cache_dir, terrain_key=key, plan=plan)
+        extra += suitability.write_hand_rasters(suited.hazards.rasters, folders=[out_dir, hazard_cache])
     export = export_layers(layers, out_dir, precision=plan.export.coordinate_precision, built_by=built_by,
                            extra_files=tuple(extra))
     figures = build.figures
@@ -124,6 +134,7 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
         ),
         *(mountain.notes if mountain else ("Mountain cluster: the tiles do not cover it; no mountain layers",)),
         population_note(planned.population),
+        suitability.suitability_note(suited),
     )
     warnings = tuple(terrain.void_warnings(build.terrain.filled, paths,
                                            max_distance_cells=plan.terrain.void_fill_max_distance_cells))
@@ -143,8 +154,11 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     layers are rebuilt from the plan's tables, places taking their elevation
     from the terrain raster; the water protection bands are rebuilt when the
     plan's widths differ from those that built them; the zones and the rest
-    are rebuilt from the plan. Everything is written into `out_dir` (a
-    staging folder; default `layers_dir`).
+    are rebuilt from the plan. The suitability takes the height above
+    drainage from the folder's ``hand.tif`` (or the default scenario's, built
+    from the same tiles and settings), and leaves out what needs it when
+    neither has one (:func:`alatau_geo.jobs.suitability.rasters_from_folder`).
+    Everything is written into `out_dir` (a staging folder; default `layers_dir`).
 
     Raises
     ------
@@ -162,7 +176,10 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     on_step("gazetteer layers")
     reference = committed_reference(plan, layers_dir=source_dir, committed=committed)
     planned = plan_build(_with_osm(reference, osm_path), plan, elevation=elevation, on_step=on_step)
-    layers = planned.layers
+    on_step("hazards and land suitability")
+    hand_dir = suitability.hand_folder([source_dir, *([reference_dir] if reference_dir else [])], plan)
+    hazard_rasters = suitability.rasters_from_folder(plan, folder=hand_dir or source_dir, elevation=elevation)
+    layers, suited = suitability.with_suitability(planned.layers, plan, hazard_rasters)
     on_step("comparing and exporting")
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
     out_dir = out_dir or layers_dir
@@ -174,10 +191,15 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
             copy_file(source_dir / MOUNTAIN_DEM, out_dir / MOUNTAIN_DEM)
         extra.append(MOUNTAIN_DEM)
     extra += [path.name for path in write_population_grids(planned.population, out_dir)]
+    if suited is not None:
+        extra += suitability.write_suitability_rasters(suited, folder=out_dir)
+        if hand_dir is not None:
+            extra += suitability.copy_hand_rasters(hand_dir, out_dir)
     export = export_layers(layers, out_dir, precision=plan.export.coordinate_precision, built_by=built_by,
                            extra_files=tuple(extra))
     return BuildOutcome(layers=layers, changes=tuple(changes), export=export,
-                        notes=(population_note(planned.population),), population=planned.population)
+                        notes=(population_note(planned.population), suitability.suitability_note(suited)),
+                        population=planned.population)
 
 
 def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | None = None) -> LayerSet:
@@ -231,13 +253,21 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
     return LayerSet([*kept, *rebuilt.values()])
 
 
-def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster) -> LayerSet:
-    """The layers `plan` constructs on `reference` (zones, placed objects), without the reference layers."""
-    full = plan_build(reference, plan, elevation=elevation).layers
+def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster,
+                catalogues: Mapping[str, pd.DataFrame] | None = None, analyses: bool = True) -> LayerSet:
+    """The layers `plan` constructs on `reference`, without the reference layers.
+
+    `catalogues` (``infrastructure`` and ``projects``, as
+    :func:`~alatau_geo.plan.catalogues.read_catalogue` gives them) replace
+    the plan's tables. With `analyses` False only the zones and the placed
+    objects: what a comparison of two plans needs, in a fraction of the time.
+    """
+    full = plan_build(reference, plan, elevation=elevation, catalogues=catalogues, analyses=analyses).layers
     return LayerSet(layer for name, layer in full.items() if name in PLAN_LAYERS)
 
 
-def plan_build(reference: LayerSet, plan: Plan, *, elevation: Raster,
+def plan_build(reference: LayerSet, plan: Plan, *, elevation: Raster,  # noqa: PLR0913 - catalogues for sampling
+               catalogues: Mapping[str, pd.DataFrame] | None = None, analyses: bool = True,
                on_step: Callable[[str], None] = no_progress) -> PlanBuild:
     """The reference layers plus every layer the plan constructs on them, and the allocated people.
 
@@ -245,7 +275,9 @@ def plan_build(reference: LayerSet, plan: Plan, *, elevation: Raster,
     then the residents and jobs allocated on them (and their layers), then
     the analyses that weigh those residents and jobs. Everything is built on
     the reference layers as exported, so a build from the tiles and one from
-    committed layers give the same bytes. `on_step` is called twice.
+    committed layers give the same bytes. `on_step` is called twice. With
+    `analyses` False, the people and the analyses are left out (``population``
+    is then None).
     """
     precision = plan.export.coordinate_precision
     on_step("zones and placement")
@@ -254,9 +286,13 @@ def plan_build(reference: LayerSet, plan: Plan, *, elevation: Raster,
                         if layer.name not in (*PLAN_LAYERS, *MOUNTAIN_LAYERS))
     zones = build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha, source=plan.source)
     zoned = LayerSet([*exported.values(), *zone_layers(zones, source=plan.source)])
-    placed = place_catalogues(zoned, plan, elevation=elevation)
+    placed = place_catalogues(zoned, plan, elevation=elevation, catalogues=catalogues)
     planned = LayerSet(as_exported(layer, precision=precision)
                        for layer in (*zoned.values(), *placed.values()))
+    if not analyses:
+        kept = [layer for name, layer in reference.items() if name not in PLAN_LAYERS]
+        return PlanBuild(layers=LayerSet([*kept, *(zoned[name] for name in ZONE_LAYERS if name in zoned),
+                                          *placed.values()]), population=None)
     on_step("residents, jobs and the analyses")
     population = population_of(planned, plan, elevation=elevation)
     people = population_layers(population, planned)
@@ -288,10 +324,11 @@ def placement_context(layers: LayerSet, plan: Plan, *, elevation: Raster) -> Pla
     return PlacementContext.from_layers(layers, elevation=elevation, slope=terrain.slope(elevation), plan=plan)
 
 
-def place_catalogues(layers: LayerSet, plan: Plan, *, elevation: Raster) -> dict[str, Layer]:
-    """Place the plan's infrastructure and projects catalogues on the zoned layers."""
+def place_catalogues(layers: LayerSet, plan: Plan, *, elevation: Raster,
+                     catalogues: Mapping[str, pd.DataFrame] | None = None) -> dict[str, Layer]:
+    """Place the plan's infrastructure and projects catalogues (or the `catalogues` given) on the zoned layers."""
     context = placement_context(layers, plan, elevation=elevation)
-    catalogues = load_catalogues(plan)
+    catalogues = catalogues if catalogues is not None else load_catalogues(plan)
     placed = place_objects(catalogues["infrastructure"], context)
     placed.update(place_objects(catalogues["projects"], context, avoid=placed["infrastructure"].frame.geometry))
     return placed

@@ -21,7 +21,8 @@ from alatau_geo.jobs.build import TERRAIN_RASTER
 
 __all__ = ["MAP_PAGES", "build_outputs", "layer_outputs", "map_outputs", "maps_outputs"]
 
-MAP_PAGES = ("overview", "districts", "infrastructure", "proximity", "terrain", "population", "mountain")
+MAP_PAGES = ("overview", "districts", "infrastructure", "proximity", "terrain", "population", "mountain",
+             "suitability")
 """The pages :func:`alatau_geo.jobs.pages.write_maps` may write, as ``<name>.html``."""
 GPKG_SUFFIXES = (".gpkg", ".gpkg-journal", ".gpkg-wal", ".gpkg-shm")
 

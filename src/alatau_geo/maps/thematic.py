@@ -8,17 +8,16 @@ Nothing here computes or writes anything.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import folium
 
 from alatau_geo.core.errors import LayerError
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.maps.basemaps import RELIEF_TITLE, add_base_maps, new_map, relief_section
-from alatau_geo.maps.compose import DOWNLOAD_TEMPLATE
+from alatau_geo.maps.compose import DOWNLOAD_TEMPLATE, map_labels
 from alatau_geo.maps.controls import add_controls
+from alatau_geo.maps.i18n import check_language
 from alatau_geo.maps.layer_styles import GROUP_TERRAIN
-from alatau_geo.maps.rasters import hillshade_image, read_dem
+from alatau_geo.maps.rasters import ReliefImages
 from alatau_geo.maps.vectors import add_vectors
 
 __all__ = [
@@ -38,27 +37,27 @@ MOUNTAIN_MAP_LAYERS = ("almaty_extent", "mountain_ski_terrain", "air_corridors",
                        "air_corridor_streams", "mountain_lift_lines", "mountain_stations")
 
 
-def _thematic_map(layers: LayerSet, names: tuple[str, ...], *, dem_path: Path | None, offline: bool, title: str,
-                  download_template: str, fit_to: tuple[str, ...]) -> folium.Map:
-    """The layers of `names` present in `layers` over the relief and base maps, with the tools."""
+def _thematic_map(layers: LayerSet, names: tuple[str, ...], *, relief: ReliefImages | None, offline: bool,
+                  language: str, title: str, download_template: str, fit_to: tuple[str, ...]) -> folium.Map:
+    """The layers of `names` present in `layers` over the relief and base maps, with labels and tools."""
+    check_language(language)
     m = new_map(offline=offline, title=title)
-    relief = hillshade_image(read_dem(dem_path)) if dem_path is not None else None
-    base_maps = add_base_maps(m, offline=offline, relief=relief)
-    shown = [layers[name] for name in names if name in layers]
-    vectors = add_vectors(m, shown, download_template=download_template)
+    base_maps = add_base_maps(m, offline=offline, relief=relief.hillshade if relief is not None else None)
+    shown = LayerSet(layers[name] for name in names if name in layers)
+    vectors = add_vectors(m, (shown[name] for name in shown), download_template=download_template)
     if base_maps.relief is not None:
-        if not base_maps.relief_is_base:
-            vectors.groups.setdefault(GROUP_TERRAIN, []).insert(0, (RELIEF_TITLE, base_maps.relief))
-        vectors.sections.insert(0, relief_section(base=base_maps.relief_is_base))
-    add_controls(m, vectors, base_maps, offline=offline, fit_to=fit_to)
+        vectors.groups.setdefault(GROUP_TERRAIN, []).insert(0, (RELIEF_TITLE, base_maps.relief))
+        vectors.sections.insert(0, relief_section())
+    add_controls(m, vectors, base_maps, language=language, fit_to=fit_to, labels=map_labels(shown, vectors))
     return m
 
 
 def population_map(
     layers: LayerSet,
     *,
-    dem_path: Path | None,
+    relief: ReliefImages | None,
     offline: bool,
+    language: str = "en",
     title: str = "Alatau City: residents and jobs by phase",
     download_template: str = DOWNLOAD_TEMPLATE,
 ) -> folium.Map:
@@ -81,9 +80,9 @@ def population_map(
     layers : LayerSet
         Must hold ``population_blocks`` or ``population_districts``; the
         layers of :data:`POPULATION_MAP_LAYERS` present are shown.
-    dem_path : Path or None
-        Working-grid DEM for the shaded relief; None leaves it out.
-    offline : bool
+    relief : ReliefImages or None
+        The working-grid DEM's images (:func:`alatau_geo.maps.relief_images`); None leaves the relief out.
+    offline, language
         As in :func:`alatau_geo.maps.overview_map`.
     title, download_template : str
         As in :func:`alatau_geo.maps.overview_map`.
@@ -100,15 +99,17 @@ def population_map(
     if not any(name in layers for name in POPULATION_ANALYSIS_LAYERS):
         raise LayerError("population map: the layers have no 'population_blocks' or 'population_districts'; "
                          "build the layers first (alatau-geo build)")
-    return _thematic_map(layers, POPULATION_MAP_LAYERS, dem_path=dem_path, offline=offline, title=title,
-                         download_template=download_template, fit_to=("city_boundary", *POPULATION_ANALYSIS_LAYERS))
+    return _thematic_map(layers, POPULATION_MAP_LAYERS, relief=relief, offline=offline, language=language,
+                         title=title, download_template=download_template,
+                         fit_to=("city_boundary", *POPULATION_ANALYSIS_LAYERS))
 
 
 def mountain_map(
     layers: LayerSet,
     *,
-    dem_path: Path | None,
+    relief: ReliefImages | None,
     offline: bool,
+    language: str = "en",
     title: str = "Almaty mountain cluster: terrain, lifts and air corridors",
     download_template: str = DOWNLOAD_TEMPLATE,
 ) -> folium.Map:
@@ -133,10 +134,10 @@ def mountain_map(
     layers : LayerSet
         Must hold one of ``mountain_ski_terrain``, ``mountain_lift_lines``,
         ``air_corridors``; the layers of :data:`MOUNTAIN_MAP_LAYERS` present are shown.
-    dem_path : Path or None
-        The cluster's window DEM (``layers/mountain_dem.tif``) for the shaded
-        relief; None leaves it out.
-    offline : bool
+    relief : ReliefImages or None
+        The images of the cluster's window DEM (``layers/mountain_dem.tif``);
+        None leaves the relief out.
+    offline, language
         As in :func:`alatau_geo.maps.overview_map`.
     title, download_template : str
         As in :func:`alatau_geo.maps.overview_map`.
@@ -153,6 +154,6 @@ def mountain_map(
     if not any(name in layers for name in MOUNTAIN_ANALYSIS_LAYERS):
         raise LayerError("mountain map: the layers have none of " + ", ".join(MOUNTAIN_ANALYSIS_LAYERS)
                          + "; build the layers from the SRTM tiles first (alatau-geo build --dem-dir DIR)")
-    return _thematic_map(layers, MOUNTAIN_MAP_LAYERS, dem_path=dem_path, offline=offline, title=title,
-                         download_template=download_template,
+    return _thematic_map(layers, MOUNTAIN_MAP_LAYERS, relief=relief, offline=offline, language=language,
+                         title=title, download_template=download_template,
                          fit_to=("mountain_ski_terrain", "mountain_lift_lines", "air_corridors", "almaty_extent"))

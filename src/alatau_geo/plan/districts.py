@@ -82,7 +82,7 @@ class ZoneSpec:
 
 
 def parse_zones(data: Mapping[str, Any], *, source: str) -> tuple[ZoneSpec, ...]:
-    """Read ``[[settlements]]``, ``[[districts]]``, ``[city_boundary]`` and ``[sez]`` from plan data.
+    """Read ``[[settlements]]``, ``[[districts]]``, ``[city_boundary]`` and ``[sez]`` (or several ``[[sez]]``).
 
     Raises
     ------
@@ -97,7 +97,12 @@ def parse_zones(data: Mapping[str, Any], *, source: str) -> tuple[ZoneSpec, ...]
         for item in items:
             specs.append(_zone(item, layer=layer, entry=f"{layer}.{_id(item, layer, source)}", source=source))
     for layer in ("city_boundary", "sez"):
-        if layer in data:
+        if layer not in data:
+            continue
+        if layer == "sez" and isinstance(data[layer], list):  # [[sez]]: several special economic zones
+            for item in data[layer]:
+                specs.append(_zone(item, layer=layer, entry=f"sez.{_id(item, layer, source)}", source=source))
+        else:
             specs.append(_zone(data[layer], layer=layer, entry=layer, source=source))
     ids = [(s.layer, s.id) for s in specs]
     duplicates = {f"{layer}.{i}" for layer, i in ids if ids.count((layer, i)) > 1}

@@ -23,7 +23,9 @@ refuses instead of mixing two plans (:func:`check_layers_match`).
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import os
 import re
@@ -48,9 +50,13 @@ __all__ = [
     "init_workspace",
     "plan_fingerprint",
     "resolve_workspace",
+    "shipped_scenario",
+    "shipped_scenarios",
 ]
 
 PLAN_FILE = "plan.toml"
+SCENARIOS_FOLDER = "scenarios"
+"""Folder of ``alatau_geo/data`` holding the example scenarios' plans (and their tables)."""
 """The file that makes a folder a workspace."""
 TABLES = ("places", "corridors", "outlines", "river_names", "infrastructure", "projects", "mountain_places")
 """The editable tables a workspace holds copies of, in ``tables/<name>.csv``."""
@@ -187,8 +193,9 @@ def init_workspace(root: str | Path, *, from_plan: str | Path | None = None) -> 
     root : str or Path
         The folder to create (it may exist, but must not hold a plan yet).
     from_plan : str or Path, optional
-        A plan to start from (its tables are copied too); default: the
-        default plan, written out in full with its comments.
+        A plan to start from (its tables are copied too), or the name of a
+        scenario shipped with the package (:func:`shipped_scenarios`);
+        default: the default plan, written out in full with its comments.
 
     Returns
     -------
@@ -204,6 +211,7 @@ def init_workspace(root: str | Path, *, from_plan: str | Path | None = None) -> 
     root = Path(root)
     if (root / PLAN_FILE).exists():
         raise UsageError(f"{root}: already a workspace ({PLAN_FILE} exists); choose another folder")
+    from_plan = _plan_source(from_plan)
     source_text = _default_plan_text() if from_plan is None else _read_plan_text(Path(from_plan))
     plan = load_plan(from_plan)  # validates the plan and resolves its table paths
     for name in TABLES:
@@ -214,6 +222,38 @@ def init_workspace(root: str | Path, *, from_plan: str | Path | None = None) -> 
     write_text(_with_workspace_tables(source_text), root / PLAN_FILE)
     write_text(_readme(root), root / "README.md")
     return Workspace(root=root, plan_path=root / PLAN_FILE)
+
+
+def shipped_scenarios() -> tuple[str, ...]:
+    """Names of the example scenarios shipped with the package (``alatau-geo init DIR --from NAME``).
+
+    Examples
+    --------
+    >>> "industrial_logistics_sez" in shipped_scenarios()
+    True
+    """
+    folder = resources.files("alatau_geo").joinpath("data", SCENARIOS_FOLDER)
+    return tuple(sorted(item.name[: -len(".toml")] for item in folder.iterdir() if item.name.endswith(".toml")))
+
+
+def shipped_scenario(name: str) -> Path:
+    """The plan file of a shipped example scenario.
+
+    Raises
+    ------
+    PlanError
+        If no scenario of that name is shipped.
+    """
+    if name not in shipped_scenarios():
+        raise PlanError(f"{name}: no such plan file or shipped scenario (shipped: {', '.join(shipped_scenarios())})")
+    return Path(str(resources.files("alatau_geo").joinpath("data", SCENARIOS_FOLDER, f"{name}.toml")))
+
+
+def _plan_source(given: str | Path | None) -> str | Path | None:
+    """`given`, or the shipped scenario it names when it is a bare name and no such file exists."""
+    if given is None or Path(given).exists() or Path(given).suffix or len(Path(given).parts) > 1:
+        return given
+    return shipped_scenario(str(given))
 
 
 def _default_plan_text() -> str:
@@ -324,18 +364,47 @@ def check_layers_match(workspace: Workspace, plan: Plan) -> None:
 def _table_digest(plan: Plan, name: str) -> str:
     given = getattr(plan.tables, name)
     if not given:
-        return hashlib.sha256(_packaged_table(name).encode("utf-8")).hexdigest()
+        return hashlib.sha256(_without_tolerances(_packaged_table(name)).encode("utf-8")).hexdigest()
     check_input_file(given, what=f"{name} table (plan entry 'tables.{name}')", error=TableError,
                      max_bytes=MAX_TABLE_BYTES)
     try:
-        return hashlib.sha256(given.read_bytes()).hexdigest()
+        text = given.read_bytes().decode("utf-8", errors="replace")
     except OSError as error:
         raise TableError(f"{given}: cannot read {name} table ({error.strerror or error})") from None
+    return hashlib.sha256(_without_tolerances(text).encode("utf-8")).hexdigest()
+
+
+_TOLERANCE_COLUMN = "tolerance_m"
+
+
+def _without_tolerances(text: str) -> str:
+    """The table without its ``tolerance_m`` column: tolerances feed only the uncertainty runs, never a layer.
+
+    A table without the column is returned as it is, and one whose last column it is (as
+    in the shipped tables) loses exactly the text of that column, so in both cases the
+    hash is that of the table without tolerances. Otherwise the rows are written anew.
+    """
+    lines = text.splitlines(keepends=True)
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    if not rows or _TOLERANCE_COLUMN not in rows[0]:
+        return text
+    if rows[0][-1] == _TOLERANCE_COLUMN and len(rows) == len(lines):
+        kept = []
+        for line in lines:
+            body = line.rstrip("\r\n")
+            kept.append(body[: body.rfind(",")] + line[len(body):])
+        return "".join(kept)
+    column = rows[0].index(_TOLERANCE_COLUMN)
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\n").writerows([cell for i, cell in enumerate(row) if i != column] for row in rows)
+    return out.getvalue()
 
 
 def _plain_plan(plan: Plan) -> dict[str, Any]:
     data = plan.as_dict()
     data.pop("tables", None)
+    data.pop("uncertainty", None)  # how the uncertainty runs vary the plan changes no layer
+    data.pop("maps", None)  # how the maps read changes no layer
     data["zones"] = [_plain(zone) for zone in plan.zones]
     data["network"] = _plain(plan.network) if plan.network is not None else None
     return data

@@ -1,14 +1,6 @@
-"""The public Python API: what the notebooks and a planner's own scripts use.
+"""The API on a layers folder: build, areas, placement, maps, proximity and network."""
 
-Each function here wraps a few library steps into one call on the layers
-folder a build writes (``layers/``). Everything is importable from the
-package itself::
 
-    import alatau_geo as ag
-    plan = ag.load_plan()
-    layers = ag.read_layers("layers")
-    ag.area_table(layers, plan)
-"""
 
 from __future__ import annotations
 
@@ -22,28 +14,18 @@ import pandas as pd
 
 from alatau_geo import maps
 from alatau_geo.analysis import areas
-from alatau_geo.analysis.mountain_report import MountainReport, mountain_report
 from alatau_geo.analysis.outputs import ANALYSIS_LAYERS
-from alatau_geo.analysis.population_layers import PopulationTables, population_tables
 from alatau_geo.analysis.scenarios import ObjectChange, ZoneDelta, object_changes, zone_deltas
-from alatau_geo.core.io import read_layers, read_raster
+from alatau_geo.api._shared import DEFAULT_LAYERS_DIR, MAP_KINDS, _plan, _suitability_result, elevation
 from alatau_geo.core.layers import LayerSet
-from alatau_geo.core.raster import Raster
 from alatau_geo.jobs import build as pipeline
 from alatau_geo.jobs.generation import build_outputs
-from alatau_geo.jobs.mountain import MOUNTAIN_DEM, mountain_from_tiles
-from alatau_geo.plan.config import Plan, load_plan
+from alatau_geo.jobs.mountain import MOUNTAIN_DEM
+from alatau_geo.maps.suitability import suitability_map
+from alatau_geo.plan.config import Plan
 from alatau_geo.plan.placement_report import placement_report as _placement_report
-from alatau_geo.reference import terrain
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_LAYERS_DIR = Path("layers")
-MAP_KINDS = ("overview", "districts", "infrastructure", "proximity", "terrain", "population", "mountain")
-
-
-def _plan(plan: Plan | str | Path | None) -> Plan:
-    return plan if isinstance(plan, Plan) else load_plan(plan)
 
 
 def build_layers(plan: Plan | str | Path | None = None, *, dem_dir: str | Path | None = None,
@@ -95,19 +77,6 @@ def build_layers(plan: Plan | str | Path | None = None, *, dem_dir: str | Path |
     return outcome.layers
 
 
-def elevation(layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> Raster:
-    """The working-grid DEM (whole metres, UTM 43N, 90 m cells) written beside the layers.
-
-    Examples
-    --------
-    >>> import alatau_geo as ag
-    >>> dem = ag.elevation("layers")  # doctest: +SKIP
-    >>> dem.crs.to_epsg(), dem.transform.a  # doctest: +SKIP
-    (32643, 90.0)
-    """
-    return read_raster(Path(layers_dir) / pipeline.TERRAIN_RASTER)
-
-
 def area_table(layers: LayerSet, plan: Plan | str | Path | None = None, *,
                layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> pd.DataFrame:
     """The area table of the districts and the city (``alatau-geo report areas``).
@@ -124,9 +93,10 @@ def area_table(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     Returns
     -------
     DataFrame
-        Per district and for the city: area, buildable area and SEZ overlap
-        in ha, share of the city and difference from the published area in %,
-        densities per ha.
+        Per district and for the city: area, buildable area (land no hard
+        constraint of the plan's suitability excludes) and SEZ overlap in ha,
+        share of the city and difference from the published area in %,
+        densities per ha, hectares of each suitability class and hazard band.
 
     Examples
     --------
@@ -135,9 +105,7 @@ def area_table(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     >>> round(table.set_index("zone").loc["gate", "area_ha"], -2)  # doctest: +SKIP
     4000.0
     """
-    plan = _plan(plan)
-    slope = terrain.slope(elevation(layers_dir))
-    return areas.zone_area_table(layers, slope=slope, max_slope_deg=plan.analysis.max_buildable_slope_deg)
+    return areas.zone_area_table(layers, _suitability_result(layers, _plan(plan), layers_dir=layers_dir))
 
 
 def placement_report(layers: LayerSet, plan: Plan | str | Path | None = None, *,
@@ -180,7 +148,7 @@ def compare_plans(plan_a: Plan | str | Path, plan_b: Plan | str | Path, *,
     built = []
     for plan in (_plan(plan_a), _plan(plan_b)):
         reference = pipeline.committed_reference(plan, layers_dir=Path(layers_dir))
-        built.append(pipeline.plan_layers(reference, plan, elevation=dem))
+        built.append(pipeline.plan_layers(reference, plan, elevation=dem, analyses=False))
     return zone_deltas(built[0], built[1]), object_changes(built[0], built[1])
 
 
@@ -191,13 +159,16 @@ def show_map(layers: LayerSet, kind: str = "overview", *, layers_dir: str | Path
     Parameters
     ----------
     layers : LayerSet
-    kind : {'overview', 'districts', 'infrastructure', 'proximity', 'terrain', 'population', 'mountain'}
+    kind : {'overview', 'districts', 'infrastructure', 'proximity', 'terrain', 'population', 'mountain', \
+            'suitability'}
     layers_dir : path
         Where the working-grid DEM is (relief and slope overlays).
     offline : bool
-        Inline Leaflet and use the relief as base map (no network needed).
+        Offer no online base map (the page loads nothing at all); every map
+        carries its scripts and opens on the shaded relief either way.
     plan : Plan, path or None
-        For the districts map's area figures.
+        For the districts map's area figures, and the language the map opens
+        in (the plan's ``maps.language``).
 
     Examples
     --------
@@ -207,22 +178,28 @@ def show_map(layers: LayerSet, kind: str = "overview", *, layers_dir: str | Path
     if kind not in MAP_KINDS:
         raise ValueError(f"kind must be one of {', '.join(MAP_KINDS)}, got {kind!r}")
     dem = Path(layers_dir) / pipeline.TERRAIN_RASTER
-    dem_path = dem if dem.is_file() else None
+    language = _plan(plan).maps.language
     if kind == "terrain":
-        return maps.terrain_map(layers, dem_path=dem, offline=offline)
+        return maps.terrain_map(layers, relief=maps.relief_images(dem), offline=offline, language=language)
+    relief = maps.relief_images(dem) if dem.is_file() else None
+    common = {"relief": relief, "offline": offline, "language": language}
     if kind == "districts":
-        figures = area_table(layers, plan, layers_dir=layers_dir) if dem_path is not None else None
-        return maps.districts_map(layers, dem_path=dem_path, offline=offline, figures=figures)
+        figures = area_table(layers, plan, layers_dir=layers_dir) if relief is not None else None
+        return maps.districts_map(layers, figures=figures, **common)
     if kind == "infrastructure":
-        return maps.infrastructure_map(layers, dem_path=dem_path, offline=offline)
+        return maps.infrastructure_map(layers, **common)
     if kind == "proximity":
-        return maps.proximity_map(layers, dem_path=dem_path, offline=offline)
+        return maps.proximity_map(layers, **common)
+    if kind == "suitability":
+        result = _suitability_result(layers, _plan(plan), layers_dir=layers_dir)
+        return suitability_map(layers, result, **common)
     if kind == "population":
-        return maps.population_map(layers, dem_path=dem_path, offline=offline)
+        return maps.population_map(layers, **common)
     if kind == "mountain":
         mountain_dem = Path(layers_dir) / MOUNTAIN_DEM
-        return maps.mountain_map(layers, dem_path=mountain_dem if mountain_dem.is_file() else None, offline=offline)
-    return maps.overview_map(layers, dem_path=dem_path, offline=offline)
+        mountain = maps.relief_images(mountain_dem) if mountain_dem.is_file() else None
+        return maps.mountain_map(layers, **{**common, "relief": mountain})
+    return maps.overview_map(layers, **common)
 
 
 PROPOSAL_RULES = ("in_district", "outside_strips", "max_slope", "above_flood")
@@ -375,85 +352,3 @@ def travel_times(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     plan = _plan(plan)
     people = pipeline.population_from_layers(layers, plan, layers_dir=Path(layers_dir))
     return proximity_report(layers, plan, population=people, graph=graph).tables
-
-
-def population(layers: LayerSet, plan: Plan | str | Path | None = None, *,
-               layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> PopulationTables:
-    """Where the plan's residents and jobs go: capacity of the land, targets and allocation by phase.
-
-    Runs the allocation of ``alatau-geo build`` on `layers`: capacity per
-    100 m cell from the plan's densities (``[population]``) on the buildable
-    land, the targets of each phase, today's settlements and the investment
-    projects as seeds (``alatau-geo report population``).
-
-    Parameters
-    ----------
-    layers : LayerSet
-        Built layers (districts, city boundary, places, projects, water).
-    plan : Plan, path or None
-        Its ``[population]`` section and buildable slope limit.
-    layers_dir : path
-        Where the working-grid DEM is (for slope).
-
-    Returns
-    -------
-    PopulationTables
-        ``report`` (per district and phase: targets, placed, capacity, spare
-        or short, status), ``summary``, ``capacity``, ``job_figures`` and the
-        grids (``allocation``).
-
-    Examples
-    --------
-    >>> import alatau_geo as ag
-    >>> people = ag.population(ag.read_layers("layers"))  # doctest: +SKIP
-    >>> people.report.loc[("gate", 2050), ["residents", "residents_capacity", "status"]]  # doctest: +SKIP
-    residents              220000
-    residents_capacity     410229
-    status                   fits
-    """
-    plan = _plan(plan)
-    return population_tables(pipeline.population_from_layers(layers, plan, layers_dir=Path(layers_dir)), layers)
-
-
-def mountain_cluster(layers: LayerSet | None = None, plan: Plan | str | Path | None = None, *,
-                     layers_dir: str | Path = DEFAULT_LAYERS_DIR, dem_dir: str | Path | None = None) -> MountainReport:
-    """The Almaty mountain cluster and Almaty's air corridors (``alatau-geo report mountain``).
-
-    From the mountain layers and the window DEM a build from the tiles wrote
-    into `layers_dir`; with `dem_dir`, computed afresh from the SRTM tiles
-    there (about 3 s). The terrain classes and the capacity check always use
-    the plan's current ``[mountain]`` parameters.
-
-    Parameters
-    ----------
-    layers : LayerSet, optional
-        Built layers with the mountain layers; default: read `layers_dir`.
-    plan : Plan, path or None
-        Its ``[mountain]`` section.
-    layers_dir : path
-        Layers folder holding ``mountain_dem.tif``.
-    dem_dir : path, optional
-        Folder of the SRTM3 tiles: compute everything from them instead.
-
-    Returns
-    -------
-    MountainReport
-        ``stations``, ``classes`` (ha per terrain class), ``lifts`` (lift
-        lines with their profiles' figures), ``capacity`` (runs and visitors
-        beside 250 km and 40,000 a day), ``corridors``, ``corridor_summary``
-        (beside the 3,800 ha green target) and ``limits`` (what cannot be
-        said without land cover).
-
-    Examples
-    --------
-    >>> import alatau_geo as ag
-    >>> cluster = ag.mountain_cluster()  # doctest: +SKIP
-    >>> cluster.capacity.set_index("quantity").loc["run length the terrain allows", "value"]  # doctest: +SKIP
-    679.2
-    """
-    plan = _plan(plan)
-    if dem_dir is not None:
-        built = mountain_from_tiles(Path(dem_dir), plan)
-        return mountain_report(LayerSet(built.layers), built.dem, plan.mountain)
-    layers = layers if layers is not None else read_layers(Path(layers_dir))
-    return mountain_report(layers, read_raster(Path(layers_dir) / MOUNTAIN_DEM), plan.mountain)

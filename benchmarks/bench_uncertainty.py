@@ -1,0 +1,85 @@
+"""Benchmark: uncertainty runs on a 2-worker Dask LocalCluster beside the same runs one after the other.
+
+Run:  python benchmarks/bench_uncertainty.py [--runs 20] [--repeats 1] [--workspace default]
+
+On the default scenario (the committed layers), reports:
+
+- one run (move, draw, rebuild the zones and placed objects, recompute every
+  indicator and the district grid): median of 3;
+- `--runs` runs (plus the plan as it is) one after the other in this process,
+  and the same runs as tasks on a LocalCluster of 2 worker processes (one
+  thread each), medians of `--repeats`; the cluster's start-up is timed apart;
+- the ratio sequential / Dask, and whether both gave the same results.
+
+The machine has 2 cores shared with other work: the ratio is at most 2 and
+falls when the cores are busy (the load average is printed before and after).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+import pandas as pd
+
+from alatau_geo.jobs import uncertainty as job
+from alatau_geo.plan.workspace import resolve_workspace
+
+
+def median_time(function: Callable[[], object], repeats: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=1, help="repeats of the sequential and Dask timings")
+    parser.add_argument("--workspace", default="default")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    inputs = job.prepare_inputs(resolve_workspace(args.workspace))
+    print(f"load average before: {', '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
+    one, _ = median_time(lambda: job.run_sample(inputs, 0, seed=args.seed), 3)
+    print(f"one run (median of 3): {one:.2f} s")
+
+    sequential, in_order = median_time(lambda: job.run_sequentially(inputs, runs=args.runs, seed=args.seed),
+                                       args.repeats)
+    print(f"{args.runs} runs + the plan as it is, one after the other: {sequential:.1f} s "
+          f"(median of {args.repeats})")
+
+    start = time.perf_counter()
+    with job.dask_client(workers=2, processes=True) as client:
+        client.wait_for_workers(2)
+        client.run(importlib.import_module, "alatau_geo.jobs.uncertainty")  # the workers' imports count as start-up
+        startup = time.perf_counter() - start
+        parallel, on_dask = median_time(lambda: job.run_on_dask(inputs, runs=args.runs, seed=args.seed,
+                                                                client=client), args.repeats)
+    print(f"LocalCluster of 2 worker processes: start-up {startup:.1f} s; the same runs {parallel:.1f} s "
+          f"(median of {args.repeats})")
+    print(f"ratio sequential / Dask: {sequential / parallel:.2f} (runs only), "
+          f"{sequential / (parallel + startup):.2f} (with the cluster's start-up)")
+
+    a = job.summarise(in_order, inputs, seed=args.seed)
+    b = job.summarise(on_dask, inputs, seed=args.seed)
+    same = a.samples.equals(b.samples) and a.bands.equals(b.bands)
+    failed = int((~a.runs["ok"]).sum())
+    print(f"same results in order and on Dask: {same}; failed runs: {failed} of {args.runs}")
+    print(f"load average after: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    widest = a.bands.assign(relative=a.bands["band_width"] / a.bands["planned"].abs())
+    widest = widest[pd.notna(widest["relative"]) & (widest["planned"] != 0)].nlargest(5, "relative")
+    for row in widest.itertuples(index=False):
+        print(f"  {row.name}: planned {row.planned:,.4g}, 5-95 % {row.p05:,.4g} .. {row.p95:,.4g}")
+
+
+if __name__ == "__main__":
+    main()

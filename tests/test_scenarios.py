@@ -269,7 +269,6 @@ def town_inputs(folder: Path) -> job.UncertaintyInputs:
         layer("study_area", box(X0 - 5000, Y0 - 5000, X0 + 30_000, Y0 + 7000)),
         layer("reservoir", box(X0 + 28_000, Y0 - 4800, X0 + 29_000, Y0 - 4000)),
         layer("water_protection_strip", box(X0 + 27_000, Y0 - 4800, X0 + 28_000, Y0 - 4000)),
-        layer("water_protection_zone", box(X0 + 26_500, Y0 - 4800, X0 + 28_000, Y0 - 4000)),  # the suitability's
     ])
     elevation = Raster(data=np.full((60, 175), 600.0, dtype=np.float32), crs=WORKING_CRS,
                        transform=Affine(200.0, 0.0, X0 - 5000, 0.0, -200.0, Y0 + 7000))

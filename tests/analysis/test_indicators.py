@@ -52,7 +52,6 @@ def town() -> LayerSet:
         _layer("sez", [{"id": "sez_test", "name_en": "Test SEZ"}], [box(X0 + 5000, Y0, X0 + 7000, Y0 + 2000)]),
         _layer("water_protection_zone", [{"id": "river_zone"}], [box(X0, Y0, X0 + 1000, Y0 + 500)]),
         _layer("water_protection_strip", [{"id": "river_strip"}], [box(X0, Y0, X0 + 1000, Y0 + 100)]),
-        _layer("reservoir", [{"id": "lake"}], [box(X0, Y0 + 3500, X0 + 2000, Y0 + 3900)]),  # north of the city
         _layer("places", [{"id": "almaty", "name_en": "Almaty", "kind": "city"},
                           {"id": "konaev", "name_en": "Konaev", "kind": "city"}],
                [Point(X0 - 600, middle), Point(X0 + 26_000, middle)]),

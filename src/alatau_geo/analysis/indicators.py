@@ -45,7 +45,6 @@ from dataclasses import dataclass
 import pandas as pd
 
 from alatau_geo.analysis import indicators_access, indicators_infrastructure, indicators_land, indicators_people
-from alatau_geo.analysis.hazard_layers import HazardRasters
 from alatau_geo.analysis.indicator_model import (
     BASES,
     GROUP_TITLES,
@@ -85,7 +84,7 @@ class IndicatorOptions:
 
 
 def indicator_table(layers: LayerSet, plan: Plan, *, elevation: Raster,
-                    options: IndicatorOptions | None = None, hazards: HazardRasters | None = None) -> pd.DataFrame:
+                    options: IndicatorOptions | None = None) -> pd.DataFrame:
     """Every indicator of a built workspace.
 
     Parameters
@@ -99,11 +98,6 @@ def indicator_table(layers: LayerSet, plan: Plan, *, elevation: Raster,
     elevation : Raster
         The working-grid DEM written beside the layers, metres.
     options : IndicatorOptions, optional
-    hazards : HazardRasters, optional
-        The height above drainage and the reservoir's surface the build
-        wrote beside the layers (:func:`alatau_geo.jobs.suitability.rasters_from_folder`),
-        so buildable land is the build's; without them it comes from
-        `elevation` alone and the floodplain is left out.
 
     Returns
     -------
@@ -115,7 +109,7 @@ def indicator_table(layers: LayerSet, plan: Plan, *, elevation: Raster,
     people = indicators_people.people_grid(layers, plan, elevation=elevation, params=options.population,
                                            cell_m=options.cell_m)
     rows = [
-        *indicators_land.land_rows(layers, plan, elevation=elevation, hazards=hazards),
+        *indicators_land.land_rows(layers, plan, elevation=elevation),
         *indicators_people.people_rows(people),
         *indicators_access.access_rows(layers, plan, people=people, block_m=options.block_m),
         *indicators_infrastructure.infrastructure_rows(layers, people=people),

@@ -14,14 +14,12 @@ import pandas as pd
 import shapely
 
 from alatau_geo.analysis import areas
-from alatau_geo.analysis.hazard_layers import HazardRasters, dem_rasters, flood_hazards
 from alatau_geo.analysis.indicator_model import indicator_row
-from alatau_geo.analysis.suitability_layers import evaluate_suitability
 from alatau_geo.core.crs import WORKING_CRS, area_ha
-from alatau_geo.core.errors import PlanError
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.raster import Raster
 from alatau_geo.plan.config import Plan
+from alatau_geo.reference import terrain
 
 HAZARD_LAYERS: Mapping[str, str] = MappingProxyType({
     "water_protection_strip": "water protection strips",
@@ -36,10 +34,9 @@ join here by name.
 
 _AREA = ("Area of the zone in the equal-area projection (Albers, 43.5 N), ha; zones as the plan's construction "
          "rules build them, calibrated to the published area where one is given.")
-_BUILDABLE = ("Area of the zone that is buildable: land no hard constraint of the plan's [suitability] section "
-              "excludes (water, water protection strips and zones, the rivers' floodplain, slopes above "
-              "analysis.max_buildable_slope_deg, land below the reservoir's maximum level; assumptions), counted "
-              "by 100 m cell centre, ha.")
+_BUILDABLE = ("Area of the zone that is buildable: not steeper than the plan's slope limit "
+              "(analysis.max_buildable_slope_deg, an assumption) on the 90 m SRTM3 grid, outside the reservoir "
+              "and the water protection zones, ha.")
 _SEZ = "Area of the special economic zone as the plan builds it, ha (equal-area projection)."
 _SEZ_OUTSIDE = ("Area of all special economic zones that lies outside the city boundary, ha (published for the "
                 "SEZ Alatau: more than 24,000 ha).")
@@ -54,8 +51,7 @@ def zone_frame(layers: LayerSet) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=WORKING_CRS)
 
 
-def land_rows(layers: LayerSet, plan: Plan, *, elevation: Raster,
-              hazards: HazardRasters | None = None) -> list[dict[str, object]]:
+def land_rows(layers: LayerSet, plan: Plan, *, elevation: Raster) -> list[dict[str, object]]:
     """Area and buildable area by zone, SEZ areas, and land in each hazard band by zone.
 
     Parameters
@@ -64,27 +60,16 @@ def land_rows(layers: LayerSet, plan: Plan, *, elevation: Raster,
         With ``districts`` and ``city_boundary``; ``sez``, ``reservoir``
         and the :data:`HAZARD_LAYERS` when present.
     plan : Plan
-        Its ``[suitability]`` section says what is buildable.
+        Supplies the buildable slope limit, degrees.
     elevation : Raster
         Working-grid DEM, metres (its slope decides what is steep).
-    hazards : HazardRasters, optional
-        The build's hazard rasters (with the height above drainage); without
-        them they come from `elevation` alone and the floodplain is left out.
 
     Returns
     -------
     list of dict
         Indicator rows (:func:`~alatau_geo.analysis.indicator_model.indicator_row`).
     """
-    params = plan.suitability
-    if params is None:
-        raise PlanError(f"{plan.source}: the plan has no [suitability] section; it says what is buildable")
-    hp = plan.hydrology
-    rasters = hazards or dem_rasters(elevation, surface_m=hp.srtm_surface_m, level_m=hp.reservoir_level_m,
-                                     stream_threshold_km2=hp.stream_threshold_km2)
-    suited = evaluate_suitability(layers, params, elevation=rasters.elevation,
-                                  hazards=flood_hazards(rasters, params.hazards))
-    table = areas.zone_area_table(layers, suited)
+    table = areas.area_table(layers, unbuildable_ha=_unbuildable_ha(layers, elevation, plan=plan))
     rows = []
     for record in table.itertuples(index=False):
         rows.append(indicator_row(f"area_ha.{record.zone}", "land", f"Area: {record.name_en}", record.area_ha,
@@ -124,3 +109,21 @@ def _hazard_rows(layers: LayerSet) -> list[dict[str, object]]:
             rows.append(indicator_row(f"hazard_ha.{name}.{zone_id}", "land", f"Land in {label}: {zone_name}",
                                       value, "ha", _HAZARD, "derived"))
     return rows
+
+
+def _unbuildable_ha(layers: LayerSet, elevation: Raster, *, plan: Plan) -> pd.Series:
+    """Hectares of each zone steeper than the plan's limit, under the reservoir or in a water protection zone.
+
+    The indicator's own definition of buildable land (see ``buildable_ha``), computed from the layers
+    and the DEM alone so that any built workspace can be compared, with or without its suitability rasters.
+    """
+    zones = areas.zones_frame(layers)
+    extent = tuple(layers["city_boundary"].frame.total_bounds)
+    blocked = [areas.steep_land(terrain.slope(elevation), max_slope_deg=plan.analysis.max_buildable_slope_deg,
+                                within=extent)]
+    for name in ("reservoir", "water_protection_zone"):
+        if name in layers:
+            blocked.extend(layers[name].frame.geometry.to_numpy())
+    union = shapely.union_all(blocked)
+    lost = gpd.GeoSeries(shapely.intersection(zones.geometry.to_numpy(), union), crs=WORKING_CRS)
+    return pd.Series(area_ha(lost).to_numpy(), index=zones["id"].astype(str).to_numpy())

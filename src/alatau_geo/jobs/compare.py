@@ -27,7 +27,6 @@ from alatau_geo.core.io import read_layers, read_raster, write_text
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME, read_built_by
 from alatau_geo.jobs.build import TERRAIN_RASTER
-from alatau_geo.jobs.suitability import rasters_from_folder
 from alatau_geo.maps.comparison_report import ScenarioSummary, comparison_html
 from alatau_geo.plan.workspace import Workspace, check_layers_match
 from alatau_geo.reference.build import no_progress
@@ -94,8 +93,7 @@ def load_scenario(workspace: Workspace, *, label: str, options: IndicatorOptions
     check_layers_match(workspace, plan)
     layers = read_layers(workspace.layers_dir)
     elevation = read_raster(workspace.layers_dir / TERRAIN_RASTER)
-    hazards = rasters_from_folder(plan, folder=workspace.layers_dir, elevation=elevation)
-    table = indicator_table(layers, plan, elevation=elevation, options=options, hazards=hazards)
+    table = indicator_table(layers, plan, elevation=elevation, options=options)
     return ScenarioResult(label=label, workspace=workspace, layers=layers, indicators=table,
                           built_by=read_built_by(workspace.layers_dir) or {})
 

@@ -36,7 +36,6 @@ import pandas as pd
 from affine import Affine
 
 from alatau_geo.analysis import uncertainty
-from alatau_geo.analysis.hazard_layers import HazardRasters
 from alatau_geo.analysis.indicators import IndicatorOptions, indicator_table
 from alatau_geo.analysis.population_grid import grid_over, zone_grid
 from alatau_geo.core.crs import WORKING_CRS
@@ -47,7 +46,6 @@ from alatau_geo.core.layers import Layer, LayerSet, Provenance
 from alatau_geo.core.manifest import MANIFEST_NAME
 from alatau_geo.core.raster import Raster
 from alatau_geo.jobs.build import PLAN_LAYERS, TERRAIN_RASTER, committed_reference, plan_layers
-from alatau_geo.jobs.suitability import rasters_from_folder
 from alatau_geo.plan.catalogues import load_catalogues, packaged_catalogue
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.districts import ZONE_LAYERS
@@ -82,8 +80,6 @@ class UncertaintyInputs:
     sources: Mapping[str, str]
     grid: tuple[Affine, tuple[int, int]]
     district_ids: tuple[str, ...]
-    hazards: HazardRasters | None = None
-    """The build's height above drainage and reservoir surface (what buildable land excludes)."""
 
 
 @dataclass(frozen=True)
@@ -157,8 +153,7 @@ def prepare_inputs(workspace: Workspace) -> UncertaintyInputs:
     elevation = read_raster(workspace.layers_dir / TERRAIN_RASTER)
     return UncertaintyInputs(plan=plan, reference=reference, elevation=elevation, tables=tables, tolerances=tolerances,
                              sources=sources, grid=grid,
-                             district_ids=tuple(str(i) for i in committed["districts"].frame["id"]),
-                             hazards=rasters_from_folder(plan, folder=workspace.layers_dir, elevation=elevation))
+                             district_ids=tuple(str(i) for i in committed["districts"].frame["id"]))
 
 
 def _reference(inputs: UncertaintyInputs, plan: Plan, tables: Mapping[str, pd.DataFrame]) -> LayerSet:
@@ -233,7 +228,7 @@ def run_sample(inputs: UncertaintyInputs, run: int, *, seed: int, perturb: bool 
                             catalogues={name: tables[name] for name in ("infrastructure", "projects")})
         layers = LayerSet([*(layer for layer in reference.values() if layer.name not in PLAN_LAYERS), *built.values()])
         table = indicator_table(layers, plan, elevation=inputs.elevation,
-                                options=IndicatorOptions(population=population), hazards=inputs.hazards)
+                                options=IndicatorOptions(population=population))
         return SampleResult(run=run, error=None, indicators=table, zones=_zones(layers),
                             districts=_district_grid(layers, inputs), parameters=parameters,
                             seconds=time.perf_counter() - started)

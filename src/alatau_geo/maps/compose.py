@@ -131,7 +131,7 @@ def overview_map(
         Render it with :func:`render_html`.
 
     """
-    return _vector_map(layers, relief=relief, offline=offline, language=language, title=title,
+    return vector_map(layers, relief=relief, offline=offline, language=language, title=title,
                        download_template=download_template)
 
 
@@ -142,7 +142,7 @@ def map_labels(layers: LayerSet, vectors: VectorLayers) -> MapLabels:
     return MapLabels(found, owners=owners)
 
 
-def _vector_map(
+def vector_map(
     layers: LayerSet,
     *,
     relief: ReliefImages | None,
@@ -212,7 +212,7 @@ def districts_map(
             frame = layer.frame.merge(extra, how="left", left_on="id", right_on="zone").drop(columns="zone")
             layer = Layer(layer.name, frame, layer.provenance, layer.title)
         shown.append(layer)
-    return _vector_map(LayerSet(shown), relief=relief, offline=offline, language=language, title=title,
+    return vector_map(LayerSet(shown), relief=relief, offline=offline, language=language, title=title,
                        download_template=download_template, fit_to=DISTRICT_MAP_EXTENT)
 
 
@@ -265,7 +265,7 @@ def infrastructure_map(
             "build the plan layers first (alatau-geo build)"
         )
     shown = LayerSet([layers[name] for name in INFRASTRUCTURE_MAP_LAYERS if name in layers])
-    return _vector_map(
+    return vector_map(
         shown,
         relief=relief,
         offline=offline,
@@ -339,7 +339,7 @@ def proximity_map(
             "build the analysis layers first (alatau-geo build)"
         )
     shown = LayerSet([layers[name] for name in PROXIMITY_MAP_LAYERS if name in layers])
-    return _vector_map(
+    return vector_map(
         shown,
         relief=relief,
         offline=offline,

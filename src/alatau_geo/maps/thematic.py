@@ -12,13 +12,8 @@ import folium
 
 from alatau_geo.core.errors import LayerError
 from alatau_geo.core.layers import LayerSet
-from alatau_geo.maps.basemaps import RELIEF_TITLE, add_base_maps, new_map, relief_section
-from alatau_geo.maps.compose import DOWNLOAD_TEMPLATE, map_labels
-from alatau_geo.maps.controls import add_controls
-from alatau_geo.maps.i18n import check_language
-from alatau_geo.maps.layer_styles import GROUP_TERRAIN
+from alatau_geo.maps.compose import DOWNLOAD_TEMPLATE, vector_map
 from alatau_geo.maps.rasters import ReliefImages
-from alatau_geo.maps.vectors import add_vectors
 
 __all__ = [
     "MOUNTAIN_MAP_LAYERS",
@@ -40,16 +35,9 @@ MOUNTAIN_MAP_LAYERS = ("almaty_extent", "mountain_ski_terrain", "air_corridors",
 def _thematic_map(layers: LayerSet, names: tuple[str, ...], *, relief: ReliefImages | None, offline: bool,
                   language: str, title: str, download_template: str, fit_to: tuple[str, ...]) -> folium.Map:
     """The layers of `names` present in `layers` over the relief and base maps, with labels and tools."""
-    check_language(language)
-    m = new_map(offline=offline, title=title)
-    base_maps = add_base_maps(m, offline=offline, relief=relief.hillshade if relief is not None else None)
     shown = LayerSet(layers[name] for name in names if name in layers)
-    vectors = add_vectors(m, (shown[name] for name in shown), download_template=download_template)
-    if base_maps.relief is not None:
-        vectors.groups.setdefault(GROUP_TERRAIN, []).insert(0, (RELIEF_TITLE, base_maps.relief))
-        vectors.sections.insert(0, relief_section())
-    add_controls(m, vectors, base_maps, language=language, fit_to=fit_to, labels=map_labels(shown, vectors))
-    return m
+    return vector_map(shown, relief=relief, offline=offline, language=language, title=title,
+                      download_template=download_template, fit_to=fit_to)
 
 
 def population_map(

@@ -344,7 +344,7 @@ def _interior(geometry: Any, layers: LayerSet | None = None) -> tuple[float, flo
 
 def test_default_build_maps_render_fast_small_and_with_the_network_blocked(visit_built: Any, built: Path) -> None:
     pages = sorted(path.stem for path in (built / "maps").glob("*.html"))
-    assert pages == ["districts", "infrastructure", "overview", "proximity", "terrain"]
+    assert {"districts", "infrastructure", "overview", "proximity", "terrain"} <= set(pages)
     for name in pages:
         assert (built / "maps" / f"{name}.html").stat().st_size <= MAX_PAGE_BYTES, name
         opened = visit_built(name)
@@ -358,9 +358,11 @@ def test_default_build_maps_render_fast_small_and_with_the_network_blocked(visit
 
 def test_labels_exist_and_do_not_overlap_at_three_zoom_levels(visit_built: Any) -> None:
     opened = visit_built("districts")
-    expected = {9: {"Almaty", "Konaev (Kapchagay)"}, 11: {"Gate District"}, 13: set()}
-    for zoom, names in expected.items():
-        opened.view(77.06, 43.55, zoom)
+    # The whole city, then the Gate district, then the villages around Otegen Batyr.
+    expected = {9: ((77.06, 43.55), {"Almaty", "Konaev"}), 11: ((77.06, 43.55), {"Gate District"}),
+                13: ((77.02, 43.42), {"Otegen Batyr"})}
+    for zoom, ((lon, lat), names) in expected.items():
+        opened.view(lon, lat, zoom)
         shown = opened.labels()
         assert len(shown) >= 3, zoom
         assert _overlapping(shown) == [], zoom
@@ -472,8 +474,8 @@ def test_search_finds_every_name_districts_and_objects(visit_built: Any) -> None
     opened = visit_built("infrastructure")
     page = opened.page
     search = page.locator(".leaflet-control-search input")
-    for typed, expected in (("Қон", "Konaev (Kapchagay)"), ("Кон", "Konaev (Kapchagay)"), ("Алм", "Almaty"),
-                            ("Kapchag", "Konaev (Kapchagay)"), ("Gate Dis", "Gate District"),
+    for typed, expected in (("Қон", "Konaev"), ("Кон", "Konaev"), ("Алм", "Almaty"),
+                            ("Kapchag", "Konaev"), ("Gate Dis", "Gate District"),
                             ("GT-1", "Substation GT-1 (Gate district)"), ("PepsiCo", "PepsiCo production project")):
         search.fill("")
         search.press_sequentially(typed)

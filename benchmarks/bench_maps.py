@@ -64,7 +64,8 @@ def main() -> None:
     dem = args.layers_dir / "terrain_dem.tif"
     with tempfile.TemporaryDirectory() as folder:
         ours = Path(folder) / "overview.html"
-        ours.write_text(maps.render_html(maps.overview_map(layers, relief=maps.relief_images(dem), offline=True)), encoding="utf-8")
+        page = maps.render_html(maps.overview_map(layers, relief=maps.relief_images(dem), offline=True))
+        ours.write_text(page, encoding="utf-8")
         naive = Path(folder) / "naive.html"
         naive.write_text(naive_page(args.layers_dir), encoding="utf-8")
         sizes = {"alatau-geo overview (offline)": ours.stat().st_size, "naive folium": naive.stat().st_size}

@@ -8,8 +8,7 @@ imports are counted; medians of ``--runs``; a workspace made with
 kernels are compiled and on-disk caches are warm):
 
 - ``build``: the default plan from the SRTM tiles, layers, export and maps,
-  every stage computed (``--no-cache``);
-- ``build``, nothing edited: the stages come from the stage cache;
+  every stage computed;
 - edit-and-rebuild: one district's rule parameter changed (a new value each
   run), then ``build``: zones, placement and analyses are rebuilt, the
   reference layers come from the cache; also without the maps;
@@ -21,7 +20,7 @@ kept: the machine's cores are shared, and the CPU time is what the load of
 other jobs disturbs least.
 
 Stage profile (one process, the build's steps called in order as
-``alatau-geo build --no-cache`` runs them): each stage's wall and CPU time,
+``alatau-geo build`` runs them): each stage's wall and CPU time,
 then in a second pass its peak of memory allocated through Python
 (tracemalloc, which sees numpy's arrays but not GEOS's or GDAL's own
 allocations), and the process's peak resident memory at the end.
@@ -89,12 +88,10 @@ def summary(runs: list[tuple[float, float]], *, command: str, target: float | No
 
 def end_to_end(workspace: Path, dem_dir: Path, runs: int) -> dict[str, Any]:
     dem = ["--dem-dir", str(dem_dir)]
-    cli(["build", *dem], cwd=workspace)  # warm-up: numba kernels compiled, stage cache filled
+    cli(["build", *dem], cwd=workspace)  # warm-up: numba kernels compiled
     results = {
-        "build": summary([cli(["build", "--no-cache", *dem], cwd=workspace) for _ in range(runs)],
-                         command="alatau-geo build --no-cache (every stage computed)", target=TARGETS_S["build"]),
-        "build_cached": summary([cli(["build", *dem], cwd=workspace) for _ in range(runs)],
-                                command="alatau-geo build (nothing edited: stage cache)"),
+        "build": summary([cli(["build", *dem], cwd=workspace) for _ in range(runs)],
+                         command="alatau-geo build (every stage computed)", target=TARGETS_S["build"]),
     }
     plan = workspace / "plan.toml"
     edits, edits_no_maps = [], []
@@ -148,7 +145,7 @@ def import_seconds(runs: int) -> float:
 
 
 def profile_build(dem_dir: Path, folder: Path, profile: Profile) -> None:
-    """The steps of ``alatau-geo build --no-cache`` on the default plan, each timed as a stage."""
+    """The steps of ``alatau-geo build`` on the default plan, each timed as a stage."""
     from alatau_geo.analysis import areas
     from alatau_geo.analysis.outputs import analysis_layers
     from alatau_geo.core.changes import compare_layers

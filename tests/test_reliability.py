@@ -379,8 +379,12 @@ def test_readers_refuse_a_file_from_another_generation(workspace: Path, first_ge
     (copy / "alatau_geo.gpkg").write_bytes(b"SQLite format 3\x00 from another build")
     one_line(run("info", "--layers-dir", str(copy), cwd=tmp_path), 4, "alatau_geo.gpkg: does not belong")
     manifest = json.loads((workspace / "layers" / "manifest.json").read_text(encoding="utf-8"))
-    assert set(manifest["generation"]["files"]) == {
-        *(f"{entry['name']}.geojson" for entry in manifest["layers"]), "alatau_geo.gpkg", "terrain_dem.tif"}
+    files = set(manifest["generation"]["files"])
+    layers = {*(f"{entry['name']}.geojson" for entry in manifest["layers"]), "alatau_geo.gpkg", "terrain_dem.tif"}
+    grids = {f"{kind}_{year}.tif" for kind in ("residents", "jobs") for year in (2030, 2040, 2050)}
+    assert layers | grids <= files
+    # The rest are the other rasters the build writes beside the layers (mountain DEM, suitability, HAND).
+    assert all(name.endswith(".tif") and (workspace / "layers" / name).is_file() for name in files - layers)
 
 
 def test_a_second_build_at_the_same_time_is_refused(workspace: Path, first_generation: dict) -> None:

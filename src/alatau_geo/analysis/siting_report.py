@@ -155,8 +155,8 @@ def summary_lines(study: SitingStudy) -> list[str]:
     A line reads like::
 
         substation (2050): 18 needed, 8 in the catalogue. p-median for 8 sites: 21,136 (plan) against
-        13,243 (optimum) electric_mw x min, 37% less; within 8 min: 25% against 43%; 7 of 7 planned
-        objects move (median 9.5 km). Recommended: 18 sites, 80% within 8 min.
+        13,243 (optimum) electric_mw x min, 37% less; within 8 min: 25% against 43%; planned objects
+        moved: 7 of 7 (median 9.5 km). Recommended: 18 sites, 80% within 8 min.
     """
     lines = []
     for result in study.kinds.values():
@@ -171,8 +171,8 @@ def summary_lines(study: SitingStudy) -> list[str]:
             median = f" (median {moved['distance_m'].median() / 1000:.1f} km)" if len(moved) else ""
             text += (f" p-median for {_count(len(plan.open_sites), 'site')}: {plan.objective:,.0f} (plan) against "
                      f"{best.objective:,.0f} (optimum) {plan.objective_unit}, {saving:.0%} less; {limit}: "
-                     f"{plan.coverage:.0%} against {best.coverage:.0%}; {len(moved)} of "
-                     f"{_count(len(moves), 'planned object')} move{median}.")
+                     f"{plan.coverage:.0%} against {best.coverage:.0%}; planned objects moved: {len(moved)} of "
+                     f"{len(moves)}{median}.")
         recommended = result.recommended
         text += f" Recommended: {_count(len(recommended.open_sites), 'site')}, {recommended.coverage:.0%} {limit}."
         lines.append(text)

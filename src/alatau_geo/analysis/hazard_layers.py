@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy import ndimage
 
 from alatau_geo.analysis import hazards
 from alatau_geo.analysis.grid import Grid
@@ -156,6 +157,41 @@ class Hazards:
         else:
             plain = pd.DataFrame({"floodplain_ha": np.nan}, index=table.index)
         return plain.join(table)
+
+
+def whole_metres(elevation: Raster) -> Raster:
+    """The DEM as it is written beside the layers (whole metres), so builds with and without tiles agree."""
+    return Raster(np.rint(elevation.data).astype(np.float32), elevation.transform, elevation.crs)
+
+
+def dem_rasters(elevation: Raster, *, surface_m: float, level_m: float,
+                stream_threshold_km2: float = 0.0) -> HazardRasters:
+    """Hazard rasters from the working-grid DEM alone: the reservoir bands, no height above drainage.
+
+    The reservoir's flat surface is the DEM's largest 4-connected region at
+    `surface_m` (``hydrology.srtm_surface_m``; the DEM is taken in whole
+    metres); a DEM without a cell at that level has no reservoir, and no band.
+
+    Parameters
+    ----------
+    elevation : Raster
+        The working-grid DEM, metres.
+    surface_m, level_m : float
+        The reservoir's surface in the DEM and its normal level (``hydrology.reservoir_level_m``), metres.
+    stream_threshold_km2 : float
+        ``hydrology.stream_threshold_km2``, recorded for provenance.
+    """
+    dem = whole_metres(elevation)
+    at_level = dem.data == surface_m
+    labels, count = ndimage.label(at_level)
+    if count:
+        sizes = np.bincount(labels.ravel())
+        sizes[0] = 0
+        reservoir = labels == int(np.argmax(sizes))
+    else:
+        reservoir = np.zeros(dem.shape, dtype=bool)
+    return HazardRasters(elevation=dem, reservoir=reservoir, stream_threshold_km2=stream_threshold_km2,
+                         reservoir_surface_m=float(surface_m), reservoir_level_m=float(level_m))
 
 
 def flood_hazards(rasters: HazardRasters, params: HazardParams) -> Hazards:

@@ -33,6 +33,7 @@ recompute it with :func:`suitability_of`.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -41,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from alatau_geo.analysis import hazards
-from alatau_geo.analysis.hazard_layers import HAZARD_LAYERS, HazardRasters, flood_hazards
+from alatau_geo.analysis.hazard_layers import HAZARD_LAYERS, HazardRasters, dem_rasters, flood_hazards
 from alatau_geo.analysis.suitability import CLASS_LABELS
 from alatau_geo.analysis.suitability_layers import (
     SURFACE_LAYERS,
@@ -58,7 +59,7 @@ from alatau_geo.core.raster import Raster
 from alatau_geo.core.raster_io import read_raster_tags, write_cog
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.workspace import plan_fingerprint
-from alatau_geo.reference import hydrology, terrain
+from alatau_geo.reference import terrain
 from alatau_geo.reference.build import ReferenceBuild
 
 logger = logging.getLogger(__name__)
@@ -75,25 +76,6 @@ CLASS_RASTER = "suitability_class.tif"
 """The suitability classes (0 unsuitable, 1 low, 2 medium, 3 high, 255 no data)."""
 _HAND_METHOD = ("height above nearest drainage: drop from each cell to the first drain on its D8 path (pyflwdir), "
                 "drains = upstream area above hydrology.stream_threshold_km2, and the reservoir")
-
-
-def whole_metres(elevation: Raster) -> Raster:
-    """The DEM as it is written beside the layers (whole metres), so builds with and without tiles agree."""
-    return Raster(np.rint(elevation.data).astype(np.float32), elevation.transform, elevation.crs)
-
-
-def reservoir_surface(elevation: Raster, plan: Plan) -> np.ndarray:
-    """The reservoir's flat water surface on the working grid: its largest region at ``hydrology.srtm_surface_m``.
-
-    The shore bands are measured up from it. `elevation` is in whole metres,
-    so the flat SRTM surface is exactly that level.
-
-    Raises
-    ------
-    DemError
-        If no cell lies at that level.
-    """
-    return hydrology.flat_region_mask(elevation, level_m=plan.hydrology.srtm_surface_m)
 
 
 def rasters_from_tiles(build: ReferenceBuild, plan: Plan) -> HazardRasters:
@@ -154,11 +136,10 @@ def hand_folder(folders: list[Path], plan: Plan) -> Path | None:
 
 def _rasters(plan: Plan, *, elevation: Raster, hand: Raster | None = None,
              drains: np.ndarray | None = None, codes: dict[str, int] | None = None) -> HazardRasters:
-    dem = whole_metres(elevation)
     hp = plan.hydrology
-    return HazardRasters(elevation=dem, reservoir=reservoir_surface(dem, plan), hand=hand, drains=drains,
-                         river_codes=dict(codes or {}), stream_threshold_km2=hp.stream_threshold_km2,
-                         reservoir_surface_m=float(hp.srtm_surface_m), reservoir_level_m=float(hp.reservoir_level_m))
+    base = dem_rasters(elevation, surface_m=hp.srtm_surface_m, level_m=hp.reservoir_level_m,
+                       stream_threshold_km2=hp.stream_threshold_km2)
+    return dataclasses.replace(base, hand=hand, drains=drains, river_codes=dict(codes or {}))
 
 
 def with_suitability(layers: LayerSet, plan: Plan, rasters: HazardRasters) -> tuple[LayerSet, SuitabilityResult | None]:

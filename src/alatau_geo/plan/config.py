@@ -251,7 +251,9 @@ def _merge(base: dict[str, Any], user: dict[str, Any], *, source: str, prefix: s
         entry = f"{prefix}{key}"
         if key not in base:
             raise PlanError(f"{source}: unknown entry '{entry}'")
-        if (prefix == "" and key in _REPLACED_WHOLE) or entry in replaced or entry in _REPLACED_WHOLE_ENTRIES:
+        if prefix == "" and key in _REPLACED_WHOLE:
+            base[key] = value  # a zone table, or a list of them ([[sez]] in a scenario with several)
+        elif entry in replaced or entry in _REPLACED_WHOLE_ENTRIES:
             if not isinstance(value, dict) and isinstance(base[key], dict):
                 raise PlanError(f"{source}: '{entry}' must be a table")
             base[key] = value

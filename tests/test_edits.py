@@ -193,7 +193,10 @@ def test_a_redrawn_district_gets_a_polygon_rule_and_a_set_parameter_drops_its_ca
     document = tomlkit.parse(text)
     redraw = {**REDRAW, "id": "golden"}
     said = apply_to_plan(_parse(redraw, SET), document, plan, source="e.json")
-    assert said[0] == "districts golden: redrawn as a fixed outline of 4 points"
+    assert said[0].startswith("districts golden: redrawn as a fixed outline of 4 points")
+    # The plan's uncertainty ranges of Golden's rule go with it: the outline has no parameter to vary.
+    assert "districts.golden.rule.of[1].width_m" in said[0]
+    assert "districts.golden.rule" not in tomlkit.dumps(document).split("[uncertainty.ranges]")[1].split("[")[0]
     assert "calibration is dropped" in said[1] and "the plan said 1,000.0 m" in said[1]
     new = parse_plan(tomlkit.dumps(document), source="plan.toml", base_dir=None)
     golden = next(zone for zone in new.zones if zone.id == "golden")

@@ -503,6 +503,7 @@ def test_two_renders_of_the_same_map_are_byte_identical(plan_layer_set: LayerSet
     second = render_html(infrastructure_map(plan_layer_set, relief=relief, offline=False, language="kk"))
     assert first == second
     assert re.search(r"var map_[0-9a-f]{10} = L\.map", first)  # ids from content, not random
+    assert '{"animate": false}' in first  # opens on its layers at once, no zoom animation from the start view
 
 
 def test_terrain_map_has_relief_slope_classes_and_context_layers(layer_set: LayerSet, relief: ReliefImages) -> None:

@@ -94,6 +94,11 @@ def test_mountain_map_draws_the_profile_in_the_lift_line_popup():
     assert "Medeu - Shymbulak" in html
 
 
+def test_mountain_map_labels_the_stations():
+    html = maps.render_html(maps.mountain_map(_mountain_layers("1707 1750"), relief=None, offline=True))
+    assert '"kind": "place-major"' in html and '"names": {"en": "Medeu"' in html
+
+
 def test_a_profile_that_is_not_numbers_draws_no_chart():
     html = maps.render_html(maps.mountain_map(_mountain_layers(XSS), relief=None, offline=True))
     assert "ag-profile" not in html and XSS not in html

@@ -56,7 +56,7 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
     coverage, coverage gaps, travel-time surface); with a DEM,
     ``terrain.html``; ``population.html`` when there are population layers
     (residents and jobs by phase); ``mountain.html`` when there are
-    mountain-cluster layers (relief from ``mountain_dem.tif`` beside the layers);
+    mountain-cluster layers (relief from ``mountain_dem.tif`` beside `dem_path`, else beside the layers);
     and, given a suitability surface, ``suitability.html``. Each relief image
     is rendered once and shared by the pages; every page is self-contained.
 
@@ -98,8 +98,10 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
     if any(name in layers for name in POPULATION_LAYERS):
         builders["population"] = lambda: maps.population_map(layers, **common)
     if any(name in layers for name in maps.thematic.MOUNTAIN_ANALYSIS_LAYERS):
-        mountain_dem = layers_dir / MOUNTAIN_DEM
-        mountain = maps.relief_images(mountain_dem) if mountain_dem.is_file() else None
+        # Beside the terrain raster (the staging folder during a build), else beside the layers.
+        folders = [dem_path.parent, layers_dir] if dem_path is not None else [layers_dir]
+        found = [folder / MOUNTAIN_DEM for folder in folders if (folder / MOUNTAIN_DEM).is_file()]
+        mountain = maps.relief_images(found[0]) if found else None
         builders["mountain"] = lambda: maps.mountain_map(layers, **{**common, "relief": mountain})
     if suitability is not None:
         builders["suitability"] = lambda: suitability_map(layers, suitability, **common)

@@ -28,7 +28,7 @@ from folium.raster_layers import ImageOverlay
 from folium.template import Template
 
 from alatau_geo.maps.basemaps import DEFAULT_BOUNDS, BaseMaps, unreachable_note
-from alatau_geo.maps.elements import RenderOnce, script_json
+from alatau_geo.maps.elements import RenderOnce, open_on, script_json
 from alatau_geo.maps.features import DisplayLayer
 from alatau_geo.maps.i18n import check_language, text_html, translations
 from alatau_geo.maps.labels import MapLabels
@@ -409,7 +409,7 @@ def _fit(m: folium.Map, shown_layers: list[DisplayLayer], *, prefer: tuple[str, 
         east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
     else:
         west, south, east, north = DEFAULT_BOUNDS
-    m.fit_bounds([[south, west], [north, east]])  # folium order
+    open_on(m, south, west, north, east)
 
 
 def search_placeholder(nouns: Sequence[str]) -> str:

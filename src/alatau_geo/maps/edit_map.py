@@ -25,7 +25,7 @@ from alatau_geo.core.crs import EXPORT_CRS
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.maps.basemaps import RELIEF_TITLE, add_base_maps, new_map
 from alatau_geo.maps.controls import GroupedLayers, LanguageSwitch, PageRuntime
-from alatau_geo.maps.elements import RenderOnce, script_json
+from alatau_geo.maps.elements import RenderOnce, open_on, script_json
 from alatau_geo.maps.features import display_layer
 from alatau_geo.maps.i18n import check_language, feature_names, translations
 from alatau_geo.maps.labels import MapLabels, layer_labels
@@ -256,6 +256,6 @@ def edit_map(
     if extent:
         west, south = min(b[0] for b in extent), min(b[1] for b in extent)
         east, north = max(b[2] for b in extent), max(b[3] for b in extent)
-        m.fit_bounds([[south, west], [north, east]])  # folium order
+        open_on(m, south, west, north, east)
     PageRuntime(base_maps, dense=vectors.dense, language=language).add_to(m)
     return m

@@ -42,6 +42,7 @@ __all__ = [
     "RenderOnce",
     "RenderedText",
     "assign_stable_ids",
+    "open_on",
     "script_json",
     "template_reparsing_elements",
 ]
@@ -61,6 +62,13 @@ _DATA_FREE = (
     plugins.MarkerCluster,
     plugins.MiniMap,
 )
+
+
+def open_on(m: folium.Map, south: float, west: float, north: float, east: float) -> None:
+    """Open `m` on the box at once: no zoom animation from the map's starting view (WGS84 degrees)."""
+    fit = FitBounds([[south, west], [north, east]])
+    fit.options["animate"] = False
+    fit.add_to(m)
 
 
 class RenderedText(Element):

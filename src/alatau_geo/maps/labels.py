@@ -1,4 +1,4 @@
-"""Labels on the map: places, districts (name and role), rivers, corridors and the reservoir.
+"""Labels on the map: places, districts (name and role), rivers, corridors, the reservoir and mountain stations.
 
 A label is a name at an anchor: a place's point, the point inside a district
 or the reservoir farthest from its edge (the pole of inaccessibility), the
@@ -32,7 +32,7 @@ __all__ = ["LABELLED_LAYERS", "Label", "MapLabels", "layer_labels"]
 _TO_WGS84 = Transformer.from_crs(WORKING_CRS, EXPORT_CRS, always_xy=True)
 # Zoom levels: the study area fills the screen at 9, the city at 10-11, a district at 12-13.
 _MAX_ZOOM = 22
-LABELLED_LAYERS = ("places", "districts", "reservoir", "rivers", "corridors")
+LABELLED_LAYERS = ("places", "districts", "reservoir", "rivers", "corridors", "mountain_stations")
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,10 @@ def _record_label(name: str, record: Mapping[str, Any], geometry: shapely.Geomet
         return Label(*_wgs84(_inside(geometry)), names, "district", 95, 9, name, detail, 11)
     if name == "reservoir":
         return Label(*_wgs84(_inside(geometry)), names, "water", 80, 8, name)
+    if name == "mountain_stations":  # the mountain map opens on them, a few kilometres apart
+        major = record.get("kind") == "base_station"
+        return Label(*_wgs84(_largest(geometry).representative_point()), names, "place-major" if major else "place",
+                     75 if major else 70, 10, name)
     if name == "rivers":
         return Label(*_wgs84(_along(geometry, 0.5)), names, "river", 40, 10, name)
     if name == "corridors":

@@ -179,7 +179,21 @@ def _redraw(document: Any, plan: Plan, edit: RedrawZone, *, where: str) -> str:
             del table[key]
     points = sum(len(ring) - 1 for ring in edit.rings)
     note = "; its calibration to the published area is dropped" if dropped else ""
+    ranges = _drop_ranges(document, f"{edit.layer}.{edit.id}.rule")
+    if ranges:
+        note += f"; its uncertainty range(s) {', '.join(ranges)} are dropped (the outline has no parameter)"
     return f"{edit.layer} {edit.id}: redrawn as a fixed outline of {points} points{note}"
+
+
+def _drop_ranges(document: Any, prefix: str) -> list[str]:
+    """Remove the ``[uncertainty.ranges]`` entries of the parameters under `prefix`; their names."""
+    ranges = document.get("uncertainty", {}).get("ranges")
+    if ranges is None:
+        return []
+    names = [str(key) for key in ranges if str(key).startswith(prefix)]
+    for name in names:
+        del ranges[name]
+    return names
 
 
 def _set(document: Any, plan: Plan, edit: SetParameter, *, where: str) -> str:

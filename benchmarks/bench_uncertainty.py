@@ -9,7 +9,8 @@ On the default scenario (the committed layers), reports:
 - `--runs` runs (plus the plan as it is) one after the other in this process,
   and the same runs as tasks on a LocalCluster of 2 worker processes (one
   thread each), medians of `--repeats`; the cluster's start-up is timed apart;
-- the ratio sequential / Dask, and whether both gave the same results.
+- the ratio sequential / Dask, the median time of a run inside its task in
+  both, and whether both gave the same results.
 
 The machine has 2 cores shared with other work: the ratio is at most 2 and
 falls when the cores are busy (the load average is printed before and after).
@@ -69,6 +70,8 @@ def main() -> None:
     print(f"ratio sequential / Dask: {sequential / parallel:.2f} (runs only), "
           f"{sequential / (parallel + startup):.2f} (with the cluster's start-up)")
 
+    inside = [statistics.median(r.seconds for r in results if r.error is None) for results in (in_order, on_dask)]
+    print(f"median time of a run inside its task: {inside[0]:.1f} s one after the other, {inside[1]:.1f} s on Dask")
     a = job.summarise(in_order, inputs, seed=args.seed)
     b = job.summarise(on_dask, inputs, seed=args.seed)
     same = a.samples.equals(b.samples) and a.bands.equals(b.bands)

@@ -9,8 +9,9 @@ On the default scenario (the committed layers), reports:
 - `--runs` runs (plus the plan as it is) one after the other in this process,
   and the same runs as tasks on a LocalCluster of 2 worker processes (one
   thread each), medians of `--repeats`; the cluster's start-up is timed apart;
-- the ratio sequential / Dask, the median time of a run inside its task in
-  both, and whether both gave the same results.
+- the ratio sequential / Dask, the median wall-clock and processor time of a
+  run inside its task in both (their gap is time spent waiting for a busy
+  processor), and whether both gave the same results.
 
 The machine has 2 cores shared with other work: the ratio is at most 2 and
 falls when the cores are busy (the load average is printed before and after).
@@ -70,8 +71,10 @@ def main() -> None:
     print(f"ratio sequential / Dask: {sequential / parallel:.2f} (runs only), "
           f"{sequential / (parallel + startup):.2f} (with the cluster's start-up)")
 
-    inside = [statistics.median(r.seconds for r in results if r.error is None) for results in (in_order, on_dask)]
-    print(f"median time of a run inside its task: {inside[0]:.1f} s one after the other, {inside[1]:.1f} s on Dask")
+    for label, results in (("one after the other", in_order), ("on Dask", on_dask)):
+        done = [r for r in results if r.error is None]
+        print(f"a run inside its task, {label}: median {statistics.median(r.seconds for r in done):.1f} s wall, "
+              f"{statistics.median(r.cpu_seconds for r in done):.1f} s processor")
     a = job.summarise(in_order, inputs, seed=args.seed)
     b = job.summarise(on_dask, inputs, seed=args.seed)
     same = a.samples.equals(b.samples) and a.bands.equals(b.bands)

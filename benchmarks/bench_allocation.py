@@ -34,9 +34,9 @@ from alatau_geo.analysis import population_grid
 from alatau_geo.analysis.allocation import allocate
 from alatau_geo.analysis.capacity import cell_capacity, classes_from_buildable, suitability_score
 from alatau_geo.analysis.population import plan_population
-from alatau_geo.analysis.population_params import DEFAULT_PARAMS
 from alatau_geo.analysis.population_targets import targets_table
 from alatau_geo.core.io import read_layers, read_raster
+from alatau_geo.plan.population_params import DEFAULT_PARAMS
 from alatau_geo.reference import terrain
 
 DEFAULT_LAYERS = Path(__file__).resolve().parents[1] / "layers"

@@ -5,21 +5,22 @@ Run:  python benchmarks/bench_build.py [--dem-dir ../shared/data/srtm] [--runs 3
 Reports medians of `--runs` runs, measured in one process on the same
 2401 x 2401 mosaic of the four SRTM3 tiles:
 
-- full build: tiles -> every reference layer (no file output);
+- reference layers: tiles -> every reference layer, in one warm process
+  (no zones, analyses, files or maps: ``bench_pipeline.py`` times the
+  whole ``alatau-geo build``);
 - hydrology (alatau-geo): depression filling + D8 + upstream area + stream
   segments, with the reservoir kept from draining off the tile edge;
 - pyflwdir called plainly: ``pyflwdir.from_dem`` + ``upstream_area``;
 - pysheds called plainly: fill_pits, fill_depressions, resolve_flats,
   flowdir, accumulation (the steps of its README).
 
-Ratios are alatau-geo time / peer time (below 1 means faster).
+Ratios are alatau-geo time / peer time (below 1 means faster). Results go
+to ``benchmarks/results/hydrology.json``.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -30,17 +31,9 @@ import pyproj
 from alatau_geo.plan.config import load_plan
 from alatau_geo.reference import gazetteer, hydrology, terrain
 from alatau_geo.reference.build import build_reference_layers
+from bench_results import machine, timed, write_results
 
 DEFAULT_DEM = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "srtm"
-
-
-def median_time(function: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def pysheds_plain(filled: terrain.Raster) -> Callable[[], object]:
@@ -83,6 +76,7 @@ def main() -> None:
     parser.add_argument("--dem-dir", type=Path, default=DEFAULT_DEM)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    started = machine()
     plan = load_plan()
     tiles = terrain.read_srtm_tiles(args.dem_dir, plan.terrain.tiles)
     tables = gazetteer.load_tables(plan.tables)
@@ -104,22 +98,28 @@ def main() -> None:
                                     nodata=-9999, transform=filled.transform, latlon=True)
             return flw.upstream_area("km2")
 
-    results = {
-        "full build (tiles to all layers)": median_time(lambda: build_reference_layers(tiles, tables, plan), args.runs),
-        "hydrology, alatau-geo": median_time(ours, args.runs),
-        "hydrology, pyflwdir plain": median_time(pyflwdir_plain, args.runs),
+    measured = {
+        "reference layers (tiles to all reference layers, in process)": timed(
+            lambda: build_reference_layers(tiles, tables, plan), args.runs),
+        "hydrology, alatau-geo": timed(ours, args.runs),
+        "hydrology, pyflwdir plain": timed(pyflwdir_plain, args.runs),
     }
     try:
-        results["hydrology, pysheds plain"] = median_time(pysheds_plain(filled), args.runs)
+        measured["hydrology, pysheds plain"] = timed(pysheds_plain(filled), args.runs)
     except Exception as error:  # noqa: BLE001 - report why the peer could not run
         print(f"pysheds could not run: {type(error).__name__}: {error}")
+    results = {name: values["median_s"] for name, values in measured.items()}
     print(f"cells: {filled.shape[0]} x {filled.shape[1]}, runs: {args.runs} (medians)")
     for name, seconds in results.items():
         print(f"{name:36} {seconds:8.2f} s")
     ours_s = results["hydrology, alatau-geo"]
+    ratios = {}
     for peer in ("hydrology, pyflwdir plain", "hydrology, pysheds plain"):
         if peer in results:
+            ratios[peer.split(", ")[1]] = ours_s / results[peer]
             print(f"ratio alatau-geo / {peer.split(', ')[1]:16} {ours_s / results[peer]:6.2f}")
+    write_results("hydrology", {"cells": list(filled.shape), "runs": args.runs, "timings": measured,
+                                "ratios_ours_over": ratios}, started=started)
 
 
 if __name__ == "__main__":

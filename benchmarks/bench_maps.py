@@ -7,7 +7,8 @@ folium script does: ``folium.GeoJson`` of each layer at full precision, no
 simplification, CDN scripts. alatau-geo's page is written with ``--offline``
 (everything inlined). Render time is navigation start to the load event in
 headless Debian chromium (Playwright), median of `--runs`; the naive page's
-CDN requests are refused locally, so its time excludes downloads.
+CDN requests are refused locally, so its time excludes downloads. Results
+go to ``benchmarks/results/maps.json``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import folium
 
 from alatau_geo import maps
 from alatau_geo.core.io import read_layers
+from bench_results import machine, write_results
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -57,11 +59,13 @@ def main() -> None:
     parser.add_argument("--layers-dir", type=Path, default=Path(__file__).resolve().parents[1] / "layers")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    started = machine()
     layers = read_layers(args.layers_dir)
     dem = args.layers_dir / "terrain_dem.tif"
     with tempfile.TemporaryDirectory() as folder:
         ours = Path(folder) / "overview.html"
-        ours.write_text(maps.render_html(maps.overview_map(layers, dem_path=dem, offline=True)), encoding="utf-8")
+        page = maps.render_html(maps.overview_map(layers, relief=maps.relief_images(dem), offline=True))
+        ours.write_text(page, encoding="utf-8")
         naive = Path(folder) / "naive.html"
         naive.write_text(naive_page(args.layers_dir), encoding="utf-8")
         sizes = {"alatau-geo overview (offline)": ours.stat().st_size, "naive folium": naive.stat().st_size}
@@ -70,6 +74,8 @@ def main() -> None:
         print(f"{name:32} {sizes[name] / 1e6:6.2f} MB  {times[name]:7.0f} ms")
     print(f"size ratio alatau-geo / naive   {sizes['alatau-geo overview (offline)'] / sizes['naive folium']:6.2f}")
     print(f"time ratio alatau-geo / naive   {times['alatau-geo overview (offline)'] / times['naive folium']:6.2f}")
+    write_results("maps", {"runs": args.runs, "pages": {
+        name: {"size_mb": sizes[name] / 1e6, "load_ms": times[name]} for name in sizes}}, started=started)
 
 
 if __name__ == "__main__":

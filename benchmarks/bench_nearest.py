@@ -17,7 +17,8 @@ preparation shared by all methods. Timed, each from that GeoSeries:
 The methods run in turn, ``--runs`` rounds, so a change in machine load hits
 them alike; the medians of wall time and of process CPU time (less disturbed
 by other work on the machine) and the ratios alatau-geo / peer are printed
-(below 1 means faster). The results are checked against each other first.
+(below 1 means faster). The results are checked against each other first,
+and written to ``benchmarks/results/nearest.json``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from scipy.spatial import cKDTree
 
 from alatau_geo.analysis.nearest import nearest_facility
 from alatau_geo.core.crs import WORKING_CRS
+from bench_results import machine, write_results
 
 X0, Y0 = 640_000.0, 4_830_000.0  # south-west corner of the box, UTM 43N
 BOX_M = 60_000.0
@@ -87,6 +89,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="threads for the tree queries (-1: all cores)")
     args = parser.parse_args()
 
+    started = machine()
     points, facilities = inputs(args.points, args.facilities, seed=args.seed)
     check(points, facilities)
     timed = methods(points, facilities, workers=args.workers)
@@ -111,6 +114,13 @@ def main() -> None:
     print("ratios alatau-geo / peer (wall, cpu):")
     for name in list(medians)[1:]:
         print(f"  / {name:<30} {ours / medians[name]:6.2f} {ours_cpu / cpu_medians[name]:6.2f}")
+    ratios = {name: {"wall": ours / medians[name], "cpu": ours_cpu / cpu_medians[name]} for name in list(medians)[1:]}
+    write_results("nearest", {
+        "points": args.points, "facilities": args.facilities, "runs": args.runs, "workers": args.workers,
+        "timings": {name: {"median_s": medians[name], "cpu_median_s": cpu_medians[name],
+                           "runs_s": [round(v, 4) for v in times[name]]} for name in medians},
+        "ratios_ours_over": ratios,
+    }, started=started)
 
 
 if __name__ == "__main__":

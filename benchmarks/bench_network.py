@@ -25,8 +25,11 @@ Timed, medians of ``--runs`` runs:
   plainly on ``networkx.to_scipy_sparse_array`` (conversion timed in, and
   reported separately).
 
+The methods run in turn, ``--runs`` rounds, so a change in the machine's
+load hits them alike; medians of wall and of process CPU time are kept.
 Ratios are ego_graph time / other time (above 1 means faster than ego_graph).
-Every method's reach sets are checked equal before timing.
+Every method's reach sets are checked equal before timing. Results go to
+``benchmarks/results/network.json``.
 """
 
 from __future__ import annotations
@@ -35,7 +38,6 @@ import argparse
 import os
 import platform
 import statistics
-import time
 from collections.abc import Callable
 
 import geopandas as gpd
@@ -52,6 +54,7 @@ from alatau_geo.analysis.network_index import (
     network_index,
     times_from_points,
 )
+from bench_results import machine, timed, write_results
 
 SPACING_M = 100.0
 SPEEDS_KMH = {"residential": 30.0, "secondary": 50.0}
@@ -118,13 +121,17 @@ def csgraph_reach(graph: nx.MultiDiGraph, nodes: list[int], limit_s: float) -> l
     return [set(ids[np.isfinite(row)].tolist()) for row in times]
 
 
-def median_time(function: Callable[[], object], runs: int) -> float:
-    times = []
+def interleaved(methods: dict[str, Callable[[], object]], runs: int) -> dict[str, dict[str, object]]:
+    """Each method once per round, `runs` rounds, so a change in the machine's load hits them alike."""
+    walls: dict[str, list[float]] = {name: [] for name in methods}
+    cpus: dict[str, list[float]] = {name: [] for name in methods}
     for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, function in methods.items():
+            once = timed(function, 1)
+            walls[name].append(once["median_s"])
+            cpus[name].append(once["cpu_median_s"])
+    return {name: {"median_s": statistics.median(walls[name]), "cpu_median_s": statistics.median(cpus[name]),
+                   "runs_s": [round(value, 4) for value in walls[name]]} for name in methods}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -152,22 +159,43 @@ def main(argv: list[str] | None = None) -> None:
     assert set(index.node_ids[np.isfinite(nearest) & (nearest <= limit_s)].tolist()) == reached
     print(f"reach checked equal: {sum(map(len, reference)):,} (facility, node) pairs within the limit")
 
-    timings = {
-        "alatau-geo reach (index built in)": median_time(lambda: ours_reach(graph, facilities, limit_s), args.runs),
-        "alatau-geo reach (index prebuilt)": median_time(lambda: ours_reach(index, facilities, limit_s), args.runs),
-        "alatau-geo nearest facility (index prebuilt)": median_time(lambda: ours_nearest(index, facilities),
-                                                                     args.runs),
-        "alatau-geo network_index alone": median_time(lambda: network_index(graph), args.runs),
-        "networkx ego_graph per facility": median_time(lambda: ego_reach(graph, nodes, limit_s), args.runs),
-        "scipy csgraph plain (conversion in)": median_time(lambda: csgraph_reach(graph, nodes, limit_s), args.runs),
-        "networkx.to_scipy_sparse_array alone": median_time(
-            lambda: nx.to_scipy_sparse_array(graph, weight="travel_time", format="csr"), args.runs),
+    started = machine()
+    methods = {
+        "alatau-geo reach (index built in)": lambda: ours_reach(graph, facilities, limit_s),
+        "alatau-geo reach (index prebuilt)": lambda: ours_reach(index, facilities, limit_s),
+        "alatau-geo nearest facility (index prebuilt)": lambda: ours_nearest(index, facilities),
+        "alatau-geo network_index alone": lambda: network_index(graph),
+        "networkx ego_graph per facility": lambda: ego_reach(graph, nodes, limit_s),
+        "scipy csgraph plain (conversion in)": lambda: csgraph_reach(graph, nodes, limit_s),
+        "networkx.to_scipy_sparse_array alone": lambda: nx.to_scipy_sparse_array(graph, weight="travel_time",
+                                                                                  format="csr"),
     }
+    measured = interleaved(methods, args.runs)
+    timings = {name: values["median_s"] for name, values in measured.items()}
+    cpu = {name: values["cpu_median_s"] for name, values in measured.items()}
     ego = timings["networkx ego_graph per facility"]
     width = max(map(len, timings))
     print(f"{'method':<{width}}  {'median s':>9}  {'ego_graph / this':>16}")
     for name, seconds in timings.items():
         print(f"{name:<{width}}  {seconds:9.3f}  {ego / seconds:15.1f}x")
+    ours = timings["alatau-geo reach (index built in)"]
+    plain = "scipy csgraph plain (conversion in)"
+    ratios = {
+        "ego_graph_over_ours": ego / ours,
+        "ours_over_csgraph": ours / timings[plain],
+        "ours_prebuilt_over_csgraph": timings["alatau-geo reach (index prebuilt)"] / timings[plain],
+        "cpu_ego_graph_over_ours": cpu["networkx ego_graph per facility"] / cpu["alatau-geo reach (index built in)"],
+        "cpu_ours_over_csgraph": cpu["alatau-geo reach (index built in)"] / cpu[plain],
+    }
+    print(f"ratio ego_graph / alatau-geo {ratios['ego_graph_over_ours']:.1f}x (cpu "
+          f"{ratios['cpu_ego_graph_over_ours']:.1f}x; target at least 100x); alatau-geo / csgraph "
+          f"{ratios['ours_over_csgraph']:.2f} (cpu {ratios['cpu_ours_over_csgraph']:.2f}; target at most 1.5)")
+    write_results("network", {
+        "graph": {"nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(), "facilities": len(nodes),
+                  "limit_min": args.minutes},
+        "runs": args.runs, "timings": measured, "ratios": ratios,
+        "versions": {"networkx": nx.__version__, "scipy": scipy.__version__, "osmnx": ox.__version__},
+    }, started=started)
 
 
 if __name__ == "__main__":

@@ -68,13 +68,13 @@ from rasterio.enums import Resampling
 from scipy import ndimage
 
 from alatau_geo.analysis import hazards
-from alatau_geo.analysis.criteria import Aspect
 from alatau_geo.analysis.grid import grid_for_bounds
 from alatau_geo.analysis.sensitivity import weight_sensitivity
 from alatau_geo.analysis.suitability import build_surface
-from alatau_geo.analysis.suitability_params import SuitabilityParams
 from alatau_geo.core.io import read_layers, read_raster, write_raster
 from alatau_geo.plan.config import load_plan
+from alatau_geo.plan.suitability_criteria import Aspect
+from alatau_geo.plan.suitability_params import SuitabilityParams
 from alatau_geo.reference import gazetteer, hydrology, terrain
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,7 +99,7 @@ def prepare_hazards(dem_dir: Path, out: Path, params: SuitabilityParams) -> None
     hz = params.hazards
     draining = hazards.draining_to(flow, drains=drains, targets=hazards.river_cells(flow, rivers, hz.flood_rivers))
     plain = hazards.floodplain(hand, depth_m=hz.flood_depth_m, draining=draining)
-    bands = hazards.reservoir_bands(filled, reservoir, normal_level_m=hz.reservoir_normal_level_m,
+    bands = hazards.reservoir_bands(filled, reservoir, normal_level_m=plan.hydrology.reservoir_level_m,
                                     max_level_m=hz.reservoir_max_level_m)
     write_raster(hand, out / "hand.tif")
     write_raster(hazards.as_raster(plain, filled), out / "floodplain.tif")

@@ -26,6 +26,7 @@ from shapely.geometry import LineString, Point, Polygon, box
 
 from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
+from alatau_geo.maps.rasters import ReliefImages, relief_images
 
 XSS_NAME = "<script>alert(1)</script>"
 XSS_IMG = '<img src=x onerror="alert(2)">'
@@ -358,6 +359,18 @@ def dem_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def full_dem_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A synthetic DEM at the real 90 m cell size: for size and timing checks."""
     return write_dem(tmp_path_factory.mktemp("dem90") / "terrain_dem.tif", cell_m=90.0)
+
+
+@pytest.fixture(scope="session")
+def relief(dem_path: Path) -> ReliefImages:
+    """The coarse DEM's relief images, rendered once."""
+    return relief_images(dem_path)
+
+
+@pytest.fixture(scope="session")
+def full_relief(full_dem_path: Path) -> ReliefImages:
+    """The 90 m DEM's relief images, rendered once: for size and timing checks."""
+    return relief_images(full_dem_path)
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from affine import Affine
 from shapely.geometry import box
@@ -38,8 +39,9 @@ def zone_set() -> LayerSet:
 
 
 def test_area_table_figures():
-    steep = box(X0 + 2_000, Y0, X0 + 2_500, Y0 + 1_000)  # 50 ha of B is steep
-    table = areas.area_table(zone_set(), unbuildable=steep).set_index("zone")
+    # A: 100 ha of water protection zone; B: 50 ha steep; the city both, and 1,000 ha more than its area.
+    unbuildable = pd.Series({"a": 100.0, "b": 50.0, "city": 1_000_000.0})
+    table = areas.area_table(zone_set(), unbuildable_ha=unbuildable).set_index("zone")
     assert table.loc["a", "area_ha"] == pytest.approx(400.0, rel=1e-3)
     assert table.loc["a", "share_of_city_pct"] == pytest.approx(50.0, rel=1e-3)
     assert table.loc["a", "buildable_ha"] == pytest.approx(300.0, rel=1e-3)
@@ -49,6 +51,7 @@ def test_area_table_figures():
     assert table.loc["a", "residents_per_ha"] == pytest.approx(50.0, rel=1e-3)
     assert np.isnan(table.loc["b", "difference_pct"])
     assert table.loc["city", "share_of_city_pct"] == pytest.approx(100.0)
+    assert table.loc["city", "buildable_ha"] == 0.0  # never below nothing
 
 
 def test_steep_land_polygonises_cells_above_the_limit():
@@ -61,13 +64,13 @@ def test_steep_land_polygonises_cells_above_the_limit():
 
 
 def test_markdown_has_thousands_separators():
-    table = areas.area_table(zone_set(), unbuildable=box(0, 0, 1, 1))
+    table = areas.area_table(zone_set(), unbuildable_ha=pd.Series(dtype=float))
     text = markdown_table(table, title="Areas")
     assert text.startswith("## Areas") and "| a | A | 400.1 |" in text and "20,000" in text
 
 
 def test_markdown_cells_are_text_not_markup():
-    table = areas.area_table(zone_set(), unbuildable=box(0, 0, 1, 1))
+    table = areas.area_table(zone_set(), unbuildable_ha=pd.Series(dtype=float))
     table.loc[0, "name_en"] = "<script>alert(1)</script> | {{7*7}}\nnext"
     text = markdown_table(table)
     assert "&lt;script&gt;alert(1)&lt;/script&gt; \\| {{7*7}} next" in text

@@ -25,7 +25,7 @@ def digests(folder: Path) -> dict[str, str]:
 
 
 def test_help_of_every_command_has_an_example(capsys):
-    for command in ("init", "build", "map", "export", "validate", "report", "diff", "info"):
+    for command in ("init", "build", "map", "export", "validate", "report", "site", "diff", "info"):
         with pytest.raises(SystemExit) as exit_info:
             cli.main([command, "--help"])
         assert exit_info.value.code == 0
@@ -156,7 +156,9 @@ def test_map_command_writes_self_contained_offline_maps(tmp_path, capsys):
     maps_dir = tmp_path / "maps"
     assert cli.main(["map", "--layers-dir", str(COMMITTED_LAYERS), "--maps-dir", str(maps_dir), "--offline"]) == 0
     pages = {p.name: p for p in maps_dir.glob("*.html")}
-    assert set(pages) == {"overview.html", "districts.html", "infrastructure.html", "proximity.html", "terrain.html"}
+    assert set(pages) == {"overview.html", "districts.html", "infrastructure.html", "proximity.html", "terrain.html",
+                          "population.html", "mountain.html", "suitability.html"}
+    assert '<script src="http' not in pages["suitability.html"].read_text(encoding="utf-8")
     overview = pages["overview.html"].read_text(encoding="utf-8")
     assert pages["overview.html"].stat().st_size < 5_000_000
     assert '<script src="http' not in overview and '<link href="http' not in overview
@@ -198,7 +200,7 @@ def test_diff_names_objects_whose_rules_newly_break(tmp_path, capsys):
     a, b = tmp_path / "a.toml", tmp_path / "b.toml"
     a.write_text(default, encoding="utf-8")
     # A flood freeboard of 40 m puts the low plain near the reservoir under the flood level.
-    b.write_text(default.replace("flood_freeboard_m = 3.0", "flood_freeboard_m = 40.0"), encoding="utf-8")
+    b.write_text(default.replace("flood_freeboard_m = 1.0", "flood_freeboard_m = 40.0"), encoding="utf-8")
     assert cli.main(["diff", str(a), str(b)]) == 0
     captured = capsys.readouterr()
     assert "newly breaks above_flood" in captured.out

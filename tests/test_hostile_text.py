@@ -33,6 +33,8 @@ PAYLOADS = (
     "</script>",
 )
 # Payloads that reach the raw page as they are (the others are escaped there, as they must be).
+# The pages that show the places, projects, objects and districts whose names carry the payloads.
+SHOWS_THE_TABLES = ("overview", "districts", "infrastructure")
 RAW_LITERALS = ("{{7*7}}", "{% if 1 %}x{% endif %}", "{{ lipsum.__globals__.os.getcwd() }}", "{% oops", "${alert(1)}")
 
 
@@ -99,6 +101,8 @@ def test_hostile_names_build_and_every_page_shows_them_literally(hostile_maps: P
     for page in pages:
         html = page.read_text(encoding="utf-8")
         assert CWD_MARKER not in html, f"{page.name}: the working directory leaked (Python ran)"
+        if page.stem not in SHOWS_THE_TABLES:
+            continue  # a thematic page (population, mountain, suitability...) shows no names from these tables
         for payload in RAW_LITERALS:
             assert payload in html, f"{page.name}: {payload!r} is not shown literally"
         # {{7*7}} is never evaluated; the escaped script end never closes the page's script.

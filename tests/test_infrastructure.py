@@ -173,7 +173,7 @@ def test_rule_placed_objects_satisfy_all_rules_when_they_can(placed, context):
     assert report[~report["id"].isin(["given_ss", "steep_ss"])]["ok"].all()
     checks = report.set_index(["id", "rule"])
     assert checks.loc[("ww_green", "above_flood"), "detail"] == \
-        "elevation 500.0 m ≥ 478 m flood level (475 m + 3 m freeboard)"
+        "elevation 500.0 m ≥ 478 m flood level (reservoir maximum 475 m + 3 m freeboard)"
     assert checks.loc[("ss_corridor", "near_corridor"), "detail"] == "750 m from corridor c1 ≤ 2.0 km"
     assert checks.loc[("steep_ss", "max_slope"), "detail"] == "slope 26.6° > 8°"
 

@@ -9,6 +9,8 @@ Fixtures (synthetic layers and DEMs) come from conftest_maps.py.
 
 from __future__ import annotations
 
+import colorsys
+import itertools
 import re
 import struct
 import zlib
@@ -41,15 +43,18 @@ from alatau_geo.maps import (
 from alatau_geo.maps.assets import (
     ASSETS,
     DROPPED_URLS,
-    OfflineMap,
+    SelfContainedMap,
+    content_security_policy,
     external_resources,
     inline_markup,
 )
 from alatau_geo.maps.classification import ValueClasses
-from alatau_geo.maps.column_formats import ColumnFormat, column_format
-from alatau_geo.maps.controls import GroupedLayers, ImageMiniMap, PlaceSearch
-from alatau_geo.maps.elements import DataGeoJson, RenderOnce
+from alatau_geo.maps.column_formats import ColumnFormat, column_format, value_label
+from alatau_geo.maps.controls import GroupedLayers, ImageMiniMap, LanguageSwitch, PageRuntime, PlaceSearch
+from alatau_geo.maps.elements import RenderOnce
 from alatau_geo.maps.features import display_layer, simplify_for_display
+from alatau_geo.maps.geojson import StyledGeoJson
+from alatau_geo.maps.i18n import text_html
 from alatau_geo.maps.legend import Legend, LegendEntry, LegendSection, legend_html
 from alatau_geo.maps.page_parts import HatchPatterns, SharedPopup, TranslucentPane
 from alatau_geo.maps.png import encode_paletted_png
@@ -57,27 +62,31 @@ from alatau_geo.maps.popups import (
     MISSING,
     badge_icon,
     format_value,
+    popup_columns,
     popup_html,
     popup_template,
     popup_values,
     tooltip_html,
 )
-from alatau_geo.maps.rasters import read_dem, slope_class_image
+from alatau_geo.maps.rasters import ReliefImages, read_dem, relief_images, slope_class_image
 from alatau_geo.maps.relief import (
     SLOPE_CLASSES,
     classify_slope,
     hillshade,
-    slope_percent,
+    slope_degrees,
 )
 from alatau_geo.maps.style import Badge
+from alatau_geo.plan.config import load_plan
 from conftest_maps import (  # noqa: F401
     XSS_IMG,
     XSS_NAME,
     dem_path,
     full_dem_path,
+    full_relief,
     layer_set,
     plan_layer_set,
     proximity_layer_set,
+    relief,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,36 +133,38 @@ def test_hillshade_lights_slopes_facing_the_sun() -> None:
     assert lit > np.sin(np.radians(45)) > shaded
 
 
-def test_slope_percent_of_a_ramp_on_a_metric_grid() -> None:
-    ramp = np.tile(np.arange(6.0) * 4.5, (5, 1))  # 4.5 m per 90 m cell = 5 %
-    assert slope_percent(ramp, cell_size_m=(90.0, 90.0))[2, 2] == pytest.approx(5.0)
-    # Cell size matters: the same rise over 30 m cells is three times as steep.
-    assert slope_percent(ramp, cell_size_m=(30.0, 30.0))[2, 2] == pytest.approx(15.0)
+def test_slope_degrees_of_a_ramp_on_a_metric_grid() -> None:
+    ramp = np.tile(np.arange(6.0) * 9.0, (5, 1))  # 9 m per 90 m cell: a 10 % rise, 5.71 degrees
+    assert slope_degrees(ramp, cell_size_m=(90.0, 90.0))[2, 2] == pytest.approx(np.degrees(np.arctan(0.1)))
+    # Cell size matters: the same rise over 30 m cells is a 30 % rise, 16.7 degrees.
+    assert slope_degrees(ramp, cell_size_m=(30.0, 30.0))[2, 2] == pytest.approx(np.degrees(np.arctan(0.3)))
 
 
 def test_nodata_spreads_only_to_the_neighbours() -> None:
     dem = np.full((7, 7), 500.0)
     dem[3, 3] = np.nan
-    slope = slope_percent(dem, cell_size_m=(90.0, 90.0))
+    slope = slope_degrees(dem, cell_size_m=(90.0, 90.0))
     assert np.isnan(slope[2:5, 2:5]).all()
     assert np.isfinite(slope[0, :]).all() and np.isfinite(slope[:, 6]).all()
 
 
-def test_slope_classes_are_the_planning_breaks() -> None:
-    assert [(c.lower_pct, c.upper_pct) for c in SLOPE_CLASSES] == [
+def test_slope_classes_are_in_degrees_with_the_plan_limit_as_a_break() -> None:
+    assert [(c.lower_deg, c.upper_deg) for c in SLOPE_CLASSES] == [
         (0, 2),
         (2, 5),
-        (5, 10),
-        (10, 20),
-        (20, float("inf")),
+        (5, 8),
+        (8, 15),
+        (15, float("inf")),
     ]
-    codes = classify_slope(np.array([0.0, 1.99, 2.0, 4.9, 5.0, 10.0, 19.99, 20.0, 300.0, np.nan]))
-    assert codes.tolist() == [1, 1, 2, 2, 3, 4, 4, 5, 5, 0]
+    assert load_plan().analysis.max_buildable_slope_deg in [c.upper_deg for c in SLOPE_CLASSES]
+    assert all(c.label.endswith("°") for c in SLOPE_CLASSES)
+    codes = classify_slope(np.array([0.0, 1.99, 2.0, 4.9, 5.0, 7.99, 8.0, 14.9, 15.0, 80.0, np.nan]))
+    assert codes.tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 0]
 
 
 def test_relief_rejects_a_bad_cell_size() -> None:
     with pytest.raises(ValueError, match="cell_size_m"):
-        slope_percent(np.zeros((3, 3)), cell_size_m=(0.0, 90.0))
+        slope_degrees(np.zeros((3, 3)), cell_size_m=(0.0, 90.0))
 
 
 # --- png ----------------------------------------------------------------------------------------------------
@@ -224,9 +235,10 @@ def test_unknown_layer_gets_the_generic_style_of_its_geometry() -> None:
 def test_lines_are_never_filled_and_categories_pick_colours() -> None:
     corridors = STYLES["corridors"]
     railway = corridors.leaflet_style({"kind": "railway", "schematic": False}, geometry_type="LineString")
-    assert railway == {"weight": 3.0, "opacity": 0.9, "color": "#252525", "fill": False}
+    assert railway == {"weight": 4.5, "opacity": 0.9, "color": "#252525", "fill": False}
+    # The existing A3 is drawn solid even where its alignment is approximate: it exists.
     schematic = corridors.leaflet_style({"kind": "highway", "schematic": True}, geometry_type="LineString")
-    assert schematic["dashArray"] == corridors.flag_dash and schematic["color"] == "#d7301f"
+    assert "dashArray" not in schematic and schematic["color"] == "#c0392b"
     town = STYLES["places"].leaflet_style({"kind": "town"}, geometry_type="Point")
     assert town["fillColor"] == "#fd8d3c" and town["radius"] == STYLES["places"].radius_px
 
@@ -248,33 +260,38 @@ def test_numbers_get_thousands_separators_and_fixed_decimals() -> None:
     assert format_value(False, ColumnFormat("Schematic")) == "no"
 
 
-def test_popup_has_english_title_kazakh_and_russian_names_and_units() -> None:
+def test_popup_has_the_name_in_each_language_worded_values_units_and_a_technical_fold() -> None:
+    columns = ["kind", "elevation_m", "status", "rule"]
+    template = popup_template(columns, layer_title="Places", quality="approximate", layer="places",
+                              numeric=["elevation_m"])
     html = popup_html(
-        {
-            "id": "p2",
-            "name_en": "Konaev",
-            "name_kk": "Қонаев",
-            "name_ru": "Конаев",
-            "kind": "town",
-            "elevation_m": 1480,
-        },
-        layer_title="Places",
-        columns=["kind", "elevation_m"],
-        quality="approximate",
+        {"id": "p2", "name_en": "Konaev", "name_kk": "Қонаев", "name_ru": "Конаев", "kind": "town",
+         "elevation_m": 1480, "status": "under_way", "rule": "hull(places:a, places:b) + 446 m"},
+        template,
+        fallback="Places",
     )
-    assert '<div class="ag-popup-title">Konaev</div>' in html
-    assert '<span lang="kk">Қонаев</span>' in html and '<span lang="ru">Конаев</span>' in html
-    assert '<th>Elevation (m)</th><td class="ag-num">1,480</td>' in html
-    assert "Places · id p2 · layer quality: approximate" in html
+    assert html.startswith('<div class="ag-popup" data-layer="places" data-id="p2">')
+    title = '<span lang="en">Konaev</span><span lang="kk">Қонаев</span><span lang="ru">Конаев</span>'
+    assert f'<div class="ag-popup-title"><span class="ag-i">{title}</span></div>' in html
+    assert '<div data-lang="kk"><span class="ag-lang">KK</span> <span lang="kk">Қонаев</span></div>' in html
+    assert '<span lang="en">Elevation (m)</span><span lang="kk">Биіктігі (м)</span>' in html
+    assert '<td class="ag-num">1,480</td>' in html
+    # Codes are worded for people, in each language; "under_way" never shows.
+    assert '<span lang="en">Under way</span><span lang="kk">Жүзеге асырылуда</span>' in html
+    assert "under_way" not in html
+    # How the feature was built is behind the fold, with the layer, id and quality.
+    fold = html.index("<details")
+    assert html.index("hull(places:a") > fold and html.index("1,480") < fold
+    assert html.index(' · id p2 · ') > fold and "приблизительно" in html
 
 
 @pytest.mark.parametrize("hostile", [XSS_NAME, XSS_IMG, "\"'><svg onload=alert(3)>", "a & b"])
 def test_popup_and_tooltip_escape_every_value(hostile: str) -> None:
-    properties = {"id": hostile, "name_en": hostile, "name_kk": hostile, "name_ru": hostile, "kind": hostile}
-    html = popup_html(properties, layer_title=hostile, columns=["kind"])
+    properties = {"id": hostile, "name_en": hostile, "name_kk": hostile, "name_ru": hostile, "sector": hostile}
+    html = popup_html(properties, popup_template(["sector"], layer_title=hostile), fallback="Places")
     assert hostile not in html
-    # Title, Kazakh and Russian names, the table cell, and layer title and id in the footer.
-    assert html.count(escape(hostile)) == 6
+    # The id attribute, the title, the three names, the table cell, and layer title and id in the footer.
+    assert html.count(escape(hostile)) == 8
     assert tooltip_html(properties, layer_title="Places") == escape(hostile)
 
 
@@ -314,11 +331,14 @@ def test_display_layer_is_rounded_wgs84_with_escaped_popups_only(layer_set: Laye
     shown = display_layer(layer_set["places"], STYLES["places"])
     assert shown.feature_count == 5
     feature = next(f for f in shown.data["features"] if f["id"] == "p4")
-    assert set(feature["properties"]) == {"popup_html", "tooltip_html", "search_text"}
-    assert XSS_NAME not in feature["properties"]["popup_html"]
-    assert feature["properties"]["tooltip_html"] == escape(XSS_NAME)
-    # The search box inserts suggestions as text nodes, so it gets the plain name.
-    assert feature["properties"]["search_text"] == XSS_NAME
+    assert set(feature["properties"]) == {"v", "t", "s", "names", "search_text"}
+    assert XSS_NAME not in str(feature["properties"]["v"])
+    assert feature["properties"]["t"] == escape(XSS_NAME)
+    # The search box inserts suggestions as text nodes, so it gets the plain names.
+    assert feature["properties"]["names"] == {"en": XSS_NAME, "kk": XSS_NAME, "ru": XSS_NAME}
+    assert feature["properties"]["search_text"] == f"{XSS_NAME} | p4"
+    konaev = next(f for f in shown.data["features"] if f["id"] == "p2")["properties"]
+    assert konaev["search_text"] == "Konaev | Қонаев | Конаев | p2" and 'data-lang="ru"' in konaev["n"]
     lon, lat = feature["geometry"]["coordinates"]
     assert (lon, lat) == (round(lon, 6), round(lat, 6)) and 76 < lon < 78 and 43 < lat < 44
     assert shown.styles["p4"]["fillColor"] == "#fed976"
@@ -334,8 +354,8 @@ def test_every_display_coordinate_has_at_most_six_decimals(layer_set: LayerSet) 
 
 
 @pytest.fixture(scope="module")
-def offline_overview(layer_set: LayerSet, dem_path: Path) -> folium.Map:
-    return overview_map(layer_set, dem_path=dem_path, offline=True)
+def offline_overview(layer_set: LayerSet, relief: ReliefImages) -> folium.Map:
+    return overview_map(layer_set, relief=relief, offline=True)
 
 
 @pytest.fixture(scope="module")
@@ -343,22 +363,24 @@ def offline_overview_html(offline_overview: folium.Map) -> str:
     return render_html(offline_overview)
 
 
-def test_offline_overview_has_every_layer_relief_base_and_no_tiles(offline_overview: folium.Map) -> None:
+def test_offline_overview_has_every_layer_the_relief_and_no_tiles(offline_overview: folium.Map) -> None:
     m = offline_overview
-    assert isinstance(m, OfflineMap)
+    assert isinstance(m, SelfContainedMap) and m.offline
     assert len(_children(m, folium.GeoJson)) == len(LAYER_NAMES)
-    assert _children(m, folium.TileLayer) == []
+    assert _children(m, folium.TileLayer) == [] and _children(m, folium.FeatureGroup) == []
     (relief,) = _children(m, ImageOverlay)
-    assert relief.overlay is False  # the base map
+    assert relief.overlay is True and relief.options["opacity"] == 1.0  # the whole base map when no tiles
     control = _control(m)
-    assert [name for name, _ in control.base_layers] == ["Shaded relief (SRTM 90 m)"]
-    assert [group for group, _ in control.groups] == ["Boundaries", "Water", "Settlements and transport"]
-    titles = {name for _, members in control.groups for name, _ in members}
+    assert control.plain_base_layers == [] and control.options["collapsed"] is True
+    assert [group for group, _ in control.plain_groups] == ["Terrain", "Boundaries", "Water",
+                                                            "Settlements and transport"]
+    titles = {name for _, members in control.plain_groups for name, _ in members}
     assert titles == {
+        "Shaded relief (SRTM 90 m)",
         "Study area",
-        "Water protection zone",
-        "Water protection strip",
-        "Kapchagay reservoir",
+        "Water protection zones",
+        "Water protection strips",
+        "Reservoir",
         "Streams",
         "Places",
         "Transport corridors",
@@ -367,36 +389,45 @@ def test_offline_overview_has_every_layer_relief_base_and_no_tiles(offline_overv
 
 def test_overview_has_the_tools_planners_expect(offline_overview: folium.Map) -> None:
     m = offline_overview
-    assert m.control_scale is True
+    assert m.control_scale is False  # the runtime adds a metric-only scale
     assert len(_children(m, plugins.MeasureControl)) == 1
     assert len(_children(m, plugins.Fullscreen)) == 1
-    assert len(_children(m, ImageMiniMap)) == 1  # offline: drawn from the relief image
+    (mini,) = _children(m, ImageMiniMap)  # drawn from the relief image, folded
+    assert mini.options["minimized"] is True and mini.options["zoom_level_offset"] == -4
+    assert len(_children(m, LanguageSwitch)) == 1
     (search,) = _children(m, PlaceSearch)
-    assert [layer.layer_name for layer in search.layers] == ["Places"] and search.search_label == "search_text"
-    assert search.clusters == () and search.placeholder == "Search places"
+    assert {layer.layer_name for layer in search.layers} == {"Places", "Transport corridors"}
+    assert search.search_label == "search_text" and search.clusters == ()
+    assert search.placeholder == "Search: places, objects"
+    (runtime,) = _children(m, PageRuntime)
+    assert runtime.language == "en" and list(m._children.values())[-1] is runtime
 
 
 def test_legend_lists_every_coloured_layer_and_the_downloads(offline_overview: folium.Map) -> None:
     legend = _legend(offline_overview)
-    labels = [entry.label for section in legend.sections for entry in section.entries]
-    assert labels == [
-        "Shaded relief (SRTM 90 m)",
-        "Study area",
-        "Water protection zone",
-        "Water protection strip",
-        "Kapchagay reservoir",
-        "Streams",
-        "Transport corridors: Highway",
-        "Transport corridors: Railway",
-        "Schematic alignment (dotted)",
-        "Places: City",
-        "Places: Town",
-        "Places: Village",
-        "Places: Station",
+    rows = [(entry.label, entry.layer) for section in legend.sections for entry in section.entries]
+    assert rows == [
+        ("Shaded relief (SRTM 90 m)", "relief"),
+        ("Study area", "study_area"),
+        ("Water protection zones", "water_protection_zone"),
+        ("Water protection strips", "water_protection_strip"),
+        ("Reservoir", "reservoir"),
+        ("Streams", "streams"),
+        ("Transport corridors: Highway", "corridors"),
+        ("Transport corridors: Railway", "corridors"),
+        ("Alignment approximate (waypoints)", "corridors"),
+        ("Places: City", "places"),
+        ("Places: Town", "places"),
+        ("Places: Village", "places"),
+        ("Places: Station", "places"),
     ]
+    # Every row names map layers, so the legend shows only the layers switched on.
+    assert set(legend.layers) == {key for _, key in rows}
     hrefs = [link.href for link in legend.downloads]
     assert sorted(hrefs) == sorted(f"../layers/{name}.geojson" for name in LAYER_NAMES)
-    assert '<a href="../layers/places.geojson" download>Places (approximate)</a>' in legend.html
+    assert '<a href="../layers/places.geojson" target="_blank" rel="noopener" download>' in legend.html
+    assert 'class="ag-legend-toggle" aria-expanded="true"' in legend.html
+    assert '<span lang="kk">Шартты белгілер</span><span lang="ru">Легенда</span>' in legend.html
 
 
 def test_offline_html_loads_nothing_from_the_network(offline_overview_html: str) -> None:
@@ -405,7 +436,7 @@ def test_offline_html_loads_nothing_from_the_network(offline_overview_html: str)
     assert not re.search(r"<(script|img|iframe)[^>]+src=[\"']?(https?:)?//", html)
     assert not re.search(r"<link[^>]+href=[\"']?(https?:)?//", html)
     assert "L.tileLayer(" not in html
-    assert 'http-equiv="Content-Security-Policy"' in html and "default-src 'none'" in html
+    assert f'content="{content_security_policy(offline=True)}"' in html and "img-src data:;" in html
     for marker in (
         "leaflet 1.9.3",
         "leaflet-measure 2.1.7",
@@ -413,8 +444,9 @@ def test_offline_html_loads_nothing_from_the_network(offline_overview_html: str)
         "leaflet-minimap 3.6.1",
         "leaflet-search 2.9.7",
         "leaflet-groupedlayercontrol 0.6.1",
+        "alatau-geo map runtime",
     ):
-        assert f"/* {marker}:" in html
+        assert f"/* {marker}" in html
     for dropped in ("jquery", "bootstrap", "font-awesome", "fontawesome", "awesome-markers"):
         assert dropped not in html.lower()
 
@@ -422,42 +454,59 @@ def test_offline_html_loads_nothing_from_the_network(offline_overview_html: str)
 def test_offline_html_shows_hostile_names_only_escaped(offline_overview_html: str) -> None:
     html = offline_overview_html
     assert XSS_NAME not in html and XSS_IMG not in html
-    # The popup markup travels as JSON in a script; folium also escapes <, > and & there.
+    # The popup markup travels as JSON in a script, its <, > and & escaped there too.
     assert "\\u0026lt;script\\u0026gt;alert(1)\\u0026lt;/script\\u0026gt;" in html
 
 
-def test_offline_overview_size_with_the_full_resolution_dem(layer_set: LayerSet, full_dem_path: Path) -> None:
-    html = render_html(overview_map(layer_set, dem_path=full_dem_path, offline=True))
-    assert len(html.encode("utf-8")) < 5_000_000
+def test_offline_overview_size_with_the_full_resolution_dem(layer_set: LayerSet, full_relief: ReliefImages) -> None:
+    html = render_html(overview_map(layer_set, relief=full_relief, offline=True))
+    assert len(html.encode("utf-8")) < 3_000_000
 
 
-def test_online_overview_offers_three_base_maps_and_a_relief_overlay(
-    layer_set: LayerSet, dem_path: Path
+def test_online_overview_opens_on_the_relief_and_offers_tile_maps_with_labels(
+    layer_set: LayerSet, relief: ReliefImages
 ) -> None:
-    m = overview_map(layer_set, dem_path=dem_path, offline=False)
-    assert not isinstance(m, OfflineMap)
+    m = overview_map(layer_set, relief=relief, offline=False)
+    assert isinstance(m, SelfContainedMap) and not m.offline
     control = _control(m)
-    assert [name for name, _ in control.base_layers] == [
-        "Light grey (Esri World Light Gray Canvas)",
-        "OpenStreetMap",
-        "Satellite (Esri World Imagery)",
+    assert [name for name, _ in control.plain_base_layers] == [
+        "Relief only (works offline)",
+        "Light grey with labels (Esri, online)",
+        "OpenStreetMap (online)",
+        "Satellite with labels (Esri, online)",
     ]
-    assert [layer.show for _, layer in control.base_layers] == [True, False, False]
-    assert control.groups[0][0] == "Terrain" and control.groups[0][1][0][0] == "Shaded relief (SRTM 90 m)"
-    assert len(_children(m, plugins.MiniMap)) == 1
+    # The map opens on the relief, which needs no network; no tile is asked for until a reader picks a tile map.
+    assert [layer.show for _, layer in control.plain_base_layers] == [True, False, False, False]
+    groups = {name: layer for name, layer in control.plain_base_layers}
+    light = list(groups["Light grey with labels (Esri, online)"]._children.values())
+    assert [tiles.options.get("pane") for tiles in light] == [None, "ag-tile-labels"]  # labels above the relief
+    assert all(tiles.options["errorTileUrl"].startswith("data:image/png") for tiles in light)
+    assert control.plain_groups[0][0] == "Terrain" and control.plain_groups[0][1][0][0] == "Shaded relief (SRTM 90 m)"
+    assert len(_children(m, ImageMiniMap)) == 1  # the mini map draws the relief, online too
     html = render_html(m)
     assert "server.arcgisonline.com" in html and "tile.openstreetmap.org" in html
+    assert external_resources(html) == []  # every script and style is inline
+    assert f'content="{content_security_policy(offline=False)}"' in html
+    for dropped in ("jquery", "bootstrap", "font-awesome", "fontawesome", "awesome-markers"):
+        assert dropped not in html.lower()
 
 
 def test_offline_overview_without_dem_has_no_base_and_no_mini_map(layer_set: LayerSet) -> None:
-    m = overview_map(layer_set, dem_path=None, offline=True)
+    m = overview_map(layer_set, relief=None, offline=True)
     assert _children(m, ImageOverlay) == [] and _children(m, plugins.MiniMap) == []
-    assert _control(m).base_layers == []
+    assert _control(m).plain_base_layers == []
     assert external_resources(render_html(m)) == []
 
 
-def test_terrain_map_has_relief_slope_classes_and_context_layers(layer_set: LayerSet, dem_path: Path) -> None:
-    m = terrain_map(layer_set, dem_path=dem_path, offline=True)
+def test_two_renders_of_the_same_map_are_byte_identical(plan_layer_set: LayerSet, relief: ReliefImages) -> None:
+    first = render_html(infrastructure_map(plan_layer_set, relief=relief, offline=False, language="kk"))
+    second = render_html(infrastructure_map(plan_layer_set, relief=relief, offline=False, language="kk"))
+    assert first == second
+    assert re.search(r"var map_[0-9a-f]{10} = L\.map", first)  # ids from content, not random
+
+
+def test_terrain_map_has_relief_slope_classes_and_context_layers(layer_set: LayerSet, relief: ReliefImages) -> None:
+    m = terrain_map(layer_set, relief=relief, offline=True)
     assert len(_children(m, ImageOverlay)) == 2
     shown = {layer.layer_name for layer in _children(m, folium.GeoJson)}
     assert shown == {"Study area", "Kapchagay reservoir", "Streams", "Places"}
@@ -468,8 +517,10 @@ def test_terrain_map_has_relief_slope_classes_and_context_layers(layer_set: Laye
         if section.title == "Slope classes"
         for entry in section.entries
     ]
-    assert slope_rows == ["Slope 0–2 %", "Slope 2–5 %", "Slope 5–10 %", "Slope 10–20 %", "Slope > 20 %"]
-    assert _control(m).groups[0] == ("Terrain", [("Slope classes", _children(m, ImageOverlay)[1])])
+    assert slope_rows == ["0–2°", "2–5°", "5–8°", "8–15°", "> 15°"]
+    relief, slope = _children(m, ImageOverlay)
+    assert _control(m).plain_groups[0] == ("Terrain", [("Shaded relief (SRTM 90 m)", relief), ("Slope classes", slope)])
+    assert set(legend.layers["slope"]) == {slope}
     assert external_resources(render_html(m)) == []
 
 
@@ -487,9 +538,10 @@ def test_new_layers_appear_with_the_generic_style(layer_set: LayerSet) -> None:
         crs=WORKING_CRS,
     )
     extra = Layer("power_lines", frame, Provenance("test", "test"), "Power <lines>")
-    m = overview_map(LayerSet([*layer_set.values(), extra]), dem_path=None, offline=True)
+    m = overview_map(LayerSet([*layer_set.values(), extra]), relief=None, offline=True)
     control = _control(m)
-    assert control.groups[-1][0] == "Other layers"
+    assert control.plain_groups[-1][0] == "Other layers"
+    assert control.plain_groups[-1][1][0][0] == "Power <lines>"
     assert control.groups[-1][1][0][0] == "Power &lt;lines&gt;"  # escaped: the plugin uses innerHTML
     assert "Power &lt;lines&gt;" in _legend(m).html and "Power <lines>" not in _legend(m).html
     assert "Power &lt;lines&gt;" in render_html(m).replace("\\u0026", "&")
@@ -502,10 +554,10 @@ def test_points_of_a_mixed_layer_are_circle_markers() -> None:
         crs=WORKING_CRS,
     )
     m = overview_map(
-        LayerSet([Layer("sites", frame, Provenance("test", "test"))]), dem_path=None, offline=True
+        LayerSet([Layer("sites", frame, Provenance("test", "test"))]), relief=None, offline=True
     )
     (geojson,) = _children(m, folium.GeoJson)
-    assert isinstance(geojson.marker, folium.CircleMarker)
+    assert geojson.points == "circle"
 
 
 class _RenderOnceDraw(plugins.Draw, RenderOnce):
@@ -513,14 +565,14 @@ class _RenderOnceDraw(plugins.Draw, RenderOnce):
 
 
 def test_offline_map_refuses_a_plugin_without_a_vendored_copy(layer_set: LayerSet) -> None:
-    m = overview_map(layer_set, dem_path=None, offline=True)
+    m = overview_map(layer_set, relief=None, offline=True)
     _RenderOnceDraw().add_to(m)
     with pytest.raises(ExportError, match="no vendored copy of https://"):
         render_html(m)
 
 
 def test_a_page_with_an_element_that_reparses_its_output_is_refused(layer_set: LayerSet) -> None:
-    m = overview_map(layer_set, dem_path=None, offline=False)
+    m = overview_map(layer_set, relief=None, offline=False)
     plugins.Draw().add_to(m)  # folium's own: its output would be parsed as a template again
     with pytest.raises(ExportError, match="Draw would evaluate braces in their data as a template"):
         render_html(m)
@@ -561,7 +613,8 @@ def test_vendored_assets_are_complete_licensed_and_small() -> None:
         assert f"`{asset.package}`" in readme and asset.version in readme
         if asset.kind == "css":  # every image a style sheet refers to is inlined
             references = re.findall(r"url\(([^)]*)\)", inline_markup(asset))
-            assert all(ref.lstrip('"').startswith(("data:", "#")) for ref in references), references
+            inline = ("data:", "#", "%23")  # %23: a fragment inside an inline SVG
+            assert all(ref.strip("'\"").startswith(inline) for ref in references), references
 
 
 def test_folium_asks_only_for_vendored_or_dropped_urls() -> None:
@@ -573,6 +626,7 @@ def test_folium_asks_only_for_vendored_or_dropped_urls() -> None:
         plugins.Search,
         plugins.GroupedLayerControl,
         plugins.MarkerCluster,
+        plugins.GeoMan,
     ):
         declared += [*plugin.default_js, *plugin.default_css]
     for _, url in declared:
@@ -590,10 +644,10 @@ def test_external_resource_scan_ignores_plain_links() -> None:
 
 
 def test_maps_module_writes_nothing(
-    layer_set: LayerSet, dem_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    layer_set: LayerSet, relief: ReliefImages, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    render_html(overview_map(layer_set, dem_path=dem_path, offline=True))
+    render_html(overview_map(layer_set, relief=relief, offline=True))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -609,16 +663,32 @@ def test_districts_map_colours_districts_by_role_and_shows_their_figures() -> No
     layers = read_layers(Path(__file__).resolve().parents[1] / "layers")
     figures = pd.DataFrame({"zone": ["gate", "alatau_city"], "name_en": ["x", "y"], "area_ha": [1.0, 2.0],
                             "published_ha": [4000.0, 88000.0], "buildable_ha": [3436.2, 76138.3],
-                            "share_of_city_pct": [4.55, 100.0]})
-    m = districts_map(layers, dem_path=None, offline=True, figures=figures)
+                            "share_of_city_pct": [4.55, 100.0], "residents_target": [220000, None],
+                            "jobs_target": [181000, None], "sez_overlap_ha": [4000.1, 56240.0]})
+    m = districts_map(layers, relief=None, offline=True, figures=figures)
     labels = [entry.label for section in _legend(m).sections for entry in section.entries]
     for role in ("Gate: finance, business, trade", "Golden: science, education, medicine, food",
                  "Growing: export industry, logistics", "Green: tourism, resorts, parks"):
         assert f"Districts: {role}" in labels
+    # Four clearly separate hues: no two district colours within 40 degrees of each other.
+    hues = [colorsys.rgb_to_hsv(*(int(c.color[i:i + 2], 16) / 255 for i in (1, 3, 5)))[0] * 360
+            for c in STYLES["districts"].categories]
+    assert min(min(abs(a - b), 360 - abs(a - b)) for a, b in itertools.combinations(hues, 2)) > 40
+    (districts,) = [g for g in _children(m, folium.GeoJson) if g.layer_name == "Districts"]
+    columns = [*layers["districts"].frame.columns, *figures.columns]
+    assert columns.count("residents_target") == 2  # both frames carry it; the popup lists it once
     html = render_html(m)
-    # Gate's popup carries the area table's figures with units and separators.
-    assert "Buildable (ha)" in html and "3,436.2" in html
+    # Gate's popup carries the area table's figures with units and separators, each once.
+    gate = next(f for f in districts.data["features"] if f["id"] == "gate")["properties"]["v"]
+    assert "3,436" in gate and "4,000" in gate and gate.count("220,000") == 1
+    decoded = html.replace("\\u003c", "<").replace("\\u003e", ">").replace('\\"', '"')
+    assert '<span lang="en">Buildable land (ha)</span>' in decoded
+    assert "sez_overlap" not in html.lower().replace("sez_overlap_ha", "")
     assert "Water protection zones" not in html  # only the layers that orient a reader
+    # The SEZ and the city lie beneath the districts: a click inside a district is the district's.
+    sez, city = (next(g for g in _children(m, folium.GeoJson) if g.layer_name == name)
+                 for name in ("Special economic zone", "City boundary"))
+    assert sez.options["pane"] == city.options["pane"] == "ag-zones-below" and "pane" not in districts.options
 
 
 # --- infrastructure map -------------------------------------------------------------------------------------
@@ -677,8 +747,8 @@ def test_legend_badges_show_their_letters_escaped() -> None:
 
 
 @pytest.fixture(scope="module")
-def infrastructure(plan_layer_set: LayerSet, dem_path: Path) -> folium.Map:
-    return infrastructure_map(plan_layer_set, dem_path=dem_path, offline=True)
+def infrastructure(plan_layer_set: LayerSet, relief: ReliefImages) -> folium.Map:
+    return infrastructure_map(plan_layer_set, relief=relief, offline=True)
 
 
 @pytest.fixture(scope="module")
@@ -688,29 +758,31 @@ def infrastructure_html(infrastructure: folium.Map) -> str:
 
 def test_infrastructure_map_shows_the_orienting_layers_and_the_plan_objects(infrastructure: folium.Map) -> None:
     control = _control(infrastructure)
-    assert [group for group, _ in control.groups] == [
+    assert [group for group, _ in control.plain_groups] == [
+        "Terrain",
         "Boundaries",
         "Plan",
         "Infrastructure and projects",
         "Water",
         "Settlements and transport",
     ]
-    titles = {name for _, members in control.groups for name, _ in members}
+    titles = {name for _, members in control.plain_groups for name, _ in members}
     assert titles == {
+        "Shaded relief (SRTM 90 m)",
         "Study area",
         "City boundary",
         "Districts",
-        "Priority engineering lines",
-        "Priority engineering objects",
-        "Named investment projects",
-        "Kapchagay reservoir",
+        "Engineering lines",
+        "Engineering objects",
+        "Investment projects",
+        "Reservoir",
         "Places",
         "Transport corridors",
     }  # no streams or water protection bands: only what orients a reader
     assert infrastructure.get_root().title == "Alatau City: infrastructure and projects"
     assert len(_children(infrastructure, plugins.MeasureControl)) == 1
     assert len(_children(infrastructure, plugins.Fullscreen)) == 1
-    assert len(_children(infrastructure, ImageMiniMap)) == 1 and infrastructure.control_scale is True
+    assert len(_children(infrastructure, ImageMiniMap)) == 1
     hrefs = sorted(link.href for link in _legend(infrastructure).downloads)
     assert "../layers/projects.geojson" in hrefs and "../layers/infrastructure_lines.geojson" in hrefs
 
@@ -718,7 +790,7 @@ def test_infrastructure_map_shows_the_orienting_layers_and_the_plan_objects(infr
 def test_infrastructure_map_legend_has_a_row_for_each_kind(infrastructure: folium.Map) -> None:
     labels = _labels(infrastructure)
     for label in (
-        "Engineering lines: Road",
+        "Engineering lines: Road (planned, schematic)",
         "Engineering lines: Gas pipeline (dashed)",
         "Engineering objects: Substation (SS)",
         "Engineering objects: Water intake (WI)",
@@ -745,27 +817,30 @@ def test_infrastructure_and_projects_are_clustered_and_lines_are_not(infrastruct
     for cluster in clusters:
         assert cluster.options["disableClusteringAtZoom"] == 13
         (geojson,) = [child for child in cluster._children.values() if isinstance(child, folium.GeoJson)]
-        assert isinstance(geojson.marker, folium.Marker)  # a divIcon badge, not an image or font icon
+        assert geojson.points == "badge"  # a divIcon badge, not an image or font icon
     clustered = {child.layer_name for cluster in clusters for child in cluster._children.values()}
     assert clustered == {"Priority engineering objects", "Named investment projects"}
     # The switcher turns the clusters on and off; lines stay a plain GeoJSON layer.
-    members = dict(next(m for g, m in _control(infrastructure).groups if g == "Infrastructure and projects"))
-    assert set(map(type, members.values())) == {plugins.MarkerCluster, DataGeoJson}
-    assert isinstance(members["Priority engineering lines"], folium.GeoJson)
+    members = dict(next(m for g, m in _control(infrastructure).plain_groups if g == "Infrastructure and projects"))
+    assert set(map(type, members.values())) == {plugins.MarkerCluster, StyledGeoJson}
+    assert isinstance(members["Engineering lines"], folium.GeoJson)
 
 
-def test_search_covers_places_and_projects(infrastructure: folium.Map) -> None:
+def test_search_covers_places_districts_objects_and_projects(infrastructure: folium.Map) -> None:
     (search,) = _children(infrastructure, PlaceSearch)
-    assert {layer.layer_name for layer in search.layers} == {"Places", "Named investment projects"}
-    assert search.placeholder == "Search places and projects"
+    assert {layer.layer_name for layer in search.layers} == {
+        "Places", "Districts", "Priority engineering objects", "Priority engineering lines",
+        "Named investment projects", "Transport corridors",
+    }
+    assert search.placeholder == "Search: places, districts, objects, projects"
     assert len(search.clusters) == 2
     projects = next(layer for layer in search.layers if layer.layer_name == "Named investment projects")
-    names = {f["properties"]["search_text"] for f in projects.data["features"]}
-    assert {"PepsiCo production project", XSS_NAME} <= names  # plain text: the search box inserts text nodes
+    texts = {f["properties"]["search_text"] for f in projects.data["features"]}
+    assert {"PepsiCo production project | pepsico", f"{XSS_NAME} | hostile"} <= texts  # plain text, inserted as text
 
 
 def test_search_refuses_a_layer_whose_features_lack_the_search_text(layer_set: LayerSet) -> None:
-    m = overview_map(layer_set, dem_path=None, offline=True)
+    m = overview_map(layer_set, relief=None, offline=True)
     (search,) = _children(m, PlaceSearch)
     streams = next(g for g in _children(m, folium.GeoJson) if g.layer_name == "Streams")
     search.layers = (*search.layers, streams)
@@ -773,16 +848,31 @@ def test_search_refuses_a_layer_whose_features_lack_the_search_text(layer_set: L
         render_html(m)
 
 
-def test_project_popups_show_company_and_sector_and_escape_names(infrastructure_html: str) -> None:
+def test_project_popups_show_company_sector_and_worded_status(plan_layer_set: LayerSet) -> None:
+    shown = display_layer(plan_layer_set["projects"], STYLES["projects"])
+    pepsico = next(f for f in shown.data["features"] if f["id"] == "pepsico")["properties"]
+    html = popup_html({**plan_layer_set["projects"].frame.set_index("id").loc["pepsico"].to_dict(), "id": "pepsico"},
+                      shown.popup_template, fallback="Investment projects")
+    assert pepsico["t"] == "PepsiCo production project" and "PepsiCo" in pepsico["v"]
+    for column, value in (("company", "PepsiCo"), ("sector", "food industry")):
+        header = text_html(column_format(column).header)
+        assert f"<tr><th>{header}</th><td>{value}</td></tr>" in html
+    assert '<span lang="en">Under way</span>' in html and "under_way" not in html
+    assert '<span lang="en">Gate</span>' not in html and "<td>Gate</td>" in html  # the district, worded
+
+
+def test_project_popups_escape_names(infrastructure_html: str) -> None:
     html = infrastructure_html.replace("\\u0026", "&").replace("\\u003c", "<").replace("\\u003e", ">")
     # In the page every "<" inside a script is written \\u003c, so the raw names never appear.
     assert XSS_NAME not in infrastructure_html and XSS_IMG not in infrastructure_html
-    # Decoded, markup is only in the plain search text (which the search box inserts as text).
+    # Decoded, markup is only in the plain names and search text (which the page inserts as text).
     assert XSS_IMG not in html and "<i>unknown</i>" not in html
-    assert html.count(XSS_NAME) == html.count('"search_text": "' + XSS_NAME)
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the popup title, as text
-    assert "<th>Company</th><td>&lt;img src=x onerror=&quot;alert(2)&quot;&gt;</td>" in html
-    assert "<th>Company</th><td>PepsiCo</td>" in html and "<th>Sector</th><td>food industry</td>" in html
+    plain = html.count('"search_text": "' + XSS_NAME) + html.count('"en": "' + XSS_NAME) \
+        + html.count('"kk": "' + XSS_NAME) + html.count('"ru": "' + XSS_NAME)
+    assert html.count(XSS_NAME) == plain
+    assert '"t": "&lt;script&gt;alert(1)&lt;/script&gt;"' in html  # the popup title, as text
+    assert "&lt;img src=x onerror=&quot;alert(2)&quot;&gt;" in html and "food industry" in html
+    assert '"search_text": "PepsiCo production project | pepsico"' in html
     assert "Wastewater plant &lt;b&gt;Gate&lt;/b&gt;" in html
 
 
@@ -797,27 +887,27 @@ def test_offline_infrastructure_map_inlines_the_cluster_plugin_and_loads_nothing
         assert dropped not in html.lower()
 
 
-def test_online_infrastructure_map_loads_the_cluster_plugin_from_the_cdn(plan_layer_set: LayerSet) -> None:
-    html = render_html(infrastructure_map(plan_layer_set, dem_path=None, offline=False))
-    for url in ASSETS:
-        if "markercluster" in url:
-            assert url in html
+def test_online_infrastructure_map_inlines_the_cluster_plugin_too(plan_layer_set: LayerSet) -> None:
+    html = render_html(infrastructure_map(plan_layer_set, relief=None, offline=False))
+    assert "/* leaflet.markercluster 1.1.0: dist/leaflet.markercluster.js */" in html
+    assert not any(url in html for url in ASSETS)
 
 
 def test_infrastructure_map_needs_the_infrastructure_layer(layer_set: LayerSet) -> None:
     with pytest.raises(LayerError, match="no 'infrastructure' layer"):
-        infrastructure_map(layer_set, dem_path=None, offline=True)
+        infrastructure_map(layer_set, relief=None, offline=True)
 
 
 def test_infrastructure_map_of_the_committed_layers(tmp_path: Path) -> None:
     from alatau_geo.core.io import read_layers
 
     layers = read_layers(ROOT / "layers")
-    m = infrastructure_map(layers, dem_path=ROOT / "layers" / "terrain_dem.tif", offline=True)
+    m = infrastructure_map(layers, relief=relief_images(ROOT / "layers" / "terrain_dem.tif"), offline=True)
     labels = _labels(m)
     for kind in ("Substation (SS)", "Water intake (WI)", "Wastewater treatment plant (WW)"):
         assert f"Engineering objects: {kind}" in labels
-    assert "Engineering lines: Gas pipeline (dashed)" in labels and "Engineering lines: Road" in labels
+    assert "Engineering lines: Gas pipeline (dashed)" in labels
+    assert "Engineering lines: Road (planned, schematic)" in labels
     assert "Reconstruction of an existing object (dashed rim)" in labels
     html = render_html(m)
     assert external_resources(html) == []
@@ -882,14 +972,15 @@ def test_service_area_limits_are_classes_with_30_minutes_lightest_and_drawn_bene
     ]
     assert shown.styles["substation-10"]["fillColor"] == classes.colors[0]
     assert shown.styles["substation-30"]["fillColor"] == classes.colors[2]
-    popup = next(f for f in shown.data["features"] if f["id"] == "substation-10")["properties"]["popup_html"]
-    assert '<div class="ag-popup-title">Service areas: Substation · Within 10 min</div>' in popup
-    assert '<th>Travel-time limit (min)</th><td class="ag-num">10</td>' in popup
-    assert "<th>Facility ids</th><td>ss_1; ss_2; ss_3</td>" in popup
+    feature = next(f for f in shown.data["features"] if f["id"] == "substation-10")["properties"]
+    assert feature["t"] == text_html("Service areas: Substation · Within 10 min")
+    assert '<span lang="ru">Зоны обслуживания: Подстанция · До 10 мин</span>' in feature["t"]
+    values = dict(zip(shown.popup_template.columns, feature["v"], strict=False))
+    assert values["minutes"] == "10" and values["facility_ids"] == "ss_1; ss_2; ss_3"
     frame = layer.frame
     union = frame[(frame["kind"] == "substation") & (frame["minutes"] == 10)].union_all()
     union_ha = area_ha(gpd.GeoSeries([union], crs=WORKING_CRS)).iloc[0]
-    assert f"<th>Area (ha)</th><td class=\"ag-num\">{union_ha:,.1f}" in popup
+    assert values["area_ha"] == f"{union_ha:,.1f}"
 
 
 def test_value_classes_refuse_breaks_and_colours_that_do_not_match() -> None:
@@ -902,19 +993,22 @@ def test_value_classes_refuse_breaks_and_colours_that_do_not_match() -> None:
 
 
 def test_shared_popup_template_joins_escaped_values_into_escaped_markup() -> None:
-    template = popup_template(["travel_time_min", "facility_id"], layer_title="Travel <b>", quality="approximate")
-    values = popup_values({"id": 7, "travel_time_min": 12.345, "facility_id": XSS_NAME},
-                          ["travel_time_min", "facility_id"])
-    joined = template.popup[0] + "".join(v + part for v, part in zip(values, template.popup[1:], strict=True))
+    template = popup_template(["travel_time_min", "facility_id"], layer_title="Travel <b>", quality="approximate",
+                              layer='nodes"', numeric=["travel_time_min"])
+    properties = {"id": 7, "travel_time_min": 12.345, "facility_id": XSS_NAME}
+    values = popup_values(properties, template)
+    assert values == ["12.3", escape(XSS_NAME), "7"]
+    joined = popup_html(properties, template, fallback=None)
+    tt = text_html("Travel time (min)")
     assert joined == (
-        '<div class="ag-popup"><div class="ag-popup-title">Travel &lt;b&gt;</div><table class="ag-popup-table">'
-        "<tr><th>Travel time (min)</th><td>12.3</td></tr><tr><th>Facility</th><td>&lt;script&gt;alert(1)"
-        '&lt;/script&gt;</td></tr></table><div class="ag-popup-source">Travel &lt;b&gt; · id 7 · layer quality: '
-        "approximate</div></div>"
+        '<div class="ag-popup" data-layer="nodes&quot;" data-id="7"><div class="ag-popup-title">Travel &lt;b&gt;'
+        f'</div><table class="ag-popup-table"><tr><th>{tt}</th><td class="ag-num">12.3</td></tr>'
+        f"<tr><th>{text_html('Facility')}</th><td>&lt;script&gt;alert(1)&lt;/script&gt;</td></tr></table>"
+        f'<details class="ag-details"><summary>{text_html("Technical details")}</summary><div class="ag-popup-source">'
+        f"Travel &lt;b&gt; · id 7 · {text_html('layer quality')}: {text_html('approximate')}</div></details></div>"
     )
-    assert template.tooltip[0] + values[0] + template.tooltip[1] == "Travel time (min): 12.3"
-    missing = popup_values({"id": 1, "travel_time_min": float("nan"), "facility_id": None},
-                           ["travel_time_min", "facility_id"])
+    assert template.tooltip[0] + values[0] + template.tooltip[1] == f"{tt}: 12.3"
+    missing = popup_values({"id": 1, "travel_time_min": float("nan"), "facility_id": None}, template)
     assert missing == [MISSING, MISSING, "1"]
 
 
@@ -929,8 +1023,8 @@ def test_hatch_patterns_are_defined_once_per_colour_and_escaped() -> None:
 
 
 @pytest.fixture(scope="module")
-def proximity(proximity_layer_set: LayerSet, dem_path: Path) -> folium.Map:
-    return proximity_map(proximity_layer_set, dem_path=dem_path, offline=True)
+def proximity(proximity_layer_set: LayerSet, relief: ReliefImages) -> folium.Map:
+    return proximity_map(proximity_layer_set, relief=relief, offline=True)
 
 
 @pytest.fixture(scope="module")
@@ -939,12 +1033,13 @@ def proximity_html(proximity: folium.Map) -> str:
 
 
 def _members(m: folium.Map, group: str) -> dict[str, object]:
-    return dict(next(members for name, members in _control(m).groups if name == group))
+    return dict(next(members for name, members in _control(m).plain_groups if name == group))
 
 
 def test_proximity_switcher_lists_service_areas_coverage_gaps_and_travel_time(proximity: folium.Map) -> None:
     control = _control(proximity)
-    assert [group for group, _ in control.groups] == [
+    assert [group for group, _ in control.plain_groups] == [
+        "Terrain",
         "Boundaries",
         "Plan",
         "Infrastructure and projects",
@@ -960,11 +1055,11 @@ def test_proximity_switcher_lists_service_areas_coverage_gaps_and_travel_time(pr
     coverage = _members(proximity, "Coverage and gaps (straight-line radius)")
     assert list(coverage) == [f"Coverage: {kind}" for kind in kinds] + [f"Coverage gaps: {kind}" for kind in kinds]
     travel = _members(proximity, "Travel time (road network)")
-    assert list(travel) == ["Travel time to the nearest facility"]
+    assert list(travel) == ["Travel time"]
     # On when the map opens: the substations' service areas and gaps; the rest a click away.
     on = {name for members in (service, coverage, travel) for name, layer in members.items() if layer.show}
     assert on == {"Service areas: Substation", "Coverage gaps: Substation"}
-    assert {layer.layer_name for _, members in control.groups for _, layer in members} >= {"Places", "Districts"}
+    assert {layer.layer_name for _, members in control.plain_groups for _, layer in members} >= {"Places", "Districts"}
     assert "Streams" not in str(control.layer_names) and "Study area" not in str(control.layer_names)
     # Each kind's service areas sit in their own translucent pane, below the other vectors.
     panes = _children(proximity, TranslucentPane)
@@ -1007,19 +1102,25 @@ def test_proximity_legend_has_the_time_classes_the_limits_and_the_gaps(proximity
 def test_travel_time_nodes_carry_only_escaped_values_and_share_one_popup(
     proximity: folium.Map, proximity_html: str
 ) -> None:
-    (shared,) = _children(proximity, SharedPopup)
-    travel = _members(proximity, "Travel time (road network)")["Travel time to the nearest facility"]
+    travel = _members(proximity, "Travel time (road network)")["Travel time"]
     features = {feature["id"]: feature for feature in travel.data["features"]}
-    assert all(set(feature["properties"]) == {"v"} for feature in features.values())
+    assert all(set(feature["properties"]) == {"v", "s"} for feature in features.values())
     assert features[2]["properties"]["v"] == ["10.0", escape(XSS_NAME), "2"]
     assert features[1]["properties"]["v"] == [MISSING, MISSING, "1"]  # unreachable
-    assert "Travel time (min)" in shared.parts["popup"][0] and "<th>Facility</th>" in shared.parts["popup"][1]
-    assert shared.get_name() in str(travel.on_each_feature.js_code)
+    (shared,) = [part for part in _children(proximity, SharedPopup) if part.parts["layer"] == "travel_time_nodes"]
+    assert text_html("Travel time (min)") in shared.parts["popup"][0]
+    assert text_html("Facility") in shared.parts["popup"][1]
+    assert travel.shared is shared and len(travel.style_table) <= 6  # one style per class, not per node
+    # Thousands of dots are drawn on a canvas, in a pane the runtime shows only while they are on.
+    assert travel.points == "canvas" and travel.options["canvas"] == "ag-dense"
+    assert "ids" in travel.data_json[:20]  # compact: ids, coordinates and values as parallel lists
     # In the page, markup inside scripts is written \u003c...; the raw name never appears.
     assert XSS_NAME not in proximity_html
     decoded = proximity_html.replace("\\u0026", "&").replace("\\u003c", "<").replace("\\u003e", ">")
-    # Decoded, the raw name is only the place's plain search text (which the search box inserts as text).
-    assert decoded.count(XSS_NAME) == decoded.count('"search_text": "' + XSS_NAME) == 1
+    # Decoded, the raw name is only a plain JSON value of names, labels and search text, which the
+    # page only ever inserts as text.
+    keys = re.findall(r'"(\w+)": "' + re.escape(XSS_NAME), decoded)
+    assert len(keys) == decoded.count(XSS_NAME) > 0 and set(keys) <= {"en", "kk", "ru", "search_text"}
     assert '"v": ["10.0", "' + escape(XSS_NAME) in decoded
 
 
@@ -1034,24 +1135,24 @@ def test_offline_proximity_map_loads_nothing_and_defines_its_hatch_patterns(prox
 
 def test_proximity_map_needs_an_analysis_layer(plan_layer_set: LayerSet) -> None:
     with pytest.raises(LayerError, match="none of service_areas, coverage"):
-        proximity_map(plan_layer_set, dem_path=None, offline=True)
+        proximity_map(plan_layer_set, relief=None, offline=True)
 
 
-def test_proximity_map_of_the_committed_layers_is_under_5_mb() -> None:
+def test_proximity_map_of_the_committed_layers_is_under_3_mb() -> None:
     from alatau_geo.core.io import read_layers
 
     layers = read_layers(ROOT / "layers")
-    m = proximity_map(layers, dem_path=ROOT / "layers" / "terrain_dem.tif", offline=True)
+    m = proximity_map(layers, relief=relief_images(ROOT / "layers" / "terrain_dem.tif"), offline=True)
     labels = _labels(m)
     for minutes in ("0–5", "5–10", "10–20", "20–30"):
         assert f"Travel time: {minutes} min" in labels
     for minutes in (10, 20, 30):
         assert f"Service areas: Within {minutes} min" in labels
-    travel = _members(m, "Travel time (road network)")["Travel time to the nearest facility"]
+    travel = _members(m, "Travel time (road network)")["Travel time"]
     assert len(travel.data["features"]) == len(layers["travel_time_nodes"].frame) > 4000
     html = render_html(m)
     assert external_resources(html) == []
-    assert len(html.encode("utf-8")) < 5_000_000
+    assert len(html.encode("utf-8")) < 3_000_000
 
 
 def test_write_maps_adds_the_proximity_page_with_the_analysis_layers(
@@ -1074,8 +1175,98 @@ def test_a_split_layer_keeps_features_without_a_value_in_a_part_of_their_own(
     frame = layer.frame.copy()
     frame.loc[frame.index[0], "kind"] = None
     layers = LayerSet([Layer("coverage_gaps", frame, layer.provenance, layer.title)])
-    m = proximity_map(layers, dem_path=None, offline=True)
+    m = proximity_map(layers, relief=None, offline=True)
     members = _members(m, "Coverage and gaps (straight-line radius)")
     assert list(members) == ["Coverage gaps: Water intake", "Coverage gaps: Wastewater treatment plant",
                              "Coverage gaps: kind not given"]
     assert [layer.show for layer in members.values()] == [True, False, False]  # no substation: the first kind
+
+
+# --- languages, former names, one relief per build -----------------------------------------------------------
+
+
+def test_the_plan_names_the_language_the_maps_open_in(tmp_path: Path) -> None:
+    from alatau_geo.core.errors import PlanError
+    from alatau_geo.plan.workspace import plan_fingerprint
+
+    assert load_plan().maps.language == "en"
+    kazakh = tmp_path / "plan.toml"
+    kazakh.write_text('[maps]\nlanguage = "kk"\n', encoding="utf-8")
+    assert load_plan(kazakh).maps.language == "kk"
+    # How the maps read changes no layer: layers built before stay valid.
+    assert plan_fingerprint(load_plan(kazakh))["sha256"] == plan_fingerprint(load_plan())["sha256"]
+    french = tmp_path / "french.toml"
+    french.write_text('[maps]\nlanguage = "fr"\n', encoding="utf-8")
+    with pytest.raises(PlanError, match=r"french.toml: 'maps.language' must be one of kk, ru, en, got 'fr'"):
+        load_plan(french)
+
+
+def test_a_map_opens_in_the_language_asked_for_and_carries_all_three(layer_set: LayerSet) -> None:
+    html = render_html(overview_map(layer_set, relief=None, offline=True, language="ru"))
+    assert 'language: "ru"' in html
+    legend = _legend(overview_map(layer_set, relief=None, offline=True, language="ru"))
+    for text in ('<span lang="en">Places: City</span>', '<span lang="kk">Елді мекендер: Қала</span>',
+                 '<span lang="ru">Населённые пункты: Город</span>'):
+        assert text in legend.html
+    with pytest.raises(ValueError, match="map language must be one of en, kk, ru, got 'de'"):
+        overview_map(layer_set, relief=None, offline=True, language="de")
+
+
+def test_translations_cover_every_text_of_the_default_maps() -> None:
+    from alatau_geo.core.io import read_layers
+    from alatau_geo.maps.i18n import translate
+
+    layers = read_layers(ROOT / "layers")
+    m = proximity_map(layers, relief=relief_images(ROOT / "layers" / "terrain_dem.tif"), offline=True)
+    texts = [entry.label for section in _legend(m).sections for entry in section.entries]
+    texts += [section.title for section in _legend(m).sections] + [name for name in _control(m).layer_names]
+    # The reference, plan and analysis layers of the default maps; the thematic pages (population, mountain,
+    # suitability) are translated in their legends and controls, their popup headers partly not yet.
+    thematic = ("population_", "mountain_", "air_corridor", "almaty_extent", "suitability_", "floodplain",
+                "reservoir_bands")
+    for name in (n for n in layers if not n.startswith(thematic)):  # every popup header and worded value
+        frame = layers[name].frame
+        texts += [column_format(column).header for column in popup_columns(frame.columns)]
+        worded = ("kind", "works", "status", "placement", "ends_in", "broken_rules")
+        worded += ("role",) if name in ("districts", "city_boundary", "sez") else ()
+        texts += [value_label(column, str(value)) for column in worded if column in frame.columns
+                  for value in frame[column].dropna().unique() if str(value)]
+    proper = ("SRTM", "GeoNames", "OpenStreetMap")
+    untranslated = sorted({text for text in texts if translate(text, "ru") == text and translate(text, "kk") == text
+                           and re.search("[A-Za-z]{3}", text) and not any(name in text for name in proper)})
+    assert untranslated == []
+
+
+def test_former_names_are_searched_when_the_table_has_them(layer_set: LayerSet) -> None:
+    places = layer_set["places"]
+    frame = places.frame.copy()
+    frame["former_names"] = ["", "Kapchagay; Капшағай; Капчагай", "", "", ""]
+    shown = display_layer(Layer("places", frame, places.provenance, places.title), STYLES["places"])
+    konaev = next(f for f in shown.data["features"] if f["id"] == "p2")["properties"]
+    assert konaev["search_text"] == "Konaev | Қонаев | Конаев | Kapchagay | Капшағай | Капчагай | p2"
+    popup = popup_html({**frame.set_index("id").loc["p2"].to_dict(), "id": "p2"}, shown.popup_template,
+                       fallback="Places")
+    assert "Kapchagay; Капшағай; Капчагай" in popup and popup.index("Kapchagay") < popup.index("<details")
+
+
+def test_the_relief_is_rendered_once_per_build_and_shared_by_every_page(
+    proximity_layer_set: LayerSet, dem_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alatau_geo import maps
+    from alatau_geo.jobs.pages import write_maps
+
+    calls = []
+
+    def counted(path: Path) -> ReliefImages:
+        calls.append(path)
+        return relief_images(path)
+
+    monkeypatch.setattr(maps, "relief_images", counted)
+    written = write_maps(proximity_layer_set, maps_dir=tmp_path / "maps", layers_dir=tmp_path / "layers",
+                         dem_path=dem_path, offline=True, language="kk")
+    assert len(written) == 5 and calls == [dem_path]
+    image = relief_images(dem_path).hillshade.url
+    for page in written:
+        html = page.path.read_text("utf-8")
+        assert html.count(image) == 1 and 'language: "kk"' in html  # one copy each (the mini map reuses it)
+        assert page.size_bytes < 3_000_000

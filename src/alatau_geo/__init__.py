@@ -10,9 +10,13 @@ The public API, for notebooks and scripts (``import alatau_geo as ag``):
 ``ag.validate_layer``      check a user's layer file
 ``ag.elevation``           the working-grid DEM
 ``ag.area_table``          areas of the districts and the city
+``ag.suitability``         land suitability classes, weights, sensitivity
+``ag.hazards``             floodplain and reservoir bands per district
 ``ag.placement_report``    placement rules of every object
 ``ag.proximity_tables``    nearest facilities, coverage, gaps
 ``ag.compare_plans``       what changes between two plans
+``ag.siting``              demand, sizing and optimal facility sites (``alatau-geo site``)
+``ag.siting_map``          recommended against planned sites, catchments by load
 ``ag.show_map``            interactive map (inline in a notebook)
 ``ag.add_facility``        a copy of the layers with one more facility
 ``ag.coverage``            straight-line coverage and gaps, as layers
@@ -20,6 +24,8 @@ The public API, for notebooks and scripts (``import alatau_geo as ag``):
 ``ag.road_network``        the routable graph (osmnx-compatible)
 ``ag.service_areas``       service areas and the travel-time surface
 ``ag.travel_times``        travel times, job access, 2SFCA tables
+``ag.population``          residents and jobs: capacity, targets, allocation by phase
+``ag.mountain_cluster``    Almaty mountain cluster: terrain, lifts, capacity, air corridors
 ``ag.area_ha``             areas in hectares (equal-area projection)
 ``ag.indicators``          every scenario indicator of a built workspace
 ``ag.compare_scenarios``   indicators of workspaces side by side (``alatau-geo compare``)
@@ -56,6 +62,8 @@ _PUBLIC = {
     "area_table": "alatau_geo.api",
     "placement_report": "alatau_geo.api",
     "compare_plans": "alatau_geo.api",
+    "siting": "alatau_geo.api",
+    "siting_map": "alatau_geo.api",
     "show_map": "alatau_geo.api",
     "add_facility": "alatau_geo.api",
     "coverage": "alatau_geo.api",
@@ -63,6 +71,10 @@ _PUBLIC = {
     "road_network": "alatau_geo.api",
     "service_areas": "alatau_geo.api",
     "travel_times": "alatau_geo.api",
+    "population": "alatau_geo.api",
+    "mountain_cluster": "alatau_geo.api",
+    "suitability": "alatau_geo.api",
+    "hazards": "alatau_geo.api",
     "area_ha": "alatau_geo.core.crs",
     "indicators": "alatau_geo.api",
     "compare_scenarios": "alatau_geo.api",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alatau_geo.analysis.ahp import RANDOM_INDEX, ahp_weights
+from alatau_geo.plan.ahp import RANDOM_INDEX, ahp_weights
 
 # Saaty (1980), "relative wealth of nations": US, USSR, China, France, UK,
 # Japan, West Germany. Published: eigenvector .427 .230 .021 .052 .052 .123

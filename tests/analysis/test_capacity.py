@@ -13,8 +13,8 @@ from alatau_geo.analysis.capacity import (
     suitability_score,
     whole_capacity,
 )
-from alatau_geo.analysis.population_params import DEFAULT_PARAMS, PopulationParams
 from alatau_geo.core.errors import InputDataError, PlanError
+from alatau_geo.plan.population_params import DEFAULT_PARAMS, PopulationParams
 
 IDS = ["gate", "golden"]
 

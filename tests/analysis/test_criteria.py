@@ -11,24 +11,18 @@ import pytest
 from affine import Affine
 from shapely.geometry import LineString, Point, box
 
-from alatau_geo.analysis.criteria import (
-    Aspect,
-    Constraint,
-    Criterion,
-    Linear,
-    constraint_mask,
-    criterion_score,
-)
+from alatau_geo.analysis.criteria import constraint_mask, criterion_score
 from alatau_geo.analysis.grid import (
     cell_area_weights,
     distance_to,
     grid_for_bounds,
     mask_area_ha,
 )
-from alatau_geo.analysis.suitability_params import SuitabilityParams
 from alatau_geo.core.crs import WORKING_CRS, area_ha
 from alatau_geo.core.errors import PlanError
 from alatau_geo.core.raster import Raster
+from alatau_geo.plan.suitability_criteria import Aspect, Constraint, Criterion, Linear
+from alatau_geo.plan.suitability_params import SuitabilityParams
 
 SECTION = Path(__file__).resolve().parents[2] / "docs" / "plan_sections" / "suitability.toml"
 X0, Y0 = 660_000.0, 4_820_000.0
@@ -158,7 +152,7 @@ def test_proposed_plan_section_is_valid():
     ({"weights": {"slopes": 1}}, "'suitability.weights.slopes': no criterion of that name"),
     ({"cell_size_m": 0}, "'suitability.cell_size_m' must be greater than 0"),
     ({"classes": {"low_min": 0.6}}, "'suitability.classes' thresholds must rise"),
-    ({"hazards": {"reservoir_normal_level_m": 490.0}}, "'suitability.hazards.reservoir_normal_level_m' must not"),
+    ({"hazards": {"reservoir_max_level_m": "high"}}, "'suitability.hazards.reservoir_max_level_m' must be a number"),
     ({"criteria": {"slope": {"source": "slope", "one_at": 3, "zero_at": 3}}}, "'suitability.criteria.slope.zero_at'"),
     ({"criteria": {"slope": {"source": "slope", "transform": "cubic"}}}, "'suitability.criteria.slope.transform'"),
     ({"weighting": "ahp", "ahp": {"criteria": ["slope", "corridors", "settlements"],

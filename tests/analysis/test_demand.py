@@ -5,15 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from alatau_geo.analysis.demand import (
-    DEFAULT_BASIS,
-    DEMAND_COLUMNS,
-    DemandParams,
-    demand_rates,
-    demand_totals,
-    point_demand,
-)
+from alatau_geo.analysis.demand import DEMAND_COLUMNS, demand_rates, demand_totals, point_demand
 from alatau_geo.core.errors import LayerError, PlanError
+from alatau_geo.plan.demand_params import DEFAULT_BASIS, DemandParams
 
 ROUND = DemandParams(
     electricity_kwh_per_resident_year=5000.0, electricity_max_load_hours=5000.0, electricity_kw_per_job=2.0,

@@ -108,6 +108,22 @@ def test_floodplain_keeps_only_land_draining_to_the_named_river():
     assert hazards.floodplain(hand, depth_m=6.0)[1:-1, 21:26].all()
 
 
+def test_drain_labels_give_each_rivers_land_as_draining_to_does():
+    rng = np.random.default_rng(3)
+    dem = _valley(cols=31, channels=(7, 23))
+    dem = _raster(dem.data + 0.4 * np.arange(dem.shape[0])[:, None] + rng.uniform(0, 0.2, size=dem.shape))
+    flow = hydrology.route_flow(dem)
+    drains = _channel_mask(dem.shape, (7, 23))
+    labels = np.zeros(dem.shape, dtype=np.uint8)
+    labels[:, 7], labels[5:, 23] = 1, 2  # the upper reach of the second channel is an unnamed drain
+    found = hazards.drain_labels(flow, drains=drains, labels=labels)
+    for code, column in ((1, 7), (2, 23)):
+        target = labels == code
+        assert (np.asarray(found == code) == hazards.draining_to(flow, drains=drains, targets=target)).all(), column
+    assert (found[:5, 20:27] == 0).any()  # land draining to the unnamed reach
+    assert found.dtype == np.uint8 and found.max() <= 2
+
+
 def test_floodplain_rejects_a_depth_of_zero():
     with pytest.raises(ValueError, match="depth_m"):
         hazards.floodplain(_valley(), depth_m=0.0)

@@ -26,11 +26,11 @@ from shapely.geometry import LineString, Point, box
 from alatau_geo.analysis.indicator_model import BASES, GROUPS, INDICATOR_COLUMNS, NOT_COMPUTED
 from alatau_geo.analysis.indicators import IndicatorOptions, indicator_table
 from alatau_geo.analysis.indicators_access import weighted_quantile
-from alatau_geo.analysis.population_params import PopulationParams
 from alatau_geo.core.crs import WORKING_CRS
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
 from alatau_geo.core.raster import Raster
 from alatau_geo.plan.config import load_plan
+from alatau_geo.plan.population_params import PopulationParams
 
 X0, Y0 = 660_000.0, 4_820_000.0
 GATE = box(X0, Y0, X0 + 2000, Y0 + 2000)

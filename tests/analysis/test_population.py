@@ -14,9 +14,9 @@ from alatau_geo.analysis import population_grid
 from alatau_geo.analysis.capacity import classes_from_buildable
 from alatau_geo.analysis.job_figures import job_figures, jobs_per_project, project_jobs
 from alatau_geo.analysis.population import plan_population
-from alatau_geo.analysis.population_params import DEFAULT_PARAMS, PopulationParams
 from alatau_geo.analysis.population_targets import targets_table
 from alatau_geo.core.crs import WORKING_CRS
+from alatau_geo.plan.population_params import DEFAULT_PARAMS, PopulationParams
 
 LAYERS = Path(__file__).resolve().parents[2] / "layers"
 ZONES = ("gate", "golden", "growing", "green", "city_rest")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from alatau_geo.analysis.population_params import DEFAULT_PARAMS, PopulationParams
 from alatau_geo.analysis.population_targets import phase_targets, targets_table, zone_targets
 from alatau_geo.core.errors import PlanError
+from alatau_geo.plan.population_params import DEFAULT_PARAMS, PopulationParams
 
 ZONES = ["gate", "golden", "growing", "green", "city_rest"]
 SECTION = Path(__file__).resolve().parents[2] / "docs" / "plan_sections" / "population.toml"

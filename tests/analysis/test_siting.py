@@ -13,12 +13,12 @@ from siting_networks import X0, grid_graph, line_graph, points_at, street_graph
 
 from alatau_geo.analysis.catchments import evaluate_sites
 from alatau_geo.analysis.cost_matrix import cost_matrix
-from alatau_geo.analysis.demand import DemandParams
 from alatau_geo.analysis.siting import max_covering, p_median, set_covering
 from alatau_geo.analysis.siting_compare import compare_with_plan
-from alatau_geo.analysis.siting_params import DEFAULT_PARAMS, KindSiting, SitingParams
-from alatau_geo.analysis.sizing import SizingParams
 from alatau_geo.core.errors import LayerError, PlanError
+from alatau_geo.plan.capacity_params import SizingParams
+from alatau_geo.plan.demand_params import DemandParams
+from alatau_geo.plan.siting_params import DEFAULT_PARAMS, KindSiting, SitingParams
 
 PROPOSED = Path(__file__).resolve().parents[2] / "docs" / "plan_sections" / "siting.toml"
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from alatau_geo.analysis.sizing import FacilityCapacity, SizingParams, facilities_needed
+from alatau_geo.analysis.sizing import facilities_needed
 from alatau_geo.core.errors import LayerError, PlanError
+from alatau_geo.plan.capacity_params import FacilityCapacity, SizingParams
 
 SUBSTATION = FacilityCapacity("electric_mw", 125.0, "MVA", power_factor=0.8, max_loading=1.0)  # 100 MW firm
 PLANT = FacilityCapacity("wastewater_m3_day", 50_000.0, "m3/day")

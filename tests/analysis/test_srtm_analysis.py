@@ -20,10 +20,10 @@ from alatau_geo.analysis import hazards
 from alatau_geo.analysis.grid import Grid, grid_for_bounds, mask_area_ha
 from alatau_geo.analysis.sensitivity import weight_sensitivity
 from alatau_geo.analysis.suitability import build_surface, class_area_by_zone, class_polygons
-from alatau_geo.analysis.suitability_params import SuitabilityParams
 from alatau_geo.analysis.zonal import area_by_zone, code_polygons
 from alatau_geo.core.io import read_layer, read_layers, read_raster
 from alatau_geo.plan.config import load_plan
+from alatau_geo.plan.suitability_params import SuitabilityParams
 from alatau_geo.reference import gazetteer, hydrology, terrain
 
 pytestmark = pytest.mark.srtm
@@ -59,7 +59,8 @@ def sez_surface(kaskelen):
     flood_rivers = hazards.river_cells(kaskelen.flow, kaskelen.rivers, hz.flood_rivers)
     draining = hazards.draining_to(kaskelen.flow, drains=kaskelen.drains, targets=flood_rivers)
     plain = hazards.floodplain(kaskelen.hand, depth_m=hz.flood_depth_m, draining=draining)
-    bands = hazards.reservoir_bands(kaskelen.filled, kaskelen.reservoir, normal_level_m=hz.reservoir_normal_level_m,
+    bands = hazards.reservoir_bands(kaskelen.filled, kaskelen.reservoir,
+                                    normal_level_m=load_plan().hydrology.reservoir_level_m,
                                     max_level_m=hz.reservoir_max_level_m)
     layers = read_layers(LAYERS)
     dem = read_raster(LAYERS / "terrain_dem.tif")

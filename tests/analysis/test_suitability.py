@@ -8,7 +8,6 @@ import pytest
 from affine import Affine
 from shapely.geometry import LineString, box
 
-from alatau_geo.analysis.criteria import Constraint, Criterion, Linear
 from alatau_geo.analysis.grid import grid_for_bounds
 from alatau_geo.analysis.sensitivity import weight_sensitivity
 from alatau_geo.analysis.suitability import (
@@ -18,10 +17,11 @@ from alatau_geo.analysis.suitability import (
     class_area_by_zone,
     class_polygons,
 )
-from alatau_geo.analysis.suitability_params import ClassThresholds, SuitabilityParams
 from alatau_geo.core.crs import WORKING_CRS
 from alatau_geo.core.errors import PlanError
 from alatau_geo.core.raster import Raster
+from alatau_geo.plan.suitability_criteria import Constraint, Criterion, Linear
+from alatau_geo.plan.suitability_params import ClassThresholds, SuitabilityParams
 
 X0, Y0 = 660_000.0, 4_820_000.0
 N = 20  # cells of 100 m a side

@@ -201,7 +201,7 @@ def air_corridors(filled: Raster, city: gpd.GeoDataFrame, params: CorridorParams
     streams = gpd.GeoDataFrame(streams, geometry="geometry", crs=EXPORT_CRS)
     streams = streams.to_crs(WORKING_CRS)
     return Corridors(frame=frame, streams=streams.reset_index(drop=True), meets=meets,
-                     summary=_summary(frame, city, params))
+                     summary=corridor_summary(frame, city, params))
 
 
 def _rasterize(geometry: shapely.Geometry, grid: Raster) -> np.ndarray:
@@ -340,7 +340,17 @@ def _meet_polygons(labels: Raster, meet_codes: np.ndarray, names: dict[float, st
                             geometry=polygons.geometry.to_numpy(), crs=labels.crs)
 
 
-def _summary(frame: gpd.GeoDataFrame, city: gpd.GeoDataFrame, params: CorridorParams) -> pd.DataFrame:
+def corridor_summary(frame: gpd.GeoDataFrame, city: gpd.GeoDataFrame, params: CorridorParams) -> pd.DataFrame:
+    """The corridors against the green-space target: tidy rows ``quantity``, ``value``, ``unit``, ``basis``, ``source``.
+
+    Parameters
+    ----------
+    frame : GeoDataFrame
+        Corridors (:attr:`Corridors.frame`, or the ``air_corridors`` layer).
+    city : GeoDataFrame
+        The Almaty extent they were measured against.
+    params : CorridorParams
+    """
     inside = float(frame["area_in_city_ha"].sum())
     extent_ha = float(area_ha(city).sum())
     seed = "seed 004 (BAQ.KZ, 2026-01-29): Almaty general plan"

@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from alatau_geo.analysis.apportion import whole_per_zone
-from alatau_geo.analysis.population_params import CLASS_NAMES, PopulationParams
 from alatau_geo.core.crs import SQUARE_METRES_PER_HECTARE
 from alatau_geo.core.errors import InputDataError, PlanError
+from alatau_geo.plan.population_params import CLASS_NAMES, PopulationParams
 
 N_CLASSES = 4
 """Suitability classes 0 (unsuitable) to 3 (high)."""
@@ -139,7 +139,7 @@ def cell_capacity(zones: np.ndarray, classes: np.ndarray, *, cell_m: float, zone
     One hectare of high-class Gate land: 10,000 m2 x 0.55 developable x 1.0 = 5,500 m2 of floor,
     64 % housing at 29.5 m2 per resident.
 
-    >>> from alatau_geo.analysis.population_params import DEFAULT_PARAMS
+    >>> from alatau_geo.plan.population_params import DEFAULT_PARAMS
     >>> cap = cell_capacity(np.array([[0, -1]]), np.array([[3, 3]]), cell_m=100.0, zone_ids=["gate"],
     ...                     params=DEFAULT_PARAMS)
     >>> round(float(cap.residents[0, 0]), 1), round(float(cap.jobs[0, 0]), 1), float(cap.residents[0, 1])
@@ -167,7 +167,7 @@ def suitability_score(classes: np.ndarray, *, params: PopulationParams) -> np.nd
 
     Examples
     --------
-    >>> from alatau_geo.analysis.population_params import DEFAULT_PARAMS
+    >>> from alatau_geo.plan.population_params import DEFAULT_PARAMS
     >>> suitability_score(np.array([0, 1, 3]), params=DEFAULT_PARAMS).tolist()
     [0.0, 0.3, 1.0]
     """

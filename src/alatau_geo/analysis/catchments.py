@@ -18,10 +18,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from alatau_geo.analysis import _plan_values as pv
 from alatau_geo.analysis.cost_matrix import CostMatrix
 from alatau_geo.core.crs import WORKING_CRS
 from alatau_geo.core.errors import LayerError, PlanError
+from alatau_geo.plan import param_values as pv
 
 Model = Literal["p_median", "mclp", "lscp"]
 Status = Literal["optimal", "time_limit", "given"]

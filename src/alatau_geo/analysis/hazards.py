@@ -108,6 +108,63 @@ def draining_to(flow: FlowModel, *, drains: np.ndarray, targets: np.ndarray) -> 
     return np.asarray(basins == 1).reshape(flow.grid.shape)
 
 
+NO_DRAIN_LABEL = 255
+"""Label of a cell whose D8 path meets no drain (:func:`drain_labels`)."""
+
+
+def river_labels(flow: FlowModel, rivers: Sequence[NamedRiver]) -> tuple[np.ndarray, dict[str, int]]:
+    """The traced rivers' cells coded 1..n (by river id, sorted), 0 elsewhere, on the flow grid.
+
+    Where two rivers' paths share a cell (a tributary's last cell on the main
+    river), the later id in sorted order keeps it.
+
+    Returns
+    -------
+    labels : numpy.ndarray of uint8
+    codes : dict of str to int
+        River id to its code.
+    """
+    if len(rivers) >= NO_DRAIN_LABEL:
+        raise ValueError(f"at most {NO_DRAIN_LABEL - 1} rivers can be coded, got {len(rivers)}")
+    codes = {river.river_id: code for code, river in enumerate(sorted(rivers, key=lambda r: r.river_id), start=1)}
+    labels = np.zeros(flow.grid.shape, dtype=np.uint8)
+    for river in sorted(rivers, key=lambda r: r.river_id):
+        labels.flat[river.path_cells] = codes[river.river_id]
+    return labels, codes
+
+
+def drain_labels(flow: FlowModel, *, drains: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The label of the first drain on every cell's D8 path (uint8).
+
+    Like :func:`draining_to` for every labelled river at once, so that the
+    floodplain of any set of rivers is ``numpy.isin(result, codes)`` without
+    the flow directions (a build without the tiles keeps this raster). Uses
+    pyflwdir's ``fillnodata(direction="up")``, as :func:`height_above_drainage` does.
+
+    Parameters
+    ----------
+    flow : FlowModel
+    drains : numpy.ndarray of bool
+        All drainage cells (streams, reservoir).
+    labels : numpy.ndarray of uint8
+        Code of the named drain on each cell (:func:`river_labels`), 0 on
+        other cells; labelled cells count as drains too.
+
+    Returns
+    -------
+    numpy.ndarray of uint8
+        The label of the cell's nearest downstream drain: 0 an unnamed drain
+        (a stream, the reservoir), :data:`NO_DRAIN_LABEL` when the path meets
+        no drain.
+    """
+    _check_grid(flow, drains, what="drains")
+    _check_grid(flow, labels, what="labels")
+    if labels.max(initial=0) >= NO_DRAIN_LABEL:
+        raise ValueError(f"labels must lie below {NO_DRAIN_LABEL}")
+    seeded = np.where(drains | (labels > 0), labels, NO_DRAIN_LABEL).astype(np.uint8)
+    return np.asarray(flow.flwdir.fillnodata(seeded, NO_DRAIN_LABEL, direction="up"), dtype=np.uint8)
+
+
 def floodplain(hand: Raster, *, depth_m: float, draining: np.ndarray | None = None) -> np.ndarray:
     """Cells flooded by water standing `depth_m` above their nearest drain.
 

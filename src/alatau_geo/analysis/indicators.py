@@ -54,10 +54,10 @@ from alatau_geo.analysis.indicator_model import (
     as_table,
     indicator_row,
 )
-from alatau_geo.analysis.population_params import DEFAULT_PARAMS, PopulationParams
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.raster import Raster
 from alatau_geo.plan.config import Plan
+from alatau_geo.plan.population_params import DEFAULT_PARAMS, PopulationParams
 
 __all__ = ["BASES", "GROUPS", "GROUP_TITLES", "INDICATOR_COLUMNS", "NOT_COMPUTED", "IndicatorOptions", "as_table",
            "indicator_row", "indicator_table"]

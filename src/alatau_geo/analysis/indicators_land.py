@@ -69,8 +69,7 @@ def land_rows(layers: LayerSet, plan: Plan, *, elevation: Raster) -> list[dict[s
     list of dict
         Indicator rows (:func:`~alatau_geo.analysis.indicator_model.indicator_row`).
     """
-    table = areas.zone_area_table(layers, slope=terrain.slope(elevation),
-                                  max_slope_deg=plan.analysis.max_buildable_slope_deg)
+    table = areas.area_table(layers, unbuildable_ha=_unbuildable_ha(layers, elevation, plan=plan))
     rows = []
     for record in table.itertuples(index=False):
         rows.append(indicator_row(f"area_ha.{record.zone}", "land", f"Area: {record.name_en}", record.area_ha,
@@ -110,3 +109,21 @@ def _hazard_rows(layers: LayerSet) -> list[dict[str, object]]:
             rows.append(indicator_row(f"hazard_ha.{name}.{zone_id}", "land", f"Land in {label}: {zone_name}",
                                       value, "ha", _HAZARD, "derived"))
     return rows
+
+
+def _unbuildable_ha(layers: LayerSet, elevation: Raster, *, plan: Plan) -> pd.Series:
+    """Hectares of each zone steeper than the plan's limit, under the reservoir or in a water protection zone.
+
+    The indicator's own definition of buildable land (see ``buildable_ha``), computed from the layers
+    and the DEM alone so that any built workspace can be compared, with or without its suitability rasters.
+    """
+    zones = areas.zones_frame(layers)
+    extent = tuple(layers["city_boundary"].frame.total_bounds)
+    blocked = [areas.steep_land(terrain.slope(elevation), max_slope_deg=plan.analysis.max_buildable_slope_deg,
+                                within=extent)]
+    for name in ("reservoir", "water_protection_zone"):
+        if name in layers:
+            blocked.extend(layers[name].frame.geometry.to_numpy())
+    union = shapely.union_all(blocked)
+    lost = gpd.GeoSeries(shapely.intersection(zones.geometry.to_numpy(), union), crs=WORKING_CRS)
+    return pd.Series(area_ha(lost).to_numpy(), index=zones["id"].astype(str).to_numpy())

@@ -21,10 +21,10 @@ from alatau_geo.analysis import population_grid
 from alatau_geo.analysis.capacity import classes_from_buildable
 from alatau_geo.analysis.indicator_model import indicator_row
 from alatau_geo.analysis.population import PopulationPlan, plan_population
-from alatau_geo.analysis.population_params import PopulationParams
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.raster import Raster
 from alatau_geo.plan.config import Plan
+from alatau_geo.plan.population_params import PopulationParams
 from alatau_geo.reference import terrain
 
 CITY = "city"

@@ -16,8 +16,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from alatau_geo.analysis.population_params import PopulationParams, Portfolio
 from alatau_geo.core.errors import LayerError, PlanError
+from alatau_geo.plan.population_params import PopulationParams, Portfolio
 
 JOB_FIGURE_COLUMNS = ("figure", "jobs", "projects", "basis")
 
@@ -40,7 +40,7 @@ def jobs_per_project(params: PopulationParams) -> tuple[float, str]:
 
     Examples
     --------
-    >>> from alatau_geo.analysis.population_params import DEFAULT_PARAMS
+    >>> from alatau_geo.plan.population_params import DEFAULT_PARAMS
     >>> value, basis = jobs_per_project(DEFAULT_PARAMS)
     >>> round(value), basis.split(":")[0]
     (682, 'derived')

@@ -38,12 +38,11 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import osmnx as ox
 import shapely
 from pyproj import CRS
 from scipy import sparse
@@ -61,7 +60,9 @@ from alatau_geo.plan.network_params import (
     STREET_CLASS,
     NetworkParams,
 )
-from alatau_geo.reference.osm import OsmExtract
+
+if TYPE_CHECKING:  # osmnx (imported by reference.osm) takes seconds to import: only OSM input needs it
+    from alatau_geo.reference.osm import OsmExtract
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def road_network(
     """
     if osm is None:
         return build_network(corridors, districts, params=params)
-    graph = osm.graph if isinstance(osm, OsmExtract) else osm
+    graph = osm if isinstance(osm, nx.MultiDiGraph) else osm.graph
     if graph is None:
         raise InputDataError(f"{osm.source}: the OpenStreetMap extract holds no roads; "
                              "give an extract with highways, or none to use the generated network")
@@ -152,7 +153,7 @@ def build_network(
         joined |= _add_corridor(builder, line, grid_ids, grid_xy, tree, params=params)
     _join_components(builder, grid_ids, grid_xy, grid_edges, joined)
     graph = builder.graph
-    nx.set_node_attributes(graph, ox.stats.count_streets_per_node(graph), "street_count")
+    nx.set_node_attributes(graph, street_counts(graph), "street_count")
     logger.debug("generated road network: %d nodes, %d edges", graph.number_of_nodes(), graph.number_of_edges())
     return graph
 
@@ -354,6 +355,8 @@ def network_from_osm(graph: nx.MultiDiGraph, *, params: NetworkParams = DEFAULT_
         logger.warning("OSM road classes without a speed, read at the residential speed (%g km/h): %s",
                        params.speeds_kmh[STREET_CLASS], ", ".join(map(str, unknown)))
     hwy_speeds = {str(c): params.speed(str(c)) for c in classes}
+    import osmnx as ox  # here only: importing osmnx takes seconds
+
     ox.routing.add_edge_speeds(graph, hwy_speeds=hwy_speeds, fallback=params.speeds_kmh[STREET_CLASS])
     bad = [(u, v, k) for u, v, k, s in graph.edges(keys=True, data="speed_kph") if not (s is not None and s > 0)]
     if bad:
@@ -361,8 +364,38 @@ def network_from_osm(graph: nx.MultiDiGraph, *, params: NetworkParams = DEFAULT_
                              "check their maxspeed tags")
     ox.routing.add_edge_travel_times(graph)
     if any("street_count" not in data for _, data in graph.nodes(data=True)):
-        nx.set_node_attributes(graph, ox.stats.count_streets_per_node(graph), "street_count")
+        nx.set_node_attributes(graph, street_counts(graph), "street_count")
     return graph
+
+
+def street_counts(graph: nx.MultiDiGraph) -> dict[Any, int]:
+    """Streets meeting at each node, as ``osmnx.stats.count_streets_per_node`` counts them.
+
+    Each undirected edge counts once at both ends (a two-way street stored
+    as two directed edges is one street; parallel streets count apart), and
+    a self-loop twice, at its node (both of its ends), as in osmnx. Written here so that
+    a build need not import osmnx, which takes seconds; a test checks it
+    against osmnx.
+
+    Examples
+    --------
+    >>> graph = nx.MultiDiGraph()
+    >>> graph.add_edges_from([(1, 2), (2, 1), (2, 3), (3, 3)])
+    [0, 0, 0, 0]
+    >>> street_counts(graph)
+    {1: 1, 2: 2, 3: 3}
+    """
+    undirected = graph.to_undirected(reciprocal=False, as_view=True)
+    loops = set(nx.selfloop_edges(undirected))
+    counts: dict[Any, int] = dict.fromkeys(graph.nodes, 0)
+    for u, v in undirected.edges(keys=False):
+        if (u, v) in loops:
+            continue
+        counts[u] += 1
+        counts[v] += 1
+    for u, _ in loops:
+        counts[u] += 2
+    return counts
 
 
 def _first(value: Any) -> Any:

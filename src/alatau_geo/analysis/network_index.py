@@ -24,6 +24,7 @@ or congestion. Coordinates are (x, y) in metres, EPSG:32643.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 from functools import cached_property
@@ -143,14 +144,23 @@ def network_index(graph: nx.MultiDiGraph | NetworkIndex) -> NetworkIndex:
     except KeyError:
         raise InputDataError("road graph: every node needs 'x' and 'y' (metres)") from None
     position = {node: i for i, node in enumerate(graph.nodes)}
-    edges = list(graph.edges(keys=True, data=True))
-    if not edges:
+    # One pass into flat lists of numbers: keeping 100,000 edge tuples alive
+    # would set Python's cyclic garbage collector walking the whole graph.
+    tails, heads, key_list, times, lengths = [], [], [], [], []
+    for a, b, k, d in graph.edges(keys=True, data=True):
+        tails.append(position[a])
+        heads.append(position[b])
+        key_list.append(k)
+        times.append(d.get("travel_time"))
+        lengths.append(d.get("length"))
+    if not tails:
         raise InputDataError("road graph: no edges")
-    u = np.array([position[a] for a, _, _, _ in edges], dtype=np.int64)
-    v = np.array([position[b] for _, b, _, _ in edges], dtype=np.int64)
-    keys = np.array([k for _, _, k, _ in edges], dtype=object)
-    time_s = _weights(edges, "travel_time")
-    length_m = _weights(edges, "length")
+    u = np.array(tails, dtype=np.int64)
+    v = np.array(heads, dtype=np.int64)
+    keys = np.empty(len(key_list), dtype=object)
+    keys[:] = key_list
+    time_s = _weights(times, "travel_time", graph)
+    length_m = _weights(lengths, "length", graph)
     time_s = np.maximum(time_s.astype(float), _MIN_WEIGHT)
     length_m = np.maximum(length_m.astype(float), _MIN_WEIGHT)
     order = np.lexsort((time_s, v, u))  # the fastest of parallel edges first
@@ -163,9 +173,8 @@ def network_index(graph: nx.MultiDiGraph | NetworkIndex) -> NetworkIndex:
                         length_m=length_m[keep], keys=keys[keep])
 
 
-def _weights(edges: list[tuple[Any, Any, Any, dict[str, Any]]], name: str) -> np.ndarray:
-    """Edge attribute `name` as floats; refuse a missing, negative or non-finite value."""
-    raw = [d.get(name) for _, _, _, d in edges]
+def _weights(raw: list[Any], name: str, graph: nx.MultiDiGraph) -> np.ndarray:
+    """Edge attribute `name` (`raw`, in edge order) as floats; refuse a missing, negative or non-finite value."""
     try:
         values = np.array(raw, dtype=float)  # None becomes NaN
     except (TypeError, ValueError):
@@ -173,7 +182,7 @@ def _weights(edges: list[tuple[Any, Any, Any, dict[str, Any]]], name: str) -> np
     bad = ~(np.isfinite(values) & (values >= 0))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        u, v, k, d = edges[i]
+        u, v, k, d = next(itertools.islice(graph.edges(keys=True, data=True), i, None))
         raise InputDataError(
             f"road graph: {int(bad.sum())} edges with a missing, negative or non-finite '{name}' "
             f"(first: edge ({u}, {v}, {k}), {d.get(name)!r}); build the graph with network.road_network "

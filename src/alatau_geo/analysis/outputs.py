@@ -2,10 +2,15 @@
 
 This module strings the analysis functions of :mod:`~alatau_geo.analysis.proximity`,
 :mod:`~alatau_geo.analysis.network`, :mod:`~alatau_geo.analysis.service_areas`,
-:mod:`~alatau_geo.analysis.destinations` and :mod:`~alatau_geo.analysis.job_access`
-together over a built layer set:
-the facilities are the placed infrastructure points of the kinds the plan
-gives service radii for.
+:mod:`~alatau_geo.analysis.destinations` and
+:mod:`~alatau_geo.analysis.population_access` together over a built layer
+set: the facilities are the placed infrastructure points of the kinds the
+plan gives service radii for, and the people served are the residents and
+jobs the population analysis allocated
+(:class:`~alatau_geo.analysis.city_population.CityPopulation`, target year by
+default), never defaults per settlement kind. Coverage and service areas
+count the 100 m cells whose centre they hold; the network analyses route
+from 500 m blocks.
 """
 
 from __future__ import annotations
@@ -14,22 +19,24 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import pandas as pd
 import shapely
 
+from alatau_geo.analysis import population_access
+from alatau_geo.analysis.city_population import CityPopulation, people_blocks, people_within
+from alatau_geo.analysis.coverage import coverage
 from alatau_geo.analysis.destinations import destination_times, travel_origins
-from alatau_geo.analysis.job_access import job_access, settlement_residents
+from alatau_geo.analysis.job_figures import project_jobs
+from alatau_geo.analysis.layer_names import ANALYSIS_LAYERS, NETWORK_LAYERS  # noqa: F401 - re-exported
 from alatau_geo.analysis.network import road_network
 from alatau_geo.analysis.network_index import network_index
-from alatau_geo.analysis.proximity import coverage_layers, proximity_tables
+from alatau_geo.analysis.proximity import coverage_layers, facilities_from, proximity_tables
 from alatau_geo.analysis.service_areas import service_areas, travel_time_nodes
 from alatau_geo.analysis.street_stats import district_street_stats
-from alatau_geo.core.crs import area_ha
+from alatau_geo.core.crs import WORKING_CRS, area_ha
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
 from alatau_geo.plan.config import Plan
-
-NETWORK_LAYERS = ("service_areas", "travel_time_nodes")
-ANALYSIS_LAYERS = ("coverage", "coverage_gaps", *NETWORK_LAYERS)
 
 
 def facilities(layers: LayerSet, plan: Plan) -> gpd.GeoDataFrame:
@@ -43,14 +50,24 @@ def plan_network(layers: LayerSet, plan: Plan, *, osm_graph: nx.MultiDiGraph | N
     return road_network(layers["corridors"].frame, layers["districts"].frame, osm=osm_graph, params=plan.network)
 
 
-def analysis_layers(layers: LayerSet, plan: Plan, *, graph: nx.MultiDiGraph | None = None) -> list[Layer]:
+def analysis_layers(layers: LayerSet, plan: Plan, *, population: CityPopulation,
+                    graph: nx.MultiDiGraph | None = None) -> list[Layer]:
     """Coverage, coverage gaps, service areas and the travel-time surface, as layers.
+
+    Coverage, gaps and service areas carry the allocated residents and jobs
+    they hold (target year; cells counted by their centre): ``coverage``
+    ``residents_covered``, ``jobs_covered``, ``residents_covered_pct``;
+    ``coverage_gaps`` ``residents_uncovered``, ``jobs_uncovered``,
+    ``uncovered_residents_pct`` (of the city's residents);
+    ``service_areas`` ``residents`` and ``jobs``.
 
     Parameters
     ----------
     layers : LayerSet
         Built layers with ``infrastructure``, ``districts``, ``city_boundary``, ``corridors``.
     plan : Plan
+    population : CityPopulation
+        The allocated residents and jobs (:func:`~alatau_geo.analysis.city_population.allocate_city`).
     graph : networkx.MultiDiGraph, optional
         The network to use; generated from the plan when None.
     """
@@ -58,24 +75,47 @@ def analysis_layers(layers: LayerSet, plan: Plan, *, graph: nx.MultiDiGraph | No
     index = network_index(graph)
     points = facilities(layers, plan)
     source = "placed infrastructure (planning assumptions); network generated from the plan's corridors and districts"
+    people_source = f"{source}; residents and jobs the plan's [population] section allocates ({population.years[-1]})"
     parameters = {"isochrone_minutes": list(plan.network.isochrone_minutes),
                   "speeds_kmh": dict(plan.network.speeds_kmh), "block_m": plan.network.block_m}
     served = _for_display(service_areas(index, points, params=plan.network),
                           max_hole_m2=2 * plan.network.block_m**2)
+    served = served.join(people_within(served, population))
     surface = travel_time_nodes(index, points, params=plan.network)
-    coverage = coverage_layers(layers, radii_m=plan.service_radii_m)
+    coverage_set = _with_people(coverage_layers(layers, radii_m=plan.service_radii_m), population)
     return [
-        *coverage.values(),
+        *coverage_set,
         Layer("service_areas", served.reset_index(drop=True), Provenance(
-            source=source, method="reached parts of streets within each travel-time limit from every facility "
+            source=people_source, method="reached parts of streets within each travel-time limit from every facility "
             "(partly reached streets cut at the limit), buffered and merged, one multi-source pass; block "
-            "interiors (holes up to two blocks) filled, outline simplified by 10 m",
+            "interiors (holes up to two blocks) filled, outline simplified by 10 m; residents and jobs of the "
+            "100 m cells whose centre it holds",
             parameters=parameters, quality="approximate"), title="Service areas by travel time"),
         Layer("travel_time_nodes", surface.reset_index(drop=True), Provenance(
             source=source, method="travel time and network distance from every network node to its nearest "
             "facility (multi-source Dijkstra)", parameters=parameters, quality="approximate"),
             title="Travel time to the nearest facility"),
     ]
+
+
+def _with_people(coverage: LayerSet, population: CityPopulation) -> list[Layer]:
+    """The coverage layers with the allocated residents and jobs they hold or leave out."""
+    total = max(int(population.residents().sum()), 1)
+    out = []
+    for name, layer in coverage.items():
+        frame = layer.frame.copy()
+        people = people_within(frame, population)
+        word = "covered" if name == "coverage" else "uncovered"
+        frame[f"residents_{word}"] = people["residents"]
+        frame[f"jobs_{word}"] = people["jobs"]
+        share = (100.0 * people["residents"] / total).round(2)
+        frame["residents_covered_pct" if name == "coverage" else "uncovered_residents_pct"] = share
+        provenance = Provenance(
+            source=f"{layer.provenance.source}; residents and jobs allocated by the plan ({population.years[-1]})",
+            method=f"{layer.provenance.method}; residents and jobs of the 100 m cells whose centre it holds",
+            parameters=dict(layer.provenance.parameters), quality=layer.provenance.quality)
+        out.append(Layer(name, frame, provenance, layer.title))
+    return out
 
 
 def _for_display(areas: gpd.GeoDataFrame, *, max_hole_m2: float) -> gpd.GeoDataFrame:
@@ -87,11 +127,11 @@ def _for_display(areas: gpd.GeoDataFrame, *, max_hole_m2: float) -> gpd.GeoDataF
     filled; the outline is simplified by 10 m (a fifth of the buffer).
     """
     def filled(geometry: shapely.Geometry) -> shapely.Geometry:
-        parts = []
-        for polygon in shapely.get_parts(geometry):
-            holes = [ring for ring in polygon.interiors if shapely.Polygon(ring).area > max_hole_m2]
-            parts.append(shapely.Polygon(polygon.exterior, holes))
-        return shapely.union_all(parts)
+        # Every part's rings at once: its exterior first, then the holes bigger than the limit.
+        rings, part = shapely.get_rings(shapely.get_parts(geometry), return_index=True)
+        exterior = np.r_[True, part[1:] != part[:-1]] if len(part) else np.zeros(0, dtype=bool)
+        kept = exterior | (shapely.area(shapely.polygons(rings)) > max_hole_m2)
+        return shapely.union_all(shapely.polygons(rings[kept], indices=part[kept]))
 
     result = areas.copy()
     result["geometry"] = shapely.simplify([filled(g) for g in areas.geometry], 10.0, preserve_topology=True)
@@ -106,17 +146,73 @@ class ProximityReport:
     tables: dict[str, pd.DataFrame]
 
 
-def proximity_report(layers: LayerSet, plan: Plan, *, graph: nx.MultiDiGraph | None = None) -> ProximityReport:
-    """Straight-line and network tables: nearest facilities, coverage gaps, travel times, job access."""
+CSV_ONLY = ("nearest_grid", "job_access_blocks")
+"""Tables with a row per cell or block: written as CSV, left out of the Markdown report."""
+
+
+def proximity_report(layers: LayerSet, plan: Plan, *, population: CityPopulation,
+                     graph: nx.MultiDiGraph | None = None) -> ProximityReport:
+    """Straight-line and network tables: nearest facilities, who is not covered, travel times, job access.
+
+    The straight-line tables are those of
+    :func:`~alatau_geo.analysis.proximity.proximity_tables`, with
+    ``uncovered_by_district`` also counting the allocated residents and jobs
+    outside each kind's radius. The network tables weigh the allocated
+    residents and jobs (target year) in 500 m blocks:
+    ``travel_times`` (district centres and settlements to Almaty and Konaev),
+    ``travel_times_residents`` (per district, residents-weighted),
+    ``residents_by_travel_time`` (to the nearest facility of each kind),
+    ``job_access_districts``, ``job_access_settlements``,
+    ``job_access_blocks`` and ``job_access_projects`` (jobs within 30 and 45
+    minutes, 2SFCA with residents as demand and jobs as supply), and
+    ``street_stats``.
+
+    Parameters
+    ----------
+    layers : LayerSet
+    plan : Plan
+    population : CityPopulation
+        The allocated residents and jobs.
+    graph : networkx.MultiDiGraph, optional
+        The network to use; generated from the plan when None.
+    """
     tables = dict(proximity_tables(layers, radii_m=plan.service_radii_m))
+    tables["uncovered_by_district"] = _uncovered_people(tables["uncovered_by_district"], layers, plan, population)
     graph = graph if graph is not None else plan_network(layers, plan)
     index = network_index(graph)
     places = layers["places"].frame
+    blocks = people_blocks(population)
     origins = travel_origins(layers["districts"].frame, places, params=plan.network)
     tables["travel_times"] = destination_times(index, origins, places, params=plan.network)
+    tables["travel_times_residents"] = population_access.zone_travel_times(index, blocks, places, params=plan.network)
+    tables["residents_by_travel_time"] = population_access.residents_by_travel_time(
+        index, blocks, facilities(layers, plan), kinds=list(plan.service_radii_m), params=plan.network)
     tables["street_stats"] = district_street_stats(index, layers["districts"].frame)
-    settlements = settlement_residents(places, layers["districts"].frame, params=plan.network)
-    access = job_access(index, settlements, layers["projects"].frame, params=plan.network)
+    projects = project_jobs(layers["projects"].frame, params=plan.population)
+    access = population_access.block_job_access(index, blocks, places, projects, params=plan.network)
+    tables["job_access_districts"] = access.zones
     tables["job_access_settlements"] = access.settlements
     tables["job_access_projects"] = access.projects
+    tables["job_access_blocks"] = access.blocks
     return ProximityReport(tables=tables)
+
+
+def _uncovered_people(table: pd.DataFrame, layers: LayerSet, plan: Plan, population: CityPopulation) -> pd.DataFrame:
+    """``uncovered_by_district`` with the allocated residents and jobs of each district outside each kind's radius."""
+    zones = pd.concat([layers[name].frame[["id", "geometry"]] for name in ("districts", "city_boundary")
+                       if name in layers], ignore_index=True)
+    shapes = gpd.GeoSeries(zones.geometry.to_numpy(), index=zones["id"].to_numpy(), crs=WORKING_CRS)
+    covered = coverage(facilities_from(layers), radii_m=plan.service_radii_m)
+    cover = dict(zip(covered["kind"], covered.geometry, strict=True))
+    total = people_within(shapes, population)
+    outside = gpd.GeoSeries([shapely.difference(shapes[row.district], cover[row.kind])
+                             for row in table.itertuples(index=False)], index=table.index, crs=WORKING_CRS)
+    left = people_within(outside, population)
+    out = table.copy()
+    out["residents"] = total["residents"].reindex(table["district"]).to_numpy()
+    out["residents_uncovered"] = left["residents"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["uncovered_residents_pct"] = np.round(100.0 * out["residents_uncovered"] / out["residents"], 2)
+    out["jobs"] = total["jobs"].reindex(table["district"]).to_numpy()
+    out["jobs_uncovered"] = left["jobs"].to_numpy()
+    return out

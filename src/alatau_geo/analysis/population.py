@@ -2,7 +2,7 @@
 
 :func:`plan_population` runs the whole analysis on one grid: the capacity
 of every cell (:mod:`~alatau_geo.analysis.capacity`), the zone targets with
-their basis (:mod:`~alatau_geo.analysis.population_params`), and residents
+their basis (:mod:`~alatau_geo.plan.population_params`), and residents
 and jobs allocated for every phase year (:mod:`~alatau_geo.analysis.allocation`).
 :func:`phase_summary` turns the grids into the table a planner reads: per
 zone and year, residents, jobs, hectares and densities.
@@ -18,9 +18,9 @@ import pandas as pd
 
 from alatau_geo.analysis.allocation import Allocation, allocate_phases
 from alatau_geo.analysis.capacity import Capacity, capacity_table, cell_capacity, check_grids, suitability_score
-from alatau_geo.analysis.population_params import PopulationParams
 from alatau_geo.analysis.population_targets import phase_targets, targets_table
 from alatau_geo.core.crs import SQUARE_METRES_PER_HECTARE
+from alatau_geo.plan.population_params import PopulationParams
 
 SUMMARY_COLUMNS = ("residents", "jobs", "ha", "built_ha", "residents_per_ha", "jobs_per_ha",
                    "residents_per_built_ha", "residents_shortfall", "jobs_shortfall")
@@ -79,7 +79,7 @@ def plan_population(zones: np.ndarray, classes: np.ndarray, *, cell_m: float, zo
 
     Examples
     --------
-    >>> from alatau_geo.analysis.population_params import PopulationParams
+    >>> from alatau_geo.plan.population_params import PopulationParams
     >>> params = PopulationParams.from_mapping({"city_residents": 300, "city_jobs": 100,
     ...     "targets": {"gate": {"residents": 300, "jobs": 100}}})
     >>> zones = np.zeros((2, 2), dtype=int)

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from alatau_geo.analysis.apportion import largest_remainder
-from alatau_geo.analysis.population_params import DEFAULT_PARAMS, PopulationParams, Target
 from alatau_geo.core.errors import PlanError
+from alatau_geo.plan.population_params import DEFAULT_PARAMS, PopulationParams, Target
 
 __all__ = ["DEFAULT_PARAMS", "phase_targets", "targets_table", "zone_targets"]
 

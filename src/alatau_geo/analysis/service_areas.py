@@ -124,8 +124,34 @@ def _reached_lines(index: NetworkIndex, times: np.ndarray, limit_s: float) -> li
     geometry = index.geometry
     lines = list(geometry[whole])
     fractions = (limit_s - start[partial]) / index.time_s[partial]
-    lines.extend(_cut(geometry[i], f) for i, f in zip(partial, fractions, strict=True))
+    lines.extend(_cut_all(geometry[partial], fractions))
     return lines
+
+
+def _cut_all(lines: np.ndarray, fractions: np.ndarray) -> list[shapely.Geometry]:
+    """:func:`_cut` of each line at its fraction; straight two-point lines at once.
+
+    For a two-point line cut inside it, :func:`shapely.ops.substring` gives
+    the first point and the point interpolated at ``fraction * length``:
+    :func:`shapely.line_interpolate_point` computes the same point for all
+    of them in one call. Other lines take :func:`_cut`.
+    """
+    lines = np.asarray(lines, dtype=object)
+    fractions = np.asarray(fractions, dtype="float64")
+    cut: list[shapely.Geometry] = [None] * len(lines)
+    straight = (shapely.get_num_coordinates(lines) == 2) & (fractions > 0.0) & (fractions < 1.0)
+    chosen = np.flatnonzero(straight)
+    if len(chosen):
+        # substring scales the fraction by the length in Python, then interpolates at that distance.
+        distances = [float(f) * length for f, length in zip(fractions[chosen].tolist(),
+                                                             shapely.length(lines[chosen]).tolist(), strict=True)]
+        ends = shapely.get_coordinates(shapely.line_interpolate_point(lines[chosen], distances))
+        starts = shapely.get_coordinates(shapely.get_point(lines[chosen], 0))
+        for slot, part in zip(chosen.tolist(), shapely.linestrings(np.stack([starts, ends], axis=1)), strict=True):
+            cut[slot] = part
+    for slot in np.flatnonzero(~straight).tolist():
+        cut[slot] = _cut(lines[slot], float(fractions[slot]))
+    return cut
 
 
 def _cut(line: LineString, fraction: float) -> shapely.Geometry:

@@ -24,7 +24,8 @@ cannot change which sites are best); for the covering models, demand points
 covered by the same set of sites enter as one client. Weights are scaled to
 a mean of 1 inside the solver; every reported figure is recomputed from the
 full matrix by :func:`~alatau_geo.analysis.catchments.measure`, so the optimum and the plan are
-measured by the same code.
+measured by the same code. A p-median with one site to choose beside the
+fixed ones is solved by trying every candidate (exact, no solver).
 
 The time limit
 --------------
@@ -58,11 +59,11 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from alatau_geo.analysis import _plan_values as pv
 from alatau_geo.analysis.catchments import SitingResult, Status, check_limit, demand_weights, measure
 from alatau_geo.analysis.cost_matrix import CostMatrix
-from alatau_geo.analysis.siting_params import DEFAULT_PARAMS, SECTION
 from alatau_geo.core.errors import PlanError
+from alatau_geo.plan import param_values as pv
+from alatau_geo.plan.siting_params import DEFAULT_PARAMS, SECTION
 
 logger = logging.getLogger(__name__)
 
@@ -133,9 +134,12 @@ def p_median(costs: CostMatrix, weights: pd.Series | np.ndarray, *, p: int, limi
     if len(matrix) == 0 or p == int(fixed.sum()):
         return measure(costs, demand, columns[fixed | _greedy_median(matrix, client_w, fixed, p)], model="p_median",
                        limit=limit, status="optimal", time_limit_s=time_limit_s)
-    _warn_if_large(matrix.shape, "p-median")
     finite = matrix[np.isfinite(matrix)]
     matrix = np.where(np.isfinite(matrix), matrix, _BIG_M_FACTOR * (finite.max() + 1.0))
+    if p == int(fixed.sum()) + 1:  # one site to choose: the greedy step tries every one, so it is exact
+        return measure(costs, demand, columns[_greedy_median(matrix, client_w, fixed, p)], model="p_median",
+                       limit=limit, status="optimal", time_limit_s=time_limit_s)
+    _warn_if_large(matrix.shape, "p-median")
     client_w = client_w / client_w.mean()
     from spopt.locate import PMedian  # imported here: spopt takes a second or two to import
 

@@ -21,8 +21,8 @@ from scipy.optimize import linear_sum_assignment
 from alatau_geo.analysis.catchments import Model, SitingResult, evaluate_sites
 from alatau_geo.analysis.cost_matrix import CostMatrix
 from alatau_geo.analysis.siting import max_covering, p_median, set_covering
-from alatau_geo.analysis.siting_params import DEFAULT_PARAMS
 from alatau_geo.core.errors import LayerError
+from alatau_geo.plan.siting_params import DEFAULT_PARAMS
 
 SUMMARY_COLUMNS = ("model", "sites", "objective", "objective_unit", "coverage", "limit", "unreachable_points",
                    "status")

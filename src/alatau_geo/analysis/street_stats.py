@@ -8,10 +8,10 @@ from typing import Any
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import osmnx as ox
 import pandas as pd
 import shapely
 
+from alatau_geo.analysis.network import street_counts
 from alatau_geo.analysis.network_index import Network, network_index
 from alatau_geo.core.crs import area_ha, to_working
 
@@ -51,7 +51,7 @@ def district_street_stats(network: Network, districts: gpd.GeoDataFrame) -> pd.D
     graph = index.graph
     if any("street_count" not in data for _, data in graph.nodes(data=True)):
         graph = graph.copy()
-        nx.set_node_attributes(graph, ox.stats.count_streets_per_node(graph), "street_count")
+        nx.set_node_attributes(graph, street_counts(graph), "street_count")
     rows = []
     for geometry, area_km2 in zip(frame.geometry, areas_km2, strict=True):
         inside = shapely.contains_xy(geometry, index.xy[:, 0], index.xy[:, 1])
@@ -88,6 +88,8 @@ def _street_stats(graph: nx.MultiDiGraph, nodes: list[Hashable], area_km2: float
         if key not in seen:
             seen.add(key)
             undirected.add_edge(u, v, length=d["length"])
+    import osmnx as ox  # here only: importing osmnx takes seconds
+
     length = ox.stats.street_length_total(undirected)
     segments = ox.stats.street_segment_count(undirected)
     intersections = ox.stats.intersection_count(sub)

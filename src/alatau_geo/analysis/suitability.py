@@ -41,9 +41,9 @@ from alatau_geo.analysis.criteria import (
     lookup,
 )
 from alatau_geo.analysis.grid import Grid, code_areas_ha, mask_area_ha, rasterize_mask
-from alatau_geo.analysis.suitability_params import ClassThresholds, SuitabilityParams
 from alatau_geo.analysis.zonal import area_by_zone, code_polygons
 from alatau_geo.core.raster import Raster
+from alatau_geo.plan.suitability_params import ClassThresholds, SuitabilityParams
 
 logger = logging.getLogger(__name__)
 

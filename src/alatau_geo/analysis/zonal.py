@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import rasterio.features
+from affine import Affine
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -68,6 +69,18 @@ def code_polygons(codes: np.ndarray, grid: Grid, *, labels: Mapping[int, str]) -
     return frame[["id", "code", "label", "area_ha", "geometry"]]
 
 
+def _window(geometry: BaseGeometry, grid: Grid) -> tuple[slice, slice]:
+    """Rows and columns of `grid` holding the geometry's bounds (a north-up grid; empty slices when outside)."""
+    rows, cols = grid.shape
+    west, south, east, north = geometry.bounds
+    t = grid.transform
+    first_col = int(np.clip(np.floor((west - t.c) / t.a), 0, cols))
+    last_col = int(np.clip(np.ceil((east - t.c) / t.a), 0, cols))
+    first_row = int(np.clip(np.floor((north - t.f) / t.e), 0, rows))
+    last_row = int(np.clip(np.ceil((south - t.f) / t.e), 0, rows))
+    return slice(first_row, max(first_row, last_row)), slice(first_col, max(first_col, last_col))
+
+
 def area_by_zone(codes: np.ndarray, grid: Grid, zones: gpd.GeoDataFrame, *, labels: Mapping[int, str],
                  id_column: str = "id") -> pd.DataFrame:
     """Hectares of each labelled code inside each zone.
@@ -108,10 +121,24 @@ def area_by_zone(codes: np.ndarray, grid: Grid, zones: gpd.GeoDataFrame, *, labe
     row_w, col_w = cell_area_weights(grid)
     table: dict[str, list[float]] = {label: [] for label in labels.values()}
     for geometry in in_grid_crs.geometry:
-        inside = rasterize_mask([geometry], grid, all_touched=False)
+        # Only the zone's bounding window is rasterised: the same cells, without a pass over the whole grid.
+        rows, cols = _window(geometry, grid)
+        window = Grid(transform=grid.transform @ Affine.translation(cols.start, rows.start),
+                      shape=(rows.stop - rows.start, cols.stop - cols.start), crs=grid.crs)
+        inside = rasterize_mask([geometry], window, all_touched=False) if min(window.shape) > 0 else None
         for code, label in labels.items():
-            hit = inside & (codes == code)
-            table[label].append(float(row_w @ hit.sum(axis=1)) if grid.crs.is_geographic
-                                else float(hit.sum(axis=0) @ col_w))
+            if inside is None:
+                table[label].append(0.0)
+                continue
+            hit = inside & (codes[rows, cols] == code)
+            # Counts laid into full-length vectors, so the sums run as over the whole grid (same bits).
+            if grid.crs.is_geographic:
+                counts = np.zeros(len(row_w), dtype=np.int64)
+                counts[rows] = hit.sum(axis=1)
+                table[label].append(float(row_w @ counts))
+            else:
+                counts = np.zeros(len(col_w), dtype=np.int64)
+                counts[cols] = hit.sum(axis=0)
+                table[label].append(float(counts @ col_w))
     index = pd.Index(zones[id_column].astype(str).tolist(), name="zone")
     return pd.DataFrame(table, index=index)

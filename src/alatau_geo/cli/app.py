@@ -1,7 +1,7 @@
 """The ``alatau-geo`` command-line tool: the parser, and each error class mapped to an exit code.
 
-The commands live in one module per group (:mod:`.build`, :mod:`.report`,
-:mod:`.compare`, :mod:`.scenarios`, :mod:`.inspection`); each parses nothing itself and calls the
+The commands live in one module per group (:mod:`.build`, :mod:`.edit`, :mod:`.report`,
+:mod:`.siting`, :mod:`.compare`, :mod:`.scenarios`, :mod:`.inspection`); each parses nothing itself and calls the
 library. Every :class:`~alatau_geo.core.errors.AlatauGeoError` becomes one
 line on stderr and the exit code of its class (see
 :mod:`alatau_geo.core.errors`); a closed output pipe (``alatau-geo info |
@@ -17,12 +17,15 @@ import sys
 from collections.abc import Sequence
 
 from alatau_geo import __version__
-from alatau_geo.cli import build, compare, inspection, report, scenarios
+from alatau_geo.cli import build, compare, edit, inspection, report, scenarios, siting
 from alatau_geo.cli.common import common_options, logger
 from alatau_geo.core.errors import AlatauGeoError
 
 EXIT_CODES = ("exit codes: 0 ok, 1 problems found (validate), 2 usage, 3 invalid plan, "
-              "4 bad, missing or stale input data, 5 output not written")
+              "4 bad, missing or stale input data (or a warning with --strict), 5 output not written (or another "
+              "build is writing it), 70 internal error (a bug: please report it with the output of -v)")
+INTERNAL_ERROR = 70
+"""Exit code of an error no check foresaw (EX_SOFTWARE of sysexits.h)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     common = common_options(top=False)
-    for group in (build, report, compare, scenarios, inspection):
+    for group in (build, edit, report, siting, compare, scenarios, inspection):
         group.add_commands(commands, common)
     return parser
 
@@ -95,6 +98,13 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("alatau-geo: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+        logger.debug("where it happened:", exc_info=True)
+        place = f"{error.filename}: " if isinstance(error, OSError) and error.filename else ""
+        reason = (error.strerror if isinstance(error, OSError) and error.strerror else str(error)).splitlines()
+        print(f"alatau-geo: internal error: {place}{type(error).__name__}: {reason[0] if reason else ''} (a bug: "
+              "please report it, with the output of the same command run with -v)", file=sys.stderr)
+        return INTERNAL_ERROR
 
 
 class _OncePerRun(logging.Filter):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alatau_geo.cli.common import (
     DEM_DIR_VARIABLE,
@@ -12,6 +14,7 @@ from alatau_geo.cli.common import (
     folder,
     has_tiles,
     progress,
+    report_warnings,
     resolve_dem_dir,
     say,
     workspace_of,
@@ -19,6 +22,10 @@ from alatau_geo.cli.common import (
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.workspace import Workspace, shipped_scenarios
+
+if TYPE_CHECKING:
+    from alatau_geo.jobs.build import BuildOutcome
+    from alatau_geo.jobs.pages import WrittenMap
 
 _EPILOG_BUILD = """\
 examples:
@@ -68,13 +75,20 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
 
     map_command = commands.add_parser(
         "map", parents=[common], help="write the interactive HTML maps",
-        description="Write the HTML maps (Leaflet, via folium) from the workspace's layers. With --offline "
-        "every script and style is inlined and the DEM hillshade is the base map.",
-        epilog="examples:\n  alatau-geo map --offline\n  alatau-geo -w my_scenario map",
+        description="Write the HTML maps (Leaflet, via folium) from the workspace's layers. Every map is one "
+        "self-contained file: scripts and styles inlined, the DEM's shaded relief as base map, online base maps "
+        "offered when reachable, labels and a language switch (Kazakh, Russian, English; the plan's "
+        "maps.language first). With --offline no online base map is offered and a page loads nothing at all.",
+        epilog="examples:\n  alatau-geo map --offline\n  alatau-geo -w my_scenario map\n"
+        "  alatau-geo -w my_scenario map --edit      then open maps/edit.html, edit, download the edits",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     map_command.add_argument("--layers-dir", metavar="DIR", help="layers to show (default: the workspace's)")
     _map_options(map_command)
+    map_command.add_argument("--edit", action="store_true",
+                             help="write the editing map (maps/edit.html) instead: move objects and projects, add "
+                             "a facility, redraw a district or change a rule's parameter, then download the edits "
+                             "for `alatau-geo apply`")
     map_command.set_defaults(run=run_map)
 
     export = commands.add_parser(
@@ -91,7 +105,7 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
 def _map_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--maps-dir", metavar="DIR", help="where the HTML maps go (default: the workspace's maps/)")
     parser.add_argument("--offline", action="store_true",
-                        help="self-contained maps: inline Leaflet and plugins, hillshade base map, no tiles")
+                        help="offer no online base map: the pages load nothing at all (strict content policy)")
 
 
 def run_init(args: argparse.Namespace) -> int:
@@ -104,77 +118,179 @@ def run_init(args: argparse.Namespace) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class _BuildInputs:
+    """The inputs of a build, checked before any work starts."""
+
+    dem_dir: Path | None
+    how: str
+    osm: Path | None
+
+
+def _check_inputs(args: argparse.Namespace, plan: Plan) -> _BuildInputs:
+    """Check every input a build reads before the work starts: the OSM extract, the tiles, the tables.
+
+    Raises
+    ------
+    AlatauGeoError
+        The first problem, in that order.
+    """
+    from alatau_geo.core.text_input import check_input_file
+    from alatau_geo.plan.catalogues import load_catalogues
+    from alatau_geo.reference import gazetteer, terrain
+
+    osm = Path(args.osm) if args.osm else None
+    if osm is not None:
+        check_input_file(osm, what="OpenStreetMap extract (--osm)")
+    dem_dir, how = resolve_dem_dir(args.dem_dir)
+    if dem_dir is not None and how == "default location" and not has_tiles(dem_dir, plan.terrain.tiles):
+        dem_dir = None
+    if dem_dir is not None:
+        terrain.read_srtm_tiles(dem_dir, plan.terrain.tiles)  # a missing, corrupt or all-void tile stops here
+    gazetteer.load_tables(plan.tables, study_area=plan.study_area)
+    load_catalogues(plan)
+    return _BuildInputs(dem_dir=dem_dir, how=how, osm=osm)
+
+
 def run_build(args: argparse.Namespace) -> int:
     """``alatau-geo build``."""
-    from alatau_geo.jobs import build as pipeline
-    from alatau_geo.plan.workspace import built_by_record, default_workspace
-
     workspace = workspace_of(args)
-    plan = workspace.load_plan()
+    build_workspace(args, workspace=workspace, plan=workspace.load_plan())
+    return 0
+
+
+def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Plan) -> BuildOutcome:
+    """Build one generation of `workspace`: its layers and, unless ``args.no_maps``, its maps; say what changed.
+
+    Used by ``build`` and ``apply``. Returns the build's outcome (layers, changes).
+    """
+    from alatau_geo.jobs.generation import build_outputs, maps_outputs
+    from alatau_geo.plan.workspace import built_by_record
+
     layers_dir = folder(args.layers_dir, workspace.layers_dir)
+    maps_dir = folder(args.maps_dir, workspace.maps_dir)
     built_by = built_by_record(workspace, plan)
-    dem_dir, how = resolve_dem_dir(args.dem_dir)
-    osm = Path(args.osm) if args.osm else None
+    inputs = _check_inputs(args, plan)
     started = time.perf_counter()
-    if dem_dir is None or (how == "default location" and not has_tiles(dem_dir, plan.terrain.tiles)):
-        reference_dir = default_workspace().layers_dir
+    with build_outputs(layers_dir, None if args.no_maps else maps_dir, also_lock=[maps_dir],
+                       on_message=say) as outputs:
+        result = _build_layers(args, plan, inputs, workspace=workspace, layers_dir=layers_dir,
+                               out_dir=outputs.folder(layers_dir), built_by=built_by)
+        for change in result.changes:
+            say(f"  {change}")
+        for line in result.notes:
+            say(line)
+        report_warnings(result.warnings, strict=args.strict)
+        pages = [] if args.no_maps else write_map_pages(
+            result.layers, args, plan=plan, layers_dir=layers_dir, maps_dir=outputs.folder(maps_dir),
+            dem_path=outputs.folder(layers_dir) / _terrain_raster())
+        outputs.commit()
+    say(f"Wrote {len(result.layers)} layers to {layers_dir}/ (GeoJSON, {result.export.gpkg.name}, manifest.json) "
+        f"in {time.perf_counter() - started:.1f} s. Open {layers_dir / result.export.gpkg.name} in QGIS.")
+    _say_pages(pages, maps_dir=maps_dir, offline=args.offline)
+    if args.no_maps and maps_outputs(maps_dir):
+        say(f"The maps in {maps_dir}/ still show the previous build; run alatau-geo map to update them")
+    return result
+
+
+def _build_layers(args: argparse.Namespace, plan: Plan, inputs: _BuildInputs, *, workspace: Workspace,
+                  layers_dir: Path, out_dir: Path, built_by: dict) -> BuildOutcome:
+    """Run the build job: from the tiles when there are any, else from the layers already built."""
+    from alatau_geo.jobs import build as pipeline
+    from alatau_geo.plan.workspace import default_workspace
+
+    if inputs.dem_dir is None:
         searched = ", ".join(str(p) for p in default_dem_dirs())
         say(f"SRTM tiles not found (searched {searched}); keeping the DEM-derived layers already built and "
             "rebuilding the rest. Give --dem-dir to rebuild everything.")
         with progress(pipeline.REFRESH_STEPS, quiet=args.quiet) as step:
-            result = pipeline.refresh_from_committed(plan, layers_dir=layers_dir, reference_dir=reference_dir,
-                                                     built_by=built_by, osm_path=osm, on_step=step)
-    else:
-        say(f"Building {workspace.label} from the SRTM tiles in {dem_dir} ({how})")
-        with progress(pipeline.BUILD_STEPS, quiet=args.quiet) as step:
-            result = pipeline.build_from_tiles(plan, dem_dir=dem_dir, layers_dir=layers_dir,
-                                               cache_dir=folder(args.cache_dir, workspace.cache_dir),
-                                               built_by=built_by, osm_path=osm, on_step=step)
-    for change in result.changes:
-        say(f"  {change}")
-    for line in result.notes:
-        say(line)
-    say(f"Wrote {len(result.layers)} layers to {layers_dir}/ (GeoJSON, {result.export.gpkg.name}, manifest.json) "
-        f"in {time.perf_counter() - started:.1f} s. Open {result.export.gpkg} in QGIS.")
-    if not args.no_maps:
-        write_map_pages(result.layers, args, workspace=workspace, plan=plan, layers_dir=layers_dir)
-    return 0
+            return pipeline.refresh_from_committed(plan, layers_dir=layers_dir,
+                                                   reference_dir=default_workspace().layers_dir, built_by=built_by,
+                                                   osm_path=inputs.osm, on_step=step, out_dir=out_dir)
+    say(f"Building {workspace.label} from the SRTM tiles in {inputs.dem_dir} ({inputs.how})")
+    with progress(pipeline.BUILD_STEPS, quiet=args.quiet) as step:
+        return pipeline.build_from_tiles(plan, dem_dir=inputs.dem_dir, layers_dir=layers_dir,
+                                         cache_dir=folder(args.cache_dir, workspace.cache_dir), built_by=built_by,
+                                         osm_path=inputs.osm, on_step=step, out_dir=out_dir)
+
+
+def _terrain_raster() -> str:
+    from alatau_geo.jobs.build import TERRAIN_RASTER
+
+    return TERRAIN_RASTER
 
 
 def run_map(args: argparse.Namespace) -> int:
     """``alatau-geo map``."""
     from alatau_geo.core.io import read_layers
+    from alatau_geo.jobs.generation import build_outputs
     from alatau_geo.plan.workspace import check_layers_match
 
     workspace = workspace_of(args)
     plan = workspace.load_plan()
     layers_dir = folder(args.layers_dir, workspace.layers_dir)
+    maps_dir = folder(args.maps_dir, workspace.maps_dir)
     if args.layers_dir is None:
         check_layers_match(workspace, plan)
-    write_map_pages(read_layers(layers_dir), args, workspace=workspace, plan=plan, layers_dir=layers_dir)
+    layers = read_layers(layers_dir)
+    if args.edit:
+        write_edit_page(layers, args, workspace=workspace, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir)
+        return 0
+    with build_outputs(None, maps_dir, on_message=say) as outputs:
+        pages = write_map_pages(layers, args, plan=plan, layers_dir=layers_dir, maps_dir=outputs.folder(maps_dir),
+                                dem_path=layers_dir / _terrain_raster())
+        outputs.commit()
+    _say_pages(pages, maps_dir=maps_dir, offline=args.offline)
     return 0
 
 
-def write_map_pages(layers: LayerSet, args: argparse.Namespace, *, workspace: Workspace, plan: Plan,
-                    layers_dir: Path) -> None:
-    """Write the maps of `layers` into the workspace's (or ``--maps-dir``) folder."""
+def write_edit_page(layers: LayerSet, args: argparse.Namespace, *, workspace: Workspace, plan: Plan,
+                    layers_dir: Path, maps_dir: Path) -> None:
+    """Write the editing map of `layers` and say how to apply its edits.
+
+    ``edit.html`` sits beside the maps but is not one of a build's pages: it
+    is written on its own (atomically), and a later build carries it over.
+    """
+    from alatau_geo.core.manifest import read_built_by
+    from alatau_geo.jobs.pages import write_edit_map
+
+    dem = layers_dir / _terrain_raster()
+    record = read_built_by(layers_dir) or {}
+    page = write_edit_map(layers, plan=plan, maps_dir=maps_dir, dem_path=dem if dem.is_file() else None,
+                          offline=args.offline, plan_sha256=record.get("sha256"))
+    where = "" if workspace.is_default else f"-w {workspace.root} "
+    say(f"Editing map: {page.path} ({page.size_bytes / 1e6:.1f} MB). Edit, download the edits, then run: "
+        f"alatau-geo {where}apply alatau-geo-edits.json")
+
+
+def write_map_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, layers_dir: Path, maps_dir: Path,
+                    dem_path: Path) -> list[WrittenMap]:
+    """Write the maps of `layers` into `maps_dir` (a staging folder beside the final one).
+
+    `layers_dir` is where the layers will be when the maps are opened (the
+    pages link to its GeoJSON files); `dem_path` is the terrain raster to
+    read now.
+    """
     from alatau_geo.analysis import areas
     from alatau_geo.core.io import read_raster
-    from alatau_geo.jobs.build import TERRAIN_RASTER
     from alatau_geo.jobs.pages import MAX_MAPS, write_maps
-    from alatau_geo.reference import terrain
+    from alatau_geo.jobs.suitability import suitability_of
 
-    dem = layers_dir / TERRAIN_RASTER
-    figures = None
-    if "districts" in layers and dem.is_file():
-        figures = areas.zone_area_table(layers, slope=terrain.slope(read_raster(dem)),
-                                        max_slope_deg=plan.analysis.max_buildable_slope_deg)
+    dem = read_raster(dem_path) if dem_path.is_file() else None
+    figures = suited = None
+    if "districts" in layers and dem is not None and plan.suitability is not None:
+        # The HAND rasters lie beside the terrain raster (the staging folder during a build).
+        suited = suitability_of(layers, plan, layers_dir=dem_path.parent, elevation=dem)
+        figures = areas.zone_area_table(layers, suited)
     with progress(MAX_MAPS, quiet=args.quiet) as step:
-        written = write_maps(layers, maps_dir=folder(args.maps_dir, workspace.maps_dir), layers_dir=layers_dir,
-                             dem_path=dem if dem.is_file() else None, offline=args.offline, figures=figures,
-                             on_step=step)
-    for page in written:
-        say(f"Map: {page.path} ({page.size_bytes / 1e6:.1f} MB{', offline' if args.offline else ''})")
+        return write_maps(layers, maps_dir=maps_dir, layers_dir=layers_dir,
+                          dem_path=dem_path if dem is not None else None, offline=args.offline,
+                          language=plan.maps.language, figures=figures, suitability=suited, on_step=step)
+
+
+def _say_pages(pages: list[WrittenMap], *, maps_dir: Path, offline: bool) -> None:
+    for page in pages:
+        say(f"Map: {maps_dir / page.path.name} ({page.size_bytes / 1e6:.1f} MB{', offline' if offline else ''})")
 
 
 def run_export(args: argparse.Namespace) -> int:

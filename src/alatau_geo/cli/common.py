@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from alatau_geo.core.errors import DemError, InputDataError
 from alatau_geo.plan.workspace import Workspace, resolve_workspace
 
 logger = logging.getLogger("alatau_geo")
@@ -33,6 +34,9 @@ def common_options(*, top: bool) -> argparse.ArgumentParser:
     common.add_argument("--plan", metavar="FILE", default=default,
                         help="a plan file; its folder is the workspace (the default scenario's folder takes only "
                         "the default plan)")
+    common.add_argument("--strict", action="store_true", default=flag,
+                        help="treat warnings about data that degraded (DEM voids left after filling, a guessed text "
+                        "encoding) as errors: exit 4, and the outputs stay as they were")
     noise = common.add_mutually_exclusive_group()
     noise.add_argument("-v", "--verbose", action="store_true", default=flag, help="say more about each step")
     noise.add_argument("-q", "--quiet", action="store_true", default=flag, help="print errors only")
@@ -101,5 +105,31 @@ def resolve_dem_dir(given: str | None) -> tuple[Path | None, str]:
 
 
 def has_tiles(dem_dir: Path, names: Sequence[str]) -> bool:
-    """Whether `dem_dir` holds at least one of the named tiles."""
-    return any((dem_dir / f"{n}.hgt.zip").is_file() or (dem_dir / f"{n}.hgt").is_file() for n in names)
+    """Whether `dem_dir` holds at least one of the named tiles.
+
+    Raises
+    ------
+    DemError
+        If the folder cannot be read.
+    """
+    try:
+        return any((dem_dir / f"{n}.hgt.zip").is_file() or (dem_dir / f"{n}.hgt").is_file() for n in names)
+    except OSError as error:
+        raise DemError(f"{dem_dir}: cannot read the DEM folder ({error.strerror or error}); check its "
+                       "permissions") from None
+
+
+def report_warnings(warnings: Sequence[str], *, strict: bool) -> None:
+    """Show each warning as one line, or, with ``--strict``, stop with the first as an error.
+
+    Raises
+    ------
+    InputDataError
+        With ``--strict``, if there is any warning (exit 4); the command has
+        then written nothing.
+    """
+    if strict and warnings:
+        more = f"; {len(warnings) - 1} more warning(s)" if len(warnings) > 1 else ""
+        raise InputDataError(f"{warnings[0]} (--strict makes this an error{more})")
+    for warning in warnings:
+        logger.warning("alatau-geo: warning: %s", warning)

@@ -69,4 +69,5 @@ def _plan_layers(workspace: Workspace) -> LayerSet:
     if not (layers_dir / MANIFEST_NAME).is_file():
         layers_dir = default_workspace().layers_dir
     elevation = read_raster(layers_dir / TERRAIN_RASTER)
-    return plan_layers(committed_reference(plan, layers_dir=layers_dir), plan, elevation=elevation)
+    # The comparison reads zones and placed objects only: no analyses are run.
+    return plan_layers(committed_reference(plan, layers_dir=layers_dir), plan, elevation=elevation, analyses=False)

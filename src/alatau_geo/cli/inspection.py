@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from alatau_geo.cli.common import folder, say, workspace_of
+from alatau_geo.cli.common import folder, report_warnings, say, workspace_of
 from alatau_geo.core.errors import LayerError
 
 DEFAULT_REQUIRED = ("id",)
@@ -50,7 +50,10 @@ def run_validate(args: argparse.Namespace) -> int:
         raise LayerError(f"{path}: file not found")
     plan = workspace_of(args).load_plan()
     required = tuple(args.require) if args.require else DEFAULT_REQUIRED
-    problems = validate_layer(path, study_area=plan.study_area, required=required, layer=args.layer)
+    warnings: list[str] = []
+    problems = validate_layer(path, study_area=plan.study_area, required=required, layer=args.layer,
+                              on_warning=warnings.append)
+    report_warnings(warnings, strict=args.strict)
     for problem in problems:
         print(problem)
     if problems:
@@ -62,16 +65,19 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_info(args: argparse.Namespace) -> int:
     """``alatau-geo info``."""
+    from alatau_geo.core.generation import check_folder
     from alatau_geo.core.io import read_layers
     from alatau_geo.core.manifest import read_built_by
 
     workspace = workspace_of(args)
     layers_dir = folder(args.layers_dir, workspace.layers_dir)
     layers = read_layers(layers_dir)
+    generation = check_folder(layers_dir)  # the GeoPackage and the terrain raster belong with the layers too
     for name, layer in layers.items():
         p = layer.provenance
         print(f"{name:24} {len(layer.frame):5d} {layer.geometry_type:16} {p.quality:12} {p.source}")
     record = read_built_by(layers_dir)
-    say(f"{len(layers)} layers in {layers_dir}/, built from "
+    checked = f" (generation {generation})" if generation else ""
+    say(f"{len(layers)} layers in {layers_dir}/{checked}, built from "
         f"{record['plan'] if record else 'an unrecorded plan'}")
     return 0

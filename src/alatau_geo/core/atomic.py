@@ -2,13 +2,16 @@
 
 Every output of alatau-geo is written to a temporary file beside the target
 and renamed over it (:func:`atomic_path`), so a failed write never leaves a
-half-written file where a good one was.
+half-written file where a good one was. The temporary folder's name carries
+the writer's process id, so one left by a killed process is recognised and
+removed by the next run (:func:`remove_stale_temporaries`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -18,6 +21,9 @@ from pathlib import Path
 from alatau_geo.core.errors import AlatauGeoError, ExportError
 
 logger = logging.getLogger(__name__)
+
+# ".<target name>.pid<process id>.<random>.tmp": see atomic_path.
+_TEMPORARY = re.compile(r"^\..+\.pid(?P<pid>\d+)\.[^.]+\.tmp$")
 
 
 @contextmanager
@@ -48,8 +54,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     target = Path(path)
     if not target.parent.is_dir():
         raise ExportError(f"{target}: folder {target.parent} does not exist")
+    for stale in remove_stale_temporaries(target.parent, name=target.name):
+        logger.info("removed %s, left by an interrupted run", stale)
     try:
-        workdir = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        workdir = Path(tempfile.mkdtemp(prefix=f".{target.name}.pid{os.getpid()}.", suffix=".tmp", dir=target.parent))
     except OSError as error:
         raise ExportError(f"{target}: cannot write in {target.parent} ({error.strerror or error})") from None
     temporary = workdir / target.name
@@ -121,3 +129,50 @@ def text_writer(text: str) -> Callable[[Path], None]:
             handle.write(text)
 
     return write
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with id `pid` runs on this machine (any user's)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def is_temporary(name: str) -> bool:
+    """Whether a file name is that of a temporary folder of :func:`atomic_path`."""
+    return _TEMPORARY.match(name) is not None
+
+
+def remove_stale_temporaries(folder: str | Path, *, name: str | None = None) -> list[Path]:
+    """Remove the temporary folders of :func:`atomic_path` in `folder` whose process has ended.
+
+    Parameters
+    ----------
+    folder : str or Path
+    name : str, optional
+        Only those for this target file name.
+
+    Returns
+    -------
+    list of Path
+        The folders removed.
+    """
+    try:
+        entries = sorted(Path(folder).iterdir())
+    except OSError:
+        return []
+    removed = []
+    for entry in entries:
+        match = _TEMPORARY.match(entry.name)
+        if name is not None and not entry.name.startswith(f".{name}.pid"):
+            continue
+        if match and entry.is_dir() and not process_alive(int(match["pid"])):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed

@@ -14,11 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
-import pandas as pd
 import shapely
 
 from alatau_geo.core.crs import area_ha
-from alatau_geo.core.geojson import as_exported
+from alatau_geo.core.export_geometry import prepare_layer
+from alatau_geo.core.geojson import property_columns
 from alatau_geo.core.layers import Layer, LayerSet
 
 
@@ -119,7 +119,8 @@ def compare_layers(before: LayerSet | None, after: LayerSet, *, precision: int =
             continue
         old = before[name]
         same = same_content(old, layer, precision=precision)
-        _, old_value = layer_measure(old)
+        # The same geometries as exported: the same measure, without another union.
+        old_value = value if same else layer_measure(old)[1]
         changes.append(LayerChange(name, "unchanged" if same else "changed", len(old.frame), len(layer.frame),
                                    measure, old_value, value))
     for name, layer in before.items():
@@ -131,19 +132,17 @@ def compare_layers(before: LayerSet | None, after: LayerSet, *, precision: int =
 def same_content(a: Layer, b: Layer, *, precision: int = 6) -> bool:
     """Whether two versions of a layer have the same features, geometries and attributes as exported.
 
-    Geometries are compared exactly after export rounding (`precision`
-    decimals of WGS84 degrees); attributes by value, whatever their dtype;
-    provenance and titles are not compared.
+    Geometries are compared exactly as exported (WGS84, on the grid of
+    `precision` decimals, oriented), as coordinate arrays; attributes as the
+    JSON values the export holds, whatever their dtype; provenance and
+    titles are not compared. Nothing is serialised.
     """
-    left, right = as_exported(a, precision=precision).frame, as_exported(b, precision=precision).frame
-    if len(left) != len(right) or sorted(left.columns) != sorted(right.columns):
+    if len(a.frame) != len(b.frame):
         return False
-    if not shapely.equals_exact(left.geometry.values, right.geometry.values, tolerance=0.0).all():
+    left, right = prepare_layer(a, precision=precision), prepare_layer(b, precision=precision)
+    left_columns, right_columns = property_columns(left), property_columns(right)
+    if sorted(left_columns) != sorted(right_columns):
         return False
-    columns = sorted(c for c in left.columns if c != left.geometry.name)
-    try:
-        pd.testing.assert_frame_equal(pd.DataFrame(left[columns]).reset_index(drop=True),
-                                      pd.DataFrame(right[columns]).reset_index(drop=True), check_dtype=False)
-    except AssertionError:
+    if not shapely.equals_exact(left.frame.geometry.values, right.frame.geometry.values, tolerance=0.0).all():
         return False
-    return True
+    return all(left_columns[name] == right_columns[name] for name in left_columns)

@@ -11,8 +11,10 @@ Exit codes
 1  a checked layer has problems (``alatau-geo validate``)
 2  wrong command-line usage
 3  the plan file is invalid
-4  input data is missing, unreadable or malformed (DEM tiles, tables, layers)
-5  an output could not be written
+4  input data is missing, unreadable or malformed (DEM tiles, tables, layers);
+   with ``--strict``, also data that degraded (a warning)
+5  an output could not be written (or another process is writing it)
+70 an error no check foresaw: a bug (the CLI prints one line; ``-v`` shows where)
 """
 
 from __future__ import annotations

@@ -46,7 +46,11 @@ def feature_label(layer: Layer, feature_id: Any) -> str:
 
 
 def _export_geometry(geometry: BaseGeometry, *, precision: int, label: str) -> BaseGeometry:
-    """One WGS84 geometry snapped to the coordinate grid, valid and RFC 7946 oriented."""
+    """One WGS84 geometry snapped to the coordinate grid, valid and RFC 7946 oriented.
+
+    The one-feature form of :func:`_export_geometries`; it names the feature
+    in its messages, so the array form falls back to it to report a failure.
+    """
     if not np.isfinite(shapely.get_coordinates(geometry, include_z=geometry.has_z)).all():
         raise LayerError(f"{label}: cannot project to WGS84 (non-finite coordinates)")
     try:
@@ -69,6 +73,52 @@ def _export_geometry(geometry: BaseGeometry, *, precision: int, label: str) -> B
     if not exact.is_valid:
         reason = shapely.is_valid_reason(exact)
         raise LayerError(f"{label}: geometry becomes invalid at {precision} decimals ({reason})")
+    return exact
+
+
+def _finite(geometries: np.ndarray) -> np.ndarray:
+    """Per geometry: whether every coordinate (with its height, if any) is finite."""
+    finite = np.ones(len(geometries), dtype=bool)
+    has_z = shapely.has_z(geometries)
+    for mask, include_z in ((~has_z, False), (has_z, True)):
+        if mask.any():
+            coords, index = shapely.get_coordinates(geometries[mask], include_z=include_z, return_index=True)
+            bad = np.unique(index[~np.isfinite(coords).all(axis=1)])
+            finite[np.flatnonzero(mask)[bad]] = False
+    return finite
+
+
+def _export_geometries(geometries: np.ndarray, *, precision: int, labels: list[str]) -> np.ndarray:
+    """:func:`_export_geometry` on an array of WGS84 geometries at once (shapely's vectorised functions).
+
+    Each step is the same GEOS operation per geometry, so the result is
+    identical to the one-feature form; where a geometry fails, that form
+    runs on it to raise the message naming the feature.
+    """
+
+    def fail_at(position: int) -> None:
+        _export_geometry(geometries[position], precision=precision, label=labels[position])
+        raise AssertionError("unreachable: the one-feature export did not fail")  # pragma: no cover
+
+    finite = _finite(geometries)
+    if not finite.all():
+        fail_at(int(np.flatnonzero(~finite)[0]))
+    try:
+        snapped = shapely.set_precision(geometries, 10.0**-precision)
+    except GEOSException:
+        for position in range(len(geometries)):
+            _export_geometry(geometries[position], precision=precision, label=labels[position])
+        raise
+    empty = shapely.is_empty(snapped)
+    if empty.any():
+        fail_at(int(np.flatnonzero(empty)[0]))
+    polygonal = np.isin(shapely.get_type_id(snapped), (3, 6))  # Polygon, MultiPolygon: see _export_geometry
+    snapped[polygonal] = shapely.normalize(snapped[polygonal])
+    oriented = shapely.orient_polygons(snapped, exterior_cw=False)
+    exact = shapely.transform(oriented, lambda coords: np.round(coords, precision), include_z=None)
+    valid = shapely.is_valid(exact)
+    if not valid.all():
+        fail_at(int(np.flatnonzero(~valid)[0]))
     return exact
 
 
@@ -102,19 +152,21 @@ def prepare_layer(layer: Layer, *, precision: int) -> PreparedLayer:
     layer = layer.sorted()
     frame = layer.frame
     geometries = frame.geometry
-    for feature_id, geometry in zip(frame["id"], geometries, strict=True):
-        if geometry is None or geometry.is_empty:
-            raise LayerError(f"{feature_label(layer, feature_id)}: empty geometry; remove the feature or give it one")
-        if not geometry.is_valid:
-            raise LayerError(
-                f"{feature_label(layer, feature_id)}: invalid geometry ({shapely.is_valid_reason(geometry)}); "
-                "repair it (e.g. shapely.make_valid) before export"
-            )
-    projected = geometries.to_crs(EXPORT_CRS)
-    exported = [
-        _export_geometry(geometry, precision=precision, label=feature_label(layer, feature_id))
-        for feature_id, geometry in zip(frame["id"], projected, strict=True)
-    ]
+    values = np.asarray(geometries.values, dtype=object)
+    empty = shapely.is_missing(values) | shapely.is_empty(values)
+    invalid = ~empty & ~shapely.is_valid(values)
+    if (empty | invalid).any():
+        position = int(np.flatnonzero(empty | invalid)[0])
+        label = feature_label(layer, frame["id"].iloc[position])
+        if empty[position]:
+            raise LayerError(f"{label}: empty geometry; remove the feature or give it one")
+        raise LayerError(
+            f"{label}: invalid geometry ({shapely.is_valid_reason(values[position])}); "
+            "repair it (e.g. shapely.make_valid) before export"
+        )
+    projected = np.asarray(geometries.to_crs(EXPORT_CRS).values, dtype=object)
+    labels = [feature_label(layer, feature_id) for feature_id in frame["id"]]
+    exported = _export_geometries(projected, precision=precision, labels=labels)
     exported_series = gpd.GeoSeries(exported, index=frame.index, crs=EXPORT_CRS, name=geometries.name)
     return PreparedLayer(layer, frame.set_geometry(exported_series))
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely.errors import GEOSException
+from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -36,52 +36,16 @@ from alatau_geo.core.export_geometry import (
     feature_label,
     prepare_layer,
 )
+from alatau_geo.core.geojson_geometry import format_coordinate, geometry_texts
 from alatau_geo.core.layers import Layer, Provenance
+
+__all__ = [
+    "as_exported", "collection_text", "format_coordinate", "geojson_text", "json_text", "json_value",
+    "load_json", "property_columns", "provenance_json", "read_layer", "require_member", "write_geojson",
+]
 
 #: Significant digits of the float properties written.
 PROPERTY_SIGNIFICANT_DIGITS = 6
-
-
-def format_coordinate(value: float, *, precision: int = DEFAULT_PRECISION) -> str:
-    """A coordinate as JSON number text with at most `precision` decimals.
-
-    Fixed-point, never scientific notation; trailing zeros are dropped and
-    negative zero is written as ``0``.
-
-    Examples
-    --------
-    >>> format_coordinate(76.9500001), format_coordinate(0.00001), format_coordinate(-0.0000001)
-    ('76.95', '0.00001', '0')
-    """
-    text = f"{value:.{precision}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
-
-
-def _position_text(coords: Iterable[float], precision: int) -> str:
-    return "[" + ", ".join(format_coordinate(value, precision=precision) for value in coords) + "]"
-
-
-def _coordinates_text(geometry: BaseGeometry, precision: int) -> str:
-    kind = geometry.geom_type
-    if kind == "Point":
-        return _position_text(geometry.coords[0], precision)
-    if kind in ("LineString", "LinearRing"):
-        return "[" + ", ".join(_position_text(c, precision) for c in geometry.coords) + "]"
-    if kind == "Polygon":
-        rings = [geometry.exterior, *geometry.interiors]
-        return "[" + ", ".join(_coordinates_text(ring, precision) for ring in rings) + "]"
-    return "[" + ", ".join(_coordinates_text(part, precision) for part in geometry.geoms) + "]"
-
-
-def _geometry_text(geometry: BaseGeometry, precision: int) -> str:
-    """GeoJSON geometry object; numbers are formatted here, not by ``json``."""
-    kind = geometry.geom_type
-    if kind == "GeometryCollection":
-        parts = ", ".join(_geometry_text(part, precision) for part in geometry.geoms)
-        return f'{{"type": "GeometryCollection", "geometries": [{parts}]}}'
-    return f'{{"type": "{kind}", "coordinates": {_coordinates_text(geometry, precision)}}}'
 
 
 def _round_float(value: float) -> float | None:
@@ -162,20 +126,59 @@ def _property_columns(frame: gpd.GeoDataFrame) -> list[str]:
     return [column for column in frame.columns if column != frame.geometry.name]
 
 
-def _feature_text(layer: Layer, row: Mapping[str, Any], geometry: BaseGeometry, *, precision: int) -> str:
-    feature_id = row["id"]
-    where = feature_label(layer, feature_id)
+def _checked_id(layer: Layer, feature_id: Any) -> str | int:
     if isinstance(feature_id, np.generic):
         feature_id = feature_id.item()
     if isinstance(feature_id, bool) or not isinstance(feature_id, (str, int)):
+        where = feature_label(layer, feature_id)
         raise LayerError(f"{where}: id must be a string or an integer, got {type(feature_id).__name__}")
-    properties = {
-        str(key): json_value(value, where=f"{where}: column {key}", round_floats=True) for key, value in row.items()
-    }
+    return feature_id
+
+
+def _column_values(series: pd.Series, labels: list[str]) -> list[Any]:
+    """:func:`json_value` of every cell of one column (floats rounded), by the column's dtype."""
+    cells = series.tolist()  # numpy scalars become Python numbers here
+    kind = series.dtype.kind if isinstance(series.dtype, np.dtype) else ""
+    if kind in "biu" and kind:
+        return cells
+    if kind == "f":
+        return [_round_float(cell) for cell in cells]
+    where = [f"{label}: column {series.name}" for label in labels]
+    if isinstance(series.dtype, pd.StringDtype):
+        return [cell if isinstance(cell, str) else json_value(cell, where=w, round_floats=True)
+                for cell, w in zip(cells, where, strict=True)]
+    return [json_value(cell, where=w, round_floats=True) for cell, w in zip(cells, where, strict=True)]
+
+
+def property_columns(prepared: PreparedLayer) -> dict[str, list[Any]]:
+    """Each property column of a prepared layer as the plain JSON values its export holds, by column name.
+
+    Floats are rounded as written (:data:`PROPERTY_SIGNIFICANT_DIGITS`),
+    NaN and NA are None, timestamps ISO 8601 text: two layers whose export
+    would hold the same properties give equal columns.
+
+    Raises
+    ------
+    LayerError
+        If a value is of a type JSON cannot hold.
+    """
+    layer, frame = prepared.layer, prepared.frame
+    labels = [feature_label(layer, feature_id) for feature_id in frame["id"]]
+    return {str(column): _column_values(frame[column], labels) for column in _property_columns(frame)}
+
+
+def _exported_properties(prepared: PreparedLayer) -> list[dict[str, Any]]:
+    """Each feature's properties as plain JSON data (what a reader of the export parses)."""
+    columns = property_columns(prepared)
+    keys = list(columns)
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def _feature_text(feature_id: str | int, properties: Mapping[str, Any], geometry: str, *, where: str) -> str:
     return (
         '{"type": "Feature", "id": ' + json_text(feature_id, where=where)
         + ', "properties": ' + json_text(properties, where=where)
-        + ', "geometry": ' + _geometry_text(geometry, precision) + "}"
+        + ', "geometry": ' + geometry + "}"
     )
 
 
@@ -203,11 +206,12 @@ def _header(layer: Layer) -> dict[str, Any]:
 def collection_text(prepared: PreparedLayer, *, precision: int) -> str:
     """The GeoJSON text of a layer already prepared for export (see :func:`geojson_text`)."""
     layer, frame = prepared.layer, prepared.frame
-    columns = _property_columns(frame)
-    rows = frame[columns].to_dict("records")
+    ids = [_checked_id(layer, feature_id) for feature_id in frame["id"]]
+    properties = _exported_properties(prepared)
+    geometries = geometry_texts(np.asarray(frame.geometry.values, dtype=object), precision=precision)
     features = [
-        _feature_text(layer, row, geometry, precision=precision)
-        for row, geometry in zip(rows, frame.geometry, strict=True)
+        _feature_text(feature_id, row, geometry, where=feature_label(layer, feature_id))
+        for feature_id, row, geometry in zip(ids, properties, geometries, strict=True)
     ]
     # Header, one feature per line, footer: still one valid JSON document.
     header = json_text(_header(layer), where=f"layer {layer.name}")[:-1] + ', "features": ['
@@ -275,15 +279,28 @@ def load_json(path: Path) -> Any:
     Raises
     ------
     LayerError
-        One line naming the file: not found, unreadable, or not valid JSON
-        (with the line and column).
+        One line naming the file: not found, a folder, unreadable, not UTF-8,
+        or not valid JSON (with the line and column).
     """
+    return _parse_json(_read_bytes(path), path=path)
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except FileNotFoundError:
         raise LayerError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise LayerError(f"{path}: cannot read ({getattr(error, 'strerror', None) or error})") from None
+    except IsADirectoryError:
+        raise LayerError(f"{path}: is a folder, not a file") from None
+    except OSError as error:
+        raise LayerError(f"{path}: cannot read ({error.strerror or error})") from None
+
+
+def _parse_json(data: bytes, *, path: Path) -> Any:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise LayerError(f"{path}: not UTF-8 text (byte 0x{data[error.start]:02X} at offset {error.start})") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
@@ -327,17 +344,21 @@ def _feature_row(feature: Any, *, path: Path, number: int) -> tuple[dict[str, An
         properties = {"id": feature["id"], **properties}
     try:
         geometry = shape(require_member(feature, "geometry", dict, path=path, where=where))
-    except (GEOSException, KeyError, TypeError, ValueError, AttributeError) as error:
+    except (ShapelyError, KeyError, TypeError, ValueError, AttributeError) as error:
         raise LayerError(f"{path}: {where}bad geometry ({error})") from None
     return properties, geometry
 
 
-def read_layer(path: str | Path) -> Layer:
+def read_layer(path: str | Path, *, check: Callable[[Path, bytes], None] | None = None) -> Layer:
     """Read one GeoJSON file written by :func:`write_geojson` back into a Layer.
 
     Parameters
     ----------
     path : str or Path
+    check : callable, optional
+        Called with the path and the bytes read once they have been read into
+        a layer (:func:`alatau_geo.core.generation.check_member` checks them
+        against the folder's manifest); it raises to refuse them.
 
     Returns
     -------
@@ -351,7 +372,11 @@ def read_layer(path: str | Path) -> Layer:
         One line naming the file and the problem.
     """
     path = Path(path)
-    return _layer_from_json(load_json(path), path=path)
+    data = _read_bytes(path)
+    layer = _layer_from_json(_parse_json(data, path=path), path=path)
+    if check is not None:
+        check(path, data)
+    return layer
 
 
 def as_exported(layer: Layer, *, precision: int = DEFAULT_PRECISION) -> Layer:
@@ -359,27 +384,47 @@ def as_exported(layer: Layer, *, precision: int = DEFAULT_PRECISION) -> Layer:
 
     Layers built on top of other layers are built on their exported form, so
     a build from the tiles and a build from committed layers agree to the byte.
+    No text is written and parsed: the geometries as exported are already
+    the doubles a reader parses (:mod:`alatau_geo.core.export_geometry`), and
+    the properties are the plain JSON data the text would hold; the same
+    checks as :func:`geojson_text` run.
     """
-    text = geojson_text(layer, precision=precision)
-    return _layer_from_json(json.loads(text), path=Path(f"<{layer.name}>"))
+    check_precision(precision)
+    prepared = prepare_layer(layer, precision=precision)
+    ids = [_checked_id(prepared.layer, feature_id) for feature_id in prepared.frame["id"]]
+    rows = _exported_properties(prepared)
+    try:
+        json.dumps(rows, allow_nan=False)
+    except ValueError:  # the text could not hold it: name the feature as geojson_text does
+        for feature_id, row in zip(ids, rows, strict=True):
+            json_text(row, where=feature_label(prepared.layer, feature_id))
+    header = json.loads(json_text(_header(prepared.layer), where=f"layer {layer.name}"))
+    geometries = list(prepared.frame.geometry.values)
+    return _layer_from_parts(header, rows, geometries, path=Path(f"<{layer.name}>"))
 
 
 def _layer_from_json(data: Any, *, path: Path) -> Layer:
     if not isinstance(data, Mapping) or data.get("type") != "FeatureCollection":
         raise LayerError(f"{path}: not a GeoJSON FeatureCollection")
-    name = require_member(data, "name", str, path=path)
     features = require_member(data, "features", list, path=path)
     rows, geometries = [], []
     for number, feature in enumerate(features, start=1):
         row, geometry = _feature_row(feature, path=path, number=number)
         rows.append(row)
         geometries.append(geometry)
+    return _layer_from_parts(data, rows, geometries, path=path)
+
+
+def _layer_from_parts(header: Mapping[str, Any], rows: list[dict[str, Any]], geometries: list[BaseGeometry], *,
+                      path: Path) -> Layer:
+    """A layer from a FeatureCollection's foreign members and its features' properties and geometries."""
+    name = require_member(header, "name", str, path=path)
     table = pd.DataFrame(rows) if rows else pd.DataFrame({"id": pd.Series([], dtype=object)})
     frame = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geometries, crs=EXPORT_CRS), crs=EXPORT_CRS)
     try:
         return Layer(
             name=name, frame=frame.to_crs(WORKING_CRS),
-            provenance=_provenance(data.get("provenance"), path=path), title=str(data.get("title") or ""),
+            provenance=_provenance(header.get("provenance"), path=path), title=str(header.get("title") or ""),
         )
     except LayerError as error:
         raise LayerError(f"{path}: {error}") from None

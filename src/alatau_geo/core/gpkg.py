@@ -3,11 +3,18 @@
 Each layer is a table of the same name in WGS84, its geometries as in the
 GeoJSON export (:mod:`alatau_geo.core.export_geometry`), with the provenance
 as GDAL layer metadata and in a non-spatial ``layer_provenance`` table.
+
+GDAL stamps each table's ``gpkg_contents.last_change`` with the current time;
+it is fixed to :data:`GPKG_TIMESTAMP` instead (GDAL's ``OGR_CURRENT_DATE``
+option, set for the write only), so identical layers give a byte-identical
+GeoPackage. When the layers were built is not a property of the data; the
+manifest's ``built_by`` says what built them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +28,9 @@ from alatau_geo.core.gdal_errors import GDAL_ERRORS, gdal_reason
 from alatau_geo.core.geojson import json_text, json_value
 from alatau_geo.core.layers import Layer, LayerSet
 
+GPKG_TIMESTAMP = "2000-01-01T00:00:00.000Z"
+"""The ``last_change`` written for every table (ISO 8601, UTC): fixed, so rebuilds give the same bytes."""
+_SYNCHRONOUS = "OGR_SQLITE_SYNCHRONOUS"
 PROVENANCE_TABLE = "layer_provenance"
 PROVENANCE_COLUMNS = (
     "layer", "title", "geometry_type", "feature_count", "source", "method", "parameters", "quality",
@@ -62,6 +72,17 @@ def _write_gpkg_table(frame: pd.DataFrame, path: Path, *, name: str, **options: 
         raise ExportError(f"{path.name}: cannot write table {name} ({gdal_reason(error)})") from None
 
 
+@contextmanager
+def _fixed_timestamps() -> Iterator[None]:
+    """GDAL's ``OGR_CURRENT_DATE`` set to :data:`GPKG_TIMESTAMP` for the ``with`` block, then restored."""
+    saved = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": GPKG_TIMESTAMP})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": saved})
+
+
 def write_gpkg_file(path: Path, prepared: list[PreparedLayer]) -> None:
     """Write the prepared layers and the ``layer_provenance`` table into the GeoPackage at `path`.
 
@@ -73,18 +94,41 @@ def write_gpkg_file(path: Path, prepared: list[PreparedLayer]) -> None:
     ExportError
         If GDAL cannot write a table.
     """
+    with _unsynchronised_sqlite():
+        _write_tables(path, prepared)
+
+
+@contextmanager
+def _unsynchronised_sqlite() -> Iterator[None]:
+    """SQLite without a disk flush after each table, for the duration of one GeoPackage write.
+
+    The file is a temporary one that :func:`alatau_geo.core.atomic.atomic_write`
+    flushes once and renames into place, so flushing each of its tables
+    (what SQLite does by default) only waits for the disk. The previous
+    setting is restored afterwards.
+    """
+    previous = pyogrio.get_gdal_config_option(_SYNCHRONOUS)
+    pyogrio.set_gdal_config_options({_SYNCHRONOUS: "OFF"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({_SYNCHRONOUS: previous})
+
+
+def _write_tables(path: Path, prepared: list[PreparedLayer]) -> None:
     rows = []
-    for item in prepared:
-        row = _provenance_row(item)
-        rows.append(row)
-        metadata = {key: str(row[key]) for key in ("title", "source", "method", "parameters", "quality")}
-        # DESCRIPTION fills gpkg_contents.description, which QGIS shows.
-        _write_gpkg_table(
-            item.frame, path, name=item.layer.name,
-            layer_metadata=metadata, layer_options={"DESCRIPTION": item.layer.title},
-        )
-    # A table without geometry: GDAL registers it in gpkg_contents as 'attributes'.
-    _write_gpkg_table(pd.DataFrame(rows, columns=list(PROVENANCE_COLUMNS)), path, name=PROVENANCE_TABLE)
+    with _fixed_timestamps():
+        for item in prepared:
+            row = _provenance_row(item)
+            rows.append(row)
+            metadata = {key: str(row[key]) for key in ("title", "source", "method", "parameters", "quality")}
+            # DESCRIPTION fills gpkg_contents.description, which QGIS shows.
+            _write_gpkg_table(
+                item.frame, path, name=item.layer.name,
+                layer_metadata=metadata, layer_options={"DESCRIPTION": item.layer.title},
+            )
+        # A table without geometry: GDAL registers it in gpkg_contents as 'attributes'.
+        _write_gpkg_table(pd.DataFrame(rows, columns=list(PROVENANCE_COLUMNS)), path, name=PROVENANCE_TABLE)
 
 
 def write_gpkg(layers: Iterable[Layer] | LayerSet, path: str | Path, *, precision: int = DEFAULT_PRECISION) -> Path:

@@ -24,10 +24,13 @@ A user's own vector files are read by :func:`alatau_geo.core.vector_input.read_v
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
-from collections.abc import Iterable, Mapping
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +42,7 @@ from pyproj import CRS
 from alatau_geo.core.atomic import atomic_write, text_writer
 from alatau_geo.core.errors import CRSError, ExportError, InputDataError, LayerError
 from alatau_geo.core.export_geometry import DEFAULT_PRECISION, prepare_layers
+from alatau_geo.core.generation import check_member, file_digest, generation_files, with_generation
 from alatau_geo.core.geojson import collection_text, read_layer
 from alatau_geo.core.gpkg import check_gpkg_names, write_gpkg_file
 from alatau_geo.core.layers import Layer, LayerSet
@@ -67,6 +71,26 @@ def write_text(text: str, path: str | Path) -> Path:
     except OSError as error:
         raise ExportError(f"{path.parent}: cannot create folder ({error.strerror or error})") from None
     return atomic_write(path, text_writer(text))
+
+
+def copy_file(source: str | Path, target: str | Path) -> Path:
+    """Copy a file's bytes to `target`, atomically; the folder is created.
+
+    Raises
+    ------
+    InputDataError
+        If `source` is missing.
+    ExportError
+        If `target` cannot be written.
+    """
+    source, target = Path(source), Path(target)
+    if not source.is_file():
+        raise InputDataError(f"{source}: file not found")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ExportError(f"{target.parent}: cannot create folder ({error.strerror or error})") from None
+    return atomic_write(target, lambda temporary: shutil.copyfile(source, temporary))
 
 
 def _integer_samples(raster: Raster, *, dtype: str, path: Path) -> np.ndarray:
@@ -148,6 +172,8 @@ def read_raster(path: str | Path) -> Raster:
     ------
     InputDataError
         If the file is missing or unreadable.
+    LayerError
+        If the folder's manifest records other bytes for the file.
     CRSError
         If the raster has no CRS.
     """
@@ -157,7 +183,13 @@ def read_raster(path: str | Path) -> Raster:
     if not path.is_file():
         raise InputDataError(f"{path}: raster file not found")
     try:
-        with rasterio.open(path) as dataset:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputDataError(f"{path}: cannot read raster ({error.strerror or error})") from None
+    # A raster beside a manifest must be the one its generation record lists.
+    check_member(path, data, files=generation_files(path.parent))
+    try:
+        with rasterio.MemoryFile(data) as memory, memory.open() as dataset:
             band = dataset.read(1, masked=True)
             transform, crs = dataset.transform, dataset.crs
     except rasterio.errors.RasterioError as error:
@@ -190,6 +222,7 @@ def export_layers(
     precision: int = DEFAULT_PRECISION,
     gpkg_name: str = "alatau_geo.gpkg",
     built_by: Mapping[str, Any] | None = None,
+    extra_files: Sequence[str] = (),
 ) -> ExportResult:
     """Write every layer as ``<name>.geojson``, one GeoPackage and ``manifest.json``.
 
@@ -206,6 +239,9 @@ def export_layers(
         What built the layers (the plan's path and content hashes), recorded
         in the manifest as ``built_by`` so later commands can tell whether
         the layers still match the plan.
+    extra_files : sequence of str, default ()
+        Files already in `out_dir` that belong with the layers (the terrain
+        raster); the manifest's generation record lists them too.
 
     Returns
     -------
@@ -241,8 +277,15 @@ def export_layers(
         raise ExportError(f"{directory}: cannot create folder ({error.strerror or error})") from None
     geojson = tuple(atomic_write(directory / f"{name}.geojson", text_writer(text)) for name, text in texts.items())
     gpkg = atomic_write(directory / gpkg_name, lambda temporary: write_gpkg_file(temporary, prepared))
-    # The manifest goes last: its presence says the export is complete.
-    manifest = atomic_write(directory / MANIFEST_NAME, text_writer(index_text))
+    # The manifest goes last: its presence says the export is complete, and
+    # its generation record says which bytes of which files belong together.
+    files = {path.name: hashlib.sha256(texts[path.stem].encode("utf-8")).hexdigest() for path in geojson}
+    for name in (gpkg_name, *extra_files):
+        try:
+            files[name] = file_digest(directory / name)
+        except OSError as error:
+            raise ExportError(f"{directory / name}: cannot read it back ({error.strerror or error})") from None
+    manifest = atomic_write(directory / MANIFEST_NAME, text_writer(with_generation(index_text, files)))
     logger.debug("exported %d layers to %s", len(prepared), directory)
     return ExportResult(directory=directory, geojson=geojson, gpkg=gpkg, manifest=manifest)
 
@@ -265,7 +308,9 @@ def read_layers(directory: str | Path) -> LayerSet:
     ------
     LayerError
         One line naming the file and the problem (no manifest, bad JSON, a
-        listed file missing or not matching its manifest entry).
+        listed file missing or not matching its manifest entry, or a file
+        whose bytes are not those the manifest's generation record lists:
+        see :mod:`alatau_geo.core.generation`).
 
     Examples
     --------
@@ -274,9 +319,10 @@ def read_layers(directory: str | Path) -> LayerSet:
     >>> layers["reservoir"].provenance.quality  # doctest: +SKIP
     'derived'
     """
+    files = generation_files(directory)
     layers = []
     for name, path in manifest_entries(directory):
-        layer = read_layer(path)
+        layer = read_layer(path, check=partial(check_member, files=files))
         if layer.name != name:
             raise LayerError(f"{path}: holds layer {layer.name!r}, manifest says {name!r}")
         layers.append(layer)

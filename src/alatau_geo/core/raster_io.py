@@ -18,7 +18,7 @@ import numpy as np
 import rasterio
 import rasterio.errors
 
-from alatau_geo.core.errors import ExportError
+from alatau_geo.core.errors import ExportError, InputDataError
 from alatau_geo.core.io import atomic_write
 from alatau_geo.core.raster import Raster
 
@@ -102,3 +102,21 @@ def _samples(data: np.ndarray, *, dtype: str, path: Path) -> np.ndarray:
     if values.size and (values.min() < 0 or values.max() > 255):
         raise ExportError(f"{path}: values outside 0-255 cannot be written as uint8")
     return values.astype(np.uint8)
+
+
+def read_raster_tags(path: str | Path) -> dict[str, str]:
+    """The dataset metadata tags of a GeoTIFF (e.g. those :func:`write_cog` wrote).
+
+    Raises
+    ------
+    InputDataError
+        If the file is missing or unreadable.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputDataError(f"{path}: raster file not found")
+    try:
+        with rasterio.open(path) as dataset:
+            return dict(dataset.tags())
+    except rasterio.errors.RasterioError as error:
+        raise InputDataError(f"{path}: cannot read raster ({error})") from None

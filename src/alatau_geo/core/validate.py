@@ -20,7 +20,7 @@ duplicate id.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,14 +36,16 @@ from shapely.geometry.base import BaseGeometry
 
 from alatau_geo.core.crs import EXPORT_CRS
 from alatau_geo.core.errors import LayerError
-from alatau_geo.core.extent import StudyArea
+from alatau_geo.core.extent import NEAR_MARGIN_DEG, StudyArea
 from alatau_geo.core.geojson import format_coordinate
 from alatau_geo.core.vector_input import read_vector
 
 #: How far outside the study area a position may lie before it is reported, degrees.
-STUDY_AREA_MARGIN_DEG = 0.5
+STUDY_AREA_MARGIN_DEG = NEAR_MARGIN_DEG
 LAYER = "layer"
 _REASON = re.compile(r"^(?P<reason>[^\[]*)\[(?P<x>\S+) (?P<y>\S+)\]$")
+# How read_vector names a feature it could not read: "feature 3 (id=pk-2): geometry cannot be built (...)".
+_FEATURE = re.compile(r"^(?P<label>feature \d+(?: \(id=[^)]*\))?): (?P<message>.+)$")
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ def validate_layer(
     study_area: StudyArea,
     required: Sequence[str] = ("id", "name"),
     layer: str | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> list[Problem]:
     """Check a vector file and list its problems.
 
@@ -88,6 +91,9 @@ def validate_layer(
         Attributes every feature must have a value for.
     layer : str, optional
         Layer of a multi-layer file (GeoPackage).
+    on_warning : callable, optional
+        Receives a line for what was read on a guess (a Shapefile's text
+        encoding); default: logged as a warning.
 
     Returns
     -------
@@ -103,11 +109,16 @@ def validate_layer(
     ...     print(problem)
     """
     file = str(path)
+    options = {} if on_warning is None else {"on_warning": on_warning}
     try:
-        frame = read_vector(path, layer=layer)
+        frame = read_vector(path, layer=layer, **options)
     except LayerError as error:
         # read_vector names the file first; the Problem names it already.
-        return [Problem(file, LAYER, str(error).removeprefix(f"{Path(path)}: "))]
+        message = str(error).removeprefix(f"{Path(path)}: ")
+        feature = _FEATURE.match(message)
+        if feature:
+            return [Problem(file, feature["label"], feature["message"])]
+        return [Problem(file, LAYER, message)]
     return validate_frame(frame, file=file, study_area=study_area, required=required)
 
 
@@ -143,13 +154,19 @@ def validate_frame(
         found.append((position, Problem(file, labels[position], message)))
 
     lonlat, crs_message = _lonlat(frame)
+    if lonlat is not None and crs_message is None:
+        crs_message = _degrees_in_metres(frame, study_area)
+        lonlat = None if crs_message else lonlat
     if crs_message:
         layer_problem(crs_message)
+    broken = set()
     for position, message in _geometry_problems(frame.geometry):
         feature_problem(position, message)
+        broken.add(position)
     if lonlat is not None:
         for position, message in _position_problems(lonlat, study_area):
-            feature_problem(position, message)
+            if position not in broken:  # a NaN or broken geometry is reported once, above
+                feature_problem(position, message)
     for column in required:
         if column not in frame.columns:
             layer_problem(f"missing required attribute '{column}'")
@@ -220,6 +237,19 @@ def _lonlat(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoSeries | None, str | None]:
     return lonlat, message
 
 
+def _degrees_in_metres(frame: gpd.GeoDataFrame, study_area: StudyArea) -> str | None:
+    """A projected CRS on coordinates that are plainly longitude, latitude near the study area."""
+    crs = CRS.from_user_input(frame.crs)
+    if not crs.is_projected:
+        return None
+    coords = shapely.get_coordinates(frame.geometry.dropna().to_numpy())
+    coords = coords[np.isfinite(coords).all(axis=1)]
+    if coords.size == 0 or not all(study_area.near(x, y) for x, y in coords):
+        return None
+    return (f"coordinates are longitude, latitude in degrees, but the CRS says {_crs_name(crs)}, in metres; set the "
+            "CRS to EPSG:4326")
+
+
 def _geometry_problems(geometries: gpd.GeoSeries) -> list[tuple[int, str]]:
     problems = []
     for position, geometry in enumerate(geometries):
@@ -227,6 +257,8 @@ def _geometry_problems(geometries: gpd.GeoSeries) -> list[tuple[int, str]]:
             problems.append((position, "missing geometry"))
         elif geometry.is_empty:
             problems.append((position, "empty geometry"))
+        elif not np.isfinite(shapely.get_coordinates(geometry)).all():
+            problems.append((position, "a coordinate is not a number (NaN or infinite)"))
         elif not geometry.is_valid:
             problems.append((position, f"invalid geometry ({_reason(geometry)})"))
     return problems

@@ -17,14 +17,19 @@ from typing import Any
 
 import pandas as pd
 
+from alatau_geo.analysis.city_population import CityPopulation
 from alatau_geo.analysis.outputs import ANALYSIS_LAYERS, analysis_layers
+from alatau_geo.analysis.population_layers import POPULATION_LAYERS, population_layers
 from alatau_geo.core.changes import LayerChange, compare_layers
 from alatau_geo.core.errors import InputDataError, LayerError
 from alatau_geo.core.geojson import as_exported
-from alatau_geo.core.io import ExportResult, export_layers, read_layers, read_raster, write_raster
+from alatau_geo.core.io import ExportResult, copy_file, export_layers, read_layers, read_raster, write_raster
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME, read_built_by
 from alatau_geo.core.raster import Raster
+from alatau_geo.jobs import suitability
+from alatau_geo.jobs.mountain import MOUNTAIN_DEM, MOUNTAIN_LAYERS, build_mountain
+from alatau_geo.jobs.population import population_of, write_population_grids
 from alatau_geo.plan.catalogues import load_catalogues
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.districts import ZONE_LAYERS, build_zones, zone_layers
@@ -36,7 +41,8 @@ from alatau_geo.reference.build import REFERENCE_STEPS, build_reference_layers, 
 
 logger = logging.getLogger(__name__)
 
-PLAN_LAYERS = (*ZONE_LAYERS, "infrastructure", "infrastructure_lines", "projects", *ANALYSIS_LAYERS)
+PLAN_LAYERS = (*ZONE_LAYERS, "infrastructure", "infrastructure_lines", "projects", *POPULATION_LAYERS,
+               *ANALYSIS_LAYERS, *suitability.SUITABILITY_LAYERS)
 """Layers the plan constructs on the reference layers; rebuilt by every run."""
 
 TERRAIN_RASTER = "terrain_dem.tif"
@@ -51,40 +57,69 @@ class BuildOutcome:
     changes: tuple[LayerChange, ...]
     export: ExportResult
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    """Data that degraded on the way (voids left after filling, per tile); the caller decides what they mean."""
+    population: CityPopulation | None = None
 
 
-BUILD_STEPS = REFERENCE_STEPS + 4
+@dataclass(frozen=True)
+class PlanBuild:
+    """The reference layers with every layer the plan constructs, and the allocated residents and jobs."""
+
+    layers: LayerSet
+    population: CityPopulation | None
+
+
+BUILD_STEPS = REFERENCE_STEPS + 7
 """Steps :func:`build_from_tiles` reports through ``on_step``."""
-REFRESH_STEPS = 4
+REFRESH_STEPS = 6
 """Steps :func:`refresh_from_committed` reports through ``on_step``."""
 
 
 def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: Path,
                      built_by: Mapping[str, Any] | None = None, osm_path: Path | None = None,
-                     on_step: Callable[[str], None] = no_progress) -> BuildOutcome:
+                     on_step: Callable[[str], None] = no_progress, out_dir: Path | None = None) -> BuildOutcome:
     """Rebuild every reference layer from the SRTM tiles and export it.
 
     The previous contents of `layers_dir` (if any) are compared with the new
-    layers before they are replaced. `built_by` (see
+    layers, which are written into `out_dir` (a staging folder, see
+    :mod:`alatau_geo.core.staging`; default `layers_dir` itself). `built_by` (see
     :func:`alatau_geo.plan.workspace.built_by_record`) goes into the
     manifest. `on_step` is called with a label as each of
-    :data:`BUILD_STEPS` steps starts.
+    :data:`BUILD_STEPS` steps starts. Tiles with voids left after filling
+    are named in the outcome's ``warnings``.
     """
+    out_dir = out_dir or layers_dir
     names = plan.terrain.tiles
     on_step("reading SRTM tiles")
     paths = terrain.find_tiles(dem_dir, names)
     tiles = {name: terrain.read_srtm_tile(path) for name, path in paths.items()}
-    tables = gazetteer.load_tables(plan.tables)
+    tables = gazetteer.load_tables(plan.tables, study_area=plan.study_area)
     build = build_reference_layers(tiles, tables, plan, on_step=on_step)
-    on_step("zones and placement")
-    layers = _with_plan_layers(_with_osm(build.layers, osm_path), plan, elevation=build.terrain.elevation)
+    on_step("mountain cluster and air corridors")
+    mountain = build_mountain(build.terrain.filled, plan, river_names=tables.river_names)
+    reference = LayerSet([*build.layers.values(), *(mountain.layers if mountain else ())])
+    planned = plan_build(_with_osm(reference, osm_path), plan, elevation=build.terrain.elevation, on_step=on_step)
+    on_step("hazards and land suitability")
+    hazard_rasters = suitability.rasters_from_tiles(build, plan)
+    layers, suited = suitability.with_suitability(planned.layers, plan, hazard_rasters)
     on_step("working rasters to the cache")
-    _write_cache(build.terrain, cache_dir=cache_dir, key=_cache_key(paths, plan))
+    key = _cache_key(paths, plan)
+    _write_cache(build.terrain, cache_dir=cache_dir, key=key)
     on_step("comparing with the previous layers and exporting")
     previous = _previous(layers_dir)
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
-    export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision, built_by=built_by)
-    write_raster(build.terrain.elevation, layers_dir / TERRAIN_RASTER, dtype="int16")
+    write_raster(build.terrain.elevation, out_dir / TERRAIN_RASTER, dtype="int16")
+    extra = [TERRAIN_RASTER]
+    if mountain is not None:
+        extra.append(write_raster(mountain.dem, out_dir / MOUNTAIN_DEM, dtype="float32").name)
+    extra += [path.name for path in write_population_grids(planned.population, out_dir)]
+    if suited is not None:
+        extra += suitability.write_suitability_rasters(suited, folder=out_dir)
+        hazard_cache = suitability.hazard_cache_dir(cache_dir, terrain_key=key, plan=plan)
+        extra += suitability.write_hand_rasters(suited.hazards.rasters, folders=[out_dir, hazard_cache])
+    export = export_layers(layers, out_dir, precision=plan.export.coordinate_precision, built_by=built_by,
+                           extra_files=tuple(extra))
     figures = build.figures
     notes = (
         f"Reservoir: {figures['reservoir_polygon_area_km2']:,.1f} km2 at {figures['reservoir_level_m']:g} m "
@@ -97,13 +132,20 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
             f"{rid} {info['traced_length_km']} km traced to the {info['ends_in']}"
             for rid, info in figures["named_rivers"].items()
         ),
+        *(mountain.notes if mountain else ("Mountain cluster: the tiles do not cover it; no mountain layers",)),
+        population_note(planned.population),
+        suitability.suitability_note(suited),
     )
-    return BuildOutcome(layers=layers, changes=tuple(changes), export=export, notes=notes)
+    warnings = tuple(terrain.void_warnings(build.terrain.filled, paths,
+                                           max_distance_cells=plan.terrain.void_fill_max_distance_cells))
+    return BuildOutcome(layers=layers, changes=tuple(changes), export=export, notes=notes, warnings=warnings,
+                        population=planned.population)
 
 
 def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path | None = None,
                            built_by: Mapping[str, Any] | None = None, osm_path: Path | None = None,
-                           on_step: Callable[[str], None] = no_progress) -> BuildOutcome:
+                           on_step: Callable[[str], None] = no_progress,
+                           out_dir: Path | None = None) -> BuildOutcome:
     """Without tiles: keep the DEM-derived layers already built, rebuild the rest.
 
     The DEM-derived layers come from `layers_dir`, or, when it holds none
@@ -112,7 +154,11 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     layers are rebuilt from the plan's tables, places taking their elevation
     from the terrain raster; the water protection bands are rebuilt when the
     plan's widths differ from those that built them; the zones and the rest
-    are rebuilt from the plan.
+    are rebuilt from the plan. The suitability takes the height above
+    drainage from the folder's ``hand.tif`` (or the default scenario's, built
+    from the same tiles and settings), and leaves out what needs it when
+    neither has one (:func:`alatau_geo.jobs.suitability.rasters_from_folder`).
+    Everything is written into `out_dir` (a staging folder; default `layers_dir`).
 
     Raises
     ------
@@ -129,29 +175,48 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     elevation = read_raster(source_dir / TERRAIN_RASTER)
     on_step("gazetteer layers")
     reference = committed_reference(plan, layers_dir=source_dir, committed=committed)
-    on_step("zones and placement")
-    layers = _with_plan_layers(_with_osm(reference, osm_path), plan, elevation=elevation)
+    planned = plan_build(_with_osm(reference, osm_path), plan, elevation=elevation, on_step=on_step)
+    on_step("hazards and land suitability")
+    hand_dir = suitability.hand_folder([source_dir, *([reference_dir] if reference_dir else [])], plan)
+    hazard_rasters = suitability.rasters_from_folder(plan, folder=hand_dir or source_dir, elevation=elevation)
+    layers, suited = suitability.with_suitability(planned.layers, plan, hazard_rasters)
     on_step("comparing and exporting")
     changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
-    export = export_layers(layers, layers_dir, precision=plan.export.coordinate_precision, built_by=built_by)
-    if source_dir != layers_dir:
-        write_raster(elevation, layers_dir / TERRAIN_RASTER, dtype="int16")
-    return BuildOutcome(layers=layers, changes=tuple(changes), export=export)
+    out_dir = out_dir or layers_dir
+    extra = [TERRAIN_RASTER]
+    if source_dir != out_dir:
+        copy_file(source_dir / TERRAIN_RASTER, out_dir / TERRAIN_RASTER)
+    if (source_dir / MOUNTAIN_DEM).is_file():
+        if source_dir != out_dir:
+            copy_file(source_dir / MOUNTAIN_DEM, out_dir / MOUNTAIN_DEM)
+        extra.append(MOUNTAIN_DEM)
+    extra += [path.name for path in write_population_grids(planned.population, out_dir)]
+    if suited is not None:
+        extra += suitability.write_suitability_rasters(suited, folder=out_dir)
+        if hand_dir is not None:
+            extra += suitability.copy_hand_rasters(hand_dir, out_dir)
+    export = export_layers(layers, out_dir, precision=plan.export.coordinate_precision, built_by=built_by,
+                           extra_files=tuple(extra))
+    return BuildOutcome(layers=layers, changes=tuple(changes), export=export,
+                        notes=(population_note(planned.population), suitability.suitability_note(suited)),
+                        population=planned.population)
 
 
 def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | None = None) -> LayerSet:
     """Reference layers for `plan` from a layers folder.
 
-    DEM-derived layers are taken as committed; the gazetteer layers are
-    rebuilt from the plan's tables, and the water protection bands when the
-    plan's widths differ from those recorded in the folder's manifest;
-    plan-built layers are left out.
+    DEM-derived layers (the mountain cluster's and Almaty's corridors too)
+    are taken as committed; the gazetteer layers are rebuilt from the plan's
+    tables, and the water protection bands when the plan's widths differ
+    from those recorded in the folder's manifest; plan-built layers are left out.
 
     Raises
     ------
     InputDataError
         If the DEM-derived layers were built with other study area, terrain
-        or hydrology settings or river names than the plan's.
+        or hydrology settings or river names than the plan's, or the
+        mountain layers with other ``[mountain]`` terrain, lift or corridor
+        settings or mountain places.
     """
     committed = committed if committed is not None else read_layers(layers_dir)
     record = read_built_by(layers_dir) or {}
@@ -161,9 +226,16 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
             f"{layers_dir}: the reservoir, streams and rivers there were built with other study_area, terrain or "
             "hydrology settings or river names than this plan's; rebuilding them needs the SRTM tiles (--dem-dir)"
         )
+    if any(name in committed for name in MOUNTAIN_LAYERS) and \
+            record.get("mountain_sha256", fingerprint["mountain_sha256"]) != fingerprint["mountain_sha256"]:
+        raise InputDataError(
+            f"{layers_dir}: the mountain cluster and air corridor layers there were built with other "
+            "mountain.terrain, mountain.lifts or mountain.corridors settings or mountain places than this plan's; "
+            "rebuilding them needs the SRTM tiles (--dem-dir)"
+        )
     dem_path = layers_dir / TERRAIN_RASTER
     elevation = read_raster(dem_path) if dem_path.is_file() else None
-    tables = gazetteer.load_tables(plan.tables)
+    tables = gazetteer.load_tables(plan.tables, study_area=plan.study_area)
     rebuilt = {
         "places": gazetteer.places_layer(tables.places, source=tables.sources["places"], elevation=elevation),
         "corridors": gazetteer.corridors_layer(tables.corridors, source=tables.sources["corridors"]),
@@ -183,36 +255,68 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
 
 def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster,
                 catalogues: Mapping[str, pd.DataFrame] | None = None, analyses: bool = True) -> LayerSet:
-    """The layers `plan` constructs on `reference` (zones, placed objects), without the reference layers.
+    """The layers `plan` constructs on `reference`, without the reference layers.
 
     `catalogues` (``infrastructure`` and ``projects``, as
-    :func:`~alatau_geo.plan.catalogues.read_catalogue` gives them)
-    replace the plan's tables; with `analyses` false the coverage, service
-    area and travel-time layers are left out.
+    :func:`~alatau_geo.plan.catalogues.read_catalogue` gives them) replace
+    the plan's tables. With `analyses` False only the zones and the placed
+    objects: what a comparison of two plans needs, in a fraction of the time.
     """
-    full = _with_plan_layers(reference, plan, elevation=elevation, catalogues=catalogues, analyses=analyses)
+    full = plan_build(reference, plan, elevation=elevation, catalogues=catalogues, analyses=analyses).layers
     return LayerSet(layer for name, layer in full.items() if name in PLAN_LAYERS)
 
 
-def _with_plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster,
-                      catalogues: Mapping[str, pd.DataFrame] | None = None, analyses: bool = True) -> LayerSet:
-    """The reference layers plus every layer the plan constructs on them.
+def plan_build(reference: LayerSet, plan: Plan, *, elevation: Raster,  # noqa: PLR0913 - catalogues for sampling
+               catalogues: Mapping[str, pd.DataFrame] | None = None, analyses: bool = True,
+               on_step: Callable[[str], None] = no_progress) -> PlanBuild:
+    """The reference layers plus every layer the plan constructs on them, and the allocated people.
 
-    Zones come first, then the infrastructure and projects placed in them.
-    Both are built on the reference layers as exported, so a build from the
-    tiles and one from committed layers give the same bytes.
+    Zones come first, then the infrastructure and projects placed in them,
+    then the residents and jobs allocated on them (and their layers), then
+    the analyses that weigh those residents and jobs. Everything is built on
+    the reference layers as exported, so a build from the tiles and one from
+    committed layers give the same bytes. `on_step` is called twice. With
+    `analyses` False, the people and the analyses are left out (``population``
+    is then None).
     """
     precision = plan.export.coordinate_precision
+    on_step("zones and placement")
+    # The mountain layers lie outside the plain and nothing the plan builds uses them.
     exported = LayerSet(as_exported(layer, precision=precision) for layer in reference.values()
-                        if layer.name not in PLAN_LAYERS)
+                        if layer.name not in (*PLAN_LAYERS, *MOUNTAIN_LAYERS))
     zones = build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha, source=plan.source)
     zoned = LayerSet([*exported.values(), *zone_layers(zones, source=plan.source)])
     placed = place_catalogues(zoned, plan, elevation=elevation, catalogues=catalogues)
-    planned = LayerSet([*zoned.values(), *placed.values()])
-    analysed = analysis_layers(LayerSet(as_exported(layer, precision=precision) for layer in planned.values()),
-                               plan) if analyses else []
+    planned = LayerSet(as_exported(layer, precision=precision)
+                       for layer in (*zoned.values(), *placed.values()))
+    if not analyses:
+        kept = [layer for name, layer in reference.items() if name not in PLAN_LAYERS]
+        return PlanBuild(layers=LayerSet([*kept, *(zoned[name] for name in ZONE_LAYERS if name in zoned),
+                                          *placed.values()]), population=None)
+    on_step("residents, jobs and the analyses")
+    population = population_of(planned, plan, elevation=elevation)
+    people = population_layers(population, planned)
+    analysed = analysis_layers(planned, plan, population=population)
     kept = [layer for name, layer in reference.items() if name not in PLAN_LAYERS]
-    return LayerSet([*kept, *(zoned[name] for name in ZONE_LAYERS if name in zoned), *placed.values(), *analysed])
+    layers = LayerSet([*kept, *(zoned[name] for name in ZONE_LAYERS if name in zoned), *placed.values(), *people,
+                       *analysed])
+    return PlanBuild(layers=layers, population=population)
+
+
+def population_note(population: CityPopulation) -> str:
+    """One line for the build's summary: the city's residents and jobs in the target year, and any shortfall."""
+    year = population.years[-1]
+    city = population.result.summary.loc[("city", year)]
+    short = [f"{zone} short of {int(row['residents_shortfall']):,} residents and {int(row['jobs_shortfall']):,} jobs"
+             for (zone, y), row in population.result.summary.iterrows()
+             if y == year and zone != "city" and (row["residents_shortfall"] or row["jobs_shortfall"])]
+    return (f"Population {year}: {int(city['residents']):,} residents and {int(city['jobs']):,} jobs allocated on "
+            f"{city['built_ha']:,.0f} ha" + (f"; {'; '.join(short)}" if short else "; every district fits"))
+
+
+def population_from_layers(layers: LayerSet, plan: Plan, *, layers_dir: Path) -> CityPopulation:
+    """The plan's residents and jobs on built `layers`, with the slope of the DEM in `layers_dir`."""
+    return population_of(layers, plan, elevation=read_raster(layers_dir / TERRAIN_RASTER))
 
 
 def placement_context(layers: LayerSet, plan: Plan, *, elevation: Raster) -> PlacementContext:

@@ -16,8 +16,14 @@ import pandas as pd
 
 from alatau_geo import maps
 from alatau_geo.analysis.outputs import ANALYSIS_LAYERS
+from alatau_geo.analysis.population_layers import POPULATION_LAYERS
+from alatau_geo.analysis.suitability_layers import SuitabilityResult
 from alatau_geo.core.io import write_text
 from alatau_geo.core.layers import LayerSet
+from alatau_geo.jobs.mountain import MOUNTAIN_DEM, MOUNTAIN_LAYERS
+from alatau_geo.jobs.suitability import SUITABILITY_LAYERS
+from alatau_geo.maps.suitability import suitability_map
+from alatau_geo.plan.config import Plan
 from alatau_geo.reference.build import no_progress
 
 logger = logging.getLogger(__name__)
@@ -32,20 +38,27 @@ class WrittenMap:
     size_bytes: int
 
 
-MAX_MAPS = 5
+MAX_MAPS = 8
 """How many pages :func:`write_maps` writes at most (and so calls ``on_step``)."""
+THEMATIC_LAYERS = (*POPULATION_LAYERS, *MOUNTAIN_LAYERS)
+"""Layers with a map of their own, left off the overview."""
 
 
-def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: Path | None,
-               offline: bool, figures: pd.DataFrame | None = None,
+def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: Path | None,  # noqa: PLR0913
+               offline: bool, language: str = "en", figures: pd.DataFrame | None = None,
+               suitability: SuitabilityResult | None = None,
                on_step: Callable[[str], None] = no_progress) -> list[WrittenMap]:
     """Write the HTML maps into `maps_dir`.
 
     ``overview.html``; ``districts.html`` when there is a ``districts`` layer;
     ``infrastructure.html`` when there is an ``infrastructure`` layer;
     ``proximity.html`` when there are analysis layers (service areas,
-    coverage, coverage gaps, travel-time surface); and, with a DEM,
-    ``terrain.html``.
+    coverage, coverage gaps, travel-time surface); with a DEM,
+    ``terrain.html``; ``population.html`` when there are population layers
+    (residents and jobs by phase); ``mountain.html`` when there are
+    mountain-cluster layers (relief from ``mountain_dem.tif`` beside the layers);
+    and, given a suitability surface, ``suitability.html``. Each relief image
+    is rendered once and shared by the pages; every page is self-contained.
 
     Parameters
     ----------
@@ -57,17 +70,22 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
     dem_path : Path or None
         Working-grid DEM GeoTIFF for the hillshade and slope overlays.
     offline : bool
-        Inline Leaflet and every plugin and use the hillshade as base map, so
-        the page needs no network.
+        Offer no online base map: the pages load nothing at all.
+    language : {'en', 'kk', 'ru'}
+        The language the pages open in (the plan's ``maps.language``).
     figures : DataFrame, optional
         The area table, shown in the districts' popups.
+    suitability : SuitabilityResult, optional
+        The plan's suitability (classes, criteria, sensitivity) for the suitability map.
     on_step : callable, optional
         Called with a label as each map is started (progress display).
     """
     template = _relative(layers_dir, maps_dir) + "/{name}.geojson"
-    common = {"dem_path": dem_path, "offline": offline, "download_template": template}
-    # The overview shows the plan itself; analysis results have their own map.
-    planned = LayerSet(layer for name, layer in layers.items() if name not in ANALYSIS_LAYERS)
+    relief = maps.relief_images(dem_path) if dem_path is not None else None
+    common = {"relief": relief, "offline": offline, "language": language, "download_template": template}
+    # The overview shows the plan itself; analyses, people, suitability and the mountains have their own maps.
+    planned = LayerSet(layer for name, layer in layers.items()
+                       if name not in (*ANALYSIS_LAYERS, *THEMATIC_LAYERS, *SUITABILITY_LAYERS))
     builders: dict[str, Callable[[], folium.Map]] = {"overview": lambda: maps.overview_map(planned, **common)}
     if "districts" in layers:
         builders["districts"] = lambda: maps.districts_map(layers, figures=figures, **common)
@@ -75,8 +93,47 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
         builders["infrastructure"] = lambda: maps.infrastructure_map(layers, **common)
     if any(name in layers for name in ANALYSIS_LAYERS):
         builders["proximity"] = lambda: maps.proximity_map(layers, **common)
-    if dem_path is not None:
+    if relief is not None:
         builders["terrain"] = lambda: maps.terrain_map(layers, **common)
+    if any(name in layers for name in POPULATION_LAYERS):
+        builders["population"] = lambda: maps.population_map(layers, **common)
+    if any(name in layers for name in maps.thematic.MOUNTAIN_ANALYSIS_LAYERS):
+        mountain_dem = layers_dir / MOUNTAIN_DEM
+        mountain = maps.relief_images(mountain_dem) if mountain_dem.is_file() else None
+        builders["mountain"] = lambda: maps.mountain_map(layers, **{**common, "relief": mountain})
+    if suitability is not None:
+        builders["suitability"] = lambda: suitability_map(layers, suitability, **common)
+    return _write_pages(builders, maps_dir=maps_dir, on_step=on_step)
+
+
+def write_edit_map(layers: LayerSet, *, plan: Plan, maps_dir: Path, dem_path: Path | None, offline: bool,
+                   plan_sha256: str | None) -> WrittenMap:
+    """Write the editing map, ``edit.html``, into `maps_dir`.
+
+    Parameters
+    ----------
+    layers : LayerSet
+        The workspace's built layers.
+    plan : Plan
+        The plan that built them: its zones' rule parameters are offered for
+        change, its ``maps.language`` is the page's first language.
+    maps_dir : Path
+    dem_path : Path or None
+        Working-grid DEM GeoTIFF for the relief.
+    offline : bool
+        Offer no online base map.
+    plan_sha256 : str or None
+        The plan hash recorded by the layers' manifest; the edit file carries it.
+    """
+    relief = maps.relief_images(dem_path) if dem_path is not None else None
+    page = maps.edit_map(layers, relief=relief, offline=offline, language=plan.maps.language,
+                         zones=maps.zone_parameters(plan.zones, layers), plan_sha256=plan_sha256)
+    (written,) = _write_pages({"edit": lambda: page}, maps_dir=maps_dir, on_step=no_progress)
+    return written
+
+
+def _write_pages(builders: dict[str, Callable[[], folium.Map]], *, maps_dir: Path,
+                 on_step: Callable[[str], None]) -> list[WrittenMap]:
     # Every page is rendered before any is written: a page that fails to
     # render leaves all the maps of the previous run as they were.
     pages = {}

@@ -38,7 +38,6 @@ from affine import Affine
 from alatau_geo.analysis import uncertainty
 from alatau_geo.analysis.indicators import IndicatorOptions, indicator_table
 from alatau_geo.analysis.population_grid import grid_over, zone_grid
-from alatau_geo.analysis.population_params import PopulationParams
 from alatau_geo.core.crs import WORKING_CRS
 from alatau_geo.core.errors import InputDataError, LayerError
 from alatau_geo.core.geojson import write_geojson
@@ -50,6 +49,7 @@ from alatau_geo.jobs.build import PLAN_LAYERS, TERRAIN_RASTER, committed_referen
 from alatau_geo.plan.catalogues import load_catalogues, packaged_catalogue
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.districts import ZONE_LAYERS
+from alatau_geo.plan.population_params import PopulationParams
 from alatau_geo.plan.uncertainty_params import apply_values, population_overrides
 from alatau_geo.plan.workspace import Workspace, check_layers_match
 from alatau_geo.reference import gazetteer, water

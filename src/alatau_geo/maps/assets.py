@@ -1,11 +1,15 @@
-"""Offline maps: Leaflet and its plugins inlined from the copies in ``alatau_geo/vendor``.
+"""Self-contained pages: Leaflet and its plugins inlined from the copies in ``alatau_geo/vendor``.
 
 folium writes ``<script src>`` and ``<link href>`` tags pointing at CDNs
-(``folium.Map.default_js``, each plugin's ``default_js``/``default_css``). An
-offline map must open on a laptop in the field with no network, so
-:class:`OfflineMap` replaces each of those tags with the file's content,
-read from the npm packages shipped in ``alatau_geo/vendor`` (see its
-``README.md``). Images the style sheets refer to become ``data:`` URLs.
+(``folium.Map.default_js``, each plugin's ``default_js``/``default_css``). A
+map must open on a laptop in the field with no network, so every map is a
+:class:`SelfContainedMap`, which replaces each of those tags with the file's
+content, read from the npm packages shipped in ``alatau_geo/vendor`` (see
+its ``README.md``). Images the style sheets refer to become ``data:`` URLs.
+
+Each page carries a Content-Security-Policy: it may run only its own inline
+code, show ``data:`` images and, unless it is an offline map, the tiles of
+the online base maps' hosts (:data:`TILE_HOSTS`); it can fetch nothing else.
 
 The table is keyed by the exact CDN URL folium asks for, version included.
 When a folium upgrade asks for another version, rendering fails with an
@@ -29,10 +33,10 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
 import folium
-from branca.element import CssLink, Element, Figure, JavascriptLink
+from branca.element import CssLink, Figure, JavascriptLink
 
 from alatau_geo.core.errors import ExportError
 from alatau_geo.maps.elements import RenderedText
@@ -40,9 +44,9 @@ from alatau_geo.maps.elements import RenderedText
 __all__ = [
     "ASSETS",
     "DROPPED_URLS",
-    "CONTENT_SECURITY_POLICY",
-    "OfflineMap",
+    "SelfContainedMap",
     "VendoredAsset",
+    "content_security_policy",
     "external_resources",
 ]
 
@@ -67,8 +71,8 @@ class VendoredAsset:
 
     @property
     def vendor_path(self) -> PurePosixPath:
-        """Path relative to ``alatau_geo/vendor``."""
-        return PurePosixPath(f"{self.package}-{self.version}") / self.path
+        """Path relative to ``alatau_geo/vendor`` (a scoped package's folder drops its ``@scope/``)."""
+        return PurePosixPath(f"{self.package.split('/')[-1]}-{self.version}") / self.path
 
 
 def _asset(package: str, version: str, path: str) -> VendoredAsset:
@@ -78,6 +82,7 @@ def _asset(package: str, version: str, path: str) -> VendoredAsset:
 
 _JSDELIVR = "https://cdn.jsdelivr.net"
 _CDNJS = "https://cdnjs.cloudflare.com/ajax/libs"
+_UNPKG = "https://unpkg.com"
 
 # The CDN URLs folium 0.20 declares, and the vendored file that replaces each.
 # Where the CDN serves a minified build the npm package lacks (jsDelivr
@@ -124,6 +129,13 @@ ASSETS: dict[str, VendoredAsset] = {
     f"{_CDNJS}/leaflet.markercluster/1.1.0/MarkerCluster.Default.css": _asset(
         "leaflet.markercluster", "1.1.0", "dist/MarkerCluster.Default.css"
     ),
+    # folium 0.20's GeoMan asks unpkg for "@latest"; the page gets this pinned version.
+    f"{_UNPKG}/@geoman-io/leaflet-geoman-free@latest/dist/leaflet-geoman.js": _asset(
+        "@geoman-io/leaflet-geoman-free", "2.20.2", "dist/leaflet-geoman.min.js"
+    ),
+    f"{_UNPKG}/@geoman-io/leaflet-geoman-free@latest/dist/leaflet-geoman.css": _asset(
+        "@geoman-io/leaflet-geoman-free", "2.20.2", "dist/leaflet-geoman.css"
+    ),
 }
 
 DROPPED_URLS: frozenset[str] = frozenset(
@@ -139,18 +151,37 @@ DROPPED_URLS: frozenset[str] = frozenset(
     }
 )
 
-# Sent as a <meta> tag in offline maps: the page may run its own inline code
-# and show data: images, and may fetch nothing at all, so a forgotten CDN
-# link fails loudly in the browser console instead of leaking a request.
-# 'unsafe-eval' is needed by leaflet-measure, which compiles its templates
-# with Function() when the control is added.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
-    "img-src data:; font-src 'none'; connect-src 'none'; base-uri 'none'; form-action 'none'"
-)
+# Hosts the online base maps load their tiles from (see alatau_geo.maps.basemaps.TILE_BASES).
+TILE_HOSTS: tuple[str, ...] = ("https://server.arcgisonline.com", "https://tile.openstreetmap.org")
+
+
+def content_security_policy(*, offline: bool) -> str:
+    """The page's Content-Security-Policy (sent as a ``<meta>`` tag).
+
+    The page may run its own inline code and show ``data:`` images; an online
+    page may also show the tiles of :data:`TILE_HOSTS`. Nothing else can be
+    fetched, so a forgotten CDN link fails loudly in the browser console
+    instead of leaking a request. ``'unsafe-eval'`` is needed by
+    leaflet-measure, which compiles its templates with ``Function()`` when
+    the control is added.
+
+    Examples
+    --------
+    >>> "img-src data:;" in content_security_policy(offline=True)
+    True
+    >>> "https://tile.openstreetmap.org" in content_security_policy(offline=False)
+    True
+    """
+    images = "data:" if offline else " ".join(("data:", *TILE_HOSTS))
+    return (
+        f"default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
+        f"img-src {images}; font-src 'none'; connect-src 'none'; base-uri 'none'; form-action 'none'"
+    )
+
 
 _MEDIA_TYPES = {".png": "image/png", ".gif": "image/gif", ".svg": "image/svg+xml"}
-_CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)""")
+# A url() with a quoted or unquoted reference; a quoted one may hold brackets (inline SVG).
+_CSS_URL = re.compile(r"""url\(\s*(?:'([^']*)'|"([^"]*)"|([^'")\s]+))\s*\)""")
 _CLOSING_TAG = re.compile(r"</(script|style)", re.IGNORECASE)
 
 
@@ -165,8 +196,8 @@ def _vendor_file(path: PurePosixPath) -> bytes:
 
 
 def _data_url(asset: VendoredAsset, reference: str) -> str:
-    if reference.startswith(("data:", "#")):
-        return reference  # already inline, or an IE behaviour fragment that fetches nothing
+    if reference.startswith(("data:", "#", "%23")):
+        return reference  # already inline, or a fragment (inside an inline SVG) that fetches nothing
     if "://" in reference or reference.startswith("//"):
         raise ExportError(f"{asset.vendor_path} refers to {reference}, which an offline map cannot fetch")
     target = PurePosixPath(asset.vendor_path.parent, reference)
@@ -181,6 +212,13 @@ def _data_url(asset: VendoredAsset, reference: str) -> str:
     if media_type is None:
         raise ExportError(f"{asset.vendor_path}: cannot inline {reference} (unknown file type)")
     return f"data:{media_type};base64," + base64.b64encode(_vendor_file(resolved)).decode("ascii")
+
+
+def _css_url(asset: VendoredAsset, match: re.Match[str]) -> str:
+    reference = next(group for group in match.groups() if group is not None).strip()
+    if reference.startswith("data:"):
+        return match.group(0)  # already inline: keep it byte for byte, quotes included
+    return f'url("{_data_url(asset, reference)}")'
 
 
 @functools.cache
@@ -198,7 +236,7 @@ def inline_markup(asset: VendoredAsset) -> str:
     if _CLOSING_TAG.search(text):
         raise ExportError(f"{asset.vendor_path} contains a closing script/style tag and cannot be inlined")
     if asset.kind == "css":
-        css = _CSS_URL.sub(lambda match: f'url("{_data_url(asset, match.group(2).strip())}")', text)
+        css = _CSS_URL.sub(lambda match: _css_url(asset, match), text)
         return f"<style>/* {asset.package} {asset.version}: {asset.path} */\n{css}</style>"
     return f"<script>/* {asset.package} {asset.version}: {asset.path} */\n{text}</script>"
 
@@ -228,22 +266,33 @@ def inline_assets(figure: Figure) -> None:
             )
 
 
-class OfflineMap(folium.Map):
-    """A :class:`folium.Map` whose HTML needs no network.
+class SelfContainedMap(folium.Map):
+    """A :class:`folium.Map` whose page carries every script and style it needs.
 
-    Rendering inlines Leaflet and the plugins from ``alatau_geo/vendor``
-    and adds a Content-Security-Policy that forbids every fetch, so the page
-    works from a USB stick and cannot call out.
+    Rendering inlines Leaflet and the plugins from ``alatau_geo/vendor`` and
+    adds a Content-Security-Policy (:func:`content_security_policy`), so the
+    page opens from a USB stick and cannot call out except, unless
+    `offline`, for the tiles of the online base maps.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As for :class:`folium.Map`.
+    offline : bool
+        Whether the page may load nothing at all (no online base maps).
     """
 
-    offline = True
+    def __init__(self, *args: Any, offline: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.offline = offline
 
     def render(self, **kwargs: object) -> None:
         """Render as folium does, then inline the assets the elements asked for."""
         super().render(**kwargs)
         figure = self.get_root()
         if isinstance(figure, Figure):
-            csp = Element(f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">')
+            policy = content_security_policy(offline=self.offline)
+            csp = RenderedText(f'<meta http-equiv="Content-Security-Policy" content="{policy}">')
             figure.header.add_child(csp, name="content_security_policy", index=1)
             inline_assets(figure)
 

@@ -1,8 +1,11 @@
-"""How an attribute is labelled and rounded in popups.
+"""How an attribute is labelled, rounded and worded in popups.
 
 :data:`COLUMN_FORMATS` gives the label, unit and decimals of the columns the
 toolkit writes; a column without an entry is labelled from its name and its
 unit is read from the suffix (``_m``, ``_km``, ``_km2``, ``_ha``, ``_pct``).
+:data:`VALUE_LABELS` words coded values for people ("under_way" reads
+"Under way"); :data:`TECHNICAL_COLUMNS` are shown only behind a popup's
+"Technical details" fold.
 """
 
 from __future__ import annotations
@@ -11,7 +14,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["COLUMN_FORMATS", "ColumnFormat", "column_format", "humanise"]
+__all__ = [
+    "COLUMN_FORMATS",
+    "TECHNICAL_COLUMNS",
+    "VALUE_LABELS",
+    "ColumnFormat",
+    "column_format",
+    "humanise",
+    "value_label",
+]
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,90 @@ COLUMN_FORMATS: Mapping[str, ColumnFormat] = MappingProxyType(
         "connector_m": ColumnFormat("Connector to the network", "m", 0),
         "reachable": ColumnFormat("Reachable"),
         "reason": ColumnFormat("Note"),
+        "role": ColumnFormat("Role"),
+        "published_ha": ColumnFormat("Published area", "ha", 0),
+        "residual_pct": ColumnFormat("Difference from the published area", "%", 3),
+        "difference_pct": ColumnFormat("Difference from the published area", "%", 3),
+        "solved_parameter": ColumnFormat("Calibrated parameter"),
+        "solved_value_m": ColumnFormat("Calibrated value", "m", 0),
+        "rule": ColumnFormat("Construction rule"),
+        "published_source": ColumnFormat("Source of the published area"),
+        "residents_target": ColumnFormat("Residents (target)"),
+        "jobs_target": ColumnFormat("Jobs (target)"),
+        "share_of_city_pct": ColumnFormat("Share of the city", "%", 1),
+        "buildable_ha": ColumnFormat("Buildable land", "ha", 0),
+        "buildable_pct": ColumnFormat("Buildable share", "%", 1),
+        "sez_overlap_ha": ColumnFormat("Overlap with the SEZ", "ha", 0),
+        "residents_per_ha": ColumnFormat("Residents per ha", None, 1),
+        "jobs_per_ha": ColumnFormat("Jobs per ha", None, 1),
+        "company": ColumnFormat("Company"),
+        "district": ColumnFormat("District"),
+        "sector": ColumnFormat("Sector"),
+        "status": ColumnFormat("Status"),
+        "source": ColumnFormat("Source"),
+        "basis": ColumnFormat("Basis"),
+        "financing": ColumnFormat("Financing"),
+        "placement": ColumnFormat("Placement"),
+        "note": ColumnFormat("Note"),
+        "surface_m": ColumnFormat("Reservoir level", "m", 0),
+        "raw_area_km2": ColumnFormat("Area before simplification", "km²", 1),
+        "islands": ColumnFormat("Islands"),
+        "ends_in": ColumnFormat("Ends in"),
+        "mouth_upstream_area_km2": ColumnFormat("Upstream area at the mouth", "km²", 1),
+        "named_points_matched": ColumnFormat("Named points matched"),
+        "named_points": ColumnFormat("Named points"),
+        "waypoints": ColumnFormat("Waypoints"),
+        "strahler_order": ColumnFormat("Stream order (Strahler)"),
+        "downstream_id": ColumnFormat("Downstream segment"),
+        "river_id": ColumnFormat("River"),
+        "band": ColumnFormat("Band"),
+        "distance_m": ColumnFormat("Distance", "m", 0),
+        "former_names": ColumnFormat("Former names"),
+        "outside_city_ha": ColumnFormat("Outside the city", "ha", 0),
+        "in_alatau": ColumnFormat("Inside Alatau"),
+        "east_cut_lon": ColumnFormat("Cut at longitude", "°E", 2),
+        "srtm_date": ColumnFormat("SRTM date"),
+        "attribute_source": ColumnFormat("Attribute source"),
+        "lower_reach": ColumnFormat("Lower reach"),
+        "place": ColumnFormat("Place"),
+        "vertices": ColumnFormat("Vertices"),
+        "min_outside_city_ha_target": ColumnFormat("Outside the city (minimum, target)", "ha", 0),
+    }
+)
+
+# Coded values worded for people, by column; values not listed are humanised ("in_talks" -> "In talks").
+VALUE_LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "status": MappingProxyType({"under_way": "Under way", "in_talks": "In talks"}),
+        "kind": MappingProxyType({
+            "wastewater_plant": "Wastewater treatment plant",
+            "gas_pipeline": "Gas pipeline",
+        }),
+        "placement": MappingProxyType({"rule": "Placed by rule", "given": "Given position"}),
+        "position_quality": MappingProxyType({"geonames": "GeoNames", "openstreetmap": "OpenStreetMap"}),
+        "district": MappingProxyType({"gate": "Gate", "golden": "Golden", "growing": "Growing", "green": "Green"}),
+        "ends_in": MappingProxyType({"reservoir": "Reservoir", "river": "River"}),
+    }
+)
+# Placement rule names (columns ``rules`` and ``broken_rules``, semicolon-separated).
+RULE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "in_district": "inside its district",
+        "near_corridor": "near a corridor",
+        "outside_strips": "outside the water protection strips",
+        "max_slope": "slope within the limit",
+        "above_flood": "above the flood level",
+    }
+)
+# Columns for the technically minded: how a feature was built, placed and sourced.
+TECHNICAL_COLUMNS: frozenset[str] = frozenset(
+    {
+        "rule", "rules", "solved_parameter", "solved_value_m", "residual_pct", "difference_pct", "via",
+        "placement", "basis", "financing", "source", "published_source", "note", "position_quality",
+        "waypoints", "named_points", "named_points_matched", "downstream_id", "river_id", "strahler_order",
+        "mouth_upstream_area_km2", "raw_area_km2", "islands", "on_network", "connector_m",
+        "facility_by_distance", "distance_m", "reachable", "reason", "facility_ids", "geometry_kind", "band",
+        "min_outside_city_ha_target", "schematic",
     }
 )
 
@@ -110,3 +205,26 @@ def humanise(name: str) -> str:
     """
     words = name.replace("_", " ").strip()
     return words[:1].upper() + words[1:]
+
+
+def value_label(column: str, value: str) -> str:
+    """A coded value worded for people (still English; :mod:`alatau_geo.maps.i18n` translates it).
+
+    Examples
+    --------
+    >>> value_label("status", "under_way")
+    'Under way'
+    >>> value_label("broken_rules", "max_slope;above_flood")
+    'slope within the limit; above the flood level'
+    >>> value_label("sector", "food industry")
+    'food industry'
+    """
+    if column in ("rules", "broken_rules"):
+        names = [part.strip() for part in value.split(";") if part.strip()]
+        return "; ".join(RULE_LABELS.get(name, name) for name in names)
+    labels = VALUE_LABELS.get(column)
+    if labels is not None and value in labels:
+        return labels[value]
+    if column in VALUE_LABELS or column in ("kind", "works", "status"):
+        return humanise(value)
+    return value

@@ -1,16 +1,19 @@
-"""The maps: overview, districts, infrastructure, proximity and terrain, as folium maps that work online and offline.
+"""The maps: overview, districts, infrastructure, proximity and terrain, as self-contained folium pages.
 
 A map is assembled from parts built elsewhere in this package: the canvas
-and base maps (:mod:`.basemaps`), relief images (:mod:`.rasters`), the
-vector layers (:mod:`.vectors`, styled from :mod:`.layer_styles`) and the
-controls (:mod:`.controls`). Nothing here writes a file; :func:`render_html`
-gives the page as a string for :mod:`alatau_geo.core.io` to write.
+and base maps (:mod:`.basemaps`), relief images (:mod:`.rasters`, rendered
+once per build and shared by every map), the vector layers (:mod:`.vectors`,
+styled from :mod:`.layer_styles`), their labels (:mod:`.labels`) and the
+controls (:mod:`.controls`). Every page carries its scripts and styles and
+opens on the shaded relief, with or without a network; online base maps are
+offered unless ``offline``. Nothing here writes a file; :func:`render_html`
+gives the page as a string for :mod:`alatau_geo.core.io` to write, the same
+bytes for the same input.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from types import MappingProxyType
 
 import folium
@@ -29,11 +32,13 @@ from alatau_geo.maps.basemaps import (
     slope_section,
 )
 from alatau_geo.maps.controls import add_controls
-from alatau_geo.maps.elements import template_reparsing_elements
+from alatau_geo.maps.elements import assign_stable_ids, template_reparsing_elements
+from alatau_geo.maps.i18n import check_language
+from alatau_geo.maps.labels import LABELLED_LAYERS, MapLabels, layer_labels
 from alatau_geo.maps.layer_styles import CONTEXT_STYLES, GROUP_TERRAIN, style_for
-from alatau_geo.maps.rasters import hillshade_image, read_dem, slope_class_image
+from alatau_geo.maps.rasters import ReliefImages
 from alatau_geo.maps.style import LayerStyle
-from alatau_geo.maps.vectors import add_vectors
+from alatau_geo.maps.vectors import VectorLayers, add_vectors
 
 __all__ = [
     "DISTRICT_MAP_LAYERS",
@@ -45,12 +50,14 @@ __all__ = [
     "infrastructure_map",
     "overview_map",
     "proximity_map",
+    "map_labels",
     "render_html",
     "terrain_map",
 ]
 
-# What a districts map shows besides the zones: enough to orient a reader.
+# What a districts map shows besides the zones: enough to orient a reader. It opens on the city.
 DISTRICT_MAP_LAYERS = ("study_area", "reservoir", "rivers", "corridors", "places", "sez", "city_boundary", "districts")
+DISTRICT_MAP_EXTENT = ("city_boundary", "districts")
 # What the infrastructure map shows: the orienting layers, then the objects, lines and projects.
 INFRASTRUCTURE_MAP_LAYERS = (
     "study_area",
@@ -88,8 +95,9 @@ DOWNLOAD_TEMPLATE = "../layers/{name}.geojson"
 def overview_map(
     layers: LayerSet,
     *,
-    dem_path: Path | None,
+    relief: ReliefImages | None,
     offline: bool,
+    language: str = "en",
     title: str = "Alatau City: overview",
     download_template: str = DOWNLOAD_TEMPLATE,
 ) -> folium.Map:
@@ -100,14 +108,18 @@ def overview_map(
     layers : LayerSet
         Layers to show, styled from :data:`alatau_geo.maps.layer_styles.STYLES`
         (a generic style for layers without an entry).
-    dem_path : Path or None
-        DEM GeoTIFF for the shaded relief (``layers/terrain_dem.tif``);
-        None leaves the relief out.
+    relief : ReliefImages or None
+        The DEM's display images (:func:`alatau_geo.maps.rasters.relief_images`,
+        rendered once for all the maps of a build); None leaves the relief out.
     offline : bool
-        True: Leaflet and plugins are inlined, no tile layer is added and the
-        relief is the base map; the page loads nothing from the network.
-        False: Esri light grey canvas, OpenStreetMap and Esri World Imagery
-        base maps with the relief shading them; Leaflet and plugins from CDNs.
+        Every page carries Leaflet and its plugins and opens on the shaded
+        relief. True: no online base map is offered and the page loads
+        nothing at all (a strict content policy). False: Esri light grey and
+        satellite maps and OpenStreetMap, with their labels, are offered as
+        base maps, shaded by the relief; where their tiles cannot be loaded
+        the page shows the relief, without an error.
+    language : {'en', 'kk', 'ru'}
+        The language the page opens in; a switch on the page changes it.
     title : str
         Page title.
     download_template : str
@@ -118,42 +130,47 @@ def overview_map(
     folium.Map
         Render it with :func:`render_html`.
 
-    Raises
-    ------
-    InputDataError, CRSError
-        If the DEM cannot be read or is not on a metric projected grid.
     """
-    return _vector_map(layers, dem_path=dem_path, offline=offline, title=title, download_template=download_template)
+    return _vector_map(layers, relief=relief, offline=offline, language=language, title=title,
+                       download_template=download_template)
+
+
+def map_labels(layers: LayerSet, vectors: VectorLayers) -> MapLabels:
+    """The labels of the labelled layers among `layers`, each hiding with its map layer."""
+    found = [label for name in layers if name in LABELLED_LAYERS for label in layer_labels(layers[name])]
+    owners = {name: parts[0] for name, parts in vectors.by_layer.items() if parts}
+    return MapLabels(found, owners=owners)
 
 
 def _vector_map(
     layers: LayerSet,
     *,
-    dem_path: Path | None,
+    relief: ReliefImages | None,
     offline: bool,
+    language: str,
     title: str,
     download_template: str,
     fit_to: tuple[str, ...] = ("study_area",),
     styles: Mapping[str, LayerStyle] = MappingProxyType({}),
 ) -> folium.Map:
-    """Every layer of `layers` over the relief and base maps, with the tools; opens on `fit_to`."""
+    """Every layer of `layers` over the relief and base maps, with labels and tools; opens on `fit_to`."""
+    check_language(language)
     m = new_map(offline=offline, title=title)
-    relief = hillshade_image(read_dem(dem_path)) if dem_path is not None else None
-    base_maps = add_base_maps(m, offline=offline, relief=relief)
+    base_maps = add_base_maps(m, offline=offline, relief=relief.hillshade if relief is not None else None)
     vectors = add_vectors(m, (layers[name] for name in layers), download_template=download_template, styles=styles)
     if base_maps.relief is not None:
-        if not base_maps.relief_is_base:
-            vectors.groups.setdefault(GROUP_TERRAIN, []).insert(0, (RELIEF_TITLE, base_maps.relief))
-        vectors.sections.insert(0, relief_section(base=base_maps.relief_is_base))
-    add_controls(m, vectors, base_maps, offline=offline, fit_to=fit_to)
+        vectors.groups.setdefault(GROUP_TERRAIN, []).insert(0, (RELIEF_TITLE, base_maps.relief))
+        vectors.sections.insert(0, relief_section())
+    add_controls(m, vectors, base_maps, language=language, fit_to=fit_to, labels=map_labels(layers, vectors))
     return m
 
 
 def districts_map(
     layers: LayerSet,
     *,
-    dem_path: Path | None,
+    relief: ReliefImages | None,
     offline: bool,
+    language: str = "en",
     figures: pd.DataFrame | None = None,
     title: str = "Alatau City: districts",
     download_template: str = DOWNLOAD_TEMPLATE,
@@ -165,17 +182,24 @@ def districts_map(
     layers : LayerSet
         Must hold ``districts``; the layers of :data:`DISTRICT_MAP_LAYERS`
         present are shown.
-    dem_path : Path or None
+    relief : ReliefImages or None
         As in :func:`overview_map`.
-    offline : bool
+    offline, language
         As in :func:`overview_map`.
     figures : DataFrame, optional
         The area table (:func:`alatau_geo.analysis.areas.area_table`), indexed by
         column ``zone``; its figures (buildable ha, share of the city, SEZ
         overlap, difference from the published area) join each district's
-        and the city's popup.
+        and the city's popup. Figures the layer already carries are not
+        repeated.
     title, download_template : str
         As in :func:`overview_map`.
+
+    Notes
+    -----
+    The map opens on the city. Districts are drawn in four separate hues
+    and take the clicks inside them; the SEZ and the city boundary are
+    outlines beneath them.
     """
     shown = []
     for name in DISTRICT_MAP_LAYERS:
@@ -183,19 +207,21 @@ def districts_map(
             continue
         layer = layers[name]
         if figures is not None and name in ("districts", "city_boundary"):
-            extra = figures.drop(columns=["name_en", "area_ha", "published_ha"], errors="ignore")
+            repeated = [column for column in figures.columns if column in layer.frame.columns]
+            extra = figures.drop(columns=repeated)
             frame = layer.frame.merge(extra, how="left", left_on="id", right_on="zone").drop(columns="zone")
             layer = Layer(layer.name, frame, layer.provenance, layer.title)
         shown.append(layer)
-    return overview_map(LayerSet(shown), dem_path=dem_path, offline=offline, title=title,
-                        download_template=download_template)
+    return _vector_map(LayerSet(shown), relief=relief, offline=offline, language=language, title=title,
+                       download_template=download_template, fit_to=DISTRICT_MAP_EXTENT)
 
 
 def infrastructure_map(
     layers: LayerSet,
     *,
-    dem_path: Path | None,
+    relief: ReliefImages | None,
     offline: bool,
+    language: str = "en",
     title: str = "Alatau City: infrastructure and projects",
     download_template: str = DOWNLOAD_TEMPLATE,
 ) -> folium.Map:
@@ -205,8 +231,9 @@ def infrastructure_map(
     treatment plant; a dashed rim where an existing object is reconstructed),
     projects square badges coloured by status (a dashed rim where the
     placement breaks a rule); both merge into numbered clusters where they
-    crowd each other below zoom 13. Gas pipelines are dashed lines, roads
-    solid. The search box finds places and projects by name.
+    crowd each other below zoom 13. Gas pipelines are dashed lines, planned
+    roads thin and solid, beneath the existing corridors. The search box
+    finds places, districts, objects and projects by any of their names.
 
     Parameters
     ----------
@@ -216,10 +243,10 @@ def infrastructure_map(
         reservoir, rivers, corridors, places, districts and city boundary to
         orient a reader, then ``infrastructure_lines``, ``infrastructure``
         and ``projects``).
-    dem_path : Path or None
+    relief : ReliefImages or None
         As in :func:`overview_map`.
-    offline : bool
-        As in :func:`overview_map`; the marker-cluster plugin is inlined too.
+    offline, language
+        As in :func:`overview_map`.
     title, download_template : str
         As in :func:`overview_map`.
 
@@ -231,8 +258,6 @@ def infrastructure_map(
     ------
     LayerError
         If `layers` has no ``infrastructure`` layer.
-    InputDataError, CRSError
-        If the DEM cannot be read or is not on a metric projected grid.
     """
     if "infrastructure" not in layers:
         raise LayerError(
@@ -242,8 +267,9 @@ def infrastructure_map(
     shown = LayerSet([layers[name] for name in INFRASTRUCTURE_MAP_LAYERS if name in layers])
     return _vector_map(
         shown,
-        dem_path=dem_path,
+        relief=relief,
         offline=offline,
+        language=language,
         title=title,
         download_template=download_template,
         fit_to=INFRASTRUCTURE_MAP_EXTENT,
@@ -253,8 +279,9 @@ def infrastructure_map(
 def proximity_map(
     layers: LayerSet,
     *,
-    dem_path: Path | None,
+    relief: ReliefImages | None,
     offline: bool,
+    language: str = "en",
     title: str = "Alatau City: service areas, coverage gaps and travel time",
     download_template: str = DOWNLOAD_TEMPLATE,
 ) -> folium.Map:
@@ -275,7 +302,7 @@ def proximity_map(
     - ``travel_time_nodes``: every street node as a small dot coloured by
       the travel time to the nearest facility of any kind (0–5, 5–10,
       10–20, 20–30, over 30 minutes; grey where no facility can be
-      reached). Their popups (travel time and facility) are joined in the
+      reached), drawn on a canvas so thousands pan smoothly. Their popups (travel time and facility) are joined in the
       browser from one shared template, which keeps the page light.
     - To orient a reader: district outlines, the city boundary, the
       reservoir, rivers, corridors and places, and the facilities as badges
@@ -290,9 +317,9 @@ def proximity_map(
     layers : LayerSet
         Must hold at least one of :data:`PROXIMITY_ANALYSIS_LAYERS`; the
         layers of :data:`PROXIMITY_MAP_LAYERS` present are shown.
-    dem_path : Path or None
+    relief : ReliefImages or None
         As in :func:`overview_map`.
-    offline : bool
+    offline, language
         As in :func:`overview_map`.
     title, download_template : str
         As in :func:`overview_map`.
@@ -305,8 +332,6 @@ def proximity_map(
     ------
     LayerError
         If `layers` has none of the analysis layers.
-    InputDataError, CRSError
-        If the DEM cannot be read or is not on a metric projected grid.
     """
     if not any(name in layers for name in PROXIMITY_ANALYSIS_LAYERS):
         raise LayerError(
@@ -316,8 +341,9 @@ def proximity_map(
     shown = LayerSet([layers[name] for name in PROXIMITY_MAP_LAYERS if name in layers])
     return _vector_map(
         shown,
-        dem_path=dem_path,
+        relief=relief,
         offline=offline,
+        language=language,
         title=title,
         download_template=download_template,
         fit_to=PROXIMITY_MAP_EXTENT,
@@ -328,21 +354,22 @@ def proximity_map(
 def terrain_map(
     layers: LayerSet,
     *,
-    dem_path: Path,
+    relief: ReliefImages,
     offline: bool,
+    language: str = "en",
     title: str = "Alatau City: terrain and slope",
     download_template: str = DOWNLOAD_TEMPLATE,
 ) -> folium.Map:
-    """The terrain map: shaded relief, slope classes and the layers that orient a reader.
+    """The terrain map: shaded relief, slope classes in degrees and the layers that orient a reader.
 
     Parameters
     ----------
     layers : LayerSet
         Layers whose style has ``on_terrain_map`` (study area, reservoir,
         streams, places, city boundary) are shown; others are left out.
-    dem_path : Path
-        DEM GeoTIFF (``layers/terrain_dem.tif``).
-    offline : bool
+    relief : ReliefImages
+        The DEM's display images (:func:`alatau_geo.maps.rasters.relief_images`).
+    offline, language
         As in :func:`overview_map`.
     title : str
         Page title.
@@ -352,31 +379,27 @@ def terrain_map(
     Returns
     -------
     folium.Map
-
-    Raises
-    ------
-    InputDataError, CRSError
-        If the DEM cannot be read or is not on a metric projected grid.
     """
-    dem = read_dem(dem_path)
+    check_language(language)
     m = new_map(offline=offline, title=title)
-    base_maps = add_base_maps(m, offline=offline, relief=hillshade_image(dem))
+    base_maps = add_base_maps(m, offline=offline, relief=relief.hillshade)
     slope = image_overlay(
-        slope_class_image(dem), name=SLOPE_TITLE, pane="slope", base=False, opacity=0.6, show=True
+        relief.slope_classes, name=SLOPE_TITLE, pane="slope", base=False, opacity=0.6, show=True
     )
     slope.add_to(m)
-    context = [
+    context = LayerSet(
         layers[name]
         for name in layers
         if style_for(name, geometry_type=layers[name].geometry_type).on_terrain_map
-    ]
-    vectors = add_vectors(m, context, download_template=download_template)
+    )
+    vectors = add_vectors(m, (context[name] for name in context), download_template=download_template)
     terrain: list[tuple[str, folium.map.Layer]] = [(SLOPE_TITLE, slope)]
-    if base_maps.relief is not None and not base_maps.relief_is_base:
+    if base_maps.relief is not None:
         terrain.insert(0, (RELIEF_TITLE, base_maps.relief))
     vectors.groups[GROUP_TERRAIN] = terrain + vectors.groups.get(GROUP_TERRAIN, [])
-    vectors.sections[:0] = [relief_section(base=base_maps.relief_is_base), slope_section()]
-    add_controls(m, vectors, base_maps, offline=offline)
+    vectors.sections[:0] = [relief_section(), slope_section()]
+    add_controls(m, vectors, base_maps, language=language, labels=map_labels(context, vectors),
+                 legend_layers={"slope": [slope]})
     return m
 
 
@@ -396,11 +419,12 @@ def render_html(m: folium.Map) -> str:
     ExportError
         If the page holds an element that would parse its data as a template
         (see :mod:`alatau_geo.maps.elements`), if rendering fails for any
-        reason, or if an offline map would still load something from the
+        reason, or if the page would load a script, style or image from the
         network (a plugin without a vendored copy, or an element added by
-        the caller).
+        the caller); online base maps load their tiles only when chosen.
     """
     title = getattr(m.get_root(), "title", "") or "map"
+    assign_stable_ids(m.get_root())
     unsafe = sorted({type(element).__name__ for element in template_reparsing_elements(m.get_root())})
     if unsafe:
         raise ExportError(
@@ -414,8 +438,7 @@ def render_html(m: folium.Map) -> str:
     except Exception as error:  # any failure of branca/jinja2/folium: one line, no page written
         reason = " ".join(str(error).split()) or type(error).__name__
         raise ExportError(f"{title}: the page could not be rendered ({type(error).__name__}: {reason})") from error
-    if getattr(m, "offline", False):
-        found = external_resources(html)
-        if found:
-            raise ExportError(f"offline map would load from the network: {', '.join(sorted(set(found))[:5])}")
+    found = external_resources(html)
+    if found:
+        raise ExportError(f"{title}: the page would load from the network: {', '.join(sorted(set(found))[:5])}")
     return html

@@ -2,17 +2,19 @@
 
 What a map embeds is not the layer itself but a light copy: vertices that
 cannot be seen at map scales are dropped, coordinates are rounded, and each
-feature carries only its escaped popup and tooltip (the full attributes
-and geometry are one click away in the layer's GeoJSON download). Layers
-styled with ``compact_popups`` carry only each feature's escaped values and
-one shared :class:`~alatau_geo.maps.popups.PopupTemplate`; layers styled
-with ``merge_by`` show one merged feature per group of overlapping ones.
+feature carries only its escaped popup values, its title and its names in
+every language, joined in the browser with one shared
+:class:`~alatau_geo.maps.popups.PopupTemplate` per layer (the full attributes
+and geometry are one click away in the layer's GeoJSON download). Features
+of layers styled with ``compact_popups`` carry their values only; layers
+styled with ``merge_by`` show one merged feature per group of overlapping ones.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,19 +26,27 @@ from shapely.geometry import mapping
 
 from alatau_geo.core.crs import EXPORT_CRS, area_ha
 from alatau_geo.core.layers import Layer
+from alatau_geo.maps.i18n import feature_names
 from alatau_geo.maps.popups import (
     PopupTemplate,
     badge_icon,
     display_name,
+    feature_head,
     popup_columns,
-    popup_html,
     popup_template,
     popup_values,
-    tooltip_html,
 )
+from alatau_geo.maps.profiles import parse_profile, profile_svg
 from alatau_geo.maps.style import LayerStyle
 
-__all__ = ["DISPLAY_DECIMALS", "DisplayLayer", "display_layer", "merge_for_display", "simplify_for_display"]
+__all__ = [
+    "DISPLAY_DECIMALS",
+    "DisplayLayer",
+    "display_layer",
+    "merge_for_display",
+    "search_text",
+    "simplify_for_display",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,32 +68,40 @@ class DisplayLayer:
         ``Point``, ``LineString``, ``Polygon`` (``Multi`` prefixed where any feature is).
     data : dict
         GeoJSON FeatureCollection in WGS84; each feature has the layer's ``id``
-        as its id and the properties ``popup_html`` and ``tooltip_html`` (escaped
-        markup) and, for searchable layers, ``search_text`` (plain text, which the
-        search box only ever inserts as text). With `popup_template`, the
-        features carry the property ``v`` (escaped values) instead of the popup
-        and tooltip.
-    styles : dict
-        Leaflet path options by feature id; for points of a layer drawn with
-        badges, the ``L.divIcon`` options of the feature's badge instead.
+        as its id and the properties ``v`` (escaped values for the popup
+        template, the id last), ``t`` (title markup, also the tooltip) and,
+        where it has names in two languages or more, ``n`` (their markup);
+        features of ``compact_popups`` layers carry ``v`` only. Features of
+        searchable layers also carry ``names`` (the name in each language) and
+        ``search_text`` (every name, former names and the id: plain text, which
+        the search box only ever inserts as text).
+    style_table : tuple of dict
+        The distinct Leaflet path options of the layer's features (for points of
+        a layer drawn with badges, the ``L.divIcon`` options of the badges);
+        each feature's property ``s`` is the index of its own.
     bounds : (float, float, float, float)
         (west, south, east, north) in degrees.
-    popup_template : PopupTemplate or None
-        The shared popup markup of a layer styled with ``compact_popups``.
+    popup_template : PopupTemplate
+        The layer's shared popup markup.
     """
 
     name: str
     title: str
     geometry_type: str
     data: dict[str, Any]
-    styles: dict[Any, dict[str, Any]]
+    style_table: tuple[dict[str, Any], ...]
     bounds: tuple[float, float, float, float]
-    popup_template: PopupTemplate | None = None
+    popup_template: PopupTemplate
 
     @property
     def feature_count(self) -> int:
         """Number of features."""
         return len(self.data["features"])
+
+    @property
+    def styles(self) -> dict[Any, dict[str, Any]]:
+        """Each feature's Leaflet options, by feature id."""
+        return {feature["id"]: self.style_table[feature["properties"]["s"]] for feature in self.data["features"]}
 
 
 def simplify_for_display(geometry: gpd.GeoSeries, *, tolerance_m: float) -> gpd.GeoSeries:
@@ -211,6 +229,31 @@ def _in_drawing_order(frame: gpd.GeoDataFrame, style: LayerStyle) -> gpd.GeoData
     return frame.iloc[np.argsort(order, kind="stable")]
 
 
+def search_text(properties: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    """What the search box matches a feature by: its names in every language, former names and its id.
+
+    Former names come from a ``former_names`` column (semicolon-separated) where the table has one.
+
+    Examples
+    --------
+    >>> search_text({"id": "konaev", "former_names": "Kapchagay; Капчагай"},
+    ...             {"en": "Konaev", "kk": "Қонаев", "ru": "Конаев"})
+    'Konaev | Қонаев | Конаев | Kapchagay | Капчагай | konaev'
+    """
+    former = properties.get("former_names")
+    parts = [*names.values(), *(former.split(";") if isinstance(former, str) else ()), str(properties.get("id", ""))]
+    return " | ".join(dict.fromkeys(part.strip() for part in parts if part and part.strip()))
+
+
+def _profile(record: dict[str, Any], style: LayerStyle) -> str:
+    """The feature's elevation profile as an SVG chart, when its style names a profile column."""
+    if style.profile_column is None:
+        return ""
+    step = record.get(style.profile_step_column)
+    return profile_svg(parse_profile(record.get(style.profile_column)),
+                       step_m=float(step) if isinstance(step, (int, float)) else float("nan"))
+
+
 def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DECIMALS) -> DisplayLayer:
     """The display copy of `layer`.
 
@@ -245,42 +288,41 @@ def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DE
         columns = popup_columns(frame.columns)
     else:
         columns = [column for column in style.popup_columns if column in frame.columns]
-    template = (
-        popup_template(columns, layer_title=title, quality=layer.provenance.quality)
-        if style.compact_popups
-        else None
-    )
+    numeric = [column for column in columns if pd.api.types.is_numeric_dtype(frame[column])
+               and not pd.api.types.is_bool_dtype(frame[column])]
+    template = popup_template(columns, layer_title=title, quality=layer.provenance.quality, layer=layer.name,
+                              numeric=numeric)
     features: list[dict[str, Any]] = []
-    styles: dict[Any, dict[str, Any]] = {}
+    table: dict[str, int] = {}
     records = frame.drop(columns=frame.geometry.name).to_dict("records")
     for record, shape in zip(records, geometry.values, strict=True):
         feature_id = _json_id(record["id"])
-        if template is not None:
-            properties: dict[str, Any] = {"v": popup_values(record, columns)}
-        else:
-            unnamed = style.feature_label(record, title=title)
-            properties = {
-                "popup_html": popup_html(
-                    record, layer_title=title, columns=columns, quality=layer.provenance.quality, unnamed=unnamed
-                ),
-                "tooltip_html": tooltip_html(record, layer_title=unnamed or title),
-            }
+        properties: dict[str, Any] = {"v": popup_values(record, template)}
+        if not style.compact_popups:
+            properties["t"], names_block = feature_head(record, fallback=style.feature_label(record, title=title)
+                                                        or title)
+            if names_block:
+                properties["n"] = names_block
+            profile = _profile(record, style)
+            if profile:
+                properties["p"] = profile
         if style.searchable:
-            properties["search_text"] = display_name(record, fallback=f"{title} {feature_id}")
+            names = feature_names(record, fallback=display_name(record, fallback=f"{title} {feature_id}"))
+            properties["names"] = names
+            properties["search_text"] = search_text(record, names)
         features.append(
             {"type": "Feature", "id": feature_id, "properties": properties, "geometry": mapping(shape)}
         )
         badge = style.badge(record) if shape.geom_type in ("Point", "MultiPoint") else None
-        styles[feature_id] = (
-            badge_icon(badge) if badge else style.leaflet_style(record, geometry_type=shape.geom_type)
-        )
+        options = badge_icon(badge) if badge else style.leaflet_style(record, geometry_type=shape.geom_type)
+        properties["s"] = table.setdefault(json.dumps(options, sort_keys=True), len(table))
     west, south, east, north = (float(v) for v in geometry.total_bounds) if len(geometry) else (0.0,) * 4
     return DisplayLayer(
         name=layer.name,
         title=title,
         geometry_type=layer.geometry_type,
         data={"type": "FeatureCollection", "features": features},
-        styles=styles,
+        style_table=tuple(json.loads(key) for key in table),
         bounds=(west, south, east, north),
         popup_template=template,
     )

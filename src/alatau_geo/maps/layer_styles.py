@@ -19,6 +19,7 @@ from typing import TypeVar
 
 from alatau_geo.maps.classification import Category, Split, ValueClasses
 from alatau_geo.maps.style import LayerStyle
+from alatau_geo.maps.thematic_styles import THEMATIC_STYLES
 
 __all__ = [
     "CONTEXT_STYLES",
@@ -104,37 +105,53 @@ STYLES: Mapping[str, LayerStyle] = MappingProxyType(
             order=0,
             simplify_m=50.0,
             on_terrain_map=True,
+            legend_title="Study area",
+            interactive=False,
         ),
+        # The city and the SEZ: outlines in a pane beneath the districts, so a click
+        # inside a district opens the district; a click elsewhere inside them opens theirs.
         "city_boundary": LayerStyle(
             group=GROUP_BOUNDARIES,
             color="#7a0177",
+            fill_color="#7a0177",
+            fill_opacity=0.0,
             weight=3.0,
             order=5,
             simplify_m=10.0,
             on_terrain_map=True,
+            legend_title="City boundary",
+            pane="ag-zones-below",
         ),
+        # Four districts in four clearly separate hues: violet, gold, raspberry, green.
         "districts": LayerStyle(
             group=GROUP_PLAN,
-            color="#6a51a3",
+            color="#4b3f72",
             fill_color="#bcbddc",
-            fill_opacity=0.45,
-            weight=1.5,
+            fill_opacity=0.38,
+            weight=2.0,
             order=10,
             category_column="id",
             categories=(
-                Category("gate", "Gate: finance, business, trade", "#6a51a3"),
-                Category("golden", "Golden: science, education, medicine, food", "#d4a017"),
-                Category("growing", "Growing: export industry, logistics", "#e6550d"),
-                Category("green", "Green: tourism, resorts, parks", "#31a354"),
+                Category("gate", "Gate: finance, business, trade", "#6a3d9a"),
+                Category("golden", "Golden: science, education, medicine, food", "#e6ab02"),
+                Category("growing", "Growing: export industry, logistics", "#c2185b"),
+                Category("green", "Green: tourism, resorts, parks", "#33a02c"),
             ),
+            legend_title="Districts",
+            searchable=True,
+            search_noun="districts",
+            legend_note="The SEZ and the city are outlines: click inside a district for its figures.",
         ),
         "sez": LayerStyle(
             group=GROUP_PLAN,
-            color="#b35806",
-            fill_color="#fdb863",
-            fill_opacity=0.3,
-            dash_array="6 3",
-            order=12,
+            color="#8c510a",
+            fill_color="#8c510a",
+            fill_opacity=0.0,
+            weight=2.0,
+            dash_array="7 4",
+            order=4,
+            legend_title="Special economic zone (SEZ)",
+            pane="ag-zones-below",
         ),
         "water_protection_zone": LayerStyle(
             group=GROUP_WATER,
@@ -145,6 +162,7 @@ STYLES: Mapping[str, LayerStyle] = MappingProxyType(
             dash_array="4 4",
             order=20,
             simplify_m=20.0,
+            legend_title="Water protection zones",
         ),
         "water_protection_strip": LayerStyle(
             group=GROUP_WATER,
@@ -154,6 +172,7 @@ STYLES: Mapping[str, LayerStyle] = MappingProxyType(
             weight=1.0,
             order=21,
             simplify_m=10.0,
+            legend_title="Water protection strips",
         ),
         "reservoir": LayerStyle(
             group=GROUP_WATER,
@@ -164,6 +183,7 @@ STYLES: Mapping[str, LayerStyle] = MappingProxyType(
             order=25,
             simplify_m=20.0,
             on_terrain_map=True,
+            legend_title="Reservoir",
         ),
         "streams": LayerStyle(
             group=GROUP_WATER,
@@ -172,6 +192,7 @@ STYLES: Mapping[str, LayerStyle] = MappingProxyType(
             order=30,
             simplify_m=15.0,
             on_terrain_map=True,
+            legend_title="Streams",
         ),
         "rivers": LayerStyle(
             group=GROUP_WATER,
@@ -180,35 +201,47 @@ STYLES: Mapping[str, LayerStyle] = MappingProxyType(
             order=31,
             simplify_m=15.0,
             on_terrain_map=True,
+            legend_title="Rivers",
+            searchable=True,
+            search_noun="rivers",
         ),
+        # The existing road and railway: drawn above the planned (schematic) engineering
+        # lines, the highway wide and red. Their alignment is approximate (waypoints),
+        # which the legend and popup say; it is not dashed, since they exist.
         "corridors": LayerStyle(
             group=GROUP_SETTLEMENTS,
             color="#666666",
-            weight=3.0,
-            order=40,
+            weight=4.5,
+            order=47,
             simplify_m=15.0,
             category_column="kind",
             categories=(
-                Category("highway", "Highway", "#d7301f"),
+                Category("highway", "Highway", "#c0392b"),
                 Category("railway", "Railway", "#252525"),
             ),
             flag_column="schematic",
-            flag_label="Schematic alignment (dotted)",
+            flag_label="Alignment approximate (waypoints)",
+            flag_dash="none",
+            legend_title="Transport corridors",
+            searchable=True,
+            search_noun="objects",
         ),
         # Engineering objects: badges by kind (SS, WI, WW), a dashed rim where an
         # existing object is reconstructed; clustered where they crowd each other.
         "infrastructure_lines": LayerStyle(
             group=GROUP_INFRASTRUCTURE,
             color="#525252",
-            weight=3.0,
+            weight=2.5,
             order=44,
             simplify_m=10.0,
             legend_title="Engineering lines",
             category_column="kind",
             categories=(  # pipelines follow roads: listed last, so drawn over them
-                Category("road", "Road", "#54301a"),
+                Category("road", "Road (planned, schematic)", "#8c6d4f"),
                 Category("gas_pipeline", "Gas pipeline (dashed)", "#e7298a", dash_array="8 6"),
             ),
+            searchable=True,
+            search_noun="objects",
         ),
         "infrastructure": LayerStyle(
             group=GROUP_INFRASTRUCTURE,
@@ -233,6 +266,8 @@ STYLES: Mapping[str, LayerStyle] = MappingProxyType(
             badge_text="?",
             badge_size_px=24,
             cluster_until_zoom=13,
+            searchable=True,
+            search_noun="objects",
         ),
         # Investment projects: square badges coloured by how far each has got;
         # a dashed rim where the placement breaks one of the plan's rules.
@@ -341,6 +376,7 @@ STYLES: Mapping[str, LayerStyle] = MappingProxyType(
             ),
             popup_columns=("travel_time_min", "facility_id"),
             compact_popups=True,
+            canvas=True,
             legend_note="Each dot is a street node, coloured by the travel time over the road network to "
             "the nearest facility of any kind.",
         ),
@@ -362,8 +398,12 @@ STYLES: Mapping[str, LayerStyle] = MappingProxyType(
                 Category("town", "Town", "#fd8d3c"),
                 Category("village", "Village", "#fed976"),
                 Category("station", "Station", "#737373"),
+                Category("airport", "Airport", "#6baed6"),
             ),
+            legend_title="Places",
         ),
+        # The population and mountain-cluster layers (their own module).
+        **THEMATIC_STYLES,
     }
 )
 
@@ -378,6 +418,8 @@ CONTEXT_STYLES: Mapping[str, LayerStyle] = MappingProxyType(
             dash_array="5 4",
             order=10,
             legend_title="District outlines",
+            searchable=True,
+            search_noun="districts",
         ),
     }
 )

@@ -1,26 +1,30 @@
 """The legend: its rows, drawn from the layers' styles, and the control that shows it with the downloads.
 
-Every label is escaped with :func:`html.escape` when the legend's HTML is
-built in Python; the HTML enters the page as a JSON string (folium's
-``tojson`` filter also escapes ``<``, ``>`` and ``&`` there, so nothing can
-close the ``<script>`` element early), and only once
+The legend lists only the layers switched on (each row names the map
+layers it belongs to) and folds to its title. Every label is escaped, in
+every language, when the legend's HTML is built in Python
+(:func:`alatau_geo.maps.i18n.text_html`); the HTML enters the page as a JSON
+string whose ``<``, ``>`` and ``&`` are escaped, so nothing can close the
+``<script>`` element early, and only once
 (:class:`~alatau_geo.maps.elements.RenderOnce`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from html import escape
 from typing import Literal
 from urllib.parse import quote
 
+import folium
 import pandas as pd
 from folium.template import Template
 
 from alatau_geo.core.layers import Layer
 from alatau_geo.maps.classification import Category
-from alatau_geo.maps.elements import RenderOnce
+from alatau_geo.maps.elements import RenderOnce, script_json
+from alatau_geo.maps.i18n import text_html
 from alatau_geo.maps.popups import badge_text_colour
 from alatau_geo.maps.style import LayerStyle
 
@@ -39,7 +43,7 @@ Symbol = Literal["fill", "line", "point", "swatch", "round_badge", "square_badge
 
 @dataclass(frozen=True)
 class LegendEntry:
-    """One legend row: a symbol and its (unescaped) label.
+    """One legend row: a symbol and its (unescaped) label, shown while map layer `layer` is on.
 
     `symbol` is ``fill`` (polygon: fill with outline), ``line``, ``point``
     (circle marker), ``swatch`` (a raster class colour) or ``round_badge`` /
@@ -52,6 +56,7 @@ class LegendEntry:
     fill_color: str | None = None
     dash_array: str | None = None
     badge: str = ""
+    layer: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,38 +112,49 @@ def _symbol_svg(entry: LegendEntry) -> str:
 
 
 def legend_html(sections: Sequence[LegendSection], *, downloads: Sequence[DownloadLink] = ()) -> str:
-    """The legend box's HTML, every label escaped.
+    """The legend box's HTML, every label escaped and in every language.
 
     Parameters
     ----------
     sections : sequence of LegendSection
     downloads : sequence of DownloadLink
-        Layers offered as GeoJSON, listed under a collapsible heading.
+        Layers offered as GeoJSON, listed under a collapsible heading; each
+        link opens in a new tab or downloads, so the map stays open.
 
     Returns
     -------
     str
+        A title button that folds the legend, then its body: one section per
+        group, each row carrying ``data-layer`` (the key of its map layers).
     """
-    parts = ['<div class="ag-legend-title">Legend</div>']
+    parts = [
+        f'<button type="button" class="ag-legend-toggle" aria-expanded="true">{text_html("Legend")}</button>',
+        '<div class="ag-legend-body">',
+        f'<div class="ag-legend-empty" hidden>{text_html("No layer switched on")}</div>',
+    ]
     for section in sections:
         parts.append(
-            f'<div class="ag-legend-section"><div class="ag-legend-heading">{escape(section.title)}</div>'
+            f'<div class="ag-legend-section"><div class="ag-legend-heading">{text_html(section.title)}</div>'
         )
         for entry in section.entries:
             parts.append(
-                f'<div class="ag-legend-row">{_symbol_svg(entry)}<span>{escape(entry.label)}</span></div>'
+                f'<div class="ag-legend-row" data-layer="{escape(entry.layer, quote=True)}">{_symbol_svg(entry)}'
+                f"<span>{text_html(entry.label)}</span></div>"
             )
         if section.note:
-            parts.append(f'<div class="ag-legend-note">{escape(section.note)}</div>')
+            parts.append(f'<div class="ag-legend-note">{text_html(section.note)}</div>')
         parts.append("</div>")
     if downloads:
         links = "".join(
-            f'<li><a href="{escape(link.href, quote=True)}" download>{escape(link.title)}</a></li>'
+            f'<li><a href="{escape(link.href, quote=True)}" target="_blank" rel="noopener" download>'
+            f"{text_html(link.title)}</a></li>"
             for link in downloads
         )
         parts.append(
-            f'<details class="ag-downloads"><summary>Download layers (GeoJSON)</summary><ul>{links}</ul></details>'
+            f'<details class="ag-downloads"><summary>{text_html("Download layers (GeoJSON)")}</summary>'
+            f"<ul>{links}</ul></details>"
         )
+    parts.append("</div>")
     return "".join(parts)
 
 
@@ -148,11 +164,14 @@ def download_href(name: str, *, template: str) -> str:
 
 
 class Legend(RenderOnce):
-    """A Leaflet control showing the legend and the download links.
+    """A Leaflet control showing the legend of the layers switched on, and the download links.
 
     Parameters
     ----------
     sections : sequence of LegendSection
+    layers : mapping of str to sequence of Layer
+        The map layers behind each row's ``layer`` key; a row shows while
+        one of them is on the map.
     downloads : sequence of DownloadLink
     position : str
         Leaflet control corner.
@@ -161,17 +180,11 @@ class Legend(RenderOnce):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        (function () {
-            var legend = L.control({position: {{ this.position|tojson }}});
-            legend.onAdd = function () {
-                var box = L.DomUtil.create("div", "ag-legend leaflet-bar");
-                box.innerHTML = {{ this.html|tojson }};
-                L.DomEvent.disableClickPropagation(box);
-                L.DomEvent.disableScrollPropagation(box);
-                return box;
-            };
-            legend.addTo({{ this._parent.get_name() }});
-        })();
+        agMaps.legend({{ this._parent.get_name() }}, {{ this.position|tojson }}, {{ this.html_json }}, {
+        {%- for key, layers in this.layers.items() %}
+            {{ key|tojson }}: [{% for layer in layers %}{{ layer.get_name() }}, {% endfor %}],
+        {%- endfor %}
+        });
         {% endmacro %}
         """
     )
@@ -180,6 +193,7 @@ class Legend(RenderOnce):
         self,
         sections: Sequence[LegendSection],
         *,
+        layers: Mapping[str, Sequence[folium.map.Layer]],
         downloads: Sequence[DownloadLink] = (),
         position: str = "bottomleft",
     ) -> None:
@@ -188,7 +202,9 @@ class Legend(RenderOnce):
         self.sections = tuple(sections)
         self.downloads = tuple(downloads)
         self.position = position
+        self.layers = {key: tuple(members) for key, members in layers.items() if members}
         self.html = legend_html(self.sections, downloads=self.downloads)
+        self.html_json = script_json(self.html)
 
 
 def _legend_entry(label: str, symbol: str, style: LayerStyle, category: Category | None) -> LegendEntry:
@@ -200,7 +216,7 @@ def _legend_entry(label: str, symbol: str, style: LayerStyle, category: Category
             return LegendEntry(label, f"{style.badge_shape}_badge", style.color, fill, None, letters)
         return LegendEntry(label, "point", style.color, tint or style.fill_color)  # a dark rim around the colour
     dash = category.dash_array if category and category.dash_array else style.dash_array
-    fill = tint or style.fill_color
+    fill = (tint or style.fill_color) if style.fill_opacity > 0 else None  # an outline is drawn as one
     return LegendEntry(label, symbol, tint or style.color, style.fill_paint(fill) if fill else None, dash)
 
 
@@ -240,7 +256,8 @@ def legend_entries(style: LayerStyle, layer: Layer) -> list[LegendEntry]:
     Returns
     -------
     list of LegendEntry
-        Labels start with the style's ``legend_title`` or the layer's title.
+        Labels start with the style's ``legend_title`` or the layer's title;
+        each row's ``layer`` is the layer's name.
     """
     symbol = {"Point": "point", "LineString": "line"}.get(layer.geometry_type.removeprefix("Multi"), "fill")
     frame = layer.frame
@@ -262,4 +279,4 @@ def legend_entries(style: LayerStyle, layer: Layer) -> list[LegendEntry]:
         records = frame.drop(columns=frame.geometry.name).to_dict("records")
         if any(style.is_flagged(record) for record in records):
             entries.append(_flag_entry(symbol, style))
-    return entries
+    return [replace(entry, layer=layer.name) for entry in entries]

@@ -1,22 +1,48 @@
-"""Page parts some layers need: hatch patterns, translucent panes, shared popup templates, and the stylesheet.
+"""Page parts: the style sheet and runtime script, hatch patterns, panes, shared popup templates.
 
 Each is a :class:`~alatau_geo.maps.elements.RenderOnce` element: what it
 writes into the page is rendered once and never parsed as a template again.
+The style sheet and the runtime script are files of this package
+(``maps/static/maps.css`` and ``maps/static/runtime.js``); they hold no data.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 from collections.abc import Sequence
 from html import escape
+from importlib import resources
 
 from folium.map import CustomPane
 from folium.template import Template
 
-from alatau_geo.maps.elements import RenderOnce
+from alatau_geo.core.errors import ExportError
+from alatau_geo.maps.elements import RenderOnce, script_json
 from alatau_geo.maps.popups import PopupTemplate
 from alatau_geo.maps.style import hatch_id
 
-__all__ = ["HatchPatterns", "MapStylesheet", "SharedPopup", "TranslucentPane"]
+__all__ = ["HatchPatterns", "MapStylesheet", "SharedPopup", "TranslucentPane", "static_text"]
+
+
+@functools.cache
+def static_text(name: str) -> str:
+    """A file of ``alatau_geo/maps/static`` (the maps' own CSS and JavaScript), as text.
+
+    Raises
+    ------
+    ExportError
+        If the file is missing (a broken installation) or would end its
+        ``<script>``/``<style>`` element early.
+    """
+    try:
+        text = resources.files("alatau_geo.maps").joinpath("static", name).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ExportError(f"alatau_geo/maps/static/{name} is missing ({error}); reinstall alatau-geo") from None
+    if "</script" in text.lower() or "</style" in text.lower():
+        raise ExportError(f"alatau_geo/maps/static/{name} contains a closing script/style tag")
+    return text
 
 
 class HatchPatterns(RenderOnce):
@@ -94,15 +120,16 @@ class SharedPopup(RenderOnce):
     """A layer's :class:`~alatau_geo.maps.popups.PopupTemplate` as a JavaScript object in the page.
 
     Added to the map before the layer whose features join their values into
-    it (see :meth:`binding`). The parts are already escaped
-    markup; ``tojson`` writes ``<``, ``>`` and ``&`` as JSON unicode escapes,
-    so nothing in them can end the ``<script>`` element.
+    it (see :meth:`binding`). The parts are already escaped markup, written
+    as JSON whose ``<``, ``>`` and ``&`` are escaped, so nothing in them can
+    end the ``<script>`` element. Its variable is named after its content
+    (:attr:`var`), so the layer can refer to it before the page is rendered.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = {{ this.parts|tojson }};
+            var {{ this.var }} = {{ this.parts_json }};
         {% endmacro %}
         """
     )
@@ -110,68 +137,25 @@ class SharedPopup(RenderOnce):
     def __init__(self, template: PopupTemplate) -> None:
         super().__init__()
         self._name = "SharedPopup"
-        self.parts = {"popup": list(template.popup), "tooltip": list(template.tooltip)}
+        self.parts = {"layer": template.layer, "title": template.title, "popup": list(template.popup),
+                      "tooltip": list(template.tooltip)}
+        self.parts_json = script_json(self.parts)
+        digest = hashlib.sha256(json.dumps(self.parts, sort_keys=True).encode("utf-8")).hexdigest()[:12]
+        self.var = f"ag_popup_{digest}"
 
     def binding(self) -> str:
         """JavaScript ``onEachFeature`` binding each feature's popup and tooltip, built when first shown."""
-        name = self.get_name()
-        return (
-            "function (feature, layer) {"
-            " var values = feature.properties.v;"
-            " layer.bindPopup(function () {"
-            f" var parts = {name}.popup, html = parts[0];"
-            " for (var i = 0; i < values.length; i++) { html += values[i] + parts[i + 1]; }"
-            " return html;"
-            " }, {maxWidth: 380});"
-            f" layer.bindTooltip(function () {{ return {name}.tooltip[0] + values[0] + {name}.tooltip[1]; }},"
-            " {sticky: true});"
-            " }"
-        )
-
-
-_CSS = """
-.leaflet-container { font: 13px/1.4 "Helvetica Neue", Arial, "Noto Sans", sans-serif; background: #f2efe9; }
-.ag-popup { min-width: 200px; }
-.ag-popup-title { font-weight: 600; font-size: 15px; margin-bottom: 2px; }
-.ag-popup-names { color: #444; margin-bottom: 6px; }
-.ag-lang { display: inline-block; min-width: 1.9em; font-size: 10px; color: #777; border: 1px solid #ccc;
-           border-radius: 3px; text-align: center; margin-right: 2px; }
-.ag-popup-table { border-collapse: collapse; width: 100%; }
-.ag-popup-table th { text-align: left; font-weight: normal; color: #555; padding: 2px 10px 2px 0;
-                     border-bottom: 1px solid #eee; white-space: nowrap; }
-.ag-popup-table td { padding: 2px 0; border-bottom: 1px solid #eee; }
-.ag-popup-table td.ag-num { text-align: right; font-variant-numeric: tabular-nums; }
-.ag-popup-source { margin-top: 6px; font-size: 11px; color: #888; }
-.ag-legend { background: rgba(255, 255, 255, 0.94); padding: 6px 10px; max-height: 55vh; overflow-y: auto;
-             max-width: 260px; }
-.ag-legend-title { font-weight: 600; margin-bottom: 4px; }
-.ag-legend-heading { font-weight: 600; color: #333; margin-top: 6px; }
-.ag-legend-row { display: flex; align-items: center; gap: 6px; }
-.ag-legend-note { font-size: 11px; color: #777; }
-.ag-downloads { margin-top: 8px; }
-.ag-downloads summary { cursor: pointer; color: #0b5394; }
-.ag-downloads ul { margin: 4px 0 0 0; padding-left: 18px; }
-.ag-hillshade-overlay { mix-blend-mode: multiply; }
-.leaflet-control-layers-group-name { font-weight: 600; display: block; margin-top: 4px; }
-.ag-badge-icon { background: none; border: none; }
-.ag-badge { display: flex; align-items: center; justify-content: center; box-sizing: border-box;
-            width: 100%; height: 100%; border-width: 2px; font: 700 9px/1 Arial, "Helvetica Neue", sans-serif;
-            letter-spacing: -0.2px; box-shadow: 0 1px 3px rgba(0, 0, 0, 0.5); cursor: pointer; }
-.ag-badge-round { border-radius: 50%; }
-.ag-badge-square { border-radius: 3px; }
-.ag-symbol { flex: none; }
-.marker-cluster.ag-cluster-square, .marker-cluster.ag-cluster-square div { border-radius: 7px; }
-.marker-cluster.ag-cluster div { font-weight: 600; }
-"""
+        return f"function (feature, layer) {{ agMaps.bindShared(layer, {self.var}, feature.properties); }}"
 
 
 class MapStylesheet(RenderOnce):
-    """The maps' own CSS (popups, legend), inline in the page header."""
+    """The maps' own CSS and runtime script (``maps/static``), inline in the page header."""
 
     _template = Template(
         """
         {% macro header(this, kwargs) %}
             <style>{{ this.css }}</style>
+            <script>{{ this.script }}</script>
         {% endmacro %}
         """
     )
@@ -179,4 +163,5 @@ class MapStylesheet(RenderOnce):
     def __init__(self) -> None:
         super().__init__()
         self._name = "MapStylesheet"
-        self.css = _CSS
+        self.css = static_text("maps.css")
+        self.script = static_text("runtime.js")

@@ -4,14 +4,20 @@ Leaflet inserts popup, tooltip and layer-control content with
 ``innerHTML``, and folium's ``GeoJsonPopup``/``GeoJsonTooltip`` pass
 attribute values through unescaped. So the maps never hand an attribute
 value to folium or Leaflet as markup: every value is formatted to text here
-and passed through :func:`html.escape` before it becomes part of a
-fragment. A feature named ``<script>alert(1)</script>`` then shows as that
-text.
+and escaped (:func:`html.escape`, or :mod:`alatau_geo.maps.i18n`, which
+escapes each language) before it becomes part of a fragment. A feature
+named ``<script>alert(1)</script>`` then shows as that text.
+
+A popup speaks to people first: the name in the page's language, the names
+in the other two, then the values a planner reads (worded: "Under way",
+units in the headers); how the feature was built, placed and sourced
+(rules, calibrated parameters, sources) is folded under "Technical
+details", with the layer, the id and the layer's quality.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from numbers import Integral, Real
@@ -19,7 +25,8 @@ from typing import Any
 
 import pandas as pd
 
-from alatau_geo.maps.column_formats import ColumnFormat, column_format
+from alatau_geo.maps.column_formats import TECHNICAL_COLUMNS, ColumnFormat, column_format, value_label
+from alatau_geo.maps.i18n import LANGUAGES, feature_names, names_html, text_html
 from alatau_geo.maps.style import Badge
 
 __all__ = [
@@ -29,6 +36,7 @@ __all__ = [
     "badge_icon",
     "badge_text_colour",
     "display_name",
+    "feature_head",
     "format_value",
     "popup_columns",
     "popup_html",
@@ -38,11 +46,11 @@ __all__ = [
 ]
 
 NAME_COLUMNS: tuple[str, ...] = ("name_en", "name_kk", "name_ru")
+_LANGUAGE_TAGS = {"en": "EN", "kk": "KK", "ru": "RU"}
 # Columns that name a feature when it has no name_en, in order of preference.
 _FALLBACK_NAME_COLUMNS: tuple[str, ...] = ("name_ru", "name_kk", "name", "water_body", "ref")
 # Shown for an empty value, so a blank cell is never mistaken for zero.
 MISSING = "—"
-_LANGUAGES: tuple[tuple[str, str, str], ...] = (("name_kk", "kk", "KK"), ("name_ru", "ru", "RU"))
 
 
 def _is_missing(value: Any) -> bool:
@@ -115,29 +123,180 @@ def popup_columns(columns: Iterable[str]) -> list[str]:
     return [column for column in columns if column not in skip and not column.startswith("_")]
 
 
-def popup_html(
-    properties: Mapping[str, Any],
-    *,
-    layer_title: str,
-    columns: Iterable[str],
-    quality: str | None = None,
-    unnamed: str | None = None,
-) -> str:
-    """The popup of one feature: name heading, Kazakh and Russian names, attribute table.
+# Columns whose values are codes or the plan's own wording: worded for people and translated.
+# Free text from the tables (names, companies, sectors, sources) is shown as it is.
+_WORDED_COLUMNS = frozenset(
+    {"kind", "works", "status", "placement", "position_quality", "district", "ends_in", "band", "rules",
+     "broken_rules", "role"}
+)
+_SLOT = "\x00"  # where a value goes while a template is built; never in escaped markup
+
+
+def _value_html(column: str, value: Any) -> str:
+    """A cell's escaped markup: numbers and free text as they are, coded values worded and translated."""
+    text = format_value(value, column_format(column))
+    if isinstance(value, bool) or (column in _WORDED_COLUMNS and isinstance(value, str) and text != MISSING):
+        return text_html(value_label(column, text))
+    return escape(text)
+
+
+def _rows(columns: Sequence[str], numeric: frozenset[str]) -> str:
+    rows = []
+    for column in columns:
+        cell = '<td class="ag-num">' if column in numeric else "<td>"
+        rows.append(f"<tr><th>{text_html(column_format(column).header)}</th>{cell}{_SLOT}</td></tr>")
+    return f'<table class="ag-popup-table">{"".join(rows)}</table>' if rows else ""
+
+
+@dataclass(frozen=True)
+class PopupTemplate:
+    """The fixed, escaped markup of a layer's popups and tooltips, with slots for each feature's values.
+
+    A popup per feature would repeat the layer's headers (in three
+    languages) in every feature and weigh megabytes. Instead each feature
+    carries only its escaped values (:func:`popup_values`), its title and
+    its names in the other languages (:func:`feature_head`), and the page
+    joins them with this markup when a popup opens (:func:`popup_html` does
+    the same in Python)::
+
+        <div class="ag-popup" data-layer=LAYER data-id=ID>
+          <div class="ag-popup-title">TITLE</div> NAMES
+          popup[0] values[0] popup[1] ... values[n] popup[n + 1]
+
+    where the last value is the feature's id. Values and markup are escaped
+    here, so joining them in the browser inserts nothing unescaped.
+
+    Attributes
+    ----------
+    layer : str
+        The layer's name, escaped for an attribute.
+    title : str
+        The title markup of features that bring none (the layer's title).
+    columns : tuple of str
+        The columns whose values fill the slots, in slot order: those a
+        planner reads first, then the technical ones; the id comes last.
+    popup : tuple of str
+        One more part than there are values.
+    tooltip : tuple of str
+        Two parts around the first value: the tooltip of features without a title.
+    """
+
+    layer: str
+    title: str
+    columns: tuple[str, ...]
+    popup: tuple[str, ...]
+    tooltip: tuple[str, str]
+
+
+def popup_template(
+    columns: Iterable[str], *, layer_title: str, quality: str | None = None, layer: str = "",
+    numeric: Iterable[str] = (),
+) -> PopupTemplate:
+    """The shared popup of a layer: the values a planner reads, then technical details and the id in a fold.
+
+    Parameters
+    ----------
+    columns : iterable of str
+        Attribute columns to list (see :func:`popup_columns`); those in
+        :data:`~alatau_geo.maps.column_formats.TECHNICAL_COLUMNS` go under
+        the "Technical details" fold.
+    layer_title : str
+        Human-readable layer title: the title of features without a name,
+        and the footer with the feature id.
+    quality : str, optional
+        The layer's provenance quality flag, shown in the footer so a reader
+        knows how far to trust the geometry.
+    layer : str
+        The layer's name, written into the popup's ``data-layer`` attribute.
+    numeric : iterable of str
+        Columns whose values are numbers (aligned right).
+
+    Examples
+    --------
+    >>> template = popup_template(["travel_time_min", "source"], layer_title="Travel <time>")
+    >>> template.columns, len(template.popup)
+    (('travel_time_min', 'source'), 4)
+    >>> "Travel time" in template.tooltip[0] and "&lt;time&gt;" in template.title
+    True
+    """
+    columns = list(columns)
+    primary = [column for column in columns if column not in TECHNICAL_COLUMNS]
+    technical = [column for column in columns if column in TECHNICAL_COLUMNS]
+    numbers = frozenset(numeric)
+    footer = [text_html(layer_title), f"{text_html('id')} {_SLOT}"]
+    if quality:
+        footer.append(f"{text_html('layer quality')}: {text_html(quality)}")
+    body = (
+        _rows(primary, numbers)
+        + f'<details class="ag-details"><summary>{text_html("Technical details")}</summary>'
+        + _rows(technical, numbers)
+        + f'<div class="ag-popup-source">{" · ".join(footer)}</div></details></div>'
+    )
+    ordered = (*primary, *technical)
+    first = f"{text_html(column_format(ordered[0]).header)}: " if ordered else ""
+    return PopupTemplate(
+        layer=escape(layer, quote=True),
+        title=text_html(layer_title),
+        columns=ordered,
+        popup=tuple(body.split(_SLOT)),
+        tooltip=(first, ""),
+    )
+
+
+def popup_values(properties: Mapping[str, Any], template: PopupTemplate) -> list[str]:
+    """A feature's escaped values for `template`: its columns' values, then its id.
+
+    Examples
+    --------
+    >>> template = popup_template(["travel_time_min", "facility_id"], layer_title="Travel time")
+    >>> popup_values({"id": 7, "travel_time_min": 12.345, "facility_id": "<b>"}, template)
+    ['12.3', '&lt;b&gt;', '7']
+    """
+    values = [_value_html(column, properties.get(column)) for column in template.columns]
+    return [*values, escape(format_value(properties.get("id"), ColumnFormat("id")))]
+
+
+def _names_block(properties: Mapping[str, Any]) -> str:
+    """The feature's own names, one line per language; the page hides the line of its own language."""
+    lines = []
+    for language in LANGUAGES:
+        value = properties.get(f"name_{language}")
+        if not _is_missing(value) and str(value).strip():
+            lines.append(
+                f'<div data-lang="{language}"><span class="ag-lang">{_LANGUAGE_TAGS[language]}</span> '
+                f'<span lang="{language}">{escape(str(value).strip())}</span></div>'
+            )
+    return f'<div class="ag-popup-names">{"".join(lines)}</div>' if len(lines) > 1 else ""
+
+
+def feature_head(properties: Mapping[str, Any], *, fallback: str) -> tuple[str, str]:
+    """A feature's popup title (its name in every language, else `fallback`) and its names block, escaped.
+
+    Examples
+    --------
+    >>> title, names = feature_head({"name_en": "Konaev", "name_ru": "Конаев"}, fallback="Places")
+    >>> "Конаев" in title and 'data-lang="ru"' in names
+    True
+    >>> feature_head({}, fallback="Unnamed <stream>")
+    ('Unnamed &lt;stream&gt;', '')
+    """
+    names = feature_names(properties, fallback=display_name(properties, fallback=fallback))
+    title = names_html(names) if names["en"] != fallback else text_html(fallback)
+    return title, _names_block(properties)
+
+
+def popup_html(properties: Mapping[str, Any], template: PopupTemplate, *, fallback: str | None) -> str:
+    """The popup of one feature, joined as the page joins it (see :class:`PopupTemplate`).
 
     Parameters
     ----------
     properties : Mapping
         The feature's attributes.
-    layer_title : str
-        Human-readable layer title, shown in the footer with the feature id.
-    columns : iterable of str
-        Attribute columns to list, in order (see :func:`popup_columns`).
-    quality : str, optional
-        The layer's provenance quality flag, shown in the footer so a reader
-        knows how far to trust the geometry.
-    unnamed : str, optional
-        Heading of a feature without a name (default: "Unnamed feature (<layer title>)").
+    template : PopupTemplate
+        Its layer's template.
+    fallback : str or None
+        Title of a feature without a name; None titles every feature with the
+        layer's title (layers whose features carry no title, e.g. travel-time nodes).
 
     Returns
     -------
@@ -146,105 +305,36 @@ def popup_html(
 
     Examples
     --------
-    >>> html = popup_html({"id": 1, "name_en": "<b>", "elevation_m": 612},
-    ...                   layer_title="Places", columns=["elevation_m"])
-    >>> "&lt;b&gt;" in html and "<b>" not in html and "Elevation (m)" in html
+    >>> template = popup_template(["elevation_m", "source"], layer_title="Places", layer="places")
+    >>> html = popup_html({"id": 1, "name_en": "<b>", "elevation_m": 612, "source": "GeoNames"}, template,
+    ...                   fallback="Places")
+    >>> "&lt;b&gt;" in html and "<b>" not in html and 'lang="en">Elevation (m)</span>' in html
+    True
+    >>> html.index("<details") < html.index("GeoNames")
     True
     """
-    title = display_name(properties, fallback=unnamed or f"Unnamed feature ({layer_title})")
-    parts = [f'<div class="ag-popup"><div class="ag-popup-title">{escape(title)}</div>']
-    names = [
-        f'<span class="ag-lang">{tag}</span> <span lang="{lang}">{escape(str(properties[column]).strip())}</span>'
-        for column, lang, tag in _LANGUAGES
-        if not _is_missing(properties.get(column)) and str(properties[column]).strip()
-    ]
-    if names:
-        parts.append(f'<div class="ag-popup-names">{"<br>".join(names)}</div>')
-    rows = []
-    for column in columns:
-        fmt = column_format(column)
-        value = format_value(properties.get(column), fmt)
-        raw = properties.get(column)
-        numeric = ' class="ag-num"' if isinstance(raw, Real) and not isinstance(raw, bool) else ""
-        rows.append(f"<tr><th>{escape(fmt.header)}</th><td{numeric}>{escape(value)}</td></tr>")
-    if rows:
-        parts.append(f'<table class="ag-popup-table">{"".join(rows)}</table>')
-    feature_id = format_value(properties.get("id"), ColumnFormat("id"))
-    footer = f"{layer_title} · id {feature_id}" + (f" · layer quality: {quality}" if quality else "")
-    parts.append(f'<div class="ag-popup-source">{escape(footer)}</div></div>')
-    return "".join(parts)
-
-
-@dataclass(frozen=True)
-class PopupTemplate:
-    """The fixed, escaped markup of a layer's popups and tooltips, with slots for values.
-
-    For layers with thousands of features a popup per feature would weigh
-    megabytes. Instead each feature carries only its escaped values
-    (:func:`popup_values`), and the page joins them with this markup when
-    a popup opens: ``popup[0] + values[0] + popup[1] + ... + popup[n]``;
-    the tooltip is ``tooltip[0] + values[0] + tooltip[1]``. Values and
-    markup are escaped here, so joining them in the browser inserts nothing
-    unescaped.
-
-    Attributes
-    ----------
-    popup : tuple of str
-        One more part than there are values: the columns' values, then the id.
-    tooltip : tuple of str
-        Two parts around the first column's value.
-    """
-
-    popup: tuple[str, ...]
-    tooltip: tuple[str, ...]
-
-
-def popup_template(columns: Iterable[str], *, layer_title: str, quality: str | None = None) -> PopupTemplate:
-    """The shared popup of a layer: title, one table row per column, footer with the feature id.
-
-    Examples
-    --------
-    >>> template = popup_template(["travel_time_min"], layer_title="Travel <time>")
-    >>> template.tooltip
-    ('Travel time (min): ', '')
-    >>> "Travel &lt;time&gt;" in template.popup[0] and len(template.popup)
-    3
-    """
-    columns = list(columns)
-    rows = [f"<tr><th>{escape(column_format(column).header)}</th><td>" for column in columns]
-    head = f'<div class="ag-popup"><div class="ag-popup-title">{escape(layer_title)}</div>'
-    footer = f'<div class="ag-popup-source">{escape(layer_title)} · id '
-    # The markup before each value (every column's, then the id's), then after the last.
-    before = [head + '<table class="ag-popup-table">' + rows[0]] if rows else []
-    before += ["</td></tr>" + row for row in rows[1:]]
-    before.append(("</td></tr></table>" if rows else head) + footer)
-    after = (f" · layer quality: {escape(quality)}" if quality else "") + "</div></div>"
-    parts = [*before, after]
-    first = f"{column_format(columns[0]).header}: " if columns else ""
-    return PopupTemplate(popup=tuple(parts), tooltip=(escape(first), ""))
-
-
-def popup_values(properties: Mapping[str, Any], columns: Iterable[str]) -> list[str]:
-    """A feature's escaped values for a :class:`PopupTemplate`: the columns' values, then its id.
-
-    Examples
-    --------
-    >>> popup_values({"id": 7, "travel_time_min": 12.345, "facility_id": "<b>"}, ["travel_time_min", "facility_id"])
-    ['12.3', '&lt;b&gt;', '7']
-    """
-    values = [escape(format_value(properties.get(column), column_format(column))) for column in columns]
-    return [*values, escape(format_value(properties.get("id"), ColumnFormat("id")))]
+    values = popup_values(properties, template)
+    if fallback is None:
+        title, names = template.title, ""
+    else:
+        title, names = feature_head(properties, fallback=fallback)
+    html = (
+        f'<div class="ag-popup" data-layer="{template.layer}" data-id="{values[-1]}">'
+        f'<div class="ag-popup-title">{title}</div>{names}{template.popup[0]}'
+    )
+    return html + "".join(value + part for value, part in zip(values, template.popup[1:], strict=True))
 
 
 def tooltip_html(properties: Mapping[str, Any], *, layer_title: str) -> str:
-    """The hover tooltip of one feature: its escaped display name.
+    """The hover tooltip of one feature: its escaped name in every language.
 
     Examples
     --------
     >>> tooltip_html({"name_en": "<script>alert(1)</script>"}, layer_title="Places")
     '&lt;script&gt;alert(1)&lt;/script&gt;'
     """
-    return escape(display_name(properties, fallback=layer_title))
+    names = feature_names(properties, fallback=display_name(properties, fallback=layer_title))
+    return names_html(names)
 
 
 def badge_text_colour(fill: str) -> str:

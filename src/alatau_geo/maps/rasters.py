@@ -29,10 +29,19 @@ from alatau_geo.maps.relief import (
     SlopeClass,
     classify_slope,
     hillshade,
-    slope_percent,
+    slope_degrees,
 )
 
-__all__ = ["RELIEF_Z_FACTOR", "Dem", "RasterImage", "hillshade_image", "read_dem", "slope_class_image"]
+__all__ = [
+    "RELIEF_Z_FACTOR",
+    "Dem",
+    "RasterImage",
+    "ReliefImages",
+    "hillshade_image",
+    "read_dem",
+    "relief_images",
+    "slope_class_image",
+]
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +52,13 @@ WEB_MERCATOR = CRS.from_epsg(3857)
 MAX_IMAGE_SIDE_PX = 1600
 # Vertical exaggeration of the shaded relief: the Ili plain is gentle.
 RELIEF_Z_FACTOR = 2.0
-# Grey levels of the shaded relief: index 0 is transparent (no data), 1..255
+# Grey levels of the shaded relief: index 0 is transparent (no data), 1..64
 # run from the darkest shadow to full light. The darkest shadow is kept at
-# 60 so labels and lines stay readable on it.
+# 60 so labels and lines stay readable on it. 64 levels (a step of 3 in 255)
+# cannot be told from 255 on screen and compress to 60 % of the size, which
+# keeps every page of a build under 3 MB.
 _DARKEST_GREY = 60
+_GREY_LEVELS = 64
 
 
 @dataclass(frozen=True)
@@ -175,8 +187,8 @@ def hillshade_image(
     warped, grid = _warp(shade, dem, nodata=np.nan, resampling=Resampling.bilinear, max_side_px=max_side_px)
     indices = np.zeros(warped.shape, dtype="uint8")
     known = np.isfinite(warped)
-    indices[known] = 1 + np.round(np.clip(warped[known], 0.0, 1.0) * 254).astype("uint8")
-    greys = np.linspace(_DARKEST_GREY, 255, 255).round().astype(int)
+    indices[known] = 1 + np.round(np.clip(warped[known], 0.0, 1.0) * (_GREY_LEVELS - 1)).astype("uint8")
+    greys = np.linspace(_DARKEST_GREY, 255, _GREY_LEVELS).round().astype(int)
     palette = [(0, 0, 0, 0)] + [(int(g), int(g), int(g), 255) for g in greys]
     return _image(indices, grid, palette)
 
@@ -187,7 +199,7 @@ def slope_class_image(
     classes: tuple[SlopeClass, ...] = SLOPE_CLASSES,
     max_side_px: int = MAX_IMAGE_SIDE_PX,
 ) -> RasterImage:
-    """Slope classes of the DEM (slope in percent on the metric grid) as a Web Mercator PNG.
+    """Slope classes of the DEM (slope in degrees on the metric grid) as a Web Mercator PNG.
 
     Parameters
     ----------
@@ -202,13 +214,43 @@ def slope_class_image(
     RasterImage
         One opaque colour per class; transparent where the DEM has no data.
     """
-    codes = classify_slope(slope_percent(dem.elevation_m, cell_size_m=dem.cell_size_m), classes=classes)
+    codes = classify_slope(slope_degrees(dem.elevation_m, cell_size_m=dem.cell_size_m), classes=classes)
     # Class codes are categories: nearest neighbour, never interpolated.
     warped, grid = _warp(codes, dem, nodata=0, resampling=Resampling.nearest, max_side_px=max_side_px)
     palette: list[tuple[int, int, int, int]] = [(0, 0, 0, 0)] * (max(c.code for c in classes) + 1)
     for slope_class in classes:
         palette[slope_class.code] = (*_rgb(slope_class.color), 255)
     return _image(warped, grid, palette)
+
+
+@dataclass(frozen=True)
+class ReliefImages:
+    """The DEM's display images, rendered once and shared by every map of a build.
+
+    Attributes
+    ----------
+    hillshade : RasterImage
+        Grey shaded relief (:func:`hillshade_image`).
+    slope_classes : RasterImage
+        Slope classes in degrees (:func:`slope_class_image`).
+    """
+
+    hillshade: RasterImage
+    slope_classes: RasterImage
+
+
+def relief_images(path: Path) -> ReliefImages:
+    """Read the DEM GeoTIFF at `path` once and render its shaded relief and slope classes.
+
+    Raises
+    ------
+    InputDataError
+        If the file is missing or unreadable.
+    CRSError
+        If the raster is not on a projected CRS in metres.
+    """
+    dem = read_dem(path)
+    return ReliefImages(hillshade=hillshade_image(dem), slope_classes=slope_class_image(dem))
 
 
 def _rgb(color: str) -> tuple[int, int, int]:

@@ -19,28 +19,32 @@ import numpy as np
 
 from alatau_geo.reference import terrain
 
-__all__ = ["SlopeClass", "SLOPE_CLASSES", "classify_slope", "hillshade", "slope_percent"]
+__all__ = ["SlopeClass", "SLOPE_CLASSES", "classify_slope", "hillshade", "slope_degrees"]
 
 
 @dataclass(frozen=True)
 class SlopeClass:
-    """One slope class: ``lower_pct <= slope < upper_pct``."""
+    """One slope class: ``lower_deg <= slope < upper_deg``, in degrees."""
 
     code: int
-    lower_pct: float
-    upper_pct: float
+    lower_deg: float
+    upper_deg: float
     label: str
     color: str
 
 
-# Breaks used in Kazakh and Soviet planning practice for site suitability:
-# flat (drainage needs care), gentle, moderate, steep (terracing), very steep.
+# Slope classes in degrees, the unit of the plan's buildable limit
+# (analysis.max_buildable_slope_deg, 8 degrees by default): flat (drainage
+# needs care, 2 deg = 3.5 %), gentle (5 deg = 8.7 %), moderate up to the
+# plan's limit (8 deg = 14 %), steep (terracing; 15 deg = 27 %), very steep.
+# Breaks: planning practice for site suitability (assumed), with 8 deg the
+# plan's default limit.
 SLOPE_CLASSES: tuple[SlopeClass, ...] = (
-    SlopeClass(1, 0.0, 2.0, "0–2 %", "#1a9850"),
-    SlopeClass(2, 2.0, 5.0, "2–5 %", "#a6d96a"),
-    SlopeClass(3, 5.0, 10.0, "5–10 %", "#fee08b"),
-    SlopeClass(4, 10.0, 20.0, "10–20 %", "#f46d43"),
-    SlopeClass(5, 20.0, float("inf"), "> 20 %", "#a50026"),
+    SlopeClass(1, 0.0, 2.0, "0–2°", "#1a9850"),
+    SlopeClass(2, 2.0, 5.0, "2–5°", "#a6d96a"),
+    SlopeClass(3, 5.0, 8.0, "5–8°", "#fee08b"),
+    SlopeClass(4, 8.0, 15.0, "8–15°", "#f46d43"),
+    SlopeClass(5, 15.0, float("inf"), "> 15°", "#a50026"),
 )
 
 
@@ -55,8 +59,8 @@ def _gradients(dem: np.ndarray, *, cell_size_m: tuple[float, float]) -> tuple[np
     return dzdx, dzdy
 
 
-def slope_percent(dem: np.ndarray, *, cell_size_m: tuple[float, float]) -> np.ndarray:
-    """Slope of each cell in percent (100 × rise / run).
+def slope_degrees(dem: np.ndarray, *, cell_size_m: tuple[float, float]) -> np.ndarray:
+    """Slope of each cell in degrees from the horizontal.
 
     Parameters
     ----------
@@ -68,16 +72,16 @@ def slope_percent(dem: np.ndarray, *, cell_size_m: tuple[float, float]) -> np.nd
     Returns
     -------
     ndarray of float64
-        Slope in percent; NaN where the 3x3 window has a NaN.
+        ``atan(|grad z|)`` in degrees; NaN where the 3x3 window has a NaN.
 
     Examples
     --------
-    >>> ramp = np.tile(np.arange(5.0) * 9.0, (4, 1))  # rises 9 m per 90 m cell eastwards
-    >>> float(slope_percent(ramp, cell_size_m=(90.0, 90.0))[1, 2])
-    10.0
+    >>> ramp = np.tile(np.arange(5.0) * 90.0, (4, 1))  # rises 90 m per 90 m cell eastwards
+    >>> float(slope_degrees(ramp, cell_size_m=(90.0, 90.0))[1, 2])
+    45.0
     """
     dzdx, dzdy = _gradients(dem, cell_size_m=cell_size_m)
-    return 100.0 * np.hypot(dzdx, dzdy)
+    return np.degrees(np.arctan(np.hypot(dzdx, dzdy)))
 
 
 def hillshade(
@@ -128,13 +132,13 @@ def hillshade(
     return np.clip(shade, 0.0, 1.0)
 
 
-def classify_slope(slope_pct: np.ndarray, *, classes: tuple[SlopeClass, ...] = SLOPE_CLASSES) -> np.ndarray:
+def classify_slope(slope_deg: np.ndarray, *, classes: tuple[SlopeClass, ...] = SLOPE_CLASSES) -> np.ndarray:
     """Slope class code of each cell.
 
     Parameters
     ----------
-    slope_pct : ndarray
-        Slope in percent; NaN where unknown.
+    slope_deg : ndarray
+        Slope in degrees; NaN where unknown.
     classes : tuple of SlopeClass
         Contiguous classes in increasing order.
 
@@ -145,12 +149,12 @@ def classify_slope(slope_pct: np.ndarray, *, classes: tuple[SlopeClass, ...] = S
 
     Examples
     --------
-    >>> classify_slope(np.array([0.5, 2.0, 7.0, 19.9, 45.0, np.nan])).tolist()
+    >>> classify_slope(np.array([0.5, 2.0, 7.9, 14.9, 45.0, np.nan])).tolist()
     [1, 2, 3, 4, 5, 0]
     """
-    slope_pct = np.asarray(slope_pct, dtype="float64")
-    codes = np.zeros(slope_pct.shape, dtype="uint8")
+    slope_deg = np.asarray(slope_deg, dtype="float64")
+    codes = np.zeros(slope_deg.shape, dtype="uint8")
     for slope_class in classes:
-        inside = (slope_pct >= slope_class.lower_pct) & (slope_pct < slope_class.upper_pct)
+        inside = (slope_deg >= slope_class.lower_deg) & (slope_deg < slope_class.upper_deg)
         codes[inside] = slope_class.code
     return codes

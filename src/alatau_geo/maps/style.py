@@ -145,6 +145,21 @@ class LayerStyle:
     merge_lists : tuple of (str, str)
         On a merged feature, the values of column ``source`` listed in
         column ``target`` (e.g. the ids of the merged facilities).
+    pane : str or None
+        A map pane created by :func:`alatau_geo.maps.basemaps.new_map` to draw
+        the layer in, e.g. ``"ag-zones-below"`` (beneath the districts, so it
+        never takes their clicks); None draws it with the other vectors.
+    canvas : bool
+        Draw the layer's points on a canvas in their own pane (thousands of
+        points pan smoothly there), instead of one SVG element each.
+    interactive : bool
+        Whether features answer clicks and hovers; False draws them only.
+    profile_column : str or None
+        A column holding an elevation profile (whole metres separated by
+        spaces, at the step in column `profile_step_column`): the popup
+        shows it as a small chart (:func:`alatau_geo.maps.profiles.profile_svg`).
+    profile_step_column : str
+        The column giving the profile's horizontal step, metres.
     """
 
     group: str
@@ -180,6 +195,11 @@ class LayerStyle:
     legend_note: str = ""
     merge_by: tuple[str, ...] = ()
     merge_lists: tuple[tuple[str, str], ...] = ()
+    pane: str | None = None
+    canvas: bool = False
+    interactive: bool = True
+    profile_column: str | None = None
+    profile_step_column: str = "profile_step_m"
 
     def category_of(self, value: Any) -> Category | None:
         """The listed category for `value`, or None."""
@@ -286,7 +306,7 @@ class LayerStyle:
             if self.is_flagged(properties)
             else (category.dash_array if category and category.dash_array else self.dash_array)
         )
-        if dash:
+        if dash and dash != "none":
             style["dashArray"] = dash
         kind = geometry_type.removeprefix("Multi")
         if kind == "LineString":

@@ -1,9 +1,9 @@
-"""Vector layers on a map: styled GeoJSON layers, split into parts and clustered as their style says.
+"""Vector layers on a map: styled GeoJSON layers, split into parts, clustered or on canvas as their style says.
 
 :func:`add_vectors` adds a map's layers in drawing order and returns what
 the controls added after them need (:class:`VectorLayers`): the layers by
-switcher group, legend sections, download links, searchable layers,
-clusters, hatch colours.
+switcher group, legend sections, the map layers behind each legend row,
+download links, searchable layers, clusters, hatch colours, canvas panes.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from types import MappingProxyType
 
 import folium
 from folium import plugins
-from folium.utilities import JsCode
+from folium.map import CustomPane
 
 from alatau_geo.core.layers import Layer
 from alatau_geo.maps.column_formats import column_format
-from alatau_geo.maps.elements import DataGeoJson
 from alatau_geo.maps.features import DisplayLayer, display_layer
+from alatau_geo.maps.geojson import DENSE_PANE, StyledGeoJson
 from alatau_geo.maps.layer_styles import in_group_order, style_for
 from alatau_geo.maps.legend import DownloadLink, LegendEntry, LegendSection, download_href, legend_entries
 from alatau_geo.maps.page_parts import SharedPopup, TranslucentPane
@@ -35,55 +35,11 @@ __all__ = [
     "has_points",
     "marker_cluster",
     "split_layer",
-    "vector_layer",
 ]
 
 CLUSTER_NOTE = "A numbered circle groups nearby objects: click it or zoom in to see them."
 
-# Bind each feature's own, already escaped popup and tooltip (see .popups).
-_BIND_POPUPS = JsCode(
-    """function (feature, layer) {
-        layer.bindPopup(feature.properties.popup_html, {maxWidth: 380});
-        layer.bindTooltip(feature.properties.tooltip_html, {sticky: true});
-    }"""
-)
 
-
-def vector_layer(
-    shown: DisplayLayer, style: LayerStyle, *, pane: str | None = None, shared: SharedPopup | None = None
-) -> folium.GeoJson:
-    """The folium layer of `shown`; in map pane `pane`; with popups joined from `shared` if given."""
-
-    def styler(feature: dict) -> dict:
-        return shown.styles[feature["id"]]
-
-    def highlighter(feature: dict) -> dict:
-        return {"weight": style.weight + 2, "fillOpacity": min(1.0, style.fill_opacity + 0.2)}
-
-    # Points are drawn as circle markers, or as HTML badges (a divIcon whose
-    # options come per feature from the styler, see .features): Leaflet's
-    # default marker is an image and folium's icons are a web font, which an
-    # offline page cannot load.
-    marker: folium.Marker | folium.CircleMarker | None = None
-    if has_points(shown):
-        marker = (
-            folium.Marker(icon=folium.DivIcon(class_name="ag-badge-icon"), riseOnHover=True)
-            if style.badge_shape
-            else folium.CircleMarker(radius=style.radius_px)
-        )
-    options = {"pane": pane} if pane else {}
-    return DataGeoJson(
-        shown.data,
-        name=escape(shown.title),
-        style_function=styler,
-        highlight_function=highlighter,
-        marker=marker,
-        on_each_feature=JsCode(shared.binding()) if shared is not None else _BIND_POPUPS,
-        overlay=True,
-        control=False,
-        show=style.show,
-        **options,
-    )
 
 
 def has_points(shown: DisplayLayer) -> bool:
@@ -150,6 +106,11 @@ class VectorLayers:
         Colours whose hatch pattern the page must define.
     panes : int
         Number of translucent panes added so far.
+    by_layer : dict of str to list of Layer
+        The map layers switched on and off for each layer name (several for a
+        split layer), for the legend and the labels.
+    dense : list of (str, Layer)
+        Canvas panes and the map layer drawn in each, for the page runtime.
     """
 
     groups: dict[str, list[tuple[str, folium.map.Layer]]] = field(default_factory=dict)
@@ -161,6 +122,8 @@ class VectorLayers:
     clusters: list[plugins.MarkerCluster] = field(default_factory=list)
     hatch_colors: list[str] = field(default_factory=list)
     panes: int = 0
+    by_layer: dict[str, list[folium.map.Layer]] = field(default_factory=dict)
+    dense: list[tuple[str, folium.map.Layer]] = field(default_factory=list)
 
 
 def split_layer(layer: Layer, style: LayerStyle) -> Iterator[tuple[Layer, LayerStyle]]:
@@ -185,19 +148,25 @@ def split_layer(layer: Layer, style: LayerStyle) -> Iterator[tuple[Layer, LayerS
         )
 
 
-def _add_part(m: folium.Map, parts: VectorLayers, layer: Layer, style: LayerStyle) -> bool:
-    """Add one map layer (a whole layer or one part of a split one); return whether it is clustered."""
-    shown = display_layer(layer, style)
-    pane = None
+def _pane_for(m: folium.Map, parts: VectorLayers, style: LayerStyle) -> str | None:
+    """The map pane of a layer drawn with `style`, created the first time it is needed."""
     if style.pane_opacity is not None:
         parts.panes += 1
         pane = f"ag-pane-{parts.panes}"
         TranslucentPane(pane, opacity=style.pane_opacity).add_to(m)
-    shared = None
-    if shown.popup_template is not None:
-        shared = SharedPopup(shown.popup_template)
-        shared.add_to(m)  # before the layer, whose features refer to it
-    geojson = vector_layer(shown, style, pane=pane, shared=shared)
+        return pane
+    if style.canvas and not parts.dense:
+        CustomPane(DENSE_PANE, z_index=450, pointer_events=True).add_to(m)
+    return style.pane
+
+
+def _add_part(m: folium.Map, parts: VectorLayers, layer: Layer, style: LayerStyle, *, name: str) -> bool:
+    """Add one map layer (a whole layer or one part of a split one); return whether it is clustered."""
+    shown = display_layer(layer, style)
+    pane = _pane_for(m, parts, style)
+    shared = SharedPopup(shown.popup_template)
+    shared.add_to(m)  # before the layer, whose features refer to it
+    geojson = StyledGeoJson(shown, style, pane=pane, shared=shared)
     switched: folium.map.Layer = geojson  # what the layer switcher turns on and off
     clustered = style.cluster_until_zoom is not None and has_points(shown)
     if clustered:
@@ -208,7 +177,10 @@ def _add_part(m: folium.Map, parts: VectorLayers, layer: Layer, style: LayerStyl
         parts.clusters.append(switched)
     else:
         geojson.add_to(m)
-    parts.groups.setdefault(style.group, []).append((shown.title, switched))
+    if style.canvas:
+        parts.dense.append((DENSE_PANE, switched))
+    parts.groups.setdefault(style.group, []).append((name, switched))
+    parts.by_layer.setdefault(layer.name, []).append(switched)
     parts.shown.append(shown)
     if style.searchable and shown.feature_count:
         parts.searchable.append(geojson)
@@ -251,8 +223,10 @@ def add_vectors(
     notes: dict[str, list[str]] = {}
     for layer, style in styled:
         clustered = False
+        short = style.legend_title or layer.title or layer.name
         for part, part_style in split_layer(layer, style):
-            clustered |= _add_part(m, parts, part, part_style)
+            name = part.title if part is not layer else short
+            clustered |= _add_part(m, parts, part, part_style, name=name)
         group_notes = notes.setdefault(style.group, [])
         for note in (CLUSTER_NOTE if clustered else "", style.legend_note):
             if note and note not in group_notes:

@@ -31,6 +31,7 @@ import pandas as pd
 from alatau_geo.core.errors import TableError
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.placement_rules import RULES
+from alatau_geo.reference.gazetteer import read_csv_text
 
 CatalogueKind = Literal["infrastructure", "projects"]
 DISTRICT_IDS = ("gate", "golden", "growing", "green")
@@ -234,12 +235,7 @@ def read_catalogue(path: str | Path, *, kind: CatalogueKind) -> pd.DataFrame:
     if kind not in CATALOGUE_COLUMNS:
         raise ValueError(f"kind must be one of {', '.join(CATALOGUE_COLUMNS)}, got {kind!r}")
     path = Path(path)
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except FileNotFoundError:
-        raise TableError(f"{path}: {kind} catalogue not found") from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise TableError(f"{path}: cannot read {kind} catalogue ({str(error).splitlines()[0]})") from None
+    table = read_csv_text(path, what=f"{kind} catalogue", allow_no_rows=True)
     columns = CATALOGUE_COLUMNS[kind]
     missing = [c for c in columns if c not in table.columns]
     if missing:
@@ -287,7 +283,18 @@ def load_catalogues(plan: Plan) -> dict[str, pd.DataFrame]:
     for kind in ("infrastructure", "projects"):
         path = getattr(plan.tables, kind) or packaged_catalogue(kind)
         catalogue = read_catalogue(path, kind=kind)
+        _check_near(catalogue, plan)
         if getattr(plan.tables, kind) is None:
             catalogue.attrs["source"] = f"alatau_geo/data/{kind}.csv (shipped table)"
         catalogues[kind] = catalogue
     return catalogues
+
+
+def _check_near(catalogue: pd.DataFrame, plan: Plan) -> None:
+    """Refuse a given position far outside the plan's study area, naming the catalogue row."""
+    for row in catalogue.itertuples(index=False):
+        if np.isfinite(row.lon) and np.isfinite(row.lat) and not plan.study_area.near(row.lon, row.lat):
+            raise TableError(
+                f"{catalogue.attrs['source']}: id={row.id}: position ({row.lon:g}, {row.lat:g}) lies far outside the "
+                f"study area {plan.study_area.bounds}; check lon and lat (x = longitude, y = latitude, degrees)"
+            )

@@ -285,7 +285,7 @@ def _layer(name: str, records: list[dict[str, Any]], *, kind: CatalogueKind, sou
                 "max_buildable_slope_deg": context.analysis.max_buildable_slope_deg,
                 "flood_freeboard_m": context.analysis.flood_freeboard_m,
                 "placement_grid_m": context.analysis.placement_grid_m,
-                "reservoir_level_m": context.reservoir_level_m,
+                "reservoir_max_level_m": context.reservoir_level_m,
                 "near_corridor_m": context.near_corridor_m,
                 "min_spacing_m": context.min_spacing_m,
             },

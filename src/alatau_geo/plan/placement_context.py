@@ -32,6 +32,25 @@ NEAR_CORRIDOR_M = 2000.0
 MIN_SPACING_M = 1000.0
 
 
+def flood_reference_level_m(plan: Plan) -> float:
+    """The reservoir level the flood rules measure from, metres: its maximum operating level.
+
+    One definition for the placement rule ``above_flood`` and the suitability
+    hazard ``reservoir_below_max``: ``suitability.hazards.reservoir_max_level_m``,
+    or the DEM's surface (``hydrology.reservoir_level_m``) for a plan without
+    a suitability section.
+
+    Examples
+    --------
+    >>> from alatau_geo.plan.config import load_plan
+    >>> flood_reference_level_m(load_plan())
+    485.0
+    """
+    if plan.suitability is None:
+        return float(plan.hydrology.reservoir_level_m)
+    return float(plan.suitability.hazards.reservoir_max_level_m)
+
+
 @dataclass(frozen=True, eq=False)
 class PlacementContext:
     """Everything the placement rules look at, in the working CRS (EPSG:32643).
@@ -52,7 +71,10 @@ class PlacementContext:
     analysis : AnalysisParams
         ``max_buildable_slope_deg``, ``flood_freeboard_m``, ``placement_grid_m``.
     reservoir_level_m : float
-        Reservoir surface (``plan.hydrology.reservoir_level_m``).
+        The reservoir's highest level, metres: its maximum operating level
+        (``plan.suitability.hazards.reservoir_max_level_m``, the level the
+        suitability's ``reservoir_below_max`` hazard uses); without a
+        suitability section, its surface in the DEM (``plan.hydrology.reservoir_level_m``).
     near_corridor_m, min_spacing_m : float
         See :data:`NEAR_CORRIDOR_M` and :data:`MIN_SPACING_M`.
     city_boundary : GeoDataFrame, optional
@@ -116,7 +138,7 @@ class PlacementContext:
             elevation=elevation,
             slope=slope,
             analysis=plan.analysis,
-            reservoir_level_m=float(plan.hydrology.reservoir_level_m),
+            reservoir_level_m=flood_reference_level_m(plan),
             near_corridor_m=near_corridor_m,
             min_spacing_m=min_spacing_m,
             city_boundary=layers["city_boundary"].frame if "city_boundary" in layers else None,
@@ -124,7 +146,7 @@ class PlacementContext:
 
     @property
     def flood_level_m(self) -> float:
-        """Lowest elevation an object may stand at: reservoir surface plus freeboard, metres."""
+        """Lowest elevation an object may stand at: the reservoir's maximum level plus freeboard, metres."""
         return self.reservoir_level_m + self.analysis.flood_freeboard_m
 
     @cached_property

@@ -66,7 +66,12 @@ def in_district(geometries: np.ndarray, target: Target, context: PlacementContex
     lines = is_line(geometries)
     value = np.zeros(len(geometries))
     if (~lines).any():
-        value[~lines] = shapely.distance(geometries[~lines], area)
+        points = geometries[~lines]
+        # Inside (or on) the prepared district the distance is 0: only the others are measured.
+        outside = ~shapely.intersects(area, points)
+        distances = np.zeros(len(points))
+        distances[outside] = shapely.distance(points[outside], area)
+        value[~lines] = distances
     if lines.any():
         value[lines] = shapely.length(shapely.difference(geometries[lines], area))
     return value <= DISTRICT_TOLERANCE_M, value
@@ -118,7 +123,7 @@ def max_slope(geometries: np.ndarray, target: Target, context: PlacementContext)
 
 
 def above_flood(geometries: np.ndarray, target: Target, context: PlacementContext) -> Check:
-    """Elevation at least the reservoir level plus freeboard. Value: elevation in metres (lines: the lowest)."""
+    """Elevation at least the reservoir's maximum level plus freeboard. Value: metres (lines: the lowest)."""
     value = _profile(context.elevation, geometries, reduce=np.min)
     return value >= context.flood_level_m, value
 
@@ -166,7 +171,7 @@ def _describe_above_flood(value: float, ok: bool, target: Target, context: Place
     sign = "≥" if ok else "<"
     what = "lowest elevation along the line" if line else "elevation"
     return (f"{what} {value:.1f} m {sign} {context.flood_level_m:g} m flood level "
-            f"({context.reservoir_level_m:g} m + {context.analysis.flood_freeboard_m:g} m freeboard)")
+            f"(reservoir maximum {context.reservoir_level_m:g} m + {context.analysis.flood_freeboard_m:g} m freeboard)")
 
 
 @dataclass(frozen=True)
@@ -197,7 +202,7 @@ RULES: Mapping[str, Rule] = MappingProxyType({
         Rule("outside_strips", "outside every water protection strip (lines: crossings are reported)",
              outside_strips, _describe_outside_strips),
         Rule("max_slope", "slope at most plan.analysis.max_buildable_slope_deg", max_slope, _describe_max_slope),
-        Rule("above_flood", "at least plan.hydrology.reservoir_level_m + plan.analysis.flood_freeboard_m",
+        Rule("above_flood", "at least plan.suitability.hazards.reservoir_max_level_m + plan.analysis.flood_freeboard_m",
              above_flood, _describe_above_flood),
     )
 })

@@ -19,25 +19,31 @@ kind                      geometry (working CRS, metres)
                           (extended to the study-area edge) where
                           ``towards`` lies
 ``layer``                 the features named by ``ref``
+``polygon``               polygons drawn by hand (the editing map): ``rings``,
+                          one outer ring of (lon, lat) WGS84 points per part
 ``union``, ``intersection``  of the rules in ``of``
 ``difference``            ``base`` minus every rule in ``minus``
 ========================  ==================================================
 
 Every leaf has at most one numeric parameter; a zone may name it as its
 ``solve`` parameter to calibrate the zone's area (see :mod:`alatau_geo.plan.districts`).
+A ``polygon`` has none: it is a fixed outline, clipped to the study area.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import shapely
+from pyproj import Transformer
 from shapely.geometry import LineString, Polygon
 from shapely.ops import split
 
+from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS
 from alatau_geo.core.errors import PlanError
 
 _QUAD_SEGS = 16
@@ -99,6 +105,21 @@ class LayerRef:
 
 
 @dataclass(frozen=True)
+class Drawn:
+    """Polygons drawn by hand: one outer ring of (lon, lat) WGS84 points per part, each closed."""
+
+    rings: tuple[tuple[tuple[float, float], ...], ...]
+
+    def geometry(self) -> shapely.Geometry:
+        """The polygons in the working CRS (EPSG:32643), as one geometry."""
+        parts = []
+        for ring in self.rings:
+            xs, ys = _TO_WORKING.transform([x for x, _ in ring], [y for _, y in ring])
+            parts.append(Polygon(list(zip(xs, ys, strict=True))))
+        return shapely.union_all(parts)
+
+
+@dataclass(frozen=True)
 class Combine:
     """Union or intersection of several rules."""
 
@@ -114,8 +135,10 @@ class Difference:
     minus: tuple[Rule, ...]
 
 
-Rule = Hull | Band | Disc | Shore | Between | Side | LayerRef | Combine | Difference
+Rule = Hull | Band | Disc | Shore | Between | Side | LayerRef | Drawn | Combine | Difference
 NUMERIC = {Hull: "buffer_m", Band: "width_m", Disc: "radius_m", Shore: "width_m"}
+_TO_WORKING = Transformer.from_crs(EXPORT_CRS, WORKING_CRS, always_xy=True)
+_MAX_RING_POINTS = 20_000
 
 
 # --------------------------------------------------------------------------- parsing
@@ -141,6 +164,7 @@ def parse_rule(data: Any, *, entry: str, source: str) -> Rule:
         "between": lambda: Between(_pair(data, entry, source)),
         "side": lambda: Side(_name(data, "line", entry, source), _name(data, "towards", entry, source)),
         "layer": lambda: LayerRef(_name(data, "ref", entry, source)),
+        "polygon": lambda: _drawn(data, entry, source),
         "union": lambda: Combine("union", _children(data, "of", entry, source)),
         "intersection": lambda: Combine("intersection", _children(data, "of", entry, source)),
         "difference": lambda: Difference(
@@ -181,6 +205,39 @@ def _length(data: Mapping[str, Any], key: str, entry: str, source: str) -> float
     if value < 0:
         raise PlanError(f"{source}: '{entry}.{key}' must be at least 0, got {value}")
     return float(value)
+
+
+def _ring(value: Any, where: str, source: str) -> tuple[tuple[float, float], ...]:
+    if not isinstance(value, list) or not 3 <= len(value) <= _MAX_RING_POINTS:
+        raise PlanError(f"{source}: '{where}' must be a list of 3 to {_MAX_RING_POINTS:,} [lon, lat] points")
+    points = []
+    for point in value:
+        if (not isinstance(point, list) or len(point) != 2
+                or not all(isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c)
+                           for c in point)):
+            raise PlanError(f"{source}: '{where}' must hold [lon, lat] pairs of numbers, got {point!r}")
+        lon, lat = float(point[0]), float(point[1])
+        if not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+            raise PlanError(f"{source}: '{where}' has a point outside WGS84 degrees: [{lon}, {lat}]")
+        points.append((lon, lat))
+    if points[0] != points[-1]:
+        points.append(points[0])
+    if len(points) < 4:
+        raise PlanError(f"{source}: '{where}' needs at least 3 distinct points")
+    return tuple(points)
+
+
+def _drawn(data: Mapping[str, Any], entry: str, source: str) -> Drawn:
+    value = data.get("rings")
+    if not isinstance(value, list) or not value:
+        raise PlanError(f"{source}: '{entry}.rings' must be a non-empty list of rings of [lon, lat] points")
+    rings = tuple(_ring(ring, f"{entry}.rings[{i}]", source) for i, ring in enumerate(value))
+    for i, ring in enumerate(rings):
+        polygon = Polygon(ring)
+        if not polygon.is_valid:
+            raise PlanError(f"{source}: '{entry}.rings[{i}]' is not a valid polygon "
+                            f"({shapely.is_valid_reason(polygon)}); redraw it without crossing edges")
+    return Drawn(rings)
 
 
 def _children(data: Mapping[str, Any], key: str, entry: str, source: str) -> tuple[Rule, ...]:
@@ -244,6 +301,8 @@ def references(rule: Rule) -> list[str]:
         return [rule.line, rule.towards]
     if isinstance(rule, LayerRef):
         return [rule.ref]
+    if isinstance(rule, Drawn):
+        return []
     if isinstance(rule, Combine):
         return [name for child in rule.of for name in references(child)]
     return references(rule.base) + [name for child in rule.minus for name in references(child)]
@@ -265,6 +324,10 @@ def describe(rule: Rule) -> str:
         return f"side of {rule.line} towards {rule.towards}"
     if isinstance(rule, LayerRef):
         return rule.ref
+    if isinstance(rule, Drawn):
+        points = sum(len(ring) - 1 for ring in rule.rings)
+        parts = f"{len(rule.rings)} part{'s' if len(rule.rings) > 1 else ''}"
+        return f"polygon drawn on the map ({parts}, {points} points)"
     if isinstance(rule, Combine):
         return f"{rule.op}({'; '.join(describe(c) for c in rule.of)})"
     return f"{describe(rule.base)} minus ({'; '.join(describe(c) for c in rule.minus)})"
@@ -305,6 +368,8 @@ def evaluate(rule: Rule, resolve: Resolver, *, frame: Polygon) -> shapely.Geomet
         return _side(resolve(rule.line), resolve(rule.towards), frame=frame, name=rule.line)
     if isinstance(rule, LayerRef):
         return resolve(rule.ref)
+    if isinstance(rule, Drawn):
+        return shapely.intersection(rule.geometry(), frame)
     if isinstance(rule, Combine):
         parts = [evaluate(child, resolve, frame=frame) for child in rule.of]
         return shapely.union_all(parts) if rule.op == "union" else shapely.intersection_all(parts)

@@ -307,11 +307,22 @@ def _zone_missing(plan: Plan, key: str) -> bool:
     return section in _ZONE_LAYERS and not any(z.layer == section and z.id == zone_id for z in plan.zones)
 
 
+def _parameter_missing(plan: Plan, key: str, value: float) -> bool:
+    """Whether a range names a rule parameter the plan's zone no longer has (a district redrawn as a polygon)."""
+    try:
+        apply_values(plan, {key: value})
+    except PlanError as error:
+        return "is not a parameter of the rule" in str(error)
+    return False
+
+
 def check_ranges(plan: Plan) -> None:
     """Raise if a range's low or high end makes the plan invalid (each entry on its own, then all together).
 
     A range of a zone the plan does not have (a plan that replaces the
-    default districts inherits the default ranges) is not checked here:
+    default districts inherits the default ranges), or of a rule parameter
+    its zone no longer has (a district redrawn as a fixed polygon), is not
+    checked here:
     :func:`apply_values` refuses it when an uncertainty run starts.
 
     Raises
@@ -319,7 +330,8 @@ def check_ranges(plan: Plan) -> None:
     PlanError
         Naming the entry.
     """
-    ranges = {key: pair for key, pair in plan.uncertainty.ranges.items() if not _zone_missing(plan, key)}
+    ranges = {key: pair for key, pair in plan.uncertainty.ranges.items()
+              if not _zone_missing(plan, key) and not _parameter_missing(plan, key, pair[0])}
     for key, (low, high) in ranges.items():
         apply_values(plan, {key: low})
         apply_values(plan, {key: high})

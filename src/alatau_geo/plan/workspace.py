@@ -4,7 +4,8 @@ A workspace is a folder holding ``plan.toml``::
 
     my_scenario/
         plan.toml        the plan (every key the default plan has, editable)
-        tables/          copies of the places, corridors, river names, infrastructure and projects tables
+        tables/          copies of the places, corridors, river names, infrastructure, projects and
+                         mountain places tables
         README.md        what the folder holds
         layers/          written by ``alatau-geo build``: GeoJSON, GeoPackage, manifest, terrain raster
         maps/            written by ``build`` and ``map``
@@ -33,9 +34,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from alatau_geo.core.errors import PlanError, StaleLayersError, UsageError
+from alatau_geo.core.errors import PlanError, StaleLayersError, TableError, UsageError
 from alatau_geo.core.io import write_text
 from alatau_geo.core.manifest import read_built_by
+from alatau_geo.core.text_input import MAX_PLAN_BYTES, MAX_TABLE_BYTES, check_input_file, read_user_text
 from alatau_geo.plan.config import DEFAULT_PLAN_NAME, Plan, load_plan
 
 __all__ = [
@@ -56,7 +58,7 @@ PLAN_FILE = "plan.toml"
 SCENARIOS_FOLDER = "scenarios"
 """Folder of ``alatau_geo/data`` holding the example scenarios' plans (and their tables)."""
 """The file that makes a folder a workspace."""
-TABLES = ("places", "corridors", "outlines", "river_names", "infrastructure", "projects")
+TABLES = ("places", "corridors", "outlines", "river_names", "infrastructure", "projects", "mountain_places")
 """The editable tables a workspace holds copies of, in ``tables/<name>.csv``."""
 DEFAULT_WORD = "default"
 """What a user types to name the default scenario (``alatau-geo diff default my_scenario``)."""
@@ -65,6 +67,9 @@ HOME_VARIABLE = "ALATAU_GEO_HOME"
 # The plan sections the DEM-derived reference layers depend on; the water
 # protection widths are recorded apart, since they can be rebuilt without tiles.
 _TERRAIN_SECTIONS = ("study_area", "terrain", "hydrology")
+# The parts of [mountain] the mountain-cluster and corridor layers depend on (the
+# capacity check is recomputed by the report from the window DEM).
+_MOUNTAIN_PARTS = ("terrain", "lifts", "corridors")
 
 
 @dataclass(frozen=True)
@@ -211,7 +216,8 @@ def init_workspace(root: str | Path, *, from_plan: str | Path | None = None) -> 
     plan = load_plan(from_plan)  # validates the plan and resolves its table paths
     for name in TABLES:
         given = getattr(plan.tables, name)
-        text = given.read_text(encoding="utf-8") if given else _packaged_table(name)
+        text = (read_user_text(given, what=f"{name} table", max_bytes=MAX_TABLE_BYTES, error=TableError) if given
+                else _packaged_table(name))
         write_text(text, root / "tables" / f"{name}.csv")
     write_text(_with_workspace_tables(source_text), root / PLAN_FILE)
     write_text(_readme(root), root / "README.md")
@@ -259,12 +265,7 @@ def _packaged_table(name: str) -> str:
 
 
 def _read_plan_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlanError(f"{path}: plan file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise PlanError(f"{path}: cannot read plan file ({error})") from None
+    return read_user_text(path, what="plan file", max_bytes=MAX_PLAN_BYTES, error=PlanError)
 
 
 _TABLES_SECTION = re.compile(r"^\[tables\][^\[]*", re.M)
@@ -288,7 +289,8 @@ def _readme(root: Path) -> str:
 This folder is one planning scenario for `alatau-geo`.
 
 - `plan.toml`: every parameter of the scenario (zones, widths, speeds, radii...). Edit it.
-- `tables/`: the places, corridors, river names, infrastructure and projects of this scenario. Edit them
+- `tables/`: the places, corridors, river names, infrastructure, projects and mountain places of this
+  scenario. Edit them
   (replace an approximate position with a surveyed one, add a facility).
 - `layers/`, `maps/`, `reports/`: written by the commands below; rebuilt from the plan, never edited by hand.
 
@@ -311,17 +313,23 @@ def plan_fingerprint(plan: Plan) -> dict[str, Any]:
     dict
         ``sha256`` of everything (parameters, zones, network, table contents),
         ``terrain_sha256`` of what the DEM-derived layers depend on (study
-        area, terrain and hydrology sections, river-name table), and the
-        ``water_protection`` widths in metres.
+        area, terrain and hydrology sections, river-name table),
+        ``mountain_sha256`` of what the mountain-cluster and corridor layers
+        depend on (``mountain.terrain``, ``.lifts`` and ``.corridors``, the
+        mountain places and river-name tables), and the ``water_protection``
+        widths in metres.
     """
     tables = {name: _table_digest(plan, name) for name in TABLES}
     parameters = _plain_plan(plan)
     parameters["tables"] = tables
     terrain_part = {key: parameters[key] for key in _TERRAIN_SECTIONS}
     terrain_part["river_names"] = tables["river_names"]
+    mountain_part = {key: parameters["mountain"][key] for key in _MOUNTAIN_PARTS}
+    mountain_part["tables"] = [tables["mountain_places"], tables["river_names"]]
     return {
         "sha256": _digest(parameters),
         "terrain_sha256": _digest(terrain_part),
+        "mountain_sha256": _digest(mountain_part),
         "water_protection": parameters["water_protection"],
     }
 
@@ -355,7 +363,14 @@ def check_layers_match(workspace: Workspace, plan: Plan) -> None:
 
 def _table_digest(plan: Plan, name: str) -> str:
     given = getattr(plan.tables, name)
-    text = given.read_bytes().decode("utf-8", errors="replace") if given else _packaged_table(name)
+    if not given:
+        return hashlib.sha256(_without_tolerances(_packaged_table(name)).encode("utf-8")).hexdigest()
+    check_input_file(given, what=f"{name} table (plan entry 'tables.{name}')", error=TableError,
+                     max_bytes=MAX_TABLE_BYTES)
+    try:
+        text = given.read_bytes().decode("utf-8", errors="replace")
+    except OSError as error:
+        raise TableError(f"{given}: cannot read {name} table ({error.strerror or error})") from None
     return hashlib.sha256(_without_tolerances(text).encode("utf-8")).hexdigest()
 
 
@@ -389,6 +404,7 @@ def _plain_plan(plan: Plan) -> dict[str, Any]:
     data = plan.as_dict()
     data.pop("tables", None)
     data.pop("uncertainty", None)  # how the uncertainty runs vary the plan changes no layer
+    data.pop("maps", None)  # how the maps read changes no layer
     data["zones"] = [_plain(zone) for zone in plan.zones]
     data["network"] = _plain(plan.network) if plan.network is not None else None
     return data

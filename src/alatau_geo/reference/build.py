@@ -55,12 +55,18 @@ class ReferenceBuild:
     figures : dict
         Checkable figures of the build (areas in km2, counts, timings), for reports.
     rivers : list of hydrology.NamedRiver
+    flow : hydrology.FlowModel or None
+        The D8 flow routing over the void-filled mosaic (for the height above drainage).
+    reservoir_mask : numpy.ndarray or None
+        The reservoir's cells on the flow grid.
     """
 
     layers: LayerSet
     terrain: Terrain
     figures: dict[str, Any] = field(default_factory=dict)
     rivers: tuple[hydrology.NamedRiver, ...] = ()
+    flow: hydrology.FlowModel | None = None
+    reservoir_mask: np.ndarray | None = None
 
 
 class ReferenceSettings(Protocol):
@@ -183,7 +189,8 @@ def build_reference_layers(tiles: Mapping[str, np.ndarray], tables: Tables, plan
         "named_rivers": {r.river_id: {"ends_in": r.ends_in, "matched_points": f"{r.matched_points}/{r.total_points}",
                                       "traced_length_km": round(r.geometry.length / 1000, 1)} for r in rivers},
     }
-    return ReferenceBuild(layers=layers, terrain=terrain, figures=figures, rivers=tuple(rivers))
+    return ReferenceBuild(layers=layers, terrain=terrain, figures=figures, rivers=tuple(rivers), flow=flow,
+                          reservoir_mask=reservoir.mask)
 
 
 def _reservoir_layer(reservoir: hydrology.Reservoir, *, area: shapely.Polygon, srtm: str, max_change_pct: float,

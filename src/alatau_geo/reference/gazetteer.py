@@ -17,6 +17,7 @@ city of Alatau (``yes``/``no``; empty where no reachable source says).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -30,8 +31,10 @@ from shapely.geometry import LineString, Polygon
 
 from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS, area_ha
 from alatau_geo.core.errors import TableError
+from alatau_geo.core.extent import StudyArea
 from alatau_geo.core.layers import Layer, Provenance
 from alatau_geo.core.raster import Raster
+from alatau_geo.core.text_input import MAX_TABLE_BYTES, read_user_text
 from alatau_geo.reference.terrain import sample
 
 POSITION_QUALITIES = ("geonames", "published", "surveyed", "openstreetmap", "approximate")
@@ -65,34 +68,82 @@ def packaged_table(name: str) -> Path:
     return Path(str(resources.files("alatau_geo").joinpath("data", name)))
 
 
-def read_table(path: Path, *, columns: Sequence[str], key: str) -> pd.DataFrame:
-    """Read and check an editable CSV table.
+def read_csv_text(path: Path, *, what: str, allow_no_rows: bool = False) -> pd.DataFrame:
+    """An editable CSV table as text columns, after :func:`~alatau_geo.core.text_input.read_user_text` checks.
 
-    Checks that the required columns exist, that ``lon``/``lat`` are numbers
-    in range, that ``position_quality`` is known and that `key` is filled in.
+    Parameters
+    ----------
+    path : Path
+    what : str
+        What the table is, for messages (``"table"``, ``"projects catalogue"``).
+    allow_no_rows : bool, default False
+        Accept a header without rows (a catalogue may list nothing).
 
     Raises
     ------
     TableError
-        One line naming the file, the row (with its key) and the problem.
+        One line naming the file: a folder, missing, too large, not UTF-8, a
+        control character, malformed CSV, or a header without rows.
+    """
+    text = read_user_text(path, what=what, max_bytes=MAX_TABLE_BYTES, error=TableError)
+    if not text.strip():
+        raise TableError(f"{path}: the {what} is empty; it needs a header row and at least one row")
+    try:
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
+        raise TableError(f"{path}: cannot read {what} ({str(error).splitlines()[0]})") from None
+    if table.empty and not allow_no_rows:
+        raise TableError(f"{path}: the {what} has a header but no rows; add at least one row")
+    return table
+
+
+def read_table(path: Path, *, columns: Sequence[str], key: str, unique: bool = False,
+               study_area: StudyArea | None = None, what: str = "table") -> pd.DataFrame:
+    """Read and check an editable CSV table.
+
+    Checks that the file is a sane UTF-8 text (see
+    :func:`~alatau_geo.core.text_input.read_user_text`) with at least one row,
+    that the required columns exist, that ``lon``/``lat`` are numbers in
+    range, that ``position_quality`` is known and that `key` is filled in
+    (and, with `unique`, given once).
+
+    Parameters
+    ----------
+    path : Path
+    columns : sequence of str
+        Required columns.
+    key : str
+        The column naming each row in messages.
+    unique : bool, default False
+        Whether each `key` may appear once only.
+    study_area : StudyArea, optional
+        When given, a position more than
+        :data:`~alatau_geo.core.extent.NEAR_MARGIN_DEG` degrees outside it is refused.
+    what : str, default "table"
+        What the table is, for messages (``"places table"``).
+
+    Raises
+    ------
+    TableError
+        One line naming the file, the row (line number and key) and the problem.
     """
     path = Path(path)
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except FileNotFoundError:
-        raise TableError(f"{path}: table not found") from None
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise TableError(f"{path}: cannot read table ({str(error).splitlines()[0]})") from None
+    table = read_csv_text(path, what=what)
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise TableError(f"{path}: missing column(s) {', '.join(missing)}")
     table = table[list(columns)].copy()
     for column in ("lon", "lat"):
         table[column] = pd.to_numeric(table[column].str.strip(), errors="coerce")
+    first_line: dict[str, int] = {}
     for number, row in enumerate(table.itertuples(index=False), start=2):
         where = f"{path}: line {number} ({key}={getattr(row, key) or '?'})"
         if not getattr(row, key).strip():
             raise TableError(f"{where}: empty '{key}'")
+        if unique and getattr(row, key) in first_line:
+            raise TableError(f"{where}: duplicate {key} {getattr(row, key)!r} (first on line "
+                             f"{first_line[getattr(row, key)]})")
+        first_line.setdefault(getattr(row, key), number)
         if not (np.isfinite(row.lon) and -180 <= row.lon <= 180):
             raise TableError(f"{where}: 'lon' must be a longitude in degrees")
         if not (np.isfinite(row.lat) and -90 <= row.lat <= 90):
@@ -104,6 +155,9 @@ def read_table(path: Path, *, columns: Sequence[str], key: str) -> pd.DataFrame:
         if not row.name_en.strip():
             raise TableError(f"{where}: empty 'name_en'")
         _check_codes(row, where)
+        if study_area is not None and not study_area.near(row.lon, row.lat):
+            raise TableError(f"{where}: position ({row.lon:g}, {row.lat:g}) lies far outside the study area "
+                             f"{study_area.bounds}; check lon and lat (x = longitude, y = latitude, degrees)")
     return table
 
 
@@ -269,8 +323,11 @@ def outlines_layer(table: pd.DataFrame, *, source: str) -> Layer:
 
 def _ordered(points: pd.DataFrame, *, where: str, minimum: int) -> pd.DataFrame:
     seq = pd.to_numeric(points["seq"], errors="coerce")
-    if seq.isna().any() or seq.duplicated().any():
-        raise TableError(f"{where}: 'seq' must be distinct whole numbers")
+    bad = seq.isna() | seq.duplicated()
+    if bad.any():
+        # read_table keeps the row positions: line = position + 2 (after the header).
+        raise TableError(f"{where}: line {int(bad.idxmax()) + 2}: 'seq' must be distinct whole numbers, got "
+                         f"{points['seq'][bad.idxmax()]!r}")
     if len(points) < minimum:
         raise TableError(f"{where}: needs at least {'two' if minimum == 2 else minimum} "
                          f"{'waypoints' if minimum == 2 else 'vertices'}, has {len(points)}")
@@ -299,8 +356,11 @@ class TableSources(Protocol):
     def outlines(self) -> Path | None: ...  # noqa: D102
 
 
-def load_tables(given: TableSources) -> Tables:
-    """Read the places, corridor, outline and river-name tables (a plan's ``tables``; the shipped ones where None)."""
+def load_tables(given: TableSources, *, study_area: StudyArea | None = None) -> Tables:
+    """Read the places, corridor, outline and river-name tables (a plan's ``tables``; the shipped ones where None).
+
+    With `study_area`, a position far outside it is refused naming its table row (see :func:`read_table`).
+    """
     paths = {
         "places": given.places or packaged_table("places.csv"),
         "corridors": given.corridors or packaged_table("corridors.csv"),
@@ -312,9 +372,13 @@ def load_tables(given: TableSources) -> Tables:
         for name, path in paths.items()
     }
     return Tables(
-        places=read_table(paths["places"], columns=PLACE_COLUMNS, key="id"),
-        corridors=read_table(paths["corridors"], columns=CORRIDOR_COLUMNS, key="id"),
-        river_names=read_table(paths["river_names"], columns=RIVER_NAME_COLUMNS, key="river_id"),
-        outlines=read_table(paths["outlines"], columns=OUTLINE_COLUMNS, key="id"),
+        places=read_table(paths["places"], columns=PLACE_COLUMNS, key="id", unique=True, study_area=study_area,
+                          what="places table"),
+        corridors=read_table(paths["corridors"], columns=CORRIDOR_COLUMNS, key="id", study_area=study_area,
+                             what="corridors table"),
+        river_names=read_table(paths["river_names"], columns=RIVER_NAME_COLUMNS, key="river_id",
+                               study_area=study_area, what="river names table"),
+        outlines=read_table(paths["outlines"], columns=OUTLINE_COLUMNS, key="id", study_area=study_area,
+                            what="outlines table"),
         sources=sources,
     )

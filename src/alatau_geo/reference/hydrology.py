@@ -23,14 +23,13 @@ import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyflwdir
 import rasterio.features
 import shapely
-from pyflwdir import dem as pyflwdir_dem
 from scipy import ndimage
 from shapely.geometry import LineString, shape
 
@@ -38,6 +37,9 @@ from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS
 from alatau_geo.core.errors import DemError
 from alatau_geo.core.raster import Raster
 from alatau_geo.reference.terrain import geographic_cell_areas_km2
+
+if TYPE_CHECKING:  # pyflwdir loads numba, which takes seconds: imported where flow is routed
+    import pyflwdir
 
 logger = logging.getLogger(__name__)
 
@@ -293,6 +295,9 @@ def route_flow(filled: Raster, *, lakes: np.ndarray | None = None) -> FlowModel:
     # Cells next to nodata are outlets as well, as with outlets='edge'.
     edge |= (elevation != _NODATA) & ndimage.binary_dilation(elevation == _NODATA)
     outlets = np.flatnonzero(edge)
+    import pyflwdir  # here only: importing it loads numba, which takes seconds
+    from pyflwdir import dem as pyflwdir_dem
+
     _, d8 = pyflwdir_dem.fill_depressions(elevation, idxs_pit=outlets, nodata=_NODATA)
     flwdir = pyflwdir.from_array(d8, ftype="d8", transform=filled.transform, latlon=True, check_ftype=False)
     # Upstream area accumulates our ellipsoidal cell areas; pyflwdir's own

@@ -96,19 +96,24 @@ def find_tiles(dem_dir: Path, names: Sequence[str]) -> dict[str, Path]:
     Raises
     ------
     DemError
-        If the folder or a tile is missing.
+        If the folder or a tile is missing, or the folder cannot be read.
     """
     dem_dir = Path(dem_dir)
-    if not dem_dir.is_dir():
+    try:
+        is_folder = dem_dir.is_dir()
+        listed = {entry.name for entry in dem_dir.iterdir()} if is_folder else set()
+    except OSError as error:
+        raise DemError(f"{dem_dir}: cannot read the DEM folder ({error.strerror or error}); check its "
+                       "permissions") from None
+    if not is_folder:
         raise DemError(f"{dem_dir}: DEM folder not found (give --dem-dir or set ALATAU_DEM_DIR)")
     found: dict[str, Path] = {}
     for name in names:
         parse_tile_name(name)
-        candidates = [dem_dir / f"{name}.hgt.zip", dem_dir / f"{name}.hgt"]
-        path = next((c for c in candidates if c.is_file()), None)
-        if path is None:
+        file_name = next((c for c in (f"{name}.hgt.zip", f"{name}.hgt") if c in listed), None)
+        if file_name is None:
             raise DemError(f"{dem_dir}: tile {name} missing (looked for {name}.hgt.zip and {name}.hgt)")
-        found[name] = path
+        found[name] = dem_dir / file_name
     return found
 
 
@@ -131,6 +136,8 @@ def read_srtm_tile(path: Path) -> np.ndarray:
                 payload = archive.read(members[0])
         else:
             payload = path.read_bytes()
+    except DemError:
+        raise  # an OSError too: not to be taken for a read failure below
     except zipfile.BadZipFile:
         raise DemError(f"{path}: corrupt tile (not a readable zip archive)") from None
     except (OSError, zipfile.LargeZipFile, EOFError) as error:
@@ -141,7 +148,49 @@ def read_srtm_tile(path: Path) -> np.ndarray:
             f"{path}: wrong tile size, {len(payload)} bytes where an SRTM3 tile "
             f"(1201 x 1201 int16) has {expected}"
         )
-    return np.frombuffer(payload, dtype=">i2").reshape(SRTM3_SAMPLES, SRTM3_SAMPLES).astype(np.int16)
+    samples = np.frombuffer(payload, dtype=">i2").reshape(SRTM3_SAMPLES, SRTM3_SAMPLES).astype(np.int16)
+    if (samples == SRTM_VOID).all():
+        raise DemError(f"{path}: every sample is void ({SRTM_VOID}), the tile holds no elevation; replace it "
+                       "with a good copy")
+    return samples
+
+
+def _tile_offsets(names: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """(row, column) of each tile's north-west sample in the mosaic of `names`."""
+    corners = {name: parse_tile_name(name) for name in names}
+    west = min(lon for lon, _ in corners.values())
+    north = max(lat for _, lat in corners.values()) + 1
+    step = SRTM3_SAMPLES - 1
+    return {name: ((north - lat - 1) * step, (lon - west) * step) for name, (lon, lat) in corners.items()}
+
+
+def void_warnings(filled: Raster, tiles: Mapping[str, Path], *, max_distance_cells: int) -> list[str]:
+    """One line per tile that keeps void cells after filling: its file, the count, what it affects.
+
+    Parameters
+    ----------
+    filled : Raster
+        The void-filled mosaic of `tiles` (:attr:`Terrain.filled`).
+    tiles : mapping of tile name to its file
+    max_distance_cells : int
+        The fill distance used, cells (named in the message).
+
+    Returns
+    -------
+    list of str
+        Empty when every void was filled.
+    """
+    lines = []
+    for name, (row, col) in sorted(_tile_offsets(list(tiles)).items()):
+        window = filled.data[row : row + SRTM3_SAMPLES, col : col + SRTM3_SAMPLES]
+        left = int(np.isnan(window).sum())
+        if left:
+            lines.append(
+                f"{tiles[name]}: {left:,} of {window.size:,} cells still void after filling (farther than "
+                f"{max_distance_cells} cells from data, terrain.void_fill_max_distance_cells); streams, rivers and "
+                "the reservoir there may be missing or wrong"
+            )
+    return lines
 
 
 def mosaic_srtm(tiles: Mapping[str, np.ndarray]) -> Raster:

@@ -1,7 +1,8 @@
 """Parameters of the population and jobs analyses: densities, targets, phases, with their basis.
 
-The plan's ``[population]`` section (proposed in ``docs/plan_sections/population.toml``)
-is read by :meth:`PopulationParams.from_mapping` into frozen objects; every
+The plan's ``[population]`` section (in ``data/default_plan.toml``; see
+``docs/plan_sections/population.toml`` for its comments) is read by
+:meth:`PopulationParams.from_mapping` into frozen objects; every
 figure keeps its basis (published / derived / target / assumed) so reports can
 say where it comes from. :func:`zone_targets` turns the city total, the
 published district figures and the weights of the other zones into whole
@@ -206,8 +207,19 @@ class PopulationParams:
         return self.phases.get(zone, self.phases["city"]).get(year, self.phases["city"][year])
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any], *, source: str = "<plan>") -> PopulationParams:
+    def from_mapping(cls, data: Mapping[str, Any], *, source: str = "<plan>",
+                     defaults: Mapping[str, Any] = DEFAULTS) -> PopulationParams:
         """Parameters from a plan's ``[population]`` table; what it leaves out keeps the defaults.
+
+        Parameters
+        ----------
+        data : Mapping
+            The user's ``[population]`` table.
+        source : str
+            The plan file, named in messages.
+        defaults : Mapping
+            The table `data` is laid over: the default plan's ``[population]``
+            section (the plan loader passes it), else :data:`DEFAULTS`.
 
         Raises
         ------
@@ -215,7 +227,7 @@ class PopulationParams:
             One line naming `source` and the entry: an unknown key, a wrong
             type, a value out of range, a missing density.
         """
-        merged = _merged(DEFAULTS, data, prefix="population", source=source)
+        merged = _merged(defaults, data, prefix="population", source=source)
         _prefer_user_targets(merged["targets"], data.get("targets", {}))
         try:
             return _build(merged)

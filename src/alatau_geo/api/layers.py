@@ -1,17 +1,10 @@
-"""The public Python API: what the notebooks and a planner's own scripts use.
+"""The API on a layers folder: build, areas, placement, maps, proximity and network."""
 
-Each function here wraps a few library steps into one call on the layers
-folder a build writes (``layers/``). Everything is importable from the
-package itself::
 
-    import alatau_geo as ag
-    plan = ag.load_plan()
-    layers = ag.read_layers("layers")
-    ag.area_table(layers, plan)
-"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import folium
@@ -23,22 +16,16 @@ from alatau_geo import maps
 from alatau_geo.analysis import areas
 from alatau_geo.analysis.outputs import ANALYSIS_LAYERS
 from alatau_geo.analysis.scenarios import ObjectChange, ZoneDelta, object_changes, zone_deltas
-from alatau_geo.core.io import read_raster
+from alatau_geo.api._shared import DEFAULT_LAYERS_DIR, MAP_KINDS, _plan, _suitability_result, elevation
 from alatau_geo.core.layers import LayerSet
-from alatau_geo.core.raster import Raster
 from alatau_geo.jobs import build as pipeline
-from alatau_geo.jobs.uncertainty import UncertaintyResult
-from alatau_geo.plan.config import Plan, load_plan
+from alatau_geo.jobs.generation import build_outputs
+from alatau_geo.jobs.mountain import MOUNTAIN_DEM
+from alatau_geo.maps.suitability import suitability_map
+from alatau_geo.plan.config import Plan
 from alatau_geo.plan.placement_report import placement_report as _placement_report
-from alatau_geo.plan.workspace import Workspace, default_workspace, resolve_workspace
-from alatau_geo.reference import terrain
 
-DEFAULT_LAYERS_DIR = Path("layers")
-MAP_KINDS = ("overview", "districts", "infrastructure", "proximity", "terrain")
-
-
-def _plan(plan: Plan | str | Path | None) -> Plan:
-    return plan if isinstance(plan, Plan) else load_plan(plan)
+logger = logging.getLogger(__name__)
 
 
 def build_layers(plan: Plan | str | Path | None = None, *, dem_dir: str | Path | None = None,
@@ -48,6 +35,9 @@ def build_layers(plan: Plan | str | Path | None = None, *, dem_dir: str | Path |
     With `dem_dir` the reference layers are rebuilt from the SRTM tiles;
     without it the committed DEM-derived layers in `layers_dir` are kept
     and the gazetteer, zones and placed objects are rebuilt from the plan.
+    The folder is replaced whole, as one generation (see
+    :mod:`alatau_geo.core.staging`); tiles with voids left after filling are
+    logged as warnings.
 
     Parameters
     ----------
@@ -73,25 +63,18 @@ def build_layers(plan: Plan | str | Path | None = None, *, dem_dir: str | Path |
     ['city_boundary', 'corridors', 'districts']
     """
     plan = _plan(plan)
-    if dem_dir is not None:
-        outcome = pipeline.build_from_tiles(plan, dem_dir=Path(dem_dir), layers_dir=Path(layers_dir),
-                                            cache_dir=Path(cache_dir))
-    else:
-        outcome = pipeline.refresh_from_committed(plan, layers_dir=Path(layers_dir))
+    layers_dir = Path(layers_dir)
+    # One generation, as the command line writes it: staged beside the folder, swapped in whole.
+    with build_outputs(layers_dir, None, on_message=logger.info) as outputs:
+        if dem_dir is not None:
+            outcome = pipeline.build_from_tiles(plan, dem_dir=Path(dem_dir), layers_dir=layers_dir,
+                                                cache_dir=Path(cache_dir), out_dir=outputs.folder(layers_dir))
+        else:
+            outcome = pipeline.refresh_from_committed(plan, layers_dir=layers_dir, out_dir=outputs.folder(layers_dir))
+        outputs.commit()
+    for warning in outcome.warnings:
+        logger.warning(warning)
     return outcome.layers
-
-
-def elevation(layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> Raster:
-    """The working-grid DEM (whole metres, UTM 43N, 90 m cells) written beside the layers.
-
-    Examples
-    --------
-    >>> import alatau_geo as ag
-    >>> dem = ag.elevation("layers")  # doctest: +SKIP
-    >>> dem.crs.to_epsg(), dem.transform.a  # doctest: +SKIP
-    (32643, 90.0)
-    """
-    return read_raster(Path(layers_dir) / pipeline.TERRAIN_RASTER)
 
 
 def area_table(layers: LayerSet, plan: Plan | str | Path | None = None, *,
@@ -110,9 +93,10 @@ def area_table(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     Returns
     -------
     DataFrame
-        Per district and for the city: area, buildable area and SEZ overlap
-        in ha, share of the city and difference from the published area in %,
-        densities per ha.
+        Per district and for the city: area, buildable area (land no hard
+        constraint of the plan's suitability excludes) and SEZ overlap in ha,
+        share of the city and difference from the published area in %,
+        densities per ha, hectares of each suitability class and hazard band.
 
     Examples
     --------
@@ -121,9 +105,7 @@ def area_table(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     >>> round(table.set_index("zone").loc["gate", "area_ha"], -2)  # doctest: +SKIP
     4000.0
     """
-    plan = _plan(plan)
-    slope = terrain.slope(elevation(layers_dir))
-    return areas.zone_area_table(layers, slope=slope, max_slope_deg=plan.analysis.max_buildable_slope_deg)
+    return areas.zone_area_table(layers, _suitability_result(layers, _plan(plan), layers_dir=layers_dir))
 
 
 def placement_report(layers: LayerSet, plan: Plan | str | Path | None = None, *,
@@ -166,7 +148,7 @@ def compare_plans(plan_a: Plan | str | Path, plan_b: Plan | str | Path, *,
     built = []
     for plan in (_plan(plan_a), _plan(plan_b)):
         reference = pipeline.committed_reference(plan, layers_dir=Path(layers_dir))
-        built.append(pipeline.plan_layers(reference, plan, elevation=dem))
+        built.append(pipeline.plan_layers(reference, plan, elevation=dem, analyses=False))
     return zone_deltas(built[0], built[1]), object_changes(built[0], built[1])
 
 
@@ -177,13 +159,16 @@ def show_map(layers: LayerSet, kind: str = "overview", *, layers_dir: str | Path
     Parameters
     ----------
     layers : LayerSet
-    kind : {'overview', 'districts', 'infrastructure', 'proximity', 'terrain'}
+    kind : {'overview', 'districts', 'infrastructure', 'proximity', 'terrain', 'population', 'mountain', \
+            'suitability'}
     layers_dir : path
         Where the working-grid DEM is (relief and slope overlays).
     offline : bool
-        Inline Leaflet and use the relief as base map (no network needed).
+        Offer no online base map (the page loads nothing at all); every map
+        carries its scripts and opens on the shaded relief either way.
     plan : Plan, path or None
-        For the districts map's area figures.
+        For the districts map's area figures, and the language the map opens
+        in (the plan's ``maps.language``).
 
     Examples
     --------
@@ -193,17 +178,28 @@ def show_map(layers: LayerSet, kind: str = "overview", *, layers_dir: str | Path
     if kind not in MAP_KINDS:
         raise ValueError(f"kind must be one of {', '.join(MAP_KINDS)}, got {kind!r}")
     dem = Path(layers_dir) / pipeline.TERRAIN_RASTER
-    dem_path = dem if dem.is_file() else None
+    language = _plan(plan).maps.language
     if kind == "terrain":
-        return maps.terrain_map(layers, dem_path=dem, offline=offline)
+        return maps.terrain_map(layers, relief=maps.relief_images(dem), offline=offline, language=language)
+    relief = maps.relief_images(dem) if dem.is_file() else None
+    common = {"relief": relief, "offline": offline, "language": language}
     if kind == "districts":
-        figures = area_table(layers, plan, layers_dir=layers_dir) if dem_path is not None else None
-        return maps.districts_map(layers, dem_path=dem_path, offline=offline, figures=figures)
+        figures = area_table(layers, plan, layers_dir=layers_dir) if relief is not None else None
+        return maps.districts_map(layers, figures=figures, **common)
     if kind == "infrastructure":
-        return maps.infrastructure_map(layers, dem_path=dem_path, offline=offline)
+        return maps.infrastructure_map(layers, **common)
     if kind == "proximity":
-        return maps.proximity_map(layers, dem_path=dem_path, offline=offline)
-    return maps.overview_map(layers, dem_path=dem_path, offline=offline)
+        return maps.proximity_map(layers, **common)
+    if kind == "suitability":
+        result = _suitability_result(layers, _plan(plan), layers_dir=layers_dir)
+        return suitability_map(layers, result, **common)
+    if kind == "population":
+        return maps.population_map(layers, **common)
+    if kind == "mountain":
+        mountain_dem = Path(layers_dir) / MOUNTAIN_DEM
+        mountain = maps.relief_images(mountain_dem) if mountain_dem.is_file() else None
+        return maps.mountain_map(layers, **{**common, "relief": mountain})
+    return maps.overview_map(layers, **common)
 
 
 PROPOSAL_RULES = ("in_district", "outside_strips", "max_slope", "above_flood")
@@ -315,8 +311,11 @@ def road_network(layers: LayerSet, plan: Plan | str | Path | None = None, *,
 
 
 def service_areas(layers: LayerSet, plan: Plan | str | Path | None = None, *,
-                  graph: nx.MultiDiGraph | None = None) -> LayerSet:
+                  graph: nx.MultiDiGraph | None = None, layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> LayerSet:
     """Coverage, gaps, service areas by travel time and the travel-time surface, as layers.
+
+    Coverage, gaps and service areas count the residents and jobs the plan
+    allocates (target year) that they hold or leave out.
 
     Examples
     --------
@@ -326,16 +325,21 @@ def service_areas(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     """
     from alatau_geo.analysis.outputs import analysis_layers
 
-    return LayerSet(analysis_layers(layers, _plan(plan), graph=graph))
+    plan = _plan(plan)
+    people = pipeline.population_from_layers(layers, plan, layers_dir=Path(layers_dir))
+    return LayerSet(analysis_layers(layers, plan, population=people, graph=graph))
 
 
 def travel_times(layers: LayerSet, plan: Plan | str | Path | None = None, *,
-                 graph: nx.MultiDiGraph | None = None) -> dict[str, pd.DataFrame]:
+                 graph: nx.MultiDiGraph | None = None,
+                 layers_dir: str | Path = DEFAULT_LAYERS_DIR) -> dict[str, pd.DataFrame]:
     """Proximity and accessibility tables (``alatau-geo report proximity``), by name.
 
     ``travel_times`` holds minutes from each district centre and settlement to
-    Almaty and Konaev; ``job_access_settlements`` jobs within 30 and 45
-    minutes and the 2SFCA score.
+    Almaty and Konaev, ``travel_times_residents`` the same for each
+    district's residents; ``job_access_districts`` and
+    ``job_access_settlements`` the jobs within 30 and 45 minutes and the
+    2SFCA score, residents and jobs as the plan allocates them (target year).
 
     Examples
     --------
@@ -345,115 +349,6 @@ def travel_times(layers: LayerSet, plan: Plan | str | Path | None = None, *,
     """
     from alatau_geo.analysis.outputs import proximity_report
 
-    return proximity_report(layers, _plan(plan), graph=graph).tables
-
-
-def _workspace(given: str | Path | None) -> Workspace:
-    return default_workspace() if given is None else resolve_workspace(str(given))
-
-
-def indicators(workspace: str | Path | None = None) -> pd.DataFrame:
-    """Every scenario indicator of a built workspace (the table ``alatau-geo compare`` sets side by side).
-
-    Parameters
-    ----------
-    workspace : path or 'default', optional
-        A workspace folder (built); default: the default scenario.
-
-    Returns
-    -------
-    DataFrame
-        ``id``, ``group``, ``name``, ``value``, ``unit``, ``definition``,
-        ``basis`` (published, target, derived or assumed), one row per indicator.
-
-    Examples
-    --------
-    >>> import alatau_geo as ag
-    >>> table = ag.indicators()  # doctest: +SKIP
-    >>> table.set_index("id").loc["residents.gate.2050", "value"]  # doctest: +SKIP
-    220000.0
-    """
-    from alatau_geo.jobs.compare import load_scenario, scenario_label
-
-    chosen = _workspace(workspace)
-    return load_scenario(chosen, label=scenario_label(chosen)).indicators
-
-
-def compare_scenarios(*workspaces: str | Path, out_dir: str | Path | None = None, pdf: bool = True) -> pd.DataFrame:
-    """Indicators of built workspaces side by side with their differences from the first (``alatau-geo compare``).
-
-    Parameters
-    ----------
-    *workspaces : path or 'default'
-        At least two built workspaces.
-    out_dir : path, optional
-        When given, ``comparison.csv``, ``comparison.html`` and (with `pdf`)
-        ``comparison.pdf`` are written there.
-    pdf : bool
-
-    Returns
-    -------
-    DataFrame
-        One row per indicator: ``id``, ``group``, ``name``, ``unit``,
-        ``basis``, a value column per scenario, a difference column per
-        scenario after the first.
-
-    Examples
-    --------
-    >>> import alatau_geo as ag
-    >>> wide = ag.compare_scenarios("default", "sez_scenario", out_dir="comparison")  # doctest: +SKIP
-    """
-    from alatau_geo.jobs.compare import compare_workspaces, write_comparison
-
-    comparison = compare_workspaces([_workspace(w) for w in workspaces])
-    if out_dir is not None:
-        write_comparison(comparison, out_dir, pdf=pdf)
-    return comparison.wide
-
-
-def uncertainty(workspace: str | Path | None = None, *, runs: int | None = None, seed: int | None = None,
-                scheduler: str | None = None, workers: int = 2, processes: bool = True,
-                out_dir: str | Path | None = None) -> UncertaintyResult:
-    """How far the indicators move when positions move within their tolerance and guesses within their range.
-
-    Runs ``alatau-geo uncertainty`` on Dask: a local cluster of `workers`
-    (processes, or threads with ``processes=False``), or the scheduler at
-    `scheduler`. The same seed gives the same result on any number of workers.
-
-    Parameters
-    ----------
-    workspace : path or 'default', optional
-        A built workspace; default: the default scenario.
-    runs, seed : int, optional
-        Default: the plan's ``uncertainty.runs`` and ``uncertainty.seed``.
-    scheduler : str, optional
-        Address of a running Dask scheduler.
-    workers : int
-    processes : bool
-    out_dir : path, optional
-        When given, the tables and district-probability rasters are written there.
-
-    Returns
-    -------
-    UncertaintyResult
-        ``bands`` (median and 5-95 % band per indicator), ``zones``
-        (stability of the zones), ``runs`` (one row per run, failures
-        included), ``samples``, ``probability`` (district per grid cell).
-
-    Examples
-    --------
-    >>> import alatau_geo as ag
-    >>> result = ag.uncertainty(runs=20, seed=7)  # doctest: +SKIP
-    >>> result.bands.set_index("id").loc["travel_min.almaty.median", ["p05", "p95"]]  # doctest: +SKIP
-    """
-    from alatau_geo.jobs import uncertainty as job
-
-    inputs = job.prepare_inputs(_workspace(workspace))
-    runs = runs or inputs.plan.uncertainty.runs
-    seed = inputs.plan.uncertainty.seed if seed is None else seed
-    with job.dask_client(scheduler, workers=workers, processes=processes) as client:
-        results = job.run_on_dask(inputs, runs=runs, seed=seed, client=client)
-    result = job.summarise(results, inputs, seed=seed)
-    if out_dir is not None:
-        job.write_uncertainty(result, out_dir, plan=inputs.plan)
-    return result
+    plan = _plan(plan)
+    people = pipeline.population_from_layers(layers, plan, layers_dir=Path(layers_dir))
+    return proximity_report(layers, plan, population=people, graph=graph).tables

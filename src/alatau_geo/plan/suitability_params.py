@@ -17,9 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from alatau_geo.analysis.ahp import ACCEPTABLE_CR, AhpResult, ahp_weights
-from alatau_geo.analysis.criteria import Aspect, Constraint, Criterion, Linear
 from alatau_geo.core.errors import PlanError
+from alatau_geo.plan.ahp import ACCEPTABLE_CR, AhpResult, ahp_weights
+from alatau_geo.plan.suitability_criteria import Aspect, Constraint, Criterion, Linear
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,11 @@ class ClassThresholds:
 
 @dataclass(frozen=True)
 class HazardParams:
-    """Flood depth and reservoir levels of the hazard bands.
+    """Flood depth and the reservoir's maximum level of the hazard bands.
+
+    The reservoir's normal level is ``hydrology.reservoir_level_m``, the level
+    its layer is drawn at (one definition); the plan checks that the maximum
+    level is not below it.
 
     Attributes
     ----------
@@ -60,27 +64,21 @@ class HazardParams:
         Water depth above the nearest drain that floods land, metres (assumed).
     flood_rivers : tuple of str
         Named rivers (``rivers`` layer ids) whose floodplains are hazards.
-    reservoir_normal_level_m, reservoir_max_level_m : float
-        Normal and maximum operating levels of the Kapchagay reservoir,
-        metres above sea level (approximate, from published descriptions;
-        see the proposed plan section for sources).
+    reservoir_max_level_m : float
+        Maximum operating level of the Kapchagay reservoir, metres above sea
+        level (approximate, from published descriptions; see the default plan
+        for sources).
     """
 
     flood_depth_m: float = 2.0
     flood_rivers: tuple[str, ...] = ()
-    reservoir_normal_level_m: float = 479.0
     reservoir_max_level_m: float = 485.0
 
     def __post_init__(self) -> None:
         _positive(self.flood_depth_m, "suitability.hazards.flood_depth_m")
-        for key in ("reservoir_normal_level_m", "reservoir_max_level_m"):
-            if not math.isfinite(getattr(self, key)):
-                raise PlanError(f"'suitability.hazards.{key}' must be a finite number, got {getattr(self, key)!r}")
-        if self.reservoir_normal_level_m > self.reservoir_max_level_m:
-            raise PlanError(
-                "'suitability.hazards.reservoir_normal_level_m' must not exceed 'reservoir_max_level_m', got "
-                f"{self.reservoir_normal_level_m:g} > {self.reservoir_max_level_m:g}"
-            )
+        if not math.isfinite(self.reservoir_max_level_m):
+            raise PlanError("'suitability.hazards.reservoir_max_level_m' must be a finite number, "
+                            f"got {self.reservoir_max_level_m!r}")
 
 
 @dataclass(frozen=True)
@@ -124,6 +122,9 @@ class SuitabilityParams:
     hazards : HazardParams
     sensitivity_change_pct : float
         How far each weight is moved up and down in the sensitivity test, percent.
+    area_layers : tuple of str
+        Layers whose union is the analysis area (cells whose centre lies
+        outside get no class); default the city boundary and the SEZ.
     """
 
     criteria: tuple[Criterion, ...]
@@ -135,9 +136,12 @@ class SuitabilityParams:
     classes: ClassThresholds = field(default_factory=ClassThresholds)
     hazards: HazardParams = field(default_factory=HazardParams)
     sensitivity_change_pct: float = 20.0
+    area_layers: tuple[str, ...] = ("city_boundary", "sez")
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "weights", MappingProxyType(dict(self.weights)))
+        if not self.area_layers:
+            raise PlanError("'suitability.area_layers' must name at least one layer, e.g. ['city_boundary', 'sez']")
         _positive(self.cell_size_m, "suitability.cell_size_m")
         if not 0 < self.sensitivity_change_pct < 100:
             raise PlanError(f"'suitability.sensitivity_change_pct' must lie between 0 and 100, "
@@ -226,6 +230,8 @@ def _parse(data: Mapping[str, Any]) -> SuitabilityParams:
             values[key] = _number(data[key], f"suitability.{key}")
     if "weighting" in data:
         values["weighting"] = data["weighting"]
+    if "area_layers" in data:
+        values["area_layers"] = _texts(data["area_layers"], "suitability.area_layers")
     if "classes" in data:
         classes = _table(data, "classes")
         _known(classes, {"low_min", "medium_min", "high_min"}, "suitability.classes")

@@ -1,6 +1,6 @@
-"""Checks shared by the parameter classes of the infrastructure analyses (demand, sizing, siting).
+"""Checks and the basis shared by the parameter classes of the infrastructure analyses (demand, sizing, siting).
 
-Every check raises a one-line :class:`~alatau_geo.errors.PlanError` that names
+Every check raises a one-line :class:`~alatau_geo.core.errors.PlanError` that names
 the plan entry, e.g. ``'siting.demand.water_l_per_resident_day' must be at
 least 0, got -1``; ``from_mapping`` constructors prefix the plan file.
 """

@@ -1,0 +1,54 @@
+"""The population step of a build: the plan's residents and jobs on the city grid, and their GeoTIFFs.
+
+:func:`population_of` runs the allocation
+(:func:`~alatau_geo.analysis.city_population.allocate_city`) on the built
+layers with the slope of the working-grid DEM; :func:`write_population_grids`
+writes one GeoTIFF of residents and one of jobs per phase year beside the
+layers (:data:`GRID_NAME`), whole persons per 100 m cell, nodata outside the
+city.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alatau_geo.analysis.city_population import CityPopulation, allocate_city
+from alatau_geo.core.io import write_raster
+from alatau_geo.core.layers import LayerSet
+from alatau_geo.core.raster import Raster
+from alatau_geo.plan.config import Plan
+from alatau_geo.reference import terrain
+
+logger = logging.getLogger(__name__)
+
+GRID_NAME = "{kind}_{year}.tif"
+"""File name of a population grid in the layers folder (``residents_2030.tif``, ``jobs_2050.tif``)."""
+GRID_KINDS = ("residents", "jobs")
+
+
+def population_of(layers: LayerSet, plan: Plan, *, elevation: Raster) -> CityPopulation:
+    """The plan's residents and jobs allocated on the built `layers` (slope from `elevation`, the working-grid DEM)."""
+    return allocate_city(layers, plan, slope=terrain.slope(elevation))
+
+
+def grid_paths(years: tuple[int, ...], layers_dir: Path) -> dict[tuple[str, int], Path]:
+    """The GeoTIFF of every kind and phase year in `layers_dir`."""
+    return {(kind, year): layers_dir / GRID_NAME.format(kind=kind, year=year)
+            for kind in GRID_KINDS for year in years}
+
+
+def write_population_grids(population: CityPopulation, layers_dir: Path) -> list[Path]:
+    """Write residents and jobs per 100 m cell for every phase year as GeoTIFFs (float32, whole persons).
+
+    Returns
+    -------
+    list of Path
+        The files written, residents then jobs, years ascending.
+    """
+    written = []
+    for (kind, year), path in grid_paths(population.years, layers_dir).items():
+        values = population.residents(year) if kind == "residents" else population.jobs(year)
+        written.append(write_raster(population.grid.raster(values), path, dtype="float32"))
+    logger.debug("population grids in %s", layers_dir)
+    return written

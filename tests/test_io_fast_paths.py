@@ -1,0 +1,139 @@
+"""The vectorised export paths give the same bytes and layers as the plain ones they replace.
+
+The GeoJSON geometry text is formatted for a whole layer at once, a layer
+"as exported" is made without writing and parsing text, and two versions of
+a layer are compared on their exported geometries and values. Each is
+checked here against the plain definition: format each coordinate, write
+each geometry by hand, parse the text back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, box
+
+from alatau_geo.core.changes import compare_layers, same_content
+from alatau_geo.core.crs import WORKING_CRS
+from alatau_geo.core.errors import LayerError
+from alatau_geo.core.geojson import as_exported, format_coordinate, read_layer, write_geojson
+from alatau_geo.core.geojson_geometry import format_coordinates, geometry_texts
+from alatau_geo.core.layers import Layer, LayerSet, Provenance
+
+X0, Y0 = 660_000.0, 4_820_000.0
+
+
+def _plain_coordinates(geometry, precision: int) -> str:
+    """The hand-written recursion the vectorised writer replaced."""
+    kind = geometry.geom_type
+    if kind == "Point":
+        return "[" + ", ".join(format_coordinate(v, precision=precision) for v in geometry.coords[0]) + "]"
+    if kind in ("LineString", "LinearRing"):
+        return "[" + ", ".join(
+            "[" + ", ".join(format_coordinate(v, precision=precision) for v in c) + "]" for c in geometry.coords
+        ) + "]"
+    if kind == "Polygon":
+        rings = [geometry.exterior, *geometry.interiors]
+        return "[" + ", ".join(_plain_coordinates(ring, precision) for ring in rings) + "]"
+    return "[" + ", ".join(_plain_coordinates(part, precision) for part in geometry.geoms) + "]"
+
+
+def _plain_text(geometry, precision: int) -> str:
+    if geometry.geom_type == "GeometryCollection":
+        parts = ", ".join(_plain_text(part, precision) for part in geometry.geoms)
+        return f'{{"type": "GeometryCollection", "geometries": [{parts}]}}'
+    return f'{{"type": "{geometry.geom_type}", "coordinates": {_plain_coordinates(geometry, precision)}}}'
+
+
+def _mixed_geometries() -> list:
+    holed = box(0, 0, 10, 10).difference(box(2, 2, 4, 4))
+    return [
+        Point(77.123456, 43.5),
+        Point(-0.0000001, 0.00001, 812.25),  # a height, negative zero, a tiny value
+        LineString([(76.9, 43.1), (77.000001, 43.2), (77.1, 43.25)]),
+        holed,
+        MultiPolygon([box(0, 0, 1, 1), holed.buffer(0)]),
+        MultiLineString([[(0, 0), (1, 1)], [(2, 2), (3, 3), (4, 5)]]),
+        MultiPoint([(1.5, 2.5), (3, 4)]),
+        GeometryCollection([Point(1, 2), LineString([(0, 0), (1, 1)])]),
+        box(76.5, 43.0, 77.5, 44.0),
+    ]
+
+
+@pytest.mark.parametrize("precision", [0, 3, 6, 10])
+def test_geometry_texts_equal_the_plain_writer(precision: int) -> None:
+    geometries = _mixed_geometries()
+    on_grid = [shapely.transform(g, lambda c, p=precision: np.round(c, p), include_z=None) for g in geometries]
+    for batch in (geometries, on_grid):
+        expected = [_plain_text(g, precision) for g in batch]
+        assert geometry_texts(np.array(batch, dtype=object), precision=precision) == expected
+
+
+def test_format_coordinates_equal_format_coordinate() -> None:
+    rng = np.random.default_rng(0)
+    values = np.concatenate([
+        rng.uniform(-180, 180, 2000),
+        np.round(rng.uniform(-180, 180, 2000), 6),
+        [0.0, -0.0, 1e-7, -1e-7, 0.00001, 43.0, -43.0, 76.95000000000002, 5000.0, 0.5, 2.5],
+    ])
+    for precision in (0, 1, 6, 7, 10):
+        expected = [format_coordinate(float(v), precision=precision) for v in values]
+        assert format_coordinates(values, precision=precision).tolist() == expected
+
+
+@pytest.fixture
+def layer() -> Layer:
+    frame = gpd.GeoDataFrame(
+        {
+            "id": ["b", "a", "c"],
+            "name": ["Жетысу", None, "Core"],
+            "area_ha": [100.123456789, np.nan, 1_234_567.25],
+            "count": [1, 2, 3],
+            "share": pd.array([5, pd.NA, 7], dtype="Int64"),
+            "flag": [True, False, True],
+            "approved": pd.to_datetime(["2024-05-01", None, "2025-01-02"]),
+            "tags": [["x", "y"], [], ["z"]],
+        },
+        geometry=[box(X0, Y0, X0 + 1000, Y0 + 700), LineString([(X0, Y0), (X0 + 500, Y0 + 20)]),
+                  Point(X0 + 3.3, Y0 + 4.4)],
+        crs=WORKING_CRS,
+    )
+    return Layer("mixed", frame, Provenance("test", "drawn", {"width_m": 1.5, "ids": ("a", "b")}), "Mixed")
+
+
+def test_as_exported_is_the_layer_read_back_from_its_file(layer: Layer, tmp_path: Path) -> None:
+    read_back = read_layer(write_geojson(layer, tmp_path / "mixed.geojson"))
+    fast = as_exported(layer)
+    assert (fast.name, fast.title, fast.provenance) == (read_back.name, read_back.title, read_back.provenance)
+    assert list(fast.frame.columns) == list(read_back.frame.columns)
+    pd.testing.assert_frame_equal(fast.frame.drop(columns="geometry"), read_back.frame.drop(columns="geometry"),
+                                  check_exact=True)
+    assert (shapely.to_wkb(fast.frame.geometry.values) == shapely.to_wkb(read_back.frame.geometry.values)).all()
+
+
+def test_as_exported_refuses_what_the_text_cannot_hold(layer: Layer) -> None:
+    frame = layer.frame.copy()
+    frame["area_ha"] = [1.0, np.inf, 2.0]
+    with pytest.raises(LayerError, match=r"^layer mixed: feature id=a: infinite number"):
+        as_exported(Layer("mixed", frame, layer.provenance))
+
+
+def test_same_content_compares_what_the_export_holds(layer: Layer, tmp_path: Path) -> None:
+    read_back = read_layer(write_geojson(layer, tmp_path / "mixed.geojson"))
+    assert same_content(layer, read_back)
+    below_export = layer.frame.copy()
+    below_export["area_ha"] = [100.1234567, np.nan, 1_234_567.25]  # differs past 6 significant digits
+    below_export.geometry = below_export.geometry.translate(0.001)  # 1 mm: below 6 decimals of a degree
+    assert same_content(layer, Layer("mixed", below_export, layer.provenance))
+    moved = layer.frame.copy()
+    moved.geometry = moved.geometry.translate(1.0)
+    assert not same_content(layer, Layer("mixed", moved, layer.provenance))
+    renamed = layer.frame.copy()
+    renamed["name"] = ["Жетысу", "new", "Core"]
+    (change,) = compare_layers(LayerSet([layer]), LayerSet([Layer("mixed", renamed, layer.provenance)]))
+    assert change.status == "changed"

@@ -128,7 +128,25 @@ def _maps(record: dict[str, Any]) -> str:
             "inlines Leaflet, its plugins and the hillshade base map; the naive page's CDN requests are refused).")
 
 
-PEERS = {"network": _network, "nearest": _nearest, "zonal": _zonal, "hydrology": _hydrology, "maps": _maps}
+def _uncertainty(record: dict[str, Any]) -> str:
+    inside = record["run_inside_task"]
+    overhead = inside["dask"]["cpu_median_s"] / inside["sequential"]["cpu_median_s"]
+    return (f"- `benchmarks/bench_uncertainty.py` ({_run_note(record)}): {record['runs']} uncertainty runs of the "
+            f"default plan (and the plan as it is) on a LocalCluster of {record['workers']} worker processes: "
+            f"{_seconds(record['dask_s'])} (start-up {_seconds(record['dask_startup_s'])}), one after the other in "
+            f"one process {_seconds(record['sequential_s'])}: **{record['ratio_sequential_over_dask']:.2f} ×** "
+            f"({record['ratio_with_startup']:.2f} × with the start-up; {record['repeats']} repeat(s), not 3: "
+            f"each takes minutes); one run {_seconds(record['one_run_s'])} (median of 3). "
+            f"A run costs {_seconds(inside['sequential']['cpu_median_s'])} of CPU in one process and "
+            f"{_seconds(inside['dask']['cpu_median_s'])} on a worker ({overhead:.2f} ×), its wall time "
+            f"{_seconds(inside['sequential']['median_s'])} against {_seconds(inside['dask']['median_s'])}: the "
+            f"workers wait for the shared cores (two processes of plain Python work got "
+            f"{record['capacity']['ratio']:.2f} × from the two workers at the same time, 2 × on two free cores); "
+            f"same results both ways: {'yes' if record['same_results'] else 'no'}.")
+
+
+PEERS = {"network": _network, "nearest": _nearest, "zonal": _zonal, "hydrology": _hydrology, "maps": _maps,
+         "uncertainty": _uncertainty}
 
 
 def render(results: dict[str, dict[str, Any]]) -> str:

@@ -101,6 +101,10 @@ class SampleResult:
     parameters : dict
         The drawn plan entries.
     seconds : float
+        Wall-clock time of the run.
+    cpu_seconds : float
+        Processor time of the thread that ran it (beside `seconds`, how much
+        of the time the run waited for a busy processor).
     """
 
     run: int
@@ -110,6 +114,7 @@ class SampleResult:
     districts: np.ndarray | None
     parameters: dict[str, float]
     seconds: float
+    cpu_seconds: float = 0.0
 
 
 def _table_path(plan: Plan, name: str) -> Path:
@@ -212,7 +217,7 @@ def run_sample(inputs: UncertaintyInputs, run: int, *, seed: int, perturb: bool 
     -------
     SampleResult
     """
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.thread_time()
     parameters: dict[str, float] = {}
     try:
         tables = dict(inputs.tables)
@@ -231,11 +236,12 @@ def run_sample(inputs: UncertaintyInputs, run: int, *, seed: int, perturb: bool 
                                 options=IndicatorOptions(population=population))
         return SampleResult(run=run, error=None, indicators=table, zones=_zones(layers),
                             districts=_district_grid(layers, inputs), parameters=parameters,
-                            seconds=time.perf_counter() - started)
+                            seconds=time.perf_counter() - started, cpu_seconds=time.thread_time() - cpu)
     except Exception as error:  # a failed run is recorded, never fatal: the others go on
         logger.debug("run %d failed", run, exc_info=True)
         return SampleResult(run=run, error=_one_line(error), indicators=None, zones=None, districts=None,
-                            parameters=parameters, seconds=time.perf_counter() - started)
+                            parameters=parameters, seconds=time.perf_counter() - started,
+                            cpu_seconds=time.thread_time() - cpu)
 
 
 @contextlib.contextmanager
@@ -245,7 +251,10 @@ def dask_client(scheduler: str | None = None, *, workers: int = 2, processes: bo
     Parameters
     ----------
     scheduler : str, optional
-        Address of a running scheduler (``tcp://host:8786``).
+        Address of a running scheduler (``tcp://host:8786``). Its workers are
+        configured by whoever runs them; turning off their statistical
+        profiler (``distributed.worker.profile.enabled: false``) makes the
+        runs much faster.
     workers : int
         Workers of the local cluster (one thread each).
     processes : bool
@@ -256,6 +265,7 @@ def dask_client(scheduler: str | None = None, *, workers: int = 2, processes: bo
     InputDataError
         If the scheduler cannot be reached.
     """
+    import dask
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
@@ -268,9 +278,12 @@ def dask_client(scheduler: str | None = None, *, workers: int = 2, processes: bo
             yield client
         return
     # The local cluster talks TCP on the loopback interface only (thread workers too, so what they
-    # receive is serialised as for any cluster), and serves no dashboard.
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, protocol="tcp://",
-                      host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+    # receive is serialised as for any cluster) and serves no dashboard. Its workers do not run
+    # Dask's statistical profiler: sampling the deep stacks of a run every 10 ms made each run
+    # two to three times slower (benchmarks/bench_uncertainty.py).
+    with dask.config.set({"distributed.worker.profile.enabled": False}), \
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, protocol="tcp://",
+                         host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
             Client(cluster) as client:
         yield client
 

@@ -739,20 +739,25 @@ def test_edits_made_with_geoman_are_downloaded_applied_and_rebuilt(
     page = opened.page
     assert page.locator(".leaflet-pm-toolbar").count() >= 1  # GeoMan, inlined from the vendored copy
     # Move a substation: GeoMan's move mode, then drag its badge east and south.
-    start = page.evaluate(
-        """() => {
+    # The view is set first and the point read after it settled, so the drag starts on the badge itself.
+    substation = """(() => {
             const map = window[document.querySelector('.folium-map').id];
             let found = null;
             map.eachLayer(l => {
                 if (l.agLayer === 'infrastructure' && l.feature.properties.id === 'ss_gate_1') { found = l; }
             });
-            map.setView(found.getLatLng(), 14, {animate: false});
+            return [map, found];
+        })()"""
+    page.evaluate(f"() => {{ const [map, found] = {substation}; map.setView(found.getLatLng(), 14, {{animate: false}}); }}")
+    page.wait_for_timeout(300)
+    start = page.evaluate(
+        f"""() => {{
+            const [map, found] = {substation};
             const p = map.latLngToContainerPoint(found.getLatLng());
             const box = document.querySelector('.folium-map').getBoundingClientRect();
             return [box.left + p.x, box.top + p.y, found.getLatLng().lng, found.getLatLng().lat];
-        }"""
+        }}"""
     )
-    page.wait_for_timeout(300)
     page.click(".leaflet-pm-icon-drag")
     _drag(page, start[0], start[1], 150, 100)
     page.click(".leaflet-pm-icon-drag")  # leave move mode

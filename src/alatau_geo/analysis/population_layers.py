@@ -25,13 +25,12 @@ import shapely
 from affine import Affine
 
 from alatau_geo.analysis.city_population import CityPopulation
+from alatau_geo.analysis.layer_names import POPULATION_LAYERS  # noqa: F401 - named in one place, re-exported
 from alatau_geo.analysis.population_grid import REST_OF_CITY, block_sum, cell_squares
 from alatau_geo.core.crs import SQUARE_METRES_PER_HECTARE, WORKING_CRS
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
 from alatau_geo.plan.population_params import PopulationParams
 
-POPULATION_LAYERS = ("population_districts", "population_blocks")
-"""Layers the population analysis adds to a build."""
 BLOCK_CELLS = 10
 """Cells per side of the map's blocks (1 km on the 100 m grid)."""
 SLIVER_M = 1.0

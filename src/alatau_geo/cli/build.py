@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,9 +25,12 @@ from alatau_geo.core.layers import LayerSet
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.workspace import Workspace, shipped_scenarios
 
+logger = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from alatau_geo.jobs.build import BuildOutcome
-    from alatau_geo.jobs.pages import WrittenMap
+    from alatau_geo.jobs.reuse import WrittenMap
+    from alatau_geo.jobs.stage_cache import StageCache
 
 _EPILOG_BUILD = """\
 examples:
@@ -66,7 +71,8 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
                        "then ../shared/data/srtm)")
     build.add_argument("--layers-dir", metavar="DIR", help="where layers are written (default: the workspace's "
                        "layers/)")
-    build.add_argument("--cache-dir", metavar="DIR", help="working rasters (default: the workspace's cache)")
+    build.add_argument("--cache-dir", metavar="DIR", help="working rasters and the stage cache (default: the "
+                       "workspace's cache)")
     build.add_argument("--osm", metavar="FILE", help="also read places, corridors and rivers from a local "
                        "OpenStreetMap extract (.osm, .osm.gz, .osm.bz2)")
     _map_options(build)
@@ -106,6 +112,9 @@ def _map_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--maps-dir", metavar="DIR", help="where the HTML maps go (default: the workspace's maps/)")
     parser.add_argument("--offline", action="store_true",
                         help="offer no online base map: the pages load nothing at all (strict content policy)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="compute everything afresh: neither read nor write the stage results, relief images "
+                        "and output records kept in the workspace's cache (the outputs are the same bytes)")
 
 
 def run_init(args: argparse.Namespace) -> int:
@@ -172,19 +181,22 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
     built_by = built_by_record(workspace, plan)
     inputs = _check_inputs(args, plan)
     started = time.perf_counter()
+    cache = _stage_cache(args, workspace)
     with build_outputs(layers_dir, None if args.no_maps else maps_dir, also_lock=[maps_dir],
                        on_message=say) as outputs:
         result = _build_layers(args, plan, inputs, workspace=workspace, layers_dir=layers_dir,
-                               out_dir=outputs.folder(layers_dir), built_by=built_by)
+                               out_dir=outputs.folder(layers_dir), built_by=built_by, cache=cache)
         for change in result.changes:
             say(f"  {change}")
         for line in result.notes:
             say(line)
         report_warnings(result.warnings, strict=args.strict)
         pages = [] if args.no_maps else write_map_pages(
-            result.layers, args, plan=plan, layers_dir=layers_dir, maps_dir=outputs.folder(maps_dir),
-            dem_path=outputs.folder(layers_dir) / _terrain_raster())
+            lambda: result.layers, args, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
+            out_dir=outputs.folder(maps_dir), dem_path=outputs.folder(layers_dir) / _terrain_raster(), cache=cache)
         outputs.commit()
+    for run in cache.runs:
+        logger.debug("  %-50s %-9s %6.2f s", run.stage, run.status, run.seconds)
     say(f"Wrote {len(result.layers)} layers to {layers_dir}/ (GeoJSON, {result.export.gpkg.name}, manifest.json) "
         f"in {time.perf_counter() - started:.1f} s. Open {layers_dir / result.export.gpkg.name} in QGIS.")
     _say_pages(pages, maps_dir=maps_dir, offline=args.offline)
@@ -193,8 +205,17 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
     return result
 
 
-def _build_layers(args: argparse.Namespace, plan: Plan, inputs: _BuildInputs, *, workspace: Workspace,
-                  layers_dir: Path, out_dir: Path, built_by: dict) -> BuildOutcome:
+def _stage_cache(args: argparse.Namespace, workspace: Workspace) -> StageCache:
+    """The workspace's stage cache, or none with ``--no-cache``."""
+    from alatau_geo.jobs.stage_cache import StageCache
+
+    if getattr(args, "no_cache", False):
+        return StageCache(None)
+    return StageCache(folder(getattr(args, "cache_dir", None), workspace.cache_dir))
+
+
+def _build_layers(args: argparse.Namespace, plan: Plan, inputs: _BuildInputs, *, workspace: Workspace,  # noqa: PLR0913
+                  layers_dir: Path, out_dir: Path, built_by: dict, cache: StageCache) -> BuildOutcome:
     """Run the build job: from the tiles when there are any, else from the layers already built."""
     from alatau_geo.jobs import build as pipeline
     from alatau_geo.plan.workspace import default_workspace
@@ -206,12 +227,12 @@ def _build_layers(args: argparse.Namespace, plan: Plan, inputs: _BuildInputs, *,
         with progress(pipeline.REFRESH_STEPS, quiet=args.quiet) as step:
             return pipeline.refresh_from_committed(plan, layers_dir=layers_dir,
                                                    reference_dir=default_workspace().layers_dir, built_by=built_by,
-                                                   osm_path=inputs.osm, on_step=step, out_dir=out_dir)
+                                                   osm_path=inputs.osm, on_step=step, out_dir=out_dir, cache=cache)
     say(f"Building {workspace.label} from the SRTM tiles in {inputs.dem_dir} ({inputs.how})")
     with progress(pipeline.BUILD_STEPS, quiet=args.quiet) as step:
         return pipeline.build_from_tiles(plan, dem_dir=inputs.dem_dir, layers_dir=layers_dir,
                                          cache_dir=folder(args.cache_dir, workspace.cache_dir), built_by=built_by,
-                                         osm_path=inputs.osm, on_step=step, out_dir=out_dir)
+                                         osm_path=inputs.osm, on_step=step, out_dir=out_dir, cache=cache)
 
 
 def _terrain_raster() -> str:
@@ -232,13 +253,15 @@ def run_map(args: argparse.Namespace) -> int:
     maps_dir = folder(args.maps_dir, workspace.maps_dir)
     if args.layers_dir is None:
         check_layers_match(workspace, plan)
-    layers = read_layers(layers_dir)
     if args.edit:
-        write_edit_page(layers, args, workspace=workspace, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir)
+        write_edit_page(read_layers(layers_dir), args, workspace=workspace, plan=plan, layers_dir=layers_dir,
+                        maps_dir=maps_dir)
         return 0
+    cache = _stage_cache(args, workspace)
     with build_outputs(None, maps_dir, on_message=say) as outputs:
-        pages = write_map_pages(layers, args, plan=plan, layers_dir=layers_dir, maps_dir=outputs.folder(maps_dir),
-                                dem_path=layers_dir / _terrain_raster())
+        pages = write_map_pages(lambda: read_layers(layers_dir), args, plan=plan, layers_dir=layers_dir,
+                                maps_dir=maps_dir, out_dir=outputs.folder(maps_dir),
+                                dem_path=layers_dir / _terrain_raster(), cache=cache)
         outputs.commit()
     _say_pages(pages, maps_dir=maps_dir, offline=args.offline)
     return 0
@@ -263,17 +286,38 @@ def write_edit_page(layers: LayerSet, args: argparse.Namespace, *, workspace: Wo
         f"alatau-geo {where}apply alatau-geo-edits.json")
 
 
-def write_map_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, layers_dir: Path, maps_dir: Path,
-                    dem_path: Path) -> list[WrittenMap]:
-    """Write the maps of `layers` into `maps_dir` (a staging folder beside the final one).
+def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *, plan: Plan,  # noqa: PLR0913
+                    layers_dir: Path, maps_dir: Path, out_dir: Path, dem_path: Path,
+                    cache: StageCache) -> list[WrittenMap]:
+    """Write the maps of the layers `layers` gives into `out_dir` (a staging folder beside `maps_dir`).
 
     `layers_dir` is where the layers will be when the maps are opened (the
     pages link to its GeoJSON files); `dem_path` is the terrain raster to
-    read now.
+    read now, and its folder the layers as they are now. When the pages in
+    `maps_dir` were written from these very layers with the same plan,
+    options and code, they are kept as they are (:mod:`alatau_geo.jobs.reuse`),
+    and the layers are not even read.
     """
+    from alatau_geo.jobs import reuse
+
+    with cache.timed("maps", "reused") as status:
+        key = reuse.maps_key(plan, layers_folder=dem_path.parent, layers_dir=layers_dir, maps_dir=maps_dir,
+                             offline=args.offline) if cache.enabled else None
+        pages = reuse.reuse_maps(cache, key, maps_dir=maps_dir, out_dir=out_dir)
+        if pages is not None:
+            return pages
+        status.append("computed")
+        pages = _render_pages(layers(), args, plan=plan, layers_dir=layers_dir, out_dir=out_dir, dem_path=dem_path,
+                              cache=cache)
+        reuse.record_maps(cache, key, pages)
+        return pages
+
+
+def _render_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, layers_dir: Path,  # noqa: PLR0913
+                  out_dir: Path, dem_path: Path, cache: StageCache) -> list[WrittenMap]:
     from alatau_geo.analysis import areas
     from alatau_geo.core.io import read_raster
-    from alatau_geo.jobs.pages import MAX_MAPS, write_maps
+    from alatau_geo.jobs.pages import MAX_MAPS, cached_relief, write_maps
     from alatau_geo.jobs.suitability import suitability_of
 
     dem = read_raster(dem_path) if dem_path.is_file() else None
@@ -283,9 +327,10 @@ def write_map_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, l
         suited = suitability_of(layers, plan, layers_dir=dem_path.parent, elevation=dem)
         figures = areas.zone_area_table(layers, suited)
     with progress(MAX_MAPS, quiet=args.quiet) as step:
-        return write_maps(layers, maps_dir=maps_dir, layers_dir=layers_dir,
+        return write_maps(layers, maps_dir=out_dir, layers_dir=layers_dir,
                           dem_path=dem_path if dem is not None else None, offline=args.offline,
-                          language=plan.maps.language, figures=figures, suitability=suited, on_step=step)
+                          language=plan.maps.language, figures=figures, suitability=suited, on_step=step,
+                          relief=cached_relief(cache))
 
 
 def _say_pages(pages: list[WrittenMap], *, maps_dir: Path, offline: bool) -> None:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alatau_geo.cli.common import progress, say
 from alatau_geo.core.errors import PlanError
 from alatau_geo.core.layers import LayerSet
-from alatau_geo.plan.workspace import Workspace, default_workspace, resolve_workspace
+from alatau_geo.plan.workspace import PLAN_FILE, Workspace, default_workspace, resolve_workspace
+
+if TYPE_CHECKING:
+    from alatau_geo.jobs.stage_cache import StageCache
 
 
 def add_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -17,25 +21,33 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
         "diff", parents=[common], help="compare two scenarios",
         description="Build the zones and placed objects of two scenarios (workspaces, plan files, or 'default') on "
         "their reference layers and report which zones changed and by how many hectares, which objects moved, "
-        "and which newly break a placement rule. Nothing is written.",
+        "and which newly break a placement rule. Nothing is written but the stage results kept in the cache of "
+        "the last workspace named (not the default scenario's), so that the next diff is quick.",
         epilog="examples:\n  alatau-geo diff default my_scenario\n  alatau-geo diff plan.toml wider_green.toml",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     diff.add_argument("plan_a", metavar="A", help="workspace folder, plan file, or 'default'")
     diff.add_argument("plan_b", metavar="B", help="workspace folder, plan file, or 'default'")
+    diff.add_argument("--no-cache", action="store_true", help="compute both scenarios afresh: neither read nor "
+                      "write the stage cache")
     diff.set_defaults(run=run_diff)
 
 
 def run_diff(args: argparse.Namespace) -> int:
     """``alatau-geo diff A B``."""
     from alatau_geo.analysis.scenarios import object_changes, zone_deltas
+    from alatau_geo.jobs.stage_cache import StageCache
 
     scenarios = [_scenario(args.plan_a), _scenario(args.plan_b)]
+    own = [w for w in scenarios if not w.is_default and w.plan_path is not None
+           and w.plan_path.resolve() == (w.root / PLAN_FILE).resolve()]
+    # A workspace's cache, never the default scenario's (the checkout) nor the folder of a bare plan file.
+    cache = StageCache(None if args.no_cache or not own else own[-1].cache_dir)
     built = []
     with progress(len(scenarios), quiet=args.quiet) as step:
         for label, workspace in zip(("A", "B"), scenarios, strict=True):
             step(f"building scenario {label}")
-            built.append(_plan_layers(workspace))
+            built.append(_plan_layers(workspace, cache=cache))
     deltas = zone_deltas(built[0], built[1])
     changed = [d for d in deltas if d.status != "unchanged"]
     for delta in deltas:
@@ -58,16 +70,14 @@ def _scenario(given: str) -> Workspace:
     return resolve_workspace(given)
 
 
-def _plan_layers(workspace: Workspace) -> LayerSet:
+def _plan_layers(workspace: Workspace, *, cache: StageCache) -> LayerSet:
     """The zones and placed objects of a scenario, on its own reference layers if built, else the default's."""
-    from alatau_geo.core.io import read_raster
     from alatau_geo.core.manifest import MANIFEST_NAME
-    from alatau_geo.jobs.build import TERRAIN_RASTER, committed_reference, plan_layers
+    from alatau_geo.jobs.build_stages import zones_and_placement
 
     plan = workspace.load_plan()
     layers_dir = workspace.layers_dir
     if not (layers_dir / MANIFEST_NAME).is_file():
         layers_dir = default_workspace().layers_dir
-    elevation = read_raster(layers_dir / TERRAIN_RASTER)
     # The comparison reads zones and placed objects only: no analyses are run.
-    return plan_layers(committed_reference(plan, layers_dir=layers_dir), plan, elevation=elevation, analyses=False)
+    return zones_and_placement(plan, layers_dir=layers_dir, cache=cache)

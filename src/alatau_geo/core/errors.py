@@ -80,3 +80,11 @@ class ExportError(AlatauGeoError, OSError):
     """An output file could not be written."""
 
     exit_code = 5
+
+
+class StageCacheError(AlatauGeoError, ValueError):
+    """A stage result cannot be stored exactly, or a stored one cannot be read back.
+
+    The build never shows it: the stage is then computed (and, for a result
+    the store cannot hold, simply not cached).
+    """

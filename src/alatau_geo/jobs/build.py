@@ -1,8 +1,15 @@
-"""The main job: build or refresh the reference layers and write them out.
+"""The main job: build or refresh the layers and write them out.
 
 This is the application layer between the command line and the library: it
-reads the inputs (tiles, tables, committed layers), runs the builders, and
-writes the layers, the terrain raster and the working-raster cache.
+reads the inputs (tiles, tables, committed layers), runs the stages
+(:mod:`alatau_geo.jobs.build_stages`), each from the stage cache when its
+inputs are unchanged (:mod:`alatau_geo.jobs.stage_cache`), and writes the
+layers, the terrain raster and the working-raster cache. When every stage
+came from the cache and the layers in place are what the same export wrote,
+they are kept as they are (:mod:`alatau_geo.jobs.reuse`).
+
+The analysis code is imported only when a stage is computed, so a build
+that finds everything in the cache starts in about a second.
 """
 
 from __future__ import annotations
@@ -10,43 +17,52 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from alatau_geo.analysis.city_population import CityPopulation
-from alatau_geo.analysis.outputs import ANALYSIS_LAYERS, analysis_layers
-from alatau_geo.analysis.population_layers import POPULATION_LAYERS, population_layers
-from alatau_geo.core.changes import LayerChange, compare_layers
+from alatau_geo.analysis.layer_names import ANALYSIS_LAYERS, MOUNTAIN_LAYERS, POPULATION_LAYERS, SUITABILITY_LAYERS
+from alatau_geo.core.changes import LayerChange
 from alatau_geo.core.errors import InputDataError, LayerError
-from alatau_geo.core.geojson import as_exported
-from alatau_geo.core.io import ExportResult, copy_file, export_layers, read_layers, read_raster, write_raster
+from alatau_geo.core.io import ExportResult, read_layers, read_raster, write_raster
 from alatau_geo.core.layers import Layer, LayerSet
-from alatau_geo.core.manifest import MANIFEST_NAME, read_built_by
+from alatau_geo.core.manifest import MANIFEST_NAME, manifest_entries, read_built_by
 from alatau_geo.core.raster import Raster
-from alatau_geo.jobs import suitability
-from alatau_geo.jobs.mountain import MOUNTAIN_DEM, MOUNTAIN_LAYERS, build_mountain
-from alatau_geo.jobs.population import population_of, write_population_grids
-from alatau_geo.plan.catalogues import load_catalogues
+from alatau_geo.core.stage_store import file_sha256
+from alatau_geo.jobs import reuse
+from alatau_geo.jobs.stage_cache import (
+    StageCache,
+    StageRun,
+    code_digest,
+    digest,
+    file_digests,
+    plan_part,
+    stage_keys,
+    table_digests,
+)
 from alatau_geo.plan.config import Plan
-from alatau_geo.plan.districts import ZONE_LAYERS, build_zones, zone_layers
-from alatau_geo.plan.placement import place_objects
-from alatau_geo.plan.placement_context import PlacementContext
+from alatau_geo.plan.districts import ZONE_LAYERS
 from alatau_geo.plan.workspace import plan_fingerprint
-from alatau_geo.reference import gazetteer, terrain, water
-from alatau_geo.reference.build import REFERENCE_STEPS, build_reference_layers, no_progress
+
+if TYPE_CHECKING:
+    from alatau_geo.analysis.city_population import CityPopulation
+    from alatau_geo.plan.placement_context import PlacementContext
+    from alatau_geo.reference.terrain import Terrain
 
 logger = logging.getLogger(__name__)
 
 PLAN_LAYERS = (*ZONE_LAYERS, "infrastructure", "infrastructure_lines", "projects", *POPULATION_LAYERS,
-               *ANALYSIS_LAYERS, *suitability.SUITABILITY_LAYERS)
+               *ANALYSIS_LAYERS, *SUITABILITY_LAYERS)
 """Layers the plan constructs on the reference layers; rebuilt by every run."""
 
 TERRAIN_RASTER = "terrain_dem.tif"
 """Working-grid DEM written beside the layers, so a clone without the tiles keeps its terrain."""
+MOUNTAIN_DEM = "mountain_dem.tif"
+"""The mountain cluster's study-window DEM (UTM 43N, metres) beside the layers (:mod:`alatau_geo.jobs.mountain`)."""
+_REBUILT = ("places", "corridors", "outlines")
+_REFERENCE_SECTIONS = ("study_area", "terrain", "hydrology", "water_protection", "tables", "export", "suitability",
+                       "source")
 
 
 @dataclass(frozen=True)
@@ -59,7 +75,8 @@ class BuildOutcome:
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     """Data that degraded on the way (voids left after filling, per tile); the caller decides what they mean."""
-    population: CityPopulation | None = None
+    stages: tuple[StageRun, ...] = ()
+    """Each stage and step as it ran (computed, read from the cache, reused), with its time."""
 
 
 @dataclass(frozen=True)
@@ -70,57 +87,73 @@ class PlanBuild:
     population: CityPopulation | None
 
 
-BUILD_STEPS = REFERENCE_STEPS + 7
-"""Steps :func:`build_from_tiles` reports through ``on_step``."""
+BUILD_STEPS = 5 + 7
+"""Steps :func:`build_from_tiles` reports through ``on_step`` (the reference stage's five when it is computed)."""
 REFRESH_STEPS = 6
 """Steps :func:`refresh_from_committed` reports through ``on_step``."""
 
 
-def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: Path,
+def no_progress(_label: str) -> None:
+    """A step callback that shows nothing."""
+
+
+def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: Path,  # noqa: PLR0913
                      built_by: Mapping[str, Any] | None = None, osm_path: Path | None = None,
-                     on_step: Callable[[str], None] = no_progress, out_dir: Path | None = None) -> BuildOutcome:
-    """Rebuild every reference layer from the SRTM tiles and export it.
+                     on_step: Callable[[str], None] = no_progress, out_dir: Path | None = None,
+                     cache: StageCache | None = None) -> BuildOutcome:
+    """Rebuild every layer from the SRTM tiles and export it.
 
     The previous contents of `layers_dir` (if any) are compared with the new
     layers, which are written into `out_dir` (a staging folder, see
     :mod:`alatau_geo.core.staging`; default `layers_dir` itself). `built_by` (see
     :func:`alatau_geo.plan.workspace.built_by_record`) goes into the
-    manifest. `on_step` is called with a label as each of
+    manifest. `on_step` is called with a label as each of at most
     :data:`BUILD_STEPS` steps starts. Tiles with voids left after filling
-    are named in the outcome's ``warnings``.
+    are named in the outcome's ``warnings``. Each stage is taken from
+    `cache` (default: the stage cache in `cache_dir`; ``StageCache(None)``
+    computes everything) when its inputs are unchanged.
     """
+    from alatau_geo.jobs import build_stages as stages
+    from alatau_geo.reference import terrain
+
     out_dir = out_dir or layers_dir
-    names = plan.terrain.tiles
+    cache = cache if cache is not None else StageCache(cache_dir)
     on_step("reading SRTM tiles")
-    paths = terrain.find_tiles(dem_dir, names)
-    tiles = {name: terrain.read_srtm_tile(path) for name, path in paths.items()}
-    tables = gazetteer.load_tables(plan.tables, study_area=plan.study_area)
-    build = build_reference_layers(tiles, tables, plan, on_step=on_step)
+    paths = terrain.find_tiles(dem_dir, plan.terrain.tiles)
+    tiles = {"bytes": file_digests(paths), "files": {name: str(path) for name, path in paths.items()}}
+    tables = table_digests(plan)
+    reference_key = digest("reference", code_digest(), tiles, tables, plan_part(plan, omit=_except(
+        plan, _REFERENCE_SECTIONS)), plan.suitability is None)
+    reference = stages.tiles_stage(plan, paths=paths, key=reference_key, cache=cache, cache_dir=cache_dir,
+                                   out_dir=out_dir, on_step=on_step)
     on_step("mountain cluster and air corridors")
-    mountain = build_mountain(build.terrain.filled, plan, river_names=tables.river_names)
-    reference = LayerSet([*build.layers.values(), *(mountain.layers if mountain else ())])
-    planned = plan_build(_with_osm(reference, osm_path), plan, elevation=build.terrain.elevation, on_step=on_step)
-    on_step("hazards and land suitability")
-    hazard_rasters = suitability.rasters_from_tiles(build, plan)
-    layers, suited = suitability.with_suitability(planned.layers, plan, hazard_rasters)
-    on_step("working rasters to the cache")
-    key = _cache_key(paths, plan)
-    _write_cache(build.terrain, cache_dir=cache_dir, key=key)
+    mountain_key = digest("mountain", code_digest(), tiles, tables, plan_part(plan, omit=_except(
+        plan, ("terrain", "mountain", "tables", "source"))))
+    mountain = stages.mountain_stage(plan, paths=paths, key=mountain_key, reference=reference, cache=cache,
+                                     out_dir=out_dir)
+    with_osm, osm = _with_osm(LayerSet([*reference.layers.values(), *mountain.layers.values()]), osm_path)
+    keys = stage_keys(plan, reference=reference_key, mountain=mountain_key, osm=osm, hazards=reference_key)
+    elevation = reference.rasters["elevation"]
+
+    def hazards() -> Any:
+        from alatau_geo.jobs.suitability import hazard_rasters
+
+        return hazard_rasters(plan, elevation=elevation, hand=reference.rasters["hand"],
+                              drains=reference.arrays["drains"], codes=reference.figures["river_codes"])
+
+    planned = stages.plan_stages(with_osm, plan, elevation=elevation, keys=keys, cache=cache, out_dir=out_dir,
+                                 hazards=hazards, on_step=on_step)
+    hand = [name for name in reference.files if name != TERRAIN_RASTER] if planned.suited else []
+    outputs = [reuse.StageFiles(reference, [TERRAIN_RASTER, *hand]), reuse.StageFiles(mountain, list(mountain.files)),
+               reuse.StageFiles(planned.population, list(planned.population.files)),
+               reuse.StageFiles(planned.suitability, list(planned.suitability.files))]
     on_step("comparing with the previous layers and exporting")
-    previous = _previous(layers_dir)
-    changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
-    write_raster(build.terrain.elevation, out_dir / TERRAIN_RASTER, dtype="int16")
-    extra = [TERRAIN_RASTER]
-    if mountain is not None:
-        extra.append(write_raster(mountain.dem, out_dir / MOUNTAIN_DEM, dtype="float32").name)
-    extra += [path.name for path in write_population_grids(planned.population, out_dir)]
-    if suited is not None:
-        extra += suitability.write_suitability_rasters(suited, folder=out_dir)
-        hazard_cache = suitability.hazard_cache_dir(cache_dir, terrain_key=key, plan=plan)
-        extra += suitability.write_hand_rasters(suited.hazards.rasters, folders=[out_dir, hazard_cache])
-    export = export_layers(layers, out_dir, precision=plan.export.coordinate_precision, built_by=built_by,
-                           extra_files=tuple(extra))
-    figures = build.figures
+    sources = {**{name: reference_key for name in reference.layers}, **{name: mountain_key for name in mountain.layers},
+               **{name: osm for name in with_osm if name.endswith("_osm")}, **planned.sources}
+    export, changes = reuse.export_or_reuse(planned.layers, plan, cache=cache, keys=keys.values(),
+                                            layers_dir=layers_dir, out_dir=out_dir, built_by=built_by,
+                                            outputs=outputs, sources=sources, previous=lambda: _previous(layers_dir))
+    figures = reference.figures["reference"]
     notes = (
         f"Reservoir: {figures['reservoir_polygon_area_km2']:,.1f} km2 at {figures['reservoir_level_m']:g} m "
         f"(raw cells {figures['reservoir_raw_area_km2']:,.1f} km2, "
@@ -132,20 +165,17 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
             f"{rid} {info['traced_length_km']} km traced to the {info['ends_in']}"
             for rid, info in figures["named_rivers"].items()
         ),
-        *(mountain.notes if mountain else ("Mountain cluster: the tiles do not cover it; no mountain layers",)),
-        population_note(planned.population),
-        suitability.suitability_note(suited),
+        *mountain.figures["notes"],
+        *planned.notes,
     )
-    warnings = tuple(terrain.void_warnings(build.terrain.filled, paths,
-                                           max_distance_cells=plan.terrain.void_fill_max_distance_cells))
-    return BuildOutcome(layers=layers, changes=tuple(changes), export=export, notes=notes, warnings=warnings,
-                        population=planned.population)
+    return BuildOutcome(layers=planned.layers, changes=tuple(changes), export=export, notes=notes,
+                        warnings=tuple(reference.figures["void_warnings"]), stages=tuple(cache.runs))
 
 
-def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path | None = None,
+def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path | None = None,  # noqa: PLR0913
                            built_by: Mapping[str, Any] | None = None, osm_path: Path | None = None,
                            on_step: Callable[[str], None] = no_progress,
-                           out_dir: Path | None = None) -> BuildOutcome:
+                           out_dir: Path | None = None, cache: StageCache | None = None) -> BuildOutcome:
     """Without tiles: keep the DEM-derived layers already built, rebuild the rest.
 
     The DEM-derived layers come from `layers_dir`, or, when it holds none
@@ -159,6 +189,8 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     from the same tiles and settings), and leaves out what needs it when
     neither has one (:func:`alatau_geo.jobs.suitability.rasters_from_folder`).
     Everything is written into `out_dir` (a staging folder; default `layers_dir`).
+    With `cache` (:class:`~alatau_geo.jobs.stage_cache.StageCache`), each
+    stage whose inputs are unchanged is read from there.
 
     Raises
     ------
@@ -167,39 +199,103 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
         river names differ from those the DEM-derived layers were built
         with: that needs the tiles.
     """
+    from alatau_geo.jobs import build_stages as stages
+    from alatau_geo.jobs import suitability
+
+    out_dir = out_dir or layers_dir
+    cache = cache if cache is not None else StageCache(None)
     on_step("reading the committed layers")
     has_own = (layers_dir / MANIFEST_NAME).is_file()
     source_dir = layers_dir if has_own or reference_dir is None else reference_dir
-    committed = read_layers(source_dir)
-    previous = committed if source_dir == layers_dir else None
+    check_committed(plan, layers_dir=source_dir, names=[name for name, _ in manifest_entries(source_dir)])
     elevation = read_raster(source_dir / TERRAIN_RASTER)
     on_step("gazetteer layers")
-    reference = committed_reference(plan, layers_dir=source_dir, committed=committed)
-    planned = plan_build(_with_osm(reference, osm_path), plan, elevation=elevation, on_step=on_step)
-    on_step("hazards and land suitability")
+    reference_key = committed_key(plan, source_dir)
+    reference = stages.committed_stage(plan, source_dir=source_dir, key=reference_key, cache=cache)
     hand_dir = suitability.hand_folder([source_dir, *([reference_dir] if reference_dir else [])], plan)
-    hazard_rasters = suitability.rasters_from_folder(plan, folder=hand_dir or source_dir, elevation=elevation)
-    layers, suited = suitability.with_suitability(planned.layers, plan, hazard_rasters)
+    hand_files = (suitability.HAND_RASTER, suitability.DRAINS_RASTER)
+    hand_digest = file_digests({name: hand_dir / name for name in hand_files}) if hand_dir else None
+    with_osm, osm = _with_osm(reference.layers, osm_path)
+    keys = stage_keys(plan, reference=reference_key, osm=osm, hazards=digest(hand_digest))
+    planned = stages.plan_stages(
+        with_osm, plan, elevation=elevation, keys=keys, cache=cache, out_dir=out_dir, on_step=on_step,
+        hazards=lambda: suitability.rasters_from_folder(plan, folder=hand_dir or source_dir, elevation=elevation))
+    copied = [name for name in (TERRAIN_RASTER, MOUNTAIN_DEM) if (source_dir / name).is_file()]
+    if planned.suited and hand_dir is not None:
+        copied += [name for name in hand_files if (hand_dir / name).is_file()]
+    outputs = [reuse.CopiedFiles({name: (hand_dir if name in hand_files else source_dir) for name in copied}),
+               reuse.StageFiles(planned.population, list(planned.population.files)),
+               reuse.StageFiles(planned.suitability, list(planned.suitability.files))]
     on_step("comparing and exporting")
-    changes = compare_layers(previous, layers, precision=plan.export.coordinate_precision)
-    out_dir = out_dir or layers_dir
-    extra = [TERRAIN_RASTER]
-    if source_dir != out_dir:
-        copy_file(source_dir / TERRAIN_RASTER, out_dir / TERRAIN_RASTER)
-    if (source_dir / MOUNTAIN_DEM).is_file():
-        if source_dir != out_dir:
-            copy_file(source_dir / MOUNTAIN_DEM, out_dir / MOUNTAIN_DEM)
-        extra.append(MOUNTAIN_DEM)
-    extra += [path.name for path in write_population_grids(planned.population, out_dir)]
-    if suited is not None:
-        extra += suitability.write_suitability_rasters(suited, folder=out_dir)
-        if hand_dir is not None:
-            extra += suitability.copy_hand_rasters(hand_dir, out_dir)
-    export = export_layers(layers, out_dir, precision=plan.export.coordinate_precision, built_by=built_by,
-                           extra_files=tuple(extra))
-    return BuildOutcome(layers=layers, changes=tuple(changes), export=export,
-                        notes=(population_note(planned.population), suitability.suitability_note(suited)),
-                        population=planned.population)
+
+    def previous() -> LayerSet | None:
+        if source_dir != layers_dir:
+            return None
+        return reference.value if reference.computed else read_layers(layers_dir)
+
+    sources = {**{name: reference_key for name in reference.layers},
+               **{name: osm for name in with_osm if name.endswith("_osm")}, **planned.sources}
+    export, changes = reuse.export_or_reuse(planned.layers, plan, cache=cache, keys=keys.values(),
+                                            layers_dir=layers_dir, out_dir=out_dir, built_by=built_by,
+                                            outputs=outputs, sources=sources, previous=previous)
+    return BuildOutcome(layers=planned.layers, changes=tuple(changes), export=export, notes=planned.notes,
+                        stages=tuple(cache.runs))
+
+
+def _except(plan: Plan, names: Iterable[str]) -> list[str]:
+    """Every plan section but `names` (what :func:`plan_part` should leave out)."""
+    import dataclasses
+
+    kept = set(names)
+    return [f.name for f in dataclasses.fields(plan) if f.name not in kept]
+
+
+def committed_key(plan: Plan, source_dir: Path) -> str:
+    """The key of the reference stage of a build without tiles: what :func:`committed_reference` reads.
+
+    The bytes of the DEM-derived layer files and of the terrain raster (the
+    gazetteer layers are rebuilt from the tables, whose bytes count), the
+    parts of the manifest's ``built_by`` record it checks, every table's
+    bytes and the plan sections it reads; not the folder's path, so a new
+    workspace's first build (from the default scenario's layers) and its
+    next (from its own) share the entry.
+    """
+    entries = manifest_entries(source_dir)
+    # The gazetteer layers are rebuilt from the tables (in the key): only their place in the order counts.
+    files = {path.name: file_sha256(path) for name, path in entries if name not in (*PLAN_LAYERS, *_REBUILT)}
+    files[TERRAIN_RASTER] = file_sha256(source_dir / TERRAIN_RASTER)
+    files["order"] = [name for name, _ in entries]
+    record = read_built_by(source_dir) or {}
+    checked = {name: record.get(name) for name in ("terrain_sha256", "mountain_sha256", "water_protection")}
+    return digest("reference-committed", code_digest(), files, checked, table_digests(plan),
+                  plan_part(plan, omit=_except(plan, _REFERENCE_SECTIONS)))
+
+
+def check_committed(plan: Plan, *, layers_dir: Path, names: Iterable[str]) -> None:
+    """Refuse DEM-derived layers in `layers_dir` (named `names`) built with other settings than the plan's.
+
+    Raises
+    ------
+    InputDataError
+        If the DEM-derived layers were built with other study area, terrain
+        or hydrology settings or river names than the plan's, or the
+        mountain layers with other ``[mountain]`` terrain, lift or corridor
+        settings or mountain places.
+    """
+    record = read_built_by(layers_dir) or {}
+    fingerprint = plan_fingerprint(plan)
+    if record.get("terrain_sha256", fingerprint["terrain_sha256"]) != fingerprint["terrain_sha256"]:
+        raise InputDataError(
+            f"{layers_dir}: the reservoir, streams and rivers there were built with other study_area, terrain or "
+            "hydrology settings or river names than this plan's; rebuilding them needs the SRTM tiles (--dem-dir)"
+        )
+    if any(name in MOUNTAIN_LAYERS for name in names) and \
+            record.get("mountain_sha256", fingerprint["mountain_sha256"]) != fingerprint["mountain_sha256"]:
+        raise InputDataError(
+            f"{layers_dir}: the mountain cluster and air corridor layers there were built with other "
+            "mountain.terrain, mountain.lifts or mountain.corridors settings or mountain places than this plan's; "
+            "rebuilding them needs the SRTM tiles (--dem-dir)"
+        )
 
 
 def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | None = None) -> LayerSet:
@@ -218,21 +314,12 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
         mountain layers with other ``[mountain]`` terrain, lift or corridor
         settings or mountain places.
     """
+    from alatau_geo.reference import gazetteer, water
+
     committed = committed if committed is not None else read_layers(layers_dir)
+    check_committed(plan, layers_dir=layers_dir, names=list(committed))
     record = read_built_by(layers_dir) or {}
     fingerprint = plan_fingerprint(plan)
-    if record.get("terrain_sha256", fingerprint["terrain_sha256"]) != fingerprint["terrain_sha256"]:
-        raise InputDataError(
-            f"{layers_dir}: the reservoir, streams and rivers there were built with other study_area, terrain or "
-            "hydrology settings or river names than this plan's; rebuilding them needs the SRTM tiles (--dem-dir)"
-        )
-    if any(name in committed for name in MOUNTAIN_LAYERS) and \
-            record.get("mountain_sha256", fingerprint["mountain_sha256"]) != fingerprint["mountain_sha256"]:
-        raise InputDataError(
-            f"{layers_dir}: the mountain cluster and air corridor layers there were built with other "
-            "mountain.terrain, mountain.lifts or mountain.corridors settings or mountain places than this plan's; "
-            "rebuilding them needs the SRTM tiles (--dem-dir)"
-        )
     dem_path = layers_dir / TERRAIN_RASTER
     elevation = read_raster(dem_path) if dem_path.is_file() else None
     tables = gazetteer.load_tables(plan.tables, study_area=plan.study_area)
@@ -254,7 +341,7 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
 
 
 def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster,
-                catalogues: Mapping[str, pd.DataFrame] | None = None, analyses: bool = True) -> LayerSet:
+                catalogues: Mapping[str, Any] | None = None, analyses: bool = True) -> LayerSet:
     """The layers `plan` constructs on `reference`, without the reference layers.
 
     `catalogues` (``infrastructure`` and ``projects``, as
@@ -267,7 +354,7 @@ def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster,
 
 
 def plan_build(reference: LayerSet, plan: Plan, *, elevation: Raster,  # noqa: PLR0913 - catalogues for sampling
-               catalogues: Mapping[str, pd.DataFrame] | None = None, analyses: bool = True,
+               catalogues: Mapping[str, Any] | None = None, analyses: bool = True,
                on_step: Callable[[str], None] = no_progress) -> PlanBuild:
     """The reference layers plus every layer the plan constructs on them, and the allocated people.
 
@@ -279,6 +366,12 @@ def plan_build(reference: LayerSet, plan: Plan, *, elevation: Raster,  # noqa: P
     `analyses` False, the people and the analyses are left out (``population``
     is then None).
     """
+    from alatau_geo.analysis.outputs import analysis_layers
+    from alatau_geo.analysis.population_layers import population_layers
+    from alatau_geo.core.geojson import as_exported
+    from alatau_geo.jobs.population import population_of
+    from alatau_geo.plan.districts import build_zones, zone_layers
+
     precision = plan.export.coordinate_precision
     on_step("zones and placement")
     # The mountain layers lie outside the plain and nothing the plan builds uses them.
@@ -316,17 +409,25 @@ def population_note(population: CityPopulation) -> str:
 
 def population_from_layers(layers: LayerSet, plan: Plan, *, layers_dir: Path) -> CityPopulation:
     """The plan's residents and jobs on built `layers`, with the slope of the DEM in `layers_dir`."""
+    from alatau_geo.jobs.population import population_of
+
     return population_of(layers, plan, elevation=read_raster(layers_dir / TERRAIN_RASTER))
 
 
 def placement_context(layers: LayerSet, plan: Plan, *, elevation: Raster) -> PlacementContext:
     """The placement context of `plan` on `layers` (slope from the working-grid DEM)."""
+    from alatau_geo.plan.placement_context import PlacementContext
+    from alatau_geo.reference import terrain
+
     return PlacementContext.from_layers(layers, elevation=elevation, slope=terrain.slope(elevation), plan=plan)
 
 
 def place_catalogues(layers: LayerSet, plan: Plan, *, elevation: Raster,
-                     catalogues: Mapping[str, pd.DataFrame] | None = None) -> dict[str, Layer]:
+                     catalogues: Mapping[str, Any] | None = None) -> dict[str, Layer]:
     """Place the plan's infrastructure and projects catalogues (or the `catalogues` given) on the zoned layers."""
+    from alatau_geo.plan.catalogues import load_catalogues
+    from alatau_geo.plan.placement import place_objects
+
     context = placement_context(layers, plan, elevation=elevation)
     catalogues = catalogues if catalogues is not None else load_catalogues(plan)
     placed = place_objects(catalogues["infrastructure"], context)
@@ -334,14 +435,15 @@ def place_catalogues(layers: LayerSet, plan: Plan, *, elevation: Raster,
     return placed
 
 
-def _with_osm(layers: LayerSet, osm_path: Path | None) -> LayerSet:
+def _with_osm(layers: LayerSet, osm_path: Path | None) -> tuple[LayerSet, str | None]:
+    """`layers` with those of the OSM extract at `osm_path` (replacing older ones), and the extract's digest."""
     if osm_path is None:
-        return layers
+        return layers, None
     from alatau_geo.reference.osm import read_osm_xml
 
     extract = read_osm_xml(osm_path)
     kept = [layer for name, layer in layers.items() if not name.endswith("_osm")]
-    return LayerSet([*kept, extract.places, extract.corridors, extract.rivers])
+    return LayerSet([*kept, extract.places, extract.corridors, extract.rivers]), file_sha256(osm_path)
 
 
 def _previous(layers_dir: Path) -> LayerSet | None:
@@ -352,7 +454,8 @@ def _previous(layers_dir: Path) -> LayerSet | None:
         return None
 
 
-def _cache_key(tile_paths: dict[str, Path], plan: Plan) -> str:
+def terrain_cache_key(tile_paths: Mapping[str, Path], plan: Plan) -> str:
+    """The key of the working rasters in the cache's ``terrain/`` folder: the tiles' bytes and the grid settings."""
     digest = hashlib.sha256()
     for name in sorted(tile_paths):
         digest.update(name.encode())
@@ -362,7 +465,8 @@ def _cache_key(tile_paths: dict[str, Path], plan: Plan) -> str:
     return digest.hexdigest()[:16]
 
 
-def _write_cache(result: terrain.Terrain, *, cache_dir: Path, key: str) -> Path:
+def write_terrain_cache(result: Terrain, *, cache_dir: Path, key: str) -> Path:
+    """Write the working rasters (filled WGS84 mosaic, UTM DEM, slope in degrees) into the cache; their folder."""
     folder = cache_dir / "terrain" / key
     write_raster(result.filled, folder / "dem_wgs84_filled.tif", dtype="float32")
     write_raster(result.elevation, folder / "dem_utm43n.tif", dtype="float32")

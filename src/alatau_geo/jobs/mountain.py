@@ -19,21 +19,19 @@ import pandas as pd
 import rasterio.warp
 
 from alatau_geo.analysis import air_corridors, mountain
+from alatau_geo.analysis.layer_names import MOUNTAIN_LAYERS
 from alatau_geo.analysis.mountain_layers import mountain_layers, ski_terrain_layer
 from alatau_geo.core.crs import WORKING_CRS
 from alatau_geo.core.errors import DemError
 from alatau_geo.core.layers import Layer
 from alatau_geo.core.raster import Raster
+from alatau_geo.jobs.build import MOUNTAIN_DEM
 from alatau_geo.plan.config import Plan
 from alatau_geo.reference import gazetteer, terrain
 
 logger = logging.getLogger(__name__)
 
-MOUNTAIN_DEM = "mountain_dem.tif"
-"""The cluster's study-window DEM (UTM 43N, metres) written beside the layers."""
-MOUNTAIN_LAYERS = ("mountain_stations", "mountain_terrain_classes", "mountain_lift_lines", "almaty_extent",
-                   "air_corridors", "air_corridor_streams", "air_corridor_meets", "mountain_ski_terrain")
-"""Layers this step makes (DEM-derived: kept as built when a later build has no tiles)."""
+__all__ = ["MOUNTAIN_DEM", "MOUNTAIN_LAYERS", "MountainBuild", "build_mountain", "mountain_from_tiles"]
 
 
 @dataclass(frozen=True)

@@ -8,34 +8,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import folium
 import pandas as pd
 
 from alatau_geo import maps
-from alatau_geo.analysis.outputs import ANALYSIS_LAYERS
-from alatau_geo.analysis.population_layers import POPULATION_LAYERS
+from alatau_geo.analysis.layer_names import ANALYSIS_LAYERS, MOUNTAIN_LAYERS, POPULATION_LAYERS, SUITABILITY_LAYERS
 from alatau_geo.analysis.suitability_layers import SuitabilityResult
 from alatau_geo.core.io import write_text
 from alatau_geo.core.layers import LayerSet
-from alatau_geo.jobs.mountain import MOUNTAIN_DEM, MOUNTAIN_LAYERS
-from alatau_geo.jobs.suitability import SUITABILITY_LAYERS
+from alatau_geo.core.stage_store import file_sha256
+from alatau_geo.jobs.build import MOUNTAIN_DEM
+from alatau_geo.jobs.reuse import WrittenMap
+from alatau_geo.jobs.stage_cache import StageCache, digest, package_digest
+from alatau_geo.maps.rasters import RasterImage, ReliefImages
 from alatau_geo.maps.suitability import suitability_map
 from alatau_geo.plan.config import Plan
 from alatau_geo.reference.build import no_progress
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class WrittenMap:
-    """One written map page."""
-
-    name: str
-    path: Path
-    size_bytes: int
 
 
 MAX_MAPS = 8
@@ -46,8 +38,8 @@ THEMATIC_LAYERS = (*POPULATION_LAYERS, *MOUNTAIN_LAYERS)
 
 def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: Path | None,  # noqa: PLR0913
                offline: bool, language: str = "en", figures: pd.DataFrame | None = None,
-               suitability: SuitabilityResult | None = None,
-               on_step: Callable[[str], None] = no_progress) -> list[WrittenMap]:
+               suitability: SuitabilityResult | None = None, on_step: Callable[[str], None] = no_progress,
+               relief: Callable[[Path], ReliefImages] = maps.relief_images) -> list[WrittenMap]:
     """Write the HTML maps into `maps_dir`.
 
     ``overview.html``; ``districts.html`` when there is a ``districts`` layer;
@@ -79,10 +71,12 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
         The plan's suitability (classes, criteria, sensitivity) for the suitability map.
     on_step : callable, optional
         Called with a label as each map is started (progress display).
+    relief : callable, optional
+        Renders a DEM file's relief images (:func:`cached_relief` keeps them in the cache).
     """
     template = _relative(layers_dir, maps_dir) + "/{name}.geojson"
-    relief = maps.relief_images(dem_path) if dem_path is not None else None
-    common = {"relief": relief, "offline": offline, "language": language, "download_template": template}
+    images = relief(dem_path) if dem_path is not None else None
+    common = {"relief": images, "offline": offline, "language": language, "download_template": template}
     # The overview shows the plan itself; analyses, people, suitability and the mountains have their own maps.
     planned = LayerSet(layer for name, layer in layers.items()
                        if name not in (*ANALYSIS_LAYERS, *THEMATIC_LAYERS, *SUITABILITY_LAYERS))
@@ -93,7 +87,7 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
         builders["infrastructure"] = lambda: maps.infrastructure_map(layers, **common)
     if any(name in layers for name in ANALYSIS_LAYERS):
         builders["proximity"] = lambda: maps.proximity_map(layers, **common)
-    if relief is not None:
+    if images is not None:
         builders["terrain"] = lambda: maps.terrain_map(layers, **common)
     if any(name in layers for name in POPULATION_LAYERS):
         builders["population"] = lambda: maps.population_map(layers, **common)
@@ -101,11 +95,36 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
         # Beside the terrain raster (the staging folder during a build), else beside the layers.
         folders = [dem_path.parent, layers_dir] if dem_path is not None else [layers_dir]
         found = [folder / MOUNTAIN_DEM for folder in folders if (folder / MOUNTAIN_DEM).is_file()]
-        mountain = maps.relief_images(found[0]) if found else None
+        mountain = relief(found[0]) if found else None
         builders["mountain"] = lambda: maps.mountain_map(layers, **{**common, "relief": mountain})
     if suitability is not None:
         builders["suitability"] = lambda: suitability_map(layers, suitability, **common)
     return _write_pages(builders, maps_dir=maps_dir, on_step=on_step)
+
+
+def cached_relief(cache: StageCache) -> Callable[[Path], ReliefImages]:
+    """:func:`alatau_geo.maps.relief_images`, its images kept in `cache` by the DEM file's bytes.
+
+    The relief of an unchanged DEM is then rendered once, not by every build.
+    """
+
+    def relief(path: Path) -> ReliefImages:
+        key = digest("relief", package_digest(), file_sha256(path))
+        stored = cache.record("relief", key)
+        if stored is not None:
+            try:
+                return ReliefImages(**{part: RasterImage(url=image["url"], bounds=tuple(image["bounds"]),
+                                                         size_px=tuple(image["size_px"]))
+                                       for part, image in stored["images"].items()})
+            except (KeyError, TypeError) as error:
+                logger.warning("ignoring a damaged relief record (rendering again): %s", error)
+        images = maps.relief_images(path)
+        cache.save_record("relief", key, {"images": {
+            part: {"url": image.url, "bounds": list(image.bounds), "size_px": list(image.size_px)}
+            for part, image in (("hillshade", images.hillshade), ("slope_classes", images.slope_classes))}})
+        return images
+
+    return relief
 
 
 def write_edit_map(layers: LayerSet, *, plan: Plan, maps_dir: Path, dem_path: Path | None, offline: bool,

@@ -37,6 +37,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +87,20 @@ def rasters_from_tiles(build: ReferenceBuild, plan: Plan) -> HazardRasters:
     InputDataError
         If the reference build kept no flow routing.
     """
+    hand, drains, codes = hand_from_tiles(build, plan)
+    return hazard_rasters(plan, elevation=build.terrain.elevation, hand=hand, drains=drains, codes=codes)
+
+
+def hand_from_tiles(build: ReferenceBuild, plan: Plan) -> tuple[Raster, np.ndarray, dict[str, int]]:
+    """Height above nearest drainage (m), the drain label of every cell and the river codes, from the flow routing.
+
+    Both rasters are clipped to the study area, on the flow grid (WGS84).
+
+    Raises
+    ------
+    InputDataError
+        If the reference build kept no flow routing.
+    """
     if build.flow is None or build.reservoir_mask is None:
         raise InputDataError("the reference build kept no flow routing; HAND needs it")
     hp = plan.hydrology
@@ -96,7 +111,7 @@ def rasters_from_tiles(build: ReferenceBuild, plan: Plan) -> HazardRasters:
     bounds = plan.study_area.bounds
     clipped = terrain.clip_to_bounds(hand, bounds)
     drain_codes = terrain.clip_to_bounds(Raster(found, hand.transform, hand.crs), bounds).data.astype(np.uint8)
-    return _rasters(plan, elevation=build.terrain.elevation, hand=clipped, drains=drain_codes, codes=codes)
+    return clipped, drain_codes, codes
 
 
 def rasters_from_folder(plan: Plan, *, folder: Path, elevation: Raster) -> HazardRasters:
@@ -110,12 +125,12 @@ def rasters_from_folder(plan: Plan, *, folder: Path, elevation: Raster) -> Hazar
         logger.warning("%s holds no height-above-drainage raster (%s): the floodplain, and the suitability criteria "
                        "and constraints that need it, are left out. Build once with the SRTM tiles (--dem-dir) "
                        "to make it.", folder, HAND_RASTER)
-        return _rasters(plan, elevation=elevation)
+        return hazard_rasters(plan, elevation=elevation)
     hand = read_raster(hand_path)
     labels = read_raster(drains_path)
     codes = {str(k): int(v) for k, v in json.loads(read_raster_tags(drains_path).get("river_codes", "{}")).items()}
     drains = np.nan_to_num(labels.data, nan=hazards.NO_DRAIN_LABEL).astype(np.uint8)
-    return _rasters(plan, elevation=elevation, hand=hand, drains=drains, codes=codes)
+    return hazard_rasters(plan, elevation=elevation, hand=hand, drains=drains, codes=codes)
 
 
 def hand_folder(folders: list[Path], plan: Plan) -> Path | None:
@@ -134,8 +149,14 @@ def hand_folder(folders: list[Path], plan: Plan) -> Path | None:
     return None
 
 
-def _rasters(plan: Plan, *, elevation: Raster, hand: Raster | None = None,
-             drains: np.ndarray | None = None, codes: dict[str, int] | None = None) -> HazardRasters:
+def hazard_rasters(plan: Plan, *, elevation: Raster, hand: Raster | None = None,
+                   drains: np.ndarray | None = None, codes: Mapping[str, int] | None = None) -> HazardRasters:
+    """The hazard rasters on the working-grid DEM `elevation` (m), with the HAND rasters when given.
+
+    The reservoir bands and the DEM's own drains come from `elevation`;
+    `hand` (m), `drains` (labels) and `codes` (river codes) from
+    :func:`hand_from_tiles` or from the files a build wrote.
+    """
     hp = plan.hydrology
     base = dem_rasters(elevation, surface_m=hp.srtm_surface_m, level_m=hp.reservoir_level_m,
                        stream_threshold_km2=hp.stream_threshold_km2)

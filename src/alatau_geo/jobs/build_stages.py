@@ -1,0 +1,318 @@
+"""The stages of a build, each read from the stage cache when its inputs are unchanged, else computed.
+
+:mod:`alatau_geo.jobs.build` runs them in order: the reference layers (from
+the SRTM tiles, or the layers already built), the mountain cluster (from
+the tiles), then the plan's stages (:func:`plan_stages`): zones, placement,
+residents and jobs, analyses, suitability. Each stage is keyed and stored by
+:class:`~alatau_geo.jobs.stage_cache.StageCache`; a stage that writes files
+beside the layers (the terrain raster, the population grids, the
+suitability and HAND rasters) writes them into the folder the cache gives
+it, and the build copies them into its output folder. The computations are
+those of an uncached build, called in the same order on the same data, so
+the layers are the same to the bit.
+
+Each stage imports the code that computes it only when it runs, so a
+build whose stages all come from the cache loads no analysis code.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from alatau_geo.analysis.layer_names import MOUNTAIN_LAYERS, SUITABILITY_LAYERS
+from alatau_geo.core.geojson import as_exported
+from alatau_geo.core.io import read_layers, read_raster, write_raster
+from alatau_geo.core.layers import LayerSet
+from alatau_geo.core.manifest import manifest_entries
+from alatau_geo.core.raster import Raster
+from alatau_geo.jobs.stage_cache import StageCache, StageKeys, StageOutput, stage_keys
+from alatau_geo.plan.config import Plan
+from alatau_geo.plan.districts import ZONE_LAYERS, build_zones, zone_layers
+
+if TYPE_CHECKING:
+    from alatau_geo.analysis.city_population import CityPopulation
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["PlanStages", "ZonedStages", "committed_stage", "mountain_stage", "plan_stages", "tiles_stage",
+           "zoned_stages", "zones_and_placement"]
+
+
+@dataclass(frozen=True)
+class PlanStages:
+    """The layers of a build after the plan's stages, the stages that wrote files, and notes for the summary.
+
+    Attributes
+    ----------
+    layers : LayerSet
+        The reference layers and every layer the plan constructs, in the
+        order an uncached build gives them.
+    population, suitability : StageOutput
+        The stages that wrote files (population grids; score and class rasters).
+    notes : tuple of str
+        The residents-and-jobs and the suitability lines of the summary.
+    suited : bool
+        Whether the plan has a ``[suitability]`` section (then the HAND rasters go beside the layers).
+    sources : dict of str to str
+        The key of the stage each plan layer comes from.
+    """
+
+    layers: LayerSet
+    population: StageOutput
+    suitability: StageOutput
+    notes: tuple[str, ...]
+    suited: bool
+    sources: dict[str, str]
+
+
+def _no_progress(_label: str) -> None:
+    """A step callback that shows nothing."""
+
+
+def tiles_stage(plan: Plan, *, paths: Mapping[str, Path], key: str, cache: StageCache, cache_dir: Path,
+                out_dir: Path, on_step: Callable[[str], None] = _no_progress) -> StageOutput:
+    """The reference stage from the SRTM tiles: layers, figures, the working-grid DEM and the HAND rasters.
+
+    Its files are the terrain raster and (with a ``[suitability]`` section)
+    the HAND rasters; its ``value``, when computed, is the
+    :class:`~alatau_geo.reference.build.ReferenceBuild` (the mountain stage
+    reads its void-filled mosaic).
+    """
+    from alatau_geo.jobs.build import TERRAIN_RASTER, terrain_cache_key, write_terrain_cache
+
+    def compute(files_dir: Path | None) -> StageOutput:
+        from alatau_geo.jobs import suitability
+        from alatau_geo.reference import gazetteer, terrain
+        from alatau_geo.reference.build import build_reference_layers
+
+        assert files_dir is not None
+        tiles = {name: terrain.read_srtm_tile(path) for name, path in paths.items()}
+        tables = gazetteer.load_tables(plan.tables, study_area=plan.study_area)
+        build = build_reference_layers(tiles, tables, plan, on_step=on_step)
+        hand, drains, codes = suitability.hand_from_tiles(build, plan)
+        working_key = terrain_cache_key(paths, plan)
+        write_terrain_cache(build.terrain, cache_dir=cache_dir, key=working_key)
+        files = [write_raster(build.terrain.elevation, files_dir / TERRAIN_RASTER, dtype="int16").name]
+        if plan.suitability is not None:
+            rasters = suitability.hazard_rasters(plan, elevation=build.terrain.elevation, hand=hand, drains=drains,
+                                                 codes=codes)
+            hazard_cache = suitability.hazard_cache_dir(cache_dir, terrain_key=working_key, plan=plan)
+            files += suitability.write_hand_rasters(rasters, folders=[files_dir, hazard_cache])
+        warnings = terrain.void_warnings(build.terrain.filled, paths,
+                                         max_distance_cells=plan.terrain.void_fill_max_distance_cells)
+        return StageOutput(layers=build.layers, rasters={"elevation": build.terrain.elevation, "hand": hand},
+                           arrays={"drains": drains}, files=tuple(files), value=build,
+                           figures={"reference": build.figures, "river_codes": codes, "void_warnings": warnings})
+
+    return cache.run("reference", key, compute, out_dir=out_dir)
+
+
+def mountain_stage(plan: Plan, *, paths: Mapping[str, Path], key: str, reference: StageOutput, cache: StageCache,
+                   out_dir: Path) -> StageOutput:
+    """The mountain-cluster and air-corridor layers, their window DEM (a file) and their summary lines.
+
+    Reads the void-filled mosaic of the reference stage when that stage was
+    computed in this run, else fills the tiles' mosaic again (the same
+    computation, a second).
+    """
+
+    def compute(files_dir: Path | None) -> StageOutput:
+        from alatau_geo.jobs.build import MOUNTAIN_DEM
+        from alatau_geo.jobs.mountain import build_mountain
+        from alatau_geo.reference import gazetteer, terrain
+
+        assert files_dir is not None
+        if reference.computed:
+            filled = reference.value.terrain.filled
+        else:
+            raw = terrain.mosaic_srtm({name: terrain.read_srtm_tile(path) for name, path in paths.items()})
+            filled, _ = terrain.fill_voids(raw, max_distance_cells=plan.terrain.void_fill_max_distance_cells)
+        tables = gazetteer.load_tables(plan.tables, study_area=plan.study_area)
+        built = build_mountain(filled, plan, river_names=tables.river_names)
+        if built is None:
+            return StageOutput(figures={"notes": ["Mountain cluster: the tiles do not cover it; no mountain layers"]},
+                               value=True)
+        written = write_raster(built.dem, files_dir / MOUNTAIN_DEM, dtype="float32")
+        return StageOutput(layers=LayerSet(built.layers), figures={"notes": list(built.notes)}, files=(written.name,),
+                           value=built)
+
+    return cache.run("mountain", key, compute, out_dir=out_dir)
+
+
+def committed_stage(plan: Plan, *, source_dir: Path, key: str, cache: StageCache) -> StageOutput:
+    """The reference stage of a build without tiles: the layers already built, the gazetteer rebuilt.
+
+    Its ``value``, when computed, is the layer set read from `source_dir` (the
+    previous layers when that is the build's own folder).
+    """
+    from alatau_geo.jobs.build import committed_reference
+
+    def compute(_files_dir: Path | None) -> StageOutput:
+        committed = read_layers(source_dir)
+        return StageOutput(layers=committed_reference(plan, layers_dir=source_dir, committed=committed),
+                           value=committed)
+
+    return cache.run("reference", key, compute)
+
+
+@dataclass(frozen=True)
+class ZonedStages:
+    """The zones and placement stages, and the zoned layers as the later stages build on them (made when asked)."""
+
+    zones: StageOutput
+    placed: StageOutput
+    zoned: Callable[[], LayerSet]
+
+
+def zoned_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: StageKeys,
+                 cache: StageCache) -> ZonedStages:
+    """The zones and the placed objects of `plan` on `reference`, each from `cache` when its key is there.
+
+    The steps of :func:`alatau_geo.jobs.build.plan_build` up to the placement.
+    """
+    from alatau_geo.jobs.build import PLAN_LAYERS, place_catalogues
+
+    precision = plan.export.coordinate_precision
+
+    @cache_once
+    def exported() -> LayerSet:
+        # The mountain layers lie outside the plain and nothing the plan builds uses them.
+        return LayerSet(as_exported(layer, precision=precision) for layer in reference.values()
+                        if layer.name not in (*PLAN_LAYERS, *MOUNTAIN_LAYERS))
+
+    zones = cache.run("zones", keys.zones, lambda _: StageOutput(layers=LayerSet(zone_layers(
+        build_zones(plan.zones, exported(), min_part_ha=plan.analysis.min_part_ha, source=plan.source),
+        source=plan.source)), value=True))
+
+    @cache_once
+    def zoned() -> LayerSet:
+        return LayerSet([*exported().values(), *zones.layers.values()])
+
+    placed = cache.run("placement", keys.placement, lambda _: StageOutput(
+        layers=LayerSet(place_catalogues(zoned(), plan, elevation=elevation).values()), value=True))
+    return ZonedStages(zones=zones, placed=placed, zoned=zoned)
+
+
+def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: StageKeys,  # noqa: PLR0913
+                cache: StageCache, out_dir: Path, hazards: Callable[[], Any],
+                on_step: Callable[[str], None] = _no_progress) -> PlanStages:
+    """The plan's stages on `reference`: zones, placement, residents and jobs, analyses, suitability.
+
+    The same steps as :func:`alatau_geo.jobs.build.plan_build` followed by
+    :func:`alatau_geo.jobs.suitability.with_suitability`, each stage taken
+    from `cache` when its key is there. A stage that runs builds on the
+    exported form of what comes before, made only when first needed.
+
+    Parameters
+    ----------
+    reference : LayerSet
+        The reference layers (mountain and OSM layers included).
+    plan : Plan
+    elevation : Raster
+        The working-grid DEM, metres.
+    keys : StageKeys
+    cache : StageCache
+    out_dir : Path
+        The build's output folder (files of stages computed without a cache go there).
+    hazards : callable
+        Gives the :class:`~alatau_geo.analysis.hazard_layers.HazardRasters` (read
+        or computed only when the suitability runs).
+    on_step : callable
+        Called with a label as the zones, the people and the suitability start.
+    """
+    from alatau_geo.jobs.build import PLAN_LAYERS, population_note
+
+    precision = plan.export.coordinate_precision
+    on_step("zones and placement")
+    zoned = zoned_stages(reference, plan, elevation=elevation, keys=keys, cache=cache)
+    zones, placed = zoned.zones, zoned.placed
+
+    @cache_once
+    def planned() -> LayerSet:
+        return LayerSet(as_exported(layer, precision=precision) for layer in (*zoned.zoned().values(),
+                                                                              *placed.layers.values()))
+
+    on_step("residents, jobs and the analyses")
+
+    def people_stage(files_dir: Path | None) -> StageOutput:
+        from alatau_geo.analysis.population_layers import population_layers
+        from alatau_geo.jobs.population import population_of, write_population_grids
+
+        assert files_dir is not None
+        population = population_of(planned(), plan, elevation=elevation)
+        grids = write_population_grids(population, files_dir)
+        return StageOutput(layers=LayerSet(population_layers(population, planned())), value=population,
+                           figures={"note": population_note(population)}, files=tuple(p.name for p in grids))
+
+    people = cache.run("population", keys.population, people_stage, out_dir=out_dir)
+
+    def analyses_stage(_files_dir: Path | None) -> StageOutput:
+        from alatau_geo.analysis.outputs import analysis_layers
+        from alatau_geo.jobs.population import population_of
+
+        # Residents and jobs read from the cache are layers and grids only: allocate them again (same result).
+        population: CityPopulation = people.value if people.computed else population_of(planned(), plan,
+                                                                                          elevation=elevation)
+        return StageOutput(layers=LayerSet(analysis_layers(planned(), plan, population=population)), value=True)
+
+    analysed = cache.run("analyses", keys.analyses, analyses_stage)
+    kept = [layer for name, layer in reference.items() if name not in PLAN_LAYERS]
+    layers = LayerSet([*kept, *(zones.layers[name] for name in ZONE_LAYERS if name in zones.layers),
+                       *placed.layers.values(), *people.layers.values(), *analysed.layers.values()])
+    on_step("hazards and land suitability")
+    unsuited = LayerSet(layer for name, layer in layers.items() if name not in SUITABILITY_LAYERS)
+
+    def suitability_stage(files_dir: Path | None) -> StageOutput:
+        from alatau_geo.analysis.suitability_layers import suitability_layers
+        from alatau_geo.jobs import suitability
+
+        assert files_dir is not None
+        if plan.suitability is None:
+            return StageOutput(figures={"note": suitability.suitability_note(None)}, value=True)
+        result = suitability.suitability_of_layers(unsuited, plan, hazards())
+        files = suitability.write_suitability_rasters(result, folder=files_dir)
+        return StageOutput(layers=LayerSet(suitability_layers(result)), files=tuple(files), value=result,
+                           figures={"note": suitability.suitability_note(result)})
+
+    suited = cache.run("suitability", keys.suitability, suitability_stage, out_dir=out_dir)
+    stages = ((keys.zones, zones), (keys.placement, placed), (keys.population, people), (keys.analyses, analysed),
+              (keys.suitability, suited))
+    return PlanStages(layers=LayerSet([*unsuited.values(), *suited.layers.values()]), population=people,
+                      suitability=suited, notes=(people.figures["note"], suited.figures["note"]),
+                      suited=plan.suitability is not None,
+                      sources={name: key for key, output in stages for name in output.layers})
+
+
+def zones_and_placement(plan: Plan, *, layers_dir: Path, cache: StageCache) -> LayerSet:
+    """The zones and placed objects of `plan` on the layers already built in `layers_dir` (``alatau-geo diff``).
+
+    :func:`~alatau_geo.jobs.build.plan_layers` with ``analyses=False`` on
+    :func:`~alatau_geo.jobs.build.committed_reference`, each stage read from
+    `cache` when its inputs are unchanged (a build of the same workspace
+    without tiles stores the same stages).
+
+    Raises
+    ------
+    InputDataError
+        As :func:`~alatau_geo.jobs.build.committed_reference`.
+    """
+    from alatau_geo.jobs.build import TERRAIN_RASTER, check_committed, committed_key
+
+    check_committed(plan, layers_dir=layers_dir, names=[name for name, _ in manifest_entries(layers_dir)])
+    elevation = read_raster(layers_dir / TERRAIN_RASTER)
+    reference_key = committed_key(plan, layers_dir)
+    reference = committed_stage(plan, source_dir=layers_dir, key=reference_key, cache=cache)
+    zoned = zoned_stages(reference.layers, plan, elevation=elevation, cache=cache,
+                                keys=stage_keys(plan, reference=reference_key))
+    return LayerSet([*(zoned.zones.layers[name] for name in ZONE_LAYERS if name in zoned.zones.layers),
+                     *zoned.placed.layers.values()])
+
+
+def cache_once(function: Callable[[], LayerSet]) -> Callable[[], LayerSet]:
+    """`function`, called at most once (later calls give its first result)."""
+    return functools.cache(function)

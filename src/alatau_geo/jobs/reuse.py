@@ -1,0 +1,304 @@
+"""Outputs a build need not write again: layers and maps byte-identical to those already in place.
+
+A build writes a new generation of its output folders
+(:mod:`alatau_geo.core.staging`). When every stage came from the cache and
+the plan, options and code are those that wrote the folder in place, the
+new generation would hold the same bytes: the files are then linked from
+the old folder into the staging folder instead of being exported or
+rendered again, and the generation is swapped in as usual (locked, with a
+journal). What decides it is a record the cache keeps of each export and
+each set of maps (:meth:`~alatau_geo.jobs.stage_cache.StageCache.save_record`):
+the key of everything that made them, and the SHA-256 of every file
+written. Every file in place is hashed and checked against the record
+before it is reused, so a file edited or damaged since is written afresh.
+
+This module imports no map or analysis code: a build that reuses
+everything starts and ends quickly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from alatau_geo.core.changes import LayerChange, compare_layers, layer_measure, same_content
+from alatau_geo.core.errors import LayerError
+from alatau_geo.core.generation import check_folder, check_member, generation_files, generation_id
+from alatau_geo.core.geojson import read_layer
+from alatau_geo.core.io import ExportResult, copy_file, export_layers
+from alatau_geo.core.layers import LayerSet
+from alatau_geo.core.manifest import MANIFEST_NAME
+from alatau_geo.core.stage_store import file_sha256
+from alatau_geo.jobs.stage_cache import StageCache, StageOutput, digest, package_digest, plan_part
+from alatau_geo.plan.config import Plan
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CopiedFiles", "StageFiles", "WrittenMap", "export_key", "export_or_reuse", "maps_key", "record_export",
+           "record_maps", "reuse_export", "reuse_maps"]
+
+_LAYERS, _MAPS, _GENERATION = "layers", "maps", "generation"
+GPKG_NAME = "alatau_geo.gpkg"
+"""The GeoPackage a build writes beside the GeoJSON files."""
+
+
+@dataclass(frozen=True)
+class WrittenMap:
+    """One written map page."""
+
+    name: str
+    path: Path
+    size_bytes: int
+
+
+def export_key(keys: Sequence[str | None], *, built_by: Mapping[str, Any] | None, precision: int,
+               extra_files: Sequence[str], gpkg_name: str) -> str:
+    """The key of an export: the stage keys, the manifest's ``built_by`` record and the export settings."""
+    return digest("export", package_digest(), list(keys), dict(built_by or {}), precision, sorted(extra_files),
+                  gpkg_name)
+
+
+def _same_files(folder: Path, files: Mapping[str, str]) -> bool:
+    try:
+        return all(file_sha256(folder / name) == sha for name, sha in files.items())
+    except OSError:
+        return False
+
+
+def _link(source: Path, target: Path) -> None:
+    # A hard link costs nothing; the old folder is removed after the swap, its files live on here.
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def reuse_export(cache: StageCache, key: str, *, layers_dir: Path, out_dir: Path,
+                 gpkg_name: str) -> tuple[ExportResult, list[LayerChange]] | None:
+    """Link the layers in `layers_dir` into `out_dir` when they are what the export under `key` wrote.
+
+    Returns
+    -------
+    (ExportResult, list of LayerChange) or None
+        The files now in `out_dir` and every layer as unchanged (features
+        and measures from the record); None when the record is missing or a
+        file differs (the caller then exports).
+    """
+    record = cache.record(_LAYERS, key)
+    if record is None:
+        return None
+    files = dict(record["files"])
+    if not _same_files(layers_dir, {**files, MANIFEST_NAME: record["manifest"]}):
+        logger.debug("the layers in %s are not those of the recorded export: exporting", layers_dir)
+        return None
+    for name in [*files, MANIFEST_NAME]:
+        _link(layers_dir / name, out_dir / name)
+    changes = [LayerChange(name, "unchanged", count, count, measure, value, value)
+               for name, measure, value, count in record["changes"]]
+    geojson = tuple(out_dir / name for name in sorted(files) if name.endswith(".geojson"))
+    return ExportResult(directory=out_dir, geojson=geojson, gpkg=out_dir / gpkg_name,
+                        manifest=out_dir / MANIFEST_NAME), changes
+
+
+def record_export(cache: StageCache, key: str, export: ExportResult, changes: Sequence[LayerChange], *,
+                  sources: Mapping[str, str | None]) -> None:
+    """Keep the records of an export just written.
+
+    Under `key`, its files and each layer's features and measure (for
+    :func:`reuse_export`); under its generation id, the stage key each
+    layer came from too (for :func:`compare_to_previous`).
+    """
+    if not cache.enabled:
+        return
+    files = generation_files(export.directory) or {}
+    rows = [[c.name, c.measure, c.after, c.features_after] for c in changes if c.status != "removed"]
+    cache.save_record(_LAYERS, key, {"manifest": file_sha256(export.manifest), "files": files, "changes": rows})
+    layers = {c.name: {"key": sources.get(c.name), "measure": c.measure, "value": c.after,
+                       "features": c.features_after, "file": f"{c.name}.geojson"}
+              for c in changes if c.status != "removed"}
+    cache.save_record(_GENERATION, generation_id(files), {"layers": layers})
+
+
+def maps_key(plan: Plan, *, layers_folder: Path, layers_dir: Path, maps_dir: Path, offline: bool) -> str | None:
+    """The key of a build's maps, or None when the layers folder records no generation (nothing is reused then).
+
+    Parameters
+    ----------
+    plan : Plan
+        Its suitability and language shape the pages.
+    layers_folder : Path
+        The layers the pages are made from, now (a build's staging folder).
+    layers_dir, maps_dir : Path
+        Where the layers and the pages will be (the pages link to the layers).
+    offline : bool
+
+    Raises
+    ------
+    LayerError
+        If a file of `layers_folder` is not the one its manifest records.
+    """
+    generation = check_folder(layers_folder)
+    if generation is None:
+        return None
+    where = os.path.relpath(layers_dir.resolve(), maps_dir.resolve())
+    return digest("maps", package_digest(), generation, generation_files(layers_folder), offline, where,
+                  plan_part(plan), plan.maps.language)
+
+
+def reuse_maps(cache: StageCache, key: str | None, *, maps_dir: Path, out_dir: Path) -> list[WrittenMap] | None:
+    """Link the pages in `maps_dir` into `out_dir` when they are those written under `key`; else None."""
+    record = cache.record(_MAPS, key) if key is not None else None
+    if record is None:
+        return None
+    pages = dict(record["pages"])
+    if not _same_files(maps_dir, {f"{name}.html": sha for name, sha in pages.items()}):
+        return None
+    written = []
+    for name in pages:
+        _link(maps_dir / f"{name}.html", out_dir / f"{name}.html")
+        written.append(WrittenMap(name=name, path=out_dir / f"{name}.html",
+                                  size_bytes=(out_dir / f"{name}.html").stat().st_size))
+    return written
+
+
+def record_maps(cache: StageCache, key: str | None, pages: Sequence[WrittenMap]) -> None:
+    """Keep the record of the pages just written under `key`."""
+    if key is not None and cache.enabled:
+        cache.save_record(_MAPS, key, {"pages": {page.name: file_sha256(page.path) for page in pages}})
+
+
+@dataclass(frozen=True)
+class StageFiles:
+    """Files of a stage that go beside the layers."""
+
+    output: StageOutput
+    names: list[str]
+
+    def place(self, out_dir: Path) -> list[str]:
+        """Copy the files into `out_dir` (unless they were written there); their names."""
+        if self.output.files_dir is not None and self.output.files_dir.resolve() != out_dir.resolve():
+            for name in self.names:
+                copy_file(self.output.files_dir / name, out_dir / name)
+        return self.names
+
+
+@dataclass(frozen=True)
+class CopiedFiles:
+    """Files of an earlier build that go beside the layers as they are (each from its folder)."""
+
+    sources: dict[str, Path]
+
+    def place(self, out_dir: Path) -> list[str]:
+        """Copy the files into `out_dir`; their names."""
+        for name, folder in self.sources.items():
+            if folder.resolve() != out_dir.resolve():
+                copy_file(folder / name, out_dir / name)
+        return list(self.sources)
+
+
+def export_or_reuse(layers: LayerSet, plan: Plan, *, cache: StageCache,  # noqa: PLR0913
+                    keys: Iterable[str | None], layers_dir: Path, out_dir: Path,
+                    built_by: Mapping[str, Any] | None, outputs: Sequence[StageFiles | CopiedFiles],
+                    sources: Mapping[str, str | None],
+                    previous: Callable[[], LayerSet | None]) -> tuple[ExportResult, list[LayerChange]]:
+    """Export `layers` and the stages' files into `out_dir`, or link the layers in place when they are the same.
+
+    Parameters
+    ----------
+    layers : LayerSet
+    plan : Plan
+        Its export precision.
+    cache : StageCache
+    keys : iterable of str
+        The build's stage keys.
+    layers_dir : Path
+        The layers in place (compared with, or reused).
+    out_dir : Path
+        The folder written (a staging folder).
+    built_by : mapping or None
+        The manifest's ``built_by`` record.
+    outputs : sequence
+        The files that go beside the layers.
+    sources : mapping of str to str or None
+        The key of the stage each layer comes from (:func:`compare_to_previous`).
+    previous : callable
+        Gives the previous layers to compare with, when the cache holds no
+        record of them (read only when exporting).
+
+    Returns
+    -------
+    (ExportResult, list of LayerChange)
+    """
+    precision = plan.export.coordinate_precision
+    extra = [name for placed in outputs for name in (placed.names if isinstance(placed, StageFiles)
+                                                     else list(placed.sources))]
+    key = export_key(list(keys), built_by=built_by, precision=precision, extra_files=extra, gpkg_name=GPKG_NAME)
+    if cache.enabled:
+        with cache.timed("layers in place", "reused") as status:
+            kept = reuse_export(cache, key, layers_dir=layers_dir, out_dir=out_dir, gpkg_name=GPKG_NAME)
+            if kept is not None:
+                return kept
+            status.append("differ")
+    with cache.timed("compare with the previous layers"):
+        changes = compare_to_previous(layers, cache=cache, layers_dir=layers_dir, sources=sources,
+                                      previous=previous, precision=precision)
+    with cache.timed("export (GeoJSON, GeoPackage, manifest, rasters)"):
+        extra = [name for placed in outputs for name in placed.place(out_dir)]
+        export = export_layers(layers, out_dir, precision=precision, built_by=built_by, extra_files=tuple(extra),
+                               gpkg_name=GPKG_NAME)
+        record_export(cache, key, export, changes, sources=sources)
+    return export, changes
+
+
+def compare_to_previous(layers: LayerSet, *, cache: StageCache, layers_dir: Path,  # noqa: PLR0913
+                        sources: Mapping[str, str | None], previous: Callable[[], LayerSet | None],
+                        precision: int) -> list[LayerChange]:
+    """What changed against the layers in `layers_dir`: :func:`~alatau_geo.core.changes.compare_layers`, faster.
+
+    The cache's record of the generation in place (:func:`record_export`)
+    names the stage key each of its layers came from, and its features and
+    measure. A layer from the same stage key now is that layer, unchanged,
+    and is neither read nor measured again; the others are compared as
+    :func:`~alatau_geo.core.changes.compare_layers` does, reading only
+    their own previous file. Without a record (or with a folder whose files
+    do not match their manifest) every layer is compared.
+    """
+    record = _generation_record(cache, layers_dir)
+    if record is None:
+        return compare_layers(previous(), layers, precision=precision)
+    known, files = record["layers"], generation_files(layers_dir)
+    changes = []
+    for name, layer in layers.items():
+        old = known.get(name)
+        if old is None:
+            measure, value = layer_measure(layer)
+            changes.append(LayerChange(name, "new", None, len(layer.frame), measure, None, value))
+        elif sources.get(name) is not None and old["key"] == sources[name]:
+            changes.append(LayerChange(name, "unchanged", old["features"], old["features"], old["measure"],
+                                       old["value"], old["value"]))
+        else:
+            before = read_layer(layers_dir / old["file"], check=partial(check_member, files=files))
+            measure, value = layer_measure(layer)
+            same = same_content(before, layer, precision=precision)
+            changes.append(LayerChange(name, "unchanged" if same else "changed", old["features"], len(layer.frame),
+                                       measure, value if same else old["value"], value))
+    changes += [LayerChange(name, "removed", old["features"], None, "count", None, None)
+                for name, old in known.items() if name not in layers]
+    return changes
+
+
+def _generation_record(cache: StageCache, layers_dir: Path) -> dict[str, Any] | None:
+    if not cache.enabled or not (layers_dir / MANIFEST_NAME).is_file():
+        return None
+    try:
+        generation = check_folder(layers_dir)
+    except LayerError as error:
+        logger.debug("comparing every layer: %s", error)
+        return None
+    return cache.record(_GENERATION, generation) if generation is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -72,7 +73,7 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
     build.add_argument("--layers-dir", metavar="DIR", help="where layers are written (default: the workspace's "
                        "layers/)")
     build.add_argument("--cache-dir", metavar="DIR", help="working rasters and the stage cache (default: the "
-                       "workspace's cache)")
+                       "workspace's cache; with another --layers-dir, the stage cache is used only when given)")
     build.add_argument("--osm", metavar="FILE", help="also read places, corridors and rivers from a local "
                        "OpenStreetMap extract (.osm, .osm.gz, .osm.bz2)")
     _map_options(build)
@@ -171,7 +172,8 @@ def run_build(args: argparse.Namespace) -> int:
 def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Plan) -> BuildOutcome:
     """Build one generation of `workspace`: its layers and, unless ``args.no_maps``, its maps; say what changed.
 
-    Used by ``build`` and ``apply``. Returns the build's outcome (layers, changes).
+    Used by ``build`` and ``apply``. Returns the build's outcome (layers, changes, and each stage as it ran,
+    the maps included).
     """
     from alatau_geo.jobs.generation import build_outputs, maps_outputs
     from alatau_geo.plan.workspace import built_by_record
@@ -202,16 +204,20 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
     _say_pages(pages, maps_dir=maps_dir, offline=args.offline)
     if args.no_maps and maps_outputs(maps_dir):
         say(f"The maps in {maps_dir}/ still show the previous build; run alatau-geo map to update them")
-    return result
+    return dataclasses.replace(result, stages=tuple(cache.runs))
 
 
 def _stage_cache(args: argparse.Namespace, workspace: Workspace) -> StageCache:
-    """The workspace's stage cache, or none with ``--no-cache``."""
+    """The workspace's stage cache (or ``--cache-dir``); none with ``--no-cache``, or with another ``--layers-dir``."""
     from alatau_geo.jobs.stage_cache import StageCache
 
-    if getattr(args, "no_cache", False):
+    given = getattr(args, "cache_dir", None)
+    layers_dir = getattr(args, "layers_dir", None)
+    # Layers written or read elsewhere (--layers-dir) are a one-off: the workspace's cache is for its own layers.
+    elsewhere = layers_dir is not None and Path(layers_dir).resolve() != workspace.layers_dir.resolve()
+    if getattr(args, "no_cache", False) or (elsewhere and given is None):
         return StageCache(None)
-    return StageCache(folder(getattr(args, "cache_dir", None), workspace.cache_dir))
+    return StageCache(folder(given, workspace.cache_dir))
 
 
 def _build_layers(args: argparse.Namespace, plan: Plan, inputs: _BuildInputs, *, workspace: Workspace,  # noqa: PLR0913

@@ -61,8 +61,8 @@ TERRAIN_RASTER = "terrain_dem.tif"
 MOUNTAIN_DEM = "mountain_dem.tif"
 """The mountain cluster's study-window DEM (UTM 43N, metres) beside the layers (:mod:`alatau_geo.jobs.mountain`)."""
 _REBUILT = ("places", "corridors", "outlines")
-_REFERENCE_SECTIONS = ("study_area", "terrain", "hydrology", "water_protection", "tables", "export", "suitability",
-                       "source")
+# What the reference layers read of the plan (the suitability only through whether there is one).
+_REFERENCE_SECTIONS = ("study_area", "terrain", "hydrology", "water_protection", "tables", "export", "source")
 
 
 @dataclass(frozen=True)
@@ -120,15 +120,10 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     cache = cache if cache is not None else StageCache(cache_dir)
     on_step("reading SRTM tiles")
     paths = terrain.find_tiles(dem_dir, plan.terrain.tiles)
-    tiles = {"bytes": file_digests(paths), "files": {name: str(path) for name, path in paths.items()}}
-    tables = table_digests(plan)
-    reference_key = digest("reference", code_digest(), tiles, tables, plan_part(plan, omit=_except(
-        plan, _REFERENCE_SECTIONS)), plan.suitability is None)
+    reference_key, mountain_key = tiles_keys(plan, paths)
     reference = stages.tiles_stage(plan, paths=paths, key=reference_key, cache=cache, cache_dir=cache_dir,
                                    out_dir=out_dir, on_step=on_step)
     on_step("mountain cluster and air corridors")
-    mountain_key = digest("mountain", code_digest(), tiles, tables, plan_part(plan, omit=_except(
-        plan, ("terrain", "mountain", "tables", "source"))))
     mountain = stages.mountain_stage(plan, paths=paths, key=mountain_key, reference=reference, cache=cache,
                                      out_dir=out_dir)
     with_osm, osm = _with_osm(LayerSet([*reference.layers.values(), *mountain.layers.values()]), osm_path)
@@ -240,6 +235,23 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
                                             outputs=outputs, sources=sources, previous=previous)
     return BuildOutcome(layers=planned.layers, changes=tuple(changes), export=export, notes=planned.notes,
                         stages=tuple(cache.runs))
+
+
+def tiles_keys(plan: Plan, paths: Mapping[str, Path]) -> tuple[str, str]:
+    """The keys of the reference and mountain stages of a build from the tiles at `paths`.
+
+    Both cover the tiles' bytes and file names (the void warnings name the
+    files) and every table's bytes; the reference key the study area,
+    terrain, hydrology, water protection, table and export sections, the
+    mountain key the terrain and ``[mountain]`` sections.
+    """
+    tiles = {"bytes": file_digests(paths), "files": {name: str(path) for name, path in paths.items()}}
+    tables = table_digests(plan)
+    reference = digest("reference", code_digest(), tiles, tables,
+                       plan_part(plan, omit=_except(plan, _REFERENCE_SECTIONS)), plan.suitability is None)
+    mountain = digest("mountain", code_digest(), tiles, tables,
+                      plan_part(plan, omit=_except(plan, ("terrain", "mountain", "tables", "source"))))
+    return reference, mountain
 
 
 def _except(plan: Plan, names: Iterable[str]) -> list[str]:

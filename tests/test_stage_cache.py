@@ -1,0 +1,262 @@
+"""The build's stage cache: exact storage, keys that follow the inputs, and a rebuild of only what changed."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from affine import Affine
+from pyproj import CRS
+from shapely.geometry import LineString, MultiPolygon, Point, box
+
+from alatau_geo.cli import app as cli
+from alatau_geo.cli import build as cli_build
+from alatau_geo.core.crs import WORKING_CRS
+from alatau_geo.core.errors import StageCacheError
+from alatau_geo.core.layers import Layer, LayerSet, Provenance
+from alatau_geo.core.raster import Raster
+from alatau_geo.core.stage_store import FILES_FOLDER, read_stage, write_stage
+from alatau_geo.jobs import build as pipeline
+from alatau_geo.jobs.stage_cache import KEEP_PER_STAGE, StageCache, StageOutput, stage_keys
+from alatau_geo.plan.config import load_plan
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+X0, Y0 = 660_000.0, 4_820_000.0
+
+
+@pytest.fixture
+def layer() -> Layer:
+    frame = gpd.GeoDataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "name": pd.array(["Жетысу", None, "Core"], dtype="str"),
+            "note": [None, "x", np.nan],
+            "area_ha": [100.12345678901234, np.nan, np.inf],
+            "count": np.array([1, 2, 3], dtype="uint8"),
+            "share": pd.array([5, pd.NA, 7], dtype="Int64"),
+            "flag": [True, False, True],
+            "approved": pd.to_datetime(["2024-05-01", None, "2025-01-02"]),
+            "tags": [("x", 1.5), [], {"k": None, 2: np.float64(0.1)}],
+        },
+        geometry=[MultiPolygon([box(X0, Y0, X0 + 1000.1, Y0 + 700.3)]),
+                  LineString([(X0, Y0, 5.0), (X0 + 0.1, Y0 + 0.2, 7.5)]), Point(X0 + 1 / 3, Y0 + 2 / 3)],
+        crs=WORKING_CRS,
+    )
+    frame.attrs = {"warnings": ["one", "two"]}
+    return Layer("mixed", frame, Provenance("test", "drawn", {"widths_m": (30.0, 50.0), "n": 2}), "Mixed")
+
+
+def test_stored_layers_rasters_figures_and_files_read_back_exactly(layer: Layer, tmp_path: Path) -> None:
+    raster = Raster(np.array([[1.5, np.nan], [1 / 3, 2e-9]], dtype="float32"), Affine(90, 0, X0, 0, -90, Y0),
+                    CRS.from_epsg(32643))
+    figures = {"area_km2": 1059.9123456789, "rivers": {"ili": {"length_km": 10.4}}, "counts": (1, 2), "notes": ["a"]}
+    (tmp_path / FILES_FOLDER).mkdir()
+    (tmp_path / FILES_FOLDER / "grid.tif").write_bytes(b"\x00\x01 a raster")
+    write_stage(tmp_path, layers=LayerSet([layer]), rasters={"dem": raster},
+                arrays={"drains": np.array([[0, 255]], dtype="uint8")}, figures=figures, files=["grid.tif"])
+    stored = read_stage(tmp_path)
+    back = stored.layers["mixed"]
+    assert (back.name, back.title, back.provenance) == (layer.name, layer.title, layer.provenance)
+    pd.testing.assert_frame_equal(back.frame.drop(columns="geometry"), layer.frame.drop(columns="geometry"),
+                                  check_exact=True)
+    assert back.frame["tags"].tolist() == [("x", 1.5), [], {"k": None, 2: np.float64(0.1)}]
+    assert (shapely.to_wkb(back.frame.geometry.values) == shapely.to_wkb(layer.frame.geometry.values)).all()
+    assert back.frame.crs == layer.frame.crs and back.frame.attrs == layer.frame.attrs
+    assert stored.figures == figures and stored.files == {"grid.tif": stored.files["grid.tif"]}
+    assert stored.rasters["dem"].transform == raster.transform and stored.rasters["dem"].crs == raster.crs
+    np.testing.assert_array_equal(stored.rasters["dem"].data, raster.data)
+    assert stored.rasters["dem"].data.dtype == np.float32 and stored.arrays["drains"].dtype == np.uint8
+
+
+def test_a_value_the_store_cannot_hold_is_not_cached(layer: Layer, tmp_path: Path) -> None:
+    frame = layer.frame.copy()
+    frame["kind"] = pd.Categorical(["a", "b", "a"])
+    categorical = LayerSet([Layer("mixed", frame, layer.provenance)])
+    (tmp_path / "entry").mkdir()
+    with pytest.raises(StageCacheError, match="kind"):
+        write_stage(tmp_path / "entry", layers=categorical)
+    cache, calls = StageCache(tmp_path), []
+    for _ in range(2):  # computed both times, and the result is the same
+        output = cache.run("zones", "k", lambda _: calls.append(1) or StageOutput(layers=categorical, value=1))
+        assert output.computed and output.layers["mixed"].frame["kind"].dtype == "category"
+    assert len(calls) == 2 and not list((tmp_path / "stages").glob("zones-*"))
+
+
+def _damage(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def test_cache_computes_once_keeps_the_newest_and_recomputes_a_damaged_entry(
+        layer: Layer, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    cache, calls = StageCache(tmp_path), []
+
+    def compute(files: Path | None) -> StageOutput:
+        calls.append(1)
+        (files / "grid.tif").write_bytes(b"raster bytes")
+        return StageOutput(layers=LayerSet([layer]), files=("grid.tif",), value=1)
+
+    first = cache.run("zones", "k0", compute)
+    again = cache.run("zones", "k0", compute)
+    assert len(calls) == 1 and first.computed and not again.computed and list(again.layers) == ["mixed"]
+    assert (again.files_dir / "grid.tif").read_bytes() == b"raster bytes"
+    assert [run.status for run in cache.runs] == ["computed", "cached"]
+    for number in range(1, KEEP_PER_STAGE + 2):
+        cache.run("zones", f"k{number}", compute)
+    assert len(list((tmp_path / "stages").glob("zones-*"))) == KEEP_PER_STAGE
+    newest = tmp_path / "stages" / f"zones-k{KEEP_PER_STAGE + 1}"
+    for damage in (lambda: _damage(newest / "arrays.npz"), lambda: _damage(newest / FILES_FOLDER / "grid.tif"),
+                   lambda: (newest / "entry.json").write_text('{"format": 1, "layers": [', encoding="utf-8")):
+        damage()
+        calls.clear()
+        with caplog.at_level(logging.WARNING, logger="alatau_geo"):
+            assert cache.run("zones", f"k{KEEP_PER_STAGE + 1}", compute).computed
+        assert calls == [1] and "damaged stage cache entry" in caplog.text
+        caplog.clear()
+    assert not cache.run("zones", f"k{KEEP_PER_STAGE + 1}", compute).computed  # stored afresh
+
+
+def test_keys_follow_exactly_what_each_stage_reads() -> None:
+    plan = load_plan()
+    base = stage_keys(plan, reference="r")
+    assert stage_keys(load_plan(), reference="r") == base  # the same plan read again: the same keys
+
+    def keys(**changes: object) -> tuple[bool, ...]:
+        changed = stage_keys(dataclasses.replace(plan, **changes), reference="r")
+        return tuple(a != b for a, b in zip(changed.values()[2:], base.values()[2:], strict=True))
+
+    zones = list(plan.zones)
+    growing = next(i for i, zone in enumerate(zones) if zone.id == "growing")
+    zones[growing] = dataclasses.replace(zones[growing], name_en="Growing (edited)")
+    # zones, placement, population, analyses, suitability
+    assert keys(zones=tuple(zones)) == (True, True, True, True, True)
+    assert keys(network=dataclasses.replace(plan.network, block_m=450.0)) == (False, False, False, True, True)
+    assert keys(population=dataclasses.replace(plan.population, city_residents=1_800_000)) == (
+        False, False, True, True, True)
+    assert keys(maps=dataclasses.replace(plan.maps, language="kk")) == (False,) * 5
+    assert keys(uncertainty=dataclasses.replace(plan.uncertainty, runs=5)) == (False,) * 5
+    assert all(a != b for a, b in zip(stage_keys(plan, reference="other").values()[2:], base.values()[2:],
+                                      strict=True))
+    other_hand = stage_keys(plan, reference="r", hazards="h")
+    assert other_hand.values()[2:-1] == base.values()[2:-1] and other_hand.suitability != base.suitability
+
+
+def test_tile_bytes_and_sections_key_the_reference_and_mountain_stages(tmp_path: Path) -> None:
+    plan = load_plan()
+    paths = {}
+    for name in plan.terrain.tiles:
+        paths[name] = tmp_path / f"{name}.hgt"
+        paths[name].write_bytes(name.encode() * 100)
+    reference, mountain = pipeline.tiles_keys(plan, paths)
+    paths[plan.terrain.tiles[0]].touch()  # a newer time, the same bytes
+    assert pipeline.tiles_keys(plan, paths) == (reference, mountain)
+    paths[plan.terrain.tiles[0]].write_bytes(b"other samples")
+    assert all(a != b for a, b in zip(pipeline.tiles_keys(plan, paths), (reference, mountain), strict=True))
+    paths[plan.terrain.tiles[0]].write_bytes(plan.terrain.tiles[0].encode() * 100)
+    hydrology = dataclasses.replace(plan.hydrology, stream_threshold_km2=150.0)
+    assert pipeline.tiles_keys(dataclasses.replace(plan, hydrology=hydrology), paths)[1] == mountain
+    assert pipeline.tiles_keys(dataclasses.replace(plan, hydrology=hydrology), paths)[0] != reference
+    tweaked = dataclasses.replace(plan.mountain.lifts, sample_spacing_m=plan.mountain.lifts.sample_spacing_m + 5)
+    other = pipeline.tiles_keys(dataclasses.replace(plan, mountain=dataclasses.replace(plan.mountain,
+                                                                                      lifts=tweaked)), paths)
+    assert other[0] == reference and other[1] != mountain
+    zones = pipeline.tiles_keys(dataclasses.replace(plan, zones=plan.zones[:-1]), paths)
+    assert zones == (reference, mountain)
+
+
+def test_committed_layers_key_their_bytes_not_the_rebuilt_gazetteer(tmp_path: Path) -> None:
+    plan = load_plan()
+    committed = REPOSITORY / "layers"
+    layers = tmp_path / "layers"
+    shutil.copytree(committed, layers, ignore=shutil.ignore_patterns("*.gpkg"))
+    key = pipeline.committed_key(plan, committed)
+    assert pipeline.committed_key(plan, layers) == key  # its bytes, not where it is
+    (layers / "places.geojson").write_text((layers / "places.geojson").read_text(encoding="utf-8") + " ")
+    (layers / "districts.geojson").write_text("{}", encoding="utf-8")
+    assert pipeline.committed_key(plan, layers) == key  # rebuilt from the tables / built by the plan
+    (layers / "rivers.geojson").write_text((layers / "rivers.geojson").read_text(encoding="utf-8") + " ")
+    assert pipeline.committed_key(plan, layers) != key
+
+
+def test_layer_names_are_those_the_modules_make() -> None:
+    from alatau_geo.analysis import layer_names
+    from alatau_geo.analysis.hazard_layers import HAZARD_LAYERS
+    from alatau_geo.analysis.suitability_layers import SURFACE_LAYERS
+    from alatau_geo.jobs.suitability import SUITABILITY_LAYERS
+    from alatau_geo.reference.build import REFERENCE_STEPS
+
+    assert layer_names.SUITABILITY_LAYERS == SUITABILITY_LAYERS == (*SURFACE_LAYERS, *HAZARD_LAYERS)
+    assert pipeline.BUILD_STEPS == REFERENCE_STEPS + 7
+
+
+# --------------------------------------------------------------------------- a workspace built again
+
+
+def _contents(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
+
+
+def _statuses(outcome: pipeline.BuildOutcome) -> dict[str, str]:
+    return {run.stage: run.status for run in outcome.stages}
+
+
+PLAN_STAGES = ("zones", "placement", "population", "analyses", "suitability")
+
+
+def test_edit_of_one_district_rebuilds_only_what_depends_on_it(tmp_path: Path, no_default_tiles: None,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture) -> None:
+    ws = tmp_path / "ws"
+    assert cli.main(["-q", "init", str(ws)]) == 0
+    outcomes: list[pipeline.BuildOutcome] = []
+    original = cli_build.build_workspace
+    monkeypatch.setattr(cli_build, "build_workspace", lambda *a, **k: outcomes.append(original(*a, **k)))
+
+    def build(*options: str) -> dict[str, str]:
+        assert cli.main(["-q", "-w", str(ws), "build", *options]) == 0
+        return _statuses(outcomes[-1])
+
+    first = build()
+    assert {first[stage] for stage in ("reference", *PLAN_STAGES, "maps")} == {"computed"}
+    layers, maps = _contents(ws / "layers"), _contents(ws / "maps")
+    # Nothing edited: every stage from the cache, the layers and maps in place kept, byte for byte.
+    assert build() == {**dict.fromkeys(("reference", *PLAN_STAGES), "cached"), "layers in place": "reused",
+                       "maps": "reused"}
+    assert (_contents(ws / "layers"), _contents(ws / "maps")) == (layers, maps)
+    assert all(change.status == "unchanged" for change in outcomes[-1].changes)
+
+    # A damaged entry is computed again with a warning, never a traceback.
+    (entry,) = (ws / "cache" / "stages").glob("population-*")
+    _damage(entry / "arrays.npz")
+    capsys.readouterr()
+    statuses = build("--no-maps")
+    said = capsys.readouterr().err
+    assert statuses["population"] == "computed" and statuses["analyses"] == "cached"
+    assert "ignoring a damaged stage cache entry" in said and "Traceback" not in said
+    assert _contents(ws / "layers") == layers
+
+    plan = (ws / "plan.toml").read_text(encoding="utf-8")
+    growing = plan.index('id = "growing"')
+    edited = plan[:growing] + plan[growing:].replace("width_m = 3000.0", "width_m = 3500.0", 1)
+    assert edited != plan
+    (ws / "plan.toml").write_text(edited, encoding="utf-8")
+    statuses = build("--no-maps")
+    assert statuses["reference"] == "cached"
+    assert {stage: statuses[stage] for stage in PLAN_STAGES} == dict.fromkeys(PLAN_STAGES, "computed")
+    changes = {change.name: change.status for change in outcomes[-1].changes}
+    assert changes["districts"] == changes["service_areas"] == changes["suitability_classes"] == "changed"
+    assert changes["reservoir"] == changes["rivers"] == changes["mountain_terrain_classes"] == "unchanged"
+    cached = _contents(ws / "layers")
+    assert cached["districts.geojson"] != layers["districts.geojson"]
+    assert cached["reservoir.geojson"] == layers["reservoir.geojson"]
+
+    assert set(build("--no-maps", "--no-cache").values()) == {"computed", "ran"}
+    assert _contents(ws / "layers") == cached  # the cached build is the uncached one, byte for byte

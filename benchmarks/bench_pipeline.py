@@ -3,27 +3,36 @@
 Run:  python benchmarks/bench_pipeline.py [--dem-dir ../shared/data/srtm] [--runs 3]
 
 End to end (each command a fresh ``python -m alatau_geo.cli`` process, so
-imports are counted; medians of ``--runs``; a workspace made with
-``alatau-geo init`` in a temporary folder, built once first so the numba
-kernels are compiled and on-disk caches are warm):
+imports are counted; medians of ``--runs``; workspaces made with
+``alatau-geo init`` in a temporary folder; the SRTM tiles from ``--dem-dir``):
 
-- ``build``: the default plan from the SRTM tiles, layers, export and maps,
-  every stage computed;
+- cold first run: ``build`` in a new workspace, its cache empty (numba's
+  on-disk cache of the flow-routing kernels is whatever this machine has:
+  not a fresh virtual environment);
+- warm ``build``: nothing changed since the last build, every stage from the
+  stage cache, the layers and maps in place kept;
+- ``build --no-cache``: every stage computed, in a workspace already built;
 - edit-and-rebuild: one district's rule parameter changed (a new value each
-  run), then ``build``: zones, placement and analyses are rebuilt, the
-  reference layers come from the cache; also without the maps;
-- ``map``: the five HTML maps from the built layers;
-- ``diff default WS``: the zones and placed objects of two plans.
+  run), then ``build`` (also ``--no-maps``): the zones and what depends on
+  them are computed, the reference layers and the mountain cluster come from
+  the cache;
+- ``map``: the pages current (kept), and ``map --no-cache`` (every page
+  rendered, the relief too);
+- ``diff default WS``: zones and placed objects of two plans, with the
+  stage cache and with ``--no-cache``.
 
 Each command's wall time and CPU time (user + system of its process) are
 kept: the machine's cores are shared, and the CPU time is what the load of
-other jobs disturbs least.
+other jobs disturbs least. After the edits, the layers a cached build wrote
+are compared byte for byte with those of ``build --no-cache``.
 
-Stage profile (one process, the build's steps called in order as
-``alatau-geo build`` runs them): each stage's wall and CPU time,
-then in a second pass its peak of memory allocated through Python
-(tracemalloc, which sees numpy's arrays but not GEOS's or GDAL's own
-allocations), and the process's peak resident memory at the end.
+Stage profile: the build's own timing of its stages
+(:class:`alatau_geo.jobs.stage_cache.StageRun`), in this process: a build
+with every stage computed (``--no-cache``; medians of ``--runs`` for wall and
+CPU time), then one more with :mod:`tracemalloc` on for each stage's peak of
+memory allocated through Python (it sees numpy's arrays, not GEOS's or
+GDAL's own allocations); and the stages of one edit-and-rebuild. The
+imports are timed in fresh processes.
 
 Results: ``benchmarks/results/pipeline.json``; targets from issue 18.
 """
@@ -40,8 +49,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +56,7 @@ from bench_results import machine, write_results
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 DEFAULT_DEM = REPOSITORY.parent / "shared" / "data" / "srtm"
-TARGETS_S = {"build": 10.0, "diff": 5.0, "map": 5.0, "edit_and_rebuild": 3.0}
+TARGETS_S = {"build": 10.0, "cold": 45.0, "diff": 5.0, "map": 5.0, "edit_and_rebuild": 3.0}
 EDITED_DISTRICT = "growing"
 
 
@@ -80,19 +87,32 @@ def edit_district(plan_path: Path, width_m: float) -> None:
 def summary(runs: list[tuple[float, float]], *, command: str, target: float | None = None) -> dict[str, Any]:
     walls, cpus = [wall for wall, _ in runs], [cpu for _, cpu in runs]
     median = statistics.median(walls)
-    print(f"  {command:58} {median:7.2f} s (cpu {statistics.median(cpus):6.2f} s)   "
-          f"(runs: {', '.join(f'{r:.2f}' for r in walls)})")
+    goal = f"target ≤ {target:g} s, {'met' if median <= target else 'NOT met'}" if target is not None else ""
+    print(f"  {command:62} {median:7.2f} s (cpu {statistics.median(cpus):6.2f} s)  {goal:26} "
+          f"(runs: {', '.join(f'{r:.2f}' for r in walls)})", flush=True)
     return {"command": command, "median_s": median, "cpu_median_s": statistics.median(cpus),
             "runs_s": [round(r, 3) for r in walls], "target_s": target}
 
 
-def end_to_end(workspace: Path, dem_dir: Path, runs: int) -> dict[str, Any]:
+def contents(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
+
+
+def end_to_end(folder: Path, dem_dir: Path, runs: int) -> dict[str, Any]:
     dem = ["--dem-dir", str(dem_dir)]
-    cli(["build", *dem], cwd=workspace)  # warm-up: numba kernels compiled
-    results = {
-        "build": summary([cli(["build", *dem], cwd=workspace) for _ in range(runs)],
-                         command="alatau-geo build (every stage computed)", target=TARGETS_S["build"]),
-    }
+    cold = []
+    for run in range(runs):
+        fresh = folder / f"cold-{run}"
+        cli(["init", str(fresh)], cwd=folder)
+        cold.append(cli(["build", *dem], cwd=fresh))
+        if run:
+            shutil.rmtree(fresh, ignore_errors=True)
+    workspace = folder / "cold-0"
+    results = {"cold": summary(cold, command="alatau-geo build, first run (empty cache)", target=TARGETS_S["cold"])}
+    results["build"] = summary([cli(["build", *dem], cwd=workspace) for _ in range(runs)],
+                               command="alatau-geo build (nothing changed)", target=TARGETS_S["build"])
+    results["build_no_cache"] = summary([cli(["build", "--no-cache", *dem], cwd=workspace) for _ in range(runs)],
+                                        command="alatau-geo build --no-cache (every stage computed)")
     plan = workspace / "plan.toml"
     edits, edits_no_maps = [], []
     for run in range(runs):
@@ -104,37 +124,51 @@ def end_to_end(workspace: Path, dem_dir: Path, runs: int) -> dict[str, Any]:
                                           target=TARGETS_S["edit_and_rebuild"])
     results["edit_and_rebuild_no_maps"] = summary(
         edits_no_maps, command=f"edit district {EDITED_DISTRICT!r}, alatau-geo build --no-maps")
+    cached = contents(workspace / "layers")
+    cli(["build", "--no-maps", "--no-cache", *dem], cwd=workspace)
+    identical = contents(workspace / "layers") == cached
+    print(f"  layers of the cached edit-and-rebuild identical to build --no-cache: {identical}", flush=True)
     cli(["build", *dem], cwd=workspace)  # the maps match the layers again
-    results["map"] = summary([cli(["map"], cwd=workspace) for _ in range(runs)], command="alatau-geo map",
-                             target=TARGETS_S["map"])
-    results["diff"] = summary([cli(["diff", "default", str(workspace)], cwd=workspace) for _ in range(runs)],
+    results["map"] = summary([cli(["map"], cwd=workspace) for _ in range(runs)],
+                             command="alatau-geo map (pages current)", target=TARGETS_S["map"])
+    results["map_no_cache"] = summary([cli(["map", "--no-cache"], cwd=workspace) for _ in range(runs)],
+                                      command="alatau-geo map --no-cache (every page rendered)",
+                                      target=TARGETS_S["map"])
+    diff = ["diff", "default", str(workspace)]
+    cli(diff, cwd=workspace)  # the default scenario's zones into the workspace's cache
+    results["diff"] = summary([cli(diff, cwd=workspace) for _ in range(runs)],
                               command="alatau-geo diff default WS (one district edited)", target=TARGETS_S["diff"])
-    return results
+    results["diff_no_cache"] = summary([cli([*diff, "--no-cache"], cwd=workspace) for _ in range(runs)],
+                                       command="alatau-geo diff --no-cache default WS", target=TARGETS_S["diff"])
+    return {"end_to_end": results, "cached_equals_uncached": identical}
 
 
-class Profile:
-    """Wall and CPU time of named stages, or their tracemalloc peaks."""
+def build_in_process(workspace: Path, dem_dir: Path, *options: str) -> tuple[Any, float, float]:
+    """One ``alatau-geo build`` in this process: its outcome (with the stages' timing), wall and CPU seconds."""
+    from alatau_geo.cli import app
+    from alatau_geo.cli import build as cli_build
 
-    def __init__(self, *, memory: bool) -> None:
-        self.memory = memory
-        self.rows: list[dict[str, Any]] = []
+    outcomes = []
+    original = cli_build.build_workspace
 
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        if self.memory:
-            tracemalloc.reset_peak()
+    def keep(*args: Any, **kwargs: Any) -> Any:
+        outcomes.append(original(*args, **kwargs))
+        return outcomes[-1]
+
+    cli_build.build_workspace = keep
+    try:
         start, start_cpu = time.perf_counter(), time.process_time()
-        yield
-        row = {"stage": name, "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - start_cpu}
-        if self.memory:
-            row["peak_mb"] = tracemalloc.get_traced_memory()[1] / 1e6
-        self.rows.append(row)
+        assert app.main(["-q", "-w", str(workspace), "build", "--dem-dir", str(dem_dir), *options]) == 0
+        return outcomes[-1], time.perf_counter() - start, time.process_time() - start_cpu
+    finally:
+        cli_build.build_workspace = original
 
 
 def import_seconds(runs: int) -> float:
-    """Time to import what a build imports, beyond a bare interpreter start (fresh processes)."""
+    """Time to import what a build that computes every stage imports, beyond a bare interpreter (fresh processes)."""
     environment = {**os.environ, "PYTHONPATH": str(REPOSITORY / "src")}
-    modules = "import alatau_geo.cli.build, alatau_geo.jobs.build, alatau_geo.analysis.outputs, alatau_geo.jobs.pages"
+    modules = ("import alatau_geo.cli, alatau_geo.jobs.build_stages, alatau_geo.analysis.outputs, "
+               "alatau_geo.analysis.city_population, alatau_geo.reference.build, alatau_geo.jobs.pages")
 
     def run(code: str) -> float:
         start = time.perf_counter()
@@ -144,77 +178,39 @@ def import_seconds(runs: int) -> float:
     return statistics.median(run(modules) for _ in range(runs)) - statistics.median(run("pass") for _ in range(runs))
 
 
-def profile_build(dem_dir: Path, folder: Path, profile: Profile) -> None:
-    """The steps of ``alatau-geo build`` on the default plan, each timed as a stage."""
-    from alatau_geo.analysis import areas
-    from alatau_geo.analysis.outputs import analysis_layers
-    from alatau_geo.core.changes import compare_layers
-    from alatau_geo.core.geojson import as_exported
-    from alatau_geo.core.io import export_layers, read_layers, write_raster
-    from alatau_geo.core.layers import LayerSet
-    from alatau_geo.jobs import build as pipeline
-    from alatau_geo.jobs.pages import write_maps
-    from alatau_geo.plan.config import load_plan
-    from alatau_geo.plan.districts import build_zones, zone_layers
-    from alatau_geo.reference import gazetteer, terrain
-    from alatau_geo.reference.build import build_reference_layers
-
-    plan = load_plan()
-    precision = plan.export.coordinate_precision
-    layers_dir, maps_dir = folder / "layers", folder / "maps"
-    with profile.stage("read SRTM tiles and tables"):
-        paths = terrain.find_tiles(dem_dir, plan.terrain.tiles)
-        tiles = {name: terrain.read_srtm_tile(path) for name, path in paths.items()}
-        tables = gazetteer.load_tables(plan.tables)
-    with profile.stage("reference layers (terrain, reservoir, flow routing, rivers, water, gazetteer)"):
-        built = build_reference_layers(tiles, tables, plan)
-    with profile.stage("reference layers as exported"):
-        exported = LayerSet(as_exported(layer, precision=precision) for layer in built.layers.values())
-    with profile.stage("zones (districts, city, SEZ; calibrated)"):
-        zones = LayerSet(zone_layers(build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha,
-                                                 source=plan.source), source=plan.source))
-    with profile.stage("placement (infrastructure, projects)"):
-        zoned = LayerSet([*exported.values(), *zones.values()])
-        placed = LayerSet(pipeline.place_catalogues(zoned, plan, elevation=built.terrain.elevation).values())
-    with profile.stage("analyses (network, coverage, service areas, travel times)"):
-        planned = [*exported.values(), *(as_exported(layer, precision=precision)
-                                         for layer in [*zones.values(), *placed.values()])]
-        analysed = LayerSet(analysis_layers(LayerSet(planned), plan))
-    layers = LayerSet([*built.layers.values(), *zones.values(), *placed.values(), *analysed.values()])
-    export_layers(layers, layers_dir, precision=precision)  # the previous layers the next build compares with
-    with profile.stage("compare with the previous layers"):
-        compare_layers(read_layers(layers_dir), layers, precision=precision)
-    with profile.stage("export (GeoJSON, GeoPackage, manifest, DEM)"):
-        export_layers(layers, layers_dir, precision=precision)
-        write_raster(built.terrain.elevation, layers_dir / pipeline.TERRAIN_RASTER, dtype="int16")
-    with profile.stage("maps (five HTML pages)"):
-        figures = areas.zone_area_table(layers, slope=terrain.slope(built.terrain.elevation),
-                                        max_slope_deg=plan.analysis.max_buildable_slope_deg)
-        write_maps(layers, maps_dir=maps_dir, layers_dir=layers_dir, dem_path=layers_dir / pipeline.TERRAIN_RASTER,
-                   offline=False, figures=figures)
-
-
-def stage_profile(dem_dir: Path, runs: int) -> list[dict[str, Any]]:
-    timing, memory = Profile(memory=False), Profile(memory=True)
-    with tempfile.TemporaryDirectory() as folder:
-        profile_build(dem_dir, Path(folder) / "warm-up", Profile(memory=False))  # imports, numba
-        for run in range(runs):
-            profile_build(dem_dir, Path(folder) / f"time-{run}", timing)
-        tracemalloc.start()
-        profile_build(dem_dir, Path(folder) / "memory", memory)
-        tracemalloc.stop()
-    names = [row["stage"] for row in memory.rows]
-    rows = [{"stage": "imports (fresh process, beyond the interpreter)", "seconds": import_seconds(runs),
-             "cpu_seconds": None, "peak_mb": None}]
-    for name, peak in zip(names, memory.rows, strict=True):
-        mine = [row for row in timing.rows if row["stage"] == name]
-        rows.append({"stage": name, "seconds": statistics.median(r["seconds"] for r in mine),
-                     "cpu_seconds": statistics.median(r["cpu_seconds"] for r in mine), "peak_mb": peak["peak_mb"]})
-    print("  stage profile (medians; peak memory through Python):")
+def stage_profile(folder: Path, dem_dir: Path, runs: int) -> dict[str, Any]:
+    workspace = folder / "profile"
+    cli(["init", str(workspace)], cwd=folder)
+    build_in_process(workspace, dem_dir)  # imports, numba, and a cache for the edit below
+    timing = [build_in_process(workspace, dem_dir, "--no-cache") for _ in range(runs)]
+    tracemalloc.start()
+    memory, _, _ = build_in_process(workspace, dem_dir, "--no-cache")
+    tracemalloc.stop()
+    rows = [{"stage": "imports (fresh process, beyond the interpreter)", "status": "ran",
+             "seconds": import_seconds(runs), "cpu_seconds": None, "peak_mb": None}]
+    for position, stage in enumerate(memory.stages):
+        mine = [outcome.stages[position] for outcome, _, _ in timing]
+        rows.append({"stage": stage.stage, "status": stage.status,
+                     "seconds": statistics.median(s.seconds for s in mine),
+                     "cpu_seconds": statistics.median(s.cpu_seconds for s in mine), "peak_mb": stage.peak_mb})
+    total = statistics.median(wall for _, wall, _ in timing)
+    rows.append({"stage": "the rest (input checks, staging and swap, summary)", "status": "ran",
+                 "seconds": total - sum(row["seconds"] for row in rows[1:]),
+                 "cpu_seconds": statistics.median(cpu for _, _, cpu in timing) - sum(
+                     row["cpu_seconds"] for row in rows[1:]), "peak_mb": None})
+    edit_district(workspace / "plan.toml", 3250.0)
+    edited, edit_wall, _ = build_in_process(workspace, dem_dir)
+    edit_rows = [{"stage": s.stage, "status": s.status, "seconds": s.seconds, "cpu_seconds": s.cpu_seconds}
+                 for s in edited.stages]
+    print("  stage profile, every stage computed (medians; peak memory through Python):")
     for row in rows:
         peak = f"{row['peak_mb']:8.1f} MB" if row["peak_mb"] is not None else " " * 11
-        print(f"    {row['stage']:78} {row['seconds']:6.2f} s {peak}")
-    return rows
+        print(f"    {row['stage']:58} {row['status']:9} {row['seconds']:6.2f} s {peak}")
+    print(f"  stages of one edit-and-rebuild ({edit_wall:.2f} s in process):")
+    for row in edit_rows:
+        print(f"    {row['stage']:58} {row['status']:9} {row['seconds']:6.2f} s")
+    return {"stage_profile": rows, "build_in_process_s": total, "edit_profile": edit_rows,
+            "edit_in_process_s": edit_wall}
 
 
 def main() -> None:
@@ -225,14 +221,11 @@ def main() -> None:
     args = parser.parse_args()
     started = machine()
     results: dict[str, Any] = {"runs": args.runs}
-    if not args.skip_end_to_end:
-        print("end to end (fresh process per command):")
-        with tempfile.TemporaryDirectory() as folder:
-            workspace = Path(folder) / "ws"
-            cli(["init", str(workspace)], cwd=Path(folder))
-            results["end_to_end"] = end_to_end(workspace, args.dem_dir, args.runs)
-            shutil.rmtree(workspace, ignore_errors=True)
-    results["stage_profile"] = stage_profile(args.dem_dir, args.runs)
+    with tempfile.TemporaryDirectory() as folder:
+        if not args.skip_end_to_end:
+            print("end to end (fresh process per command):", flush=True)
+            results.update(end_to_end(Path(folder), args.dem_dir.resolve(), args.runs))
+        results.update(stage_profile(Path(folder), args.dem_dir.resolve(), args.runs))
     results["peak_resident_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     write_results("pipeline", results, started=started)
 

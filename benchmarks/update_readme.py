@@ -50,7 +50,7 @@ def _machine_line(results: dict[str, dict[str, Any]]) -> str:
 
 def _pipeline(record: dict[str, Any]) -> list[str]:
     lines = [f"**The whole job** (`benchmarks/bench_pipeline.py`, {_run_note(record)}; each command a fresh "
-             f"process, median of {record['runs']}):", "",
+             f"process, median of {record['runs']}; the SRTM tiles of the default plan):", "",
              "| what a planner runs | median wall | its CPU time | target (wall) | met |",
              "|---|---:|---:|---:|:---:|"]
     for item in record.get("end_to_end", {}).values():
@@ -59,14 +59,27 @@ def _pipeline(record: dict[str, Any]) -> list[str]:
         lines.append(f"| `{item['command']}` | {_seconds(item['median_s'])} | {_seconds(item['cpu_median_s'])} | "
                      f"{'–' if target is None else f'≤ {target:g} s'} | {met} |")
     lines += ["", "The targets are issue 18's, for wall time on this machine; with other jobs running, wall time is "
-              "several times the CPU time a command used, so the CPU column shows what the code itself costs.",
-              "", "Stage profile of one build (in one process; peak memory allocated through Python, as tracemalloc "
-              "sees it, so GEOS's and GDAL's own allocations are not in it; peak resident memory of the whole "
-              f"profiling process {record['peak_resident_mb']:,.0f} MB):", "",
+              "several times the CPU time a command used, so the CPU column shows what the code itself costs. "
+              "Unchanged stages come from the stage cache (content hashes of their inputs), and layers and maps "
+              "identical to those in place are kept rather than written again."]
+    if "cached_equals_uncached" in record:
+        same = "yes" if record["cached_equals_uncached"] else "**no**"
+        lines += ["", f"Layers of a cached edit-and-rebuild byte-identical to those of `build --no-cache`: {same}."]
+    lines += ["", "Stage profile of one build with every stage computed (`--no-cache`), from the build's own "
+              f"timing in one process ({_seconds(record['build_in_process_s'])} in all; peak memory allocated "
+              "through Python, as tracemalloc sees it, so GEOS's and GDAL's own allocations are not in it; peak "
+              f"resident memory of the whole profiling process {record['peak_resident_mb']:,.0f} MB):", "",
               "| stage | wall | CPU | peak memory |", "|---|---:|---:|---:|"]
     for row in record["stage_profile"]:
         peak = "–" if row["peak_mb"] is None else f"{row['peak_mb']:,.0f} MB"
         lines.append(f"| {row['stage']} | {_seconds(row['seconds'])} | {_seconds(row['cpu_seconds'])} | {peak} |")
+    if record.get("edit_profile"):
+        lines += ["", f"The stages of one edit-and-rebuild (district `growing` widened; in one process, "
+                  f"{_seconds(record['edit_in_process_s'])} in all):", "", "| stage | how | wall | CPU |",
+                  "|---|---|---:|---:|"]
+        for row in record["edit_profile"]:
+            lines.append(f"| {row['stage']} | {row['status']} | {_seconds(row['seconds'])} | "
+                         f"{_seconds(row['cpu_seconds'])} |")
     return lines
 
 

@@ -275,7 +275,8 @@ def committed_key(plan: Plan, source_dir: Path) -> str:
     entries = manifest_entries(source_dir)
     # The gazetteer layers are rebuilt from the tables (in the key): only their place in the order counts.
     files = {path.name: file_sha256(path) for name, path in entries if name not in (*PLAN_LAYERS, *_REBUILT)}
-    files[TERRAIN_RASTER] = file_sha256(source_dir / TERRAIN_RASTER)
+    for raster in (TERRAIN_RASTER, MOUNTAIN_DEM):  # copied beside the layers as they are
+        files[raster] = file_sha256(source_dir / raster) if (source_dir / raster).is_file() else None
     files["order"] = [name for name, _ in entries]
     record = read_built_by(source_dir) or {}
     checked = {name: record.get(name) for name in ("terrain_sha256", "mountain_sha256", "water_protection")}

@@ -238,26 +238,22 @@ class StageOutput:
     value: Any = None
     computed: bool = False
 
-    def place_files(self, out_dir: Path) -> list[str]:
-        """Copy the stage's files into `out_dir` (unless they are there already); their names."""
-        if self.files_dir is not None and self.files_dir.resolve() != out_dir.resolve():
-            for name in self.files:
-                shutil.copyfile(self.files_dir / name, out_dir / name)
-        return list(self.files)
-
 
 @dataclass(frozen=True)
 class StageRun:
-    """One stage or step of a build: how it ran, its wall time (s) and peak of memory allocated through Python (MB).
+    """One stage or step of a build: how it ran, its wall and processor time (s), its peak of memory (MB).
 
     ``status`` is ``computed``, ``cached`` (read from the cache), ``reused``
-    (outputs identical to those in place were kept) or ``ran`` (a step that
-    is not cached). ``peak_mb`` is None unless :mod:`tracemalloc` traces.
+    (outputs identical to those in place were kept), ``differ`` (they were
+    not) or ``ran`` (a step that is not cached). ``peak_mb`` is the peak of
+    memory allocated through Python while the stage ran, None unless
+    :mod:`tracemalloc` traces.
     """
 
     stage: str
     status: str
     seconds: float
+    cpu_seconds: float
     peak_mb: float | None = None
 
 
@@ -294,11 +290,14 @@ class StageCache:
         tracing = tracemalloc.is_tracing()
         if tracing:
             tracemalloc.reset_peak()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         said: list[str] = []
-        yield said
-        peak = tracemalloc.get_traced_memory()[1] / 1e6 if tracing else None
-        self.runs.append(StageRun(stage, said[-1] if said else status, time.perf_counter() - start, peak))
+        try:
+            yield said
+        finally:
+            peak = tracemalloc.get_traced_memory()[1] / 1e6 if tracing else None
+            self.runs.append(StageRun(stage, said[-1] if said else status, time.perf_counter() - start,
+                                      time.process_time() - start_cpu, peak))
 
     def run(self, stage: str, key: str | None, compute: Callable[[Path | None], StageOutput], *,
             out_dir: Path | None = None) -> StageOutput:

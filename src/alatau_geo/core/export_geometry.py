@@ -194,8 +194,13 @@ def _layer_list(layers: Iterable[Layer] | LayerSet) -> list[Layer]:
     return sorted(items, key=lambda layer: layer.name)
 
 
-def prepare_layers(layers: Iterable[Layer] | LayerSet, *, precision: int) -> list[PreparedLayer]:
+def prepare_layers(layers: Iterable[Layer] | LayerSet, *, precision: int,
+                   known: Mapping[str, PreparedLayer] | None = None) -> list[PreparedLayer]:
     """Every layer prepared for export (:func:`prepare_layer`), sorted by name.
+
+    `known` holds layers already prepared at `precision` (from a cache: the
+    caller vouches that each is what :func:`prepare_layer` gives for the layer
+    of that name); they are used as they are.
 
     Raises
     ------
@@ -205,4 +210,6 @@ def prepare_layers(layers: Iterable[Layer] | LayerSet, *, precision: int) -> lis
         If `precision` is not 0 to 10.
     """
     check_precision(precision)
-    return [prepare_layer(layer, precision=precision) for layer in _layer_list(layers)]
+    known = known or {}
+    return [known[layer.name] if layer.name in known else prepare_layer(layer, precision=precision)
+            for layer in _layer_list(layers)]

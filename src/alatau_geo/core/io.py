@@ -41,7 +41,7 @@ from pyproj import CRS
 
 from alatau_geo.core.atomic import atomic_write, text_writer
 from alatau_geo.core.errors import CRSError, ExportError, InputDataError, LayerError
-from alatau_geo.core.export_geometry import DEFAULT_PRECISION, prepare_layers
+from alatau_geo.core.export_geometry import DEFAULT_PRECISION, PreparedLayer, prepare_layers
 from alatau_geo.core.generation import check_member, file_digest, generation_files, with_generation
 from alatau_geo.core.geojson import collection_text, read_layer
 from alatau_geo.core.gpkg import check_gpkg_names, write_gpkg_file
@@ -223,6 +223,7 @@ def export_layers(
     gpkg_name: str = "alatau_geo.gpkg",
     built_by: Mapping[str, Any] | None = None,
     extra_files: Sequence[str] = (),
+    prepared: Mapping[str, tuple[PreparedLayer, str]] | None = None,
 ) -> ExportResult:
     """Write every layer as ``<name>.geojson``, one GeoPackage and ``manifest.json``.
 
@@ -242,6 +243,11 @@ def export_layers(
     extra_files : sequence of str, default ()
         Files already in `out_dir` that belong with the layers (the terrain
         raster); the manifest's generation record lists them too.
+    prepared : mapping of str to (PreparedLayer, str), optional
+        Layers already prepared at `precision` and their GeoJSON text, by
+        name (a build's cache of unchanged layers); the caller vouches that
+        they are what :func:`~alatau_geo.core.export_geometry.prepare_layer`
+        and :func:`~alatau_geo.core.geojson.collection_text` give.
 
     Returns
     -------
@@ -266,17 +272,19 @@ def export_layers(
         raise ExportError(f"gpkg_name must be a file name ending in .gpkg, got {gpkg_name!r}")
     # Everything is computed before the first file is written, so a bad layer
     # leaves the folder as it was.
-    prepared = prepare_layers(layers, precision=precision)
-    check_gpkg_names(prepared)
-    texts = {item.layer.name: collection_text(item, precision=precision) for item in prepared}
-    index_text = manifest_text(prepared, precision=precision, built_by=built_by)
+    known = dict(prepared or {})
+    items = prepare_layers(layers, precision=precision, known={name: item for name, (item, _) in known.items()})
+    check_gpkg_names(items)
+    texts = {item.layer.name: known[item.layer.name][1] if item.layer.name in known
+             else collection_text(item, precision=precision) for item in items}
+    index_text = manifest_text(items, precision=precision, built_by=built_by)
     directory = Path(out_dir)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ExportError(f"{directory}: cannot create folder ({error.strerror or error})") from None
     geojson = tuple(atomic_write(directory / f"{name}.geojson", text_writer(text)) for name, text in texts.items())
-    gpkg = atomic_write(directory / gpkg_name, lambda temporary: write_gpkg_file(temporary, prepared))
+    gpkg = atomic_write(directory / gpkg_name, lambda temporary: write_gpkg_file(temporary, items))
     # The manifest goes last: its presence says the export is complete, and
     # its generation record says which bytes of which files belong together.
     files = {path.name: hashlib.sha256(texts[path.stem].encode("utf-8")).hexdigest() for path in geojson}
@@ -286,7 +294,7 @@ def export_layers(
         except OSError as error:
             raise ExportError(f"{directory / name}: cannot read it back ({error.strerror or error})") from None
     manifest = atomic_write(directory / MANIFEST_NAME, text_writer(with_generation(index_text, files)))
-    logger.debug("exported %d layers to %s", len(prepared), directory)
+    logger.debug("exported %d layers to %s", len(items), directory)
     return ExportResult(directory=directory, geojson=geojson, gpkg=gpkg, manifest=manifest)
 
 

@@ -47,8 +47,8 @@ from alatau_geo.core.errors import AlatauGeoError, StageCacheError
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
 from alatau_geo.core.raster import Raster
 
-__all__ = ["FILES_FOLDER", "FORMAT", "StoredStage", "decode_value", "encode_value", "file_sha256", "read_stage",
-           "write_stage"]
+__all__ = ["FILES_FOLDER", "FORMAT", "StoredStage", "decode_value", "encode_value", "file_sha256",
+           "geometries_from_arrays", "geometry_arrays", "read_stage", "write_stage"]
 
 FORMAT = 1
 """Version of the entry layout; an entry of another version is not read."""
@@ -315,6 +315,28 @@ def _encode_raster(raster: Raster, arrays: _Arrays) -> dict[str, Any]:
 
 def _decode_raster(data: Mapping[str, Any], arrays: _Arrays) -> Raster:
     return Raster(data=arrays.get(data["values"]), transform=Affine(*data["transform"]), crs=_crs(data["crs"]))
+
+
+def geometry_arrays(values: np.ndarray) -> dict[str, np.ndarray]:
+    """Geometries (an object array) as plain arrays for :func:`write_stage`: WKB bytes, their ends, missing flags.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> points = np.array([Point(1 / 3, 2.5), None], dtype=object)
+    >>> back = geometries_from_arrays(geometry_arrays(points))
+    >>> back[0].equals_exact(points[0], tolerance=0.0), back[1] is None
+    (True, True)
+    """
+    store = _Arrays()
+    refs = _encode_geometries(values, store)
+    return {part: store.get(refs[part]) for part in ("wkb", "ends", "missing")}
+
+
+def geometries_from_arrays(arrays: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The geometries :func:`geometry_arrays` gave arrays for."""
+    parts = ("wkb", "ends", "missing")
+    return _decode_geometries({part: part for part in parts}, _Arrays({part: arrays[part] for part in parts}))
 
 
 # --------------------------------------------------------------------------- entries

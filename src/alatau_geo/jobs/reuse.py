@@ -27,14 +27,19 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
+import numpy as np
+
 from alatau_geo.core.changes import LayerChange, compare_layers, layer_measure, same_content
+from alatau_geo.core.crs import EXPORT_CRS
 from alatau_geo.core.errors import LayerError
+from alatau_geo.core.export_geometry import PreparedLayer, prepare_layer
 from alatau_geo.core.generation import check_folder, check_member, generation_files, generation_id
-from alatau_geo.core.geojson import read_layer
+from alatau_geo.core.geojson import collection_text, read_layer
 from alatau_geo.core.io import ExportResult, copy_file, export_layers
-from alatau_geo.core.layers import LayerSet
+from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME
-from alatau_geo.core.stage_store import file_sha256
+from alatau_geo.core.stage_store import file_sha256, geometries_from_arrays, geometry_arrays
 from alatau_geo.jobs.stage_cache import StageCache, StageOutput, digest, package_digest, plan_part
 from alatau_geo.plan.config import Plan
 
@@ -44,6 +49,7 @@ __all__ = ["CopiedFiles", "StageFiles", "WrittenMap", "export_key", "export_or_r
            "record_maps", "reuse_export", "reuse_maps"]
 
 _LAYERS, _MAPS, _GENERATION = "layers", "maps", "generation"
+_TEXT = "layer.geojson"
 GPKG_NAME = "alatau_geo.gpkg"
 """The GeoPackage a build writes beside the GeoJSON files."""
 
@@ -250,10 +256,51 @@ def export_or_reuse(layers: LayerSet, plan: Plan, *, cache: StageCache,  # noqa:
                                       previous=previous, precision=precision)
     with cache.timed("export (GeoJSON, GeoPackage, manifest, rasters)"):
         extra = [name for placed in outputs for name in placed.place(out_dir)]
+        known = prepared_layers(layers, cache=cache, sources=sources, precision=precision)
         export = export_layers(layers, out_dir, precision=precision, built_by=built_by, extra_files=tuple(extra),
-                               gpkg_name=GPKG_NAME)
+                               gpkg_name=GPKG_NAME, prepared=known)
         record_export(cache, key, export, changes, sources=sources)
     return export, changes
+
+
+def prepared_layers(layers: LayerSet, *, cache: StageCache, sources: Mapping[str, str | None],
+                    precision: int) -> dict[str, tuple[PreparedLayer, str]]:
+    """Each layer of a stage with a key, prepared for export at `precision` with its GeoJSON text.
+
+    Read from `cache` (``export-<layer>`` entries: the WGS84 geometries as
+    WKB, the text as a file) when the stage's key is the same as when they
+    were made, else made and kept: after an edit, the layers that did not
+    change are neither projected, rounded nor written out as text again.
+    Without a cache, nothing (the export prepares every layer).
+    """
+    if not cache.enabled:
+        return {}
+    found = {}
+    for name, layer in layers.items():
+        source = sources.get(name)
+        if source is None:
+            continue
+        key = digest("exported", package_digest(), source, name, precision)
+        output = cache.run(f"export-{name}", key, partial(_prepare, layer, precision), timed=False)
+        if output.computed:
+            found[name] = output.value
+            continue
+        ordered = layer.sorted()
+        geometries = gpd.GeoSeries(geometries_from_arrays(output.arrays), index=ordered.frame.index, crs=EXPORT_CRS,
+                                   name=ordered.frame.geometry.name)
+        text = (output.files_dir / _TEXT).read_bytes().decode("utf-8")
+        found[name] = (PreparedLayer(ordered, ordered.frame.set_geometry(geometries)), text)
+    return found
+
+
+def _prepare(layer: Layer, precision: int, files_dir: Path | None) -> StageOutput:
+    """One layer prepared for export and its GeoJSON text, as the export would make them."""
+    assert files_dir is not None
+    item = prepare_layer(layer, precision=precision)
+    text = collection_text(item, precision=precision)
+    (files_dir / _TEXT).write_bytes(text.encode("utf-8"))
+    values = np.asarray(item.frame.geometry.values, dtype=object)
+    return StageOutput(arrays=geometry_arrays(values), files=(_TEXT,), value=(item, text))
 
 
 def compare_to_previous(layers: LayerSet, *, cache: StageCache, layers_dir: Path,  # noqa: PLR0913

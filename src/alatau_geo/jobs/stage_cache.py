@@ -300,24 +300,31 @@ class StageCache:
                                       time.process_time() - start_cpu, peak))
 
     def run(self, stage: str, key: str | None, compute: Callable[[Path | None], StageOutput], *,
-            out_dir: Path | None = None) -> StageOutput:
+            out_dir: Path | None = None, timed: bool = True) -> StageOutput:
         """The stored result of `stage` under `key`, else ``compute(files_dir)`` (then stored).
 
         `compute` writes the stage's output files into the folder it is given;
-        without a cache (or a `key`) that is `out_dir` itself.
+        without a cache (or a `key`) that is `out_dir` itself. With `timed`
+        False the run is not listed in :attr:`runs` (a part of a larger step).
         """
+        if not timed:
+            return self._run(stage, key, compute, out_dir=out_dir)[0]
         with self.timed(stage) as status:
-            if self.folder is None or key is None:
-                status.append("computed")
-                return dataclasses.replace(compute(out_dir), files_dir=out_dir, computed=True)
-            entry = self.folder / f"{stage}-{key}"
-            stored = self._load(stage, entry)
-            if stored is not None:
-                status.append("cached")
-                return StageOutput(layers=stored.layers, rasters=stored.rasters, arrays=stored.arrays,
-                                   figures=stored.figures, files=tuple(stored.files), files_dir=entry / FILES_FOLDER)
-            status.append("computed")
-            return self._compute(stage, entry, compute)
+            output, how = self._run(stage, key, compute, out_dir=out_dir)
+            status.append(how)
+            return output
+
+    def _run(self, stage: str, key: str | None, compute: Callable[[Path | None], StageOutput], *,
+             out_dir: Path | None) -> tuple[StageOutput, str]:
+        if self.folder is None or key is None:
+            return dataclasses.replace(compute(out_dir), files_dir=out_dir, computed=True), "computed"
+        entry = self.folder / f"{stage}-{key}"
+        stored = self._load(stage, entry)
+        if stored is not None:
+            return StageOutput(layers=stored.layers, rasters=stored.rasters, arrays=stored.arrays,
+                               figures=stored.figures, files=tuple(stored.files),
+                               files_dir=entry / FILES_FOLDER), "cached"
+        return self._compute(stage, entry, compute), "computed"
 
     def _load(self, stage: str, entry: Path) -> StoredStage | None:
         if not entry.is_dir():

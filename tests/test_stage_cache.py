@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import shutil
 from pathlib import Path
 
@@ -122,6 +123,17 @@ def test_cache_computes_once_keeps_the_newest_and_recomputes_a_damaged_entry(
         assert calls == [1] and "damaged stage cache entry" in caplog.text
         caplog.clear()
     assert not cache.run("zones", f"k{KEEP_PER_STAGE + 1}", compute).computed  # stored afresh
+
+
+def test_what_a_killed_build_left_in_the_cache_is_removed(layer: Layer, tmp_path: Path) -> None:
+    stages = tmp_path / "stages"
+    stages.mkdir()
+    dead = stages / ".zones.pid999999999.abc.tmp"  # no process has that id
+    alive = stages / f".zones.pid{os.getpid()}.abc.tmp"  # a build still writing
+    for folder in (dead, alive):
+        (folder / FILES_FOLDER).mkdir(parents=True)
+    StageCache(tmp_path).run("zones", "k", lambda _: StageOutput(layers=LayerSet([layer]), value=1))
+    assert not dead.exists() and alive.exists()
 
 
 def test_keys_follow_exactly_what_each_stage_reads() -> None:

@@ -56,6 +56,7 @@ from typing import Any
 
 import numpy as np
 
+from alatau_geo.core.atomic import atomic_write, remove_stale_temporaries, text_writer
 from alatau_geo.core.errors import StageCacheError
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.raster import Raster
@@ -278,6 +279,7 @@ class StageCache:
     def __init__(self, folder: Path | None) -> None:
         self.folder = Path(folder) / CACHE_FOLDER if folder is not None else None
         self.runs: list[StageRun] = []
+        self._cleaned = False
 
     @property
     def enabled(self) -> bool:
@@ -318,6 +320,7 @@ class StageCache:
              out_dir: Path | None) -> tuple[StageOutput, str]:
         if self.folder is None or key is None:
             return dataclasses.replace(compute(out_dir), files_dir=out_dir, computed=True), "computed"
+        self._clean()
         entry = self.folder / f"{stage}-{key}"
         stored = self._load(stage, entry)
         if stored is not None:
@@ -341,7 +344,8 @@ class StageCache:
     def _compute(self, stage: str, entry: Path, compute: Callable[[Path | None], StageOutput]) -> StageOutput:
         assert self.folder is not None
         self.folder.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{stage}-", suffix=".tmp", dir=self.folder))
+        # Named as core.atomic names its temporaries: a killed build's are removed by the next one.
+        work = Path(tempfile.mkdtemp(prefix=f".{stage}.pid{os.getpid()}.", suffix=".tmp", dir=self.folder))
         files_dir = work / FILES_FOLDER
         files_dir.mkdir()
         try:
@@ -355,19 +359,24 @@ class StageCache:
                 logger.info("stage %s not cached: %s", stage, error)
                 # The files are still needed by this build: keep them beside the entries until the next prune.
                 entry = work
-            self._prune(f"{stage}-*", f".{stage}-*.tmp")
+            self._prune(f"{stage}-*")
             return dataclasses.replace(output, files_dir=entry / FILES_FOLDER, computed=True)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
 
-    def _prune(self, pattern: str, temporary: str) -> None:
+    def _prune(self, pattern: str) -> None:
         assert self.folder is not None
         entries = sorted(self.folder.glob(pattern), key=_mtime, reverse=True)
-        # A temporary entry an hour old was left by a build that stopped (a running one touches it sooner).
-        stale = [p for p in self.folder.glob(temporary) if time.time() - _mtime(p) > 3600]
-        for old in [*entries[KEEP_PER_STAGE:], *stale]:
+        for old in entries[KEEP_PER_STAGE:]:
             shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+
+    def _clean(self) -> None:
+        """Remove, once, what builds that were killed left in the cache (their process has ended)."""
+        if not self._cleaned and self.folder is not None and self.folder.is_dir():
+            for removed in remove_stale_temporaries(self.folder):
+                logger.debug("removed %s, left by an interrupted run", removed)
+        self._cleaned = True
 
     # ----------------------------------------------------------------------- output records
 
@@ -396,16 +405,15 @@ class StageCache:
         if self.folder is None:
             return
         path = self.folder / f"{kind}-{key}.json"
+        text = json.dumps({**data, "key": key}, ensure_ascii=False, allow_nan=True)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=f".{kind}-", suffix=".tmp", dir=self.folder)
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump({**data, "key": key}, out, ensure_ascii=False, allow_nan=True)
-            os.replace(temporary, path)
+            self._clean()
+            atomic_write(path, text_writer(text))
         except OSError as error:
             logger.info("output record %s not kept: %s", path, error)
             return
-        self._prune(f"{kind}-*.json", f".{kind}-*.tmp")
+        self._prune(f"{kind}-*.json")
 
 
 def _mtime(path: Path) -> float:

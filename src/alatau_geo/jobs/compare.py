@@ -21,7 +21,7 @@ import pandas as pd
 
 from alatau_geo.analysis.comparison import compare_indicators, definitions, unique_labels
 from alatau_geo.analysis.indicators import IndicatorOptions, indicator_table
-from alatau_geo.core.atomic import atomic_write
+from alatau_geo.core.atomic import atomic_write, ensure_folder
 from alatau_geo.core.errors import ExportError, LayerError
 from alatau_geo.core.io import read_layers, read_raster, write_text
 from alatau_geo.core.layers import LayerSet
@@ -179,10 +179,7 @@ def write_pdf(page: str, path: str | Path) -> Path:
         weasyprint.HTML(string=page, base_url=None).write_pdf(temporary)
 
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ExportError(f"{path.parent}: cannot create folder ({error.strerror or error})") from None
+    ensure_folder(path.parent)
     return atomic_write(path, write)
 
 

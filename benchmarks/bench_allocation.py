@@ -22,9 +22,6 @@ from __future__ import annotations
 
 import argparse
 import resource
-import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -38,18 +35,10 @@ from alatau_geo.analysis.population_targets import targets_table
 from alatau_geo.core.io import read_layers, read_raster
 from alatau_geo.plan.population_params import DEFAULT_PARAMS
 from alatau_geo.reference import terrain
+from bench_results import median_time
 
 DEFAULT_LAYERS = Path(__file__).resolve().parents[1] / "layers"
 ZONES = ("gate", "golden", "growing", "green", "city_rest")
-
-
-def median_time(function: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def committed_grid(layers_dir: Path) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
@@ -97,17 +86,15 @@ def bench(label: str, zones: np.ndarray, classes: np.ndarray, ids: tuple[str, ..
     weight = capacity.residents * score
     result = plan_population(zones, classes, cell_m=cell_m, zone_ids=ids, params=params)
     city = result.summary.loc[("city", 2050)]
-    times = {
-        "capacity": median_time(lambda: cell_capacity(zones, classes, cell_m=cell_m, zone_ids=ids, params=params),
-                                runs),
-        "allocate residents 2050": median_time(lambda: allocate(zones, capacity.residents,
-                                                                targets["residents_target"], zone_ids=ids,
-                                                                score=score), runs),
-        "plain numpy split": median_time(lambda: plain_split(zones, weight, targets["residents_target"].to_numpy()),
-                                         runs),
-        "whole analysis (3 phases x 2)": median_time(lambda: plan_population(zones, classes, cell_m=cell_m,
-                                                                             zone_ids=ids, params=params), runs),
+    steps = {
+        "capacity": lambda: cell_capacity(zones, classes, cell_m=cell_m, zone_ids=ids, params=params),
+        "allocate residents 2050": lambda: allocate(zones, capacity.residents, targets["residents_target"],
+                                                    zone_ids=ids, score=score),
+        "plain numpy split": lambda: plain_split(zones, weight, targets["residents_target"].to_numpy()),
+        "whole analysis (3 phases x 2)": lambda: plan_population(zones, classes, cell_m=cell_m, zone_ids=ids,
+                                                                 params=params),
     }
+    times = {step: median_time(function, runs)[0] for step, function in steps.items()}
     print(f"\n{label}: {zones.shape[0]} x {zones.shape[1]} grid, {int((zones >= 0).sum()):,} city cells; "
           f"2050 residents {int(city['residents']):,} (shortfall {int(city['residents_shortfall']):,}), "
           f"jobs {int(city['jobs']):,} (shortfall {int(city['jobs_shortfall']):,})")

@@ -25,11 +25,11 @@ import resource
 from pathlib import Path
 
 import numpy as np
-import rasterio.features
 
 from alatau_geo.analysis import population_grid
 from alatau_geo.analysis.allocation import allocate
 from alatau_geo.analysis.capacity import cell_capacity, classes_from_buildable, suitability_score
+from alatau_geo.analysis.indicators_people import buildable_cells
 from alatau_geo.analysis.population import plan_population
 from alatau_geo.analysis.population_targets import targets_table
 from alatau_geo.core.io import read_layers, read_raster
@@ -48,12 +48,8 @@ def committed_grid(layers_dir: Path) -> tuple[np.ndarray, np.ndarray, tuple[str,
     transform, shape = population_grid.grid_over(tuple(city.total_bounds), cell_m=100.0)
     zones, ids = population_grid.zone_grid(layers["districts"].frame, transform=transform, shape=shape, city=city)
     slope = terrain.slope(read_raster(layers_dir / "terrain_dem.tif"))
-    rows, cols = np.indices(shape)
-    steep = terrain.sample(slope, transform.c + (cols.ravel() + 0.5) * 100.0,
-                           transform.f - (rows.ravel() + 0.5) * 100.0).reshape(shape)
-    water = [g for name in ("reservoir", "water_protection_zone") for g in layers[name].frame.geometry]
-    wet = rasterio.features.geometry_mask(water, out_shape=shape, transform=transform, invert=True)
-    buildable = (zones >= 0) & ~wet & (np.nan_to_num(steep, nan=90.0) <= 8.0)
+    buildable = (zones >= 0) & buildable_cells(layers, slope=slope, max_slope_deg=8.0, transform=transform,
+                                               shape=shape)
     return zones, classes_from_buildable(buildable), ids
 
 

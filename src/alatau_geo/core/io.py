@@ -164,7 +164,7 @@ def write_geotiff(samples: np.ndarray, path: str | Path, *, like: Raster, option
     Returns
     -------
     Path
-        `path`.
+        The file written: `path`, now whole (renamed into place).
 
     Raises
     ------

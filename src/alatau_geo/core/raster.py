@@ -52,9 +52,9 @@ def grid_bounds(transform: Affine, shape: tuple[int, int]) -> tuple[float, float
     Parameters
     ----------
     transform : affine.Affine
-        Maps (column, row) of a cell's upper-left corner to (x, y).
-    shape : tuple of int
-        (rows, columns).
+        The grid's transform: north-up, or flipped in either axis.
+    shape : (int, int)
+        Its number of rows and of columns.
 
     Examples
     --------

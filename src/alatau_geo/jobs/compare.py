@@ -82,8 +82,7 @@ def load_scenario(workspace: Workspace, *, label: str, options: IndicatorOptions
     Raises
     ------
     LayerError, StaleLayersError
-        If the workspace has not been built, or was built from another version of its plan
-        (:func:`alatau_geo.plan.workspace.built_plan`).
+        As :func:`alatau_geo.plan.workspace.built_plan`: not built, or built from another version of its plan.
     """
     plan = built_plan(workspace)
     layers = read_layers(workspace.layers_dir)

@@ -131,8 +131,8 @@ def prepare_inputs(workspace: Workspace) -> UncertaintyInputs:
     Raises
     ------
     LayerError, StaleLayersError
-        If the workspace has not been built, or was built from another version of its plan
-        (:func:`alatau_geo.plan.workspace.built_plan`).
+        If its layers are not built, or not from its plan as it is now (see
+        :func:`alatau_geo.plan.workspace.built_plan`).
     """
     plan = built_plan(workspace)
     committed = read_layers(workspace.layers_dir)

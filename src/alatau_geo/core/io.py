@@ -30,7 +30,7 @@ import hashlib
 import logging
 import math
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -320,13 +320,16 @@ def export_layers(
     return ExportResult(directory=directory, geojson=geojson, gpkg=gpkg, manifest=manifest)
 
 
-def read_layers(directory: str | Path) -> LayerSet:
+def read_layers(directory: str | Path, *, exclude: Collection[str] = ()) -> LayerSet:
     """Read a folder written by :func:`export_layers` back into layers.
 
     Parameters
     ----------
     directory : str or Path
         Holds ``manifest.json`` and the GeoJSON files it lists.
+    exclude : collection of str
+        Names of layers not to read (a caller that rebuilds them saves
+        parsing their features).
 
     Returns
     -------
@@ -352,6 +355,8 @@ def read_layers(directory: str | Path) -> LayerSet:
     files = generation_files(directory)
     layers = []
     for name, path in manifest_entries(directory):
+        if name in exclude:
+            continue
         layer = read_layer(path, check=partial(check_member, files=files))
         if layer.name != name:
             raise LayerError(f"{path}: holds layer {layer.name!r}, manifest says {name!r}")

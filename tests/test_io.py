@@ -155,6 +155,25 @@ def test_rounding_keeps_geometries_valid() -> None:
         assert geometry.area == pytest.approx(in_degrees.area, rel=1e-3)
 
 
+def test_a_ring_that_projection_makes_cross_itself_is_exported_valid() -> None:
+    # Reduced from the SEZ of an uncertainty run: the ring comes back along its
+    # own edge and stops 0.09 mm short of it. Valid in UTM, but the edge drawn
+    # straight in degrees passes beyond that vertex, and GEOS refused to round
+    # the crossed ring ("side location conflict").
+    ring = [(680735.54857, 4838536.23709), (673543.5949323496, 4835920.10923513),
+            (673824.7495843426, 4836022.381378926), (653940.2426408166, 4801304.350206837)]
+    zone = Polygon(ring)
+    assert zone.is_valid
+    frame = gpd.GeoDataFrame({"id": ["sez"]}, geometry=[zone], crs=WORKING_CRS)
+    with pytest.raises(shapely.errors.GEOSException):  # the case is a real one
+        shapely.set_precision(frame.to_crs(EXPORT_CRS).geometry.iloc[0], 1e-6)
+    (feature,) = _features(geojson_text(Layer("sez", frame, Provenance("test", "reduced")), precision=6))
+    geometry = shape(feature["geometry"])
+    assert geometry.geom_type in ("Polygon", "MultiPolygon") and geometry.is_valid, shapely.is_valid_reason(geometry)
+    back = gpd.GeoSeries([geometry], crs=EXPORT_CRS).to_crs(WORKING_CRS).iloc[0]
+    assert back.area / 10_000 == pytest.approx(zone.area / 10_000, rel=1e-4)  # its hectares are kept
+
+
 def test_properties_are_plain_json(zones: Layer) -> None:
     by_id = {f["id"]: f["properties"] for f in _features(geojson_text(zones))}
     assert by_id["z-2"] == {
@@ -276,6 +295,12 @@ def test_round_trip_keeps_area_ids_and_provenance(zones: Layer, points: Layer, t
     moved = back.frame.set_index("id").geometry["z-2"].hausdorff_distance(zones.frame.set_index("id").geometry["z-2"])
     assert moved < 0.2  # metres: 6 decimals of a degree
     assert layers["points"].frame["name"].tolist() == ["a", "b", "c"]
+
+
+def test_read_layers_leaves_out_the_layers_a_caller_rebuilds(zones: Layer, points: Layer, tmp_path: Path) -> None:
+    export_layers([zones, points], tmp_path / "out")
+    assert list(read_layers(tmp_path / "out", exclude=("zones",))) == ["points"]
+    assert list(read_layers(tmp_path / "out")) == ["points", "zones"]
 
 
 def test_read_layers_errors_name_the_file(zones: Layer, tmp_path: Path) -> None:

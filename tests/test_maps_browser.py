@@ -748,7 +748,8 @@ def test_edits_made_with_geoman_are_downloaded_applied_and_rebuilt(
             });
             return [map, found];
         })()"""
-    page.evaluate(f"() => {{ const [map, found] = {substation}; map.setView(found.getLatLng(), 14, {{animate: false}}); }}")
+    page.evaluate(f"() => {{ const [map, found] = {substation};"
+                  " map.setView(found.getLatLng(), 14, {animate: false}); }")
     page.wait_for_timeout(300)
     start = page.evaluate(
         f"""() => {{

@@ -122,6 +122,23 @@ def _export_geometries(geometries: np.ndarray, *, precision: int, labels: list[s
     return exact
 
 
+def _projected(geometries: np.ndarray, *, crs: Any) -> np.ndarray:
+    """Valid geometries in the working CRS projected to WGS84, still valid.
+
+    Projecting bends edges by different amounts, so where a valid ring comes
+    within a fraction of a millimetre of itself (zones clipped against each
+    other do) the projected ring can cross itself there, and GEOS then refuses
+    to snap it to the grid. Such a crossing is far below the exported
+    precision; it is repaired by GEOS's "structure" method, which keeps the
+    polygons polygons.
+    """
+    projected = np.asarray(gpd.GeoSeries(geometries, crs=crs).to_crs(EXPORT_CRS).values, dtype=object)
+    crossed = ~shapely.is_valid(projected)
+    if crossed.any():
+        projected[crossed] = shapely.make_valid(projected[crossed], method="structure", keep_collapsed=False)
+    return projected
+
+
 @dataclass(frozen=True)
 class PreparedLayer:
     """A layer sorted by id, and its frame exactly as written (WGS84, rounded, oriented)."""
@@ -164,27 +181,11 @@ def prepare_layer(layer: Layer, *, precision: int) -> PreparedLayer:
             f"{label}: invalid geometry ({shapely.is_valid_reason(values[position])}); "
             "repair it (e.g. shapely.make_valid) before export"
         )
-    projected = np.asarray(geometries.to_crs(EXPORT_CRS).values, dtype=object)
+    projected = _projected(values, crs=frame.crs)
     labels = [feature_label(layer, feature_id) for feature_id in frame["id"]]
     exported = _export_geometries(projected, precision=precision, labels=labels)
     exported_series = gpd.GeoSeries(exported, index=frame.index, crs=EXPORT_CRS, name=geometries.name)
     return PreparedLayer(layer, frame.set_geometry(exported_series))
-
-
-def geometry_type_of(geometries: gpd.GeoSeries) -> str:
-    """The geometry type of a layer as written (``Geometry`` when mixed, ``Unknown`` when empty).
-
-    The same rule as :attr:`Layer.geometry_type`, applied to the geometries
-    as written (rounding may split a polygon into a multipolygon).
-    """
-    types = set(geometries.geom_type.dropna())
-    if not types:
-        return "Unknown"
-    base = {kind.removeprefix("Multi") for kind in types}
-    if len(base) != 1:
-        return "Geometry"
-    (kind,) = base
-    return f"Multi{kind}" if any(t.startswith("Multi") for t in types) else kind
 
 
 def _layer_list(layers: Iterable[Layer] | LayerSet) -> list[Layer]:

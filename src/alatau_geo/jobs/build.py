@@ -224,9 +224,7 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     on_step("comparing and exporting")
 
     def previous() -> LayerSet | None:
-        if source_dir != layers_dir:
-            return None
-        return reference.value if reference.computed else read_layers(layers_dir)
+        return read_layers(layers_dir) if source_dir == layers_dir else None
 
     sources = {**{name: reference_key for name in reference.layers},
                **{name: osm for name in with_osm if name.endswith("_osm")}, **planned.sources}
@@ -329,7 +327,7 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
     """
     from alatau_geo.reference import gazetteer, water
 
-    committed = committed if committed is not None else read_layers(layers_dir)
+    committed = committed if committed is not None else read_layers(layers_dir, exclude=PLAN_LAYERS)
     check_committed(plan, layers_dir=layers_dir, names=list(committed))
     record = read_built_by(layers_dir) or {}
     fingerprint = plan_fingerprint(plan)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from alatau_geo.analysis.layer_names import MOUNTAIN_LAYERS, SUITABILITY_LAYERS
 from alatau_geo.core.geojson import as_exported
-from alatau_geo.core.io import read_layers, read_raster, write_raster
+from alatau_geo.core.io import read_raster, write_raster
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.manifest import manifest_entries
 from alatau_geo.core.raster import Raster
@@ -145,17 +145,11 @@ def mountain_stage(plan: Plan, *, paths: Mapping[str, Path], key: str, reference
 
 
 def committed_stage(plan: Plan, *, source_dir: Path, key: str, cache: StageCache) -> StageOutput:
-    """The reference stage of a build without tiles: the layers already built, the gazetteer rebuilt.
-
-    Its ``value``, when computed, is the layer set read from `source_dir` (the
-    previous layers when that is the build's own folder).
-    """
+    """The reference stage of a build without tiles: the layers already built, the gazetteer rebuilt."""
     from alatau_geo.jobs.build import committed_reference
 
     def compute(_files_dir: Path | None) -> StageOutput:
-        committed = read_layers(source_dir)
-        return StageOutput(layers=committed_reference(plan, layers_dir=source_dir, committed=committed),
-                           value=committed)
+        return StageOutput(layers=committed_reference(plan, layers_dir=source_dir), value=True)
 
     return cache.run("reference", key, compute)
 

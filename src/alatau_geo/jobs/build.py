@@ -47,6 +47,7 @@ from alatau_geo.plan.workspace import plan_fingerprint
 
 if TYPE_CHECKING:
     from alatau_geo.analysis.city_population import CityPopulation
+    from alatau_geo.analysis.hazard_layers import HazardRasters
     from alatau_geo.plan.placement_context import PlacementContext
     from alatau_geo.reference.terrain import Terrain
 
@@ -130,7 +131,7 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     keys = stage_keys(plan, reference=reference_key, mountain=mountain_key, osm=osm, hazards=reference_key)
     elevation = reference.rasters["elevation"]
 
-    def hazards() -> Any:
+    def hazards() -> HazardRasters:
         from alatau_geo.jobs.suitability import hazard_rasters
 
         return hazard_rasters(plan, elevation=elevation, hand=reference.rasters["hand"],

@@ -58,10 +58,11 @@ def _pipeline(record: dict[str, Any]) -> list[str]:
         met = "" if target is None else ("yes" if item["median_s"] <= target else "no")
         lines.append(f"| `{item['command']}` | {_seconds(item['median_s'])} | {_seconds(item['cpu_median_s'])} | "
                      f"{'–' if target is None else f'≤ {target:g} s'} | {met} |")
-    lines += ["", "The targets are issue 18's, for wall time on this machine; with other jobs running, wall time is "
-              "several times the CPU time a command used, so the CPU column shows what the code itself costs. "
-              "Unchanged stages come from the stage cache (content hashes of their inputs), and layers and maps "
-              "identical to those in place are kept rather than written again."]
+    lines += ["", "The targets are issue 18's, for wall time on this machine; when other jobs take the shared cores, "
+              "wall time grows well past the CPU time a command used, so the CPU column shows what the code itself "
+              "costs. Unchanged stages come from the stage cache (content hashes of their inputs), and layers and "
+              "maps identical to those in place are kept rather than written again; `--no-cache` computes every "
+              "stage and writes every file."]
     if "cached_equals_uncached" in record:
         same = "yes" if record["cached_equals_uncached"] else "**no**"
         lines += ["", f"Layers of a cached edit-and-rebuild byte-identical to those of `build --no-cache`: {same}."]

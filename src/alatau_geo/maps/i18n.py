@@ -12,7 +12,9 @@ features come from their ``name_en``, ``name_kk`` and ``name_ru`` columns
 
 Composite texts are translated piece by piece: ``"Service areas: Substation"``
 is the translation of each side of ``": "`` (also ``" · "`` and ``"; "``), and
-``"Elevation (m)"`` that of the label and of the unit in brackets.
+``"Elevation (m)"`` that of the label and of the unit in brackets. Numbers
+in a text are data: ``"Short of 1,250 residents"`` is translated by the
+entry ``"Short of {} residents"``, its numbers put back in their order.
 """
 
 from __future__ import annotations
@@ -39,7 +41,10 @@ LANGUAGES: tuple[str, ...] = ("en", "kk", "ru")
 _INDEX = {"kk": 0, "ru": 1}
 _SEPARATORS = (": ", " · ", "; ", ", ")
 _BRACKETED = re.compile(r"(.+) \(([^()]+)\)")
+_LABELLED = re.compile(r"(.+) \(([^()]+)\)(\.?)")  # a label, its unit or figures in brackets, perhaps a full stop
 _NUMBER_UNIT = re.compile(r"([<>≤≥]?\s?[\d.,–-]+)\s?(\S+)")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_SLOT = "{}"
 
 
 def check_language(language: str) -> str:
@@ -64,6 +69,8 @@ def translate(text: str, language: str) -> str:
     'Қызмет көрсету аймақтары: Қосалқы станция'
     >>> translate("Elevation (m)", "ru")
     'Высота (м)'
+    >>> translate("Short of 1,250 residents", "ru")
+    'Не хватает места для 1,250 жителей'
     >>> translate("Kaskelen", "ru")
     'Kaskelen'
     """
@@ -72,6 +79,13 @@ def translate(text: str, language: str) -> str:
     entry = TRANSLATIONS.get(text)
     if entry is not None:
         return entry[_INDEX[language]]
+    numbered = _with_numbers(text, language)
+    if numbered is not None:
+        return numbered
+    labelled = _LABELLED.fullmatch(text)
+    if labelled and labelled.group(1) in TRANSLATIONS:  # "Outside the city (minimum, target) (ha)": kept whole
+        label, inside, end = labelled.groups()
+        return f"{translate(label, language)} ({translate(inside, language)}){end}"
     for separator in _SEPARATORS:
         if separator in text:
             return separator.join(translate(part, language) for part in text.split(separator))
@@ -82,6 +96,18 @@ def translate(text: str, language: str) -> str:
     if number and number.group(2) in TRANSLATIONS:
         return f"{number.group(1)} {translate(number.group(2), language)}"
     return text
+
+
+def _with_numbers(text: str, language: str) -> str | None:
+    """`text` translated by the entry that has ``{}`` for each of its numbers, or None where none has."""
+    numbers = _NUMBER.findall(text)
+    entry = TRANSLATIONS.get(_NUMBER.sub(_SLOT, text)) if numbers else None
+    if entry is None:
+        return None
+    pieces = entry[_INDEX[language]].split(_SLOT)
+    if len(pieces) != len(numbers) + 1:  # an entry that drops or repeats a number would misstate the data
+        return None
+    return pieces[0] + "".join(number + piece for number, piece in zip(numbers, pieces[1:], strict=True))
 
 
 def translations(text: str) -> dict[str, str]:

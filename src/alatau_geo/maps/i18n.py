@@ -31,6 +31,7 @@ __all__ = [
     "check_language",
     "feature_names",
     "names_html",
+    "svg_text",
     "text_html",
     "translate",
     "translations",
@@ -119,11 +120,11 @@ def translations(text: str) -> dict[str, str]:
     return {language: translate(text, language) for language in LANGUAGES}
 
 
-def _alternatives_html(texts: Mapping[str, str]) -> str:
+def _alternatives_html(texts: Mapping[str, str], *, tag: str = "span") -> str:
     if len(set(texts.values())) == 1:
         return escape(texts["en"])
-    spans = "".join(f'<span lang="{language}">{escape(texts[language])}</span>' for language in LANGUAGES)
-    return f'<span class="ag-i">{spans}</span>'
+    spans = "".join(f'<{tag} lang="{language}">{escape(texts[language])}</{tag}>' for language in LANGUAGES)
+    return f'<{tag} class="ag-i">{spans}</{tag}>'
 
 
 def text_html(text: str) -> str:
@@ -137,6 +138,15 @@ def text_html(text: str) -> str:
     '<span class="ag-i"><span lang="en">Water</span><span lang="kk">Су</span><span lang="ru">Вода</span></span>'
     """
     return _alternatives_html(translations(text))
+
+
+def svg_text(text: str) -> str:
+    """Escaped SVG ``<text>`` content of a text in every language: :func:`text_html` with ``<tspan>`` elements.
+
+    >>> svg_text("km")
+    '<tspan class="ag-i"><tspan lang="en">km</tspan><tspan lang="kk">км</tspan><tspan lang="ru">км</tspan></tspan>'
+    """
+    return _alternatives_html(translations(text), tag="tspan")
 
 
 def _present(value: Any) -> str:

@@ -64,16 +64,12 @@ def translate(text: str, language: str) -> str:
 
     Examples
     --------
-    >>> translate("Water", "ru")
-    'Вода'
+    >>> translate("Water", "ru"), translate("Elevation (m)", "ru"), translate("Kaskelen", "ru")
+    ('Вода', 'Высота (м)', 'Kaskelen')
     >>> translate("Service areas: Substation", "kk")
     'Қызмет көрсету аймақтары: Қосалқы станция'
-    >>> translate("Elevation (m)", "ru")
-    'Высота (м)'
     >>> translate("Short of 1,250 residents", "ru")
     'Не хватает места для 1,250 жителей'
-    >>> translate("Kaskelen", "ru")
-    'Kaskelen'
     """
     if language == "en" or not text:
         return text

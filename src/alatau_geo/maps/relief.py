@@ -96,10 +96,8 @@ def hillshade(
 
     Parameters
     ----------
-    dem : ndarray, shape (rows, cols)
-        Elevation in metres, row 0 to the north; NaN where unknown.
-    cell_size_m : (float, float)
-        Cell width and height in metres (x, y).
+    dem, cell_size_m
+        As in :func:`slope_degrees`.
     azimuth_deg : float, default 315
         Direction the light comes from, degrees clockwise from north
         (north-west, the cartographic convention).

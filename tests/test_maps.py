@@ -14,7 +14,7 @@ import itertools
 import re
 import struct
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from html import escape
 from pathlib import Path
 from typing import get_args
@@ -117,6 +117,12 @@ def _control(m: folium.Map) -> GroupedLayers:
 def _legend(m: folium.Map) -> Legend:
     (legend,) = _children(m, Legend)
     return legend
+
+
+def _switcher(m: folium.Map) -> tuple[list[str], set[str]]:
+    """The layer switcher's groups in their order, and the names of the map layers listed in them."""
+    groups = _control(m).plain_groups
+    return [group for group, _ in groups], {name for _, members in groups for name, _ in members}
 
 
 # --- relief -------------------------------------------------------------------------------------------------
@@ -356,14 +362,22 @@ def test_every_display_coordinate_has_at_most_six_decimals(layer_set: LayerSet) 
 # --- maps ---------------------------------------------------------------------------------------------------
 
 
+def _rendered(map_fixture: str) -> Callable[[pytest.FixtureRequest], str]:
+    """A module fixture: the page of the map that fixture `map_fixture` builds, rendered once."""
+
+    @pytest.fixture(scope="module")
+    def page(request: pytest.FixtureRequest) -> str:
+        return render_html(request.getfixturevalue(map_fixture))
+
+    return page
+
+
 @pytest.fixture(scope="module")
 def offline_overview(layer_set: LayerSet, relief: ReliefImages) -> folium.Map:
     return overview_map(layer_set, relief=relief, offline=True)
 
 
-@pytest.fixture(scope="module")
-def offline_overview_html(offline_overview: folium.Map) -> str:
-    return render_html(offline_overview)
+offline_overview_html = _rendered("offline_overview")
 
 
 def test_offline_overview_has_every_layer_the_relief_and_no_tiles(offline_overview: folium.Map) -> None:
@@ -375,19 +389,10 @@ def test_offline_overview_has_every_layer_the_relief_and_no_tiles(offline_overvi
     assert relief.overlay is True and relief.options["opacity"] == 1.0  # the whole base map when no tiles
     control = _control(m)
     assert control.plain_base_layers == [] and control.options["collapsed"] is True
-    assert [group for group, _ in control.plain_groups] == ["Terrain", "Boundaries", "Water",
-                                                            "Settlements and transport"]
-    titles = {name for _, members in control.plain_groups for name, _ in members}
-    assert titles == {
-        "Shaded relief (SRTM 90 m)",
-        "Study area",
-        "Water protection zones",
-        "Water protection strips",
-        "Reservoir",
-        "Streams",
-        "Places",
-        "Transport corridors",
-    }
+    groups, titles = _switcher(m)
+    assert groups == ["Terrain", "Boundaries", "Water", "Settlements and transport"]
+    assert titles == {"Shaded relief (SRTM 90 m)", "Study area", "Water protection zones", "Water protection strips",
+                      "Reservoir", "Streams", "Places", "Transport corridors"}
 
 
 def test_overview_has_the_tools_planners_expect(offline_overview: folium.Map) -> None:
@@ -755,34 +760,16 @@ def infrastructure(plan_layer_set: LayerSet, relief: ReliefImages) -> folium.Map
     return infrastructure_map(plan_layer_set, relief=relief, offline=True)
 
 
-@pytest.fixture(scope="module")
-def infrastructure_html(infrastructure: folium.Map) -> str:
-    return render_html(infrastructure)
+infrastructure_html = _rendered("infrastructure")
 
 
 def test_infrastructure_map_shows_the_orienting_layers_and_the_plan_objects(infrastructure: folium.Map) -> None:
-    control = _control(infrastructure)
-    assert [group for group, _ in control.plain_groups] == [
-        "Terrain",
-        "Boundaries",
-        "Plan",
-        "Infrastructure and projects",
-        "Water",
-        "Settlements and transport",
-    ]
-    titles = {name for _, members in control.plain_groups for name, _ in members}
-    assert titles == {
-        "Shaded relief (SRTM 90 m)",
-        "Study area",
-        "City boundary",
-        "Districts",
-        "Engineering lines",
-        "Engineering objects",
-        "Investment projects",
-        "Reservoir",
-        "Places",
-        "Transport corridors",
-    }  # no streams or water protection bands: only what orients a reader
+    groups, titles = _switcher(infrastructure)
+    assert groups == ["Terrain", "Boundaries", "Plan", "Infrastructure and projects", "Water",
+                      "Settlements and transport"]
+    # No streams or water protection bands: only what orients a reader.
+    assert titles == {"Shaded relief (SRTM 90 m)", "Study area", "City boundary", "Districts", "Engineering lines",
+                      "Engineering objects", "Investment projects", "Reservoir", "Places", "Transport corridors"}
     assert infrastructure.get_root().title == "Alatau City: infrastructure and projects"
     assert len(_children(infrastructure, plugins.MeasureControl)) == 1
     assert len(_children(infrastructure, plugins.Fullscreen)) == 1
@@ -792,21 +779,13 @@ def test_infrastructure_map_shows_the_orienting_layers_and_the_plan_objects(infr
 
 
 def test_infrastructure_map_legend_has_a_row_for_each_kind(infrastructure: folium.Map) -> None:
-    labels = _labels(infrastructure)
-    for label in (
-        "Engineering lines: Road (planned, schematic)",
-        "Engineering lines: Gas pipeline (dashed)",
-        "Engineering objects: Substation (SS)",
-        "Engineering objects: Water intake (WI)",
-        "Engineering objects: Wastewater treatment plant (WW)",
-        "Reconstruction of an existing object (dashed rim)",
-        "Investment projects: Under way",
-        "Investment projects: Agreed",
-        "Investment projects: In talks",
-        "Investment projects: Planned",
-        "Breaks a placement rule (dashed rim)",
-    ):
-        assert label in labels
+    expected = {"Engineering lines: Road (planned, schematic)", "Engineering lines: Gas pipeline (dashed)",
+                "Engineering objects: Substation (SS)", "Engineering objects: Water intake (WI)",
+                "Engineering objects: Wastewater treatment plant (WW)",
+                "Reconstruction of an existing object (dashed rim)", "Investment projects: Under way",
+                "Investment projects: Agreed", "Investment projects: In talks", "Investment projects: Planned",
+                "Breaks a placement rule (dashed rim)"}
+    assert expected - set(_labels(infrastructure)) == set()
     (section,) = [s for s in _legend(infrastructure).sections if s.title == "Infrastructure and projects"]
     badges = {entry.badge for entry in section.entries if entry.symbol.endswith("_badge")}
     assert {"SS", "WI", "WW", "P"} <= badges
@@ -1031,9 +1010,7 @@ def proximity(proximity_layer_set: LayerSet, relief: ReliefImages) -> folium.Map
     return proximity_map(proximity_layer_set, relief=relief, offline=True)
 
 
-@pytest.fixture(scope="module")
-def proximity_html(proximity: folium.Map) -> str:
-    return render_html(proximity)
+proximity_html = _rendered("proximity")
 
 
 def _members(m: folium.Map, group: str) -> dict[str, object]:
@@ -1042,17 +1019,9 @@ def _members(m: folium.Map, group: str) -> dict[str, object]:
 
 def test_proximity_switcher_lists_service_areas_coverage_gaps_and_travel_time(proximity: folium.Map) -> None:
     control = _control(proximity)
-    assert [group for group, _ in control.plain_groups] == [
-        "Terrain",
-        "Boundaries",
-        "Plan",
-        "Infrastructure and projects",
-        "Service areas (road network)",
-        "Coverage and gaps (straight-line radius)",
-        "Travel time (road network)",
-        "Water",
-        "Settlements and transport",
-    ]
+    assert _switcher(proximity)[0] == ["Terrain", "Boundaries", "Plan", "Infrastructure and projects",
+                                       "Service areas (road network)", "Coverage and gaps (straight-line radius)",
+                                       "Travel time (road network)", "Water", "Settlements and transport"]
     kinds = ("Substation", "Water intake", "Wastewater treatment plant")
     service = _members(proximity, "Service areas (road network)")
     assert list(service) == [f"Service areas: {kind}" for kind in kinds]
@@ -1073,24 +1042,11 @@ def test_proximity_switcher_lists_service_areas_coverage_gaps_and_travel_time(pr
 
 def test_proximity_legend_has_the_time_classes_the_limits_and_the_gaps(proximity: folium.Map) -> None:
     labels = _labels(proximity)
-    for label in (
-        "Service areas: Within 10 min",
-        "Service areas: Within 20 min",
-        "Service areas: Within 30 min",
-        "Coverage: Substation",
-        "Coverage gaps: Substation",
-        "Coverage gaps: Water intake",
-        "Coverage gaps: Wastewater treatment plant",
-        "Travel time: 0–5 min",
-        "Travel time: 5–10 min",
-        "Travel time: 10–20 min",
-        "Travel time: 20–30 min",
-        "Travel time: Unreachable",
-        "District outlines",
-        "City boundary",
-        "Engineering objects: Substation (SS)",
-    ):
-        assert label in labels
+    expected = {*(f"Service areas: Within {limit} min" for limit in (10, 20, 30)), "Coverage: Substation",
+                *(f"Coverage gaps: {kind}" for kind in ("Substation", "Water intake", "Wastewater treatment plant")),
+                *(f"Travel time: {band}" for band in ("0–5 min", "5–10 min", "10–20 min", "20–30 min", "Unreachable")),
+                "District outlines", "City boundary", "Engineering objects: Substation (SS)"}
+    assert expected - set(labels) == set()
     assert "Travel time: > 30 min" not in labels  # no synthetic node is that far: only classes present
     assert "Service areas: More than 30 min" not in labels
     entries = {entry.label: entry for section in _legend(proximity).sections for entry in section.entries}

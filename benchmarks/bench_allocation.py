@@ -22,34 +22,23 @@ from __future__ import annotations
 
 import argparse
 import resource
-import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import rasterio.features
 
 from alatau_geo.analysis import population_grid
 from alatau_geo.analysis.allocation import allocate
 from alatau_geo.analysis.capacity import cell_capacity, classes_from_buildable, suitability_score
+from alatau_geo.analysis.indicators_people import buildable_cells
 from alatau_geo.analysis.population import plan_population
 from alatau_geo.analysis.population_targets import targets_table
 from alatau_geo.core.io import read_layers, read_raster
 from alatau_geo.plan.population_params import DEFAULT_PARAMS
 from alatau_geo.reference import terrain
+from bench_results import median_time
 
 DEFAULT_LAYERS = Path(__file__).resolve().parents[1] / "layers"
 ZONES = ("gate", "golden", "growing", "green", "city_rest")
-
-
-def median_time(function: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def committed_grid(layers_dir: Path) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
@@ -59,12 +48,8 @@ def committed_grid(layers_dir: Path) -> tuple[np.ndarray, np.ndarray, tuple[str,
     transform, shape = population_grid.grid_over(tuple(city.total_bounds), cell_m=100.0)
     zones, ids = population_grid.zone_grid(layers["districts"].frame, transform=transform, shape=shape, city=city)
     slope = terrain.slope(read_raster(layers_dir / "terrain_dem.tif"))
-    rows, cols = np.indices(shape)
-    steep = terrain.sample(slope, transform.c + (cols.ravel() + 0.5) * 100.0,
-                           transform.f - (rows.ravel() + 0.5) * 100.0).reshape(shape)
-    water = [g for name in ("reservoir", "water_protection_zone") for g in layers[name].frame.geometry]
-    wet = rasterio.features.geometry_mask(water, out_shape=shape, transform=transform, invert=True)
-    buildable = (zones >= 0) & ~wet & (np.nan_to_num(steep, nan=90.0) <= 8.0)
+    buildable = (zones >= 0) & buildable_cells(layers, slope=slope, max_slope_deg=8.0, transform=transform,
+                                               shape=shape)
     return zones, classes_from_buildable(buildable), ids
 
 
@@ -97,17 +82,15 @@ def bench(label: str, zones: np.ndarray, classes: np.ndarray, ids: tuple[str, ..
     weight = capacity.residents * score
     result = plan_population(zones, classes, cell_m=cell_m, zone_ids=ids, params=params)
     city = result.summary.loc[("city", 2050)]
-    times = {
-        "capacity": median_time(lambda: cell_capacity(zones, classes, cell_m=cell_m, zone_ids=ids, params=params),
-                                runs),
-        "allocate residents 2050": median_time(lambda: allocate(zones, capacity.residents,
-                                                                targets["residents_target"], zone_ids=ids,
-                                                                score=score), runs),
-        "plain numpy split": median_time(lambda: plain_split(zones, weight, targets["residents_target"].to_numpy()),
-                                         runs),
-        "whole analysis (3 phases x 2)": median_time(lambda: plan_population(zones, classes, cell_m=cell_m,
-                                                                             zone_ids=ids, params=params), runs),
+    steps = {
+        "capacity": lambda: cell_capacity(zones, classes, cell_m=cell_m, zone_ids=ids, params=params),
+        "allocate residents 2050": lambda: allocate(zones, capacity.residents, targets["residents_target"],
+                                                    zone_ids=ids, score=score),
+        "plain numpy split": lambda: plain_split(zones, weight, targets["residents_target"].to_numpy()),
+        "whole analysis (3 phases x 2)": lambda: plan_population(zones, classes, cell_m=cell_m, zone_ids=ids,
+                                                                 params=params),
     }
+    times = {step: median_time(function, runs)[0] for step, function in steps.items()}
     print(f"\n{label}: {zones.shape[0]} x {zones.shape[1]} grid, {int((zones >= 0).sum()):,} city cells; "
           f"2050 residents {int(city['residents']):,} (shortfall {int(city['residents_shortfall']):,}), "
           f"jobs {int(city['jobs']):,} (shortfall {int(city['jobs_shortfall']):,})")

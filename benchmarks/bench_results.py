@@ -58,6 +58,16 @@ def timed(function: Callable[[], object], runs: int) -> dict[str, Any]:
             "runs_s": [round(value, 4) for value in walls]}
 
 
+def median_time(function: Callable[[], object], runs: int) -> tuple[float, object]:
+    """The median wall time of `runs` calls, seconds, and what the last call returned."""
+    times, result = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
 def write_results(name: str, results: dict[str, Any], *, started: dict[str, Any]) -> Path:
     """Write ``results/<name>.json`` with the machine record taken at the start and the load at the end."""
     record = {"benchmark": name, "machine": started, **results}

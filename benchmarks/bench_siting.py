@@ -36,9 +36,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
-import time
-from collections.abc import Callable
 
 import geopandas as gpd
 import networkx as nx
@@ -52,6 +49,7 @@ from alatau_geo.analysis import network_index as net
 from alatau_geo.analysis.cost_matrix import CostMatrix, cost_matrix
 from alatau_geo.analysis.network import DEFAULT_PARAMS as NETWORK_DEFAULTS
 from alatau_geo.analysis.siting import max_covering, p_median, set_covering
+from bench_results import median_time
 
 SPACING_M = 400.0
 SPEEDS_KMH = {"residential": 30.0, "secondary": 50.0}
@@ -104,15 +102,6 @@ def networkx_matrix(reversed_graph: nx.MultiDiGraph, nodes: list[int], demand_no
         seconds = nx.single_source_dijkstra_path_length(reversed_graph, node, weight="travel_time")
         out[:, column] = [seconds.get(n, np.inf) / 60.0 for n in demand_nodes]
     return out + connector_min[:, None]
-
-
-def median_time(function: Callable[[], object], runs: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(runs):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def model_size(costs: CostMatrix, weights: pd.Series, minutes: float | None) -> str:

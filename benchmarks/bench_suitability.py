@@ -75,7 +75,7 @@ from alatau_geo.core.io import read_layers, read_raster, write_raster
 from alatau_geo.plan.config import load_plan
 from alatau_geo.plan.suitability_criteria import Aspect
 from alatau_geo.plan.suitability_params import SuitabilityParams
-from alatau_geo.reference import gazetteer, hydrology, terrain
+from alatau_geo.reference import gazetteer, terrain
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DEM = ROOT.parent / "shared" / "data" / "srtm"
@@ -86,24 +86,17 @@ HAZARDS = ("hand", "floodplain", "reservoir_below_max")
 def prepare_hazards(dem_dir: Path, out: Path, params: SuitabilityParams) -> None:
     """Hazard rasters from the real tiles, written to `out` as GeoTIFFs (not timed)."""
     plan = load_plan()
-    raw = terrain.mosaic_srtm(terrain.read_srtm_tiles(dem_dir, plan.terrain.tiles))
-    filled, _ = terrain.fill_voids(raw, max_distance_cells=plan.terrain.void_fill_max_distance_cells)
-    reservoir = hydrology.flat_region_mask(raw, level_m=plan.hydrology.srtm_surface_m)
-    flow = hydrology.route_flow(filled, lakes=reservoir)
-    rivers = hydrology.trace_named_rivers(
-        flow, gazetteer.load_tables(plan.tables).river_names, threshold_km2=plan.hydrology.stream_threshold_km2,
-        snap_radius_m=plan.hydrology.name_snap_radius_m, stop_mask=reservoir,
-    )
-    drains = (flow.upstream_area_km2 > plan.hydrology.stream_threshold_km2) | reservoir
-    hand = hazards.height_above_drainage(flow, filled, drains=drains)
+    tiles = terrain.read_srtm_tiles(dem_dir, plan.terrain.tiles)
+    found = hazards.mosaic_drainage(tiles, gazetteer.load_tables(plan.tables).river_names, plan)
     hz = params.hazards
-    draining = hazards.draining_to(flow, drains=drains, targets=hazards.river_cells(flow, rivers, hz.flood_rivers))
-    plain = hazards.floodplain(hand, depth_m=hz.flood_depth_m, draining=draining)
-    bands = hazards.reservoir_bands(filled, reservoir, normal_level_m=plan.hydrology.reservoir_level_m,
+    flood_rivers = hazards.river_cells(found.flow, found.rivers, hz.flood_rivers)
+    plain = hazards.floodplain(found.hand, depth_m=hz.flood_depth_m,
+                               draining=hazards.draining_to(found.flow, drains=found.drains, targets=flood_rivers))
+    bands = hazards.reservoir_bands(found.filled, found.reservoir, normal_level_m=plan.hydrology.reservoir_level_m,
                                     max_level_m=hz.reservoir_max_level_m)
-    write_raster(hand, out / "hand.tif")
-    write_raster(hazards.as_raster(plain, filled), out / "floodplain.tif")
-    write_raster(hazards.as_raster(bands.below_maximum, filled), out / "reservoir_below_max.tif")
+    write_raster(found.hand, out / "hand.tif")
+    write_raster(hazards.as_raster(plain, found.filled), out / "floodplain.tif")
+    write_raster(hazards.as_raster(bands.below_maximum, found.filled), out / "reservoir_below_max.tif")
 
 
 def load_inputs(inputs: Path) -> tuple[dict, object]:

@@ -27,13 +27,12 @@ import importlib
 import os
 import statistics
 import time
-from collections.abc import Callable
 
 import pandas as pd
 
 from alatau_geo.jobs import uncertainty as job
 from alatau_geo.plan.workspace import resolve_workspace
-from bench_results import machine, write_results
+from bench_results import machine, median_time, write_results
 
 
 def burn(n: int) -> float:
@@ -42,15 +41,6 @@ def burn(n: int) -> float:
     for i in range(n):
         total += i * i
     return float(total)
-
-
-def median_time(function: Callable[[], object], repeats: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def main() -> None:

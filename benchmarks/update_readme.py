@@ -103,7 +103,15 @@ def _zonal(record: dict[str, Any]) -> str:
             f"{record['ratios']['rasterstats_over_ours']:.1f} ×** faster than `rasterstats.zonal_stats` "
             f"({_seconds(timings['rasterstats zonal_stats']['median_s'])}; {cpu_ratio:.1f} × in CPU time; target "
             "at least 5 ×); the two agree "
-            f"on the total to {agreement:.2%}.")
+            f"on the total to {agreement:.2%} (ours weighs cells by their true area){_same_cells(record)}.")
+
+
+def _same_cells(record: dict[str, Any]) -> str:
+    difference = record.get("largest_zone_difference_ha_same_cell_areas")
+    if difference is None:
+        return ""
+    return (", and count the same cells in every zone (rasterstats summing the true cell areas differs by at most "
+            f"{difference:.0e} ha in a zone)")
 
 
 def _hydrology(record: dict[str, Any]) -> str:

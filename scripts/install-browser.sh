@@ -6,6 +6,8 @@
 # Playwright from PyPI (`pip install playwright`); never run
 # `playwright install`, which downloads browsers from the internet.
 set -euo pipefail
+# shellcheck source=apt-install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
 
 CHROMIUM=/usr/bin/chromium
 
@@ -14,17 +16,7 @@ if [ -x "$CHROMIUM" ]; then
     exit 0
 fi
 
-if [ "$(id -u)" -eq 0 ]; then
-    SUDO=""
-elif command -v sudo >/dev/null 2>&1; then
-    SUDO="sudo"
-else
-    echo "install-browser.sh: need root (or sudo) to apt-get install chromium" >&2
-    exit 1
-fi
-
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+apt_install install-browser.sh chromium
 
 if [ ! -x "$CHROMIUM" ]; then
     echo "install-browser.sh: apt-get finished but $CHROMIUM is missing" >&2

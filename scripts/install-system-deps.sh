@@ -5,6 +5,8 @@
 # Idempotent: does nothing when every package is already installed. Needs root (or sudo)
 # otherwise. The tests read the PDF with pypdf (the `test` extra), so poppler is not needed.
 set -euo pipefail
+# shellcheck source=apt-install.sh
+source "$(dirname "${BASH_SOURCE[0]}")/apt-install.sh"
 
 PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 
@@ -20,15 +22,5 @@ if [ "${#missing[@]}" -eq 0 ]; then
     exit 0
 fi
 
-if [ "$(id -u)" -eq 0 ]; then
-    SUDO=""
-elif command -v sudo >/dev/null 2>&1; then
-    SUDO="sudo"
-else
-    echo "install-system-deps.sh: need root (or sudo) to apt-get install ${missing[*]}" >&2
-    exit 1
-fi
-
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+apt_install install-system-deps.sh "${missing[@]}"
 echo "installed: ${missing[*]}"

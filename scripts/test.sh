@@ -21,7 +21,7 @@ checkout_state() {
 before="$(checkout_state)"
 
 ruff check src tests benchmarks
-lint-imports
+lint-imports --no-cache  # its cache would be written into the checkout
 python -m pytest "$@"
 
 after="$(checkout_state)"

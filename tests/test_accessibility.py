@@ -21,9 +21,7 @@ from alatau_geo.analysis.network_index import NetworkIndex
 from alatau_geo.analysis.service_areas import _band, _merge_collinear, service_areas, travel_time_nodes
 from alatau_geo.core.errors import LayerError
 from alatau_geo.plan.network_params import NetworkParams
-
-CRS = "EPSG:32643"
-X0, Y0 = 660_000.0, 4_810_000.0
+from street_graphs import CRS, X0, Y0, add_street, points
 
 
 def line_graph(count: int, spacing: float, speed_ms: float) -> nx.MultiDiGraph:
@@ -34,18 +32,6 @@ def line_graph(count: int, spacing: float, speed_ms: float) -> nx.MultiDiGraph:
     for i in range(count - 1):
         add_street(graph, i, i + 1, speed_ms, i)
     return graph
-
-
-def add_street(graph: nx.MultiDiGraph, u: int, v: int, speed_ms: float, osmid: int) -> None:
-    line = LineString([(graph.nodes[u]["x"], graph.nodes[u]["y"]), (graph.nodes[v]["x"], graph.nodes[v]["y"])])
-    common = {"osmid": osmid, "highway": "residential", "length": line.length, "speed_kph": speed_ms * 3.6,
-              "travel_time": line.length / speed_ms, "oneway": False}
-    graph.add_edge(u, v, **common, reversed=False, geometry=line)
-    graph.add_edge(v, u, **common, reversed=True, geometry=line.reverse())
-
-
-def points(ids: list[str], xy: list[tuple[float, float]], **columns: object) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"id": ids, **columns}, geometry=[Point(p) for p in xy], crs=CRS)
 
 
 def at_node(i: int, spacing: float) -> tuple[float, float]:

@@ -297,6 +297,12 @@ def test_round_trip_keeps_area_ids_and_provenance(zones: Layer, points: Layer, t
     assert layers["points"].frame["name"].tolist() == ["a", "b", "c"]
 
 
+def test_read_layers_leaves_out_the_layers_a_caller_rebuilds(zones: Layer, points: Layer, tmp_path: Path) -> None:
+    export_layers([zones, points], tmp_path / "out")
+    assert list(read_layers(tmp_path / "out", exclude=("zones",))) == ["points"]
+    assert list(read_layers(tmp_path / "out")) == ["points", "zones"]
+
+
 def test_read_layers_errors_name_the_file(zones: Layer, tmp_path: Path) -> None:
     with pytest.raises(LayerError, match=r"manifest\.json: not found"):
         read_layers(tmp_path)

@@ -31,10 +31,9 @@ from alatau_geo.analysis.street_stats import district_street_stats
 from alatau_geo.core.errors import AlatauGeoError, CRSError, InputDataError, LayerError, PlanError
 from alatau_geo.plan.network_params import NetworkParams
 from alatau_geo.reference.osm import read_osm_xml
+from street_graphs import CRS, X0, Y0, add_street, points
 
 FIXTURE = Path(__file__).parent / "data" / "alatau_small.osm"
-CRS = "EPSG:32643"
-X0, Y0 = 660_000.0, 4_810_000.0
 
 
 def grid_graph(side: int = 5, spacing: float = 100.0, *, fast_row: int | None = 0,
@@ -56,20 +55,6 @@ def grid_graph(side: int = 5, spacing: float = 100.0, *, fast_row: int | None = 
                     add_street(graph, j * side + i, (j + dj) * side + i + di, fast_ms if fast else slow_ms, street)
                     street += 1
     return graph
-
-
-def add_street(graph: nx.MultiDiGraph, u: int, v: int, speed_ms: float, osmid: int) -> None:
-    pu = (graph.nodes[u]["x"], graph.nodes[u]["y"])
-    pv = (graph.nodes[v]["x"], graph.nodes[v]["y"])
-    line = LineString([pu, pv])
-    common = {"osmid": osmid, "highway": "residential", "length": line.length, "speed_kph": speed_ms * 3.6,
-              "travel_time": line.length / speed_ms, "oneway": False}
-    graph.add_edge(u, v, **common, reversed=False, geometry=line)
-    graph.add_edge(v, u, **common, reversed=True, geometry=line.reverse())
-
-
-def points(ids: list[str], xy: list[tuple[float, float]], **columns: object) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"id": ids, **columns}, geometry=[Point(p) for p in xy], crs=CRS)
 
 
 def node_xy(graph: nx.MultiDiGraph, node: int) -> tuple[float, float]:

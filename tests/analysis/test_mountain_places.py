@@ -29,17 +29,13 @@ def test_shipped_table_places_the_three_resorts_with_sources_and_flags():
     assert 3000 < medeu.distance(shymbulak) < 4500 and shymbulak.y < medeu.y
 
 
-def test_bad_elevation_is_a_one_line_table_error(tmp_path):
+@pytest.mark.parametrize(("good", "bad", "message"), [
+    (",1691,", ",about 1700,", r"line \d \(id=medeu\): 'elevation_m' must be a number"),
+    ("placed by hand,assumed", "placed by hand,guessed", r"\(id=oi_karagai\): 'position_basis' must be one of"),
+], ids=["bad_elevation", "unknown_position_basis"])
+def test_a_bad_value_is_a_one_line_table_error(tmp_path, good, bad, message):
     text = mountain.packaged_table("mountain_places.csv").read_text("utf-8")
-    bad = tmp_path / "mountain_places.csv"
-    bad.write_text(text.replace(",1691,", ",about 1700,"), "utf-8")
-    with pytest.raises(TableError, match=r"line \d \(id=medeu\): 'elevation_m' must be a number"):
-        mountain.read_mountain_places(bad)
-
-
-def test_unknown_position_basis_is_a_one_line_table_error(tmp_path):
-    text = mountain.packaged_table("mountain_places.csv").read_text("utf-8")
-    bad = tmp_path / "mountain_places.csv"
-    bad.write_text(text.replace("placed by hand,assumed", "placed by hand,guessed"), "utf-8")
-    with pytest.raises(TableError, match=r"\(id=oi_karagai\): 'position_basis' must be one of"):
-        mountain.read_mountain_places(bad)
+    table = tmp_path / "mountain_places.csv"
+    table.write_text(text.replace(good, bad), "utf-8")
+    with pytest.raises(TableError, match=message):
+        mountain.read_mountain_places(table)

@@ -7,7 +7,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pytest
-import rasterio.features
 from shapely.geometry import Point
 
 from alatau_geo.analysis import population_grid
@@ -98,6 +97,7 @@ def test_projects_without_a_published_figure_take_the_portfolio_average():
 @pytest.fixture(scope="module")
 def committed_city():
     """The committed districts and city on a 100 m grid; buildable by today's rule (slope, water)."""
+    from alatau_geo.analysis.indicators_people import buildable_cells
     from alatau_geo.core.io import read_layers, read_raster
     from alatau_geo.reference import terrain
 
@@ -106,12 +106,8 @@ def committed_city():
     transform, shape = population_grid.grid_over(tuple(city.total_bounds), cell_m=100.0)
     zones, ids = population_grid.zone_grid(layers["districts"].frame, transform=transform, shape=shape, city=city)
     slope = terrain.slope(read_raster(LAYERS / "terrain_dem.tif"))
-    rows, cols = np.indices(shape)
-    steep = terrain.sample(slope, (transform.c + (cols.ravel() + 0.5) * 100.0),
-                           (transform.f - (rows.ravel() + 0.5) * 100.0)).reshape(shape)
-    water = [g for name in ("reservoir", "water_protection_zone") for g in layers[name].frame.geometry]
-    wet = rasterio.features.geometry_mask(water, out_shape=shape, transform=transform, invert=True)
-    buildable = (zones >= 0) & ~wet & (np.nan_to_num(steep, nan=90.0) <= 8.0)
+    buildable = (zones >= 0) & buildable_cells(layers, slope=slope, max_slope_deg=8.0, transform=transform,
+                                               shape=shape)
     places = layers["places"].frame
     today = places[places["id"].isin(list(DEFAULT_PARAMS.current))].copy()
     today["residents"] = today["id"].map({place: n for place, (n, _) in DEFAULT_PARAMS.current.items()})

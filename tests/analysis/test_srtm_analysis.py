@@ -24,7 +24,7 @@ from alatau_geo.analysis.zonal import area_by_zone, code_polygons
 from alatau_geo.core.io import read_layer, read_layers, read_raster
 from alatau_geo.plan.config import load_plan
 from alatau_geo.plan.suitability_params import SuitabilityParams
-from alatau_geo.reference import gazetteer, hydrology, terrain
+from alatau_geo.reference import gazetteer, terrain
 
 pytestmark = pytest.mark.srtm
 
@@ -36,19 +36,11 @@ SECTION = ROOT / "docs" / "plan_sections" / "suitability.toml"
 @pytest.fixture(scope="module")
 def kaskelen(srtm_dir):
     plan = load_plan()
-    raw = terrain.mosaic_srtm(terrain.read_srtm_tiles(srtm_dir, plan.terrain.tiles))
-    filled, _ = terrain.fill_voids(raw, max_distance_cells=plan.terrain.void_fill_max_distance_cells)
-    reservoir = hydrology.flat_region_mask(raw, level_m=plan.hydrology.srtm_surface_m)
-    flow = hydrology.route_flow(filled, lakes=reservoir)
-    rivers = hydrology.trace_named_rivers(
-        flow, gazetteer.load_tables(plan.tables).river_names, threshold_km2=plan.hydrology.stream_threshold_km2,
-        snap_radius_m=plan.hydrology.name_snap_radius_m, stop_mask=reservoir,
-    )
-    drains = (flow.upstream_area_km2 > plan.hydrology.stream_threshold_km2) | reservoir
-    hand = hazards.height_above_drainage(flow, filled, drains=drains)
-    draining = hazards.draining_to(flow, drains=drains, targets=hazards.river_cells(flow, rivers, ["kaskelen"]))
-    return SimpleNamespace(flow=flow, filled=filled, reservoir=reservoir, hand=hand, draining=draining,
-                           grid=Grid.of(flow.grid), rivers=rivers, drains=drains)
+    tiles = terrain.read_srtm_tiles(srtm_dir, plan.terrain.tiles)
+    drainage = hazards.mosaic_drainage(tiles, gazetteer.load_tables(plan.tables).river_names, plan)
+    kaskelen = hazards.river_cells(drainage.flow, drainage.rivers, ["kaskelen"])
+    draining = hazards.draining_to(drainage.flow, drains=drainage.drains, targets=kaskelen)
+    return SimpleNamespace(**vars(drainage), draining=draining, grid=Grid.of(drainage.flow.grid))
 
 
 @pytest.fixture(scope="module")

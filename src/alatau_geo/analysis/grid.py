@@ -28,7 +28,7 @@ from scipy import ndimage
 
 from alatau_geo.core.crs import EXPORT_CRS, SQUARE_METRES_PER_HECTARE, WORKING_CRS
 from alatau_geo.core.errors import CRSError
-from alatau_geo.core.raster import Raster
+from alatau_geo.core.raster import Raster, grid_bounds
 from alatau_geo.reference.terrain import geographic_cell_areas_km2
 
 
@@ -63,10 +63,7 @@ class Grid:
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         """(west, south, east, north) of the outer cell edges."""
-        rows, cols = self.shape
-        west, north = self.transform @ (0, 0)
-        east, south = self.transform @ (cols, rows)
-        return (min(west, east), min(south, north), max(west, east), max(south, north))
+        return grid_bounds(self.transform, self.shape)
 
     @classmethod
     def of(cls, raster: Raster) -> Grid:

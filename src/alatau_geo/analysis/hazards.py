@@ -22,10 +22,11 @@ extent. Hydrological Processes 30, 320-333.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import ndimage
 
 from alatau_geo.analysis.grid import Grid
@@ -33,6 +34,8 @@ from alatau_geo.analysis.zonal import code_polygons
 from alatau_geo.core.errors import PlanError
 from alatau_geo.core.layers import Layer, Provenance
 from alatau_geo.core.raster import Raster
+from alatau_geo.plan.config import Plan
+from alatau_geo.reference import hydrology, terrain
 from alatau_geo.reference.hydrology import FlowModel, NamedRiver
 
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
@@ -77,6 +80,86 @@ def height_above_drainage(flow: FlowModel, elevation: Raster, *, drains: np.ndar
     nearest = flow.flwdir.fillnodata(drain_z, _NO_DRAIN, direction="up")
     hand = np.where(nearest == _NO_DRAIN, np.nan, z - nearest).astype(np.float32)
     return Raster(hand, flow.grid.transform, flow.grid.crs)
+
+
+def drain_cells(flow: FlowModel, *, threshold_km2: float, lakes: np.ndarray) -> np.ndarray:
+    """The drainage cells HAND is measured to: streams, and the lakes (the reservoir).
+
+    Parameters
+    ----------
+    flow : FlowModel
+    threshold_km2 : float
+        A cell is a stream where its upstream area exceeds this, km2
+        (``hydrology.stream_threshold_km2``).
+    lakes : numpy.ndarray of bool
+        Lake cells on the flow grid, drains whatever their upstream area.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    return (flow.upstream_area_km2 > threshold_km2) | lakes
+
+
+@dataclass(frozen=True)
+class MosaicDrainage:
+    """Flow routing and height above drainage of the SRTM mosaic (:func:`mosaic_drainage`).
+
+    Attributes
+    ----------
+    filled : Raster
+        The void-filled WGS84 mosaic, metres.
+    reservoir : numpy.ndarray of bool
+        The reservoir's flat surface in the raw mosaic, routed as a lake.
+    flow : FlowModel
+    rivers : list of NamedRiver
+        The named rivers traced on `flow`, stopping at the reservoir.
+    drains : numpy.ndarray of bool
+        Streams and the reservoir (:func:`drain_cells`).
+    hand : Raster
+        Height above nearest drainage, metres (:func:`height_above_drainage`).
+    """
+
+    filled: Raster
+    reservoir: np.ndarray
+    flow: FlowModel
+    rivers: list[NamedRiver]
+    drains: np.ndarray
+    hand: Raster
+
+
+def mosaic_drainage(tiles: Mapping[str, np.ndarray], river_names: pd.DataFrame, plan: Plan) -> MosaicDrainage:
+    """Route the SRTM tiles' mosaic, trace the named rivers and measure the height above drainage.
+
+    The reservoir is its flat surface in the raw mosaic
+    (:func:`alatau_geo.reference.hydrology.flat_region_mask` at
+    ``hydrology.srtm_surface_m``), the lake of the routing and a drain; the
+    reference build draws it at its water level instead.
+
+    Parameters
+    ----------
+    tiles : mapping of str to numpy.ndarray
+        SRTM3 tiles by name (:func:`alatau_geo.reference.terrain.read_srtm_tiles`).
+    river_names : DataFrame
+        The river-name table (``gazetteer.load_tables(plan.tables).river_names``).
+    plan : Plan
+        Its ``terrain`` (void filling) and ``hydrology`` (reservoir surface,
+        stream threshold, name snap radius) sections.
+
+    Returns
+    -------
+    MosaicDrainage
+    """
+    hp = plan.hydrology
+    raw = terrain.mosaic_srtm(tiles)
+    filled, _ = terrain.fill_voids(raw, max_distance_cells=plan.terrain.void_fill_max_distance_cells)
+    reservoir = hydrology.flat_region_mask(raw, level_m=hp.srtm_surface_m)
+    flow = hydrology.route_flow(filled, lakes=reservoir)
+    rivers = hydrology.trace_named_rivers(flow, river_names, threshold_km2=hp.stream_threshold_km2,
+                                         snap_radius_m=hp.name_snap_radius_m, stop_mask=reservoir)
+    drains = drain_cells(flow, threshold_km2=hp.stream_threshold_km2, lakes=reservoir)
+    hand = height_above_drainage(flow, filled, drains=drains)
+    return MosaicDrainage(filled=filled, reservoir=reservoir, flow=flow, rivers=rivers, drains=drains, hand=hand)
 
 
 def draining_to(flow: FlowModel, *, drains: np.ndarray, targets: np.ndarray) -> np.ndarray:

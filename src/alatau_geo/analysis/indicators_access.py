@@ -70,6 +70,18 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
     return float(values[keep][order][min(position, len(cumulative) - 1)])
 
 
+#: The quantiles a travel indicator reports, by the label that ends its id: (q, how its name says it).
+_QUANTILES = {"median": (0.5, "median"), "p90": (0.9, "90th percentile"), "p10": (0.1, "10th percentile")}
+
+
+def _quantile_rows(prefix: str, name: str, values: np.ndarray, weights: np.ndarray, *, unit: str,
+                   definition: str, labels: tuple[str, ...] = ("median", "p90")) -> list[dict[str, object]]:
+    """Travel rows ``<prefix>.<label>``, named ``<name>, <quantile>``: weighted quantiles of `values`."""
+    return [indicator_row(f"{prefix}.{label}", "travel", f"{name}, {_QUANTILES[label][1]}",
+                          weighted_quantile(values, weights, _QUANTILES[label][0]), unit, definition, "derived")
+            for label in labels]
+
+
 @dataclass(frozen=True)
 class _Cells:
     """Points weighted by residents (or jobs), attached to the network."""
@@ -177,11 +189,8 @@ def destination_rows(index: network.NetworkIndex, residents: _Cells, layers: Lay
     rows = []
     for row, (end_id, name) in enumerate(zip(ends.index, ends["name_en"], strict=True)):
         minutes = _times(residents, to_end[row]) / 60.0
-        for label, q in (("median", 0.5), ("p90", 0.9)):
-            title = "median" if q == 0.5 else "90th percentile"
-            rows.append(indicator_row(f"travel_min.{end_id}.{label}", "travel", f"Travel time to {name}, {title}",
-                                      weighted_quantile(minutes, residents.weight, q), "min", _DESTINATION,
-                                      "derived"))
+        rows += _quantile_rows(f"travel_min.{end_id}", f"Travel time to {name}", minutes, residents.weight,
+                               unit="min", definition=_DESTINATION)
     return rows
 
 
@@ -197,10 +206,8 @@ def job_rows(index: network.NetworkIndex, residents: _Cells, jobs: _Cells, *,
         seconds[:, ~jobs.on_network] = np.inf
         minutes[on] = seconds / 60.0
     pairs = np.outer(residents.weight, jobs.weight)
-    rows = [indicator_row(f"travel_min.jobs.{label}", "travel",
-                          f"Travel time between residents and jobs, {'median' if q == 0.5 else '90th percentile'}",
-                          weighted_quantile(minutes, pairs, q), "min", _PAIRS, "derived")
-            for label, q in (("median", 0.5), ("p90", 0.9))]
+    rows = _quantile_rows("travel_min.jobs", "Travel time between residents and jobs", minutes, pairs, unit="min",
+                          definition=_PAIRS)
     total = residents.weight.sum()
     for limit in sorted(params.job_minutes):
         reached = (minutes <= limit) @ jobs.weight
@@ -208,9 +215,5 @@ def job_rows(index: network.NetworkIndex, residents: _Cells, jobs: _Cells, *,
         rows.append(indicator_row(f"jobs_within.{limit:g}min", "travel", f"Jobs within {limit:g} min, mean per "
                                   "resident", mean, "jobs", _JOBS_WITHIN, "derived"))
     _, access = two_step_fca(minutes, jobs.weight, residents.weight, catchment_min=params.catchment_minutes)
-    for label, q in (("median", 0.5), ("p10", 0.1)):
-        title = "median" if q == 0.5 else "10th percentile"
-        rows.append(indicator_row(f"access_2sfca.{label}", "travel", f"2SFCA jobs per resident, {title}",
-                                  weighted_quantile(access, residents.weight, q), "jobs per resident", _TWO_STEP,
-                                  "derived"))
-    return rows
+    return rows + _quantile_rows("access_2sfca", "2SFCA jobs per resident", access, residents.weight,
+                                 unit="jobs per resident", definition=_TWO_STEP, labels=("median", "p10"))

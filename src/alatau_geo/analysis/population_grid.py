@@ -20,7 +20,7 @@ affine transform, rows from north to south.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -28,7 +28,6 @@ import pandas as pd
 import rasterio.features
 import shapely
 from affine import Affine
-from tobler.area_weighted import area_interpolate
 
 from alatau_geo.analysis.apportion import largest_remainder
 from alatau_geo.core.crs import SQUARE_METRES_PER_HECTARE, WORKING_CRS, to_working
@@ -37,6 +36,17 @@ from alatau_geo.core.errors import InputDataError, LayerError
 REST_OF_CITY = "city_rest"
 """Zone id of city land outside every district."""
 
+
+
+def _area_interpolate() -> Callable[..., gpd.GeoDataFrame]:
+    """``tobler.area_weighted.area_interpolate``, imported when first used.
+
+    tobler's package imports statsmodels (most of a second); only the
+    allocation needs it, not the commands that read built layers (map, diff).
+    """
+    from tobler.area_weighted import area_interpolate
+
+    return area_interpolate
 
 def grid_over(bounds: tuple[float, float, float, float], *, cell_m: float) -> tuple[Affine, tuple[int, int]]:
     """Transform and shape of a grid covering `bounds` with cells aligned to multiples of `cell_m`.
@@ -173,7 +183,7 @@ def seeds_from_polygons(polygons: gpd.GeoDataFrame, column: str, *, zones: np.nd
     target = gpd.GeoDataFrame({"cell": candidates[hit]}, geometry=squares[hit], crs=WORKING_CRS)
     source = gpd.GeoDataFrame({column: values.to_numpy(np.float64)}, geometry=frame.geometry.to_numpy(),
                               crs=WORKING_CRS)
-    spread = area_interpolate(source, target, extensive_variables=[column], allocate_total=False)[column]
+    spread = _area_interpolate()(source, target, extensive_variables=[column], allocate_total=False)[column]
     quotas = spread.to_numpy(np.float64)
     out[target["cell"].to_numpy()] = largest_remainder(quotas, int(np.floor(quotas.sum() + 0.5)))
     return out.reshape(zones.shape)
@@ -287,5 +297,5 @@ def zone_totals(cells: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame, columns: Se
     target = to_working(polygons, what="polygons")
     # Float values: tobler hands them to scipy.sparse.diags, which warns on integers.
     source = source[[*columns, "geometry"]].astype({column: np.float64 for column in columns})
-    result = area_interpolate(source, target[["geometry"]], extensive_variables=list(columns), allocate_total=False)
+    result = _area_interpolate()(source, target[["geometry"]], extensive_variables=list(columns), allocate_total=False)
     return pd.DataFrame(result[list(columns)]).set_axis(polygons.index)

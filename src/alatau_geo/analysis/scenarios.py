@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from alatau_geo.core.crs import area_ha
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.plan.districts import ZONE_LAYERS
+
+_Frame = pd.DataFrame | None  # a layer indexed by id, or None where a plan lacks it
 
 
 @dataclass(frozen=True)
@@ -63,27 +67,21 @@ def zone_deltas(a: LayerSet, b: LayerSet, *, min_change_ha: float = 0.05) -> lis
         and whose rule is the same, counts as unchanged.
     """
     deltas = []
-    for layer in (name for name in ZONE_LAYERS if name in a or name in b):
-        frame_a = a[layer].frame.set_index("id") if layer in a else None
-        frame_b = b[layer].frame.set_index("id") if layer in b else None
-        ids = _ids(frame_a, frame_b)
-        for zone in ids:
-            in_a = frame_a is not None and zone in frame_a.index
-            in_b = frame_b is not None and zone in frame_b.index
-            area_a = float(area_ha(frame_a.loc[[zone]]).iloc[0]) if in_a else None
-            area_b = float(area_ha(frame_b.loc[[zone]]).iloc[0]) if in_b else None
-            rule_a = str(frame_a.loc[zone, "rule"]) if in_a else None
-            rule_b = str(frame_b.loc[zone, "rule"]) if in_b else None
-            if not in_a:
-                status = "new"
-            elif not in_b:
-                status = "removed"
-            elif rule_a == rule_b and abs(area_b - area_a) < min_change_ha and \
-                    frame_a.loc[zone, "geometry"].equals(frame_b.loc[zone, "geometry"]):
-                status = "unchanged"
-            else:
-                status = "changed"
-            deltas.append(ZoneDelta(layer, zone, status, area_a, area_b, rule_a, rule_b))
+    for layer, zone, frame_a, frame_b in _features(a, b, ZONE_LAYERS):
+        area_a = float(area_ha(frame_a.loc[[zone]]).iloc[0]) if frame_a is not None else None
+        area_b = float(area_ha(frame_b.loc[[zone]]).iloc[0]) if frame_b is not None else None
+        rule_a = str(frame_a.loc[zone, "rule"]) if frame_a is not None else None
+        rule_b = str(frame_b.loc[zone, "rule"]) if frame_b is not None else None
+        if frame_a is None:
+            status = "new"
+        elif frame_b is None:
+            status = "removed"
+        elif rule_a == rule_b and abs(area_b - area_a) < min_change_ha and \
+                frame_a.loc[zone, "geometry"].equals(frame_b.loc[zone, "geometry"]):
+            status = "unchanged"
+        else:
+            status = "changed"
+        deltas.append(ZoneDelta(layer, zone, status, area_a, area_b, rule_a, rule_b))
     return deltas
 
 
@@ -123,9 +121,18 @@ class ObjectChange:
         return " ".join(parts)
 
 
-def _ids(*frames: pd.DataFrame | None) -> list:
-    """The ids (index values) of the frames given, united and sorted; None counts as empty."""
-    return sorted(set().union(*(frame.index for frame in frames if frame is not None)))
+def _features(a: LayerSet, b: LayerSet, layers: Iterable[str]) -> Iterator[tuple[str, Any, _Frame, _Frame]]:
+    """(layer, id, A's frame, B's frame) for every feature id of `layers` in either plan, ids sorted per layer.
+
+    The frames are indexed by id; a frame is None where its plan lacks the layer or that id.
+    """
+    for layer in layers:
+        frame_a = a[layer].frame.set_index("id") if layer in a else None
+        frame_b = b[layer].frame.set_index("id") if layer in b else None
+        ids = sorted(set().union(*(frame.index for frame in (frame_a, frame_b) if frame is not None)))
+        for feature_id in ids:
+            yield (layer, feature_id, frame_a if frame_a is not None and feature_id in frame_a.index else None,
+                   frame_b if frame_b is not None and feature_id in frame_b.index else None)
 
 
 def _broken(value: object) -> set[str]:
@@ -135,22 +142,16 @@ def _broken(value: object) -> set[str]:
 def object_changes(a: LayerSet, b: LayerSet) -> list[ObjectChange]:
     """Placed objects that moved, appeared, disappeared or changed the rules they break."""
     changes = []
-    for layer in PLACED_LAYERS:
-        frame_a = a[layer].frame.set_index("id") if layer in a else None
-        frame_b = b[layer].frame.set_index("id") if layer in b else None
-        ids = _ids(frame_a, frame_b)
-        for object_id in ids:
-            in_a = frame_a is not None and object_id in frame_a.index
-            in_b = frame_b is not None and object_id in frame_b.index
-            if not (in_a and in_b):
-                changes.append(ObjectChange(layer, str(object_id), None, (), ()))
-                continue
-            geometry_a, geometry_b = frame_a.loc[object_id, "geometry"], frame_b.loc[object_id, "geometry"]
-            moved = float(geometry_a.representative_point().distance(geometry_b.representative_point()))
-            broken_a = _broken(frame_a.loc[object_id, "broken_rules"])
-            broken_b = _broken(frame_b.loc[object_id, "broken_rules"])
-            if moved < 0.01 and broken_a == broken_b and geometry_a.equals(geometry_b):
-                continue
-            changes.append(ObjectChange(layer, str(object_id), moved, tuple(sorted(broken_b - broken_a)),
-                                        tuple(sorted(broken_a - broken_b))))
+    for layer, object_id, frame_a, frame_b in _features(a, b, PLACED_LAYERS):
+        if frame_a is None or frame_b is None:
+            changes.append(ObjectChange(layer, str(object_id), None, (), ()))
+            continue
+        geometry_a, geometry_b = frame_a.loc[object_id, "geometry"], frame_b.loc[object_id, "geometry"]
+        moved = float(geometry_a.representative_point().distance(geometry_b.representative_point()))
+        broken_a = _broken(frame_a.loc[object_id, "broken_rules"])
+        broken_b = _broken(frame_b.loc[object_id, "broken_rules"])
+        if moved < 0.01 and broken_a == broken_b and geometry_a.equals(geometry_b):
+            continue
+        changes.append(ObjectChange(layer, str(object_id), moved, tuple(sorted(broken_b - broken_a)),
+                                    tuple(sorted(broken_a - broken_b))))
     return changes

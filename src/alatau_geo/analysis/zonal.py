@@ -9,17 +9,19 @@ areas of each code inside each zone (district) with the cell-centre rule.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import rasterio.features
+import shapely
 from affine import Affine
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from alatau_geo.analysis.grid import Grid, cell_area_weights, rasterize_mask
+from alatau_geo.analysis.grid import Grid, cell_area_weights
 from alatau_geo.core.crs import WORKING_CRS, area_ha, require_crs
 
 
@@ -69,25 +71,89 @@ def code_polygons(codes: np.ndarray, grid: Grid, *, labels: Mapping[int, str]) -
     return frame[["id", "code", "label", "area_ha", "geometry"]]
 
 
-def _window(geometry: BaseGeometry, grid: Grid) -> tuple[slice, slice]:
-    """Rows and columns of `grid` holding the geometry's bounds (a north-up grid; empty slices when outside)."""
+def _windows(geometries: np.ndarray, grid: Grid) -> np.ndarray:
+    """Rows and columns of `grid` holding each geometry's bounds (a north-up grid).
+
+    Returns an int64 array of shape (n, 4): first row, stop row, first
+    column, stop column; an empty span for a geometry outside the grid,
+    empty or missing.
+    """
     rows, cols = grid.shape
-    west, south, east, north = geometry.bounds
+    west, south, east, north = np.nan_to_num(shapely.bounds(geometries), nan=-np.inf).T
     t = grid.transform
-    first_col = int(np.clip(np.floor((west - t.c) / t.a), 0, cols))
-    last_col = int(np.clip(np.ceil((east - t.c) / t.a), 0, cols))
-    first_row = int(np.clip(np.floor((north - t.f) / t.e), 0, rows))
-    last_row = int(np.clip(np.ceil((south - t.f) / t.e), 0, rows))
-    return slice(first_row, max(first_row, last_row)), slice(first_col, max(first_col, last_col))
+    first_col = np.clip(np.floor((west - t.c) / t.a), 0, cols)
+    stop_col = np.clip(np.ceil((east - t.c) / t.a), 0, cols)
+    first_row = np.clip(np.floor((north - t.f) / t.e), 0, rows)
+    stop_row = np.clip(np.ceil((south - t.f) / t.e), 0, rows)
+    spans = np.stack([first_row, np.maximum(first_row, stop_row), first_col, np.maximum(first_col, stop_col)], axis=1)
+    return spans.astype(np.int64)
+
+
+def _overlap_groups(geometries: np.ndarray) -> list[np.ndarray]:
+    """Positions of `geometries` in groups whose interiors are disjoint (zones that only touch share a group).
+
+    Greedy colouring of the overlap graph in input order: a tiling is one
+    group; each zone that overlaps earlier ones goes to the first group
+    holding none of them.
+    """
+    left, right = shapely.STRtree(geometries).query(geometries, predicate="intersects")
+    # Pairs whose boxes share only an edge (a tiling of rectangles) cannot overlap; the others are asked.
+    west, south, east, north = shapely.bounds(geometries).T
+    pairs = ((left < right) & (np.minimum(east[left], east[right]) > np.maximum(west[left], west[right]))
+             & (np.minimum(north[left], north[right]) > np.maximum(south[left], south[right])))
+    left, right = left[pairs], right[pairs]
+    overlapping = ~shapely.touches(geometries[left], geometries[right])
+    earlier: dict[int, list[int]] = {}
+    for first, later in zip(left[overlapping].tolist(), right[overlapping].tolist(), strict=True):
+        earlier.setdefault(later, []).append(first)
+    colour = [0] * len(geometries)
+    for position in sorted(earlier):
+        taken = {colour[other] for other in earlier[position]}
+        colour[position] = min(set(range(len(taken) + 1)) - taken)
+    colours = np.asarray(colour, dtype=np.int64)
+    return [np.flatnonzero(colours == c) for c in range(int(colours.max(initial=-1)) + 1)]
+
+
+def _rasterize_group(geometries: np.ndarray, spans: np.ndarray, grid: Grid) -> tuple[np.ndarray, int, int]:
+    """Zone numbers (1, 2, ... in the order of `geometries`; 0 outside) of a group of non-overlapping zones.
+
+    One rasterisation (cell-centre rule) over the window holding the
+    zones' `spans`, in the smallest integer type that holds the numbers.
+    Returns the window and its first row and column.
+    """
+    top, left = int(spans[:, 0].min()), int(spans[:, 2].min())
+    out_shape = (int(spans[:, 1].max()) - top, int(spans[:, 3].max()) - left)
+    # GeoJSON mappings (exact coordinates) are read several times faster than shapely objects by rasterio.
+    shapes = zip(map(json.loads, shapely.to_geojson(geometries)), range(1, len(geometries) + 1), strict=True)
+    dtype = "uint8" if len(geometries) < 2**8 else "uint16" if len(geometries) < 2**16 else "int32"
+    numbers = rasterio.features.rasterize(shapes, out_shape=out_shape, fill=0, all_touched=False, dtype=dtype,
+                                          transform=grid.transform @ Affine.translation(left, top))
+    return numbers, top, left
+
+
+def _zone_hectares(inside: np.ndarray, values: np.ndarray, span: np.ndarray, *, codes: tuple,
+                   weights: np.ndarray, by_row: bool) -> list[float]:
+    """Hectares of each code among the `inside` cells of one zone's window (`values` over the same `span`)."""
+    first = int(span[0] if by_row else span[2])
+    hectares = []
+    for code in codes:
+        hit = inside & (values == code)
+        # Counts laid into full-length vectors, so the sums run as over the whole grid (same bits).
+        counts = np.zeros(len(weights), dtype=np.int64)
+        counts[first:first + hit.shape[int(not by_row)]] = hit.sum(axis=1 if by_row else 0)
+        hectares.append(float(counts @ weights))
+    return hectares
 
 
 def area_by_zone(codes: np.ndarray, grid: Grid, zones: gpd.GeoDataFrame, *, labels: Mapping[int, str],
                  id_column: str = "id") -> pd.DataFrame:
     """Hectares of each labelled code inside each zone.
 
-    A cell belongs to a zone when its centre lies inside (zones may
-    overlap; each is counted on its own). Cell areas are true areas
-    (:func:`~alatau_geo.analysis.grid.cell_area_weights`).
+    A cell belongs to a zone when its centre lies inside. Zones may
+    overlap: each is counted on its own, with all of its cells (zones are
+    rasterised in groups whose interiors are disjoint, one pass per group).
+    Cell areas are true areas (:func:`~alatau_geo.analysis.grid.cell_area_weights`),
+    so hectares summed over cells agree with the zones' equal-area hectares.
 
     Parameters
     ----------
@@ -95,7 +161,8 @@ def area_by_zone(codes: np.ndarray, grid: Grid, zones: gpd.GeoDataFrame, *, labe
         Integer or boolean array of the grid's shape.
     grid : Grid
     zones : GeoDataFrame
-        Polygons (districts) in any CRS, with an `id_column`.
+        Polygons (districts) in any CRS, with an `id_column`. Missing or
+        empty geometries and zones outside the grid hold 0 ha.
     labels : mapping of code to label
         The codes to count and their column names.
     id_column : str, default "id"
@@ -103,8 +170,8 @@ def area_by_zone(codes: np.ndarray, grid: Grid, zones: gpd.GeoDataFrame, *, labe
     Returns
     -------
     DataFrame
-        Index: zone ids (named ``zone``, in the zones' order); one column per
-        label, hectares.
+        Index: zone ids (named ``zone``, in the zones' order); one float64
+        column per label (in the order of `labels`), hectares.
 
     Examples
     --------
@@ -117,28 +184,22 @@ def area_by_zone(codes: np.ndarray, grid: Grid, zones: gpd.GeoDataFrame, *, labe
     {'west': {'in_band': 1.0}}
     """
     require_crs(zones, what="zones")
-    in_grid_crs = zones.to_crs(grid.crs)
-    row_w, col_w = cell_area_weights(grid)
-    table: dict[str, list[float]] = {label: [] for label in labels.values()}
-    for geometry in in_grid_crs.geometry:
-        # Only the zone's bounding window is rasterised: the same cells, without a pass over the whole grid.
-        rows, cols = _window(geometry, grid)
-        window = Grid(transform=grid.transform @ Affine.translation(cols.start, rows.start),
-                      shape=(rows.stop - rows.start, cols.stop - cols.start), crs=grid.crs)
-        inside = rasterize_mask([geometry], window, all_touched=False) if min(window.shape) > 0 else None
-        for code, label in labels.items():
-            if inside is None:
-                table[label].append(0.0)
-                continue
-            hit = inside & (codes[rows, cols] == code)
-            # Counts laid into full-length vectors, so the sums run as over the whole grid (same bits).
-            if grid.crs.is_geographic:
-                counts = np.zeros(len(row_w), dtype=np.int64)
-                counts[rows] = hit.sum(axis=1)
-                table[label].append(float(row_w @ counts))
-            else:
-                counts = np.zeros(len(col_w), dtype=np.int64)
-                counts[cols] = hit.sum(axis=0)
-                table[label].append(float(counts @ col_w))
+    values = np.asarray(codes)
+    if values.shape != grid.shape:
+        raise ValueError(f"codes: array shape {values.shape} does not match the grid {grid.shape}")
+    geometries = np.asarray(zones.geometry.to_crs(grid.crs).array, dtype=object)
+    spans = _windows(geometries, grid)
+    present = np.flatnonzero((spans[:, 1] > spans[:, 0]) & (spans[:, 3] > spans[:, 2]))
+    by_row = grid.crs.is_geographic
+    weights = cell_area_weights(grid)[0 if by_row else 1]
+    hectares = np.zeros((len(labels), len(geometries)))
+    for group in _overlap_groups(geometries[present]):
+        members = present[group]
+        numbers, top, left = _rasterize_group(geometries[members], spans[members], grid)
+        for number, zone in enumerate(members, start=1):
+            r0, r1, c0, c1 = spans[zone]
+            inside = numbers[r0 - top:r1 - top, c0 - left:c1 - left] == number
+            hectares[:, zone] = _zone_hectares(inside, values[r0:r1, c0:c1], spans[zone], codes=tuple(labels),
+                                               weights=weights, by_row=by_row)
     index = pd.Index(zones[id_column].astype(str).tolist(), name="zone")
-    return pd.DataFrame(table, index=index)
+    return pd.DataFrame(dict(zip(labels.values(), hectares, strict=True)), index=index)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 from alatau_geo.cli.common import folder, progress, say, workspace_of
 from alatau_geo.plan.workspace import resolve_workspace
@@ -62,11 +63,13 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
     uncertainty.add_argument("target", metavar="WS", nargs="?",
                              help="workspace folder or 'default' (default: -w, the current folder, or the default "
                              "scenario)")
-    uncertainty.add_argument("--runs", metavar="N", type=_positive, help="runs (default: the plan's uncertainty.runs)")
-    uncertainty.add_argument("--seed", metavar="S", type=_seed, help="seed (default: the plan's uncertainty.seed)")
+    uncertainty.add_argument("--runs", metavar="N", type=_at_least(1),
+                             help="runs (default: the plan's uncertainty.runs)")
+    uncertainty.add_argument("--seed", metavar="S", type=_at_least(0),
+                             help="seed (default: the plan's uncertainty.seed)")
     uncertainty.add_argument("--scheduler", metavar="ADDRESS",
                              help="address of a running Dask scheduler (default: a local cluster)")
-    uncertainty.add_argument("--workers", metavar="K", type=_positive, default=2,
+    uncertainty.add_argument("--workers", metavar="K", type=_at_least(1), default=2,
                              help="workers of the local cluster (default: 2)")
     uncertainty.add_argument("--threads", action="store_true",
                              help="local workers as threads of this process instead of processes")
@@ -75,24 +78,19 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
     uncertainty.set_defaults(run=run_uncertainty)
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number of at least `minimum`."""
 
+    def whole_number(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
-    return value
+    return whole_number
 
 
 def run_compare(args: argparse.Namespace) -> int:

@@ -103,6 +103,22 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     return Path(path)
 
 
+def ensure_folder(folder: str | Path) -> Path:
+    """Create `folder` and its parents where missing, before a file is written into it.
+
+    Raises
+    ------
+    ExportError
+        If the folder cannot be created.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ExportError(f"{folder}: cannot create folder ({error.strerror or error})") from None
+    return folder
+
+
 def _flush_to_disk(path: Path) -> None:
     # The rename must not reach the disk before the data, or a crash could
     # leave an empty file under the final name.

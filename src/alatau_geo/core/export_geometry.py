@@ -188,22 +188,6 @@ def prepare_layer(layer: Layer, *, precision: int) -> PreparedLayer:
     return PreparedLayer(layer, frame.set_geometry(exported_series))
 
 
-def geometry_type_of(geometries: gpd.GeoSeries) -> str:
-    """The geometry type of a layer as written (``Geometry`` when mixed, ``Unknown`` when empty).
-
-    The same rule as :attr:`Layer.geometry_type`, applied to the geometries
-    as written (rounding may split a polygon into a multipolygon).
-    """
-    types = set(geometries.geom_type.dropna())
-    if not types:
-        return "Unknown"
-    base = {kind.removeprefix("Multi") for kind in types}
-    if len(base) != 1:
-        return "Geometry"
-    (kind,) = base
-    return f"Multi{kind}" if any(t.startswith("Multi") for t in types) else kind
-
-
 def _layer_list(layers: Iterable[Layer] | LayerSet) -> list[Layer]:
     # A LayerSet iterates over names, like any Mapping.
     items = list(layers.values()) if isinstance(layers, Mapping) else list(layers)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from alatau_geo.core.atomic import process_alive
+from alatau_geo.core.atomic import ensure_folder, process_alive
 from alatau_geo.core.errors import ExportError
 
 try:
@@ -81,10 +81,7 @@ class FolderLock:
         self._fd: int | None = None
 
     def __enter__(self) -> FolderLock:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise ExportError(f"{self.path.parent}: cannot create folder ({error.strerror or error})") from None
+        ensure_folder(self.path.parent)
         for _ in range(5):  # a holder may remove the file between our open and our lock
             if self._try_acquire():
                 return self

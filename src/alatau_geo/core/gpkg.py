@@ -23,10 +23,10 @@ import pyogrio
 
 from alatau_geo.core.atomic import atomic_write
 from alatau_geo.core.errors import ExportError, LayerError
-from alatau_geo.core.export_geometry import DEFAULT_PRECISION, PreparedLayer, geometry_type_of, prepare_layers
+from alatau_geo.core.export_geometry import DEFAULT_PRECISION, PreparedLayer, prepare_layers
 from alatau_geo.core.gdal_errors import GDAL_ERRORS, gdal_reason
 from alatau_geo.core.geojson import json_text, json_value
-from alatau_geo.core.layers import Layer, LayerSet
+from alatau_geo.core.layers import Layer, LayerSet, geometry_type_of
 
 GPKG_TIMESTAMP = "2000-01-01T00:00:00.000Z"
 """The ``last_change`` written for every table (ISO 8601, UTC): fixed, so rebuilds give the same bytes."""

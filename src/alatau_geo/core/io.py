@@ -13,7 +13,9 @@ Rasters
 -------
 :func:`write_raster` and :func:`read_raster` store a single-band
 :class:`~alatau_geo.core.raster.Raster` as a compressed GeoTIFF (the working-grid
-DEM kept beside the layers, the terrain cache).
+DEM kept beside the layers, the terrain cache). :func:`write_geotiff` beneath it
+is the package's one GeoTIFF writer; the Cloud-Optimised GeoTIFFs of
+:func:`alatau_geo.core.raster_io.write_cog` go through it too.
 
 Text
 ----
@@ -28,7 +30,7 @@ import hashlib
 import logging
 import math
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -39,7 +41,7 @@ import rasterio
 import rasterio.errors
 from pyproj import CRS
 
-from alatau_geo.core.atomic import atomic_write, text_writer
+from alatau_geo.core.atomic import atomic_write, ensure_folder, text_writer
 from alatau_geo.core.errors import CRSError, ExportError, InputDataError, LayerError
 from alatau_geo.core.export_geometry import DEFAULT_PRECISION, prepare_layers
 from alatau_geo.core.generation import check_member, file_digest, generation_files, with_generation
@@ -66,10 +68,7 @@ def write_text(text: str, path: str | Path) -> Path:
         If the folder or the file cannot be written.
     """
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ExportError(f"{path.parent}: cannot create folder ({error.strerror or error})") from None
+    ensure_folder(path.parent)
     return atomic_write(path, text_writer(text))
 
 
@@ -86,10 +85,7 @@ def copy_file(source: str | Path, target: str | Path) -> Path:
     source, target = Path(source), Path(target)
     if not source.is_file():
         raise InputDataError(f"{source}: file not found")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ExportError(f"{target.parent}: cannot create folder ({error.strerror or error})") from None
+    ensure_folder(target.parent)
     return atomic_write(target, lambda temporary: shutil.copyfile(source, temporary))
 
 
@@ -134,25 +130,62 @@ def write_raster(raster: Raster, path: str | Path, *, dtype: str = "float32") ->
         samples = raster.data.astype("float32")
     else:
         samples = _integer_samples(raster, dtype=dtype, path=path)
-    rows, cols = samples.shape
-    profile = {
-        "driver": "GTiff", "width": cols, "height": rows, "count": 1, "dtype": dtype,
-        "crs": raster.crs.to_wkt(), "transform": raster.transform, "nodata": RASTER_NODATA[dtype],
+    options = {
+        "driver": "GTiff", "nodata": RASTER_NODATA[dtype],
         # Predictor 2 (integers) or 3 (floats) makes smooth terrain compress well.
         "compress": "deflate", "predictor": 2 if dtype == "int16" else 3,
     }
+    return write_geotiff(samples, path, like=raster, options=options)
+
+
+def write_geotiff(samples: np.ndarray, path: str | Path, *, like: Raster, options: Mapping[str, Any],
+                  tags: Mapping[str, str] | None = None, what: str = "raster") -> Path:
+    """Write a 2-D array as a single-band GeoTIFF on the grid of `like`, atomically; the folder is created.
+
+    The one GeoTIFF writer of the package: :func:`write_raster` and
+    :func:`alatau_geo.core.raster_io.write_cog` choose the samples and the options.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray, shape (rows, cols)
+        The values as written; their dtype is the file's sample type.
+    path : str or Path
+        The ``.tif`` file.
+    like : alatau_geo.core.raster.Raster
+        The raster whose transform and CRS the file gets.
+    options : mapping
+        The rest of rasterio's profile: ``driver``, ``nodata`` and the GDAL
+        creation options (``compress``, ``predictor``, ...).
+    tags : mapping of str to str, optional
+        Dataset metadata, written in key order.
+    what : str, default "raster"
+        What the file is, for the error message.
+
+    Returns
+    -------
+    Path
+        The file written: `path`, now whole (renamed into place).
+
+    Raises
+    ------
+    ExportError
+        If GDAL or the file system refuses the file.
+    """
+    path = Path(path)
+    rows, cols = samples.shape
+    profile = {"width": cols, "height": rows, "count": 1, "dtype": samples.dtype.name, "crs": like.crs.to_wkt(),
+               "transform": like.transform, **options}
 
     def write(temporary: Path) -> None:
         try:
             with rasterio.open(temporary, "w", **profile) as dataset:
                 dataset.write(samples, 1)
+                if tags:
+                    dataset.update_tags(**dict(sorted(tags.items())))
         except rasterio.errors.RasterioError as error:
-            raise ExportError(f"{path}: cannot write raster ({error})") from None
+            raise ExportError(f"{path}: cannot write {what} ({error})") from None
 
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ExportError(f"{path.parent}: cannot create folder ({error.strerror or error})") from None
+    ensure_folder(path.parent)
     return atomic_write(path, write)
 
 
@@ -271,10 +304,7 @@ def export_layers(
     texts = {item.layer.name: collection_text(item, precision=precision) for item in prepared}
     index_text = manifest_text(prepared, precision=precision, built_by=built_by)
     directory = Path(out_dir)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ExportError(f"{directory}: cannot create folder ({error.strerror or error})") from None
+    ensure_folder(directory)
     geojson = tuple(atomic_write(directory / f"{name}.geojson", text_writer(text)) for name, text in texts.items())
     gpkg = atomic_write(directory / gpkg_name, lambda temporary: write_gpkg_file(temporary, prepared))
     # The manifest goes last: its presence says the export is complete, and
@@ -290,13 +320,16 @@ def export_layers(
     return ExportResult(directory=directory, geojson=geojson, gpkg=gpkg, manifest=manifest)
 
 
-def read_layers(directory: str | Path) -> LayerSet:
+def read_layers(directory: str | Path, *, exclude: Collection[str] = ()) -> LayerSet:
     """Read a folder written by :func:`export_layers` back into layers.
 
     Parameters
     ----------
     directory : str or Path
         Holds ``manifest.json`` and the GeoJSON files it lists.
+    exclude : collection of str
+        Names of layers not to read (a caller that rebuilds them saves
+        parsing their features).
 
     Returns
     -------
@@ -322,6 +355,8 @@ def read_layers(directory: str | Path) -> LayerSet:
     files = generation_files(directory)
     layers = []
     for name, path in manifest_entries(directory):
+        if name in exclude:
+            continue
         layer = read_layer(path, check=partial(check_member, files=files))
         if layer.name != name:
             raise LayerError(f"{path}: holds layer {layer.name!r}, manifest says {name!r}")

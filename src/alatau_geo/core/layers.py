@@ -21,6 +21,30 @@ Quality = Literal["surveyed", "published", "derived", "approximate"]
 QUALITIES: tuple[str, ...] = get_args(Quality)
 
 
+def geometry_type_of(geometries: gpd.GeoSeries) -> str:
+    """The one geometry type of a layer's geometries, multi-part where any feature is.
+
+    ``Geometry`` when the base types are mixed, ``Unknown`` when there is no
+    geometry. :attr:`Layer.geometry_type` applies it to a layer; the manifest
+    and the GeoPackage apply it to the geometries as written (rounding may
+    split a polygon into a multipolygon).
+
+    Examples
+    --------
+    >>> from shapely.geometry import MultiPoint, Point
+    >>> geometry_type_of(gpd.GeoSeries([Point(0, 0), MultiPoint([(1, 1), (2, 2)])]))
+    'MultiPoint'
+    """
+    types = set(geometries.geom_type.dropna())
+    if not types:
+        return "Unknown"
+    base = {kind.removeprefix("Multi") for kind in types}
+    if len(base) != 1:
+        return "Geometry"
+    (kind,) = base
+    return f"Multi{kind}" if any(t.startswith("Multi") for t in types) else kind
+
+
 @dataclass(frozen=True)
 class Provenance:
     """Where a layer comes from.
@@ -104,15 +128,8 @@ class Layer:
 
     @property
     def geometry_type(self) -> str:
-        """The one geometry type of the layer, multi-part where any feature is."""
-        types = set(self.frame.geometry.geom_type.dropna())
-        if not types:
-            return "Unknown"
-        base = {t.removeprefix("Multi") for t in types}
-        if len(base) != 1:
-            return "Geometry"
-        (kind,) = base
-        return f"Multi{kind}" if any(t.startswith("Multi") for t in types) else kind
+        """The one geometry type of the layer, multi-part where any feature is (:func:`geometry_type_of`)."""
+        return geometry_type_of(self.frame.geometry)
 
     def sorted(self) -> Layer:
         """The same layer with features in stable ``id`` order."""

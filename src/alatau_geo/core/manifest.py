@@ -12,9 +12,9 @@ import geopandas as gpd
 
 from alatau_geo.core.atomic import atomic_write, text_writer
 from alatau_geo.core.errors import LayerError
-from alatau_geo.core.export_geometry import DEFAULT_PRECISION, PreparedLayer, geometry_type_of, prepare_layers
+from alatau_geo.core.export_geometry import DEFAULT_PRECISION, PreparedLayer, prepare_layers
 from alatau_geo.core.geojson import json_text, load_json, provenance_json, require_member
-from alatau_geo.core.layers import Layer, LayerSet
+from alatau_geo.core.layers import Layer, LayerSet, geometry_type_of
 
 MANIFEST_NAME = "manifest.json"
 

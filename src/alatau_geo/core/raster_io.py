@@ -3,7 +3,8 @@
 A COG lets QGIS, a web map or a notebook read only the tiles and the
 overview level it shows, so a 10 m suitability surface over the whole
 special economic zone opens as fast as a 100 m one. Files are written with
-GDAL's ``COG`` driver through rasterio, atomically (:func:`alatau_geo.core.io.atomic_write`).
+GDAL's ``COG`` driver through rasterio by the package's one GeoTIFF writer,
+:func:`alatau_geo.core.io.write_geotiff` (atomically).
 Nothing time-dependent is written (GDAL adds no date tag unless asked), so
 the same raster always gives the same bytes.
 """
@@ -19,7 +20,7 @@ import rasterio
 import rasterio.errors
 
 from alatau_geo.core.errors import ExportError, InputDataError
-from alatau_geo.core.io import atomic_write
+from alatau_geo.core.io import write_geotiff
 from alatau_geo.core.raster import Raster
 
 #: Nodata value and overview resampling for each supported sample type:
@@ -64,28 +65,11 @@ def write_cog(raster: Raster, path: str | Path, *, dtype: str = "float32", block
         raise ExportError(f"{path}: blocksize must be a positive multiple of 16, got {blocksize}")
     samples = _samples(raster.data, dtype=dtype, path=path)
     nodata, resampling = COG_TYPES[dtype]
-    rows, cols = samples.shape
-    profile = {
-        "driver": "COG", "width": cols, "height": rows, "count": 1, "dtype": dtype,
-        "crs": raster.crs.to_wkt(), "transform": raster.transform, "nodata": nodata,
-        "compress": "deflate", "predictor": "3" if dtype == "float32" else "2",
+    options = {
+        "driver": "COG", "nodata": nodata, "compress": "deflate", "predictor": "3" if dtype == "float32" else "2",
         "blocksize": blocksize, "overview_resampling": resampling,
     }
-
-    def write(temporary: Path) -> None:
-        try:
-            with rasterio.open(temporary, "w", **profile) as dataset:
-                dataset.write(samples, 1)
-                if tags:
-                    dataset.update_tags(**dict(sorted(tags.items())))
-        except rasterio.errors.RasterioError as error:
-            raise ExportError(f"{path}: cannot write Cloud-Optimised GeoTIFF ({error})") from None
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ExportError(f"{path.parent}: cannot create folder ({error.strerror or error})") from None
-    return atomic_write(path, write)
+    return write_geotiff(samples, path, like=raster, options=options, tags=tags, what="Cloud-Optimised GeoTIFF")
 
 
 def _samples(data: np.ndarray, *, dtype: str, path: Path) -> np.ndarray:

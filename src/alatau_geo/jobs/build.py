@@ -218,7 +218,7 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
         mountain layers with other ``[mountain]`` terrain, lift or corridor
         settings or mountain places.
     """
-    committed = committed if committed is not None else read_layers(layers_dir)
+    committed = committed if committed is not None else read_layers(layers_dir, exclude=PLAN_LAYERS)
     record = read_built_by(layers_dir) or {}
     fingerprint = plan_fingerprint(plan)
     if record.get("terrain_sha256", fingerprint["terrain_sha256"]) != fingerprint["terrain_sha256"]:

@@ -21,14 +21,14 @@ import pandas as pd
 
 from alatau_geo.analysis.comparison import compare_indicators, definitions, unique_labels
 from alatau_geo.analysis.indicators import IndicatorOptions, indicator_table
-from alatau_geo.core.atomic import atomic_write
-from alatau_geo.core.errors import ExportError, LayerError
+from alatau_geo.core.atomic import atomic_write, ensure_folder
+from alatau_geo.core.errors import ExportError
 from alatau_geo.core.io import read_layers, read_raster, write_text
 from alatau_geo.core.layers import LayerSet
-from alatau_geo.core.manifest import MANIFEST_NAME, read_built_by
+from alatau_geo.core.manifest import read_built_by
 from alatau_geo.jobs.build import TERRAIN_RASTER
 from alatau_geo.maps.comparison_report import ScenarioSummary, comparison_html
-from alatau_geo.plan.workspace import Workspace, check_layers_match
+from alatau_geo.plan.workspace import Workspace, built_plan
 from alatau_geo.reference.build import no_progress
 
 logger = logging.getLogger(__name__)
@@ -81,16 +81,10 @@ def load_scenario(workspace: Workspace, *, label: str, options: IndicatorOptions
 
     Raises
     ------
-    LayerError
-        If the workspace has not been built (no manifest).
-    StaleLayersError
-        If its layers were built from another version of its plan.
+    LayerError, StaleLayersError
+        As :func:`alatau_geo.plan.workspace.built_plan`: not built, or built from another version of its plan.
     """
-    if not (workspace.layers_dir / MANIFEST_NAME).is_file():
-        raise LayerError(f"{workspace.label}: not built (no {workspace.layers_dir / MANIFEST_NAME}); run: "
-                         f"alatau-geo -w {workspace.root} build")
-    plan = workspace.load_plan()
-    check_layers_match(workspace, plan)
+    plan = built_plan(workspace)
     layers = read_layers(workspace.layers_dir)
     elevation = read_raster(workspace.layers_dir / TERRAIN_RASTER)
     table = indicator_table(layers, plan, elevation=elevation, options=options)
@@ -179,10 +173,7 @@ def write_pdf(page: str, path: str | Path) -> Path:
         weasyprint.HTML(string=page, base_url=None).write_pdf(temporary)
 
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ExportError(f"{path.parent}: cannot create folder ({error.strerror or error})") from None
+    ensure_folder(path.parent)
     return atomic_write(path, write)
 
 

@@ -89,7 +89,7 @@ def rasters_from_tiles(build: ReferenceBuild, plan: Plan) -> HazardRasters:
     if build.flow is None or build.reservoir_mask is None:
         raise InputDataError("the reference build kept no flow routing; HAND needs it")
     hp = plan.hydrology
-    drains = (build.flow.upstream_area_km2 > hp.stream_threshold_km2) | build.reservoir_mask
+    drains = hazards.drain_cells(build.flow, threshold_km2=hp.stream_threshold_km2, lakes=build.reservoir_mask)
     hand = hazards.height_above_drainage(build.flow, build.terrain.filled, drains=drains)
     labels, codes = hazards.river_labels(build.flow, build.rivers)
     found = hazards.drain_labels(build.flow, drains=drains, labels=labels)

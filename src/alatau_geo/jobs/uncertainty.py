@@ -39,11 +39,10 @@ from alatau_geo.analysis import uncertainty
 from alatau_geo.analysis.indicators import IndicatorOptions, indicator_table
 from alatau_geo.analysis.population_grid import grid_over, zone_grid
 from alatau_geo.core.crs import WORKING_CRS
-from alatau_geo.core.errors import InputDataError, LayerError
+from alatau_geo.core.errors import InputDataError
 from alatau_geo.core.geojson import write_geojson
 from alatau_geo.core.io import read_layers, read_raster, write_raster, write_text
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
-from alatau_geo.core.manifest import MANIFEST_NAME
 from alatau_geo.core.raster import Raster
 from alatau_geo.jobs.build import PLAN_LAYERS, TERRAIN_RASTER, committed_reference, plan_layers
 from alatau_geo.plan.catalogues import load_catalogues, packaged_catalogue
@@ -51,7 +50,7 @@ from alatau_geo.plan.config import Plan
 from alatau_geo.plan.districts import ZONE_LAYERS
 from alatau_geo.plan.population_params import PopulationParams
 from alatau_geo.plan.uncertainty_params import apply_values, population_overrides
-from alatau_geo.plan.workspace import Workspace, check_layers_match
+from alatau_geo.plan.workspace import Workspace, built_plan
 from alatau_geo.reference import gazetteer, water
 from alatau_geo.reference.tolerances import read_tolerances, tolerances_for
 
@@ -131,16 +130,11 @@ def prepare_inputs(workspace: Workspace) -> UncertaintyInputs:
 
     Raises
     ------
-    LayerError
-        If the workspace has not been built.
-    StaleLayersError
-        If its layers were built from another version of its plan.
+    LayerError, StaleLayersError
+        If its layers are not built, or not from its plan as it is now (see
+        :func:`alatau_geo.plan.workspace.built_plan`).
     """
-    if not (workspace.layers_dir / MANIFEST_NAME).is_file():
-        raise LayerError(f"{workspace.label}: not built (no {workspace.layers_dir / MANIFEST_NAME}); run: "
-                         f"alatau-geo -w {workspace.root} build")
-    plan = workspace.load_plan()
-    check_layers_match(workspace, plan)
+    plan = built_plan(workspace)
     committed = read_layers(workspace.layers_dir)
     reference = committed_reference(plan, layers_dir=workspace.layers_dir, committed=committed)
     gazetteer_tables = gazetteer.load_tables(plan.tables)

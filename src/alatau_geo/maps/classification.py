@@ -131,6 +131,11 @@ class ValueClasses:
 
     def index_of(self, value: Any) -> int:
         """Class index of one value; -1 if it is missing."""
+        if isinstance(value, float | int | np.number) and not isinstance(value, bool | np.bool_):
+            # A plain number, the common case, needs no pandas conversion: a page
+            # classifies every feature of every layer one by one.
+            number = float(value)
+            return int(np.searchsorted(self.breaks, number, side="left")) if np.isfinite(number) else -1
         return int(self.classify([value])[0])
 
     def color_of(self, value: Any) -> str:

@@ -34,9 +34,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from alatau_geo.core.errors import PlanError, StaleLayersError, TableError, UsageError
+from alatau_geo.core.errors import LayerError, PlanError, StaleLayersError, TableError, UsageError
 from alatau_geo.core.io import write_text
-from alatau_geo.core.manifest import read_built_by
+from alatau_geo.core.manifest import MANIFEST_NAME, read_built_by
 from alatau_geo.core.text_input import MAX_PLAN_BYTES, MAX_TABLE_BYTES, check_input_file, read_user_text
 from alatau_geo.plan.config import DEFAULT_PLAN_NAME, Plan, load_plan
 
@@ -359,6 +359,24 @@ def check_layers_match(workspace: Workspace, plan: Plan) -> None:
             f"{workspace.layers_dir}: built from {record.get('plan', 'another plan')} as it was before; the plan "
             f"or its tables changed since. Run alatau-geo build in {workspace.label} first"
         )
+
+
+def built_plan(workspace: Workspace) -> Plan:
+    """The plan of a built workspace, once its layers are known to be built from it as it is now.
+
+    Raises
+    ------
+    LayerError
+        If the workspace has not been built (no manifest); the message says how to build it.
+    StaleLayersError
+        If its layers were built from another version of its plan (:func:`check_layers_match`).
+    """
+    if not (workspace.layers_dir / MANIFEST_NAME).is_file():
+        raise LayerError(f"{workspace.label}: not built (no {workspace.layers_dir / MANIFEST_NAME}); run: "
+                         f"alatau-geo -w {workspace.root} build")
+    plan = workspace.load_plan()
+    check_layers_match(workspace, plan)
+    return plan
 
 
 def _table_digest(plan: Plan, name: str) -> str:

@@ -95,13 +95,9 @@ def places_from_osm(features: gpd.GeoDataFrame, *, origin: str = "features given
                 "geometry": geometry,
             }
         )
-    provenance = _provenance(
-        origin,
-        method="OSM elements tagged as in the parameters; areas reduced to a point on "
-        "their surface; projected to EPSG:32643",
-        tags=PLACE_TAGS,
-    )
-    return Layer("places_osm", _frame(records, PLACE_COLUMNS), provenance, "Places (OpenStreetMap)").sorted()
+    return _osm_layer("places_osm", "Places (OpenStreetMap)", _frame(records, PLACE_COLUMNS), origin=origin,
+                      tags=PLACE_TAGS, method="OSM elements tagged as in the parameters; areas reduced to a point "
+                      "on their surface")
 
 
 def corridors_from_osm(features: gpd.GeoDataFrame, *, origin: str = "features given by the caller") -> Layer:
@@ -144,14 +140,10 @@ def corridors_from_osm(features: gpd.GeoDataFrame, *, origin: str = "features gi
                 "geometry": geometry,
             }
         )
-    provenance = _provenance(
-        origin,
-        method="OSM ways tagged as in the parameters, merged per (kind, ref or name) "
-        "with shapely.line_merge; projected to EPSG:32643",
-        tags=CORRIDOR_TAGS,
-    )
     frame = _frame(records, CORRIDOR_COLUMNS).astype({"schematic": bool})
-    return Layer("corridors_osm", frame, provenance, "Transport corridors (OpenStreetMap)").sorted()
+    return _osm_layer("corridors_osm", "Transport corridors (OpenStreetMap)", frame, origin=origin,
+                      tags=CORRIDOR_TAGS, method="OSM ways tagged as in the parameters, merged per (kind, ref or "
+                      "name) with shapely.line_merge")
 
 
 def rivers_from_osm(features: gpd.GeoDataFrame, *, origin: str = "features given by the caller") -> Layer:
@@ -177,13 +169,9 @@ def rivers_from_osm(features: gpd.GeoDataFrame, *, origin: str = "features given
         {**_route_fields(members), "kind": "river", "geometry": geometry}
         for members, geometry in _merged_routes(selected, kinds, by_ref=False, directed=True)
     ]
-    provenance = _provenance(
-        origin,
-        method="OSM ways tagged as in the parameters, merged per name with "
-        "shapely.line_merge; projected to EPSG:32643",
-        tags=RIVER_TAGS,
-    )
-    return Layer("rivers_osm", _frame(records, RIVER_COLUMNS), provenance, "Rivers (OpenStreetMap)").sorted()
+    return _osm_layer("rivers_osm", "Rivers (OpenStreetMap)", _frame(records, RIVER_COLUMNS), origin=origin,
+                      tags=RIVER_TAGS, method="OSM ways tagged as in the parameters, merged per name with "
+                      "shapely.line_merge")
 
 
 # --------------------------------------------------------------------------
@@ -315,10 +303,14 @@ def _frame(records: list[dict[str, Any]], columns: Sequence[str]) -> gpd.GeoData
     return gpd.GeoDataFrame(data, geometry=geometry, crs=WORKING_CRS)
 
 
-def _provenance(origin: str, *, method: str, tags: TagFilter) -> Provenance:
-    return Provenance(
+def _osm_layer(name: str, title: str, frame: gpd.GeoDataFrame, *, origin: str, tags: TagFilter,
+               method: str) -> Layer:
+    """The layer of OSM features selected by `tags`, sorted by id; `method` says how they were turned into it."""
+    provenance = Provenance(
         source=f"{ATTRIBUTION} via osmnx {ox.__version__}, {origin}",
-        method=method,
+        # every converter projects its features to the working CRS (_select)
+        method=f"{method}; projected to EPSG:32643",
         parameters={"osm_tags": osmnx_tags(tags)},
         quality="derived",
     )
+    return Layer(name, frame, provenance, title).sorted()

@@ -65,9 +65,9 @@ def slope_degrees(dem: np.ndarray, *, cell_size_m: tuple[float, float]) -> np.nd
     Parameters
     ----------
     dem : ndarray, shape (rows, cols)
-        Elevation in metres, row 0 to the north; NaN where unknown.
+        Elevation in metres; as `elevation` of :func:`alatau_geo.reference.terrain.gradients`.
     cell_size_m : (float, float)
-        Cell width and height in metres (x, y).
+        As in :func:`alatau_geo.reference.terrain.gradients`.
 
     Returns
     -------

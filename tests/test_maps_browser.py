@@ -444,6 +444,33 @@ def test_the_language_switch_changes_labels_legend_controls_and_popups(visit_bui
     opened.assert_clean()
 
 
+@pytest.mark.parametrize(("name", "layer", "texts"), [
+    ("population", "population_districts", ("Residents capacity", "Тұрғындар сыйымдылығы", "Ёмкость по жителям")),
+    ("mountain", "mountain_ski_terrain", ("Share (%)", "Үлесі (%)", "Доля (%)")),
+])
+def test_the_thematic_pages_popups_follow_the_language_switch(visit_built: Any, name: str, layer: str,
+                                                              texts: tuple[str, str, str]) -> None:
+    opened = visit_built(name)
+    page = opened.page
+    page.evaluate(
+        """name => {
+            const map = window[document.querySelector('.folium-map').id];
+            let found = null;
+            map.eachLayer(layer => { if (!found && layer.feature && layer.agLayer === name) { found = layer; } });
+            found.openPopup();
+        }""",
+        layer,
+    )
+    english, kazakh, russian = texts
+    assert english in opened.popup().inner_text()
+    page.click(".ag-language-button[lang=kk]")  # the open popup follows the switch
+    text = opened.popup().inner_text()
+    assert kazakh in text and english not in text
+    page.click(".ag-language-button[lang=ru]")
+    assert russian in opened.popup().inner_text()
+    opened.assert_clean()
+
+
 def test_no_popup_extends_under_a_control(visit_built: Any) -> None:
     opened = visit_built("infrastructure", still=True)
     page = opened.page

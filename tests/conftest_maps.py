@@ -14,6 +14,8 @@ engineering objects, lines and investment projects, one project again named
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,11 +28,30 @@ from shapely.geometry import LineString, Point, Polygon, box
 
 from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
+from alatau_geo.maps.i18n import translate
 from alatau_geo.maps.rasters import ReliefImages, relief_images
 
 XSS_NAME = "<script>alert(1)</script>"
 XSS_IMG = '<img src=x onerror="alert(2)">'
 NODATA = -32768
+# Names the maps show the same in every language: sources, and the districts' and Medeu's names in the tables.
+SAME_IN_EVERY_LANGUAGE = ("SRTM", "GeoNames", "OpenStreetMap", "Gate", "Golden", "Green", "Growing", "Medeu")
+
+
+def untranslated(texts: Iterable[str], *, names: Iterable[str] = ()) -> list[str]:
+    """The texts of which an English word is left in both the Kazakh and the Russian translation.
+
+    Words of :data:`SAME_IN_EVERY_LANGUAGE` and of `names` (names from the plan) do not count.
+    """
+    kept = (*SAME_IN_EVERY_LANGUAGE, *names)
+
+    def english_words(text: str, language: str) -> set[str]:
+        translated = translate(text, language)
+        for name in kept:
+            translated = translated.replace(name, "")
+        return set(re.findall("[A-Za-z]{3,}", translated))
+
+    return sorted({text for text in texts if english_words(text, "kk") & english_words(text, "ru")})
 
 
 def _layer(name: str, title: str, rows: list[dict], *, quality: str = "derived") -> Layer:

@@ -14,8 +14,10 @@ import itertools
 import re
 import struct
 import zlib
+from collections.abc import Callable, Mapping
 from html import escape
 from pathlib import Path
+from typing import get_args
 
 import folium
 import geopandas as gpd
@@ -49,7 +51,7 @@ from alatau_geo.maps.assets import (
     inline_markup,
 )
 from alatau_geo.maps.classification import ValueClasses
-from alatau_geo.maps.column_formats import ColumnFormat, column_format, value_label
+from alatau_geo.maps.column_formats import ColumnFormat, column_format, is_worded, value_label
 from alatau_geo.maps.controls import GroupedLayers, ImageMiniMap, LanguageSwitch, PageRuntime, PlaceSearch
 from alatau_geo.maps.elements import RenderOnce
 from alatau_geo.maps.features import display_layer, simplify_for_display
@@ -75,7 +77,7 @@ from alatau_geo.maps.relief import (
     hillshade,
     slope_degrees,
 )
-from alatau_geo.maps.style import Badge
+from alatau_geo.maps.style import Badge, LayerStyle
 from alatau_geo.plan.config import load_plan
 from conftest_maps import (  # noqa: F401
     XSS_IMG,
@@ -87,6 +89,7 @@ from conftest_maps import (  # noqa: F401
     plan_layer_set,
     proximity_layer_set,
     relief,
+    untranslated,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,6 +117,12 @@ def _control(m: folium.Map) -> GroupedLayers:
 def _legend(m: folium.Map) -> Legend:
     (legend,) = _children(m, Legend)
     return legend
+
+
+def _switcher(m: folium.Map) -> tuple[list[str], set[str]]:
+    """The layer switcher's groups in their order, and the names of the map layers listed in them."""
+    groups = _control(m).plain_groups
+    return [group for group, _ in groups], {name for _, members in groups for name, _ in members}
 
 
 # --- relief -------------------------------------------------------------------------------------------------
@@ -353,14 +362,22 @@ def test_every_display_coordinate_has_at_most_six_decimals(layer_set: LayerSet) 
 # --- maps ---------------------------------------------------------------------------------------------------
 
 
+def _rendered(map_fixture: str) -> Callable[[pytest.FixtureRequest], str]:
+    """A module fixture: the page of the map that fixture `map_fixture` builds, rendered once."""
+
+    @pytest.fixture(scope="module")
+    def page(request: pytest.FixtureRequest) -> str:
+        return render_html(request.getfixturevalue(map_fixture))
+
+    return page
+
+
 @pytest.fixture(scope="module")
 def offline_overview(layer_set: LayerSet, relief: ReliefImages) -> folium.Map:
     return overview_map(layer_set, relief=relief, offline=True)
 
 
-@pytest.fixture(scope="module")
-def offline_overview_html(offline_overview: folium.Map) -> str:
-    return render_html(offline_overview)
+offline_overview_html = _rendered("offline_overview")
 
 
 def test_offline_overview_has_every_layer_the_relief_and_no_tiles(offline_overview: folium.Map) -> None:
@@ -372,19 +389,10 @@ def test_offline_overview_has_every_layer_the_relief_and_no_tiles(offline_overvi
     assert relief.overlay is True and relief.options["opacity"] == 1.0  # the whole base map when no tiles
     control = _control(m)
     assert control.plain_base_layers == [] and control.options["collapsed"] is True
-    assert [group for group, _ in control.plain_groups] == ["Terrain", "Boundaries", "Water",
-                                                            "Settlements and transport"]
-    titles = {name for _, members in control.plain_groups for name, _ in members}
-    assert titles == {
-        "Shaded relief (SRTM 90 m)",
-        "Study area",
-        "Water protection zones",
-        "Water protection strips",
-        "Reservoir",
-        "Streams",
-        "Places",
-        "Transport corridors",
-    }
+    groups, titles = _switcher(m)
+    assert groups == ["Terrain", "Boundaries", "Water", "Settlements and transport"]
+    assert titles == {"Shaded relief (SRTM 90 m)", "Study area", "Water protection zones", "Water protection strips",
+                      "Reservoir", "Streams", "Places", "Transport corridors"}
 
 
 def test_overview_has_the_tools_planners_expect(offline_overview: folium.Map) -> None:
@@ -752,34 +760,16 @@ def infrastructure(plan_layer_set: LayerSet, relief: ReliefImages) -> folium.Map
     return infrastructure_map(plan_layer_set, relief=relief, offline=True)
 
 
-@pytest.fixture(scope="module")
-def infrastructure_html(infrastructure: folium.Map) -> str:
-    return render_html(infrastructure)
+infrastructure_html = _rendered("infrastructure")
 
 
 def test_infrastructure_map_shows_the_orienting_layers_and_the_plan_objects(infrastructure: folium.Map) -> None:
-    control = _control(infrastructure)
-    assert [group for group, _ in control.plain_groups] == [
-        "Terrain",
-        "Boundaries",
-        "Plan",
-        "Infrastructure and projects",
-        "Water",
-        "Settlements and transport",
-    ]
-    titles = {name for _, members in control.plain_groups for name, _ in members}
-    assert titles == {
-        "Shaded relief (SRTM 90 m)",
-        "Study area",
-        "City boundary",
-        "Districts",
-        "Engineering lines",
-        "Engineering objects",
-        "Investment projects",
-        "Reservoir",
-        "Places",
-        "Transport corridors",
-    }  # no streams or water protection bands: only what orients a reader
+    groups, titles = _switcher(infrastructure)
+    assert groups == ["Terrain", "Boundaries", "Plan", "Infrastructure and projects", "Water",
+                      "Settlements and transport"]
+    # No streams or water protection bands: only what orients a reader.
+    assert titles == {"Shaded relief (SRTM 90 m)", "Study area", "City boundary", "Districts", "Engineering lines",
+                      "Engineering objects", "Investment projects", "Reservoir", "Places", "Transport corridors"}
     assert infrastructure.get_root().title == "Alatau City: infrastructure and projects"
     assert len(_children(infrastructure, plugins.MeasureControl)) == 1
     assert len(_children(infrastructure, plugins.Fullscreen)) == 1
@@ -789,21 +779,13 @@ def test_infrastructure_map_shows_the_orienting_layers_and_the_plan_objects(infr
 
 
 def test_infrastructure_map_legend_has_a_row_for_each_kind(infrastructure: folium.Map) -> None:
-    labels = _labels(infrastructure)
-    for label in (
-        "Engineering lines: Road (planned, schematic)",
-        "Engineering lines: Gas pipeline (dashed)",
-        "Engineering objects: Substation (SS)",
-        "Engineering objects: Water intake (WI)",
-        "Engineering objects: Wastewater treatment plant (WW)",
-        "Reconstruction of an existing object (dashed rim)",
-        "Investment projects: Under way",
-        "Investment projects: Agreed",
-        "Investment projects: In talks",
-        "Investment projects: Planned",
-        "Breaks a placement rule (dashed rim)",
-    ):
-        assert label in labels
+    expected = {"Engineering lines: Road (planned, schematic)", "Engineering lines: Gas pipeline (dashed)",
+                "Engineering objects: Substation (SS)", "Engineering objects: Water intake (WI)",
+                "Engineering objects: Wastewater treatment plant (WW)",
+                "Reconstruction of an existing object (dashed rim)", "Investment projects: Under way",
+                "Investment projects: Agreed", "Investment projects: In talks", "Investment projects: Planned",
+                "Breaks a placement rule (dashed rim)"}
+    assert expected - set(_labels(infrastructure)) == set()
     (section,) = [s for s in _legend(infrastructure).sections if s.title == "Infrastructure and projects"]
     badges = {entry.badge for entry in section.entries if entry.symbol.endswith("_badge")}
     assert {"SS", "WI", "WW", "P"} <= badges
@@ -1028,9 +1010,7 @@ def proximity(proximity_layer_set: LayerSet, relief: ReliefImages) -> folium.Map
     return proximity_map(proximity_layer_set, relief=relief, offline=True)
 
 
-@pytest.fixture(scope="module")
-def proximity_html(proximity: folium.Map) -> str:
-    return render_html(proximity)
+proximity_html = _rendered("proximity")
 
 
 def _members(m: folium.Map, group: str) -> dict[str, object]:
@@ -1039,17 +1019,9 @@ def _members(m: folium.Map, group: str) -> dict[str, object]:
 
 def test_proximity_switcher_lists_service_areas_coverage_gaps_and_travel_time(proximity: folium.Map) -> None:
     control = _control(proximity)
-    assert [group for group, _ in control.plain_groups] == [
-        "Terrain",
-        "Boundaries",
-        "Plan",
-        "Infrastructure and projects",
-        "Service areas (road network)",
-        "Coverage and gaps (straight-line radius)",
-        "Travel time (road network)",
-        "Water",
-        "Settlements and transport",
-    ]
+    assert _switcher(proximity)[0] == ["Terrain", "Boundaries", "Plan", "Infrastructure and projects",
+                                       "Service areas (road network)", "Coverage and gaps (straight-line radius)",
+                                       "Travel time (road network)", "Water", "Settlements and transport"]
     kinds = ("Substation", "Water intake", "Wastewater treatment plant")
     service = _members(proximity, "Service areas (road network)")
     assert list(service) == [f"Service areas: {kind}" for kind in kinds]
@@ -1070,24 +1042,11 @@ def test_proximity_switcher_lists_service_areas_coverage_gaps_and_travel_time(pr
 
 def test_proximity_legend_has_the_time_classes_the_limits_and_the_gaps(proximity: folium.Map) -> None:
     labels = _labels(proximity)
-    for label in (
-        "Service areas: Within 10 min",
-        "Service areas: Within 20 min",
-        "Service areas: Within 30 min",
-        "Coverage: Substation",
-        "Coverage gaps: Substation",
-        "Coverage gaps: Water intake",
-        "Coverage gaps: Wastewater treatment plant",
-        "Travel time: 0–5 min",
-        "Travel time: 5–10 min",
-        "Travel time: 10–20 min",
-        "Travel time: 20–30 min",
-        "Travel time: Unreachable",
-        "District outlines",
-        "City boundary",
-        "Engineering objects: Substation (SS)",
-    ):
-        assert label in labels
+    expected = {*(f"Service areas: Within {limit} min" for limit in (10, 20, 30)), "Coverage: Substation",
+                *(f"Coverage gaps: {kind}" for kind in ("Substation", "Water intake", "Wastewater treatment plant")),
+                *(f"Travel time: {band}" for band in ("0–5 min", "5–10 min", "10–20 min", "20–30 min", "Unreachable")),
+                "District outlines", "City boundary", "Engineering objects: Substation (SS)"}
+    assert expected - set(labels) == set()
     assert "Travel time: > 30 min" not in labels  # no synthetic node is that far: only classes present
     assert "Service areas: More than 30 min" not in labels
     entries = {entry.label: entry for section in _legend(proximity).sections for entry in section.entries}
@@ -1213,29 +1172,72 @@ def test_a_map_opens_in_the_language_asked_for_and_carries_all_three(layer_set: 
         overview_map(layer_set, relief=None, offline=True, language="de")
 
 
-def test_translations_cover_every_text_of_the_default_maps() -> None:
-    from alatau_geo.core.io import read_layers
-    from alatau_geo.maps.i18n import translate
+# Layers whose "role" is the plan's wording of a zone; elsewhere (settlements) it is a free description.
+_ZONES = ("districts", "city_boundary", "sez")
 
-    layers = read_layers(ROOT / "layers")
-    m = proximity_map(layers, relief=relief_images(ROOT / "layers" / "terrain_dem.tif"), offline=True)
-    texts = [entry.label for section in _legend(m).sections for entry in section.entries]
-    texts += [section.title for section in _legend(m).sections] + [name for name in _control(m).layer_names]
-    # The reference, plan and analysis layers of the default maps; the thematic pages (population, mountain,
-    # suitability) are translated in their legends and controls, their popup headers partly not yet.
-    thematic = ("population_", "mountain_", "air_corridor", "almaty_extent", "suitability_", "floodplain",
-                "reservoir_bands")
-    for name in (n for n in layers if not n.startswith(thematic)):  # every popup header and worded value
+
+def _drawn_texts(layers: LayerSet, styles: Mapping[str, LayerStyle]) -> set[str]:
+    """The texts a page drawing `layers` takes from them: legend, layer switcher, popup titles, headers, values."""
+    from alatau_geo.maps.vectors import add_vectors
+
+    vectors = add_vectors(folium.Map(), (layers[name] for name in layers), download_template="{name}", styles=styles)
+    texts = set(vectors.groups) | {name for members in vectors.groups.values() for name, _ in members}
+    for section in vectors.sections:
+        texts |= {section.title, section.note} | {entry.label for entry in section.entries}
+    for shown in vectors.shown:
+        texts |= {shown.title} | {column_format(column).header for column in shown.popup_template.columns}
+    for name in layers:
         frame = layers[name].frame
-        texts += [column_format(column).header for column in popup_columns(frame.columns)]
-        worded = ("kind", "works", "status", "placement", "ends_in", "broken_rules")
-        worded += ("role",) if name in ("districts", "city_boundary", "sez") else ()
-        texts += [value_label(column, str(value)) for column in worded if column in frame.columns
-                  for value in frame[column].dropna().unique() if str(value)]
-    proper = ("SRTM", "GeoNames", "OpenStreetMap")
-    untranslated = sorted({text for text in texts if translate(text, "ru") == text and translate(text, "kk") == text
-                           and re.search("[A-Za-z]{3}", text) and not any(name in text for name in proper)})
-    assert untranslated == []
+        style = styles.get(name) or style_for(name, geometry_type=layers[name].geometry_type)
+        records = frame.drop(columns=frame.geometry.name).to_dict("records")
+        texts |= {style.feature_label(record, title=layers[name].title) or "" for record in records}
+        # District names ("Gate") are the same in every language (see the tables' name_kk, name_ru).
+        worded = [column for column in popup_columns(frame.columns)
+                  if column != "district" and (column != "role" or name in _ZONES)]
+        texts |= {value_label(column, str(value)) for column in worded
+                  for value in frame[column].dropna().unique() if is_worded(column, value)}
+    return texts
+
+
+def _siting_examples() -> LayerSet:
+    """The siting layers (built by ``alatau-geo site``, not in layers/) with every coded value they can hold."""
+    from alatau_geo.analysis.catchments import Status
+    from alatau_geo.analysis.siting_layers import CATCHMENT_COLUMNS, MOVE_LINE_COLUMNS, SITE_COLUMNS
+    from alatau_geo.plan.demand_params import DEMAND_UNITS
+    from alatau_geo.plan.siting_params import SitingParams
+
+    coded = [{"kind": kind, "role": role, "status": status, "load_unit": DEMAND_UNITS[siting.demand],
+              "cost_unit": "min" if siting.cost == "time" else "m", "load_share": 0.5}
+             for (kind, siting), role, status in itertools.product(SitingParams().kinds.items(),
+                                                                   ("candidate", "fixed"), get_args(Status))]
+    shapes = {"siting_recommended": (SITE_COLUMNS, Point(660_000, 4_810_000)),
+              "siting_catchments": (CATCHMENT_COLUMNS, box(659_000, 4_809_000, 661_000, 4_811_000)),
+              "siting_moves": (MOVE_LINE_COLUMNS, LineString([(659_000, 4_810_000), (660_000, 4_810_000)]))}
+    titles = {"siting_recommended": "Recommended facility sites (2050)",  # as analysis.siting_layers titles them
+              "siting_catchments": "Catchments of the recommended sites (2050)",
+              "siting_moves": "Planned objects to recommended sites (2050)"}
+    layers = []
+    for name, (columns, geometry) in shapes.items():
+        rows = [{column: row.get(column, f"{name}_{index}" if column == "id" else 1) for column in columns}
+                for index, row in enumerate(coded)]
+        frame = gpd.GeoDataFrame(rows, geometry=[geometry] * len(rows), crs=WORKING_CRS)
+        layers.append(Layer(name, frame, Provenance(source="test", method="test", quality="derived"), titles[name]))
+    return LayerSet(layers)
+
+
+def test_translations_cover_every_text_of_the_built_maps() -> None:
+    from alatau_geo.core.io import read_layers
+    from alatau_geo.maps.siting import SITING_STYLES
+    from alatau_geo.maps.suitability import SUITABILITY_STYLES
+
+    layers = read_layers(ROOT / "layers")  # every layer the default build writes, thematic ones included
+    m = proximity_map(layers, relief=relief_images(ROOT / "layers" / "terrain_dem.tif"), offline=True)
+    texts = {entry.label for section in _legend(m).sections for entry in section.entries}
+    texts |= {section.title for section in _legend(m).sections} | set(_control(m).layer_names)
+    texts |= _drawn_texts(layers, {})
+    texts |= _drawn_texts(LayerSet(layers[name] for name in SUITABILITY_STYLES if name in layers), SUITABILITY_STYLES)
+    texts |= _drawn_texts(_siting_examples(), SITING_STYLES)
+    assert untranslated(texts) == []
 
 
 def test_former_names_are_searched_when_the_table_has_them(layer_set: LayerSet) -> None:

@@ -18,6 +18,7 @@ build of a scratch workspace from the committed layers (``built``).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -48,7 +49,6 @@ from browser_support import open_browser
 from conftest_maps import (  # noqa: F401
     XSS_IMG,
     XSS_NAME,
-    dem_path,
     full_dem_path,
     full_relief,
     layer_set,
@@ -223,6 +223,23 @@ class Visit:
         popup.wait_for()
         return popup
 
+    def open_popup(self, point: tuple[float, float], *, tags: str = "script, img") -> Any:
+        """Click `point` and return its popup, in which no element of `tags` may have been injected."""
+        self.page.mouse.click(*point)
+        popup = self.popup()
+        injected = ", ".join(f".leaflet-popup-content {tag}" for tag in tags.split(", "))
+        assert self.page.locator(injected).count() == 0
+        return popup
+
+    @contextlib.contextmanager
+    def runs_nothing(self) -> Iterator[Visit]:
+        """Whatever happens inside, the page gains no script, and asks for, logs and shows nothing unexpected."""
+        before = self.page.evaluate("document.scripts.length")
+        yield self
+        self.page.wait_for_timeout(200)  # let any injected handler fire before checking
+        assert self.page.evaluate("document.scripts.length") == before
+        self.assert_clean()
+
     def labels(self) -> list[dict[str, Any]]:
         """The labels shown: text and box."""
         return self.page.evaluate(
@@ -235,7 +252,8 @@ class Visit:
         )
 
 
-def _open(context: Any, url: str) -> Visit:
+def _open(context: Any, url: str, *, still: bool = False) -> Visit:
+    """The page at `url` with recorders attached, once its map has loaded (and, if `still`, stopped moving)."""
     page = context.new_page()
     page.set_default_timeout(10_000)
     record = Visit(page)
@@ -260,22 +278,24 @@ def _open(context: Any, url: str) -> Visit:
     page.on("dialog", on_dialog)
     page.goto(url, wait_until="load")
     page.wait_for_function(f"{_MAP} && {_MAP}._loaded === true")
+    if still:
+        record.wait_still()
     return record
 
 
 @pytest.fixture
 def visit(browser: Any, site: Path) -> Iterator[Any]:
-    """Open a synthetic map page by name with recorders attached; yields a function name -> Visit."""
+    """Open a synthetic map page by name with recorders attached; yields a function (name, still=False) -> Visit."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
-    yield lambda name: _open(context, (site / "maps" / f"{name}.html").as_uri())
+    yield lambda name, still=False: _open(context, (site / "maps" / f"{name}.html").as_uri(), still=still)
     context.close()
 
 
 @pytest.fixture
 def visit_built(browser: Any, built: Path) -> Iterator[Any]:
-    """Open a page of the real build by name; yields a function name -> Visit."""
+    """Open a page of the real build by name; yields a function (name, still=False) -> Visit."""
     context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
-    yield lambda name: _open(context, (built / "maps" / f"{name}.html").as_uri())
+    yield lambda name, still=False: _open(context, (built / "maps" / f"{name}.html").as_uri(), still=still)
     context.close()
 
 
@@ -375,9 +395,8 @@ def test_labels_exist_and_do_not_overlap_at_three_zoom_levels(visit_built: Any) 
 def test_clicking_inside_each_district_opens_that_district(visit_built: Any, built: Path) -> None:
     layers = read_layers(built / "layers")
     districts = layers["districts"].frame
-    opened = visit_built("districts")
+    opened = visit_built("districts", still=True)  # the map opens on the city, every district in view
     page = opened.page
-    opened.wait_still()  # the map opens on the city, every district in view
     for row in districts.itertuples():
         lon, lat = _interior(row.geometry, layers)
         opened.settle()
@@ -425,10 +444,36 @@ def test_the_language_switch_changes_labels_legend_controls_and_popups(visit_bui
     opened.assert_clean()
 
 
-def test_no_popup_extends_under_a_control(visit_built: Any) -> None:
-    opened = visit_built("infrastructure")
+@pytest.mark.parametrize(("name", "layer", "texts"), [
+    ("population", "population_districts", ("Residents capacity", "Тұрғындар сыйымдылығы", "Ёмкость по жителям")),
+    ("mountain", "mountain_ski_terrain", ("Share (%)", "Үлесі (%)", "Доля (%)")),
+])
+def test_the_thematic_pages_popups_follow_the_language_switch(visit_built: Any, name: str, layer: str,
+                                                              texts: tuple[str, str, str]) -> None:
+    opened = visit_built(name)
     page = opened.page
-    opened.wait_still()
+    page.evaluate(
+        """name => {
+            const map = window[document.querySelector('.folium-map').id];
+            let found = null;
+            map.eachLayer(layer => { if (!found && layer.feature && layer.agLayer === name) { found = layer; } });
+            found.openPopup();
+        }""",
+        layer,
+    )
+    english, kazakh, russian = texts
+    assert english in opened.popup().inner_text()
+    page.click(".ag-language-button[lang=kk]")  # the open popup follows the switch
+    text = opened.popup().inner_text()
+    assert kazakh in text and english not in text
+    page.click(".ag-language-button[lang=ru]")
+    assert russian in opened.popup().inner_text()
+    opened.assert_clean()
+
+
+def test_no_popup_extends_under_a_control(visit_built: Any) -> None:
+    opened = visit_built("infrastructure", still=True)
+    page = opened.page
     # Open popups of features placed under each corner's controls; each must pan clear of all of them.
     page.click(".ag-legend-toggle")
     page.click(".ag-legend-toggle")  # folded and open again: the legend is at its full size
@@ -544,38 +589,32 @@ def test_clicking_a_place_opens_its_popup_with_units(visit: Any) -> None:
 
 
 def test_hostile_names_show_as_text_and_run_nothing(visit: Any) -> None:
-    opened = visit("overview")
-    page = opened.page
-    scripts_before = page.evaluate("document.scripts.length")
-    page.mouse.click(*opened.point_of("places", "p4"))
-    popup = opened.popup()
-    assert XSS_NAME in popup.inner_text()
-    assert page.locator(".leaflet-popup-content script, .leaflet-popup-content img").count() == 0
-    opened.settle()
-    page.mouse.click(*opened.point_of("streams", 2))  # the stream whose Kazakh name is an <img onerror>
-    page.wait_for_function("document.querySelector('.leaflet-popup-content').innerText.includes('Talgar')")
-    assert XSS_IMG in popup.inner_text()
-    # Open every popup and tooltip on the map, then hover the hostile marker.
-    page.evaluate(
-        f"""() => {_MAP}.eachLayer(layer => {{
-            if (layer.getPopup && layer.getPopup()) {{ layer.openPopup(); layer.closePopup(); }}
-            if (layer.getTooltip && layer.getTooltip()) {{ layer.openTooltip(); layer.closeTooltip(); }}
-        }})"""
-    )
-    page.mouse.move(*opened.point_of("places", "p4"))
-    page.locator(".leaflet-tooltip").wait_for()
-    assert XSS_NAME in page.inner_text(".leaflet-tooltip")
-    # The search box and the labels list the name as text too, in every language.
-    page.locator(".leaflet-control-search input").press_sequentially("<scr")
-    tip = page.locator(".search-tooltip .search-tip").first
-    tip.wait_for()
-    assert tip.inner_text() == XSS_NAME
-    assert page.locator(".search-tooltip script, .ag-label script, .ag-label img").count() == 0
-    for language in ("kk", "ru", "en"):
-        page.click(f".ag-language-button[lang={language}]")
-    page.wait_for_timeout(200)  # let any injected handler fire before checking
-    assert page.evaluate("document.scripts.length") == scripts_before
-    opened.assert_clean()
+    with visit("overview").runs_nothing() as opened:
+        page = opened.page
+        popup = opened.open_popup(opened.point_of("places", "p4"))
+        assert XSS_NAME in popup.inner_text()
+        opened.settle()
+        page.mouse.click(*opened.point_of("streams", 2))  # the stream whose Kazakh name is an <img onerror>
+        page.wait_for_function("document.querySelector('.leaflet-popup-content').innerText.includes('Talgar')")
+        assert XSS_IMG in popup.inner_text()
+        # Open every popup and tooltip on the map, then hover the hostile marker.
+        page.evaluate(
+            f"""() => {_MAP}.eachLayer(layer => {{
+                if (layer.getPopup && layer.getPopup()) {{ layer.openPopup(); layer.closePopup(); }}
+                if (layer.getTooltip && layer.getTooltip()) {{ layer.openTooltip(); layer.closeTooltip(); }}
+            }})"""
+        )
+        page.mouse.move(*opened.point_of("places", "p4"))
+        page.locator(".leaflet-tooltip").wait_for()
+        assert XSS_NAME in page.inner_text(".leaflet-tooltip")
+        # The search box and the labels list the name as text too, in every language.
+        page.locator(".leaflet-control-search input").press_sequentially("<scr")
+        tip = page.locator(".search-tooltip .search-tip").first
+        tip.wait_for()
+        assert tip.inner_text() == XSS_NAME
+        assert page.locator(".search-tooltip script, .ag-label script, .ag-label img").count() == 0
+        for language in ("kk", "ru", "en"):
+            page.click(f".ag-language-button[lang={language}]")
 
 
 def test_offline_terrain_map_opens_clean_with_slope_classes_in_degrees(visit: Any) -> None:
@@ -602,9 +641,8 @@ def test_offline_terrain_map_opens_clean_with_slope_classes_in_degrees(visit: An
 
 
 def test_offline_infrastructure_map_opens_clean_with_neutral_clusters_and_badges(visit: Any) -> None:
-    opened = visit("infrastructure")
+    opened = visit("infrastructure", still=True)
     page = opened.page
-    opened.wait_still()
     opened.assert_clean()
     assert _render_ms(page) < RENDER_BUDGET_MS
     assert page.locator(".marker-cluster").count() >= 1  # the crowded objects are grouped
@@ -643,30 +681,22 @@ def test_clicking_a_clustered_project_shows_people_values_and_folds_the_technica
 
 
 def test_hostile_project_names_run_nothing_and_search_finds_projects(visit: Any) -> None:
-    opened = visit("infrastructure")
-    page = opened.page
-    scripts_before = page.evaluate("document.scripts.length")
-    page.mouse.click(*opened.uncover("projects", "hostile"))
-    text = opened.popup().inner_text()
-    assert XSS_NAME in text and XSS_IMG in text
-    injected = ".leaflet-popup-content script, .leaflet-popup-content img, .leaflet-popup-content i"
-    assert page.locator(injected).count() == 0
-    opened.settle()
-    page.evaluate(f"{_MAP}.setZoom(10, {{animate: false}})")
-    search = page.locator(".leaflet-control-search input")
-    search.press_sequentially("Rhen")
-    page.locator(".search-tooltip .search-tip", has_text="Rhenus Logistics hub").first.click()
-    page.wait_for_function("document.querySelector('.leaflet-popup-content') && "
-                           "document.querySelector('.leaflet-popup-content').innerText.includes('Rhenus Logistics')")
-    page.wait_for_timeout(200)  # let any injected handler fire before checking
-    assert page.evaluate("document.scripts.length") == scripts_before
-    opened.assert_clean()
+    with visit("infrastructure").runs_nothing() as opened:
+        page = opened.page
+        text = opened.open_popup(opened.uncover("projects", "hostile"), tags="script, img, i").inner_text()
+        assert XSS_NAME in text and XSS_IMG in text
+        opened.settle()
+        page.evaluate(f"{_MAP}.setZoom(10, {{animate: false}})")
+        search = page.locator(".leaflet-control-search input")
+        search.press_sequentially("Rhen")
+        page.locator(".search-tooltip .search-tip", has_text="Rhenus Logistics hub").first.click()
+        page.wait_for_function("document.querySelector('.leaflet-popup-content') && document.querySelector("
+                               "'.leaflet-popup-content').innerText.includes('Rhenus Logistics')")
 
 
 def test_offline_proximity_map_draws_nodes_on_canvas_and_a_node_shows_its_minutes(visit: Any) -> None:
-    opened = visit("proximity")
+    opened = visit("proximity", still=True)
     page = opened.page
-    opened.wait_still()
     opened.assert_clean()
     assert _render_ms(page) < RENDER_BUDGET_MS
     control = _control_text(page)
@@ -687,15 +717,11 @@ def test_offline_proximity_map_draws_nodes_on_canvas_and_a_node_shows_its_minute
     page.mouse.move(700, 450)
     assert page.locator(".leaflet-ag-dense-pane canvas").count() == 1 and page.locator("path").count() == paths_before
     assert "Travel time: 0–5 min" in page.inner_text(".ag-legend")
-    scripts_before = page.evaluate("document.scripts.length")
-    page.mouse.click(*opened.node_point(2, zoom=14))
-    text = opened.popup().inner_text()
-    assert "Travel time (min)\t10.0" in text and f"Facility\t{XSS_NAME}" in text
-    assert page.locator(".leaflet-popup-content script, .leaflet-popup-content img").count() == 0
-    page.wait_for_function("getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
-    _screenshot(page, "proximity_popup.png")
-    assert page.evaluate("document.scripts.length") == scripts_before
-    opened.assert_clean()
+    with opened.runs_nothing():
+        text = opened.open_popup(opened.node_point(2, zoom=14)).inner_text()
+        assert "Travel time (min)\t10.0" in text and f"Facility\t{XSS_NAME}" in text
+        page.wait_for_function("getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
+        _screenshot(page, "proximity_popup.png")
 
 
 def test_online_page_opens_on_the_relief_and_unreachable_tiles_fail_quietly(visit: Any) -> None:

@@ -28,8 +28,11 @@ from alatau_geo.core.generation import generation_files
 from alatau_geo.core.io import read_layers, read_raster
 from alatau_geo.jobs import pages
 from alatau_geo.jobs import suitability as job
+from alatau_geo.maps.controls import GroupedLayers
+from alatau_geo.maps.legend import Legend
 from alatau_geo.maps.suitability import suitability_map
 from alatau_geo.plan.config import load_plan
+from conftest_maps import untranslated
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 COMMITTED = REPOSITORY / "layers"
@@ -162,8 +165,15 @@ def test_the_suitability_map_draws_classes_criteria_and_hazards(workspace, tmp_p
     plan = load_plan(workspace[0] / "plan.toml")
     result = job.suitability_of(layers, plan, layers_dir=layers_dir,
                                 elevation=read_raster(layers_dir / "terrain_dem.tif"))
-    html = maps.render_html(suitability_map(layers, result, relief=None, offline=True))
+    page = suitability_map(layers, result, relief=None, offline=True)
+    html = maps.render_html(page)
     assert "Suitability classes" in html and "Class changes with the weights" in html
+    # Its legend and layer switcher speak Kazakh and Russian too (the criteria keep the plan's names).
+    (legend,) = [child for child in page._children.values() if isinstance(child, Legend)]
+    (control,) = [child for child in page._children.values() if isinstance(child, GroupedLayers)]
+    texts = {section.title for section in legend.sections} | {section.note for section in legend.sections}
+    texts |= {entry.label for section in legend.sections for entry in section.entries} | set(control.layer_names)
+    assert untranslated(texts, names=result.surface.criteria) == []
     assert html.count("L.imageOverlay(") == 2 + len(result.surface.criteria)
     assert "Reservoir shore bands" in html and "slope (weight" in html
     # Registered with the map pages: a suitability result adds suitability.html.

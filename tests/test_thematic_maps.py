@@ -88,7 +88,9 @@ def _mountain_layers(profile: str) -> LayerSet:
 def test_mountain_map_draws_the_profile_in_the_lift_line_popup():
     html = maps.render_html(maps.mountain_map(_mountain_layers("1707 1750 1900 2293"), relief=None,
                                               offline=True))
-    assert "ag-profile" in html and "2,293 m" in html and "0.1 km" in html
+    # The axes' units in every language, as the feature's JSON carries the chart.
+    assert "ag-profile" in html and "2,293 \\u003ctspan" in html and "0.1 \\u003ctspan" in html
+    assert 'lang=\\"kk\\"\\u003eкм\\u003c' in html
     assert in_page("Ski terrain: Beginner (3.5–14°)") in html
     assert in_page("Ski terrain: Extreme, avalanche-prone (30–45°)") in html
     assert "Medeu - Shymbulak" in html

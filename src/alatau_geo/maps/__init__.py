@@ -17,6 +17,7 @@ the maps is one entry in :data:`~alatau_geo.maps.layer_styles.STYLES`.
 Modules
 -------
 compose         the maps and :func:`render_html`
+page            what every page is made of: :class:`~alatau_geo.maps.page.Page`, overlays, :func:`draw_page`
 thematic        the population-and-jobs map and the mountain-cluster map
 suitability     the land-suitability map (classes, criteria, sensitivity, hazards)
 edit_map        the editing map (GeoMan) whose edits download as one JSON file

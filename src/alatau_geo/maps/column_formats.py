@@ -4,8 +4,10 @@
 toolkit writes; a column without an entry is labelled from its name and its
 unit is read from the suffix (``_m``, ``_km``, ``_km2``, ``_ha``, ``_pct``).
 :data:`VALUE_LABELS` words coded values for people ("under_way" reads
-"Under way"); :data:`TECHNICAL_COLUMNS` are shown only behind a popup's
-"Technical details" fold.
+"Under way"); the values of :data:`WORDED_COLUMNS`, and the coded values
+:data:`VALUE_LABELS` lists in any column, are translated on the maps
+(:func:`is_worded`); :data:`TECHNICAL_COLUMNS` are shown only behind a
+popup's "Technical details" fold.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ __all__ = [
     "COLUMN_FORMATS",
     "TECHNICAL_COLUMNS",
     "VALUE_LABELS",
+    "WORDED_COLUMNS",
     "ColumnFormat",
     "column_format",
     "humanise",
+    "is_worded",
     "value_label",
 ]
 
@@ -127,13 +131,21 @@ COLUMN_FORMATS: Mapping[str, ColumnFormat] = MappingProxyType(
         "place": ColumnFormat("Place"),
         "vertices": ColumnFormat("Vertices"),
         "min_outside_city_ha_target": ColumnFormat("Outside the city (minimum, target)", "ha", 0),
+        # A share of one facility's firm capacity (0.65, 1.2): whole numbers would hide it.
+        "load_share": ColumnFormat("Load share", None, 2),
     }
 )
 
-# Coded values worded for people, by column; values not listed are humanised ("in_talks" -> "In talks").
+# Where a layer says how a value was got: derived, assumed or published (elsewhere the column is free text).
+_BASIS_LABELS = MappingProxyType({"derived": "Derived", "assumed": "Assumed", "published": "Published"})
+# Suitability classes, in the suitability layers' columns "class" and "base_class".
+_SUITABILITY_LABELS = {"high": "High", "medium": "Medium", "low": "Low", "unsuitable": "Unsuitable"}
+# Coded values worded for people, by column. Values not listed are humanised ("in_talks" -> "In talks") in
+# the columns of _HUMANISED and shown as they are in the others (which also hold free text or numbers).
 VALUE_LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
-        "status": MappingProxyType({"under_way": "Under way", "in_talks": "In talks"}),
+        "status": MappingProxyType({"under_way": "Under way", "in_talks": "In talks",
+                                    "time_limit": "Best found within the time limit"}),
         "kind": MappingProxyType({
             "wastewater_plant": "Wastewater treatment plant",
             "gas_pipeline": "Gas pipeline",
@@ -142,8 +154,28 @@ VALUE_LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
         "position_quality": MappingProxyType({"geonames": "GeoNames", "openstreetmap": "OpenStreetMap"}),
         "district": MappingProxyType({"gate": "Gate", "golden": "Golden", "growing": "Growing", "green": "Green"}),
         "ends_in": MappingProxyType({"reservoir": "Reservoir", "river": "River"}),
+        "class": MappingProxyType({
+            "too_flat": "Too flat", "beginner": "Beginner", "intermediate": "Intermediate", "expert": "Expert",
+            "extreme": "Extreme", "too_steep": "Too steep", "flat": "Flat", **_SUITABILITY_LABELS,
+        }),
+        "base_class": MappingProxyType(_SUITABILITY_LABELS),
+        "meets": MappingProxyType({"steep": "Steep city", "upper": "Upper city",
+                                   "steep and upper": "Steep and upper city"}),
+        "label": MappingProxyType({"normal": "up to the normal level", "maximum": "normal to maximum level"}),
+        "lower_reach": MappingProxyType({"perennial": "Perennial", "intermittent": "Intermittent"}),
+        "basis": _BASIS_LABELS,
+        "position_basis": _BASIS_LABELS,
+        "elevation_basis": _BASIS_LABELS,
+        "load_unit": MappingProxyType({"places": "places for children"}),
     }
 )
+_HUMANISED = frozenset({"status", "kind", "works", "placement", "position_quality", "district", "ends_in"})
+# Columns whose values are codes or the plan's own wording: worded for people and translated.
+# Free text from the tables (names, companies, sectors, sources) is shown as it is.
+WORDED_COLUMNS: frozenset[str] = frozenset({
+    *_HUMANISED, "band", "rules", "broken_rules", "role", "class", "base_class", "meets", "label", "quality",
+    "lower_reach", "load_unit", "cost_unit",
+})
 # Placement rule names (columns ``rules`` and ``broken_rules``, semicolon-separated).
 RULE_LABELS: Mapping[str, str] = MappingProxyType(
     {
@@ -174,6 +206,7 @@ _UNIT_SUFFIXES: tuple[tuple[str, str, int], ...] = (
     ("_ha", "ha", 1),
     ("_km", "km", 1),
     ("_m", "m", 0),
+    ("_deg", "°", 0),
 )
 
 
@@ -222,9 +255,18 @@ def value_label(column: str, value: str) -> str:
     if column in ("rules", "broken_rules"):
         names = [part.strip() for part in value.split(";") if part.strip()]
         return "; ".join(RULE_LABELS.get(name, name) for name in names)
-    labels = VALUE_LABELS.get(column)
-    if labels is not None and value in labels:
+    labels = VALUE_LABELS.get(column, {})
+    if value in labels:
         return labels[value]
-    if column in VALUE_LABELS or column in ("kind", "works", "status"):
-        return humanise(value)
-    return value
+    return humanise(value) if column in _HUMANISED else value
+
+
+def is_worded(column: str, value: object) -> bool:
+    """Whether a popup words and translates `value` of `column`: a column of codes, or a code listed for it.
+
+    Examples
+    --------
+    >>> is_worded("status", "under_way"), is_worded("basis", "derived"), is_worded("basis", "count (30) published")
+    (True, True, False)
+    """
+    return column in WORDED_COLUMNS or (isinstance(value, str) and value in VALUE_LABELS.get(column, {}))

@@ -13,32 +13,17 @@ bytes for the same input.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
-
 import folium
 import pandas as pd
 
-from alatau_geo.core.errors import AlatauGeoError, ExportError, LayerError
+from alatau_geo.core.errors import AlatauGeoError, ExportError
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.maps.assets import external_resources
-from alatau_geo.maps.basemaps import (
-    RELIEF_TITLE,
-    SLOPE_TITLE,
-    add_base_maps,
-    image_overlay,
-    new_map,
-    relief_section,
-    slope_section,
-)
-from alatau_geo.maps.controls import add_controls
+from alatau_geo.maps.basemaps import SLOPE_TITLE, image_overlay, slope_section
 from alatau_geo.maps.elements import assign_stable_ids, template_reparsing_elements
-from alatau_geo.maps.i18n import check_language
-from alatau_geo.maps.labels import LABELLED_LAYERS, MapLabels, layer_labels
 from alatau_geo.maps.layer_styles import CONTEXT_STYLES, GROUP_TERRAIN, style_for
+from alatau_geo.maps.page import DOWNLOAD_TEMPLATE, Overlays, Page, draw_page, map_labels
 from alatau_geo.maps.rasters import ReliefImages
-from alatau_geo.maps.style import LayerStyle
-from alatau_geo.maps.vectors import VectorLayers, add_vectors
 
 __all__ = [
     "DISTRICT_MAP_LAYERS",
@@ -57,50 +42,30 @@ __all__ = [
 
 # What a districts map shows besides the zones: enough to orient a reader. It opens on the city.
 DISTRICT_MAP_LAYERS = ("study_area", "reservoir", "rivers", "corridors", "places", "sez", "city_boundary", "districts")
-DISTRICT_MAP_EXTENT = ("city_boundary", "districts")
 # What the infrastructure map shows: the orienting layers, then the objects, lines and projects.
-INFRASTRUCTURE_MAP_LAYERS = (
-    "study_area",
-    "reservoir",
-    "rivers",
-    "corridors",
-    "places",
-    "districts",
-    "city_boundary",
-    "infrastructure_lines",
-    "infrastructure",
-    "projects",
-)
-# The infrastructure map opens on the city and its objects rather than the whole plain.
-INFRASTRUCTURE_MAP_EXTENT = ("city_boundary", "infrastructure", "infrastructure_lines", "projects")
+INFRASTRUCTURE_MAP_LAYERS = ("study_area", "reservoir", "rivers", "corridors", "places", "districts", "city_boundary",
+                             "infrastructure_lines", "infrastructure", "projects")
 # What the proximity map shows: the analysis layers, the facilities they are
 # measured from, and outlines and lines that orient a reader.
 PROXIMITY_ANALYSIS_LAYERS = ("service_areas", "coverage", "coverage_gaps", "travel_time_nodes")
-PROXIMITY_MAP_LAYERS = (
-    "reservoir",
-    "rivers",
-    "corridors",
-    "places",
-    "districts",
-    "city_boundary",
-    "infrastructure",
-    *PROXIMITY_ANALYSIS_LAYERS,
+PROXIMITY_MAP_LAYERS = ("reservoir", "rivers", "corridors", "places", "districts", "city_boundary", "infrastructure",
+                        *PROXIMITY_ANALYSIS_LAYERS)
+_DISTRICTS = Page(DISTRICT_MAP_LAYERS, fit_to=("city_boundary", "districts"))
+# The infrastructure map opens on the city and its objects rather than the whole plain.
+_INFRASTRUCTURE = Page(
+    INFRASTRUCTURE_MAP_LAYERS, fit_to=("city_boundary", "infrastructure", "infrastructure_lines", "projects"),
+    needs=("infrastructure",), missing="infrastructure map: the layers have no 'infrastructure' layer; "
+    "build the plan layers first (alatau-geo build)",
 )
-PROXIMITY_MAP_EXTENT = ("city_boundary", "travel_time_nodes")
+_PROXIMITY = Page(
+    PROXIMITY_MAP_LAYERS, fit_to=("city_boundary", "travel_time_nodes"), styles=CONTEXT_STYLES,
+    needs=PROXIMITY_ANALYSIS_LAYERS, missing=f"proximity map: the layers have none of "
+    f"{', '.join(PROXIMITY_ANALYSIS_LAYERS)}; build the analysis layers first (alatau-geo build)",
+)
 
-# Maps are written to <build>/maps/ and layers to <build>/layers/.
-DOWNLOAD_TEMPLATE = "../layers/{name}.geojson"
 
-
-def overview_map(
-    layers: LayerSet,
-    *,
-    relief: ReliefImages | None,
-    offline: bool,
-    language: str = "en",
-    title: str = "Alatau City: overview",
-    download_template: str = DOWNLOAD_TEMPLATE,
-) -> folium.Map:
+def overview_map(layers: LayerSet, *, relief: ReliefImages | None, offline: bool, language: str = "en",
+                 title: str = "Alatau City: overview", download_template: str = DOWNLOAD_TEMPLATE) -> folium.Map:
     """The overview map: every layer, shaded relief, base maps and tools.
 
     Parameters
@@ -131,50 +96,13 @@ def overview_map(
         Render it with :func:`render_html`.
 
     """
-    return vector_map(layers, relief=relief, offline=offline, language=language, title=title,
-                       download_template=download_template)
+    return draw_page(layers, Page(), relief=relief, offline=offline, language=language, title=title,
+                     download_template=download_template)
 
 
-def map_labels(layers: LayerSet, vectors: VectorLayers) -> MapLabels:
-    """The labels of the labelled layers among `layers`, each hiding with its map layer."""
-    found = [label for name in layers if name in LABELLED_LAYERS for label in layer_labels(layers[name])]
-    owners = {name: parts[0] for name, parts in vectors.by_layer.items() if parts}
-    return MapLabels(found, owners=owners)
-
-
-def vector_map(
-    layers: LayerSet,
-    *,
-    relief: ReliefImages | None,
-    offline: bool,
-    language: str,
-    title: str,
-    download_template: str,
-    fit_to: tuple[str, ...] = ("study_area",),
-    styles: Mapping[str, LayerStyle] = MappingProxyType({}),
-) -> folium.Map:
-    """Every layer of `layers` over the relief and base maps, with labels and tools; opens on `fit_to`."""
-    check_language(language)
-    m = new_map(offline=offline, title=title)
-    base_maps = add_base_maps(m, offline=offline, relief=relief.hillshade if relief is not None else None)
-    vectors = add_vectors(m, (layers[name] for name in layers), download_template=download_template, styles=styles)
-    if base_maps.relief is not None:
-        vectors.groups.setdefault(GROUP_TERRAIN, []).insert(0, (RELIEF_TITLE, base_maps.relief))
-        vectors.sections.insert(0, relief_section())
-    add_controls(m, vectors, base_maps, language=language, fit_to=fit_to, labels=map_labels(layers, vectors))
-    return m
-
-
-def districts_map(
-    layers: LayerSet,
-    *,
-    relief: ReliefImages | None,
-    offline: bool,
-    language: str = "en",
-    figures: pd.DataFrame | None = None,
-    title: str = "Alatau City: districts",
-    download_template: str = DOWNLOAD_TEMPLATE,
-) -> folium.Map:
+def districts_map(layers: LayerSet, *, relief: ReliefImages | None, offline: bool, language: str = "en",
+                  figures: pd.DataFrame | None = None, title: str = "Alatau City: districts",
+                  download_template: str = DOWNLOAD_TEMPLATE) -> folium.Map:
     """The districts map: districts coloured by role, city boundary, SEZ, with their figures.
 
     Parameters
@@ -182,9 +110,7 @@ def districts_map(
     layers : LayerSet
         Must hold ``districts``; the layers of :data:`DISTRICT_MAP_LAYERS`
         present are shown.
-    relief : ReliefImages or None
-        As in :func:`overview_map`.
-    offline, language
+    relief, offline, language, title, download_template
         As in :func:`overview_map`.
     figures : DataFrame, optional
         The area table (:func:`alatau_geo.analysis.areas.area_table`), indexed by
@@ -192,8 +118,6 @@ def districts_map(
         overlap, difference from the published area) join each district's
         and the city's popup. Figures the layer already carries are not
         repeated.
-    title, download_template : str
-        As in :func:`overview_map`.
 
     Notes
     -----
@@ -212,19 +136,13 @@ def districts_map(
             frame = layer.frame.merge(extra, how="left", left_on="id", right_on="zone").drop(columns="zone")
             layer = Layer(layer.name, frame, layer.provenance, layer.title)
         shown.append(layer)
-    return vector_map(LayerSet(shown), relief=relief, offline=offline, language=language, title=title,
-                       download_template=download_template, fit_to=DISTRICT_MAP_EXTENT)
+    return draw_page(LayerSet(shown), _DISTRICTS, relief=relief, offline=offline, language=language, title=title,
+                     download_template=download_template)
 
 
-def infrastructure_map(
-    layers: LayerSet,
-    *,
-    relief: ReliefImages | None,
-    offline: bool,
-    language: str = "en",
-    title: str = "Alatau City: infrastructure and projects",
-    download_template: str = DOWNLOAD_TEMPLATE,
-) -> folium.Map:
+def infrastructure_map(layers: LayerSet, *, relief: ReliefImages | None, offline: bool, language: str = "en",
+                       title: str = "Alatau City: infrastructure and projects",
+                       download_template: str = DOWNLOAD_TEMPLATE) -> folium.Map:
     """The infrastructure map: engineering objects, pipelines and roads, and investment projects.
 
     Objects are badges by kind (SS substation, WI water intake, WW wastewater
@@ -243,48 +161,26 @@ def infrastructure_map(
         reservoir, rivers, corridors, places, districts and city boundary to
         orient a reader, then ``infrastructure_lines``, ``infrastructure``
         and ``projects``).
-    relief : ReliefImages or None
-        As in :func:`overview_map`.
-    offline, language
-        As in :func:`overview_map`.
-    title, download_template : str
+    relief, offline, language, title, download_template
         As in :func:`overview_map`.
 
     Returns
     -------
     folium.Map
+        Opening on the city and its objects rather than the whole plain.
 
     Raises
     ------
     LayerError
         If `layers` has no ``infrastructure`` layer.
     """
-    if "infrastructure" not in layers:
-        raise LayerError(
-            "infrastructure map: the layers have no 'infrastructure' layer; "
-            "build the plan layers first (alatau-geo build)"
-        )
-    shown = LayerSet([layers[name] for name in INFRASTRUCTURE_MAP_LAYERS if name in layers])
-    return vector_map(
-        shown,
-        relief=relief,
-        offline=offline,
-        language=language,
-        title=title,
-        download_template=download_template,
-        fit_to=INFRASTRUCTURE_MAP_EXTENT,
-    )
+    return draw_page(layers, _INFRASTRUCTURE, relief=relief, offline=offline, language=language, title=title,
+                     download_template=download_template)
 
 
-def proximity_map(
-    layers: LayerSet,
-    *,
-    relief: ReliefImages | None,
-    offline: bool,
-    language: str = "en",
-    title: str = "Alatau City: service areas, coverage gaps and travel time",
-    download_template: str = DOWNLOAD_TEMPLATE,
-) -> folium.Map:
+def proximity_map(layers: LayerSet, *, relief: ReliefImages | None, offline: bool, language: str = "en",
+                  title: str = "Alatau City: service areas, coverage gaps and travel time",
+                  download_template: str = DOWNLOAD_TEMPLATE) -> folium.Map:
     """The proximity map: service areas, coverage and its gaps, and the travel-time surface.
 
     What is drawn, bottom to top:
@@ -317,49 +213,26 @@ def proximity_map(
     layers : LayerSet
         Must hold at least one of :data:`PROXIMITY_ANALYSIS_LAYERS`; the
         layers of :data:`PROXIMITY_MAP_LAYERS` present are shown.
-    relief : ReliefImages or None
-        As in :func:`overview_map`.
-    offline, language
-        As in :func:`overview_map`.
-    title, download_template : str
+    relief, offline, language, title, download_template
         As in :func:`overview_map`.
 
     Returns
     -------
     folium.Map
+        Opening on the city and the travel-time surface.
 
     Raises
     ------
     LayerError
         If `layers` has none of the analysis layers.
     """
-    if not any(name in layers for name in PROXIMITY_ANALYSIS_LAYERS):
-        raise LayerError(
-            f"proximity map: the layers have none of {', '.join(PROXIMITY_ANALYSIS_LAYERS)}; "
-            "build the analysis layers first (alatau-geo build)"
-        )
-    shown = LayerSet([layers[name] for name in PROXIMITY_MAP_LAYERS if name in layers])
-    return vector_map(
-        shown,
-        relief=relief,
-        offline=offline,
-        language=language,
-        title=title,
-        download_template=download_template,
-        fit_to=PROXIMITY_MAP_EXTENT,
-        styles=CONTEXT_STYLES,
-    )
+    return draw_page(layers, _PROXIMITY, relief=relief, offline=offline, language=language, title=title,
+                     download_template=download_template)
 
 
-def terrain_map(
-    layers: LayerSet,
-    *,
-    relief: ReliefImages,
-    offline: bool,
-    language: str = "en",
-    title: str = "Alatau City: terrain and slope",
-    download_template: str = DOWNLOAD_TEMPLATE,
-) -> folium.Map:
+def terrain_map(layers: LayerSet, *, relief: ReliefImages, offline: bool, language: str = "en",
+                title: str = "Alatau City: terrain and slope",
+                download_template: str = DOWNLOAD_TEMPLATE) -> folium.Map:
     """The terrain map: shaded relief, slope classes in degrees and the layers that orient a reader.
 
     Parameters
@@ -369,38 +242,20 @@ def terrain_map(
         streams, places, city boundary) are shown; others are left out.
     relief : ReliefImages
         The DEM's display images (:func:`alatau_geo.maps.rasters.relief_images`).
-    offline, language
-        As in :func:`overview_map`.
-    title : str
-        Page title.
-    download_template : str
+    offline, language, title, download_template
         As in :func:`overview_map`.
 
     Returns
     -------
     folium.Map
+        Opening on the study area, the slope classes over the relief.
     """
-    check_language(language)
-    m = new_map(offline=offline, title=title)
-    base_maps = add_base_maps(m, offline=offline, relief=relief.hillshade)
-    slope = image_overlay(
-        relief.slope_classes, name=SLOPE_TITLE, pane="slope", base=False, opacity=0.6, show=True
-    )
-    slope.add_to(m)
-    context = LayerSet(
-        layers[name]
-        for name in layers
-        if style_for(name, geometry_type=layers[name].geometry_type).on_terrain_map
-    )
-    vectors = add_vectors(m, (context[name] for name in context), download_template=download_template)
-    terrain: list[tuple[str, folium.map.Layer]] = [(SLOPE_TITLE, slope)]
-    if base_maps.relief is not None:
-        terrain.insert(0, (RELIEF_TITLE, base_maps.relief))
-    vectors.groups[GROUP_TERRAIN] = terrain + vectors.groups.get(GROUP_TERRAIN, [])
-    vectors.sections[:0] = [relief_section(), slope_section()]
-    add_controls(m, vectors, base_maps, language=language, labels=map_labels(context, vectors),
-                 legend_layers={"slope": [slope]})
-    return m
+    slope = image_overlay(relief.slope_classes, name=SLOPE_TITLE, pane="slope", base=False, opacity=0.6, show=True)
+    overlays = Overlays(images=(slope,), groups=((GROUP_TERRAIN, ((SLOPE_TITLE, slope),)),),
+                        sections=(slope_section(),), legend_layers={"slope": [slope]})
+    context = tuple(name for name in layers if style_for(name, geometry_type=layers[name].geometry_type).on_terrain_map)
+    return draw_page(layers, Page(context), relief=relief, offline=offline, language=language, title=title,
+                     download_template=download_template, overlays=overlays)
 
 
 def render_html(m: folium.Map) -> str:

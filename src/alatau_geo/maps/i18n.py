@@ -12,7 +12,9 @@ features come from their ``name_en``, ``name_kk`` and ``name_ru`` columns
 
 Composite texts are translated piece by piece: ``"Service areas: Substation"``
 is the translation of each side of ``": "`` (also ``" · "`` and ``"; "``), and
-``"Elevation (m)"`` that of the label and of the unit in brackets.
+``"Elevation (m)"`` that of the label and of the unit in brackets. Numbers
+in a text are data: ``"Short of 1,250 residents"`` is translated by the
+entry ``"Short of {} residents"``, its numbers put back in their order.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = [
     "check_language",
     "feature_names",
     "names_html",
+    "svg_text",
     "text_html",
     "translate",
     "translations",
@@ -39,7 +42,10 @@ LANGUAGES: tuple[str, ...] = ("en", "kk", "ru")
 _INDEX = {"kk": 0, "ru": 1}
 _SEPARATORS = (": ", " · ", "; ", ", ")
 _BRACKETED = re.compile(r"(.+) \(([^()]+)\)")
+_LABELLED = re.compile(r"(.+) \(([^()]+)\)(\.?)")  # a label, its unit or figures in brackets, perhaps a full stop
 _NUMBER_UNIT = re.compile(r"([<>≤≥]?\s?[\d.,–-]+)\s?(\S+)")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_SLOT = "{}"
 
 
 def check_language(language: str) -> str:
@@ -58,20 +64,25 @@ def translate(text: str, language: str) -> str:
 
     Examples
     --------
-    >>> translate("Water", "ru")
-    'Вода'
+    >>> translate("Water", "ru"), translate("Elevation (m)", "ru"), translate("Kaskelen", "ru")
+    ('Вода', 'Высота (м)', 'Kaskelen')
     >>> translate("Service areas: Substation", "kk")
     'Қызмет көрсету аймақтары: Қосалқы станция'
-    >>> translate("Elevation (m)", "ru")
-    'Высота (м)'
-    >>> translate("Kaskelen", "ru")
-    'Kaskelen'
+    >>> translate("Short of 1,250 residents", "ru")
+    'Не хватает места для 1,250 жителей'
     """
     if language == "en" or not text:
         return text
     entry = TRANSLATIONS.get(text)
     if entry is not None:
         return entry[_INDEX[language]]
+    numbered = _with_numbers(text, language)
+    if numbered is not None:
+        return numbered
+    labelled = _LABELLED.fullmatch(text)
+    if labelled and labelled.group(1) in TRANSLATIONS:  # "Outside the city (minimum, target) (ha)": kept whole
+        label, inside, end = labelled.groups()
+        return f"{translate(label, language)} ({translate(inside, language)}){end}"
     for separator in _SEPARATORS:
         if separator in text:
             return separator.join(translate(part, language) for part in text.split(separator))
@@ -84,6 +95,18 @@ def translate(text: str, language: str) -> str:
     return text
 
 
+def _with_numbers(text: str, language: str) -> str | None:
+    """`text` translated by the entry that has ``{}`` for each of its numbers, or None where none has."""
+    numbers = _NUMBER.findall(text)
+    entry = TRANSLATIONS.get(_NUMBER.sub(_SLOT, text)) if numbers else None
+    if entry is None:
+        return None
+    pieces = entry[_INDEX[language]].split(_SLOT)
+    if len(pieces) != len(numbers) + 1:  # an entry that drops or repeats a number would misstate the data
+        return None
+    return pieces[0] + "".join(number + piece for number, piece in zip(numbers, pieces[1:], strict=True))
+
+
 def translations(text: str) -> dict[str, str]:
     """`text` in every language, by language code.
 
@@ -93,11 +116,11 @@ def translations(text: str) -> dict[str, str]:
     return {language: translate(text, language) for language in LANGUAGES}
 
 
-def _alternatives_html(texts: Mapping[str, str]) -> str:
+def _alternatives_html(texts: Mapping[str, str], *, tag: str = "span") -> str:
     if len(set(texts.values())) == 1:
         return escape(texts["en"])
-    spans = "".join(f'<span lang="{language}">{escape(texts[language])}</span>' for language in LANGUAGES)
-    return f'<span class="ag-i">{spans}</span>'
+    spans = "".join(f'<{tag} lang="{language}">{escape(texts[language])}</{tag}>' for language in LANGUAGES)
+    return f'<{tag} class="ag-i">{spans}</{tag}>'
 
 
 def text_html(text: str) -> str:
@@ -111,6 +134,15 @@ def text_html(text: str) -> str:
     '<span class="ag-i"><span lang="en">Water</span><span lang="kk">Су</span><span lang="ru">Вода</span></span>'
     """
     return _alternatives_html(translations(text))
+
+
+def svg_text(text: str) -> str:
+    """Escaped SVG ``<text>`` content of a text in every language: :func:`text_html` with ``<tspan>`` elements.
+
+    >>> svg_text("km")
+    '<tspan class="ag-i"><tspan lang="en">km</tspan><tspan lang="kk">км</tspan><tspan lang="ru">км</tspan></tspan>'
+    """
+    return _alternatives_html(translations(text), tag="tspan")
 
 
 def _present(value: Any) -> str:

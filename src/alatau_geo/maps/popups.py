@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from alatau_geo.maps.column_formats import TECHNICAL_COLUMNS, ColumnFormat, column_format, value_label
+from alatau_geo.maps.column_formats import TECHNICAL_COLUMNS, ColumnFormat, column_format, is_worded, value_label
 from alatau_geo.maps.i18n import LANGUAGES, feature_names, names_html, text_html
 from alatau_geo.maps.style import Badge
 
@@ -123,19 +123,13 @@ def popup_columns(columns: Iterable[str]) -> list[str]:
     return [column for column in columns if column not in skip and not column.startswith("_")]
 
 
-# Columns whose values are codes or the plan's own wording: worded for people and translated.
-# Free text from the tables (names, companies, sectors, sources) is shown as it is.
-_WORDED_COLUMNS = frozenset(
-    {"kind", "works", "status", "placement", "position_quality", "district", "ends_in", "band", "rules",
-     "broken_rules", "role"}
-)
 _SLOT = "\x00"  # where a value goes while a template is built; never in escaped markup
 
 
 def _value_html(column: str, value: Any) -> str:
     """A cell's escaped markup: numbers and free text as they are, coded values worded and translated."""
     text = format_value(value, column_format(column))
-    if isinstance(value, bool) or (column in _WORDED_COLUMNS and isinstance(value, str) and text != MISSING):
+    if isinstance(value, bool) or (isinstance(value, str) and text != MISSING and is_worded(column, value)):
         return text_html(value_label(column, text))
     return escape(text)
 

@@ -12,6 +12,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from alatau_geo.maps.i18n import svg_text
+
 __all__ = ["parse_profile", "profile_svg"]
 
 _WIDTH, _HEIGHT = 300, 120
@@ -52,12 +54,12 @@ def profile_svg(elevations: Sequence[float], *, step_m: float) -> str:
     str
         ``<svg>`` markup (empty for fewer than two samples or a step that is
         not a positive number); the axes give the length and the lowest and
-        highest elevation.
+        highest elevation, their units in every language (:func:`~alatau_geo.maps.i18n.svg_text`).
 
     Examples
     --------
     >>> svg = profile_svg([1700.0, 1800.0, 1750.0], step_m=1000.0)
-    >>> svg.startswith("<svg") and "2.0 km" in svg and "1,800 m" in svg
+    >>> svg.startswith("<svg") and '2.0 <tspan class="ag-i"><tspan lang="en">km<' in svg and "1,800 <tspan" in svg
     True
     >>> profile_svg([1700.0], step_m=30.0)
     ''
@@ -74,6 +76,7 @@ def profile_svg(elevations: Sequence[float], *, step_m: float) -> str:
         for i, v in enumerate(values)
     )
     base = _TOP + plot_h
+    metres = svg_text("m")
     area = f"{_LEFT},{base} {points} {_LEFT + plot_w},{base}"
     return (
         f'<svg class="ag-profile" xmlns="http://www.w3.org/2000/svg" width="{_WIDTH}" height="{_HEIGHT}" '
@@ -82,9 +85,10 @@ def profile_svg(elevations: Sequence[float], *, step_m: float) -> str:
         f'<polyline points="{points}" fill="none" stroke="#238b45" stroke-width="2"/>'
         f'<line x1="{_LEFT}" y1="{base}" x2="{_LEFT + plot_w}" y2="{base}" stroke="#525252"/>'
         f'<line x1="{_LEFT}" y1="{_TOP}" x2="{_LEFT}" y2="{base}" stroke="#525252"/>'
-        f'<text x="{_LEFT - 4}" y="{_TOP + 8}" font-size="10" text-anchor="end">{high:,.0f} m</text>'
-        f'<text x="{_LEFT - 4}" y="{base}" font-size="10" text-anchor="end">{low:,.0f} m</text>'
+        f'<text x="{_LEFT - 4}" y="{_TOP + 8}" font-size="10" text-anchor="end">{high:,.0f} {metres}</text>'
+        f'<text x="{_LEFT - 4}" y="{base}" font-size="10" text-anchor="end">{low:,.0f} {metres}</text>'
         f'<text x="{_LEFT}" y="{_HEIGHT - 6}" font-size="10">0</text>'
-        f'<text x="{_LEFT + plot_w}" y="{_HEIGHT - 6}" font-size="10" text-anchor="end">{length_km:,.1f} km</text>'
+        f'<text x="{_LEFT + plot_w}" y="{_HEIGHT - 6}" font-size="10" text-anchor="end">{length_km:,.1f} '
+        f'{svg_text("km")}</text>'
         "</svg>"
     )

@@ -65,9 +65,9 @@ def slope_degrees(dem: np.ndarray, *, cell_size_m: tuple[float, float]) -> np.nd
     Parameters
     ----------
     dem : ndarray, shape (rows, cols)
-        Elevation in metres, row 0 to the north; NaN where unknown.
+        Elevation in metres; as `elevation` of :func:`alatau_geo.reference.terrain.gradients`.
     cell_size_m : (float, float)
-        Cell width and height in metres (x, y).
+        As in :func:`alatau_geo.reference.terrain.gradients`.
 
     Returns
     -------
@@ -96,10 +96,8 @@ def hillshade(
 
     Parameters
     ----------
-    dem : ndarray, shape (rows, cols)
-        Elevation in metres, row 0 to the north; NaN where unknown.
-    cell_size_m : (float, float)
-        Cell width and height in metres (x, y).
+    dem, cell_size_m
+        As in :func:`slope_degrees`.
     azimuth_deg : float, default 315
         Direction the light comes from, degrees clockwise from north
         (north-west, the cartographic convention).

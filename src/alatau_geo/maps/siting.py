@@ -26,23 +26,16 @@ the page derives from :class:`~alatau_geo.maps.elements.RenderOnce`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from types import MappingProxyType
 
 import folium
 
-from alatau_geo.core.errors import LayerError
 from alatau_geo.core.layers import LayerSet
-from alatau_geo.maps.basemaps import RELIEF_TITLE, add_base_maps, new_map, relief_section
 from alatau_geo.maps.classification import Category, Split, ValueClasses
-from alatau_geo.maps.compose import DOWNLOAD_TEMPLATE, map_labels
-from alatau_geo.maps.controls import add_controls
-from alatau_geo.maps.i18n import check_language
-from alatau_geo.maps.layer_styles import CONTEXT_STYLES, GROUP_TERRAIN, KIND_COLORS
-from alatau_geo.maps.legend import download_href
+from alatau_geo.maps.layer_styles import CONTEXT_STYLES, KIND_COLORS
+from alatau_geo.maps.page import DOWNLOAD_TEMPLATE, Page, draw_page
 from alatau_geo.maps.rasters import ReliefImages
-from alatau_geo.maps.style import LayerStyle
-from alatau_geo.maps.vectors import add_vectors
+from alatau_geo.maps.style import LayerStyle, badges
 
 __all__ = ["LOAD_SHARE_BREAKS", "SITING_DOWNLOAD_TEMPLATE", "SITING_MAP_LAYERS", "SITING_STYLES", "siting_map"]
 
@@ -82,13 +75,12 @@ SITING_STYLES: Mapping[str, LayerStyle] = MappingProxyType({
         legend_title="Planned object to recommended site", split=_KINDS,
         popup_columns=("kind", "planned", "site", "moved_m"),
     ),
-    "siting_recommended": LayerStyle(
-        group=GROUP_SITING, color="#1a1a1a", fill_color="#737373", fill_opacity=1.0, order=48, simplify_m=0.0,
-        legend_title="Recommended site", category_column="kind",
+    "siting_recommended": badges(
+        GROUP_SITING, "square", "+", order=48, legend_title="Recommended site", category_column="kind",
         categories=tuple(Category(kind, f"{label} (square)", KIND_COLORS[kind], badge=badge)
                          for (kind, label), (_, badge) in zip(_KINDS.labels, _BADGES, strict=True)),
         flag_column="role", flag_values=("fixed",), flag_label="Existing object kept (dashed rim)",
-        badge_shape="square", badge_text="+", badge_size_px=22, split=_KINDS, popup_columns=_SITE_POPUP,
+        split=_KINDS, popup_columns=_SITE_POPUP,
         legend_note="Recommended sites (square badges): the p-median for as many facilities as the demand needs, "
         "and never fewer than the catalogue has; the catalogue's planned objects are the round badges.",
     ),
@@ -97,14 +89,9 @@ SITING_STYLES: Mapping[str, LayerStyle] = MappingProxyType({
 
 
 def siting_map(
-    layers: LayerSet,
-    *,
-    relief: ReliefImages | None,
-    offline: bool,
-    language: str = "en",
+    layers: LayerSet, *, relief: ReliefImages | None, offline: bool, language: str = "en",
     title: str = "Alatau City: recommended facility sites and their catchments",
-    download_template: str = DOWNLOAD_TEMPLATE,
-    siting_download_template: str = SITING_DOWNLOAD_TEMPLATE,
+    download_template: str = DOWNLOAD_TEMPLATE, siting_download_template: str = SITING_DOWNLOAD_TEMPLATE,
 ) -> folium.Map:
     """The siting map (see the module notes).
 
@@ -115,39 +102,24 @@ def siting_map(
         :data:`SITING_MAP_LAYERS` present are shown.
     relief : ReliefImages or None
         The DEM's images (:func:`alatau_geo.maps.relief_images`); None leaves the relief out.
-    offline, language
+    offline, language, title, download_template
         As in :func:`alatau_geo.maps.overview_map`.
-    title : str
-        Page title.
-    download_template : str
-        Relative URL of each layer's GeoJSON, with ``{name}`` for the layer name.
     siting_download_template : str
         The same for the siting layers, which live in a folder of their own.
 
     Returns
     -------
     folium.Map
-        Render it with :func:`alatau_geo.maps.render_html`.
+        Opening on the city and the recommended sites; render it with :func:`alatau_geo.maps.render_html`.
 
     Raises
     ------
     LayerError
         If `layers` has no ``siting_recommended`` layer.
     """
-    if "siting_recommended" not in layers:
-        raise LayerError("siting map: the layers have no 'siting_recommended' layer; run alatau-geo site first")
-    check_language(language)
-    shown = LayerSet(layers[name] for name in SITING_MAP_LAYERS if name in layers)
-    m = new_map(offline=offline, title=title)
-    base_maps = add_base_maps(m, offline=offline, relief=relief.hillshade if relief is not None else None)
-    vectors = add_vectors(m, (shown[name] for name in shown), download_template=download_template,
-                          styles=SITING_STYLES)
-    moved = {download_href(name, template=download_template): download_href(name, template=siting_download_template)
-             for name in SITING_LAYERS}
-    vectors.downloads[:] = [replace(link, href=moved.get(link.href, link.href)) for link in vectors.downloads]
-    if base_maps.relief is not None:
-        vectors.groups.setdefault(GROUP_TERRAIN, []).insert(0, (RELIEF_TITLE, base_maps.relief))
-        vectors.sections.insert(0, relief_section())
-    add_controls(m, vectors, base_maps, language=language, fit_to=("city_boundary", "siting_recommended"),
-                 labels=map_labels(shown, vectors))
-    return m
+    page = Page(SITING_MAP_LAYERS, fit_to=("city_boundary", "siting_recommended"), styles=SITING_STYLES,
+                needs=("siting_recommended",),
+                missing="siting map: the layers have no 'siting_recommended' layer; run alatau-geo site first",
+                elsewhere=dict.fromkeys(SITING_LAYERS, siting_download_template))
+    return draw_page(layers, page, relief=relief, offline=offline, language=language, title=title,
+                     download_template=download_template)

@@ -3,7 +3,9 @@
 A :class:`LayerStyle` holds a layer's colours, widths, categories or
 graduated classes, flags, badges and popup options, and derives each
 feature's Leaflet style from its attribute values. The styles of the
-toolkit's layers are data, in :mod:`alatau_geo.maps.layer_styles`.
+toolkit's layers are data, in :mod:`alatau_geo.maps.layer_styles`;
+:func:`badges`, :func:`discs` and :func:`zone_outline` make the styles of
+the kinds of layer several maps draw alike.
 
 Colours are CSS hex strings; widths and radii are CSS pixels.
 """
@@ -18,7 +20,10 @@ from typing import Any
 
 from alatau_geo.maps.classification import Category, Split, ValueClasses
 
-__all__ = ["Badge", "LayerStyle", "hatch_fill", "hatch_id"]
+__all__ = ["ZONES_PANE", "Badge", "LayerStyle", "badges", "discs", "hatch_fill", "hatch_id", "zone_outline"]
+
+ZONES_PANE = "ag-zones-below"
+"""The map pane beneath the districts (made by :func:`alatau_geo.maps.basemaps.new_map`)."""
 
 
 @dataclass(frozen=True)
@@ -326,3 +331,43 @@ class LayerStyle:
                 style.update(fillColor=self.fill_paint(fill), fillOpacity=self.fill_opacity)
         return style
 
+
+
+def badges(group: str, shape: str, text: str, **options: Any) -> LayerStyle:
+    """Points drawn as badges: letters on their category's colour (grey without one) in a dark rim.
+
+    Engineering objects, projects and recommended sites are told apart by
+    the badge's shape (`shape`, ``"round"`` or ``"square"``) and letters
+    (the category's, else `text`); their positions are kept to the vertex.
+    `options` are the other :class:`LayerStyle` fields.
+
+    >>> badges("Plan", "square", "P", order=46).fill_color
+    '#737373'
+    """
+    return LayerStyle(group, "#1a1a1a", fill_color="#737373", fill_opacity=1.0, simplify_m=0.0, badge_shape=shape,
+                      badge_text=text, **options)
+
+
+def discs(group: str, *, radius_px: float, search_noun: str, **options: Any) -> LayerStyle:
+    """Named points drawn as discs in a dark rim, coloured by their ``kind``, found by the search box.
+
+    Places and mountain stations; `options` are the other :class:`LayerStyle` fields.
+
+    >>> discs("Places", radius_px=6.0, search_noun="places").searchable
+    True
+    """
+    return LayerStyle(group, "#252525", fill_color="#ffffff", fill_opacity=1.0, weight=1.5, radius_px=radius_px,
+                      simplify_m=0.0, searchable=True, search_noun=search_noun, category_column="kind", **options)
+
+
+def zone_outline(group: str, color: str, **options: Any) -> LayerStyle:
+    """A zone drawn as its outline in the pane beneath the districts (the city, the SEZ).
+
+    Its fill is there but clear: a click inside a district opens the
+    district, a click elsewhere inside the zone opens the zone. `options`
+    are the other :class:`LayerStyle` fields.
+
+    >>> zone_outline("Plan", "#8c510a").pane
+    'ag-zones-below'
+    """
+    return LayerStyle(group, color, fill_color=color, fill_opacity=0.0, pane=ZONES_PANE, **options)

@@ -29,17 +29,15 @@ from alatau_geo.analysis.suitability import CLASS_LABELS, NODATA_CLASS, Surface
 from alatau_geo.analysis.suitability_layers import SuitabilityResult
 from alatau_geo.core.crs import EXPORT_CRS
 from alatau_geo.core.layers import LayerSet
-from alatau_geo.maps.basemaps import RELIEF_TITLE, add_base_maps, image_overlay, new_map, relief_section
+from alatau_geo.maps.basemaps import image_overlay
 from alatau_geo.maps.classification import Category
-from alatau_geo.maps.compose import map_labels
-from alatau_geo.maps.controls import add_controls
 from alatau_geo.maps.i18n import check_language
-from alatau_geo.maps.layer_styles import CONTEXT_STYLES, GROUP_TERRAIN
+from alatau_geo.maps.layer_styles import CONTEXT_STYLES
 from alatau_geo.maps.legend import LegendEntry, LegendSection
+from alatau_geo.maps.page import Overlays, Page, draw_page
 from alatau_geo.maps.png import encode_paletted_png, png_data_url
 from alatau_geo.maps.rasters import MAX_IMAGE_SIDE_PX, RasterImage, ReliefImages
 from alatau_geo.maps.style import LayerStyle
-from alatau_geo.maps.vectors import add_vectors
 
 __all__ = [
     "CLASS_COLOURS",
@@ -201,6 +199,26 @@ def _criteria_section() -> LegendSection:
                          "Each criterion's score before weighting: 1 best, 0 worst. One overlay per criterion.")
 
 
+def _overlays(result: SuitabilityResult) -> Overlays:
+    """The classes, the class changes and each criterion's scores as image overlays, with their legend rows."""
+    surface = result.surface
+    classes = image_overlay(class_image(surface), name="Suitability classes", pane="slope", base=False,
+                            opacity=0.65, show=True)
+    shifting = image_overlay(changes_image(result), name=SENSITIVITY_TITLE, pane="slope", base=False,
+                             opacity=0.8, show=False)
+    criteria = []
+    for name, scores in surface.criteria.items():
+        label = f"{name} (weight {surface.weights[name]:.2f})"
+        criteria.append((label, image_overlay(score_image(scores, surface), name=label, pane="slope", base=False,
+                                              opacity=0.7, show=False)))
+    groups = ((GROUP_SUITABILITY, (("Suitability classes", classes), (SENSITIVITY_TITLE, shifting))),
+              *([(GROUP_CRITERIA, tuple(criteria))] if criteria else []))
+    sections = (_class_section(surface), _sensitivity_section(result), *([_criteria_section()] if criteria else []))
+    behind = {_CLASSES_KEY: [classes], _CHANGES_KEY: [shifting], _CRITERIA_KEY: [overlay for _, overlay in criteria]}
+    return Overlays(images=(classes, shifting, *(overlay for _, overlay in criteria)), groups=groups,
+                    sections=sections, legend_layers=behind)
+
+
 def suitability_map(layers: LayerSet, result: SuitabilityResult, *, relief: ReliefImages | None, offline: bool,
                     language: str = "en", title: str = "Alatau City: land suitability and hazards",
                     download_template: str = "../layers/{name}.geojson") -> folium.Map:
@@ -215,10 +233,8 @@ def suitability_map(layers: LayerSet, result: SuitabilityResult, *, relief: Reli
         scores) and its weight sensitivity.
     relief : ReliefImages or None
         The DEM's images (:func:`alatau_geo.maps.relief_images`); None leaves the relief out.
-    offline, language
+    offline, language, title, download_template
         As in :func:`alatau_geo.maps.overview_map`.
-    title, download_template : str
-        Page title; relative URL of each layer's GeoJSON with ``{name}``.
 
     Returns
     -------
@@ -226,33 +242,6 @@ def suitability_map(layers: LayerSet, result: SuitabilityResult, *, relief: Reli
         Render it with :func:`alatau_geo.maps.render_html`.
     """
     check_language(language)
-    surface = result.surface
-    m = new_map(offline=offline, title=title)
-    base_maps = add_base_maps(m, offline=offline, relief=relief.hillshade if relief is not None else None)
-    classes = image_overlay(class_image(surface), name="Suitability classes", pane="slope", base=False,
-                            opacity=0.65, show=True)
-    classes.add_to(m)
-    shifting = image_overlay(changes_image(result), name=SENSITIVITY_TITLE, pane="slope", base=False,
-                             opacity=0.8, show=False)
-    shifting.add_to(m)
-    criteria = []
-    for name, scores in surface.criteria.items():
-        overlay = image_overlay(score_image(scores, surface), name=f"{name} (weight {surface.weights[name]:.2f})",
-                                pane="slope", base=False, opacity=0.7, show=False)
-        overlay.add_to(m)
-        criteria.append((f"{name} (weight {surface.weights[name]:.2f})", overlay))
-    shown = LayerSet(layers[name] for name in SUITABILITY_MAP_LAYERS if name in layers)
-    vectors = add_vectors(m, (shown[name] for name in shown), download_template=download_template,
-                          styles=SUITABILITY_STYLES)
-    vectors.groups[GROUP_SUITABILITY] = [("Suitability classes", classes), (SENSITIVITY_TITLE, shifting)]
-    if criteria:
-        vectors.groups[GROUP_CRITERIA] = criteria
-    sections = [_class_section(surface), _sensitivity_section(result), *([_criteria_section()] if criteria else [])]
-    if base_maps.relief is not None:
-        vectors.groups.setdefault(GROUP_TERRAIN, []).insert(0, (RELIEF_TITLE, base_maps.relief))
-        sections.insert(0, relief_section())
-    vectors.sections[:0] = sections
-    behind = {_CLASSES_KEY: [classes], _CHANGES_KEY: [shifting], _CRITERIA_KEY: [overlay for _, overlay in criteria]}
-    add_controls(m, vectors, base_maps, language=language, fit_to=("city_boundary", "sez"),
-                 labels=map_labels(shown, vectors), legend_layers=behind)
-    return m
+    page = Page(SUITABILITY_MAP_LAYERS, fit_to=("city_boundary", "sez"), styles=SUITABILITY_STYLES)
+    return draw_page(layers, page, relief=relief, offline=offline, language=language, title=title,
+                     download_template=download_template, overlays=_overlays(result))

@@ -1,18 +1,17 @@
 """Thematic maps: residents and jobs by phase, and the Almaty mountain cluster with its air corridors.
 
-Both are assembled like the other maps (:mod:`.compose`): base maps and
-relief (:mod:`.basemaps`), the vector layers styled from the registry
-(:mod:`.layer_styles`, entries in :mod:`.thematic_styles`) and the controls.
-Nothing here computes or writes anything.
+Both are pages like the other maps (:mod:`.page`): base maps and relief,
+the vector layers styled from the registry (:mod:`.layer_styles`, entries
+in :mod:`.thematic_styles`) and the controls. Nothing here computes or
+writes anything.
 """
 
 from __future__ import annotations
 
 import folium
 
-from alatau_geo.core.errors import LayerError
 from alatau_geo.core.layers import LayerSet
-from alatau_geo.maps.compose import DOWNLOAD_TEMPLATE, vector_map
+from alatau_geo.maps.page import DOWNLOAD_TEMPLATE, Page, draw_page
 from alatau_geo.maps.rasters import ReliefImages
 
 __all__ = [
@@ -30,25 +29,22 @@ POPULATION_MAP_LAYERS = ("reservoir", "rivers", "corridors", "places", "city_bou
 MOUNTAIN_ANALYSIS_LAYERS = ("mountain_ski_terrain", "mountain_lift_lines", "air_corridors")
 MOUNTAIN_MAP_LAYERS = ("almaty_extent", "mountain_ski_terrain", "air_corridors", "air_corridor_meets",
                        "air_corridor_streams", "mountain_lift_lines", "mountain_stations")
+_POPULATION = Page(
+    POPULATION_MAP_LAYERS, fit_to=("city_boundary", *POPULATION_ANALYSIS_LAYERS), needs=POPULATION_ANALYSIS_LAYERS,
+    missing="population map: the layers have no 'population_blocks' or 'population_districts'; "
+    "build the layers first (alatau-geo build)",
+)
+_MOUNTAIN = Page(
+    MOUNTAIN_MAP_LAYERS, fit_to=("mountain_ski_terrain", "mountain_lift_lines", "air_corridors", "almaty_extent"),
+    needs=MOUNTAIN_ANALYSIS_LAYERS,
+    missing=f"mountain map: the layers have none of {', '.join(MOUNTAIN_ANALYSIS_LAYERS)}; "
+    "build the layers from the SRTM tiles first (alatau-geo build --dem-dir DIR)",
+)
 
 
-def _thematic_map(layers: LayerSet, names: tuple[str, ...], *, relief: ReliefImages | None, offline: bool,
-                  language: str, title: str, download_template: str, fit_to: tuple[str, ...]) -> folium.Map:
-    """The layers of `names` present in `layers` over the relief and base maps, with labels and tools."""
-    shown = LayerSet(layers[name] for name in names if name in layers)
-    return vector_map(shown, relief=relief, offline=offline, language=language, title=title,
-                      download_template=download_template, fit_to=fit_to)
-
-
-def population_map(
-    layers: LayerSet,
-    *,
-    relief: ReliefImages | None,
-    offline: bool,
-    language: str = "en",
-    title: str = "Alatau City: residents and jobs by phase",
-    download_template: str = DOWNLOAD_TEMPLATE,
-) -> folium.Map:
+def population_map(layers: LayerSet, *, relief: ReliefImages | None, offline: bool, language: str = "en",
+                   title: str = "Alatau City: residents and jobs by phase",
+                   download_template: str = DOWNLOAD_TEMPLATE) -> folium.Map:
     """The population-and-jobs map: residents per ha by phase, with each district's figures.
 
     What is drawn:
@@ -70,37 +66,26 @@ def population_map(
         layers of :data:`POPULATION_MAP_LAYERS` present are shown.
     relief : ReliefImages or None
         The working-grid DEM's images (:func:`alatau_geo.maps.relief_images`); None leaves the relief out.
-    offline, language
-        As in :func:`alatau_geo.maps.overview_map`.
-    title, download_template : str
+    offline, language, title, download_template
         As in :func:`alatau_geo.maps.overview_map`.
 
     Returns
     -------
     folium.Map
+        Opening on the city and its population layers.
 
     Raises
     ------
     LayerError
         If `layers` has no population layer.
     """
-    if not any(name in layers for name in POPULATION_ANALYSIS_LAYERS):
-        raise LayerError("population map: the layers have no 'population_blocks' or 'population_districts'; "
-                         "build the layers first (alatau-geo build)")
-    return _thematic_map(layers, POPULATION_MAP_LAYERS, relief=relief, offline=offline, language=language,
-                         title=title, download_template=download_template,
-                         fit_to=("city_boundary", *POPULATION_ANALYSIS_LAYERS))
+    return draw_page(layers, _POPULATION, relief=relief, offline=offline, language=language, title=title,
+                     download_template=download_template)
 
 
-def mountain_map(
-    layers: LayerSet,
-    *,
-    relief: ReliefImages | None,
-    offline: bool,
-    language: str = "en",
-    title: str = "Almaty mountain cluster: terrain, lifts and air corridors",
-    download_template: str = DOWNLOAD_TEMPLATE,
-) -> folium.Map:
+def mountain_map(layers: LayerSet, *, relief: ReliefImages | None, offline: bool, language: str = "en",
+                 title: str = "Almaty mountain cluster: terrain, lifts and air corridors",
+                 download_template: str = DOWNLOAD_TEMPLATE) -> folium.Map:
     """The mountain-cluster terrain map: ski slope classes, candidate lift lines with profiles, air corridors.
 
     What is drawn:
@@ -125,23 +110,18 @@ def mountain_map(
     relief : ReliefImages or None
         The images of the cluster's window DEM (``layers/mountain_dem.tif``);
         None leaves the relief out.
-    offline, language
-        As in :func:`alatau_geo.maps.overview_map`.
-    title, download_template : str
+    offline, language, title, download_template
         As in :func:`alatau_geo.maps.overview_map`.
 
     Returns
     -------
     folium.Map
+        Opening on the cluster's slopes, lifts and corridors and on Almaty's extent.
 
     Raises
     ------
     LayerError
-        If `layers` has none of the mountain layers.
+        If `layers` has none of the mountain layers (built from the SRTM tiles, with ``--dem-dir``).
     """
-    if not any(name in layers for name in MOUNTAIN_ANALYSIS_LAYERS):
-        raise LayerError("mountain map: the layers have none of " + ", ".join(MOUNTAIN_ANALYSIS_LAYERS)
-                         + "; build the layers from the SRTM tiles first (alatau-geo build --dem-dir DIR)")
-    return _thematic_map(layers, MOUNTAIN_MAP_LAYERS, relief=relief, offline=offline, language=language,
-                         title=title, download_template=download_template,
-                         fit_to=("mountain_ski_terrain", "mountain_lift_lines", "air_corridors", "almaty_extent"))
+    return draw_page(layers, _MOUNTAIN, relief=relief, offline=offline, language=language, title=title,
+                     download_template=download_template)

@@ -1,453 +1,50 @@
 """Kazakh and Russian for the maps' own texts: English text -> (Kazakh, Russian).
 
+The catalogue is data, ``alatau_geo/maps/translations.toml``, one line
+``"English text" = ["Kazakh", "Russian"]`` per text, grouped by what the
+texts are (units, controls, layers, popup headers, the thematic maps...).
 Written by the engineers of this toolkit, not by certified translators: a
-native speaker should review them before the maps are published (the
-Russian follows Russian planning usage; the Kazakh follows the terms of the
-Kazakh land and water codes where the engineers knew them). Names of
-places, districts, rivers and objects are not here: they come from the
+native speaker should review them before the maps are published. Names of
+places, districts, rivers and objects are not there: they come from the
 tables' ``name_kk`` and ``name_ru`` columns. Units are translated as the
 Kazakh and Russian standards write them (м, км, га, мин).
 """
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
+from importlib import resources
 from types import MappingProxyType
 
-__all__ = ["TRANSLATIONS"]
+from alatau_geo.core.errors import ExportError
 
-_ENTRIES: dict[str, tuple[str, str]] = {
-    # --- units
-    "m": ("м", "м"),
-    "km": ("км", "км"),
-    "km²": ("км²", "км²"),
-    "m²": ("м²", "м²"),
-    "ha": ("га", "га"),
-    "min": ("мин", "мин"),
-    "KZT": ("теңге", "тенге"),
-    # --- controls and page
-    "Legend": ("Шартты белгілер", "Легенда"),
-    "Layers": ("Қабаттар", "Слои"),
-    "Base maps": ("Негізгі карталар", "Базовые карты"),
-    "Zoom in": ("Үлкейту", "Приблизить"),
-    "Zoom out": ("Кішірейту", "Отдалить"),
-    "Full screen": ("Толық экран", "Во весь экран"),
-    "Exit full screen": ("Толық экраннан шығу", "Выйти из полноэкранного режима"),
-    "Hide the overview map": ("Шолу картасын жасыру", "Скрыть обзорную карту"),
-    "Show the overview map": ("Шолу картасын көрсету", "Показать обзорную карту"),
-    "Show the legend": ("Шартты белгілерді көрсету", "Показать легенду"),
-    "Fold the legend": ("Шартты белгілерді жию", "Свернуть легенду"),
-    "No layer switched on": ("Бірде-бір қабат қосылмаған", "Ни один слой не включён"),
-    "Download layers (GeoJSON)": ("Қабаттарды жүктеу (GeoJSON)", "Скачать слои (GeoJSON)"),
-    "Technical details": ("Техникалық мәліметтер", "Технические подробности"),
-    "layer quality": ("қабат сапасы", "качество слоя"),
-    "id": ("id", "id"),
-    "Unnamed feature": ("Атаусыз нысан", "Объект без названия"),
-    "Online base map unreachable: the relief is shown": (
-        "Желідегі негізгі картаға қол жетімсіз: жер бедері көрсетілген",
-        "Онлайн-карта недоступна: показан рельеф",
-    ),
-    "Search": ("Іздеу", "Поиск"),
-    "places": ("елді мекендер", "населённые пункты"),
-    "districts": ("аудандар", "районы"),
-    "objects": ("нысандар", "объекты"),
-    "projects": ("жобалар", "проекты"),
-    "rivers": ("өзендер", "реки"),
-    "Search places, districts, objects and projects": (
-        "Елді мекендерді, аудандарды, нысандар мен жобаларды іздеу",
-        "Поиск населённых пунктов, районов, объектов и проектов",
-    ),
-    # --- base maps and terrain
-    "Relief only (works offline)": ("Тек жер бедері (желісіз жұмыс істейді)", "Только рельеф (работает без сети)"),
-    "No base map (works offline)": (
-        "Негізгі картасыз (желісіз жұмыс істейді)", "Без базовой карты (работает без сети)"),
-    "Light grey with labels (Esri, online)": (
-        "Ашық сұр, жазулармен (Esri, желіде)", "Светло-серая с подписями (Esri, онлайн)"),
-    "OpenStreetMap (online)": ("OpenStreetMap (желіде)", "OpenStreetMap (онлайн)"),
-    "Satellite with labels (Esri, online)": (
-        "Спутник, жазулармен (Esri, желіде)", "Спутник с подписями (Esri, онлайн)"),
-    "Shaded relief (SRTM 90 m)": ("Жер бедерінің көлеңкесі (SRTM 90 м)", "Теневой рельеф (SRTM 90 м)"),
-    "Slope classes": ("Еңіс кластары", "Классы уклона"),
-    "Light from the north-west; relief exaggerated 2×.": (
-        "Жарық солтүстік-батыстан түседі; жер бедері 2 есе асыра көрсетілген.",
-        "Освещение с северо-запада; рельеф преувеличен в 2 раза.",
-    ),
-    "Slope in degrees, from the DEM on the UTM 43N grid; 8° is the plan's default limit of buildable land.": (
-        "Еңіс градуспен, UTM 43N торындағы биіктік моделі бойынша; 8° — жоспардағы құрылыс салуға жарамды "
-        "жердің әдепкі шегі.",
-        "Уклон в градусах по цифровой модели рельефа на сетке UTM 43N; 8° — принятый в плане предел "
-        "пригодных для застройки земель.",
-    ),
-    # --- groups
-    "Boundaries": ("Шекаралар", "Границы"),
-    "Plan": ("Жоспар", "План"),
-    "Infrastructure and projects": ("Инфрақұрылым және жобалар", "Инфраструктура и проекты"),
-    "Water": ("Су", "Вода"),
-    "Settlements and transport": ("Елді мекендер және көлік", "Населённые пункты и транспорт"),
-    "Terrain": ("Жер бедері", "Рельеф"),
-    "Service areas (road network)": ("Қызмет көрсету аймақтары (жол желісі)", "Зоны обслуживания (дорожная сеть)"),
-    "Coverage and gaps (straight-line radius)": (
-        "Қамту және олқылықтар (түзу сызық бойынша радиус)", "Охват и пробелы (радиус по прямой)"),
-    "Travel time (road network)": ("Жол уақыты (жол желісі)", "Время в пути (дорожная сеть)"),
-    "Other layers": ("Басқа қабаттар", "Другие слои"),
-    # --- layers (short titles) and the build's layer titles
-    "Study area": ("Зерттеу аумағы", "Территория исследования"),
-    "City boundary": ("Қала шекарасы", "Граница города"),
-    "Districts": ("Аудандар", "Районы"),
-    "District outlines": ("Аудан шекаралары", "Контуры районов"),
-    "Special economic zone (SEZ)": ("Арнайы экономикалық аймақ (АЭА)", "Специальная экономическая зона (СЭЗ)"),
-    "Special economic zone": ("Арнайы экономикалық аймақ", "Специальная экономическая зона"),
-    "Water protection zones": ("Су қорғау аймақтары", "Водоохранные зоны"),
-    "Water protection strips": ("Су қорғау белдеулері", "Водоохранные полосы"),
-    "Water protection zone": ("Су қорғау аймағы", "Водоохранная зона"),
-    "Water protection strip": ("Су қорғау белдеуі", "Водоохранная полоса"),
-    "Reservoir": ("Су қоймасы", "Водохранилище"),
-    "Streams": ("Ағындар", "Водотоки"),
-    "Rivers": ("Өзендер", "Реки"),
-    "Named rivers": ("Атауы бар өзендер", "Реки с названиями"),
-    "Transport corridors": ("Көлік дәліздері", "Транспортные коридоры"),
-    "Transport corridors (schematic)": ("Көлік дәліздері (сұлба)", "Транспортные коридоры (схема)"),
-    "Engineering lines": ("Инженерлік желілер", "Инженерные сети"),
-    "Engineering objects": ("Инженерлік нысандар", "Инженерные объекты"),
-    "Investment projects": ("Инвестициялық жобалар", "Инвестиционные проекты"),
-    "Service areas": ("Қызмет көрсету аймақтары", "Зоны обслуживания"),
-    "Service areas by travel time": (
-        "Жол уақыты бойынша қызмет көрсету аймақтары", "Зоны обслуживания по времени в пути"),
-    "Coverage": ("Қамту", "Охват"),
-    "Coverage gaps": ("Қамтылмаған аумақтар", "Пробелы в охвате"),
-    "Travel time": ("Жол уақыты", "Время в пути"),
-    "Travel time to the nearest facility": (
-        "Ең жақын нысанға дейінгі жол уақыты", "Время в пути до ближайшего объекта"),
-    "Places": ("Елді мекендер", "Населённые пункты"),
-    "Named places": ("Атауы бар елді мекендер", "Населённые пункты с названиями"),
-    "Kapchagay reservoir (part inside the DEM, west of 78°E)": (
-        "Қапшағай су қоймасы (биіктік моделі ішіндегі бөлігі, 78° ш.б. батысы)",
-        "Капчагайское водохранилище (часть в пределах модели рельефа, западнее 78° в. д.)",
-    ),
-    "Streams (upstream area above threshold)": (
-        "Ағындар (су жинау алабы шектен асатын)", "Водотоки (площадь водосбора выше порога)"),
-    "Priority engineering objects (placement is a planning assumption)": (
-        "Басым инженерлік нысандар (орналасуы — жоспарлау болжамы)",
-        "Приоритетные инженерные объекты (размещение — допущение планирования)",
-    ),
-    "Priority engineering lines": ("Басым инженерлік желілер", "Приоритетные инженерные сети"),
-    "gas pipelines and roads (schematic)": ("газ құбырлары мен жолдар (сұлба)", "газопроводы и дороги (схема)"),
-    "Named investment projects (placement is a planning assumption)": (
-        "Атауы бар инвестициялық жобалар (орналасуы — жоспарлау болжамы)",
-        "Инвестиционные проекты (размещение — допущение планирования)",
-    ),
-    "Land within the service radius of a facility, per kind (straight line)": (
-        "Нысанның қызмет көрсету радиусындағы жер, түрлері бойынша (түзу сызық)",
-        "Земли в радиусе обслуживания объекта, по видам (по прямой)",
-    ),
-    "City area outside the service radius of every facility, per kind": (
-        "Барлық нысандардың қызмет көрсету радиусынан тыс қала аумағы, түрлері бойынша",
-        "Территория города вне радиуса обслуживания всех объектов, по видам",
-    ),
-    "Shaded relief": ("Жер бедерінің көлеңкесі", "Теневой рельеф"),
-    # --- categories and classes
-    "finance, business, trade": ("қаржы, бизнес, сауда", "финансы, бизнес, торговля"),
-    "science, education, medicine, food": (
-        "ғылым, білім, медицина, азық-түлік", "наука, образование, медицина, продовольствие"),
-    "export industry, logistics": ("экспорттық өнеркәсіп, логистика", "экспортная промышленность, логистика"),
-    "tourism, resorts, parks": ("туризм, курорттар, саябақтар", "туризм, курорты, парки"),
-    "finance, business, international trade": (
-        "қаржы, бизнес, халықаралық сауда", "финансы, бизнес, международная торговля"),
-    "science, education, medicine, food industry": (
-        "ғылым, білім, медицина, тамақ өнеркәсібі", "наука, образование, медицина, пищевая промышленность"),
-    "export industry and logistics": ("экспорттық өнеркәсіп және логистика", "экспортная промышленность и логистика"),
-    "city of advanced development": ("озық даму қаласы", "город опережающего развития"),
-    "special economic zone": ("арнайы экономикалық аймақ", "специальная экономическая зона"),
-    "agro-processing outside the city": ("қаладан тыс ауыл шаруашылығы өнімдерін қайта өңдеу",
-                                         "переработка сельхозпродукции вне города"),
-    "Highway": ("Автомобиль жолы", "Автодорога"),
-    "Railway": ("Темір жол", "Железная дорога"),
-    "Alignment approximate (waypoints)": ("Трассасы шамамен (бағдар нүктелері)", "Трасса приблизительная (по точкам)"),
-    "Road": ("Жол", "Дорога"),
-    "Road (planned, schematic)": ("Жол (жоспарланған, сұлба)", "Дорога (планируемая, схема)"),
-    "Gas pipeline (dashed)": ("Газ құбыры (үзік сызық)", "Газопровод (пунктир)"),
-    "Gas pipeline": ("Газ құбыры", "Газопровод"),
-    "Substation (SS)": ("Қосалқы станция (SS)", "Подстанция (SS)"),
-    "Water intake (WI)": ("Су жинау торабы (WI)", "Водозабор (WI)"),
-    "Wastewater treatment plant (WW)": ("Кәріз тазарту құрылыстары (WW)", "Очистные сооружения (WW)"),
-    "Substation": ("Қосалқы станция", "Подстанция"),
-    "Water intake": ("Су жинау торабы", "Водозабор"),
-    "Wastewater treatment plant": ("Кәріз тазарту құрылыстары", "Очистные сооружения"),
-    "Reconstruction of an existing object (dashed rim)": (
-        "Бар нысанды қайта жаңарту (үзік жиек)", "Реконструкция существующего объекта (пунктирная рамка)"),
-    "Breaks a placement rule (dashed rim)": (
-        "Орналастыру ережесін бұзады (үзік жиек)", "Нарушает правило размещения (пунктирная рамка)"),
-    "Under way": ("Жүзеге асырылуда", "Реализуется"),
-    "Agreed": ("Келісілген", "Согласован"),
-    "In talks": ("Келіссөз жүріп жатыр", "Идут переговоры"),
-    "Planned": ("Жоспарланған", "Планируется"),
-    "Operating": ("Жұмыс істеп тұр", "Действует"),
-    "Design": ("Жобалануда", "Проектирование"),
-    "Construction": ("Салынуда", "Строительство"),
-    "New": ("Жаңа", "Новый"),
-    "Reconstruction": ("Қайта жаңарту", "Реконструкция"),
-    "Placed by rule": ("Ереже бойынша орналастырылған", "Размещён по правилу"),
-    "Given position": ("Берілген орын", "Заданное положение"),
-    "Within 10 min": ("10 мин ішінде", "До 10 мин"),
-    "Within 20 min": ("20 мин ішінде", "До 20 мин"),
-    "Within 30 min": ("30 мин ішінде", "До 30 мин"),
-    "More than 30 min": ("30 минуттан көп", "Более 30 мин"),
-    "Limit not given": ("Шегі берілмеген", "Предел не задан"),
-    "Unreachable": ("Жетуге болмайды", "Недоступно"),
-    "City": ("Қала", "Город"),
-    "Town": ("Шағын қала", "Малый город"),
-    "Village": ("Ауыл", "Село"),
-    "Station": ("Станция", "Станция"),
-    "Airport": ("Әуежай", "Аэропорт"),
-    "other": ("басқа", "другое"),
-    "yes": ("иә", "да"),
-    "no": ("жоқ", "нет"),
-    "approximate": ("шамамен", "приблизительно"),
-    "Approximate": ("Шамамен", "Приблизительно"),
-    "Published": ("Жарияланған", "Опубликовано"),
-    "Surveyed": ("Түсірілген", "По съёмке"),
-    "Edge of the DEM": ("Биіктік моделінің шеті", "Край модели рельефа"),
-    "derived": ("есептелген", "расчётный"),
-    "published": ("жарияланған", "опубликовано"),
-    "surveyed": ("түсірілген", "по съёмке"),
-    "Reservoir (end)": ("Су қоймасы (сағасы)", "Водохранилище (устье)"),
-    "zone": ("аймақ", "зона"),
-    "strip": ("белдеу", "полоса"),
-    "not given": ("берілмеген", "не задано"),
-    # --- placement rules
-    "inside its district": ("өз ауданының ішінде", "внутри своего района"),
-    "near a corridor": ("дәлізге жақын", "вблизи коридора"),
-    "outside the water protection strips": ("су қорғау белдеулерінен тыс", "вне водоохранных полос"),
-    "slope within the limit": ("еңісі шектен аспайды", "уклон в пределах нормы"),
-    "above the flood level": ("су басу деңгейінен жоғары", "выше уровня затопления"),
-    # --- notes
-    "A numbered circle groups nearby objects: click it or zoom in to see them.": (
-        "Нөмірленген шеңбер жақын нысандарды біріктіреді: көру үшін оны басыңыз немесе картаны үлкейтіңіз.",
-        "Круг с числом объединяет близкие объекты: нажмите на него или приблизьте карту.",
-    ),
-    "Reached over the road network from any facility of the kind (the areas of its facilities merged; each one "
-    "is in the download); shorter limits are drawn over longer ones. One map layer per facility kind.": (
-        "Осы түрдегі кез келген нысаннан жол желісі арқылы жетуге болатын аймақ (нысандардың аймақтары "
-        "біріктірілген; әрқайсысы жүктелетін файлда бар); қысқа шектер ұзындарының үстінен салынған. "
-        "Әр нысан түріне бір қабат.",
-        "Достижимо по дорожной сети от любого объекта данного вида (зоны объектов объединены; каждая есть "
-        "в скачиваемом файле); меньшие пределы нарисованы поверх больших. По одному слою на вид объектов.",
-    ),
-    "Coverage: land within the service radius (straight line) of a facility of the kind (dashed outline). "
-    "Gaps (hatched): city area outside every such radius. One map layer per kind.": (
-        "Қамту: осы түрдегі нысанның қызмет көрсету радиусындағы жер (түзу сызық бойынша; үзік контур). "
-        "Олқылықтар (штрихталған): барлық осындай радиустардан тыс қала аумағы. Әр түрге бір қабат.",
-        "Охват: земли в радиусе обслуживания (по прямой) объекта данного вида (пунктирный контур). "
-        "Пробелы (штриховка): территория города вне всех таких радиусов. По одному слою на вид.",
-    ),
-    "Each dot is a street node, coloured by the travel time over the road network to the nearest facility "
-    "of any kind.": (
-        "Әр нүкте — көше торабы, жол желісі бойынша кез келген түрдегі ең жақын нысанға дейінгі жол уақытымен "
-        "боялған.",
-        "Каждая точка — узел улично-дорожной сети, окрашенный по времени в пути до ближайшего объекта "
-        "любого вида.",
-    ),
-    "The SEZ and the city are outlines: click inside a district for its figures.": (
-        "АЭА мен қала контурмен көрсетілген: ауданның көрсеткіштері үшін оның ішін басыңыз.",
-        "СЭЗ и город показаны контуром: нажмите внутри района, чтобы увидеть его показатели.",
-    ),
-    # --- column labels
-    "Elevation": ("Биіктігі", "Высота"),
-    "Upstream area": ("Су жинау алабы", "Площадь водосбора"),
-    "Upstream area at the mouth": ("Сағасындағы су жинау алабы", "Площадь водосбора в устье"),
-    "Length": ("Ұзындығы", "Длина"),
-    "Width": ("Ені", "Ширина"),
-    "Area": ("Ауданы", "Площадь"),
-    "Water body": ("Су объектісі", "Водный объект"),
-    "Kind": ("Түрі", "Вид"),
-    "Position quality": ("Орын дәлдігі", "Точность положения"),
-    "Route number": ("Жол нөмірі", "Номер дороги"),
-    "Schematic alignment": ("Сұлбалық трасса", "Схематичная трасса"),
-    "Works": ("Жұмыс түрі", "Вид работ"),
-    "Placement rules broken": ("Бұзылған орналастыру ережелері", "Нарушенные правила размещения"),
-    "Placement rules checked": ("Тексерілген орналастыру ережелері", "Проверенные правила размещения"),
-    "Placed via": ("Бағдар", "Привязка"),
-    "Placement": ("Орналастыру", "Размещение"),
-    "Investment": ("Инвестиция", "Инвестиции"),
-    "Jobs": ("Жұмыс орындары", "Рабочие места"),
-    "Travel-time limit": ("Жол уақытының шегі", "Предел времени в пути"),
-    "Facility": ("Нысан", "Объект"),
-    "Nearest facility by distance": ("Қашықтығы бойынша ең жақын нысан", "Ближайший объект по расстоянию"),
-    "Facilities": ("Нысандар", "Объекты"),
-    "Facility ids": ("Нысандардың id", "id объектов"),
-    "Service radius": ("Қызмет көрсету радиусы", "Радиус обслуживания"),
-    "Share of the city uncovered": ("Қаланың қамтылмаған үлесі", "Доля города вне охвата"),
-    "Facility on the network": ("Нысан желіде", "Объект на сети"),
-    "Connector to the network": ("Желіге қосылу", "Подключение к сети"),
-    "Reachable": ("Жетуге болады", "Достижимо"),
-    "Note": ("Ескерту", "Примечание"),
-    "Role": ("Қызметі", "Назначение"),
-    "Published area": ("Жарияланған ауданы", "Опубликованная площадь"),
-    "Difference from the published area": ("Жарияланған ауданнан айырмашылығы", "Отклонение от опубликованной площади"),
-    "Calibrated parameter": ("Калибрленген параметр", "Калибруемый параметр"),
-    "Calibrated value": ("Калибрленген мәні", "Значение после калибровки"),
-    "Construction rule": ("Құру ережесі", "Правило построения"),
-    "Source of the published area": ("Жарияланған аудан көзі", "Источник опубликованной площади"),
-    "Residents (target)": ("Тұрғындар (мақсат)", "Жители (цель)"),
-    "Jobs (target)": ("Жұмыс орындары (мақсат)", "Рабочие места (цель)"),
-    "Share of the city": ("Қаладағы үлесі", "Доля города"),
-    "Buildable land": ("Құрылыс салуға жарамды жер", "Пригодные для застройки земли"),
-    "Buildable share": ("Құрылыс салуға жарамды үлесі", "Доля пригодных земель"),
-    "Overlap with the SEZ": ("АЭА-мен қиылысуы", "Пересечение с СЭЗ"),
-    "Residents per ha": ("1 га-ға тұрғындар", "Жителей на 1 га"),
-    "Jobs per ha": ("1 га-ға жұмыс орындары", "Рабочих мест на 1 га"),
-    "Company": ("Компания", "Компания"),
-    "District": ("Аудан", "Район"),
-    "Sector": ("Сала", "Отрасль"),
-    "Status": ("Мәртебесі", "Статус"),
-    "Source": ("Дереккөзі", "Источник"),
-    "Basis": ("Негіздеме", "Обоснование"),
-    "Financing": ("Қаржыландыру", "Финансирование"),
-    "Reservoir level": ("Су қоймасының деңгейі", "Уровень водохранилища"),
-    "Area before simplification": ("Жеңілдетуге дейінгі ауданы", "Площадь до упрощения"),
-    "Islands": ("Аралдар", "Острова"),
-    "Ends in": ("Құяды", "Впадает в"),
-    "Named points matched": ("Сәйкес келген атаулы нүктелер", "Совпавшие именованные точки"),
-    "Named points": ("Атаулы нүктелер", "Именованные точки"),
-    "Waypoints": ("Бағдар нүктелері", "Опорные точки"),
-    "Stream order (Strahler)": ("Ағын реті (Стралер)", "Порядок водотока (Стралер)"),
-    "Downstream segment": ("Төменгі бөлігі", "Нижележащий участок"),
-    "River": ("Өзен", "Река"),
-    "Band": ("Белдеу", "Пояс"),
-    "Distance": ("Қашықтық", "Расстояние"),
-    "Former names": ("Бұрынғы атаулары", "Прежние названия"),
-    "Outside the city": ("Қаладан тыс", "Вне города"),
-    "Outside the city (minimum, target)": ("Қаладан тыс (ең аз, мақсат)", "Вне города (минимум, цель)"),
-    "Settlement kind": ("Елді мекен түрі", "Тип населённого пункта"),
-    "Inside Alatau": ("Алатау ішінде", "В пределах Алатау"),
-    "Cut at longitude": ("Кесу бойлығы", "Долгота обрезки"),
-    "°E": ("° ш.б.", "° в. д."),
-    "SRTM date": ("SRTM түсірілген күні", "Дата съёмки SRTM"),
-    "Attribute source": ("Атрибуттар дереккөзі", "Источник атрибутов"),
-    "Lower reach": ("Төменгі ағысы", "Нижнее течение"),
-    "Place": ("Елді мекен", "Населённый пункт"),
-    "Vertices": ("Төбелер", "Вершины"),
-    "City territory": ("Қала аумағы", "Территория города"),
-    "Existing": ("Бар", "Существующий"),
-    "Under construction": ("Салынып жатыр", "Строится"),
-    "Drawn outlines (approximate extents)": (
-        "Сызылған контурлар (шамамен шекаралар)", "Нарисованные контуры (приблизительные границы)"),
-    "Settlements outside Alatau (approximate extents)": (
-        "Алатаудан тыс елді мекендер (шамамен шекаралар)", "Населённые пункты вне Алатау (приблизительные границы)"),
-    # --- population, mountain, siting maps
-    "Residents": ("Тұрғындар", "Жители"),
-    "Residents covered": ("Қамтылған тұрғындар", "Охвачено жителей"),
-    "Jobs covered": ("Қамтылған жұмыс орындары", "Охвачено рабочих мест"),
-    "Residents covered (%)": ("Қамтылған тұрғындар (%)", "Охвачено жителей (%)"),
-    "Residents uncovered": ("Қамтылмаған тұрғындар", "Не охвачено жителей"),
-    "Jobs uncovered": ("Қамтылмаған жұмыс орындары", "Не охвачено рабочих мест"),
-    "Uncovered residents (%)": ("Қамтылмаған тұрғындар (%)", "Не охваченные жители (%)"),
-    "Residents and jobs": ("Тұрғындар мен жұмыс орындары", "Жители и рабочие места"),
-    "Year": ("Жыл", "Год"),
-    "Zone": ("Аймақ", "Зона"),
-    "Phase": ("Кезең", "Этап"),
-    "Fits": ("Сыяды", "Вмещается"),
-    "Short": ("Жетпейді", "Не хватает"),
-    "Capacity": ("Сыйымдылық", "Ёмкость"),
-    "Residents allocated by the plan per 1 km block, per ha of block (gross). One map layer per phase year "
-    "(cumulative); the popup gives the block's residents and jobs. District outlines per phase year: click an "
-    "outline for its residents, jobs, targets and the capacity of its land.": (
-        "Жоспар бойынша 1 км блоктарға бөлінген тұрғындар, блоктың 1 га-сына (жалпы). Әр кезең жылына бір қабат "
-        "(жинақталған); қалқымалы терезе блоктың тұрғындары мен жұмыс орындарын көрсетеді. Әр кезең жылына аудан "
-        "контурлары: тұрғындарын, жұмыс орындарын, мақсаттарын және жерінің сыйымдылығын көру үшін контурды басыңыз.",
-        "Жители, размещённые планом по кварталам 1 км, на 1 га квартала (брутто). По одному слою на год этапа "
-        "(нарастающим итогом); во всплывающем окне — жители и рабочие места квартала. Контуры районов по годам "
-        "этапов: нажмите на контур, чтобы увидеть жителей, рабочие места, цели и ёмкость территории.",
-    ),
-    "Mountain cluster": ("Тау кластері", "Горный кластер"),
-    "Ski terrain": ("Шаңғы трассаларына арналған жер", "Горнолыжный рельеф"),
-    "Beginner": ("Бастаушыларға", "Для начинающих"),
-    "Intermediate": ("Орташа деңгей", "Средний уровень"),
-    "Expert": ("Тәжірибелілерге", "Для опытных"),
-    "Extreme, avalanche-prone": ("Экстремалды, көшкін қаупі бар", "Экстремальный, лавиноопасный"),
-    "Candidate lift lines": ("Аспалы жолдардың ықтимал трассалары", "Возможные трассы подъёмников"),
-    "Stations": ("Станциялар", "Станции"),
-    "Base station": ("Төменгі станция", "Нижняя станция"),
-    "Crosses ridge": ("Жотаны кесіп өтеді", "Пересекает хребет"),
-    "Definition": ("Анықтама", "Определение"),
-    "From id": ("Басталатын id", "Начальный id"),
-    "Class": ("Класс", "Класс"),
-    "Siting (recommended)": ("Орналастыру (ұсынылған)", "Размещение (рекомендуемое)"),
-    "Catchments of the recommended sites": (
-        "Ұсынылған орындардың қызмет аймақтары", "Зоны обслуживания рекомендуемых площадок"),
-    "Recommended site": ("Ұсынылған орын", "Рекомендуемая площадка"),
-    "Planned object to recommended site": (
-        "Жоспарланған нысаннан ұсынылған орынға", "От планового объекта к рекомендуемой площадке"),
-    "Catchment": ("Қызмет аймағы", "Зона обслуживания"),
-    "Substations": ("Қосалқы станциялар", "Подстанции"),
-    "Water intakes": ("Су жинау тораптары", "Водозаборы"),
-    "Wastewater treatment plants": ("Кәріз тазарту құрылыстары", "Очистные сооружения"),
-    "square": ("шаршы", "квадрат"),
-    "Existing object kept (dashed rim)": (
-        "Бар нысан сақталады (үзік жиек)", "Существующий объект сохраняется (пунктирная рамка)"),
-    "load up to 50 % of one facility's firm capacity": (
-        "жүктеме бір нысанның кепілді қуатының 50 %-ына дейін",
-        "нагрузка до 50 % гарантированной мощности одного объекта"),
-    "over 100 %": ("100 %-дан астам", "более 100 %"),
-    "more than one facility can carry": ("бір нысан көтере алатыннан көп", "больше, чем выдержит один объект"),
-    "Catchment: the demand blocks nearest (over the road network) to each recommended site, coloured by their "
-    "load as a share of the firm capacity of one facility of the kind.": (
-        "Қызмет аймағы: әр ұсынылған орынға (жол желісі бойынша) ең жақын сұраныс блоктары, жүктемесі осы түрдегі "
-        "бір нысанның кепілді қуатына үлесі бойынша боялған.",
-        "Зона обслуживания: кварталы спроса, ближайшие (по дорожной сети) к каждой рекомендуемой площадке, "
-        "окрашенные по доле их нагрузки в гарантированной мощности одного объекта данного вида.",
-    ),
-    "Recommended sites (square badges): the p-median for as many facilities as the demand needs, and never "
-    "fewer than the catalogue has; the catalogue's planned objects are the round badges.": (
-        "Ұсынылған орындар (шаршы белгілер): сұранысқа қажет нысандар санына арналған p-медиана, каталогтағыдан "
-        "кем емес; каталогтағы жоспарланған нысандар — дөңгелек белгілер.",
-        "Рекомендуемые площадки (квадратные значки): p-медиана для стольких объектов, сколько требует спрос, и не "
-        "меньше, чем в каталоге; плановые объекты каталога — круглые значки.",
-    ),
-    "Site": ("Орын", "Площадка"),
-    "Load": ("Жүктеме", "Нагрузка"),
-    "Load unit": ("Жүктеме бірлігі", "Единица нагрузки"),
-    "Load share": ("Жүктеме үлесі", "Доля нагрузки"),
-    "Covered load": ("Қамтылған жүктеме", "Покрытая нагрузка"),
-    "Demand blocks": ("Сұраныс блоктары", "Кварталы спроса"),
-    "Mean cost": ("Орташа шығын", "Средние затраты"),
-    "Max cost": ("Ең жоғары шығын", "Максимальные затраты"),
-    "Cost unit": ("Шығын бірлігі", "Единица затрат"),
-    "Limit": ("Шек", "Предел"),
-    "Planned match": ("Сәйкес жоспарланған нысан", "Соответствующий плановый объект"),
-    "Optimal": ("Оңтайлы", "Оптимально"),
-    "candidate": ("ұсынылған", "кандидат"),
-    "fixed": ("тұрақты", "закреплённый"),
-    # --- editing map
-    "Plan edits": ("Жоспарды өңдеу", "Правка плана"),
-    "Drag an object or project to move it (move mode), draw a marker to add a facility, edit a district's "
-    "outline to redraw it, or change a rule's parameter below. Then download the edits and run "
-    "alatau-geo apply.": (
-        "Нысанды немесе жобаны жылжыту үшін оны сүйреңіз (жылжыту режимі), нысан қосу үшін белгі қойыңыз, "
-        "ауданның шекарасын қайта сызу үшін оны өңдеңіз немесе төменде ереже параметрін өзгертіңіз. Содан кейін "
-        "өзгерістерді жүктеп, alatau-geo apply іске қосыңыз.",
-        "Перетащите объект или проект, чтобы переместить его (режим перемещения), поставьте маркер, чтобы "
-        "добавить объект, измените контур района, чтобы перерисовать его, или измените параметр правила ниже. "
-        "Затем скачайте правки и выполните alatau-geo apply.",
-    ),
-    "Rule parameters": ("Ереже параметрлері", "Параметры правил"),
-    "Edits": ("Өзгерістер", "Правки"),
-    "No edits yet": ("Әзірге өзгеріс жоқ", "Правок пока нет"),
-    "Download the edits (JSON)": ("Өзгерістерді жүктеу (JSON)", "Скачать правки (JSON)"),
-    "Undo the last edit": ("Соңғы өзгерісті болдырмау", "Отменить последнюю правку"),
-    "New facility": ("Жаңа нысан", "Новый объект"),
-    "Name (English)": ("Атауы (ағылшынша)", "Название (англ.)"),
-    "Name (Kazakh)": ("Атауы (қазақша)", "Название (каз.)"),
-    "Name (Russian)": ("Атауы (орысша)", "Название (рус.)"),
-    "Add": ("Қосу", "Добавить"),
-    "Cancel": ("Бас тарту", "Отмена"),
-    "moved": ("жылжытылды", "перемещён"),
-    "added": ("қосылды", "добавлен"),
-    "redrawn": ("қайта сызылды", "перерисован"),
-    "set to": ("мәні", "значение"),
-    "calibrated": ("калибрленген", "калибруется"),
-    "none": ("жоқ", "нет"),
-}
+__all__ = ["TRANSLATIONS", "read_catalogue"]
 
-TRANSLATIONS: Mapping[str, tuple[str, str]] = MappingProxyType(_ENTRIES)
+CATALOGUE = "translations.toml"
+
+
+def read_catalogue(text: str) -> dict[str, tuple[str, str]]:
+    """The entries of a catalogue's TOML text; an :class:`ExportError` naming the first entry that is not two texts.
+
+    Examples
+    --------
+    >>> read_catalogue('"Water" = ["Су", "Вода"]')
+    {'Water': ('Су', 'Вода')}
+    >>> read_catalogue('"Water" = ["Су"]')
+    Traceback (most recent call last):
+    ...
+    alatau_geo.core.errors.ExportError: translations.toml: 'Water' must be ["Kazakh", "Russian"], got ['Су']
+    """
+    entries: dict[str, tuple[str, str]] = {}
+    for english, texts in tomllib.loads(text).items():
+        if not (isinstance(texts, list) and len(texts) == 2 and all(isinstance(t, str) for t in texts)):
+            raise ExportError(f'{CATALOGUE}: {english!r} must be ["Kazakh", "Russian"], got {texts!r}')
+        entries[english] = (texts[0], texts[1])
+    return entries
+
+
+TRANSLATIONS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    read_catalogue(resources.files("alatau_geo.maps").joinpath(CATALOGUE).read_text(encoding="utf-8"))
+)
 """English text -> (Kazakh, Russian)."""

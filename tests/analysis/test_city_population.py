@@ -90,6 +90,29 @@ def test_the_suitability_seam_is_the_buildable_rule(small_city, slope, plan):
     assert int((classes == 3).sum()) == 1960
 
 
+def test_the_suitability_classes_come_from_the_class_raster(small_city, slope, plan):
+    # The suitability analysis's classes on a 100 m grid shifted by a quarter cell, one row short
+    # in the south: each city cell takes the class at its centre; no class there is unsuitable.
+    codes = np.full((39, 60), 3, dtype=np.uint8)
+    codes[:, :20] = 1  # low in the west (Gate)
+    codes[:, 20:30] = 0  # excluded by a hard constraint
+    codes[:10, 50:] = 255  # no data
+    raster = Raster(codes.astype(np.float32), Affine(100.0, 0.0, X0 + 25, 0.0, -100.0, Y0 + 4025), WORKING_CRS)
+    grid = cp.city_grid(small_city)
+    classes = cp.suitability_classes(small_city, slope, grid, plan=plan, suitability=raster)
+    xs, ys = grid.centres()
+    north = ys > Y0 + 100  # the southern row of the city lies off the raster
+    assert (classes[~north] == 0).all()
+    assert (classes[north & (xs < X0 + 2000)] == 1).all()
+    assert (classes[north & (xs > X0 + 2000) & (xs < X0 + 3000)] == 0).all()
+    assert (classes[(xs > X0 + 5000) & (ys > Y0 + 3000)] == 0).all()  # no data
+    assert (classes[north & (xs > X0 + 3000) & (ys < Y0 + 3000)] == 3).all()
+    # Nobody but today's villagers on unsuitable land; Golden's high land holds its 20,000.
+    allocated = cp.allocate_city(small_city, plan, slope=slope, suitability=raster)
+    assert allocated.residents(2050)[classes == 0].sum() <= allocated.resident_seeds[classes == 0].sum()
+    assert allocated.result.residents[2050].table.loc["golden", ["allocated", "shortfall"]].tolist() == [20_000, 0]
+
+
 def test_allocation_meets_the_targets_on_buildable_land(allocated):
     final = allocated.result.residents[2050].table
     assert final.loc["gate", ["allocated", "shortfall"]].tolist() == [10_000, 0]
@@ -160,7 +183,9 @@ def default_city():
     # Only the layers the analysis reads (the whole folder takes seconds to read).
     layers = LayerSet(read_layer(LAYERS / f"{name}.geojson") for name in NEEDED)
     plan = load_plan()
-    return layers, cp.allocate_city(layers, plan, slope=terrain.slope(read_raster(LAYERS / "terrain_dem.tif")))
+    # On the suitability classes the build wrote, as the build allocates.
+    return layers, cp.allocate_city(layers, plan, slope=terrain.slope(read_raster(LAYERS / "terrain_dem.tif")),
+                                    suitability=read_raster(LAYERS / "suitability_class.tif"))
 
 
 def test_default_plan_city_total_and_gate(default_city):

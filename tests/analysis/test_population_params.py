@@ -27,8 +27,8 @@ def test_district_targets_add_up_to_the_city_and_keep_the_published_figures():
     assert int(table["jobs_target"].sum()) == DEFAULT_PARAMS.city_jobs
     assert table.loc["gate", ["residents_target", "jobs_target"]].tolist() == [220_000, 181_000]
     assert table.loc["gate", "residents_basis"].startswith("published")
-    # The remainder, 1,650,000, by the assumed role weights 0.45 / 0.35 / 0.20.
-    assert table.loc[["golden", "growing", "green"], "residents_target"].tolist() == [742_500, 577_500, 330_000]
+    # The remainder, 1,650,000, by the assumed role weights 0.48 / 0.32 / 0.20.
+    assert table.loc[["golden", "growing", "green"], "residents_target"].tolist() == [792_000, 528_000, 330_000]
     assert all(basis.startswith("assumed") for basis in table.loc[["golden", "growing", "green"], "residents_basis"])
 
 
@@ -45,7 +45,7 @@ def test_phase_targets_grow_to_the_target():
     assert list(phases) == [2030, 2040, 2050]
     pd.testing.assert_series_equal(phases[2050], targets, check_names=False)
     assert phases[2030]["gate"] == 88_000  # 40 % of 220,000 (Gate's own phase table)
-    assert phases[2030]["golden"] == 185_625  # 25 % of 742,500 (the city's)
+    assert phases[2030]["golden"] == 198_000  # 25 % of 792,000 (the city's)
     assert all((phases[2030] <= phases[2040]) & (phases[2040] <= phases[2050]))
 
 

@@ -11,12 +11,15 @@ investment projects' jobs as seeds (:func:`settlement_seeds`,
 The suitability seam
 --------------------
 :func:`suitability_classes` is the one place that says how suitable each cell
-is. Until the suitability grid exists (the suitability analysis), it applies
+is. A build passes the class raster of the suitability analysis (the plan's
+``[suitability]`` section; ``suitability_class.tif`` beside the layers): each
+cell takes the class of the suitability cell its centre lies in, and a cell
+with no class there (outside the analysed city and SEZ, or a criterion
+without data) is unsuitable. A plan without ``[suitability]`` falls back to
 the buildable rule of the area report: a cell is buildable (class 3, "high")
 when its slope is at most ``analysis.max_buildable_slope_deg`` and its centre
 lies outside the reservoir and the water protection zones; every other cell
-is unsuitable (class 0). Replacing that function's body is all the
-suitability analysis needs to do to reach every downstream result.
+is unsuitable (class 0).
 
 Grids are numpy arrays on one north-up grid in the working CRS (UTM 43N,
 metres); cells are assigned to polygons by their centres.
@@ -30,6 +33,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import rasterio.features
+import rasterio.transform
 from affine import Affine
 
 from alatau_geo.analysis import population_grid
@@ -37,6 +41,7 @@ from alatau_geo.analysis.capacity import classes_from_buildable
 from alatau_geo.analysis.job_figures import job_figures, project_jobs
 from alatau_geo.analysis.population import PopulationPlan, plan_population
 from alatau_geo.analysis.population_targets import targets_table
+from alatau_geo.analysis.suitability import CLASS_LABELS
 from alatau_geo.core.crs import WORKING_CRS
 from alatau_geo.core.errors import LayerError, PlanError
 from alatau_geo.core.layers import LayerSet
@@ -89,6 +94,12 @@ class CityGrid:
         return Raster(data, self.transform, WORKING_CRS)
 
 
+SUITABILITY_BASIS = ("suitability: the classes of the plan's [suitability] section (suitability_class.tif), each "
+                     "100 m cell the class at its centre")
+BUILDABLE_BASIS = ("suitability: buildable rule (slope at most the plan's limit, outside the reservoir and the water "
+                   "protection zones) as the high class, the plan having no [suitability] section")
+
+
 @dataclass(frozen=True)
 class CityPopulation:
     """Residents and jobs of the plan on the city grid (see :func:`allocate_city`).
@@ -106,6 +117,8 @@ class CityPopulation:
         Every jobs figure used, with its basis (:func:`~alatau_geo.analysis.job_figures.job_figures`).
     params : PopulationParams
         The plan's ``[population]`` section the figures come from.
+    classes_basis : str
+        Where the classes come from (:data:`SUITABILITY_BASIS` or :data:`BUILDABLE_BASIS`).
     """
 
     grid: CityGrid
@@ -115,6 +128,7 @@ class CityPopulation:
     job_seeds: np.ndarray
     job_figures: pd.DataFrame
     params: PopulationParams
+    classes_basis: str = ""
 
     @property
     def years(self) -> tuple[int, ...]:
@@ -180,29 +194,44 @@ def buildable_cells(layers: LayerSet, slope: Raster, grid: CityGrid, *, max_slop
     return (grid.zones >= 0) & gentle & ~_inside(layers, BLOCKED_LAYERS, grid)
 
 
-def suitability_classes(layers: LayerSet, slope: Raster, grid: CityGrid, *, plan: Plan) -> np.ndarray:
+def suitability_classes(layers: LayerSet, slope: Raster, grid: CityGrid, *, plan: Plan,
+                        suitability: Raster | None = None) -> np.ndarray:
     """Suitability class of every cell: 0 unsuitable, 1 low, 2 medium, 3 high.
 
-    The seam for the suitability analysis. Today the buildable rule stands
-    for it (:func:`buildable_cells`): buildable land is class 3, the rest 0
-    (:func:`~alatau_geo.analysis.capacity.classes_from_buildable`).
+    From the suitability analysis's class raster where there is one (each
+    cell takes the class at its centre; no class there is 0); else the
+    buildable rule (:func:`buildable_cells`): buildable land is class 3, the
+    rest 0 (:func:`~alatau_geo.analysis.capacity.classes_from_buildable`).
 
     Parameters
     ----------
     layers : LayerSet
         Built layers (``reservoir``, ``water_protection_zone`` where present).
     slope : Raster
-        Slope in degrees on the working grid.
+        Slope in degrees on the working grid (the buildable rule only).
     grid : CityGrid
     plan : Plan
-        ``analysis.max_buildable_slope_deg``.
+        ``analysis.max_buildable_slope_deg`` (the buildable rule only).
+    suitability : Raster, optional
+        Class codes 0-3 in the working CRS (:data:`~alatau_geo.analysis.suitability.NODATA_CLASS`
+        or NaN where there is none), as ``suitability_class.tif`` holds them.
 
     Returns
     -------
     numpy.ndarray of int8, the grid's shape
     """
-    return classes_from_buildable(buildable_cells(layers, slope, grid,
-                                                  max_slope_deg=plan.analysis.max_buildable_slope_deg))
+    if suitability is None:
+        return classes_from_buildable(buildable_cells(layers, slope, grid,
+                                                      max_slope_deg=plan.analysis.max_buildable_slope_deg))
+    xs, ys = grid.centres()
+    rows, cols = rasterio.transform.rowcol(suitability.transform, xs.ravel(), ys.ravel())
+    rows, cols = np.asarray(rows), np.asarray(cols)
+    height, width = suitability.shape
+    inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+    codes = np.zeros(rows.size, dtype=float)
+    codes[inside] = suitability.data[rows[inside], cols[inside]]
+    classes = np.where(np.isin(codes, list(CLASS_LABELS)), codes, 0).astype(np.int8).reshape(grid.shape)
+    return np.where(grid.zones >= 0, classes, 0).astype(np.int8)
 
 
 def settlement_seeds(layers: LayerSet, params: PopulationParams, grid: CityGrid) -> np.ndarray:
@@ -244,7 +273,7 @@ def project_seeds(layers: LayerSet, params: PopulationParams, grid: CityGrid) ->
     return population_grid.seeds_from_polygons(discs, "jobs", zones=grid.zones, transform=grid.transform)
 
 
-def allocate_city(layers: LayerSet, plan: Plan, *, slope: Raster) -> CityPopulation:
+def allocate_city(layers: LayerSet, plan: Plan, *, slope: Raster, suitability: Raster | None = None) -> CityPopulation:
     """Capacity, targets and the phased allocation of residents and jobs on the city grid.
 
     Parameters
@@ -256,6 +285,9 @@ def allocate_city(layers: LayerSet, plan: Plan, *, slope: Raster) -> CityPopulat
         Its ``population`` section and the buildable slope limit.
     slope : Raster
         Slope in degrees on the working grid.
+    suitability : Raster, optional
+        The suitability analysis's class codes (:func:`suitability_classes`);
+        without it the buildable rule stands for them.
 
     Returns
     -------
@@ -270,14 +302,15 @@ def allocate_city(layers: LayerSet, plan: Plan, *, slope: Raster) -> CityPopulat
     """
     params = plan.population
     grid = city_grid(layers)
-    classes = suitability_classes(layers, slope, grid, plan=plan)
+    classes = suitability_classes(layers, slope, grid, plan=plan, suitability=suitability)
     residents = settlement_seeds(layers, params, grid)
     jobs = project_seeds(layers, params, grid)
     result = plan_population(grid.zones, classes, cell_m=grid.cell_m, zone_ids=grid.zone_ids, params=params,
                              resident_seeds=residents, job_seeds=jobs)
     figures = job_figures(params, targets_table(params, grid.zone_ids))
     return CityPopulation(grid=grid, classes=classes, result=result, resident_seeds=residents, job_seeds=jobs,
-                          job_figures=figures, params=params)
+                          job_figures=figures, params=params,
+                          classes_basis=BUILDABLE_BASIS if suitability is None else SUITABILITY_BASIS)
 
 
 def people_blocks(population: CityPopulation, *, year: int | None = None, block: int = 5) -> gpd.GeoDataFrame:

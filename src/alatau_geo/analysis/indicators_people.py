@@ -5,8 +5,10 @@
 city: zones from the ``districts`` and ``city_boundary`` layers, buildable
 cells as in :mod:`~alatau_geo.analysis.areas` (not steeper than the plan's
 limit, outside the reservoir and the water protection zones; class "high",
-the rest unsuitable, until the suitability grid exists), and today's
-residents seeded at the settlements the population parameters name.
+the rest unsuitable), and today's residents seeded at the settlements the
+population parameters name. Not the suitability classes the build allocates
+on: the uncertainty runs rebuild hundreds of plans without the suitability
+analysis, and every scenario's indicators must be worked out the same way.
 """
 
 from __future__ import annotations

@@ -43,8 +43,6 @@ REPORT_COLUMNS = (
 _METHOD = ("capacity per 100 m cell from the zone's density and the cell's suitability class; residents and jobs "
            "allocated in proportion to capacity x suitability score, today's settlements and the investment "
            "projects as seeds, each phase on top of the one before (alatau_geo.analysis.allocation)")
-_SUITABILITY = ("suitability: buildable rule (slope at most the plan's limit, outside the reservoir and the water "
-                "protection zones) until the suitability grid exists")
 
 
 def zone_polygons(layers: LayerSet, zone_ids: tuple[str, ...]) -> gpd.GeoDataFrame:
@@ -206,8 +204,8 @@ def population_blocks(population: CityPopulation, *, block: int = BLOCK_CELLS) -
     parameters = {"block_m": size, "cell_m": grid.cell_m, "years": list(population.years)}
     return Layer("population_blocks", frame, Provenance(
         source="plan [population] section; built layers (districts, city boundary, places, projects, water); "
-        "working-grid DEM (slope)",
-        method=f"{_METHOD}; summed over {size:g} m blocks; {_SUITABILITY}",
+        "suitability classes (without [suitability]: the working-grid DEM's slope)",
+        method=f"{_METHOD}; summed over {size:g} m blocks; {population.classes_basis}",
         parameters=parameters, quality="approximate"), title=f"Residents per ha ({size / 1000:g} km blocks)")
 
 
@@ -220,8 +218,9 @@ def _provenance(population: CityPopulation, what: str) -> Provenance:
     }
     return Provenance(
         source="plan [population] section (targets and densities with their basis); built layers (districts, "
-        "city boundary, places, projects, water); working-grid DEM (slope)",
-        method=f"{_METHOD}; {_SUITABILITY}; {what}", parameters=parameters, quality="approximate")
+        "city boundary, places, projects, water); suitability classes (without [suitability]: the working-grid "
+        "DEM's slope)",
+        method=f"{_METHOD}; {population.classes_basis}; {what}", parameters=parameters, quality="approximate")
 
 
 def population_layers(population: CityPopulation, layers: LayerSet) -> list[Layer]:

@@ -77,10 +77,12 @@ def siting(layers: LayerSet, plan: Plan | str | Path | None = None, *, layers_di
     >>> result.tables()["summary"][["model", "placement", "sites", "objective", "coverage"]]  # doctest: +SKIP
     >>> result.layers["siting_recommended"].frame[["site", "load", "load_share"]]  # doctest: +SKIP
     """
+    from alatau_geo.jobs.population import suitability_of_folder
     from alatau_geo.jobs.siting import run_siting
 
-    return run_siting(layers, _plan(plan), elevation=elevation(layers_dir), kinds=kinds, phase=phase,
-                      districts=districts, graph=graph)
+    chosen = _plan(plan)
+    return run_siting(layers, chosen, elevation=elevation(layers_dir), kinds=kinds, phase=phase,
+                      districts=districts, graph=graph, suitability=suitability_of_folder(chosen, Path(layers_dir)))
 
 
 def siting_map(result: SitingRun, *, layers_dir: str | Path = DEFAULT_LAYERS_DIR, offline: bool = False,

@@ -193,8 +193,9 @@ def _population(layers: LayerSet, plan: Plan, *, layers_dir: Path, out: Path) ->
     note = markdown_cell(
         "Capacity: what the suitable land of a district can hold at its densities (plan section [population]); "
         "targets: the phase's share of the district's 2050 figure; spare = capacity - target (negative: short), "
-        "ha_needed: buildable land the targets need at the district's capacity per buildable ha. Suitable land is "
-        "today's buildable rule (slope, water, water protection zones) until the suitability grid exists.")
+        "ha_needed: buildable land the targets need at the district's capacity per buildable ha. Suitable land: "
+        "the classes of the suitability analysis (low, medium, high; without a [suitability] section, the "
+        "buildable rule: slope, water, water protection zones).")
     text = "\n".join([
         "# Residents and jobs: capacity beside the targets", "", note, "",
         markdown_table(_years_as_text(table[shown]), title="Per district and phase"),
@@ -270,9 +271,11 @@ def _siting(layers: LayerSet, plan: Plan, *, workspace: Workspace, out: Path) ->
     from alatau_geo.analysis.siting_report import summary_lines
     from alatau_geo.core.io import read_raster
     from alatau_geo.jobs.build import TERRAIN_RASTER
+    from alatau_geo.jobs.population import suitability_of_folder
     from alatau_geo.jobs.siting import run_siting, write_siting_report
 
-    run = run_siting(layers, plan, elevation=read_raster(workspace.layers_dir / TERRAIN_RASTER))
+    run = run_siting(layers, plan, elevation=read_raster(workspace.layers_dir / TERRAIN_RASTER),
+                     suitability=suitability_of_folder(plan, workspace.layers_dir))
     written = write_siting_report(run, out, plan_label=workspace.plan_label(),
                                   demand_block_m=plan.siting.models.demand_block_m)
     for line in summary_lines(run.study):

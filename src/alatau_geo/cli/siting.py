@@ -54,6 +54,7 @@ def run_site(args: argparse.Namespace) -> int:
     """``alatau-geo site``."""
     from alatau_geo.analysis.siting_report import summary_lines
     from alatau_geo.jobs import siting
+    from alatau_geo.jobs.population import suitability_of_folder
     from alatau_geo.plan.workspace import built_by_record, check_layers_match
 
     workspace = workspace_of(args)
@@ -64,7 +65,7 @@ def run_site(args: argparse.Namespace) -> int:
         step("siting: demand, candidates and models")
         layers, elevation = siting.read_inputs(layers_dir)
         run = siting.run_siting(layers, plan, elevation=elevation, kinds=args.kind, phase=args.phase,
-                                districts=args.district)
+                                districts=args.district, suitability=suitability_of_folder(plan, layers_dir))
         step("writing the siting layers")
         record = siting.siting_record(built_by_record(workspace, plan), plan, run.study)
         export = siting.write_siting_layers(run, layers_dir, precision=plan.export.coordinate_precision,

@@ -421,9 +421,10 @@ def population_note(population: CityPopulation) -> str:
 
 def population_from_layers(layers: LayerSet, plan: Plan, *, layers_dir: Path) -> CityPopulation:
     """The plan's residents and jobs on built `layers`, with the slope of the DEM in `layers_dir`."""
-    from alatau_geo.jobs.population import population_of
+    from alatau_geo.jobs.population import population_of, suitability_of_folder
 
-    return population_of(layers, plan, elevation=read_raster(layers_dir / TERRAIN_RASTER))
+    return population_of(layers, plan, elevation=read_raster(layers_dir / TERRAIN_RASTER),
+                         suitability=suitability_of_folder(plan, layers_dir))
 
 
 def placement_context(layers: LayerSet, plan: Plan, *, elevation: Raster) -> PlacementContext:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from alatau_geo.analysis.layer_names import MOUNTAIN_LAYERS, SUITABILITY_LAYERS
+from alatau_geo.analysis.layer_names import MOUNTAIN_LAYERS
 from alatau_geo.core.geojson import as_exported
 from alatau_geo.core.io import read_raster, write_raster
 from alatau_geo.core.layers import LayerSet
@@ -195,10 +195,11 @@ def zoned_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: St
 def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: StageKeys,  # noqa: PLR0913
                 cache: StageCache, out_dir: Path, hazards: Callable[[], Any],
                 on_step: Callable[[str], None] = _no_progress) -> PlanStages:
-    """The plan's stages on `reference`: zones, placement, residents and jobs, analyses, suitability.
+    """The plan's stages on `reference`: zones, placement, suitability, residents and jobs, analyses.
 
-    The same steps as :func:`alatau_geo.jobs.build.plan_build` followed by
-    :func:`alatau_geo.jobs.suitability.with_suitability`, each stage taken
+    The steps of :func:`alatau_geo.jobs.build.plan_build` with
+    :func:`alatau_geo.jobs.suitability.with_suitability` before the residents
+    are allocated (on its classes), each stage taken
     from `cache` when its key is there. A stage that runs builds on the
     exported form of what comes before, made only when first needed.
 
@@ -217,7 +218,7 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
         Gives the :class:`~alatau_geo.analysis.hazard_layers.HazardRasters` (read
         or computed only when the suitability runs).
     on_step : callable
-        Called with a label as the zones, the people and the suitability start.
+        Called with a label as the zones, the suitability and the people start.
     """
     from alatau_geo.jobs.build import PLAN_LAYERS, population_note
 
@@ -231,35 +232,12 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
         return LayerSet(as_exported(layer, precision=precision) for layer in (*zoned.zoned().values(),
                                                                               *placed.layers.values()))
 
-    on_step("residents, jobs and the analyses")
-
-    def people_stage(files_dir: Path | None) -> StageOutput:
-        from alatau_geo.analysis.population_layers import population_layers
-        from alatau_geo.jobs.population import population_of, write_population_grids
-
-        assert files_dir is not None
-        population = population_of(planned(), plan, elevation=elevation)
-        grids = write_population_grids(population, files_dir)
-        return StageOutput(layers=LayerSet(population_layers(population, planned())), value=population,
-                           figures={"note": population_note(population)}, files=tuple(p.name for p in grids))
-
-    people = cache.run("population", keys.population, people_stage, out_dir=out_dir)
-
-    def analyses_stage(_files_dir: Path | None) -> StageOutput:
-        from alatau_geo.analysis.outputs import analysis_layers
-        from alatau_geo.jobs.population import population_of
-
-        # Residents and jobs read from the cache are layers and grids only: allocate them again (same result).
-        population: CityPopulation = people.value if people.computed else population_of(planned(), plan,
-                                                                                          elevation=elevation)
-        return StageOutput(layers=LayerSet(analysis_layers(planned(), plan, population=population)), value=True)
-
-    analysed = cache.run("analyses", keys.analyses, analyses_stage)
-    kept = [layer for name, layer in reference.items() if name not in PLAN_LAYERS]
-    layers = LayerSet([*kept, *(zones.layers[name] for name in ZONE_LAYERS if name in zones.layers),
-                       *placed.layers.values(), *people.layers.values(), *analysed.layers.values()])
     on_step("hazards and land suitability")
-    unsuited = LayerSet(layer for name, layer in layers.items() if name not in SUITABILITY_LAYERS)
+    # The suitability reads the reference layers, the zones and the placed
+    # objects; the residents are then allocated on its classes.
+    kept = [layer for name, layer in reference.items() if name not in PLAN_LAYERS]
+    unsuited = LayerSet([*kept, *(zones.layers[name] for name in ZONE_LAYERS if name in zones.layers),
+                         *placed.layers.values()])
 
     def suitability_stage(files_dir: Path | None) -> StageOutput:
         from alatau_geo.analysis.suitability_layers import suitability_layers
@@ -271,12 +249,39 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
         result = suitability.suitability_of_layers(unsuited, plan, hazards())
         files = suitability.write_suitability_rasters(result, folder=files_dir)
         return StageOutput(layers=LayerSet(suitability_layers(result)), files=tuple(files), value=result,
+                           rasters={"classes": result.surface.grid.raster(result.surface.classes)},
                            figures={"note": suitability.suitability_note(result)})
 
     suited = cache.run("suitability", keys.suitability, suitability_stage, out_dir=out_dir)
+    classes = suited.rasters.get("classes")
+    on_step("residents, jobs and the analyses")
+
+    def people_stage(files_dir: Path | None) -> StageOutput:
+        from alatau_geo.analysis.population_layers import population_layers
+        from alatau_geo.jobs.population import population_of, write_population_grids
+
+        assert files_dir is not None
+        population = population_of(planned(), plan, elevation=elevation, suitability=classes)
+        grids = write_population_grids(population, files_dir)
+        return StageOutput(layers=LayerSet(population_layers(population, planned())), value=population,
+                           figures={"note": population_note(population)}, files=tuple(p.name for p in grids))
+
+    people = cache.run("population", keys.population, people_stage, out_dir=out_dir)
+
+    def analyses_stage(_files_dir: Path | None) -> StageOutput:
+        from alatau_geo.analysis.outputs import analysis_layers
+        from alatau_geo.jobs.population import population_of
+
+        # Residents and jobs read from the cache are layers and grids only: allocate them again (same result).
+        population: CityPopulation = people.value if people.computed else population_of(
+            planned(), plan, elevation=elevation, suitability=classes)
+        return StageOutput(layers=LayerSet(analysis_layers(planned(), plan, population=population)), value=True)
+
+    analysed = cache.run("analyses", keys.analyses, analyses_stage)
+    layers = LayerSet([*unsuited.values(), *people.layers.values(), *analysed.layers.values()])
     stages = ((keys.zones, zones), (keys.placement, placed), (keys.population, people), (keys.analyses, analysed),
               (keys.suitability, suited))
-    return PlanStages(layers=LayerSet([*unsuited.values(), *suited.layers.values()]), population=people,
+    return PlanStages(layers=LayerSet([*layers.values(), *suited.layers.values()]), population=people,
                       suitability=suited, notes=(people.figures["note"], suited.figures["note"]),
                       suited=plan.suitability is not None,
                       sources={name: key for key, output in stages for name in output.layers})

@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 
 from alatau_geo.analysis.city_population import CityPopulation, allocate_city
-from alatau_geo.core.io import write_raster
+from alatau_geo.core.io import read_raster, write_raster
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.raster import Raster
 from alatau_geo.plan.config import Plan
@@ -27,9 +27,29 @@ GRID_NAME = "{kind}_{year}.tif"
 GRID_KINDS = ("residents", "jobs")
 
 
-def population_of(layers: LayerSet, plan: Plan, *, elevation: Raster) -> CityPopulation:
-    """The plan's residents and jobs allocated on the built `layers` (slope from `elevation`, the working-grid DEM)."""
-    return allocate_city(layers, plan, slope=terrain.slope(elevation))
+def population_of(layers: LayerSet, plan: Plan, *, elevation: Raster,
+                  suitability: Raster | None = None) -> CityPopulation:
+    """The plan's residents and jobs allocated on the built `layers`.
+
+    `suitability` is the suitability analysis's class raster (what
+    :func:`suitability_of_folder` reads); without it the buildable rule, with
+    the slope from `elevation` (the working-grid DEM), stands for it.
+    """
+    return allocate_city(layers, plan, slope=terrain.slope(elevation), suitability=suitability)
+
+
+def suitability_of_folder(plan: Plan, layers_dir: Path) -> Raster | None:
+    """The suitability classes a build wrote into `layers_dir`, for a plan with ``[suitability]``; else None.
+
+    The build allocated its residents on them, so reports and siting read
+    the same classes instead of working the suitability out again.
+    """
+    from alatau_geo.jobs.suitability import CLASS_RASTER
+
+    path = layers_dir / CLASS_RASTER
+    if plan.suitability is None or not path.is_file():
+        return None
+    return read_raster(path)
 
 
 def grid_paths(years: tuple[int, ...], layers_dir: Path) -> dict[tuple[str, int], Path]:

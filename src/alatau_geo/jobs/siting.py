@@ -83,6 +83,7 @@ def run_siting(
     phase: int | None = None,
     districts: Sequence[str] | None = None,
     graph: nx.MultiDiGraph | None = None,
+    suitability: Raster | None = None,
 ) -> SitingRun:
     """Run the siting study on built layers and make its layers.
 
@@ -97,6 +98,9 @@ def run_siting(
         See :func:`~alatau_geo.analysis.siting_study.study_siting`.
     graph : networkx.MultiDiGraph, optional
         The road network; generated from the plan when None.
+    suitability : Raster, optional
+        The suitability classes the build allocated residents on
+        (:func:`~alatau_geo.jobs.population.suitability_of_folder`).
 
     Returns
     -------
@@ -107,7 +111,7 @@ def run_siting(
     Residents and jobs are allocated as the build allocates them (the plan's
     ``[population]`` section; :func:`~alatau_geo.jobs.population.population_of`).
     """
-    population = population_of(layers, plan, elevation=elevation)
+    population = population_of(layers, plan, elevation=elevation, suitability=suitability)
     study = study_siting(layers, plan, elevation=elevation, population=population, kinds=kinds, phase=phase,
                          districts=districts, graph=graph)
     made = LayerSet(siting_layers(study, plan.siting.models, source=plan.source))

@@ -201,10 +201,12 @@ def stage_keys(plan: Plan, *, reference: str, mountain: str | None = None, osm: 
     # The zones are in the zones key; the network, radii and people are read only by later stages.
     placement = digest("placement", code, zones, tables,
                        plan_part(plan, omit=("zones", "network", "service_radii_m", "population", "mountain")))
-    population = digest("population", code, placement, plan_part(plan, omit=("network", "service_radii_m",
-                                                                             "mountain")))
+    # The suitability reads the zones and placed objects; the residents are allocated on its classes.
+    suitability = digest("suitability", code, placement, mountain, hazards,
+                         plan_part(plan, omit=("network", "service_radii_m", "population")))
+    population = digest("population", code, suitability, plan_part(plan, omit=("network", "service_radii_m",
+                                                                               "mountain")))
     analyses = digest("analyses", code, population, plan_part(plan, omit=("mountain",)))
-    suitability = digest("suitability", code, analyses, mountain, hazards, plan_part(plan))
     return StageKeys(reference=reference, mountain=mountain, zones=zones, placement=placement,
                      population=population, analyses=analyses, suitability=suitability)
 

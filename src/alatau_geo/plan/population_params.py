@@ -60,8 +60,8 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "targets": {
         "gate": {"residents": 220_000, "residents_basis": "published: public report, 2025-10-08 (>220,000)",
                  "jobs": 181_000, "jobs_basis": "published: public report, 2025-10-08 (~181,000)"},
-        "golden": {"residents_weight": 0.45, "jobs_weight": 0.40},
-        "growing": {"residents_weight": 0.35, "jobs_weight": 0.45},
+        "golden": {"residents_weight": 0.48, "jobs_weight": 0.40},
+        "growing": {"residents_weight": 0.32, "jobs_weight": 0.45},
         "green": {"residents_weight": 0.20, "jobs_weight": 0.15},
         "city_rest": {"residents_weight": 0.0, "jobs_weight": 0.0},
     },

@@ -321,10 +321,7 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
     Raises
     ------
     InputDataError
-        If the DEM-derived layers were built with other study area, terrain
-        or hydrology settings or river names than the plan's, or the
-        mountain layers with other ``[mountain]`` terrain, lift or corridor
-        settings or mountain places.
+        As :func:`check_committed`.
     """
     from alatau_geo.reference import gazetteer, water
 

@@ -1253,9 +1253,8 @@ def test_former_names_are_searched_when_the_table_has_them(layer_set: LayerSet) 
 
 
 def test_the_relief_is_rendered_once_per_build_and_shared_by_every_page(
-    proximity_layer_set: LayerSet, dem_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    proximity_layer_set: LayerSet, dem_path: Path, tmp_path: Path
 ) -> None:
-    from alatau_geo import maps
     from alatau_geo.jobs.pages import write_maps
 
     calls = []
@@ -1264,9 +1263,8 @@ def test_the_relief_is_rendered_once_per_build_and_shared_by_every_page(
         calls.append(path)
         return relief_images(path)
 
-    monkeypatch.setattr(maps, "relief_images", counted)
     written = write_maps(proximity_layer_set, maps_dir=tmp_path / "maps", layers_dir=tmp_path / "layers",
-                         dem_path=dem_path, offline=True, language="kk")
+                         dem_path=dem_path, offline=True, language="kk", relief=counted)
     assert len(written) == 5 and calls == [dem_path]
     image = relief_images(dem_path).hillshade.url
     for page in written:

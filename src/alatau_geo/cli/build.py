@@ -208,13 +208,14 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
 
 
 def _stage_cache(args: argparse.Namespace, workspace: Workspace) -> StageCache:
-    """The workspace's stage cache (or ``--cache-dir``); none with ``--no-cache``, or with another ``--layers-dir``."""
+    """The workspace's stage cache (or ``--cache-dir``); none with ``--no-cache``, ``--layers-dir``, ``--maps-dir``."""
     from alatau_geo.jobs.stage_cache import StageCache
 
     given = getattr(args, "cache_dir", None)
-    layers_dir = getattr(args, "layers_dir", None)
-    # Layers written or read elsewhere (--layers-dir) are a one-off: the workspace's cache is for its own layers.
-    elsewhere = layers_dir is not None and Path(layers_dir).resolve() != workspace.layers_dir.resolve()
+    # Layers or maps written or read elsewhere are a one-off: the workspace's cache is for its own folders.
+    elsewhere = any(
+        getattr(args, option, None) is not None and Path(getattr(args, option)).resolve() != own.resolve()
+        for option, own in (("layers_dir", workspace.layers_dir), ("maps_dir", workspace.maps_dir)))
     if getattr(args, "no_cache", False) or (elsewhere and given is None):
         return StageCache(None)
     return StageCache(folder(given, workspace.cache_dir))

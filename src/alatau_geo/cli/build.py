@@ -73,7 +73,8 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
     build.add_argument("--layers-dir", metavar="DIR", help="where layers are written (default: the workspace's "
                        "layers/)")
     build.add_argument("--cache-dir", metavar="DIR", help="working rasters and the stage cache (default: the "
-                       "workspace's cache; with another --layers-dir, the stage cache is used only when given)")
+                       "workspace's cache; with another --layers-dir or --maps-dir, the stage cache is used only when "
+                       "given)")
     build.add_argument("--osm", metavar="FILE", help="also read places, corridors and rivers from a local "
                        "OpenStreetMap extract (.osm, .osm.gz, .osm.bz2)")
     _map_options(build)

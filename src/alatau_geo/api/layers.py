@@ -148,7 +148,7 @@ def compare_plans(plan_a: Plan | str | Path, plan_b: Plan | str | Path, *,
     built = []
     for plan in (_plan(plan_a), _plan(plan_b)):
         reference = pipeline.committed_reference(plan, layers_dir=Path(layers_dir))
-        built.append(pipeline.plan_layers(reference, plan, elevation=dem, analyses=False))
+        built.append(pipeline.plan_layers(reference, plan, elevation=dem))
     return zone_deltas(built[0], built[1]), object_changes(built[0], built[1])
 
 

@@ -80,14 +80,6 @@ class BuildOutcome:
     """Each stage and step as it ran (computed, read from the cache, reused), with its time."""
 
 
-@dataclass(frozen=True)
-class PlanBuild:
-    """The reference layers with every layer the plan constructs, and the allocated residents and jobs."""
-
-    layers: LayerSet
-    population: CityPopulation | None
-
-
 BUILD_STEPS = 5 + 7
 """Steps :func:`build_from_tiles` reports through ``on_step`` (the reference stage's five when it is computed)."""
 REFRESH_STEPS = 6
@@ -350,59 +342,27 @@ def committed_reference(plan: Plan, *, layers_dir: Path, committed: LayerSet | N
 
 
 def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster,
-                catalogues: Mapping[str, Any] | None = None, analyses: bool = True) -> LayerSet:
-    """The layers `plan` constructs on `reference`, without the reference layers.
+                catalogues: Mapping[str, Any] | None = None) -> LayerSet:
+    """The zones and placed objects `plan` constructs on `reference` (what a comparison of two plans needs).
 
-    `catalogues` (``infrastructure`` and ``projects``, as
+    Built on the reference layers as exported, as a build builds them
+    (:func:`alatau_geo.jobs.build_stages.plan_stages`, which goes on to the
+    suitability, the people and the analyses). `catalogues`
+    (``infrastructure`` and ``projects``, as
     :func:`~alatau_geo.plan.catalogues.read_catalogue` gives them) replace
-    the plan's tables. With `analyses` False only the zones and the placed
-    objects: what a comparison of two plans needs, in a fraction of the time.
+    the plan's tables.
     """
-    full = plan_build(reference, plan, elevation=elevation, catalogues=catalogues, analyses=analyses).layers
-    return LayerSet(layer for name, layer in full.items() if name in PLAN_LAYERS)
-
-
-def plan_build(reference: LayerSet, plan: Plan, *, elevation: Raster,  # noqa: PLR0913 - catalogues for sampling
-               catalogues: Mapping[str, Any] | None = None, analyses: bool = True,
-               on_step: Callable[[str], None] = no_progress) -> PlanBuild:
-    """The reference layers plus every layer the plan constructs on them, and the allocated people.
-
-    Zones come first, then the infrastructure and projects placed in them,
-    then the residents and jobs allocated on them (and their layers), then
-    the analyses that weigh those residents and jobs. Everything is built on
-    the reference layers as exported, so a build from the tiles and one from
-    committed layers give the same bytes. `on_step` is called twice. With
-    `analyses` False, the people and the analyses are left out (``population``
-    is then None).
-    """
-    from alatau_geo.analysis.outputs import analysis_layers
-    from alatau_geo.analysis.population_layers import population_layers
     from alatau_geo.core.geojson import as_exported
-    from alatau_geo.jobs.population import population_of
     from alatau_geo.plan.districts import build_zones, zone_layers
 
     precision = plan.export.coordinate_precision
-    on_step("zones and placement")
     # The mountain layers lie outside the plain and nothing the plan builds uses them.
     exported = LayerSet(as_exported(layer, precision=precision) for layer in reference.values()
                         if layer.name not in (*PLAN_LAYERS, *MOUNTAIN_LAYERS))
     zones = build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha, source=plan.source)
     zoned = LayerSet([*exported.values(), *zone_layers(zones, source=plan.source)])
     placed = place_catalogues(zoned, plan, elevation=elevation, catalogues=catalogues)
-    planned = LayerSet(as_exported(layer, precision=precision)
-                       for layer in (*zoned.values(), *placed.values()))
-    if not analyses:
-        kept = [layer for name, layer in reference.items() if name not in PLAN_LAYERS]
-        return PlanBuild(layers=LayerSet([*kept, *(zoned[name] for name in ZONE_LAYERS if name in zoned),
-                                          *placed.values()]), population=None)
-    on_step("residents, jobs and the analyses")
-    population = population_of(planned, plan, elevation=elevation)
-    people = population_layers(population, planned)
-    analysed = analysis_layers(planned, plan, population=population)
-    kept = [layer for name, layer in reference.items() if name not in PLAN_LAYERS]
-    layers = LayerSet([*kept, *(zoned[name] for name in ZONE_LAYERS if name in zoned), *placed.values(), *people,
-                       *analysed])
-    return PlanBuild(layers=layers, population=population)
+    return LayerSet([*(zoned[name] for name in ZONE_LAYERS if name in zoned), *placed.values()])
 
 
 def population_note(population: CityPopulation) -> str:

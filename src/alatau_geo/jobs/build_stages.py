@@ -167,7 +167,7 @@ def zoned_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: St
                  cache: StageCache) -> ZonedStages:
     """The zones and the placed objects of `plan` on `reference`, each from `cache` when its key is there.
 
-    The steps of :func:`alatau_geo.jobs.build.plan_build` up to the placement.
+    The steps of :func:`alatau_geo.jobs.build.plan_layers`.
     """
     from alatau_geo.jobs.build import PLAN_LAYERS, place_catalogues
 
@@ -197,9 +197,9 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
                 on_step: Callable[[str], None] = _no_progress) -> PlanStages:
     """The plan's stages on `reference`: zones, placement, suitability, residents and jobs, analyses.
 
-    The steps of :func:`alatau_geo.jobs.build.plan_build` with
-    :func:`alatau_geo.jobs.suitability.with_suitability` before the residents
-    are allocated (on its classes), each stage taken
+    The zones and placed objects of :func:`alatau_geo.jobs.build.plan_layers`,
+    then :func:`alatau_geo.jobs.suitability.with_suitability`, then the
+    residents allocated on its classes, then the analyses; each stage taken
     from `cache` when its key is there. A stage that runs builds on the
     exported form of what comes before, made only when first needed.
 
@@ -290,7 +290,7 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
 def zones_and_placement(plan: Plan, *, layers_dir: Path, cache: StageCache) -> LayerSet:
     """The zones and placed objects of `plan` on the layers already built in `layers_dir` (``alatau-geo diff``).
 
-    :func:`~alatau_geo.jobs.build.plan_layers` with ``analyses=False`` on
+    :func:`~alatau_geo.jobs.build.plan_layers` on
     :func:`~alatau_geo.jobs.build.committed_reference`, each stage read from
     `cache` when its inputs are unchanged (a build of the same workspace
     without tiles stores the same stages).

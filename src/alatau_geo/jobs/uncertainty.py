@@ -223,7 +223,7 @@ def run_sample(inputs: UncertaintyInputs, run: int, *, seed: int, perturb: bool 
         plan = apply_values(inputs.plan, parameters)
         population = PopulationParams.from_mapping(population_overrides(parameters), source=plan.source)
         reference = _reference(inputs, plan, tables)
-        built = plan_layers(reference, plan, elevation=inputs.elevation, analyses=False,
+        built = plan_layers(reference, plan, elevation=inputs.elevation,
                             catalogues={name: tables[name] for name in ("infrastructure", "projects")})
         layers = LayerSet([*(layer for layer in reference.values() if layer.name not in PLAN_LAYERS), *built.values()])
         table = indicator_table(layers, plan, elevation=inputs.elevation,

@@ -53,7 +53,7 @@ from alatau_geo.maps.assets import (
 from alatau_geo.maps.classification import ValueClasses
 from alatau_geo.maps.column_formats import ColumnFormat, column_format, is_worded, value_label
 from alatau_geo.maps.controls import GroupedLayers, ImageMiniMap, LanguageSwitch, PageRuntime, PlaceSearch
-from alatau_geo.maps.elements import RenderOnce
+from alatau_geo.maps.elements import Cluster, RenderOnce
 from alatau_geo.maps.features import display_layer, simplify_for_display
 from alatau_geo.maps.geojson import StyledGeoJson
 from alatau_geo.maps.i18n import text_html
@@ -805,7 +805,8 @@ def test_infrastructure_and_projects_are_clustered_and_lines_are_not(infrastruct
     assert clustered == {"Priority engineering objects", "Named investment projects"}
     # The switcher turns the clusters on and off; lines stay a plain GeoJSON layer.
     members = dict(next(m for g, m in _control(infrastructure).plain_groups if g == "Infrastructure and projects"))
-    assert set(map(type, members.values())) == {plugins.MarkerCluster, StyledGeoJson}
+    assert {type(member) for member in members.values()} == {Cluster, StyledGeoJson}
+    assert all(isinstance(member, RenderOnce) for member in members.values())  # each rendered once
     assert isinstance(members["Engineering lines"], folium.GeoJson)
 
 

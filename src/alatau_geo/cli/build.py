@@ -29,6 +29,7 @@ from alatau_geo.plan.workspace import Workspace, shipped_scenarios
 logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from alatau_geo.analysis.suitability_layers import SuitabilityResult
     from alatau_geo.jobs.build import BuildOutcome
     from alatau_geo.jobs.reuse import WrittenMap
     from alatau_geo.jobs.stage_cache import StageCache
@@ -196,7 +197,8 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
         report_warnings(result.warnings, strict=args.strict)
         pages = [] if args.no_maps else write_map_pages(
             lambda: result.layers, args, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
-            out_dir=outputs.folder(maps_dir), dem_path=outputs.folder(layers_dir) / _terrain_raster(), cache=cache)
+            out_dir=outputs.folder(maps_dir), dem_path=outputs.folder(layers_dir) / _terrain_raster(), cache=cache,
+            suitability=result.suitability)
         outputs.commit()
     for run in cache.runs:
         logger.debug("  %-50s %-9s %6.2f s", run.stage, run.status, run.seconds)
@@ -296,7 +298,7 @@ def write_edit_page(layers: LayerSet, args: argparse.Namespace, *, workspace: Wo
 
 def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *, plan: Plan,  # noqa: PLR0913
                     layers_dir: Path, maps_dir: Path, out_dir: Path, dem_path: Path,
-                    cache: StageCache) -> list[WrittenMap]:
+                    cache: StageCache, suitability: SuitabilityResult | None = None) -> list[WrittenMap]:
     """Write the maps of the layers `layers` gives into `out_dir` (a staging folder beside `maps_dir`).
 
     `layers_dir` is where the layers will be when the maps are opened (the
@@ -304,7 +306,10 @@ def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *,
     read now, and its folder the layers as they are now. When the pages in
     `maps_dir` were written from these very layers with the same plan,
     options and code, they are kept as they are (:mod:`alatau_geo.jobs.reuse`),
-    and the layers are not even read.
+    and the layers are not even read. `suitability` is the plan's
+    suitability when the caller has it (a build that just computed it);
+    else it is worked out from the layers and the HAND rasters beside
+    `dem_path`.
     """
     from alatau_geo.jobs import reuse
 
@@ -316,13 +321,14 @@ def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *,
             return pages
         status.append("computed")
         pages = _render_pages(layers(), args, plan=plan, layers_dir=layers_dir, out_dir=out_dir, dem_path=dem_path,
-                              cache=cache)
+                              cache=cache, suitability=suitability)
         reuse.record_maps(cache, key, pages)
         return pages
 
 
 def _render_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, layers_dir: Path,  # noqa: PLR0913
-                  out_dir: Path, dem_path: Path, cache: StageCache) -> list[WrittenMap]:
+                  out_dir: Path, dem_path: Path, cache: StageCache,
+                  suitability: SuitabilityResult | None) -> list[WrittenMap]:
     from alatau_geo.analysis import areas
     from alatau_geo.core.io import read_raster
     from alatau_geo.jobs.pages import MAX_MAPS, cached_relief, write_maps
@@ -332,7 +338,7 @@ def _render_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, lay
     figures = suited = None
     if "districts" in layers and dem is not None and plan.suitability is not None:
         # The HAND rasters lie beside the terrain raster (the staging folder during a build).
-        suited = suitability_of(layers, plan, layers_dir=dem_path.parent, elevation=dem)
+        suited = suitability or suitability_of(layers, plan, layers_dir=dem_path.parent, elevation=dem)
         figures = areas.zone_area_table(layers, suited)
     with progress(MAX_MAPS, quiet=args.quiet) as step:
         return write_maps(layers, maps_dir=out_dir, layers_dir=layers_dir,

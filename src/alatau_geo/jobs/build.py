@@ -48,6 +48,7 @@ from alatau_geo.plan.workspace import plan_fingerprint
 if TYPE_CHECKING:
     from alatau_geo.analysis.city_population import CityPopulation
     from alatau_geo.analysis.hazard_layers import HazardRasters
+    from alatau_geo.analysis.suitability_layers import SuitabilityResult
     from alatau_geo.plan.placement_context import PlacementContext
     from alatau_geo.reference.terrain import Terrain
 
@@ -78,6 +79,9 @@ class BuildOutcome:
     """Data that degraded on the way (voids left after filling, per tile); the caller decides what they mean."""
     stages: tuple[StageRun, ...] = ()
     """Each stage and step as it ran (computed, read from the cache, reused), with its time."""
+    suitability: SuitabilityResult | None = None
+    """The :class:`~alatau_geo.analysis.suitability_layers.SuitabilityResult` when this build computed it
+    (the maps draw it instead of working it out again); None when it came from the cache or the plan has none."""
 
 
 BUILD_STEPS = 5 + 7
@@ -157,7 +161,8 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
         *planned.notes,
     )
     return BuildOutcome(layers=planned.layers, changes=tuple(changes), export=export, notes=notes,
-                        warnings=tuple(reference.figures["void_warnings"]), stages=tuple(cache.runs))
+                        warnings=tuple(reference.figures["void_warnings"]), stages=tuple(cache.runs),
+                        suitability=planned.suitability.value if planned.suited else None)
 
 
 def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path | None = None,  # noqa: PLR0913
@@ -225,7 +230,7 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
                                             layers_dir=layers_dir, out_dir=out_dir, built_by=built_by,
                                             outputs=outputs, sources=sources, previous=previous)
     return BuildOutcome(layers=planned.layers, changes=tuple(changes), export=export, notes=planned.notes,
-                        stages=tuple(cache.runs))
+                        stages=tuple(cache.runs), suitability=planned.suitability.value if planned.suited else None)
 
 
 def tiles_keys(plan: Plan, paths: Mapping[str, Path]) -> tuple[str, str]:

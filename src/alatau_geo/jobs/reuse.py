@@ -30,12 +30,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
-from alatau_geo.core.changes import LayerChange, compare_layers, layer_measure, same_content
+from alatau_geo.core.changes import LayerChange, compare_layers, layer_measure
 from alatau_geo.core.crs import EXPORT_CRS
 from alatau_geo.core.errors import LayerError
 from alatau_geo.core.export_geometry import PreparedLayer, prepare_layer
-from alatau_geo.core.generation import check_folder, check_member, generation_files, generation_id
-from alatau_geo.core.geojson import collection_text, read_layer
+from alatau_geo.core.generation import check_folder, generation_files, generation_id
+from alatau_geo.core.geojson import collection_text, load_json, read_layer
 from alatau_geo.core.io import ExportResult, copy_file, export_layers
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME
@@ -251,12 +251,14 @@ def export_or_reuse(layers: LayerSet, plan: Plan, *, cache: StageCache,  # noqa:
             if kept is not None:
                 return kept
             status.append("differ")
+    with cache.timed("layers in WGS84 and as GeoJSON text"):
+        known = prepared_layers(layers, cache=cache, sources=sources, precision=precision)
     with cache.timed("compare with the previous layers"):
         changes = compare_to_previous(layers, cache=cache, layers_dir=layers_dir, sources=sources,
-                                      previous=previous, precision=precision)
+                                      texts={name: text for name, (_, text) in known.items()}, previous=previous,
+                                      precision=precision)
     with cache.timed("export (GeoJSON, GeoPackage, manifest, rasters)"):
         extra = [name for placed in outputs for name in placed.place(out_dir)]
-        known = prepared_layers(layers, cache=cache, sources=sources, precision=precision)
         export = export_layers(layers, out_dir, precision=precision, built_by=built_by, extra_files=tuple(extra),
                                gpkg_name=GPKG_NAME, prepared=known)
         record_export(cache, key, export, changes, sources=sources)
@@ -265,20 +267,21 @@ def export_or_reuse(layers: LayerSet, plan: Plan, *, cache: StageCache,  # noqa:
 
 def prepared_layers(layers: LayerSet, *, cache: StageCache, sources: Mapping[str, str | None],
                     precision: int) -> dict[str, tuple[PreparedLayer, str]]:
-    """Each layer of a stage with a key, prepared for export at `precision` with its GeoJSON text.
+    """Every layer prepared for export at `precision`, with its GeoJSON text.
 
-    Read from `cache` (``export-<layer>`` entries: the WGS84 geometries as
-    WKB, the text as a file) when the stage's key is the same as when they
-    were made, else made and kept: after an edit, the layers that did not
-    change are neither projected, rounded nor written out as text again.
-    Without a cache, nothing (the export prepares every layer).
+    A layer of a stage with a key is read from `cache` (``export-<layer>``
+    entries: the WGS84 geometries as WKB, the text as a file) when the
+    stage's key is the same as when they were made, else made and kept:
+    after an edit, the layers that did not change are neither projected,
+    rounded nor written out as text again. The others (and all of them
+    without a cache) are made here.
     """
-    if not cache.enabled:
-        return {}
     found = {}
     for name, layer in layers.items():
         source = sources.get(name)
-        if source is None:
+        if source is None or not cache.enabled:
+            item = prepare_layer(layer, precision=precision)
+            found[name] = (item, collection_text(item, precision=precision))
             continue
         key = digest("exported", package_digest(), source, name, precision)
         output = cache.run(f"export-{name}", key, partial(_prepare, layer, precision), timed=False)
@@ -304,48 +307,75 @@ def _prepare(layer: Layer, precision: int, files_dir: Path | None) -> StageOutpu
 
 
 def compare_to_previous(layers: LayerSet, *, cache: StageCache, layers_dir: Path,  # noqa: PLR0913
-                        sources: Mapping[str, str | None], previous: Callable[[], LayerSet | None],
-                        precision: int) -> list[LayerChange]:
-    """What changed against the layers in `layers_dir`: :func:`~alatau_geo.core.changes.compare_layers`, faster.
+                        sources: Mapping[str, str | None], texts: Mapping[str, str],
+                        previous: Callable[[], LayerSet | None], precision: int) -> list[LayerChange]:
+    """What changed against the layers in `layers_dir`, as :func:`~alatau_geo.core.changes.compare_layers` says.
 
-    The cache's record of the generation in place (:func:`record_export`)
-    names the stage key each of its layers came from, and its features and
-    measure. A layer from the same stage key now is that layer, unchanged,
-    and is neither read nor measured again; the others are compared as
-    :func:`~alatau_geo.core.changes.compare_layers` does, reading only
-    their own previous file. Without a record (or with a folder whose files
-    do not match their manifest) every layer is compared.
+    The features of a layer are the same as those in place when the
+    features part of its GeoJSON text in `texts` (everything after the
+    header line, which holds the title and provenance) is byte for byte that
+    of its file: the text is a function of exactly what
+    :func:`~alatau_geo.core.changes.same_content` compares (geometries on
+    the export's grid, attributes as exported), so the old layer is neither
+    parsed nor prepared again. The cache's record of the generation in place
+    (:func:`record_export`) adds the stage key each layer came from (a layer
+    from the same key now is not even read) and each layer's measure (a
+    changed layer's old area is not worked out again). A folder without a
+    checked generation record is compared layer by layer, as
+    :func:`~alatau_geo.core.changes.compare_layers` does.
     """
-    record = _generation_record(cache, layers_dir)
-    if record is None:
+    generation = _checked_generation(layers_dir)
+    if generation is None:
         return compare_layers(previous(), layers, precision=precision)
-    known, files = record["layers"], generation_files(layers_dir)
+    record = cache.record(_GENERATION, generation) if cache.enabled else None
+    known, counts = (record or {}).get("layers", {}), _feature_counts(layers_dir)
     changes = []
     for name, layer in layers.items():
         old = known.get(name)
-        if old is None:
+        if name not in counts:
             measure, value = layer_measure(layer)
             changes.append(LayerChange(name, "new", None, len(layer.frame), measure, None, value))
-        elif sources.get(name) is not None and old["key"] == sources[name]:
+        elif old is not None and sources.get(name) is not None and old["key"] == sources[name]:
             changes.append(LayerChange(name, "unchanged", old["features"], old["features"], old["measure"],
                                        old["value"], old["value"]))
         else:
-            before = read_layer(layers_dir / old["file"], check=partial(check_member, files=files))
-            measure, value = layer_measure(layer)
-            same = same_content(before, layer, precision=precision)
-            changes.append(LayerChange(name, "unchanged" if same else "changed", old["features"], len(layer.frame),
-                                       measure, value if same else old["value"], value))
-    changes += [LayerChange(name, "removed", old["features"], None, "count", None, None)
-                for name, old in known.items() if name not in layers]
+            changes.append(_compared(layer, text=texts[name], path=layers_dir / f"{name}.geojson", old=old,
+                                     count=counts[name]))
+    changes += [LayerChange(name, "removed", count, None, "count", None, None)
+                for name, count in counts.items() if name not in layers]
     return changes
 
 
-def _generation_record(cache: StageCache, layers_dir: Path) -> dict[str, Any] | None:
-    if not cache.enabled or not (layers_dir / MANIFEST_NAME).is_file():
+def _compared(layer: Layer, *, text: str, path: Path, old: Mapping[str, Any] | None, count: int) -> LayerChange:
+    """`layer` (exported as `text`) against its file in place, `path`, which held `count` features."""
+    data = path.read_bytes()
+    if _features_part(data) == _features_part(text.encode("utf-8")):
+        measure, value = (old["measure"], old["value"]) if old is not None else layer_measure(layer)
+        return LayerChange(layer.name, "unchanged", count, count, measure, value, value)
+    measure, value = layer_measure(layer)
+    before = old["value"] if old is not None else layer_measure(read_layer(path))[1]
+    return LayerChange(layer.name, "changed", count, len(layer.frame), measure, before, value)
+
+
+def _features_part(text: bytes) -> bytes:
+    # The header line holds the title and provenance; the features follow, one per line.
+    return text[text.find(b"\n") + 1:]
+
+
+def _checked_generation(layers_dir: Path) -> str | None:
+    """The generation id of the layers in place, every file checked against their manifest; None if there is none."""
+    if not (layers_dir / MANIFEST_NAME).is_file():
         return None
     try:
-        generation = check_folder(layers_dir)
+        return check_folder(layers_dir)
     except LayerError as error:
         logger.debug("comparing every layer: %s", error)
         return None
-    return cache.record(_GENERATION, generation) if generation is not None else None
+
+
+def _feature_counts(layers_dir: Path) -> dict[str, int]:
+    """Each layer the manifest in `layers_dir` lists, and how many features it held."""
+    data = load_json(layers_dir / MANIFEST_NAME)
+    entries = data.get("layers") if isinstance(data, dict) else None
+    return {entry["name"]: int(entry.get("feature_count", 0)) for entry in entries or ()
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str)}

@@ -39,7 +39,7 @@ import folium
 from branca.element import CssLink, Figure, JavascriptLink
 
 from alatau_geo.core.errors import ExportError
-from alatau_geo.maps.elements import RenderedText
+from alatau_geo.maps.elements import RenderedText, RenderOnce
 
 __all__ = [
     "ASSETS",
@@ -266,7 +266,7 @@ def inline_assets(figure: Figure) -> None:
             )
 
 
-class SelfContainedMap(folium.Map):
+class SelfContainedMap(folium.Map, RenderOnce):
     """A :class:`folium.Map` whose page carries every script and style it needs.
 
     Rendering inlines Leaflet and the plugins from ``alatau_geo/vendor`` and

@@ -18,10 +18,10 @@ from html import escape
 
 import folium
 import numpy as np
-from folium.map import CustomPane
 from folium.raster_layers import ImageOverlay
 
 from alatau_geo.maps.assets import SelfContainedMap
+from alatau_geo.maps.elements import Group, Overlay, Pane, Tiles
 from alatau_geo.maps.i18n import text_html
 from alatau_geo.maps.layer_styles import GROUP_TERRAIN
 from alatau_geo.maps.legend import LegendEntry, LegendSection
@@ -162,11 +162,11 @@ def new_map(*, offline: bool, title: str) -> SelfContainedMap:
     MapStylesheet().add_to(m)
     # Panes keep rasters under the vectors whatever order layers are toggled in;
     # the online base maps' labels sit above the relief that shades their tiles.
-    CustomPane("relief", z_index=250, pointer_events=False).add_to(m)
-    CustomPane("ag-tile-labels", z_index=260, pointer_events=False).add_to(m)
-    CustomPane("slope", z_index=300, pointer_events=False).add_to(m)
+    Pane("relief", z_index=250, pointer_events=False).add_to(m)
+    Pane("ag-tile-labels", z_index=260, pointer_events=False).add_to(m)
+    Pane("slope", z_index=300, pointer_events=False).add_to(m)
     # The SEZ and the city sit beneath the districts, so a click inside a district is the district's.
-    CustomPane("ag-zones-below", z_index=380).add_to(m)
+    Pane("ag-zones-below", z_index=380).add_to(m)
     return m
 
 
@@ -200,7 +200,7 @@ def image_overlay(
     options = {"pane": pane, "opacity": opacity, "attribution": RELIEF_ATTRIBUTION}
     if class_name:
         options["className"] = class_name
-    return ImageOverlay(
+    return Overlay(
         image.url,
         bounds=[[south, west], [north, east]],  # folium order
         name=escape(name),
@@ -213,12 +213,12 @@ def image_overlay(
 
 
 def _tile_group(base: TileBase) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=escape(base.name), overlay=False, control=False, show=False)
+    group = Group(name=escape(base.name), overlay=False, control=False, show=False)
     for index, (url, attribution, native_zoom) in enumerate(base.tiles):
         options = {"pane": "ag-tile-labels"} if index >= len(base.tiles) - base.labels else {}
         # The map goes to MAX_ZOOM; past a base map's own deepest level Leaflet enlarges its
         # last tiles instead of leaving the map blank.
-        folium.TileLayer(
+        Tiles(
             url, attr=attribution, name=escape(base.name), overlay=False, control=False,
             max_native_zoom=min(native_zoom, MAX_ZOOM), max_zoom=MAX_ZOOM, errorTileUrl=_NO_TILE, **options,
         ).add_to(group)
@@ -251,7 +251,7 @@ def add_base_maps(m: folium.Map, *, offline: bool, relief: RasterImage | None) -
     if offline:
         return BaseMaps((), overlay, None, ())
     name = NO_TILES_TITLE if relief is not None else "No base map (works offline)"
-    relief_only = folium.FeatureGroup(name=escape(name), overlay=False, control=False, show=True)
+    relief_only = Group(name=escape(name), overlay=False, control=False, show=True)
     relief_only.add_to(m)
     tiles = tuple(_tile_group(base) for base in TILE_BASES)
     for group in tiles:

@@ -38,9 +38,15 @@ from folium.map import CustomPane, FitBounds
 from folium.raster_layers import ImageOverlay
 
 __all__ = [
+    "Cluster",
     "DataGeoJson",
+    "Fit",
+    "Group",
+    "Overlay",
+    "Pane",
     "RenderOnce",
     "RenderedText",
+    "Tiles",
     "assign_stable_ids",
     "open_on",
     "script_json",
@@ -66,7 +72,7 @@ _DATA_FREE = (
 
 def open_on(m: folium.Map, south: float, west: float, north: float, east: float) -> None:
     """Open `m` on the box at once: no zoom animation from the map's starting view (WGS84 degrees)."""
-    fit = FitBounds([[south, west], [north, east]])
+    fit = Fit([[south, west], [north, east]])
     fit.options["animate"] = False
     fit.add_to(m)
 
@@ -120,6 +126,35 @@ class RenderOnce(MacroElement):
     def _render_macro(self, macro: Any, kwargs: dict) -> str:
         """The output of one macro (subclasses may write their data their own way)."""
         return str(macro(self, kwargs))
+
+
+# folium's data-free elements as the toolkit adds them: rendered once too.
+# branca would otherwise compile each rendered macro as a new Jinja template
+# (harmless for these, but about a tenth of a page's rendering time).
+
+
+class Pane(CustomPane, RenderOnce):
+    """folium's ``CustomPane``, rendered once."""
+
+
+class Group(folium.FeatureGroup, RenderOnce):
+    """folium's ``FeatureGroup``, rendered once."""
+
+
+class Tiles(folium.TileLayer, RenderOnce):
+    """folium's ``TileLayer``, rendered once."""
+
+
+class Overlay(ImageOverlay, RenderOnce):
+    """folium's ``ImageOverlay``, rendered once."""
+
+
+class Cluster(plugins.MarkerCluster, RenderOnce):
+    """folium's ``MarkerCluster``, rendered once."""
+
+
+class Fit(FitBounds, RenderOnce):
+    """folium's ``FitBounds``, rendered once."""
 
 
 class DataGeoJson(folium.GeoJson, RenderOnce):

@@ -16,10 +16,10 @@ from types import MappingProxyType
 
 import folium
 from folium import plugins
-from folium.map import CustomPane
 
 from alatau_geo.core.layers import Layer
 from alatau_geo.maps.column_formats import column_format
+from alatau_geo.maps.elements import Cluster, Pane
 from alatau_geo.maps.features import DisplayLayer, display_layer
 from alatau_geo.maps.geojson import DENSE_PANE, StyledGeoJson
 from alatau_geo.maps.layer_styles import in_group_order, style_for
@@ -49,7 +49,7 @@ def has_points(shown: DisplayLayer) -> bool:
 
 def marker_cluster(shown: DisplayLayer, style: LayerStyle) -> plugins.MarkerCluster:
     """A marker cluster for a point layer: nearby points merge into a counted circle below a zoom level."""
-    return plugins.MarkerCluster(
+    return Cluster(
         name=escape(shown.title),
         overlay=True,
         control=False,
@@ -156,7 +156,7 @@ def _pane_for(m: folium.Map, parts: VectorLayers, style: LayerStyle) -> str | No
         TranslucentPane(pane, opacity=style.pane_opacity).add_to(m)
         return pane
     if style.canvas and not parts.dense:
-        CustomPane(DENSE_PANE, z_index=450, pointer_events=True).add_to(m)
+        Pane(DENSE_PANE, z_index=450, pointer_events=True).add_to(m)
     return style.pane
 
 

@@ -50,8 +50,49 @@ def plan_network(layers: LayerSet, plan: Plan, *, osm_graph: nx.MultiDiGraph | N
     return road_network(layers["corridors"].frame, layers["districts"].frame, osm=osm_graph, params=plan.network)
 
 
+@dataclass(frozen=True)
+class ReachedAreas:
+    """The geometry of the network and proximity analyses: what does not depend on the residents.
+
+    Attributes
+    ----------
+    service_areas : GeoDataFrame
+        Per facility and time limit, filled and simplified for display (EPSG:32643).
+    travel_times : GeoDataFrame
+        Least travel time and distance from every node to its nearest facility.
+    coverage : LayerSet
+        ``coverage`` and ``coverage_gaps`` by service radius.
+    """
+
+    service_areas: gpd.GeoDataFrame
+    travel_times: gpd.GeoDataFrame
+    coverage: LayerSet
+
+
+def reached_areas(layers: LayerSet, plan: Plan, *, graph: nx.MultiDiGraph | None = None) -> ReachedAreas:
+    """Service areas, travel times and coverage of the plan's facilities, before the residents are counted in them.
+
+    A build computes them while the residents are allocated (they need only
+    the zones and the placed objects); :func:`analysis_layers` adds the people.
+
+    Parameters
+    ----------
+    layers : LayerSet
+        Built layers with ``infrastructure``, ``districts``, ``city_boundary``, ``corridors``.
+    plan : Plan
+    graph : networkx.MultiDiGraph, optional
+        The network to use; generated from the plan when None.
+    """
+    graph = graph if graph is not None else plan_network(layers, plan)
+    index = network_index(graph)
+    points = facilities(layers, plan)
+    served = _for_display(service_areas(index, points, params=plan.network), max_hole_m2=2 * plan.network.block_m**2)
+    return ReachedAreas(service_areas=served, travel_times=travel_time_nodes(index, points, params=plan.network),
+                        coverage=coverage_layers(layers, radii_m=plan.service_radii_m))
+
+
 def analysis_layers(layers: LayerSet, plan: Plan, *, population: CityPopulation,
-                    graph: nx.MultiDiGraph | None = None) -> list[Layer]:
+                    graph: nx.MultiDiGraph | None = None, reached: ReachedAreas | None = None) -> list[Layer]:
     """Coverage, coverage gaps, service areas and the travel-time surface, as layers.
 
     Coverage, gaps and service areas carry the allocated residents and jobs
@@ -70,28 +111,24 @@ def analysis_layers(layers: LayerSet, plan: Plan, *, population: CityPopulation,
         The allocated residents and jobs (:func:`~alatau_geo.analysis.city_population.allocate_city`).
     graph : networkx.MultiDiGraph, optional
         The network to use; generated from the plan when None.
+    reached : ReachedAreas, optional
+        :func:`reached_areas` of the same layers and plan, when already computed.
     """
-    graph = graph if graph is not None else plan_network(layers, plan)
-    index = network_index(graph)
-    points = facilities(layers, plan)
+    reached = reached if reached is not None else reached_areas(layers, plan, graph=graph)
     source = "placed infrastructure (planning assumptions); network generated from the plan's corridors and districts"
     people_source = f"{source}; residents and jobs the plan's [population] section allocates ({population.years[-1]})"
     parameters = {"isochrone_minutes": list(plan.network.isochrone_minutes),
                   "speeds_kmh": dict(plan.network.speeds_kmh), "block_m": plan.network.block_m}
-    served = _for_display(service_areas(index, points, params=plan.network),
-                          max_hole_m2=2 * plan.network.block_m**2)
-    served = served.join(people_within(served, population))
-    surface = travel_time_nodes(index, points, params=plan.network)
-    coverage_set = _with_people(coverage_layers(layers, radii_m=plan.service_radii_m), population)
+    served = reached.service_areas.join(people_within(reached.service_areas, population))
     return [
-        *coverage_set,
+        *_with_people(reached.coverage, population),
         Layer("service_areas", served.reset_index(drop=True), Provenance(
             source=people_source, method="reached parts of streets within each travel-time limit from every facility "
             "(partly reached streets cut at the limit), buffered and merged, one multi-source pass; block "
             "interiors (holes up to two blocks) filled, outline simplified by 10 m; residents and jobs of the "
             "100 m cells whose centre it holds",
             parameters=parameters, quality="approximate"), title="Service areas by travel time"),
-        Layer("travel_time_nodes", surface.reset_index(drop=True), Provenance(
+        Layer("travel_time_nodes", reached.travel_times.reset_index(drop=True), Provenance(
             source=source, method="travel time and network distance from every network node to its nearest "
             "facility (multi-source Dijkstra)", parameters=parameters, quality="approximate"),
             title="Travel time to the nearest facility"),

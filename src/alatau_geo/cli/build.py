@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,9 +31,9 @@ logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from alatau_geo.analysis.suitability_layers import SuitabilityResult
-    from alatau_geo.jobs.build import BuildOutcome
+    from alatau_geo.jobs.build import Beside, BuildOutcome
     from alatau_geo.jobs.reuse import WrittenMap
-    from alatau_geo.jobs.stage_cache import StageCache
+    from alatau_geo.jobs.stage_cache import StageCache, StageRun
 
 _EPILOG_BUILD = """\
 examples:
@@ -188,17 +189,19 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
     cache = _stage_cache(args, workspace)
     with build_outputs(layers_dir, None if args.no_maps else maps_dir, also_lock=[maps_dir],
                        on_message=say) as outputs:
+        # The map pages are rendered in a forked process while the layers are exported.
+        pages_job = None if args.no_maps else partial(
+            _pages_beside, args=args, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
+            out_dir=outputs.folder(maps_dir), dem_path=outputs.folder(layers_dir) / _terrain_raster(), cache=cache)
         result = _build_layers(args, plan, inputs, workspace=workspace, layers_dir=layers_dir,
-                               out_dir=outputs.folder(layers_dir), built_by=built_by, cache=cache)
+                               out_dir=outputs.folder(layers_dir), built_by=built_by, cache=cache, beside=pages_job)
         for change in result.changes:
             say(f"  {change}")
         for line in result.notes:
             say(line)
         report_warnings(result.warnings, strict=args.strict)
-        pages = [] if args.no_maps else write_map_pages(
-            lambda: result.layers, args, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
-            out_dir=outputs.folder(maps_dir), dem_path=outputs.folder(layers_dir) / _terrain_raster(), cache=cache,
-            suitability=result.suitability)
+        pages, runs = result.beside if pages_job is not None else ([], [])
+        cache.runs.extend(runs)
         outputs.commit()
     for run in cache.runs:
         logger.debug("  %-50s %-9s %6.2f s", run.stage, run.status, run.seconds)
@@ -208,6 +211,21 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
     if args.no_maps and maps_outputs(maps_dir):
         say(f"The maps in {maps_dir}/ still show the previous build; run alatau-geo map to update them")
     return dataclasses.replace(result, stages=tuple(cache.runs))
+
+
+def _pages_beside(layers: LayerSet, suitability: SuitabilityResult | None, *,  # noqa: PLR0913
+                  args: argparse.Namespace, plan: Plan, layers_dir: Path, maps_dir: Path, out_dir: Path,
+                  dem_path: Path, cache: StageCache) -> tuple[list[WrittenMap], list[StageRun]]:
+    """The build's map pages (:func:`write_map_pages`), and the cache's timing of them.
+
+    Run beside the export, perhaps in a forked process: the timing goes back
+    to the build's own cache, and no progress is shown (the export's is).
+    """
+    start = len(cache.runs)
+    quiet = argparse.Namespace(**{**vars(args), "quiet": True})
+    pages = write_map_pages(lambda: layers, quiet, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
+                            out_dir=out_dir, dem_path=dem_path, cache=cache, suitability=suitability)
+    return pages, cache.runs[start:]
 
 
 def _stage_cache(args: argparse.Namespace, workspace: Workspace) -> StageCache:
@@ -225,7 +243,8 @@ def _stage_cache(args: argparse.Namespace, workspace: Workspace) -> StageCache:
 
 
 def _build_layers(args: argparse.Namespace, plan: Plan, inputs: _BuildInputs, *, workspace: Workspace,  # noqa: PLR0913
-                  layers_dir: Path, out_dir: Path, built_by: dict, cache: StageCache) -> BuildOutcome:
+                  layers_dir: Path, out_dir: Path, built_by: dict, cache: StageCache,
+                  beside: Beside | None) -> BuildOutcome:
     """Run the build job: from the tiles when there are any, else from the layers already built."""
     from alatau_geo.jobs import build as pipeline
     from alatau_geo.plan.workspace import default_workspace
@@ -237,12 +256,14 @@ def _build_layers(args: argparse.Namespace, plan: Plan, inputs: _BuildInputs, *,
         with progress(pipeline.REFRESH_STEPS, quiet=args.quiet) as step:
             return pipeline.refresh_from_committed(plan, layers_dir=layers_dir,
                                                    reference_dir=default_workspace().layers_dir, built_by=built_by,
-                                                   osm_path=inputs.osm, on_step=step, out_dir=out_dir, cache=cache)
+                                                   osm_path=inputs.osm, on_step=step, out_dir=out_dir, cache=cache,
+                                                   beside=beside)
     say(f"Building {workspace.label} from the SRTM tiles in {inputs.dem_dir} ({inputs.how})")
     with progress(pipeline.BUILD_STEPS, quiet=args.quiet) as step:
         return pipeline.build_from_tiles(plan, dem_dir=inputs.dem_dir, layers_dir=layers_dir,
                                          cache_dir=folder(args.cache_dir, workspace.cache_dir), built_by=built_by,
-                                         osm_path=inputs.osm, on_step=step, out_dir=out_dir, cache=cache)
+                                         osm_path=inputs.osm, on_step=step, out_dir=out_dir, cache=cache,
+                                         beside=beside)
 
 
 def _terrain_raster() -> str:

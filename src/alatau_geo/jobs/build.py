@@ -19,6 +19,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,10 +50,14 @@ if TYPE_CHECKING:
     from alatau_geo.analysis.city_population import CityPopulation
     from alatau_geo.analysis.hazard_layers import HazardRasters
     from alatau_geo.analysis.suitability_layers import SuitabilityResult
+    from alatau_geo.jobs.build_stages import PlanStages
     from alatau_geo.plan.placement_context import PlacementContext
     from alatau_geo.reference.terrain import Terrain
 
 logger = logging.getLogger(__name__)
+
+Beside = Callable[["LayerSet", "SuitabilityResult | None"], Any]
+"""A job run beside a build's export: given the layers and the suitability the build computed."""
 
 PLAN_LAYERS = (*ZONE_LAYERS, "infrastructure", "infrastructure_lines", "projects", *POPULATION_LAYERS,
                *ANALYSIS_LAYERS, *SUITABILITY_LAYERS)
@@ -80,6 +85,8 @@ class BuildOutcome:
     stages: tuple[StageRun, ...] = ()
     """Each stage and step as it ran (computed, read from the cache, reused), with its time."""
     suitability: SuitabilityResult | None = None
+    beside: Any = None
+    """What the job given as ``beside`` gave (the map pages), None without one."""
     """The :class:`~alatau_geo.analysis.suitability_layers.SuitabilityResult` when this build computed it
     (the maps draw it instead of working it out again); None when it came from the cache or the plan has none."""
 
@@ -97,7 +104,7 @@ def no_progress(_label: str) -> None:
 def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: Path,  # noqa: PLR0913
                      built_by: Mapping[str, Any] | None = None, osm_path: Path | None = None,
                      on_step: Callable[[str], None] = no_progress, out_dir: Path | None = None,
-                     cache: StageCache | None = None) -> BuildOutcome:
+                     cache: StageCache | None = None, beside: Beside | None = None) -> BuildOutcome:
     """Rebuild every layer from the SRTM tiles and export it.
 
     The previous contents of `layers_dir` (if any) are compared with the new
@@ -108,7 +115,11 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     :data:`BUILD_STEPS` steps starts. Tiles with voids left after filling
     are named in the outcome's ``warnings``. Each stage is taken from
     `cache` (default: the stage cache in `cache_dir`; ``StageCache(None)``
-    computes everything) when its inputs are unchanged.
+    computes everything) when its inputs are unchanged. `beside` is called
+    with the layers and the suitability the build computed (None when it
+    came from the cache) in a forked process while the layers are exported,
+    the terrain raster already in `out_dir` (the map pages); its result is
+    the outcome's ``beside``.
     """
     from alatau_geo.jobs import build_stages as stages
     from alatau_geo.reference import terrain
@@ -142,9 +153,10 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     on_step("comparing with the previous layers and exporting")
     sources = {**{name: reference_key for name in reference.layers}, **{name: mountain_key for name in mountain.layers},
                **{name: osm for name in with_osm if name.endswith("_osm")}, **planned.sources}
-    export, changes = reuse.export_or_reuse(planned.layers, plan, cache=cache, keys=keys.values(),
-                                            layers_dir=layers_dir, out_dir=out_dir, built_by=built_by,
-                                            outputs=outputs, sources=sources, previous=lambda: _previous(layers_dir))
+    export, changes, aside = reuse.export_or_reuse(
+        planned.layers, plan, cache=cache, keys=keys.values(), layers_dir=layers_dir, out_dir=out_dir,
+        built_by=built_by, outputs=outputs, sources=sources, previous=lambda: _previous(layers_dir),
+        beside=_beside_of(beside, planned))
     figures = reference.figures["reference"]
     notes = (
         f"Reservoir: {figures['reservoir_polygon_area_km2']:,.1f} km2 at {figures['reservoir_level_m']:g} m "
@@ -162,13 +174,13 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     )
     return BuildOutcome(layers=planned.layers, changes=tuple(changes), export=export, notes=notes,
                         warnings=tuple(reference.figures["void_warnings"]), stages=tuple(cache.runs),
-                        suitability=planned.suitability.value if planned.suited else None)
+                        suitability=_suitability_of(planned), beside=aside)
 
 
 def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path | None = None,  # noqa: PLR0913
                            built_by: Mapping[str, Any] | None = None, osm_path: Path | None = None,
-                           on_step: Callable[[str], None] = no_progress,
-                           out_dir: Path | None = None, cache: StageCache | None = None) -> BuildOutcome:
+                           on_step: Callable[[str], None] = no_progress, out_dir: Path | None = None,
+                           cache: StageCache | None = None, beside: Beside | None = None) -> BuildOutcome:
     """Without tiles: keep the DEM-derived layers already built, rebuild the rest.
 
     The DEM-derived layers come from `layers_dir`, or, when it holds none
@@ -183,7 +195,8 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     neither has one (:func:`alatau_geo.jobs.suitability.rasters_from_folder`).
     Everything is written into `out_dir` (a staging folder; default `layers_dir`).
     With `cache` (:class:`~alatau_geo.jobs.stage_cache.StageCache`), each
-    stage whose inputs are unchanged is read from there.
+    stage whose inputs are unchanged is read from there. `beside` as in
+    :func:`build_from_tiles`.
 
     Raises
     ------
@@ -226,11 +239,11 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
 
     sources = {**{name: reference_key for name in reference.layers},
                **{name: osm for name in with_osm if name.endswith("_osm")}, **planned.sources}
-    export, changes = reuse.export_or_reuse(planned.layers, plan, cache=cache, keys=keys.values(),
-                                            layers_dir=layers_dir, out_dir=out_dir, built_by=built_by,
-                                            outputs=outputs, sources=sources, previous=previous)
+    export, changes, aside = reuse.export_or_reuse(
+        planned.layers, plan, cache=cache, keys=keys.values(), layers_dir=layers_dir, out_dir=out_dir,
+        built_by=built_by, outputs=outputs, sources=sources, previous=previous, beside=_beside_of(beside, planned))
     return BuildOutcome(layers=planned.layers, changes=tuple(changes), export=export, notes=planned.notes,
-                        stages=tuple(cache.runs), suitability=planned.suitability.value if planned.suited else None)
+                        stages=tuple(cache.runs), suitability=_suitability_of(planned), beside=aside)
 
 
 def tiles_keys(plan: Plan, paths: Mapping[str, Path]) -> tuple[str, str]:
@@ -419,6 +432,15 @@ def _with_osm(layers: LayerSet, osm_path: Path | None) -> tuple[LayerSet, str | 
     extract = read_osm_xml(osm_path)
     kept = [layer for name, layer in layers.items() if not name.endswith("_osm")]
     return LayerSet([*kept, extract.places, extract.corridors, extract.rivers]), file_sha256(osm_path)
+
+
+def _suitability_of(planned: PlanStages) -> SuitabilityResult | None:
+    """The suitability the plan's stages computed; None when it came from the cache or the plan has none."""
+    return planned.suitability.value if planned.suited else None
+
+
+def _beside_of(beside: Beside | None, planned: PlanStages) -> Callable[[], Any] | None:
+    return partial(beside, planned.layers, _suitability_of(planned)) if beside is not None else None
 
 
 def _previous(layers_dir: Path) -> LayerSet | None:

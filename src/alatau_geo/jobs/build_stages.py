@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,8 @@ from alatau_geo.core.io import read_raster, write_raster
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.manifest import manifest_entries
 from alatau_geo.core.raster import Raster
-from alatau_geo.jobs.stage_cache import StageCache, StageKeys, StageOutput, stage_keys
+from alatau_geo.jobs.forked import run_beside
+from alatau_geo.jobs.stage_cache import StageCache, StageKeys, StageOutput, StageRun, stage_keys
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.districts import ZONE_LAYERS, build_zones, zone_layers
 
@@ -252,11 +254,7 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
                            rasters={"classes": result.surface.grid.raster(result.surface.classes)},
                            figures={"note": suitability.suitability_note(result)})
 
-    suited = cache.run("suitability", keys.suitability, suitability_stage, out_dir=out_dir)
-    classes = suited.rasters.get("classes")
-    on_step("residents, jobs and the analyses")
-
-    def people_stage(files_dir: Path | None) -> StageOutput:
+    def people_stage(classes: Raster | None, files_dir: Path | None) -> StageOutput:
         from alatau_geo.analysis.population_layers import population_layers
         from alatau_geo.jobs.population import population_of, write_population_grids
 
@@ -266,7 +264,24 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
         return StageOutput(layers=LayerSet(population_layers(population, planned())), value=population,
                            figures={"note": population_note(population)}, files=tuple(p.name for p in grids))
 
-    people = cache.run("population", keys.population, people_stage, out_dir=out_dir)
+    def suited_and_people() -> tuple[StageOutput, StageOutput]:
+        suited = cache.run("suitability", keys.suitability, suitability_stage, out_dir=out_dir)
+        on_step("residents, jobs and the analyses")
+        allocate = functools.partial(people_stage, suited.rasters.get("classes"))
+        people = cache.run("population", keys.population, allocate, out_dir=out_dir)
+        return suited, people
+
+    # The analyses' service areas, travel times and coverage need only the
+    # zones and the placed objects: when the analyses are to be computed,
+    # a forked process works them out while the suitability and the
+    # residents are (jobs.forked), and the analyses stage adds the people.
+    if cache.holds("analyses", keys.analyses):
+        (suited, people), reached = suited_and_people(), None
+    else:
+        (suited, people), (reached, run) = run_beside(suited_and_people,
+                                                      functools.partial(_reached_areas, planned(), plan))
+        cache.runs.append(run)
+    classes = suited.rasters.get("classes")
 
     def analyses_stage(_files_dir: Path | None) -> StageOutput:
         from alatau_geo.analysis.outputs import analysis_layers
@@ -275,7 +290,8 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
         # Residents and jobs read from the cache are layers and grids only: allocate them again (same result).
         population: CityPopulation = people.value if people.computed else population_of(
             planned(), plan, elevation=elevation, suitability=classes)
-        return StageOutput(layers=LayerSet(analysis_layers(planned(), plan, population=population)), value=True)
+        return StageOutput(layers=LayerSet(analysis_layers(planned(), plan, population=population, reached=reached)),
+                           value=True)
 
     analysed = cache.run("analyses", keys.analyses, analyses_stage)
     layers = LayerSet([*unsuited.values(), *people.layers.values(), *analysed.layers.values()])
@@ -310,6 +326,16 @@ def zones_and_placement(plan: Plan, *, layers_dir: Path, cache: StageCache) -> L
                                 keys=stage_keys(plan, reference=reference_key))
     return LayerSet([*(zoned.zones.layers[name] for name in ZONE_LAYERS if name in zoned.zones.layers),
                      *zoned.placed.layers.values()])
+
+
+def _reached_areas(layers: LayerSet, plan: Plan) -> tuple[Any, StageRun]:
+    """:func:`~alatau_geo.analysis.outputs.reached_areas` and its timing (run in a forked process, untraced)."""
+    from alatau_geo.analysis.outputs import reached_areas
+
+    start, start_cpu = time.perf_counter(), time.process_time()
+    reached = reached_areas(layers, plan)
+    return reached, StageRun("analyses: service areas, travel times, coverage (second process)", "computed",
+                             time.perf_counter() - start, time.process_time() - start_cpu, None)
 
 
 def cache_once(function: Callable[[], LayerSet]) -> Callable[[], LayerSet]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import folium
@@ -20,6 +21,7 @@ from alatau_geo.core.io import write_text
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.stage_store import file_sha256
 from alatau_geo.jobs.build import MOUNTAIN_DEM
+from alatau_geo.jobs.forked import run_forked
 from alatau_geo.jobs.reuse import WrittenMap
 from alatau_geo.jobs.stage_cache import StageCache, digest, package_digest
 from alatau_geo.maps.rasters import RasterImage, ReliefImages
@@ -39,7 +41,8 @@ THEMATIC_LAYERS = (*POPULATION_LAYERS, *MOUNTAIN_LAYERS)
 def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: Path | None,  # noqa: PLR0913
                offline: bool, language: str = "en", figures: pd.DataFrame | None = None,
                suitability: SuitabilityResult | None = None, on_step: Callable[[str], None] = no_progress,
-               relief: Callable[[Path], ReliefImages] = maps.relief_images) -> list[WrittenMap]:
+               relief: Callable[[Path], ReliefImages] = maps.relief_images,
+               workers: int | None = None) -> list[WrittenMap]:
     """Write the HTML maps into `maps_dir`.
 
     ``overview.html``; ``districts.html`` when there is a ``districts`` layer;
@@ -73,6 +76,10 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
         Called with a label as each map is started (progress display).
     relief : callable, optional
         Renders a DEM file's relief images (:func:`cached_relief` keeps them in the cache).
+    workers : int, optional
+        Processes that render the pages: 1, or 2 (this one and a forked
+        child, :func:`alatau_geo.jobs.forked.run_forked`); default 2 where
+        two cores are free. The pages are the same either way.
     """
     template = _relative(layers_dir, maps_dir) + "/{name}.geojson"
     images = relief(dem_path) if dem_path is not None else None
@@ -99,7 +106,7 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
         builders["mountain"] = lambda: maps.mountain_map(layers, **{**common, "relief": mountain})
     if suitability is not None:
         builders["suitability"] = lambda: suitability_map(layers, suitability, **common)
-    return _write_pages(builders, maps_dir=maps_dir, on_step=on_step)
+    return _write_pages(builders, maps_dir=maps_dir, on_step=on_step, workers=workers)
 
 
 def cached_relief(cache: StageCache) -> Callable[[Path], ReliefImages]:
@@ -154,19 +161,21 @@ def write_edit_map(layers: LayerSet, *, plan: Plan, maps_dir: Path, dem_path: Pa
 
 
 def _write_pages(builders: dict[str, Callable[[], folium.Map]], *, maps_dir: Path,
-                 on_step: Callable[[str], None]) -> list[WrittenMap]:
+                 on_step: Callable[[str], None], workers: int | None = None) -> list[WrittenMap]:
     # Every page is rendered before any is written: a page that fails to
     # render leaves all the maps of the previous run as they were.
-    pages = {}
-    for name, build in builders.items():
-        on_step(f"{name} map")
-        pages[name] = maps.render_html(build())
+    pages = run_forked({name: partial(_rendered, build) for name, build in builders.items()}, workers=workers,
+                       on_done=lambda name: on_step(f"{name} map"))
     written = []
     for name, html in pages.items():
         path = write_text(html, maps_dir / f"{name}.html")
         written.append(WrittenMap(name=name, path=path, size_bytes=path.stat().st_size))
         logger.debug("wrote %s (%d bytes)", path, path.stat().st_size)
     return written
+
+
+def _rendered(build: Callable[[], folium.Map]) -> str:
+    return maps.render_html(build())
 
 
 def _relative(target: Path, start: Path) -> str:

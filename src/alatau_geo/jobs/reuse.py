@@ -40,6 +40,7 @@ from alatau_geo.core.io import ExportResult, copy_file, export_layers
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME
 from alatau_geo.core.stage_store import file_sha256, geometries_from_arrays, geometry_arrays
+from alatau_geo.jobs.forked import run_beside
 from alatau_geo.jobs.stage_cache import StageCache, StageOutput, digest, package_digest, plan_part
 from alatau_geo.plan.config import Plan
 
@@ -211,8 +212,8 @@ class CopiedFiles:
 def export_or_reuse(layers: LayerSet, plan: Plan, *, cache: StageCache,  # noqa: PLR0913
                     keys: Iterable[str | None], layers_dir: Path, out_dir: Path,
                     built_by: Mapping[str, Any] | None, outputs: Sequence[StageFiles | CopiedFiles],
-                    sources: Mapping[str, str | None],
-                    previous: Callable[[], LayerSet | None]) -> tuple[ExportResult, list[LayerChange]]:
+                    sources: Mapping[str, str | None], previous: Callable[[], LayerSet | None],
+                    beside: Callable[[], Any] | None = None) -> tuple[ExportResult, list[LayerChange], Any]:
     """Export `layers` and the stages' files into `out_dir`, or link the layers in place when they are the same.
 
     Parameters
@@ -236,10 +237,16 @@ def export_or_reuse(layers: LayerSet, plan: Plan, *, cache: StageCache,  # noqa:
     previous : callable
         Gives the previous layers to compare with, when the cache holds no
         record of them (read only when exporting).
+    beside : callable, optional
+        A job that reads the files in `out_dir` (the map pages): run in a
+        forked process while the layers are compared and exported
+        (:func:`~alatau_geo.jobs.forked.run_beside`), once the stages' files
+        are in place; its result must pickle.
 
     Returns
     -------
-    (ExportResult, list of LayerChange)
+    (ExportResult, list of LayerChange, object)
+        The export, the changes, and what `beside` gave (None without it).
     """
     precision = plan.export.coordinate_precision
     extra = [name for placed in outputs for name in (placed.names if isinstance(placed, StageFiles)
@@ -249,16 +256,30 @@ def export_or_reuse(layers: LayerSet, plan: Plan, *, cache: StageCache,  # noqa:
         with cache.timed("layers in place", "reused") as status:
             kept = reuse_export(cache, key, layers_dir=layers_dir, out_dir=out_dir, gpkg_name=GPKG_NAME)
             if kept is not None:
-                return kept
+                return (*kept, beside() if beside is not None else None)
             status.append("differ")
+    with cache.timed("files beside the layers (rasters)"):
+        extra = [name for placed in outputs for name in placed.place(out_dir)]
+    export = partial(_export, layers, plan, cache=cache, key=key, layers_dir=layers_dir, out_dir=out_dir,
+                     built_by=built_by, extra=extra, sources=sources, previous=previous)
+    if beside is None:
+        return (*export(), None)
+    (done, changes), aside = run_beside(export, beside)
+    return done, changes, aside
+
+
+def _export(layers: LayerSet, plan: Plan, *, cache: StageCache, key: str, layers_dir: Path,  # noqa: PLR0913
+            out_dir: Path, built_by: Mapping[str, Any] | None, extra: list[str], sources: Mapping[str, str | None],
+            previous: Callable[[], LayerSet | None]) -> tuple[ExportResult, list[LayerChange]]:
+    """The export of :func:`export_or_reuse` once the files beside the layers (`extra`) are in `out_dir`."""
+    precision = plan.export.coordinate_precision
     with cache.timed("layers in WGS84 and as GeoJSON text"):
         known = prepared_layers(layers, cache=cache, sources=sources, precision=precision)
     with cache.timed("compare with the previous layers"):
         changes = compare_to_previous(layers, cache=cache, layers_dir=layers_dir, sources=sources,
                                       texts={name: text for name, (_, text) in known.items()}, previous=previous,
                                       precision=precision)
-    with cache.timed("export (GeoJSON, GeoPackage, manifest, rasters)"):
-        extra = [name for placed in outputs for name in placed.place(out_dir)]
+    with cache.timed("export (GeoJSON, GeoPackage, manifest)"):
         export = export_layers(layers, out_dir, precision=precision, built_by=built_by, extra_files=tuple(extra),
                                gpkg_name=GPKG_NAME, prepared=known)
         record_export(cache, key, export, changes, sources=sources)

@@ -318,6 +318,10 @@ class StageCache:
             status.append(how)
             return output
 
+    def holds(self, stage: str, key: str | None) -> bool:
+        """Whether `stage` under `key` is stored (an entry found damaged when read is computed then)."""
+        return self.folder is not None and key is not None and (self.folder / f"{stage}-{key}").is_dir()
+
     def _run(self, stage: str, key: str | None, compute: Callable[[Path | None], StageOutput], *,
              out_dir: Path | None) -> tuple[StageOutput, str]:
         if self.folder is None or key is None:

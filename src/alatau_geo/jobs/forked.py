@@ -1,0 +1,209 @@
+"""Independent jobs on two cores: the calling process and one forked child.
+
+The map pages of a build are rendered by folium in pure Python, so threads
+would take turns on the interpreter lock; a second process renders as fast
+as the first. A *forked* child starts with the parent's memory, so the
+layers the pages are built from are shared rather than pickled over to it;
+only each finished result (a page's HTML) comes back through a pipe. The
+two processes take the jobs from a shared counter, in order, so the slower
+pages do not all land on one side.
+
+:func:`run_beside` runs one job here and another in the child (a build
+exports its layers while its map pages are rendered).
+
+Where ``fork`` is not available, with one worker, or for a single job, the
+jobs run one after the other in the calling process: same results, in the
+same order.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from multiprocessing.connection import Connection
+from multiprocessing.sharedctypes import Synchronized
+from typing import Any, TypeVar
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["available_workers", "run_beside", "run_forked"]
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+def available_workers() -> int:
+    """How many processes the jobs get: the cores this process may run on, at most two."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        cores = os.cpu_count() or 1
+    return max(1, min(2, cores))
+
+
+def run_forked(jobs: Mapping[str, Callable[[], T]], *, workers: int | None = None,
+               on_done: Callable[[str], None] | None = None) -> dict[str, T]:
+    """The result of every job, by name, in the order of `jobs`; computed by this process and a forked child.
+
+    Parameters
+    ----------
+    jobs : mapping of str to callable
+        Independent jobs without arguments; their results must pickle
+        (those the child computes come back through a pipe).
+    workers : int, optional
+        1 runs every job here; 2 (the default where two cores are free, see
+        :func:`available_workers`) adds the child.
+    on_done : callable, optional
+        Called with each job's name once its result is here (progress display).
+
+    Returns
+    -------
+    dict of str to result
+
+    Raises
+    ------
+    Exception
+        The error a job raised here (the child is stopped), else the first
+        one the child sent back. A child that dies without a word (killed)
+        is not an error: its jobs are computed here.
+    """
+    names = list(jobs)
+    done = on_done or (lambda _name: None)
+    if len(names) < 2 or not _forks(workers):
+        return {name: _done(jobs[name](), name, done) for name in names}
+    context = multiprocessing.get_context("fork")
+    counter = context.Value("i", 0)
+    receiver, sender = context.Pipe(duplex=False)
+    # Not a daemon: the child may fork its own (a build's pages beside its export); it is always joined.
+    child = context.Process(target=_child, args=(jobs, names, counter, sender))
+    child.start()
+    sender.close()
+    # A thread drains the pipe as the child sends, so the child never waits
+    # on a full pipe for this side to finish its own jobs.
+    sent: list[tuple[str, str, Any]] = []
+    drain = threading.Thread(target=_drain, args=(receiver, sent), daemon=True)
+    drain.start()
+    results: dict[str, T] = {}
+    try:
+        for index in _taken(counter, len(names)):
+            results[names[index]] = _done(jobs[names[index]](), names[index], done)
+    except BaseException:
+        child.terminate()  # this side failed: the child's results are not wanted
+        raise
+    finally:
+        drain.join()
+        receiver.close()
+        child.join()
+    for kind, name, value in sent:
+        if kind == "error":
+            raise value
+        results[name] = _done(value, name, done)
+    for name in names:  # a child that died left its jobs undone
+        if name not in results:
+            logger.debug("the forked worker left %s undone: computing it here", name)
+            results[name] = _done(jobs[name](), name, done)
+    return {name: results[name] for name in names}
+
+
+def _forks(workers: int | None) -> bool:
+    """Whether to fork a child for `workers` (None: :func:`available_workers`)."""
+    count = available_workers() if workers is None else workers
+    return count >= 2 and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _done(result: T, name: str, done: Callable[[str], None]) -> T:
+    done(name)
+    return result
+
+
+def _taken(counter: Synchronized, count: int) -> Iterator[int]:
+    """The indices of the jobs this process takes, each taken once by one of the two processes."""
+    while True:
+        with counter.get_lock():
+            index = counter.value
+            counter.value += 1
+        if index >= count:
+            return
+        yield index
+
+
+def _child(jobs: Mapping[str, Callable[[], Any]], names: list[str], counter: Synchronized,
+           sender: Connection) -> None:
+    """The child's side: take jobs until none is left, sending each result (or the first error) to the parent."""
+    try:
+        for index in _taken(counter, len(names)):
+            try:
+                sender.send(("result", names[index], jobs[names[index]]()))
+            except Exception as error:  # noqa: BLE001 - every error goes to the parent, which raises it
+                sender.send(("error", names[index], _picklable(error)))
+                return
+    finally:
+        sender.close()
+
+
+def _drain(receiver: Connection, sent: list[tuple[str, str, Any]]) -> None:
+    """Keep what the child sends until it closes the pipe (or dies)."""
+    while True:
+        try:
+            sent.append(receiver.recv())
+        except (EOFError, OSError):
+            return
+
+
+def _picklable(error: Exception) -> Exception:
+    """`error` if it survives pickling, else a RuntimeError with its text."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:  # noqa: BLE001 - any failure to pickle
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error
+
+
+def run_beside(here: Callable[[], T], beside: Callable[[], U], *, workers: int | None = None) -> tuple[T, U]:
+    """`here` in this process while a forked child runs `beside`; both results.
+
+    Parameters
+    ----------
+    here : callable
+        Run in this process (its side effects on this process's objects stay).
+    beside : callable
+        Run in the child; its result must pickle. With one worker or no
+        ``fork``, it runs here after `here`.
+    workers : int, optional
+        As in :func:`run_forked`.
+
+    Raises
+    ------
+    Exception
+        The error `here` raised (the child is stopped), else the one `beside` raised.
+    """
+    if not _forks(workers):
+        return here(), beside()
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=({"beside": beside}, ["beside"], context.Value("i", 0), sender))
+    child.start()
+    sender.close()
+    sent: list[tuple[str, str, Any]] = []
+    drain = threading.Thread(target=_drain, args=(receiver, sent), daemon=True)
+    drain.start()
+    try:
+        result = here()
+    except BaseException:
+        child.terminate()
+        raise
+    finally:
+        drain.join()
+        receiver.close()
+        child.join()
+    for kind, _name, value in sent:
+        if kind == "error":
+            raise value
+        return result, value
+    logger.debug("the forked worker ended without a result: running it here")
+    return result, beside()

@@ -62,14 +62,18 @@ def _pipeline(record: dict[str, Any]) -> list[str]:
               "wall time grows well past the CPU time a command used, so the CPU column shows what the code itself "
               "costs. Unchanged stages come from the stage cache (content hashes of their inputs), and layers and "
               "maps identical to those in place are kept rather than written again; `--no-cache` computes every "
-              "stage and writes every file."]
+              "stage and writes every file. A build works on two processes where it can (a forked second one "
+              "works out the service areas, travel times and coverage while the suitability and the residents "
+              "are computed, and renders the map pages while the layers are exported), so a command's CPU time "
+              "counts both and can exceed its wall time."]
     if "cached_equals_uncached" in record:
         same = "yes" if record["cached_equals_uncached"] else "**no**"
         lines += ["", f"Layers of a cached edit-and-rebuild byte-identical to those of `build --no-cache`: {same}."]
     lines += ["", "Stage profile of one build with every stage computed (`--no-cache`), from the build's own "
               f"timing in one process ({_seconds(record['build_in_process_s'])} in all; peak memory allocated "
               "through Python, as tracemalloc sees it, so GEOS's and GDAL's own allocations are not in it; peak "
-              f"resident memory of the whole profiling process {record['peak_resident_mb']:,.0f} MB):", "",
+              f"resident memory of the whole profiling process {record['peak_resident_mb']:,.0f} MB; a stage in a "
+              "second process runs beside those around it, and is not counted in the rest):", "",
               "| stage | wall | CPU | peak memory |", "|---|---:|---:|---:|"]
     for row in record["stage_profile"]:
         peak = "–" if row["peak_mb"] is None else f"{row['peak_mb']:,.0f} MB"

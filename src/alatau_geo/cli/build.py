@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -192,7 +193,8 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
         # The map pages are rendered in a forked process while the layers are exported.
         pages_job = None if args.no_maps else partial(
             _pages_beside, args=args, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
-            out_dir=outputs.folder(maps_dir), dem_path=outputs.folder(layers_dir) / _terrain_raster(), cache=cache)
+            out_dir=outputs.folder(maps_dir), dem_path=outputs.folder(layers_dir) / _terrain_raster(), cache=cache,
+            parent=os.getpid())
         result = _build_layers(args, plan, inputs, workspace=workspace, layers_dir=layers_dir,
                                out_dir=outputs.folder(layers_dir), built_by=built_by, cache=cache, beside=pages_job)
         for change in result.changes:
@@ -215,17 +217,20 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
 
 def _pages_beside(layers: LayerSet, suitability: SuitabilityResult | None, *,  # noqa: PLR0913
                   args: argparse.Namespace, plan: Plan, layers_dir: Path, maps_dir: Path, out_dir: Path,
-                  dem_path: Path, cache: StageCache) -> tuple[list[WrittenMap], list[StageRun]]:
+                  dem_path: Path, cache: StageCache, parent: int) -> tuple[list[WrittenMap], list[StageRun]]:
     """The build's map pages (:func:`write_map_pages`), and the cache's timing of them.
 
-    Run beside the export, perhaps in a forked process: the timing goes back
-    to the build's own cache, and no progress is shown (the export's is).
+    Run beside the export, in a forked process where there are two cores:
+    the timing goes back to the build's own cache (named for the second
+    process when it ran in one other than `parent`), and no progress is
+    shown (the export's is).
     """
     start = len(cache.runs)
     quiet = argparse.Namespace(**{**vars(args), "quiet": True})
     pages = write_map_pages(lambda: layers, quiet, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
                             out_dir=out_dir, dem_path=dem_path, cache=cache, suitability=suitability)
-    return pages, cache.runs[start:]
+    where = " (second process, beside the export)" if os.getpid() != parent else ""
+    return pages, [dataclasses.replace(run, stage=f"{run.stage}{where}") for run in cache.runs[start:]]
 
 
 def _stage_cache(args: argparse.Namespace, workspace: Workspace) -> StageCache:

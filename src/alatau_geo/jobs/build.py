@@ -370,17 +370,31 @@ def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster,
     :func:`~alatau_geo.plan.catalogues.read_catalogue` gives them) replace
     the plan's tables.
     """
-    from alatau_geo.core.geojson import as_exported
-    from alatau_geo.plan.districts import build_zones, zone_layers
-
-    precision = plan.export.coordinate_precision
-    # The mountain layers lie outside the plain and nothing the plan builds uses them.
-    exported = LayerSet(as_exported(layer, precision=precision) for layer in reference.values()
-                        if layer.name not in (*PLAN_LAYERS, *MOUNTAIN_LAYERS))
-    zones = build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha, source=plan.source)
-    zoned = LayerSet([*exported.values(), *zone_layers(zones, source=plan.source)])
+    exported = exported_reference(reference, plan)
+    zoned = LayerSet([*exported.values(), *plan_zones(exported, plan)])
     placed = place_catalogues(zoned, plan, elevation=elevation, catalogues=catalogues)
     return LayerSet([*(zoned[name] for name in ZONE_LAYERS if name in zoned), *placed.values()])
+
+
+def exported_reference(reference: LayerSet, plan: Plan) -> LayerSet:
+    """The reference layers a plan builds on, as exported at the plan's precision.
+
+    The mountain layers lie outside the plain and nothing the plan builds
+    uses them; layers a plan constructs are left out too.
+    """
+    from alatau_geo.core.geojson import as_exported
+
+    precision = plan.export.coordinate_precision
+    return LayerSet(as_exported(layer, precision=precision) for layer in reference.values()
+                    if layer.name not in (*PLAN_LAYERS, *MOUNTAIN_LAYERS))
+
+
+def plan_zones(exported: LayerSet, plan: Plan) -> list[Layer]:
+    """The zone layers (districts, city boundary, SEZ) of `plan` on :func:`exported_reference` layers."""
+    from alatau_geo.plan.districts import build_zones, zone_layers
+
+    zones = build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha, source=plan.source)
+    return list(zone_layers(zones, source=plan.source))
 
 
 def population_note(population: CityPopulation) -> str:

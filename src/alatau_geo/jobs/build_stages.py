@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from alatau_geo.analysis.layer_names import MOUNTAIN_LAYERS
 from alatau_geo.core.geojson import as_exported
 from alatau_geo.core.io import read_raster, write_raster
 from alatau_geo.core.layers import LayerSet
@@ -34,7 +34,7 @@ from alatau_geo.core.raster import Raster
 from alatau_geo.jobs.forked import run_beside
 from alatau_geo.jobs.stage_cache import StageCache, StageKeys, StageOutput, StageRun, stage_keys
 from alatau_geo.plan.config import Plan
-from alatau_geo.plan.districts import ZONE_LAYERS, build_zones, zone_layers
+from alatau_geo.plan.districts import ZONE_LAYERS
 
 if TYPE_CHECKING:
     from alatau_geo.analysis.city_population import CityPopulation
@@ -171,19 +171,11 @@ def zoned_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: St
 
     The steps of :func:`alatau_geo.jobs.build.plan_layers`.
     """
-    from alatau_geo.jobs.build import PLAN_LAYERS, place_catalogues
+    from alatau_geo.jobs.build import exported_reference, place_catalogues, plan_zones
 
-    precision = plan.export.coordinate_precision
-
-    @cache_once
-    def exported() -> LayerSet:
-        # The mountain layers lie outside the plain and nothing the plan builds uses them.
-        return LayerSet(as_exported(layer, precision=precision) for layer in reference.values()
-                        if layer.name not in (*PLAN_LAYERS, *MOUNTAIN_LAYERS))
-
-    zones = cache.run("zones", keys.zones, lambda _: StageOutput(layers=LayerSet(zone_layers(
-        build_zones(plan.zones, exported(), min_part_ha=plan.analysis.min_part_ha, source=plan.source),
-        source=plan.source)), value=True))
+    exported = cache_once(lambda: exported_reference(reference, plan))
+    zones = cache.run("zones", keys.zones,
+                      lambda _: StageOutput(layers=LayerSet(plan_zones(exported(), plan)), value=True))
 
     @cache_once
     def zoned() -> LayerSet:
@@ -279,7 +271,7 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
         (suited, people), reached = suited_and_people(), None
     else:
         (suited, people), (reached, run) = run_beside(suited_and_people,
-                                                      functools.partial(_reached_areas, planned(), plan))
+                                                      functools.partial(_reached_areas, planned(), plan, os.getpid()))
         cache.runs.append(run)
     classes = suited.rasters.get("classes")
 
@@ -328,13 +320,18 @@ def zones_and_placement(plan: Plan, *, layers_dir: Path, cache: StageCache) -> L
                      *zoned.placed.layers.values()])
 
 
-def _reached_areas(layers: LayerSet, plan: Plan) -> tuple[Any, StageRun]:
-    """:func:`~alatau_geo.analysis.outputs.reached_areas` and its timing (run in a forked process, untraced)."""
+def _reached_areas(layers: LayerSet, plan: Plan, parent: int) -> tuple[Any, StageRun]:
+    """:func:`~alatau_geo.analysis.outputs.reached_areas` and its timing.
+
+    The timing's stage name says whether it ran in a process other than
+    `parent` (forked: its memory is not traced there).
+    """
     from alatau_geo.analysis.outputs import reached_areas
 
     start, start_cpu = time.perf_counter(), time.process_time()
     reached = reached_areas(layers, plan)
-    return reached, StageRun("analyses: service areas, travel times, coverage (second process)", "computed",
+    where = " (second process, beside the suitability and the residents)" if os.getpid() != parent else ""
+    return reached, StageRun(f"analyses: service areas, travel times, coverage{where}", "computed",
                              time.perf_counter() - start, time.process_time() - start_cpu, None)
 
 

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["available_workers", "run_beside", "run_forked"]
+__all__ = ["available_workers", "forks", "run_beside", "run_forked"]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -72,7 +72,7 @@ def run_forked(jobs: Mapping[str, Callable[[], T]], *, workers: int | None = Non
     """
     names = list(jobs)
     done = on_done or (lambda _name: None)
-    if len(names) < 2 or not _forks(workers):
+    if len(names) < 2 or not forks(workers):
         return {name: _done(jobs[name](), name, done) for name in names}
     context = multiprocessing.get_context("fork")
     counter = context.Value("i", 0)
@@ -108,7 +108,7 @@ def run_forked(jobs: Mapping[str, Callable[[], T]], *, workers: int | None = Non
     return {name: results[name] for name in names}
 
 
-def _forks(workers: int | None) -> bool:
+def forks(workers: int | None = None) -> bool:
     """Whether to fork a child for `workers` (None: :func:`available_workers`)."""
     count = available_workers() if workers is None else workers
     return count >= 2 and "fork" in multiprocessing.get_all_start_methods()
@@ -182,7 +182,7 @@ def run_beside(here: Callable[[], T], beside: Callable[[], U], *, workers: int |
     Exception
         The error `here` raised (the child is stopped), else the one `beside` raised.
     """
-    if not _forks(workers):
+    if not forks(workers):
         return here(), beside()
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)

@@ -1,0 +1,88 @@
+"""Jobs on two processes (alatau_geo.jobs.forked): same results as one after the other, errors and dead children."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from alatau_geo.core.errors import ExportError
+from alatau_geo.jobs.forked import run_beside, run_forked
+
+
+def _slow_pid(seconds: float = 0.2) -> int:
+    time.sleep(seconds)  # long enough for the child to take some of the jobs
+    return os.getpid()
+
+
+def test_two_processes_share_the_jobs_and_give_them_back_in_order() -> None:
+    jobs = {f"page{i}": (lambda i=i: (i * i, _slow_pid())) for i in range(6)}
+    done: list[str] = []
+    results = run_forked(jobs, workers=2, on_done=done.append)
+    assert list(results) == list(jobs)
+    assert [value for value, _ in results.values()] == [i * i for i in range(6)]
+    assert len({pid for _, pid in results.values()}) == 2  # this process and one child
+    assert os.getpid() in {pid for _, pid in results.values()}
+    assert sorted(done) == sorted(jobs)  # every page reported once
+    serial = run_forked(jobs, workers=1)
+    assert {pid for _, pid in serial.values()} == {os.getpid()}
+
+
+def test_an_error_in_the_child_is_raised_here_with_its_message() -> None:
+    parent = os.getpid()
+
+    def fails_in_child() -> int:
+        if os.getpid() != parent:
+            raise ExportError("page 'x': cannot render it")
+        time.sleep(0.2)  # the child takes one of the jobs meanwhile
+        return 1
+
+    with pytest.raises(ExportError, match="page 'x': cannot render it"):
+        run_forked({f"p{i}": fails_in_child for i in range(4)}, workers=2)
+
+
+def test_an_error_that_does_not_pickle_comes_back_as_its_text() -> None:
+    parent = os.getpid()
+
+    class LocalError(Exception):  # a local class cannot be pickled
+        pass
+
+    def fails_in_child() -> int:
+        if os.getpid() != parent:
+            raise LocalError("no pickling")
+        time.sleep(0.3)
+        return 1
+
+    with pytest.raises(RuntimeError, match="LocalError: no pickling"):
+        run_forked({"a": fails_in_child, "b": fails_in_child}, workers=2)
+
+
+def test_jobs_of_a_child_that_dies_are_done_here() -> None:
+    parent = os.getpid()
+
+    def dies_in_child() -> int:
+        if os.getpid() != parent:
+            os._exit(3)  # killed: no result, no error sent
+        time.sleep(0.2)
+        return os.getpid()
+
+    results = run_forked({f"j{i}": dies_in_child for i in range(4)}, workers=2)
+    assert set(results.values()) == {parent}
+    assert list(results) == [f"j{i}" for i in range(4)]
+
+
+def test_run_beside_runs_the_second_job_in_a_child() -> None:
+    here, beside = run_beside(os.getpid, _slow_pid, workers=2)
+    assert here == os.getpid() and beside != here
+    assert run_beside(os.getpid, os.getpid, workers=1) == (os.getpid(), os.getpid())
+
+
+def test_run_beside_raises_the_error_of_either_side() -> None:
+    def fails() -> int:
+        raise ValueError("the export failed")
+
+    with pytest.raises(ValueError, match="the export failed"):
+        run_beside(fails, lambda: _slow_pid(5.0), workers=2)  # the child is stopped, not waited for
+    with pytest.raises(ExportError, match="map"):
+        run_beside(os.getpid, lambda: (_ for _ in ()).throw(ExportError("map: bad")), workers=2)

@@ -70,17 +70,17 @@ def _pipeline(record: dict[str, Any]) -> list[str]:
         same = "yes" if record["cached_equals_uncached"] else "**no**"
         lines += ["", f"Layers of a cached edit-and-rebuild byte-identical to those of `build --no-cache`: {same}."]
     lines += ["", "Stage profile of one build with every stage computed (`--no-cache`), from the build's own "
-              f"timing in one process ({_seconds(record['build_in_process_s'])} in all; peak memory allocated "
-              "through Python, as tracemalloc sees it, so GEOS's and GDAL's own allocations are not in it; peak "
-              f"resident memory of the whole profiling process {record['peak_resident_mb']:,.0f} MB; a stage in a "
-              "second process runs beside those around it, and is not counted in the rest):", "",
+              f"timing, run in the benchmark's process ({_seconds(record['build_in_process_s'])} in all; peak memory "
+              "allocated through Python, as tracemalloc sees it, so GEOS's and GDAL's own allocations are not in "
+              f"it; peak resident memory of the whole profiling process {record['peak_resident_mb']:,.0f} MB; "
+              "a stage in a second process runs beside those around it, and is not counted in the rest):", "",
               "| stage | wall | CPU | peak memory |", "|---|---:|---:|---:|"]
     for row in record["stage_profile"]:
         peak = "–" if row["peak_mb"] is None else f"{row['peak_mb']:,.0f} MB"
         lines.append(f"| {row['stage']} | {_seconds(row['seconds'])} | {_seconds(row['cpu_seconds'])} | {peak} |")
     if record.get("edit_profile"):
-        lines += ["", f"The stages of one edit-and-rebuild (district `growing` widened; in one process, "
-                  f"{_seconds(record['edit_in_process_s'])} in all):", "", "| stage | how | wall | CPU |",
+        lines += ["", "The stages of one edit-and-rebuild (district `growing` widened; run in the benchmark's "
+                  f"process, {_seconds(record['edit_in_process_s'])} in all):", "", "| stage | how | wall | CPU |",
                   "|---|---|---:|---:|"]
         for row in record["edit_profile"]:
             lines.append(f"| {row['stage']} | {row['status']} | {_seconds(row['seconds'])} | "

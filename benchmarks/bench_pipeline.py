@@ -58,8 +58,6 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 DEFAULT_DEM = REPOSITORY.parent / "shared" / "data" / "srtm"
 TARGETS_S = {"build": 10.0, "cold": 45.0, "diff": 5.0, "map": 5.0, "edit_and_rebuild": 3.0}
 EDITED_DISTRICT = "growing"
-BESIDE = "(second process"
-"""What the name of a stage run in a forked process beside others holds (alatau_geo.jobs.forked)."""
 
 
 def cli(arguments: list[str], *, cwd: Path) -> tuple[float, float]:
@@ -188,23 +186,24 @@ def stage_profile(folder: Path, dem_dir: Path, runs: int) -> dict[str, Any]:
     tracemalloc.start()
     memory, _, _ = build_in_process(workspace, dem_dir, "--no-cache")
     tracemalloc.stop()
-    rows = [{"stage": "imports (fresh process, beyond the interpreter)", "status": "ran",
+    rows = [{"stage": "imports (fresh process, beyond the interpreter)", "status": "ran", "beside": False,
              "seconds": import_seconds(runs), "cpu_seconds": None, "peak_mb": None}]
     for position, stage in enumerate(memory.stages):
         mine = [outcome.stages[position] for outcome, _, _ in timing]
-        rows.append({"stage": stage.stage, "status": stage.status,
+        rows.append({"stage": stage.stage, "status": stage.status, "beside": stage.beside,
                      "seconds": statistics.median(s.seconds for s in mine),
                      "cpu_seconds": statistics.median(s.cpu_seconds for s in mine), "peak_mb": stage.peak_mb})
     total = statistics.median(wall for _, wall, _ in timing)
     # Stages run in a second process overlap the others: the rest is what the stages of this one leave.
-    here = [row for row in rows[1:] if BESIDE not in row["stage"]]
-    rows.append({"stage": "the rest (input checks, staging and swap, summary)", "status": "ran",
+    here = [row for row in rows[1:] if not row["beside"]]
+    rows.append({"stage": "the rest (input checks, staging and swap, summary)", "status": "ran", "beside": False,
                  "seconds": total - sum(row["seconds"] for row in here),
                  "cpu_seconds": statistics.median(cpu for _, _, cpu in timing) - sum(
                      row["cpu_seconds"] for row in here), "peak_mb": None})
     edit_district(workspace / "plan.toml", 3250.0)
     edited, edit_wall, _ = build_in_process(workspace, dem_dir)
-    edit_rows = [{"stage": s.stage, "status": s.status, "seconds": s.seconds, "cpu_seconds": s.cpu_seconds}
+    edit_rows = [{"stage": s.stage, "status": s.status, "beside": s.beside, "seconds": s.seconds,
+                  "cpu_seconds": s.cpu_seconds}
                  for s in edited.stages]
     print("  stage profile, every stage computed (medians; peak memory through Python):")
     for row in rows:

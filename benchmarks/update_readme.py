@@ -77,15 +77,19 @@ def _pipeline(record: dict[str, Any]) -> list[str]:
               "| stage | wall | CPU | peak memory |", "|---|---:|---:|---:|"]
     for row in record["stage_profile"]:
         peak = "–" if row["peak_mb"] is None else f"{row['peak_mb']:,.0f} MB"
-        lines.append(f"| {row['stage']} | {_seconds(row['seconds'])} | {_seconds(row['cpu_seconds'])} | {peak} |")
+        lines.append(f"| {_stage(row)} | {_seconds(row['seconds'])} | {_seconds(row['cpu_seconds'])} | {peak} |")
     if record.get("edit_profile"):
         lines += ["", "The stages of one edit-and-rebuild (district `growing` widened; run in the benchmark's "
                   f"process, {_seconds(record['edit_in_process_s'])} in all):", "", "| stage | how | wall | CPU |",
                   "|---|---|---:|---:|"]
         for row in record["edit_profile"]:
-            lines.append(f"| {row['stage']} | {row['status']} | {_seconds(row['seconds'])} | "
+            lines.append(f"| {_stage(row)} | {row['status']} | {_seconds(row['seconds'])} | "
                          f"{_seconds(row['cpu_seconds'])} |")
     return lines
+
+
+def _stage(row: dict[str, Any]) -> str:
+    return f"{row['stage']} (second process, beside the others)" if row.get("beside") else row["stage"]
 
 
 def _network(record: dict[str, Any]) -> str:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +89,39 @@ def test_run_beside_raises_the_error_of_either_side() -> None:
         run_beside(fails, lambda: _slow_pid(5.0), workers=2)  # the child is stopped, not waited for
     with pytest.raises(ExportError, match="map"):
         run_beside(os.getpid, lambda: (_ for _ in ()).throw(ExportError("map: bad")), workers=2)
+
+
+def test_a_child_does_not_outlive_a_killed_parent(tmp_path: Path) -> None:
+    # The child shares the parent's open files (a build's folder locks): it must end with it.
+    script = (
+        "import os, sys, time\n"
+        "from pathlib import Path\n"
+        "from alatau_geo.jobs.forked import run_beside\n"
+        "def beside():\n"
+        "    Path(sys.argv[1]).write_text(str(os.getpid()))\n"
+        "    time.sleep(60)\n"
+        "run_beside(lambda: time.sleep(60), beside, workers=2)\n"
+    )
+    marker = tmp_path / "child.pid"
+    parent = subprocess.Popen([sys.executable, "-c", script, str(marker)])
+    try:
+        deadline = time.monotonic() + 30
+        while not marker.is_file() or not marker.read_text():
+            assert time.monotonic() < deadline, "the child never started"
+            time.sleep(0.05)
+        child = int(marker.read_text())
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while _alive(child):
+        assert time.monotonic() < deadline, "the child outlived its parent"
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"  # a zombie has ended; only its exit status waits to be read

@@ -204,9 +204,12 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
         report_warnings(result.warnings, strict=args.strict)
         pages, runs = result.beside if pages_job is not None else ([], [])
         cache.runs.extend(runs)
+        _record_pages(pages, args, plan=plan, layers_folder=outputs.folder(layers_dir), layers_dir=layers_dir,
+                      maps_dir=maps_dir, cache=cache)
         outputs.commit()
     for run in cache.runs:
-        logger.debug("  %-50s %-9s %6.2f s", run.stage, run.status, run.seconds)
+        logger.debug("  %-50s %-9s %6.2f s%s", run.stage, run.status, run.seconds,
+                     "  (second process, beside the others)" if run.beside else "")
     say(f"Wrote {len(result.layers)} layers to {layers_dir}/ (GeoJSON, {result.export.gpkg.name}, manifest.json) "
         f"in {time.perf_counter() - started:.1f} s. Open {layers_dir / result.export.gpkg.name} in QGIS.")
     _say_pages(pages, maps_dir=maps_dir, offline=args.offline)
@@ -221,16 +224,31 @@ def _pages_beside(layers: LayerSet, suitability: SuitabilityResult | None, *,  #
     """The build's map pages (:func:`write_map_pages`), and the cache's timing of them.
 
     Run beside the export, in a forked process where there are two cores:
-    the timing goes back to the build's own cache (named for the second
-    process when it ran in one other than `parent`), and no progress is
-    shown (the export's is).
+    the timing goes back to the build's own cache (marked ``beside`` when
+    it ran in a process other than `parent`), and no progress is shown (the
+    export's is).
     """
     start = len(cache.runs)
     quiet = argparse.Namespace(**{**vars(args), "quiet": True})
     pages = write_map_pages(lambda: layers, quiet, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
                             out_dir=out_dir, dem_path=dem_path, cache=cache, suitability=suitability)
-    where = " (second process, beside the export)" if os.getpid() != parent else ""
-    return pages, [dataclasses.replace(run, stage=f"{run.stage}{where}") for run in cache.runs[start:]]
+    return pages, [dataclasses.replace(run, beside=os.getpid() != parent) for run in cache.runs[start:]]
+
+
+def _record_pages(pages: list[WrittenMap], args: argparse.Namespace, *, plan: Plan,  # noqa: PLR0913
+                  layers_folder: Path, layers_dir: Path, maps_dir: Path, cache: StageCache) -> None:
+    """Record the build's pages under the key of the layers now complete in `layers_folder`.
+
+    Pages rendered beside the export could not name the layers' generation
+    (the manifest is written last); without the record the next build
+    would render them again.
+    """
+    from alatau_geo.jobs import reuse
+
+    if pages and cache.enabled:
+        key = reuse.maps_key(plan, layers_folder=layers_folder, layers_dir=layers_dir, maps_dir=maps_dir,
+                             offline=args.offline)
+        reuse.record_maps(cache, key, pages)
 
 
 def _stage_cache(args: argparse.Namespace, workspace: Workspace) -> StageCache:

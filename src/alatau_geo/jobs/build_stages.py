@@ -323,16 +323,16 @@ def zones_and_placement(plan: Plan, *, layers_dir: Path, cache: StageCache) -> L
 def _reached_areas(layers: LayerSet, plan: Plan, parent: int) -> tuple[Any, StageRun]:
     """:func:`~alatau_geo.analysis.outputs.reached_areas` and its timing.
 
-    The timing's stage name says whether it ran in a process other than
-    `parent` (forked: its memory is not traced there).
+    The timing says whether it ran in a process other than `parent`
+    (forked beside the suitability and the residents; its memory is not traced there).
     """
     from alatau_geo.analysis.outputs import reached_areas
 
     start, start_cpu = time.perf_counter(), time.process_time()
     reached = reached_areas(layers, plan)
-    where = " (second process, beside the suitability and the residents)" if os.getpid() != parent else ""
-    return reached, StageRun(f"analyses: service areas, travel times, coverage{where}", "computed",
-                             time.perf_counter() - start, time.process_time() - start_cpu, None)
+    return reached, StageRun("analyses: service areas, travel times, coverage", "computed",
+                             time.perf_counter() - start, time.process_time() - start_cpu, None,
+                             beside=os.getpid() != parent)
 
 
 def cache_once(function: Callable[[], LayerSet]) -> Callable[[], LayerSet]:

@@ -18,9 +18,11 @@ same order.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from multiprocessing.connection import Connection
@@ -30,6 +32,8 @@ from typing import Any, TypeVar
 logger = logging.getLogger(__name__)
 
 __all__ = ["available_workers", "forks", "run_beside", "run_forked"]
+
+_PR_SET_PDEATHSIG = 1  # prctl option, <linux/prctl.h>
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -78,7 +82,7 @@ def run_forked(jobs: Mapping[str, Callable[[], T]], *, workers: int | None = Non
     counter = context.Value("i", 0)
     receiver, sender = context.Pipe(duplex=False)
     # Not a daemon: the child may fork its own (a build's pages beside its export); it is always joined.
-    child = context.Process(target=_child, args=(jobs, names, counter, sender))
+    child = context.Process(target=_child, args=(jobs, names, counter, sender, os.getpid()))
     child.start()
     sender.close()
     # A thread drains the pipe as the child sends, so the child never waits
@@ -130,18 +134,49 @@ def _taken(counter: Synchronized, count: int) -> Iterator[int]:
         yield index
 
 
-def _child(jobs: Mapping[str, Callable[[], Any]], names: list[str], counter: Synchronized,
-           sender: Connection) -> None:
+def _child(jobs: Mapping[str, Callable[[], Any]], names: list[str], counter: Synchronized,  # noqa: PLR0913
+           sender: Connection, parent: int) -> None:
     """The child's side: take jobs until none is left, sending each result (or the first error) to the parent."""
+    _die_with(parent)
     try:
         for index in _taken(counter, len(names)):
-            try:
-                sender.send(("result", names[index], jobs[names[index]]()))
-            except Exception as error:  # noqa: BLE001 - every error goes to the parent, which raises it
-                sender.send(("error", names[index], _picklable(error)))
+            if not _send(sender, names[index], jobs[names[index]]):
                 return
+    except KeyboardInterrupt:  # Ctrl-C reaches both processes: the parent says so, once
+        return
     finally:
         sender.close()
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel stop this child when `parent` ends (Linux ``PR_SET_PDEATHSIG``).
+
+    A forked child shares the parent's open files, the build's folder locks
+    among them: a child outliving a killed build would hold them, and the
+    next build would wait for a worker nobody needs.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the child ends with its last job
+        return
+    if os.getppid() != parent:  # the parent ended before the request took effect
+        os._exit(1)
+
+
+def _send(sender: Connection, name: str, job: Callable[[], Any]) -> bool:
+    """Run `job` and send its result, else its error, to the parent; whether to go on."""
+    try:
+        sender.send(("result", name, job()))
+        return True
+    except (BrokenPipeError, ConnectionResetError):
+        return False  # the parent stopped listening (it failed, or was stopped)
+    except Exception as error:  # noqa: BLE001 - every error goes to the parent, which raises it
+        try:
+            sender.send(("error", name, _picklable(error)))
+        except OSError:
+            pass
+        return False
 
 
 def _drain(receiver: Connection, sent: list[tuple[str, str, Any]]) -> None:
@@ -186,7 +221,8 @@ def run_beside(here: Callable[[], T], beside: Callable[[], U], *, workers: int |
         return here(), beside()
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=({"beside": beside}, ["beside"], context.Value("i", 0), sender))
+    child = context.Process(target=_child,
+                            args=({"beside": beside}, ["beside"], context.Value("i", 0), sender, os.getpid()))
     child.start()
     sender.close()
     sent: list[tuple[str, str, Any]] = []

@@ -250,7 +250,9 @@ class StageRun:
     (outputs identical to those in place were kept), ``differ`` (they were
     not) or ``ran`` (a step that is not cached). ``peak_mb`` is the peak of
     memory allocated through Python while the stage ran, None unless
-    :mod:`tracemalloc` traces.
+    :mod:`tracemalloc` traces. ``beside`` is true for a stage that ran in a
+    second process (:mod:`alatau_geo.jobs.forked`) at the same time as the
+    stages around it.
     """
 
     stage: str
@@ -258,6 +260,7 @@ class StageRun:
     seconds: float
     cpu_seconds: float
     peak_mb: float | None = None
+    beside: bool = False
 
 
 class StageCache:

@@ -78,8 +78,31 @@ def run_forked(jobs: Mapping[str, Callable[[], T]], *, workers: int | None = Non
     done = on_done or (lambda _name: None)
     if len(names) < 2 or not forks(workers):
         return {name: _done(jobs[name](), name, done) for name in names}
+    counter = multiprocessing.get_context("fork").Value("i", 0)
+
+    def mine() -> dict[str, T]:
+        return {names[index]: _done(jobs[names[index]](), names[index], done)
+                for index in _taken(counter, len(names))}
+
+    results, sent = _with_child(jobs, names, counter, here=mine)
+    for kind, name, value in sent:
+        if kind == "error":
+            raise value
+        results[name] = _done(value, name, done)
+    for name in names:  # a child that died left its jobs undone
+        if name not in results:
+            logger.debug("the forked worker left %s undone: computing it here", name)
+            results[name] = _done(jobs[name](), name, done)
+    return {name: results[name] for name in names}
+
+
+def _with_child(jobs: Mapping[str, Callable[[], Any]], names: list[str], counter: Synchronized, *,
+                here: Callable[[], T]) -> tuple[T, list[tuple[str, str, Any]]]:
+    """`here` in this process while a forked child takes jobs from `counter`; its result and what the child sent.
+
+    If `here` fails, the child is stopped (its results are not wanted) and the error raised.
+    """
     context = multiprocessing.get_context("fork")
-    counter = context.Value("i", 0)
     receiver, sender = context.Pipe(duplex=False)
     # Not a daemon: the child may fork its own (a build's pages beside its export); it is always joined.
     child = context.Process(target=_child, args=(jobs, names, counter, sender, os.getpid()))
@@ -90,26 +113,15 @@ def run_forked(jobs: Mapping[str, Callable[[], T]], *, workers: int | None = Non
     sent: list[tuple[str, str, Any]] = []
     drain = threading.Thread(target=_drain, args=(receiver, sent), daemon=True)
     drain.start()
-    results: dict[str, T] = {}
     try:
-        for index in _taken(counter, len(names)):
-            results[names[index]] = _done(jobs[names[index]](), names[index], done)
+        return here(), sent
     except BaseException:
-        child.terminate()  # this side failed: the child's results are not wanted
+        child.terminate()
         raise
     finally:
-        drain.join()
+        drain.join()  # `sent` is complete once the child has closed its end
         receiver.close()
         child.join()
-    for kind, name, value in sent:
-        if kind == "error":
-            raise value
-        results[name] = _done(value, name, done)
-    for name in names:  # a child that died left its jobs undone
-        if name not in results:
-            logger.debug("the forked worker left %s undone: computing it here", name)
-            results[name] = _done(jobs[name](), name, done)
-    return {name: results[name] for name in names}
 
 
 def forks(workers: int | None = None) -> bool:
@@ -134,7 +146,7 @@ def _taken(counter: Synchronized, count: int) -> Iterator[int]:
         yield index
 
 
-def _child(jobs: Mapping[str, Callable[[], Any]], names: list[str], counter: Synchronized,  # noqa: PLR0913
+def _child(jobs: Mapping[str, Callable[[], Any]], names: list[str], counter: Synchronized,
            sender: Connection, parent: int) -> None:
     """The child's side: take jobs until none is left, sending each result (or the first error) to the parent."""
     _die_with(parent)
@@ -219,24 +231,8 @@ def run_beside(here: Callable[[], T], beside: Callable[[], U], *, workers: int |
     """
     if not forks(workers):
         return here(), beside()
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child,
-                            args=({"beside": beside}, ["beside"], context.Value("i", 0), sender, os.getpid()))
-    child.start()
-    sender.close()
-    sent: list[tuple[str, str, Any]] = []
-    drain = threading.Thread(target=_drain, args=(receiver, sent), daemon=True)
-    drain.start()
-    try:
-        result = here()
-    except BaseException:
-        child.terminate()
-        raise
-    finally:
-        drain.join()
-        receiver.close()
-        child.join()
+    result, sent = _with_child({"beside": beside}, ["beside"], multiprocessing.get_context("fork").Value("i", 0),
+                               here=here)
     for kind, _name, value in sent:
         if kind == "error":
             raise value

@@ -62,6 +62,7 @@ from alatau_geo.plan.population_params import DEFAULT_PARAMS, PopulationParams
 __all__ = ["BASES", "GROUPS", "GROUP_TITLES", "INDICATOR_COLUMNS", "NOT_COMPUTED", "IndicatorOptions", "as_table",
            "indicator_row", "indicator_table"]
 
+
 @dataclass(frozen=True)
 class IndicatorOptions:
     """How the indicators are computed.

@@ -204,8 +204,9 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
         report_warnings(result.warnings, strict=args.strict)
         pages, runs = result.beside if pages_job is not None else ([], [])
         cache.runs.extend(runs)
-        _record_pages(pages, args, plan=plan, layers_folder=outputs.folder(layers_dir), layers_dir=layers_dir,
-                      maps_dir=maps_dir, cache=cache)
+        if any(run.beside for run in runs):  # pages rendered in-process recorded themselves
+            _record_pages(pages, args, plan=plan, layers_folder=outputs.folder(layers_dir), layers_dir=layers_dir,
+                          maps_dir=maps_dir, cache=cache)
         outputs.commit()
     for run in cache.runs:
         logger.debug("  %-50s %-9s %6.2f s%s", run.stage, run.status, run.seconds,

@@ -42,11 +42,8 @@ GENERATION_KEY = "generation"
 
 def file_digest(path: Path) -> str:
     """SHA-256 of a file's bytes, hexadecimal."""
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def generation_id(files: Mapping[str, str]) -> str:

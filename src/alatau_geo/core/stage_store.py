@@ -44,10 +44,11 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
 
 from alatau_geo.core.errors import AlatauGeoError, StageCacheError
+from alatau_geo.core.generation import file_digest
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
 from alatau_geo.core.raster import Raster
 
-__all__ = ["FILES_FOLDER", "FORMAT", "StoredStage", "decode_value", "encode_value", "file_sha256",
+__all__ = ["FILES_FOLDER", "FORMAT", "StoredStage", "decode_value", "encode_value",
            "geometries_from_arrays", "geometry_arrays", "read_stage", "write_stage"]
 
 FORMAT = 1
@@ -84,15 +85,6 @@ class StoredStage:
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, hexadecimal."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- plain values
@@ -375,7 +367,7 @@ def write_stage(folder: Path, *, layers: LayerSet, rasters: Mapping[str, Raster]
         "rasters": {name: _encode_raster(raster, store) for name, raster in (rasters or {}).items()},
         "arrays": {},
         "figures": encode_value(dict(figures or {})),
-        "files": {name: file_sha256(folder / FILES_FOLDER / name) for name in files},
+        "files": {name: file_digest(folder / FILES_FOLDER / name) for name in files},
     }
     for name, array in (arrays or {}).items():
         if array.dtype.kind not in "biufcmM":
@@ -417,7 +409,7 @@ def read_stage(folder: Path, *, check_files: bool = True) -> StoredStage:
         files = dict(document["files"])
         if check_files:
             for name, digest in files.items():
-                if file_sha256(folder / FILES_FOLDER / name) != digest:
+                if file_digest(folder / FILES_FOLDER / name) != digest:
                     raise StageCacheError(f"{FILES_FOLDER}/{name} does not match its record")
         return StoredStage(
             layers=LayerSet(decode_layer(item, store) for item in document["layers"]),

@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 from alatau_geo.analysis.layer_names import ANALYSIS_LAYERS, MOUNTAIN_LAYERS, POPULATION_LAYERS, SUITABILITY_LAYERS
 from alatau_geo.core.changes import LayerChange
 from alatau_geo.core.errors import InputDataError, LayerError
+from alatau_geo.core.generation import file_digest
 from alatau_geo.core.io import ExportResult, read_layers, read_raster, write_raster
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME, manifest_entries, read_built_by
 from alatau_geo.core.raster import Raster
-from alatau_geo.core.stage_store import file_sha256
 from alatau_geo.jobs import reuse
 from alatau_geo.jobs.stage_cache import (
     StageCache,
@@ -283,9 +283,9 @@ def committed_key(plan: Plan, source_dir: Path) -> str:
     """
     entries = manifest_entries(source_dir)
     # The gazetteer layers are rebuilt from the tables (in the key): only their place in the order counts.
-    files = {path.name: file_sha256(path) for name, path in entries if name not in (*PLAN_LAYERS, *_REBUILT)}
+    files = {path.name: file_digest(path) for name, path in entries if name not in (*PLAN_LAYERS, *_REBUILT)}
     for raster in (TERRAIN_RASTER, MOUNTAIN_DEM):  # copied beside the layers as they are
-        files[raster] = file_sha256(source_dir / raster) if (source_dir / raster).is_file() else None
+        files[raster] = file_digest(source_dir / raster) if (source_dir / raster).is_file() else None
     files["order"] = [name for name, _ in entries]
     record = read_built_by(source_dir) or {}
     checked = {name: record.get(name) for name in ("terrain_sha256", "mountain_sha256", "water_protection")}
@@ -445,7 +445,7 @@ def _with_osm(layers: LayerSet, osm_path: Path | None) -> tuple[LayerSet, str | 
 
     extract = read_osm_xml(osm_path)
     kept = [layer for name, layer in layers.items() if not name.endswith("_osm")]
-    return LayerSet([*kept, extract.places, extract.corridors, extract.rivers]), file_sha256(osm_path)
+    return LayerSet([*kept, extract.places, extract.corridors, extract.rivers]), file_digest(osm_path)
 
 
 def _suitability_of(planned: PlanStages) -> SuitabilityResult | None:

@@ -22,6 +22,7 @@ import ctypes
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -94,6 +95,36 @@ def run_forked(jobs: Mapping[str, Callable[[], T]], *, workers: int | None = Non
             logger.debug("the forked worker left %s undone: computing it here", name)
             results[name] = _done(jobs[name](), name, done)
     return {name: results[name] for name in names}
+
+
+def run_beside(here: Callable[[], T], beside: Callable[[], U], *, workers: int | None = None) -> tuple[T, U]:
+    """`here` in this process while a forked child runs `beside`; both results.
+
+    Parameters
+    ----------
+    here : callable
+        Run in this process (its side effects on this process's objects stay).
+    beside : callable
+        Run in the child; its result must pickle. With one worker or no
+        ``fork``, it runs here after `here`.
+    workers : int, optional
+        As in :func:`run_forked`.
+
+    Raises
+    ------
+    Exception
+        The error `here` raised (the child is stopped), else the one `beside` raised.
+    """
+    if not forks(workers):
+        return here(), beside()
+    result, sent = _with_child({"beside": beside}, ["beside"], multiprocessing.get_context("fork").Value("i", 0),
+                               here=here)
+    for kind, _name, value in sent:
+        if kind == "error":
+            raise value
+        return result, value
+    logger.debug("the forked worker ended without a result: running it here")
+    return result, beside()
 
 
 def _with_child(jobs: Mapping[str, Callable[[], Any]], names: list[str], counter: Synchronized, *,
@@ -202,40 +233,8 @@ def _drain(receiver: Connection, sent: list[tuple[str, str, Any]]) -> None:
 
 def _picklable(error: Exception) -> Exception:
     """`error` if it survives pickling, else a RuntimeError with its text."""
-    import pickle
-
     try:
         pickle.loads(pickle.dumps(error))
     except Exception:  # noqa: BLE001 - any failure to pickle
         return RuntimeError(f"{type(error).__name__}: {error}")
     return error
-
-
-def run_beside(here: Callable[[], T], beside: Callable[[], U], *, workers: int | None = None) -> tuple[T, U]:
-    """`here` in this process while a forked child runs `beside`; both results.
-
-    Parameters
-    ----------
-    here : callable
-        Run in this process (its side effects on this process's objects stay).
-    beside : callable
-        Run in the child; its result must pickle. With one worker or no
-        ``fork``, it runs here after `here`.
-    workers : int, optional
-        As in :func:`run_forked`.
-
-    Raises
-    ------
-    Exception
-        The error `here` raised (the child is stopped), else the one `beside` raised.
-    """
-    if not forks(workers):
-        return here(), beside()
-    result, sent = _with_child({"beside": beside}, ["beside"], multiprocessing.get_context("fork").Value("i", 0),
-                               here=here)
-    for kind, _name, value in sent:
-        if kind == "error":
-            raise value
-        return result, value
-    logger.debug("the forked worker ended without a result: running it here")
-    return result, beside()

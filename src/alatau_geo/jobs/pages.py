@@ -17,9 +17,9 @@ import pandas as pd
 from alatau_geo import maps
 from alatau_geo.analysis.layer_names import ANALYSIS_LAYERS, MOUNTAIN_LAYERS, POPULATION_LAYERS, SUITABILITY_LAYERS
 from alatau_geo.analysis.suitability_layers import SuitabilityResult
+from alatau_geo.core.generation import file_digest
 from alatau_geo.core.io import write_text
 from alatau_geo.core.layers import LayerSet
-from alatau_geo.core.stage_store import file_sha256
 from alatau_geo.jobs.build import MOUNTAIN_DEM
 from alatau_geo.jobs.forked import run_forked
 from alatau_geo.jobs.reuse import WrittenMap
@@ -116,7 +116,7 @@ def cached_relief(cache: StageCache) -> Callable[[Path], ReliefImages]:
     """
 
     def relief(path: Path) -> ReliefImages:
-        key = digest("relief", package_digest(), file_sha256(path))
+        key = digest("relief", package_digest(), file_digest(path))
         stored = cache.record("relief", key)
         if stored is not None:
             try:

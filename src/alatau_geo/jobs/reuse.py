@@ -34,12 +34,12 @@ from alatau_geo.core.changes import LayerChange, compare_layers, layer_measure
 from alatau_geo.core.crs import EXPORT_CRS
 from alatau_geo.core.errors import LayerError
 from alatau_geo.core.export_geometry import PreparedLayer, prepare_layer
-from alatau_geo.core.generation import check_folder, generation_files, generation_id
+from alatau_geo.core.generation import check_folder, file_digest, generation_files, generation_id
 from alatau_geo.core.geojson import collection_text, load_json, read_layer
 from alatau_geo.core.io import ExportResult, copy_file, export_layers
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME
-from alatau_geo.core.stage_store import file_sha256, geometries_from_arrays, geometry_arrays
+from alatau_geo.core.stage_store import geometries_from_arrays, geometry_arrays
 from alatau_geo.jobs.forked import run_beside
 from alatau_geo.jobs.stage_cache import StageCache, StageOutput, digest, package_digest, plan_part
 from alatau_geo.plan.config import Plan
@@ -73,7 +73,7 @@ def export_key(keys: Sequence[str | None], *, built_by: Mapping[str, Any] | None
 
 def _same_files(folder: Path, files: Mapping[str, str]) -> bool:
     try:
-        return all(file_sha256(folder / name) == sha for name, sha in files.items())
+        return all(file_digest(folder / name) == sha for name, sha in files.items())
     except OSError:
         return False
 
@@ -125,7 +125,7 @@ def record_export(cache: StageCache, key: str, export: ExportResult, changes: Se
         return
     files = generation_files(export.directory) or {}
     rows = [[c.name, c.measure, c.after, c.features_after] for c in changes if c.status != "removed"]
-    cache.save_record(_LAYERS, key, {"manifest": file_sha256(export.manifest), "files": files, "changes": rows})
+    cache.save_record(_LAYERS, key, {"manifest": file_digest(export.manifest), "files": files, "changes": rows})
     layers = {c.name: {"key": sources.get(c.name), "measure": c.measure, "value": c.after,
                        "features": c.features_after, "file": f"{c.name}.geojson"}
               for c in changes if c.status != "removed"}
@@ -177,7 +177,7 @@ def reuse_maps(cache: StageCache, key: str | None, *, maps_dir: Path, out_dir: P
 def record_maps(cache: StageCache, key: str | None, pages: Sequence[WrittenMap]) -> None:
     """Keep the record of the pages just written under `key`."""
     if key is not None and cache.enabled:
-        cache.save_record(_MAPS, key, {"pages": {page.name: file_sha256(page.path) for page in pages}})
+        cache.save_record(_MAPS, key, {"pages": {page.name: file_digest(page.path) for page in pages}})
 
 
 @dataclass(frozen=True)

@@ -58,9 +58,10 @@ import numpy as np
 
 from alatau_geo.core.atomic import atomic_write, remove_stale_temporaries, text_writer
 from alatau_geo.core.errors import StageCacheError
+from alatau_geo.core.generation import file_digest
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.raster import Raster
-from alatau_geo.core.stage_store import FILES_FOLDER, StoredStage, file_sha256, read_stage, write_stage
+from alatau_geo.core.stage_store import FILES_FOLDER, StoredStage, read_stage, write_stage
 from alatau_geo.plan.config import Plan
 
 logger = logging.getLogger(__name__)
@@ -441,4 +442,4 @@ def _touch(path: Path) -> None:
 
 def file_digests(paths: Mapping[str, Path]) -> dict[str, str]:
     """SHA-256 of each named file (an input the key covers by content, e.g. a tile)."""
-    return {name: file_sha256(Path(path)) for name, path in sorted(paths.items())}
+    return {name: file_digest(Path(path)) for name, path in sorted(paths.items())}

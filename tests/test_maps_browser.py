@@ -329,6 +329,13 @@ def _open_layers(page: Any) -> None:
     page.wait_for_selector(".leaflet-control-layers-expanded")
 
 
+def _legend_drops(page: Any, label: str) -> None:
+    """Wait until the legend no longer lists ``label``: it redraws once the switcher's events settle."""
+    from playwright.sync_api import expect  # imported late: the module loads without playwright
+
+    expect(page.locator(".ag-legend")).not_to_contain_text(label, use_inner_text=True, timeout=5_000)
+
+
 def _control_text(page: Any) -> str:
     """The layer switcher's text, opened as a reader opens it (it starts collapsed)."""
     assert page.locator(".leaflet-control-layers-expanded").count() == 0
@@ -561,8 +568,7 @@ def test_offline_overview_opens_clean_fast_and_fully_offline(visit: Any) -> None
     # The legend lists only the layers switched on, and folds away.
     _open_layers(page)
     page.get_by_label("Places").uncheck()
-    page.wait_for_timeout(100)
-    assert "Places: City" not in page.inner_text(".ag-legend")
+    _legend_drops(page, "Places: City")
     page.click(".ag-legend-toggle")
     assert page.locator(".ag-legend.ag-folded .ag-legend-body").is_hidden()
     _screenshot(page, "overview_offline.png")
@@ -634,7 +640,7 @@ def test_offline_terrain_map_opens_clean_with_slope_classes_in_degrees(visit: An
     assert len(loaded) >= 2 and all(loaded)
     _open_layers(page)
     page.get_by_label("Slope classes").uncheck()
-    assert "5–8°" not in page.inner_text(".ag-legend")  # the legend follows the switcher
+    _legend_drops(page, "5–8°")  # the legend follows the switcher
     page.get_by_label("Slope classes").check()
     _screenshot(page, "terrain_offline.png")
     opened.assert_clean()
@@ -655,9 +661,10 @@ def test_offline_infrastructure_map_opens_clean_with_neutral_clusters_and_badges
         assert label in legend
     _screenshot(page, "infrastructure_offline.png")
     page.evaluate(f"{_MAP}.setZoom(14, {{animate: false}})")
-    page.wait_for_timeout(400)
-    assert page.locator(".marker-cluster").count() == 0
-    assert page.locator(".ag-badge").count() == 9  # 5 objects, 4 projects
+    from playwright.sync_api import expect  # imported late: the module loads without playwright
+
+    expect(page.locator(".marker-cluster")).to_have_count(0)  # the clusters open as the zoom settles
+    expect(page.locator(".ag-badge")).to_have_count(9)  # 5 objects, 4 projects
     assert page.locator(".ag-badge[style*='dashed']").count() == 3  # 2 reconstructions, 1 broken rule
     opened.assert_clean()
 

@@ -96,6 +96,25 @@ def test_merged_pieces_keep_the_exact_band() -> None:
     assert band.symmetric_difference(plain).area < 1e-3
 
 
+def test_service_areas_read_back_from_a_memo_are_the_areas_computed() -> None:
+    # Two facilities on a street; the second's street is extended (an edit far from the first): only its
+    # areas are made again, the first's come from the memo, and every area is the one computed without it.
+    graph = line_graph(6, 100.0, 10.0)
+    facilities = points(["west", "east"], [at_node(0, 100.0), at_node(5, 100.0)])
+    params = NetworkParams(isochrone_minutes=(0.1, 0.2), isochrone_buffer_m=20.0)
+    known: dict[str, shapely.Geometry] = {}
+    first = service_areas(graph, facilities, params=params, known=known)
+    assert len(known) == 4
+    graph.add_node(6, x=X0 + 600, y=Y0)
+    add_street(graph, 5, 6, 10.0, 99)
+    again = service_areas(graph, facilities, params=params, known=known)
+    plain = service_areas(graph, facilities, params=params)
+    assert len(known) == 6  # the east facility's two areas are new; the west's were read back
+    assert shapely.to_wkb(again.geometry.to_numpy()).tolist() == shapely.to_wkb(plain.geometry.to_numpy()).tolist()
+    assert again.geometry.iloc[0].equals_exact(first.geometry.iloc[0], 0.0)
+    assert again.geometry.iloc[2].area > first.geometry.iloc[2].area  # the east one reaches the new street
+
+
 # --------------------------------------------------------------------------
 # Nearest facility of every node
 

@@ -274,3 +274,35 @@ def test_edit_of_one_district_rebuilds_only_what_depends_on_it(tmp_path: Path, n
 
     assert set(build("--no-maps", "--no-cache").values()) == {"computed", "ran"}
     assert _contents(ws / "layers") == cached  # the cached build is the uncached one, byte for byte
+
+
+def test_geometry_memo_reads_back_exactly_drops_damaged_entries_and_keeps_the_recent(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from alatau_geo.jobs.memo import GeometryMemo, geometry_memo
+
+    memo = geometry_memo(StageCache(tmp_path), "service-areas")
+    band = Point(X0 + 1 / 3, Y0 + 2 / 3).buffer(50.123456789, quad_segs=4)
+    memo["a" * 64] = band
+    assert shapely.to_wkb(memo["a" * 64]) == shapely.to_wkb(band)  # exact to the bit
+    assert "b" * 64 not in memo and list(memo) == ["a" * 64]
+    with pytest.raises(KeyError, match="not a hex key"):
+        memo["../plan"] = band
+    # A damaged entry is a warning and a miss (computed again), never a wrong geometry.
+    (memo.folder / f"{'a' * 64}.wkb").write_bytes(b"\x01\x03\x00")
+    with caplog.at_level(logging.WARNING):
+        assert ("a" * 64) not in memo
+    assert "damaged memo entry" in caplog.text and len(memo) == 0
+    # The most recently used are kept.
+    for index in range(5):
+        memo[f"{index:064x}"] = band
+        os.utime(memo.folder / f"{index:064x}.wkb", (1_000_000 + index, 1_000_000 + index))
+    memo[f"{0:064x}"]  # read: used now
+    memo.prune(keep=2)
+    assert list(memo) == [f"{0:064x}", f"{4:064x}"]
+    # Another code version starts afresh; without a cache nothing is kept.
+    (tmp_path / "stages" / "memo-service-areas-0123456789abcdef").mkdir()
+    geometry_memo(StageCache(tmp_path), "service-areas")
+    assert [p.name for p in (tmp_path / "stages").glob("memo-*")] == [memo.folder.name]
+    empty = GeometryMemo(None)
+    empty["c" * 64] = band
+    assert len(empty) == 0

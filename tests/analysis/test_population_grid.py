@@ -14,6 +14,7 @@ from alatau_geo.analysis.population_grid import (
     grid_over,
     seeds_from_polygons,
     settlement_discs,
+    spread_on_cells,
     zone_grid,
     zone_totals,
 )
@@ -63,6 +64,33 @@ def test_seeds_spread_by_area_and_lose_the_part_outside_the_city():
     assert np.count_nonzero(seeds) == 4 and set(seeds[seeds > 0]) <= {125}
     with pytest.raises(InputDataError, match="at least 0"):
         seeds_from_polygons(village.assign(residents=-1), "residents", zones=zones, transform=TRANSFORM)
+
+
+def test_seeds_are_the_same_on_any_grid_and_from_the_build_memo(tmp_path, monkeypatch):
+    from alatau_geo.jobs import population as population_job
+    from alatau_geo.jobs.stage_cache import StageCache
+
+    towns = _frame({"residents": [1_000, 600]}, [box(X0 + 250, Y0 + 250, X0 + 650, Y0 + 450),
+                                                 Point(X0 + 820, Y0 + 130).buffer(90)])
+    spread = spread_on_cells(towns, "residents", 100.0)
+    assert spread.values.sum() == pytest.approx(1_600)  # every resident lands on a cell of the lattice
+    assert (spread.columns.min(), spread.rows.max()) == (int(X0 / 100) + 2, int(Y0 / 100) + 5)
+    zones = np.zeros((10, 10), dtype=int)
+    zones[:, 7:] = -1  # the east of the grid is outside the city
+    seeds = seeds_from_polygons(towns, "residents", zones=zones, transform=TRANSFORM)
+    # A grid one cell further north-west holds the same seeds, one cell further in.
+    shifted = Affine(100.0, 0.0, X0 - 100, 0.0, -100.0, Y0 + 1_100.0)
+    wider = np.pad(zones, ((1, 0), (1, 0)), constant_values=-1)
+    assert np.array_equal(seeds_from_polygons(towns, "residents", zones=wider, transform=shifted)[1:, 1:], seeds)
+    # The build's memo: worked out once, then read back to the same persons per cell.
+    calls = []
+    monkeypatch.setattr(population_job, "spread_on_cells", lambda *a: calls.append(a) or spread_on_cells(*a))
+    memo = population_job.cached_spread(StageCache(tmp_path))
+    for _ in range(2):
+        assert np.array_equal(seeds_from_polygons(towns, "residents", zones=zones, transform=TRANSFORM, spread=memo),
+                              seeds)
+    assert len(calls) == 1
+    assert seeds.sum() == 1_000 and seeds[:, 7:].sum() == 0  # the town east of the city is not in it
 
 
 def test_cells_frame_lists_the_cells_holding_anyone_for_the_network_analyses():

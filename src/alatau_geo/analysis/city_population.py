@@ -234,7 +234,8 @@ def suitability_classes(layers: LayerSet, slope: Raster, grid: CityGrid, *, plan
     return np.where(grid.zones >= 0, classes, 0).astype(np.int8)
 
 
-def settlement_seeds(layers: LayerSet, params: PopulationParams, grid: CityGrid) -> np.ndarray:
+def settlement_seeds(layers: LayerSet, params: PopulationParams, grid: CityGrid, *,
+                     spread: population_grid.Spread = population_grid.spread_on_cells) -> np.ndarray:
     """Today's residents (``population.current``) spread over discs around their places.
 
     Each place of ``population.current`` is found by id in the ``places``
@@ -256,10 +257,12 @@ def settlement_seeds(layers: LayerSet, params: PopulationParams, grid: CityGrid)
     today = places[places["id"].isin(list(params.current))].copy()
     today["residents"] = today["id"].map({place: value for place, (value, _) in params.current.items()})
     discs = population_grid.settlement_discs(today, "residents", per_ha=params.seed_residents_per_ha)
-    return population_grid.seeds_from_polygons(discs, "residents", zones=grid.zones, transform=grid.transform)
+    return population_grid.seeds_from_polygons(discs, "residents", zones=grid.zones, transform=grid.transform,
+                                               spread=spread)
 
 
-def project_seeds(layers: LayerSet, params: PopulationParams, grid: CityGrid) -> np.ndarray:
+def project_seeds(layers: LayerSet, params: PopulationParams, grid: CityGrid, *,
+                  spread: population_grid.Spread = population_grid.spread_on_cells) -> np.ndarray:
     """The investment projects' jobs (published, else the portfolio average) spread around their points.
 
     Each project covers a disc at ``seed_jobs_per_ha``; jobs outside the city
@@ -270,10 +273,12 @@ def project_seeds(layers: LayerSet, params: PopulationParams, grid: CityGrid) ->
     projects = project_jobs(layers["projects"].frame, params=params)
     projects = projects.set_geometry(projects.geometry.representative_point())
     discs = population_grid.settlement_discs(projects, "jobs", per_ha=params.seed_jobs_per_ha)
-    return population_grid.seeds_from_polygons(discs, "jobs", zones=grid.zones, transform=grid.transform)
+    return population_grid.seeds_from_polygons(discs, "jobs", zones=grid.zones, transform=grid.transform,
+                                               spread=spread)
 
 
-def allocate_city(layers: LayerSet, plan: Plan, *, slope: Raster, suitability: Raster | None = None) -> CityPopulation:
+def allocate_city(layers: LayerSet, plan: Plan, *, slope: Raster, suitability: Raster | None = None,
+                  spread: population_grid.Spread = population_grid.spread_on_cells) -> CityPopulation:
     """Capacity, targets and the phased allocation of residents and jobs on the city grid.
 
     Parameters
@@ -288,6 +293,10 @@ def allocate_city(layers: LayerSet, plan: Plan, *, slope: Raster, suitability: R
     suitability : Raster, optional
         The suitability analysis's class codes (:func:`suitability_classes`);
         without it the buildable rule stands for them.
+    spread : callable, optional
+        Spreads the settlements' residents and the projects' jobs over the
+        cells (:func:`~alatau_geo.analysis.population_grid.spread_on_cells`,
+        or a build's memo of it).
 
     Returns
     -------
@@ -303,8 +312,8 @@ def allocate_city(layers: LayerSet, plan: Plan, *, slope: Raster, suitability: R
     params = plan.population
     grid = city_grid(layers)
     classes = suitability_classes(layers, slope, grid, plan=plan, suitability=suitability)
-    residents = settlement_seeds(layers, params, grid)
-    jobs = project_seeds(layers, params, grid)
+    residents = settlement_seeds(layers, params, grid, spread=spread)
+    jobs = project_seeds(layers, params, grid, spread=spread)
     result = plan_population(grid.zones, classes, cell_m=grid.cell_m, zone_ids=grid.zone_ids, params=params,
                              resident_seeds=residents, job_seeds=jobs)
     figures = job_figures(params, targets_table(params, grid.zone_ids))

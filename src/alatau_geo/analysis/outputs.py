@@ -15,6 +15,7 @@ from 500 m blocks.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -69,7 +70,8 @@ class ReachedAreas:
     coverage: LayerSet
 
 
-def reached_areas(layers: LayerSet, plan: Plan, *, graph: nx.MultiDiGraph | None = None) -> ReachedAreas:
+def reached_areas(layers: LayerSet, plan: Plan, *, graph: nx.MultiDiGraph | None = None,
+                  known_areas: MutableMapping[str, shapely.Geometry] | None = None) -> ReachedAreas:
     """Service areas, travel times and coverage of the plan's facilities, before the residents are counted in them.
 
     A build computes them while the residents are allocated (they need only
@@ -82,11 +84,15 @@ def reached_areas(layers: LayerSet, plan: Plan, *, graph: nx.MultiDiGraph | None
     plan : Plan
     graph : networkx.MultiDiGraph, optional
         The network to use; generated from the plan when None.
+    known_areas : mutable mapping, optional
+        Service areas already worked out, by what they are made of
+        (:func:`~alatau_geo.analysis.service_areas.service_areas`'s ``known``).
     """
     graph = graph if graph is not None else plan_network(layers, plan)
     index = network_index(graph)
     points = facilities(layers, plan)
-    served = _for_display(service_areas(index, points, params=plan.network), max_hole_m2=2 * plan.network.block_m**2)
+    served = _for_display(service_areas(index, points, params=plan.network, known=known_areas),
+                          max_hole_m2=2 * plan.network.block_m**2)
     return ReachedAreas(service_areas=served, travel_times=travel_time_nodes(index, points, params=plan.network),
                         coverage=coverage_layers(layers, radii_m=plan.service_radii_m))
 

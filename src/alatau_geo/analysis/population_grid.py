@@ -21,6 +21,7 @@ affine transform, rows from north to south.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -146,15 +147,89 @@ def settlement_discs(points: gpd.GeoDataFrame, column: str, *, per_ha: float) ->
     return frame.set_geometry("geometry")
 
 
-def seeds_from_polygons(polygons: gpd.GeoDataFrame, column: str, *, zones: np.ndarray,
-                        transform: Affine) -> np.ndarray:
+@dataclass(frozen=True)
+class CellSpread:
+    """Values spread over the cells of the square lattice of side `cell_m` that all grids here align to.
+
+    A cell is named by its lattice column ``floor(west / cell_m)`` and row
+    ``round(north / cell_m)`` (rows grow northwards), so a spread does not
+    depend on where any one grid starts: it is the same for every grid of
+    that cell size (:func:`grid_over`).
+
+    Attributes
+    ----------
+    columns, rows : numpy.ndarray of int64
+        The lattice cells a polygon touches, in row-major order from the
+        north-west (the order of a grid's flat index).
+    values : numpy.ndarray of float64
+        What each of those cells receives, same units as the spread column.
+    """
+
+    columns: np.ndarray
+    rows: np.ndarray
+    values: np.ndarray
+
+
+Spread = Callable[[gpd.GeoDataFrame, str, float], CellSpread]
+"""Spreads a column of polygons over lattice cells: :func:`spread_on_cells`, or a memo of it."""
+
+
+def spread_on_cells(polygons: gpd.GeoDataFrame, column: str, cell_m: float) -> CellSpread:
+    """Each polygon's `column` spread over the lattice cells it touches, by the share of its area in each.
+
+    ``tobler.area_weighted.area_interpolate``, extensive, with
+    ``allocate_total=False``: a cell's share is its part of the polygon's own
+    area, so what a cell receives does not depend on which other cells are
+    counted (the seeds keep the city cells only).
+
+    Parameters
+    ----------
+    polygons : GeoDataFrame
+        In the working CRS, with a numeric `column` of at least 0.
+    column : str
+    cell_m : float
+        The lattice's cell size, metres.
+
+    Returns
+    -------
+    CellSpread
+    """
+    columns, rows = _lattice_cells(shapely.bounds(polygons.geometry.to_numpy()), cell_m=cell_m)
+    squares = shapely.box(columns * cell_m, (rows - 1) * cell_m, (columns + 1) * cell_m, rows * cell_m)
+    hit = np.unique(shapely.STRtree(squares).query(polygons.geometry.to_numpy(), predicate="intersects")[1])
+    target = gpd.GeoDataFrame(geometry=squares[hit], crs=WORKING_CRS)
+    source = gpd.GeoDataFrame({column: polygons[column].to_numpy(np.float64)}, geometry=polygons.geometry.to_numpy(),
+                              crs=WORKING_CRS)
+    spread = _area_interpolate()(source, target, extensive_variables=[column], allocate_total=False)[column]
+    return CellSpread(columns=columns[hit], rows=rows[hit], values=spread.to_numpy(np.float64))
+
+
+def _lattice_cells(bounds: np.ndarray, *, cell_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Columns and rows of the lattice cells in the windows of `bounds` (n x 4), each once, north-west first.
+
+    One window per polygon, not one over them all: a few settlements far
+    apart cover a few hundred cells, not the whole city.
+    """
+    col0, col1 = np.floor(bounds[:, 0] / cell_m).astype(np.int64), np.ceil(bounds[:, 2] / cell_m).astype(np.int64)
+    row1, row0 = np.floor(bounds[:, 1] / cell_m).astype(np.int64), np.ceil(bounds[:, 3] / cell_m).astype(np.int64)
+    found = []
+    for c0, c1, r1, r0 in zip(col0.tolist(), col1.tolist(), row1.tolist(), row0.tolist(), strict=True):
+        rows, columns = np.meshgrid(np.arange(r0, r1, -1, dtype=np.int64), np.arange(c0, c1, dtype=np.int64),
+                                    indexing="ij")
+        found.append(np.column_stack([-rows.ravel(), columns.ravel()]))
+    cells = np.unique(np.concatenate(found), axis=0)  # sorted by row from the north, then column
+    return cells[:, 1], -cells[:, 0]
+
+
+def seeds_from_polygons(polygons: gpd.GeoDataFrame, column: str, *, zones: np.ndarray,  # noqa: PLR0913
+                        transform: Affine, spread: Spread = spread_on_cells) -> np.ndarray:
     """Whole persons per cell from polygons holding them, city cells only.
 
     Each polygon's value is spread over the cells by the share of its area
-    each cell covers (``tobler.area_weighted.area_interpolate``, extensive,
-    ``allocate_total=False``): the part of a polygon outside the city is
-    lost, as those people do not live in it. The result is rounded to whole
-    persons by largest remainder (the total is the rounded sum).
+    each cell covers (:func:`spread_on_cells`): the part of a polygon
+    outside the city is lost, as those people do not live in it. The result
+    is rounded to whole persons by largest remainder (the total is the
+    rounded sum).
 
     Parameters
     ----------
@@ -164,6 +239,10 @@ def seeds_from_polygons(polygons: gpd.GeoDataFrame, column: str, *, zones: np.nd
     zones : numpy.ndarray of int
         The zone grid (-1 outside the city).
     transform : Affine
+        The zone grid's, north-up, its cells on the lattice of their size (:func:`grid_over`).
+    spread : callable, optional
+        :func:`spread_on_cells` or a memo of it (a build keeps the spread of
+        unchanged settlements instead of working it out again).
 
     Returns
     -------
@@ -176,30 +255,16 @@ def seeds_from_polygons(polygons: gpd.GeoDataFrame, column: str, *, zones: np.nd
     out = np.zeros(zones.size, dtype=np.int64)
     if frame.empty or values.sum() == 0:
         return out.reshape(zones.shape)
-    candidates = _cells_within(zones, transform, tuple(frame.total_bounds))
-    squares = cell_squares(transform, zones.shape, candidates)
-    tree = shapely.STRtree(squares)
-    hit = np.unique(tree.query(frame.geometry.to_numpy(), predicate="intersects")[1])
-    target = gpd.GeoDataFrame({"cell": candidates[hit]}, geometry=squares[hit], crs=WORKING_CRS)
-    source = gpd.GeoDataFrame({column: values.to_numpy(np.float64)}, geometry=frame.geometry.to_numpy(),
-                              crs=WORKING_CRS)
-    spread = _area_interpolate()(source, target, extensive_variables=[column], allocate_total=False)[column]
-    quotas = spread.to_numpy(np.float64)
-    out[target["cell"].to_numpy()] = largest_remainder(quotas, int(np.floor(quotas.sum() + 0.5)))
+    cell_m = float(transform.a)
+    spread_cells = spread(frame.assign(**{column: values.to_numpy(np.float64)}), column, cell_m)
+    rows = int(round(transform.f / cell_m)) - spread_cells.rows
+    cols = spread_cells.columns - int(round(transform.c / cell_m))
+    inside = (rows >= 0) & (rows < zones.shape[0]) & (cols >= 0) & (cols < zones.shape[1])
+    cells = rows[inside] * zones.shape[1] + cols[inside]
+    city = zones.ravel()[cells] >= 0
+    cells, quotas = cells[city], spread_cells.values[inside][city]
+    out[cells] = largest_remainder(quotas, int(np.floor(quotas.sum() + 0.5)))
     return out.reshape(zones.shape)
-
-
-def _cells_within(zones: np.ndarray, transform: Affine, bounds: tuple[float, float, float, float]) -> np.ndarray:
-    """Flat indices of the city cells in the window of the grid that covers `bounds`."""
-    west, south, east, north = bounds
-    cols, rows = ~transform @ (np.array([west, east]), np.array([north, south]))
-    r0, r1 = max(int(np.floor(rows.min())), 0), min(int(np.floor(rows.max())) + 1, zones.shape[0])
-    c0, c1 = max(int(np.floor(cols.min())), 0), min(int(np.floor(cols.max())) + 1, zones.shape[1])
-    local = np.flatnonzero(np.asarray(zones)[r0:r1, c0:c1] >= 0)
-    if local.size == 0:
-        return local
-    rr, cc = np.divmod(local, c1 - c0)
-    return (rr + r0) * zones.shape[1] + cc + c0
 
 
 def _block_zones(zones: np.ndarray, block: int, n_zones: int) -> np.ndarray:

@@ -23,7 +23,8 @@ off the network is reported the same way and logged, never dropped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import MutableMapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -52,6 +53,7 @@ def service_areas(
     facilities: gpd.GeoDataFrame,
     *,
     params: NetworkParams = DEFAULT_PARAMS,
+    known: MutableMapping[str, shapely.Geometry] | None = None,
 ) -> gpd.GeoDataFrame:
     """Service area of every facility for every time limit, built from the reached streets.
 
@@ -72,6 +74,12 @@ def service_areas(
     params : NetworkParams
         ``isochrone_minutes``, ``isochrone_buffer_m``, ``max_connector_m``,
         ``speeds_kmh['connector']``.
+    known : mutable mapping of str to shapely.Geometry, optional
+        Areas already worked out, by the SHA-256 of what they are the buffer
+        of (the merged lines and points, as WKB, and the buffer width); each
+        area made here is added. A build passes a memo kept between builds
+        (:func:`alatau_geo.jobs.memo.geometry_memo`): after an edit, the
+        facilities whose streets did not change read their areas back.
 
     Returns
     -------
@@ -106,7 +114,7 @@ def service_areas(
                 lines.append(_cut(connector, minutes * 60.0 / seconds if seconds > 0 else 1.0))
             else:
                 lines = []
-            polygon = _band([*lines, point], params.isochrone_buffer_m)
+            polygon = _band([*lines, point], params.isochrone_buffer_m, known=known)
             rows.append({"id": f"{facility_id}-{minutes:g}min", "facility_id": facility_id,
                          "kind": kinds[facility_id], "minutes": float(minutes), "on_network": bool(link["on_network"]),
                          "connector_m": float(link["connector_m"]), "reason": link["reason"], "geometry": polygon})
@@ -161,14 +169,25 @@ def _cut(line: LineString, fraction: float) -> shapely.Geometry:
     return substring(line, 0.0, max(fraction, 0.0), normalized=True)
 
 
-def _band(parts: Sequence[shapely.Geometry], buffer_m: float) -> shapely.Geometry:
-    """Everything within `buffer_m` of `parts` (lines and points)."""
+def _band(parts: Sequence[shapely.Geometry], buffer_m: float, *,
+          known: MutableMapping[str, shapely.Geometry] | None = None) -> shapely.Geometry:
+    """Everything within `buffer_m` of `parts` (lines and points), from `known` when it is there."""
     parts = [p for p in parts if p is not None and not p.is_empty]
     lines = [p for p in parts if p.geom_type in ("LineString", "MultiLineString")]
     others = [p for p in parts if p.geom_type not in ("LineString", "MultiLineString")]
     pieces = np.asarray([*_merge_collinear(lines), *others], dtype=object)
+    key = None
+    if known is not None:
+        made_of = hashlib.sha256(b"".join(shapely.to_wkb(pieces)) if len(pieces) else b"")
+        made_of.update(f"{buffer_m!r} {_QUAD_SEGS}".encode())
+        key = made_of.hexdigest()
+        if key in known:
+            return known[key]
     # a union of the pieces' buffers: faster in GEOS than one buffer of them all
-    return shapely.union_all(shapely.buffer(pieces, buffer_m, quad_segs=_QUAD_SEGS))
+    band = shapely.union_all(shapely.buffer(pieces, buffer_m, quad_segs=_QUAD_SEGS))
+    if known is not None and key is not None:
+        known[key] = band
+    return band
 
 
 def _merge_collinear(lines: Sequence[shapely.Geometry]) -> list[LineString]:

@@ -248,10 +248,11 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
 
     def people_stage(classes: Raster | None, files_dir: Path | None) -> StageOutput:
         from alatau_geo.analysis.population_layers import population_layers
-        from alatau_geo.jobs.population import population_of, write_population_grids
+        from alatau_geo.jobs.population import cached_spread, population_of, write_population_grids
 
         assert files_dir is not None
-        population = population_of(planned(), plan, elevation=elevation, suitability=classes)
+        population = population_of(planned(), plan, elevation=elevation, suitability=classes,
+                                   spread=cached_spread(cache))
         grids = write_population_grids(population, files_dir)
         return StageOutput(layers=LayerSet(population_layers(population, planned())), value=population,
                            figures={"note": population_note(population)}, files=tuple(p.name for p in grids))
@@ -270,18 +271,18 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
     if cache.holds("analyses", keys.analyses):
         (suited, people), reached = suited_and_people(), None
     else:
-        (suited, people), (reached, run) = run_beside(suited_and_people,
-                                                      functools.partial(_reached_areas, planned(), plan, os.getpid()))
+        reach = functools.partial(_reached_areas, planned(), plan, os.getpid(), cache)
+        (suited, people), (reached, run) = run_beside(suited_and_people, reach)
         cache.runs.append(run)
     classes = suited.rasters.get("classes")
 
     def analyses_stage(_files_dir: Path | None) -> StageOutput:
         from alatau_geo.analysis.outputs import analysis_layers
-        from alatau_geo.jobs.population import population_of
+        from alatau_geo.jobs.population import cached_spread, population_of
 
         # Residents and jobs read from the cache are layers and grids only: allocate them again (same result).
         population: CityPopulation = people.value if people.computed else population_of(
-            planned(), plan, elevation=elevation, suitability=classes)
+            planned(), plan, elevation=elevation, suitability=classes, spread=cached_spread(cache))
         return StageOutput(layers=LayerSet(analysis_layers(planned(), plan, population=population, reached=reached)),
                            value=True)
 
@@ -320,16 +321,21 @@ def zones_and_placement(plan: Plan, *, layers_dir: Path, cache: StageCache) -> L
                      *zoned.placed.layers.values()])
 
 
-def _reached_areas(layers: LayerSet, plan: Plan, parent: int) -> tuple[Any, StageRun]:
+def _reached_areas(layers: LayerSet, plan: Plan, parent: int, cache: StageCache) -> tuple[Any, StageRun]:
     """:func:`~alatau_geo.analysis.outputs.reached_areas` and its timing.
 
-    The timing says whether it ran in a process other than `parent`
-    (forked beside the suitability and the residents; its memory is not traced there).
+    The service areas the edit left unchanged are read from the memo in
+    `cache` (:func:`~alatau_geo.jobs.memo.geometry_memo`). The timing says
+    whether it ran in a process other than `parent` (forked beside the
+    suitability and the residents; its memory is not traced there).
     """
     from alatau_geo.analysis.outputs import reached_areas
+    from alatau_geo.jobs.memo import geometry_memo
 
     start, start_cpu = time.perf_counter(), time.process_time()
-    reached = reached_areas(layers, plan)
+    known = geometry_memo(cache, "service-areas")
+    reached = reached_areas(layers, plan, known_areas=known)
+    known.prune()
     return reached, StageRun("analyses: service areas, travel times, coverage", "computed",
                              time.perf_counter() - start, time.process_time() - start_cpu, None,
                              beside=os.getpid() != parent)

@@ -10,13 +10,20 @@ city.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
+import shapely
+
 from alatau_geo.analysis.city_population import CityPopulation, allocate_city
+from alatau_geo.analysis.population_grid import CellSpread, Spread, spread_on_cells
 from alatau_geo.core.io import read_raster, write_raster
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.raster import Raster
+from alatau_geo.jobs.stage_cache import StageCache, StageOutput, digest, package_digest
 from alatau_geo.plan.config import Plan
 from alatau_geo.reference import terrain
 
@@ -27,15 +34,41 @@ GRID_NAME = "{kind}_{year}.tif"
 GRID_KINDS = ("residents", "jobs")
 
 
-def population_of(layers: LayerSet, plan: Plan, *, elevation: Raster,
-                  suitability: Raster | None = None) -> CityPopulation:
+def population_of(layers: LayerSet, plan: Plan, *, elevation: Raster, suitability: Raster | None = None,
+                  spread: Spread = spread_on_cells) -> CityPopulation:
     """The plan's residents and jobs allocated on the built `layers`.
 
     `suitability` is the suitability analysis's class raster (what
     :func:`suitability_of_folder` reads); without it the buildable rule, with
     the slope from `elevation` (the working-grid DEM), stands for it.
+    `spread` spreads the seeds over the cells (:func:`cached_spread` keeps them).
     """
-    return allocate_city(layers, plan, slope=terrain.slope(elevation), suitability=suitability)
+    return allocate_city(layers, plan, slope=terrain.slope(elevation), suitability=suitability, spread=spread)
+
+
+def cached_spread(cache: StageCache) -> Spread:
+    """:func:`~alatau_geo.analysis.population_grid.spread_on_cells`, kept in `cache` by exactly what it reads.
+
+    The key is the polygons' geometries (WKB) and values, the column, the
+    cell size and the toolkit's code. After an edit of a district the
+    settlements and projects are the same polygons, so their spread is read
+    back (exact arrays) instead of being worked out again, and tobler (whose
+    import alone takes most of a second) is not even loaded. Entries are
+    ``spread-<column>-<key>`` stage entries, the last three of each column kept.
+    """
+    def spread(polygons: gpd.GeoDataFrame, column: str, cell_m: float) -> CellSpread:
+        content = hashlib.sha256(b"".join(shapely.to_wkb(polygons.geometry.to_numpy())))
+        content.update(np.ascontiguousarray(polygons[column].to_numpy(np.float64)).tobytes())
+        key = digest("spread", package_digest(), column, cell_m, content.hexdigest())
+
+        def compute(_files_dir: Path | None) -> StageOutput:
+            made = spread_on_cells(polygons, column, cell_m)
+            return StageOutput(arrays={"columns": made.columns, "rows": made.rows, "values": made.values}, value=made)
+
+        output = cache.run(f"spread-{column}", key, compute, timed=False)
+        return output.value if output.computed else CellSpread(**output.arrays)
+
+    return spread
 
 
 def suitability_of_folder(plan: Plan, layers_dir: Path) -> Raster | None:

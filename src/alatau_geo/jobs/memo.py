@@ -1,0 +1,136 @@
+"""Pieces of a stage kept between builds by exactly what they are made of.
+
+The stage cache (:mod:`alatau_geo.jobs.stage_cache`) keeps whole stages: an
+edit of one district changes the zones' key, so every later stage runs
+again. Inside such a stage, many pieces do not depend on the district at
+all: the service area of a facility whose streets the edit did not reach is
+the buffer of the same lines as before. :class:`GeometryMemo` keeps such
+pieces by a key the computing code derives from the piece's own inputs (the
+WKB of the lines, the buffer width), so an unchanged piece is read back,
+exact to the bit, and a changed one is computed. The computing code only sees
+a mutable mapping; this module is where it touches the disk.
+
+Entries are files ``<key>.wkb`` in a folder of the workspace cache
+(``stages/memo-<kind>/``); the most recently used :data:`KEEP_ENTRIES` are
+kept. The folder is named by the toolkit's code digest as well, so a change
+of the code that makes the pieces starts a new folder instead of reading
+pieces it would now make differently.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+from collections.abc import Iterator, MutableMapping
+from pathlib import Path
+
+import shapely
+
+from alatau_geo.core.atomic import atomic_write, remove_stale_temporaries
+from alatau_geo.jobs.stage_cache import StageCache, code_digest
+
+logger = logging.getLogger(__name__)
+
+KEEP_ENTRIES = 400
+"""Entries kept per kind (about ten builds of the default plan's service areas)."""
+_KEY = re.compile(r"[0-9a-f]{16,64}")
+
+
+class GeometryMemo(MutableMapping[str, shapely.Geometry]):
+    """Geometries by a hex key, kept as WKB files in `folder` (nothing is kept when `folder` is None).
+
+    Parameters
+    ----------
+    folder : Path or None
+        Where the entries are; created on the first write.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> memo = GeometryMemo(Path(tempfile.mkdtemp()) / "bands")
+    >>> memo["ab" * 16] = shapely.Point(1.5, 2.0)
+    >>> memo["ab" * 16].wkt, len(memo), ("cd" * 16) in memo
+    ('POINT (1.5 2)', 1, False)
+    """
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+
+    def __getitem__(self, key: str) -> shapely.Geometry:
+        path = self._path(key)
+        if path is None or not path.is_file():
+            raise KeyError(key)
+        try:
+            geometry = shapely.from_wkb(path.read_bytes())
+        except (OSError, shapely.errors.ShapelyError) as error:
+            logger.warning("ignoring a damaged memo entry %s (computing it again): %s", path, error)
+            path.unlink(missing_ok=True)
+            raise KeyError(key) from None
+        os.utime(path)  # recently used: kept by the next prune
+        return geometry
+
+    def __setitem__(self, key: str, geometry: shapely.Geometry) -> None:
+        path = self._path(key)
+        if path is None:
+            return
+        data = shapely.to_wkb(geometry)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, lambda temporary: temporary.write_bytes(data))
+        except OSError as error:  # a memo that cannot be written costs time, never a result
+            logger.info("memo entry %s not kept: %s", path, error)
+
+    def __delitem__(self, key: str) -> None:
+        path = self._path(key)
+        if path is None or not path.is_file():
+            raise KeyError(key)
+        path.unlink()
+
+    def __iter__(self) -> Iterator[str]:
+        if self.folder is None or not self.folder.is_dir():
+            return iter(())
+        return iter(sorted(path.stem for path in self.folder.glob("*.wkb")))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def prune(self, *, keep: int = KEEP_ENTRIES) -> None:
+        """Remove all but the `keep` most recently used entries (and what a killed build left half-written)."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        remove_stale_temporaries(self.folder)
+        entries = sorted(self.folder.glob("*.wkb"), key=_used, reverse=True)
+        for old in entries[keep:]:
+            old.unlink(missing_ok=True)
+
+    def _path(self, key: str) -> Path | None:
+        if not _KEY.fullmatch(key):
+            raise KeyError(f"not a hex key: {key!r}")
+        return None if self.folder is None else self.folder / f"{key}.wkb"
+
+
+def geometry_memo(cache: StageCache, kind: str) -> GeometryMemo:
+    """The memo of `kind` in `cache` (one that keeps nothing without a cache, ``--no-cache``).
+
+    Folders of other code versions of the same kind are removed: their
+    pieces may be made differently now.
+    """
+    if cache.folder is None:
+        return GeometryMemo(None)
+    name = f"memo-{kind}-{code_digest()[:16]}"
+    for old in cache.folder.glob(f"memo-{kind}-*"):
+        if old.name != name:
+            shutil.rmtree(old, ignore_errors=True)
+    return GeometryMemo(cache.folder / name)
+
+
+def _used(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
+__all__ = ["KEEP_ENTRIES", "GeometryMemo", "geometry_memo"]

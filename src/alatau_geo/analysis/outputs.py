@@ -33,10 +33,11 @@ from alatau_geo.analysis.layer_names import ANALYSIS_LAYERS, NETWORK_LAYERS  # n
 from alatau_geo.analysis.network import road_network
 from alatau_geo.analysis.network_index import network_index
 from alatau_geo.analysis.proximity import coverage_layers, facilities_from, proximity_tables
+from alatau_geo.analysis.served import ReachedAreas, served_layers
 from alatau_geo.analysis.service_areas import service_areas, travel_time_nodes
 from alatau_geo.analysis.street_stats import district_street_stats
 from alatau_geo.core.crs import WORKING_CRS, area_ha
-from alatau_geo.core.layers import Layer, LayerSet, Provenance
+from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.plan.config import Plan
 
 
@@ -49,25 +50,6 @@ def facilities(layers: LayerSet, plan: Plan) -> gpd.GeoDataFrame:
 def plan_network(layers: LayerSet, plan: Plan, *, osm_graph: nx.MultiDiGraph | None = None) -> nx.MultiDiGraph:
     """The routable network of the plan: generated from corridors and districts, or the OSM roads."""
     return road_network(layers["corridors"].frame, layers["districts"].frame, osm=osm_graph, params=plan.network)
-
-
-@dataclass(frozen=True)
-class ReachedAreas:
-    """The geometry of the network and proximity analyses: what does not depend on the residents.
-
-    Attributes
-    ----------
-    service_areas : GeoDataFrame
-        Per facility and time limit, filled and simplified for display (EPSG:32643).
-    travel_times : GeoDataFrame
-        Least travel time and distance from every node to its nearest facility.
-    coverage : LayerSet
-        ``coverage`` and ``coverage_gaps`` by service radius.
-    """
-
-    service_areas: gpd.GeoDataFrame
-    travel_times: gpd.GeoDataFrame
-    coverage: LayerSet
 
 
 def reached_areas(layers: LayerSet, plan: Plan, *, graph: nx.MultiDiGraph | None = None,
@@ -99,14 +81,10 @@ def reached_areas(layers: LayerSet, plan: Plan, *, graph: nx.MultiDiGraph | None
 
 def analysis_layers(layers: LayerSet, plan: Plan, *, population: CityPopulation,
                     graph: nx.MultiDiGraph | None = None, reached: ReachedAreas | None = None) -> list[Layer]:
-    """Coverage, coverage gaps, service areas and the travel-time surface, as layers.
+    """Coverage, coverage gaps, service areas and the travel-time surface, as layers, with the people in them.
 
-    Coverage, gaps and service areas carry the allocated residents and jobs
-    they hold (target year; cells counted by their centre): ``coverage``
-    ``residents_covered``, ``jobs_covered``, ``residents_covered_pct``;
-    ``coverage_gaps`` ``residents_uncovered``, ``jobs_uncovered``,
-    ``uncovered_residents_pct`` (of the city's residents);
-    ``service_areas`` ``residents`` and ``jobs``.
+    :func:`~alatau_geo.analysis.served.served_layers` of :func:`reached_areas`
+    (or of `reached`, when already computed).
 
     Parameters
     ----------
@@ -121,44 +99,7 @@ def analysis_layers(layers: LayerSet, plan: Plan, *, population: CityPopulation,
         :func:`reached_areas` of the same layers and plan, when already computed.
     """
     reached = reached if reached is not None else reached_areas(layers, plan, graph=graph)
-    source = "placed infrastructure (planning assumptions); network generated from the plan's corridors and districts"
-    people_source = f"{source}; residents and jobs the plan's [population] section allocates ({population.years[-1]})"
-    parameters = {"isochrone_minutes": list(plan.network.isochrone_minutes),
-                  "speeds_kmh": dict(plan.network.speeds_kmh), "block_m": plan.network.block_m}
-    served = reached.service_areas.join(people_within(reached.service_areas, population))
-    return [
-        *_with_people(reached.coverage, population),
-        Layer("service_areas", served.reset_index(drop=True), Provenance(
-            source=people_source, method="reached parts of streets within each travel-time limit from every facility "
-            "(partly reached streets cut at the limit), buffered and merged, one multi-source pass; block "
-            "interiors (holes up to two blocks) filled, outline simplified by 10 m; residents and jobs of the "
-            "100 m cells whose centre it holds",
-            parameters=parameters, quality="approximate"), title="Service areas by travel time"),
-        Layer("travel_time_nodes", reached.travel_times.reset_index(drop=True), Provenance(
-            source=source, method="travel time and network distance from every network node to its nearest "
-            "facility (multi-source Dijkstra)", parameters=parameters, quality="approximate"),
-            title="Travel time to the nearest facility"),
-    ]
-
-
-def _with_people(coverage: LayerSet, population: CityPopulation) -> list[Layer]:
-    """The coverage layers with the allocated residents and jobs they hold or leave out."""
-    total = max(int(population.residents().sum()), 1)
-    out = []
-    for name, layer in coverage.items():
-        frame = layer.frame.copy()
-        people = people_within(frame, population)
-        word = "covered" if name == "coverage" else "uncovered"
-        frame[f"residents_{word}"] = people["residents"]
-        frame[f"jobs_{word}"] = people["jobs"]
-        share = (100.0 * people["residents"] / total).round(2)
-        frame["residents_covered_pct" if name == "coverage" else "uncovered_residents_pct"] = share
-        provenance = Provenance(
-            source=f"{layer.provenance.source}; residents and jobs allocated by the plan ({population.years[-1]})",
-            method=f"{layer.provenance.method}; residents and jobs of the 100 m cells whose centre it holds",
-            parameters=dict(layer.provenance.parameters), quality=layer.provenance.quality)
-        out.append(Layer(name, frame, provenance, layer.title))
-    return out
+    return served_layers(reached, plan, population=population)
 
 
 def _for_display(areas: gpd.GeoDataFrame, *, max_hole_m2: float) -> gpd.GeoDataFrame:

@@ -76,7 +76,7 @@ def service_areas(
         ``speeds_kmh['connector']``.
     known : mutable mapping of str to shapely.Geometry, optional
         Areas already worked out, by the SHA-256 of what they are the buffer
-        of (the merged lines and points, as WKB, and the buffer width); each
+        of (the reached lines and the facility, as WKB, and the buffer width); each
         area made here is added. A build passes a memo kept between builds
         (:func:`alatau_geo.jobs.memo.geometry_memo`): after an edit, the
         facilities whose streets did not change read their areas back.
@@ -172,17 +172,18 @@ def _cut(line: LineString, fraction: float) -> shapely.Geometry:
 def _band(parts: Sequence[shapely.Geometry], buffer_m: float, *,
           known: MutableMapping[str, shapely.Geometry] | None = None) -> shapely.Geometry:
     """Everything within `buffer_m` of `parts` (lines and points), from `known` when it is there."""
-    parts = [p for p in parts if p is not None and not p.is_empty]
-    lines = [p for p in parts if p.geom_type in ("LineString", "MultiLineString")]
-    others = [p for p in parts if p.geom_type not in ("LineString", "MultiLineString")]
-    pieces = np.asarray([*_merge_collinear(lines), *others], dtype=object)
+    parts = np.asarray([p for p in parts if p is not None], dtype=object)
+    parts = parts[~shapely.is_empty(parts)]
     key = None
     if known is not None:
-        made_of = hashlib.sha256(b"".join(shapely.to_wkb(pieces)) if len(pieces) else b"")
+        made_of = hashlib.sha256(b"".join(shapely.to_wkb(parts)) if len(parts) else b"")
         made_of.update(f"{buffer_m!r} {_QUAD_SEGS}".encode())
         key = made_of.hexdigest()
-        if key in known:
-            return known[key]
+        found = known.get(key)
+        if found is not None:
+            return found
+    linear = np.isin(shapely.get_type_id(parts), (1, 5))  # LineString, MultiLineString
+    pieces = np.asarray([*_merge_collinear(list(parts[linear])), *parts[~linear]], dtype=object)
     # a union of the pieces' buffers: faster in GEOS than one buffer of them all
     band = shapely.union_all(shapely.buffer(pieces, buffer_m, quad_segs=_QUAD_SEGS))
     if known is not None and key is not None:

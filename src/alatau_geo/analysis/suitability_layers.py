@@ -139,7 +139,7 @@ def without_sources(params: SuitabilityParams, missing: Collection[str]) -> tupl
 
 
 def evaluate_suitability(layers: Mapping[str, Layer], params: SuitabilityParams, *, elevation: Raster,
-                         hazards: Hazards) -> SuitabilityResult:
+                         hazards: Hazards, slope: Raster | None = None) -> SuitabilityResult:
     """The plan's suitability surface and its weight sensitivity over the analysis area.
 
     Parameters
@@ -152,6 +152,8 @@ def evaluate_suitability(layers: Mapping[str, Layer], params: SuitabilityParams,
         The working-grid DEM, metres (``slope`` and ``elevation`` come from it).
     hazards : Hazards
         The floodplain and the reservoir bands (:func:`~alatau_geo.analysis.hazard_layers.flood_hazards`).
+    slope : Raster, optional
+        The slope of `elevation` in degrees, when the caller has it; else worked out here.
 
     Returns
     -------
@@ -167,7 +169,8 @@ def evaluate_suitability(layers: Mapping[str, Layer], params: SuitabilityParams,
     """
     applied, left_out = (params, ()) if hazards.has_hand else without_sources(params, HAND_SOURCES)
     sources: dict[str, object] = {name: layers[name].frame for name in layers}
-    sources.update(slope=terrain.slope(elevation), elevation=elevation, **hazards.sources())
+    sources.update(slope=slope if slope is not None else terrain.slope(elevation), elevation=elevation,
+                   **hazards.sources())
     area = analysis_area(layers, applied)
     grid = grid_for_bounds(area.bounds, cell_size_m=applied.cell_size_m)
     surface = build_surface(grid, sources, applied, area=area)  # type: ignore[arg-type]

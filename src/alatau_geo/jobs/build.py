@@ -416,21 +416,27 @@ def population_from_layers(layers: LayerSet, plan: Plan, *, layers_dir: Path) ->
                          suitability=suitability_of_folder(plan, layers_dir))
 
 
-def placement_context(layers: LayerSet, plan: Plan, *, elevation: Raster) -> PlacementContext:
-    """The placement context of `plan` on `layers` (slope from the working-grid DEM)."""
+def placement_context(layers: LayerSet, plan: Plan, *, elevation: Raster,
+                      slope: Raster | None = None) -> PlacementContext:
+    """The placement context of `plan` on `layers` (`slope` in degrees, else worked out from the working-grid DEM)."""
     from alatau_geo.plan.placement_context import PlacementContext
     from alatau_geo.reference import terrain
 
-    return PlacementContext.from_layers(layers, elevation=elevation, slope=terrain.slope(elevation), plan=plan)
+    slope = slope if slope is not None else terrain.slope(elevation)
+    return PlacementContext.from_layers(layers, elevation=elevation, slope=slope, plan=plan)
 
 
 def place_catalogues(layers: LayerSet, plan: Plan, *, elevation: Raster,
-                     catalogues: Mapping[str, Any] | None = None) -> dict[str, Layer]:
-    """Place the plan's infrastructure and projects catalogues (or the `catalogues` given) on the zoned layers."""
+                     catalogues: Mapping[str, Any] | None = None, slope: Raster | None = None) -> dict[str, Layer]:
+    """Place the plan's infrastructure and projects catalogues (or the `catalogues` given) on the zoned layers.
+
+    `slope` is the slope of `elevation` in degrees when the caller has it (a
+    build works it out once for the placement, the suitability and the residents).
+    """
     from alatau_geo.plan.catalogues import load_catalogues
     from alatau_geo.plan.placement import place_objects
 
-    context = placement_context(layers, plan, elevation=elevation)
+    context = placement_context(layers, plan, elevation=elevation, slope=slope)
     catalogues = catalogues if catalogues is not None else load_catalogues(plan)
     placed = place_objects(catalogues["infrastructure"], context)
     placed.update(place_objects(catalogues["projects"], context, avoid=placed["infrastructure"].frame.geometry))

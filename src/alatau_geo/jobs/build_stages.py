@@ -165,11 +165,13 @@ class ZonedStages:
     zoned: Callable[[], LayerSet]
 
 
-def zoned_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: StageKeys,
-                 cache: StageCache) -> ZonedStages:
+def zoned_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: StageKeys,  # noqa: PLR0913
+                 cache: StageCache, slope: Callable[[], Raster] | None = None) -> ZonedStages:
     """The zones and the placed objects of `plan` on `reference`, each from `cache` when its key is there.
 
-    The steps of :func:`alatau_geo.jobs.build.plan_layers`.
+    The steps of :func:`alatau_geo.jobs.build.plan_layers`; `slope` gives the
+    slope of `elevation` in degrees when the caller works it out once for
+    several stages.
     """
     from alatau_geo.jobs.build import exported_reference, place_catalogues, plan_zones
 
@@ -182,7 +184,8 @@ def zoned_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: St
         return LayerSet([*exported().values(), *zones.layers.values()])
 
     placed = cache.run("placement", keys.placement, lambda _: StageOutput(
-        layers=LayerSet(place_catalogues(zoned(), plan, elevation=elevation).values()), value=True))
+        layers=LayerSet(place_catalogues(zoned(), plan, elevation=elevation,
+                                         slope=slope() if slope is not None else None).values()), value=True))
     return ZonedStages(zones=zones, placed=placed, zoned=zoned)
 
 
@@ -215,10 +218,13 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
         Called with a label as the zones, the suitability and the people start.
     """
     from alatau_geo.jobs.build import PLAN_LAYERS, population_note
+    from alatau_geo.reference import terrain
 
     precision = plan.export.coordinate_precision
+    # The placement, the suitability and the residents all read the slope: worked out once, when first needed.
+    slope = functools.cache(functools.partial(terrain.slope, elevation))
     on_step("zones and placement")
-    zoned = zoned_stages(reference, plan, elevation=elevation, keys=keys, cache=cache)
+    zoned = zoned_stages(reference, plan, elevation=elevation, keys=keys, cache=cache, slope=slope)
     zones, placed = zoned.zones, zoned.placed
 
     @cache_once
@@ -240,7 +246,7 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
         assert files_dir is not None
         if plan.suitability is None:
             return StageOutput(figures={"note": suitability.suitability_note(None)}, value=True)
-        result = suitability.suitability_of_layers(unsuited, plan, hazards())
+        result = suitability.suitability_of_layers(unsuited, plan, hazards(), slope=slope())
         files = suitability.write_suitability_rasters(result, folder=files_dir)
         return StageOutput(layers=LayerSet(suitability_layers(result)), files=tuple(files), value=result,
                            rasters={"classes": result.surface.grid.raster(result.surface.classes)},
@@ -252,7 +258,7 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
 
         assert files_dir is not None
         population = population_of(planned(), plan, elevation=elevation, suitability=classes,
-                                   spread=cached_spread(cache))
+                                   spread=cached_spread(cache), slope=slope())
         grids = write_population_grids(population, files_dir)
         return StageOutput(layers=LayerSet(population_layers(population, planned())), value=population,
                            figures={"note": population_note(population)}, files=tuple(p.name for p in grids))
@@ -277,14 +283,14 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
     classes = suited.rasters.get("classes")
 
     def analyses_stage(_files_dir: Path | None) -> StageOutput:
-        from alatau_geo.analysis.outputs import analysis_layers
+        from alatau_geo.analysis.served import served_layers  # not analysis.outputs: it loads networkx
         from alatau_geo.jobs.population import cached_spread, population_of
 
         # Residents and jobs read from the cache are layers and grids only: allocate them again (same result).
         population: CityPopulation = people.value if people.computed else population_of(
-            planned(), plan, elevation=elevation, suitability=classes, spread=cached_spread(cache))
-        return StageOutput(layers=LayerSet(analysis_layers(planned(), plan, population=population, reached=reached)),
-                           value=True)
+            planned(), plan, elevation=elevation, suitability=classes, spread=cached_spread(cache), slope=slope())
+        found = reached if reached is not None else _reached_areas(planned(), plan, os.getpid(), cache)[0]
+        return StageOutput(layers=LayerSet(served_layers(found, plan, population=population)), value=True)
 
     analysed = cache.run("analyses", keys.analyses, analyses_stage)
     layers = LayerSet([*unsuited.values(), *people.layers.values(), *analysed.layers.values()])

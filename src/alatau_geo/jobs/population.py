@@ -34,16 +34,19 @@ GRID_NAME = "{kind}_{year}.tif"
 GRID_KINDS = ("residents", "jobs")
 
 
-def population_of(layers: LayerSet, plan: Plan, *, elevation: Raster, suitability: Raster | None = None,
-                  spread: Spread = spread_on_cells) -> CityPopulation:
+def population_of(layers: LayerSet, plan: Plan, *, elevation: Raster,  # noqa: PLR0913
+                  suitability: Raster | None = None, spread: Spread = spread_on_cells,
+                  slope: Raster | None = None) -> CityPopulation:
     """The plan's residents and jobs allocated on the built `layers`.
 
     `suitability` is the suitability analysis's class raster (what
     :func:`suitability_of_folder` reads); without it the buildable rule, with
-    the slope from `elevation` (the working-grid DEM), stands for it.
-    `spread` spreads the seeds over the cells (:func:`cached_spread` keeps them).
+    the slope (`slope` in degrees when the caller has it, else worked out
+    from `elevation`, the working-grid DEM), stands for it. `spread` spreads
+    the seeds over the cells (:func:`cached_spread` keeps them).
     """
-    return allocate_city(layers, plan, slope=terrain.slope(elevation), suitability=suitability, spread=spread)
+    slope = slope if slope is not None else terrain.slope(elevation)
+    return allocate_city(layers, plan, slope=slope, suitability=suitability, spread=spread)
 
 
 def cached_spread(cache: StageCache) -> Spread:

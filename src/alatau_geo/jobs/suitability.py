@@ -177,8 +177,9 @@ def with_suitability(layers: LayerSet, plan: Plan, rasters: HazardRasters) -> tu
     return LayerSet([*kept, *suitability_layers(result)]), result
 
 
-def suitability_of_layers(layers: LayerSet, plan: Plan, rasters: HazardRasters) -> SuitabilityResult:
-    """The suitability result of `plan` on built `layers` and hazard rasters."""
+def suitability_of_layers(layers: LayerSet, plan: Plan, rasters: HazardRasters, *,
+                          slope: Raster | None = None) -> SuitabilityResult:
+    """The suitability of `plan` on built `layers` and hazard rasters (`slope` as :func:`evaluate_suitability`'s)."""
     params = plan.suitability
     if params is None:
         raise PlanError(f"{plan.source}: the plan has no [suitability] section")
@@ -187,7 +188,7 @@ def suitability_of_layers(layers: LayerSet, plan: Plan, rasters: HazardRasters) 
     exported = LayerSet(as_exported(layer, precision=precision) if name in named else layer
                         for name, layer in layers.items())
     found = flood_hazards(rasters, params.hazards)
-    result = evaluate_suitability(exported, params, elevation=rasters.elevation, hazards=found)
+    result = evaluate_suitability(exported, params, elevation=rasters.elevation, hazards=found, slope=slope)
     if result.left_out:
         logger.debug("suitability: left out %s (no height above drainage)", ", ".join(result.left_out))
     return result

@@ -33,6 +33,8 @@ from alatau_geo.jobs.stage_cache import StageCache, code_digest
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["KEEP_ENTRIES", "GeometryMemo", "geometry_memo"]
+
 KEEP_ENTRIES = 400
 """Entries kept per kind (about ten builds of the default plan's service areas)."""
 _KEY = re.compile(r"[0-9a-f]{16,64}")
@@ -131,6 +133,3 @@ def _used(path: Path) -> float:
         return path.stat().st_mtime
     except FileNotFoundError:
         return 0.0
-
-
-__all__ = ["KEEP_ENTRIES", "GeometryMemo", "geometry_memo"]

@@ -23,7 +23,6 @@ off the network is reported the same way and logged, never dropped.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import MutableMapping, Sequence
 
 import geopandas as gpd
@@ -43,6 +42,7 @@ from alatau_geo.analysis.network_index import (
     times_from_points,
 )
 from alatau_geo.core.crs import WORKING_CRS, area_ha, to_working
+from alatau_geo.core.stage_store import geometry_digest
 from alatau_geo.plan.network_params import NetworkParams
 
 _QUAD_SEGS = 4  # buffer roundness of service areas: enough at a 50 m half-width
@@ -176,9 +176,7 @@ def _band(parts: Sequence[shapely.Geometry], buffer_m: float, *,
     parts = parts[~shapely.is_empty(parts)]
     key = None
     if known is not None:
-        made_of = hashlib.sha256(b"".join(shapely.to_wkb(parts)) if len(parts) else b"")
-        made_of.update(f"{buffer_m!r} {_QUAD_SEGS}".encode())
-        key = made_of.hexdigest()
+        key = geometry_digest(parts, f"{buffer_m!r} {_QUAD_SEGS}")
         found = known.get(key)
         if found is not None:
             return found

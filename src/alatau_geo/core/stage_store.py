@@ -325,6 +325,31 @@ def geometry_arrays(values: np.ndarray) -> dict[str, np.ndarray]:
     return {part: store.get(refs[part]) for part in ("wkb", "ends", "missing")}
 
 
+def geometry_digest(values: np.ndarray, *extra: bytes | str) -> str:
+    """SHA-256 (hex) of geometries exactly as the store keeps them (:func:`geometry_arrays`), and of `extra`.
+
+    The key of a piece of work made of these geometries (a memo entry): two
+    arrays have the same digest only if every coordinate, height and part is
+    the same, in the same order.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point
+    >>> a = geometry_digest(np.array([Point(0, 1 / 3)], dtype=object), "50 m")
+    >>> a == geometry_digest(np.array([Point(0, 1 / 3)], dtype=object), "50 m")
+    True
+    >>> a == geometry_digest(np.array([Point(0, 0.3333333)], dtype=object), "50 m")
+    False
+    """
+    arrays = geometry_arrays(np.asarray(values, dtype=object))
+    hashed = hashlib.sha256()
+    for part in ("wkb", "ends", "missing"):
+        hashed.update(arrays[part].tobytes())
+    for item in extra:
+        hashed.update(item.encode("utf-8") if isinstance(item, str) else item)
+    return hashed.hexdigest()
+
+
 def geometries_from_arrays(arrays: Mapping[str, np.ndarray]) -> np.ndarray:
     """The geometries :func:`geometry_arrays` gave arrays for."""
     parts = ("wkb", "ends", "missing")

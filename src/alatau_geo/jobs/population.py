@@ -10,20 +10,19 @@ city.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import shapely
 
 from alatau_geo.analysis.city_population import CityPopulation, allocate_city
 from alatau_geo.analysis.population_grid import CellSpread, Spread, spread_on_cells
 from alatau_geo.core.io import read_raster, write_raster
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.raster import Raster
-from alatau_geo.jobs.stage_cache import StageCache, StageOutput, digest, package_digest
+from alatau_geo.core.stage_store import geometry_digest
+from alatau_geo.jobs.stage_cache import StageCache, StageOutput, code_digest, digest
 from alatau_geo.plan.config import Plan
 from alatau_geo.reference import terrain
 
@@ -60,9 +59,8 @@ def cached_spread(cache: StageCache) -> Spread:
     ``spread-<column>-<key>`` stage entries, the last three of each column kept.
     """
     def spread(polygons: gpd.GeoDataFrame, column: str, cell_m: float) -> CellSpread:
-        content = hashlib.sha256(b"".join(shapely.to_wkb(polygons.geometry.to_numpy())))
-        content.update(np.ascontiguousarray(polygons[column].to_numpy(np.float64)).tobytes())
-        key = digest("spread", package_digest(), column, cell_m, content.hexdigest())
+        values = np.ascontiguousarray(polygons[column].to_numpy(np.float64)).tobytes()
+        key = digest("spread", code_digest(), column, cell_m, geometry_digest(polygons.geometry.to_numpy(), values))
 
         def compute(_files_dir: Path | None) -> StageOutput:
             made = spread_on_cells(polygons, column, cell_m)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pytest
+import shapely
 from affine import Affine
 from shapely.geometry import Point, box
 
@@ -91,6 +92,25 @@ def test_seeds_are_the_same_on_any_grid_and_from_the_build_memo(tmp_path, monkey
                               seeds)
     assert len(calls) == 1
     assert seeds.sum() == 1_000 and seeds[:, 7:].sum() == 0  # the town east of the city is not in it
+
+
+def test_spread_gives_each_cell_what_tobler_area_interpolate_gives_it():
+    from tobler.area_weighted import area_interpolate
+
+    # Overlapping discs and a square off the lattice: a cell can take people from two settlements.
+    towns = _frame({"residents": [1_000.0, 600.0, 250.0]},
+                   [Point(X0 + 420, Y0 + 380).buffer(230), Point(X0 + 600, Y0 + 450).buffer(170),
+                    box(X0 + 33.3, Y0 + 711.1, X0 + 287.5, Y0 + 932.2)])
+    spread = spread_on_cells(towns, "residents", 100.0)
+    squares = gpd.GeoDataFrame(geometry=shapely.box(spread.columns * 100.0, (spread.rows - 1) * 100.0,
+                                                    (spread.columns + 1) * 100.0, spread.rows * 100.0), crs=32643)
+    expected = area_interpolate(towns, squares, extensive_variables=["residents"], allocate_total=False)
+    # tobler keeps its table of intersection areas in float32: equal to its precision.
+    np.testing.assert_allclose(spread.values, expected["residents"].to_numpy(), rtol=1e-6)
+    assert spread.values.sum() == pytest.approx(1_850)
+    # A polygon without area holds no one on any cell, instead of dividing by nothing.
+    flat = _frame({"residents": [10.0]}, [box(X0, Y0, X0 + 100, Y0)])
+    assert spread_on_cells(flat, "residents", 100.0).values.size == 0
 
 
 def test_cells_frame_lists_the_cells_holding_anyone_for_the_network_analyses():

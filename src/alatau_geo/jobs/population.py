@@ -53,9 +53,8 @@ def cached_spread(cache: StageCache) -> Spread:
 
     The key is the polygons' geometries (WKB) and values, the column, the
     cell size and the toolkit's code. After an edit of a district the
-    settlements and projects are the same polygons, so their spread is read
-    back (exact arrays) instead of being worked out again, and tobler (whose
-    import alone takes most of a second) is not even loaded. Entries are
+    settlements (and mostly the projects) are the same polygons, so their
+    spread is read back (exact arrays) instead of being worked out again. Entries are
     ``spread-<column>-<key>`` stage entries, the last three of each column kept.
     """
     def spread(polygons: gpd.GeoDataFrame, column: str, cell_m: float) -> CellSpread:

@@ -49,7 +49,7 @@ from alatau_geo.core.errors import LayerError
 from alatau_geo.core.layers import Layer, Provenance
 from alatau_geo.plan.catalogues import CATALOGUE_COLUMNS, CatalogueKind, cell_text, split_cell
 from alatau_geo.plan.placement_context import PlacementContext, Target
-from alatau_geo.plan.placement_rules import broken_rules, evaluate
+from alatau_geo.plan.placement_rules import Check, broken_rules, evaluate
 
 logger = logging.getLogger(__name__)
 
@@ -107,35 +107,78 @@ def _stop(token: str, context: PlacementContext) -> shapely.Geometry:
     return context.place_point(name)
 
 
+class Candidates:
+    """The candidate positions of each area and the rules' checks on them, each worked out once.
+
+    Placing a catalogue asks the same questions of the same grid for every
+    row of a district: the grid depends only on the area, and a rule's check
+    only on the row's district and ``via`` (the rules read nothing else of a
+    :class:`~alatau_geo.plan.placement_context.Target`). One instance serves
+    one catalogue on one context.
+    """
+
+    def __init__(self, context: PlacementContext) -> None:
+        self._context = context
+        self._grids: dict[str | None, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._checks: dict[tuple[str, str | None, tuple[str, ...]], Check] = {}
+        self._to_anchor: dict[tuple[str | None, tuple[str, ...]], np.ndarray] = {}
+
+    def grid(self, district: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The candidates in `district` (the city for None): points, x, y, distance to the centre (m, 3 decimals)."""
+        if district not in self._grids:
+            area = self._context.area_of(district)
+            points = candidate_grid(area, self._context.analysis.placement_grid_m)
+            centre = np.round(shapely.distance(points, area.representative_point()), 3)
+            self._grids[district] = (points, shapely.get_x(points), shapely.get_y(points), centre)
+        return self._grids[district]
+
+    def checks(self, target: Target, rules: Sequence[str]) -> dict[str, Check]:
+        """``{rule: (ok, value)}`` of the named rules over `target`'s candidates."""
+        points = self.grid(target.district)[0]
+        for name in rules:
+            key = (name, target.district, target.via)
+            if key not in self._checks:
+                self._checks[key] = evaluate(points, [name], target, self._context)[name]
+        return {name: self._checks[(name, target.district, target.via)] for name in rules}
+
+    def to_anchor(self, target: Target) -> np.ndarray:
+        """Distance of each candidate to `target`'s anchor, metres to 3 decimals."""
+        key = (target.district, target.via)
+        if key not in self._to_anchor:
+            self._to_anchor[key] = np.round(shapely.distance(self.grid(target.district)[0],
+                                                             _anchor(target, self._context)), 3)
+        return self._to_anchor[key]
+
+
 def place_point_by_rule(target: Target, rules: Sequence[str], context: PlacementContext, *,
-                        occupied: Sequence[shapely.Point] = ()) -> tuple[shapely.Point, list[str]]:
+                        occupied: Sequence[shapely.Point] = (),
+                        candidates: Candidates | None = None) -> tuple[shapely.Point, list[str]]:
     """Choose the position of one rule-placed point; see the module notes for the order of preference.
+
+    `candidates` keeps the grids and checks between the rows of a
+    catalogue (:func:`place_objects` passes one); without it they are made
+    for this row alone.
 
     Returns
     -------
     (Point, list of str)
         The position and the rules it still breaks (empty when a candidate satisfies all).
     """
-    area = context.area_of(target.district)
-    candidates = candidate_grid(area, context.analysis.placement_grid_m)
-    checks = evaluate(candidates, rules, target, context)
-    broken = np.zeros(len(candidates), dtype=int)
+    candidates = candidates or Candidates(context)
+    points, xs, ys, to_centre = candidates.grid(target.district)
+    checks = candidates.checks(target, rules)
+    broken = np.zeros(len(points), dtype=int)
     for ok, _ in checks.values():
         broken += ~ok
-    xs, ys = shapely.get_x(candidates), shapely.get_y(candidates)
-    crowded = np.zeros(len(candidates), dtype=bool)
+    crowded = np.zeros(len(points), dtype=bool)
     if occupied:
         ox = np.array([p.x for p in occupied])
         oy = np.array([p.y for p in occupied])
         nearest = np.hypot(xs[:, None] - ox[None, :], ys[:, None] - oy[None, :]).min(axis=1)
         crowded = nearest < context.min_spacing_m
-    centre = area.representative_point()
-    to_anchor = np.round(shapely.distance(candidates, _anchor(target, context)), 3)
-    to_centre = np.round(shapely.distance(candidates, centre), 3)
     # np.lexsort sorts by the last key first.
-    best = np.lexsort((ys, xs, to_centre, to_anchor, crowded, broken))[0]
-    chosen = candidates[best]
-    return chosen, [name for name, (ok, _) in checks.items() if not bool(ok[best])]
+    best = np.lexsort((ys, xs, to_centre, candidates.to_anchor(target), crowded, broken))[0]
+    return points[best], [name for name, (ok, _) in checks.items() if not bool(ok[best])]
 
 
 def draw_line(target: Target, context: PlacementContext) -> shapely.LineString:
@@ -229,6 +272,7 @@ def place_objects(catalogue: pd.DataFrame, context: PlacementContext, *, kind: C
         raise ValueError("place_objects: give kind='infrastructure' or 'projects' (or a catalogue from read_catalogue)")
     source = source or catalogue.attrs.get("source") or f"{kind} catalogue"
     occupied = [geometry for geometry in avoid if geometry is not None and geometry.geom_type == "Point"]
+    candidates = Candidates(context)
     points, lines = [], []
     for row in catalogue.sort_values("id", kind="stable").to_dict("records"):
         target = target_of_row(row)
@@ -241,7 +285,8 @@ def place_objects(catalogue: pd.DataFrame, context: PlacementContext, *, kind: C
                 geometry = shapely.Point(_TO_WORKING.transform(row["lon"], row["lat"]))
                 broken = broken_rules(geometry, rules, target, context)
             else:
-                geometry, broken = place_point_by_rule(target, rules, context, occupied=occupied)
+                geometry, broken = place_point_by_rule(target, rules, context, occupied=occupied,
+                                                       candidates=candidates)
         except LayerError as error:
             raise LayerError(f"{source}: id={target.id}: {error}") from None
         if broken:

@@ -42,6 +42,33 @@ def test_calibrated_areas_match_published_figures(zones):
                 assert abs(frame.loc[zone_id, "residual_pct"]) <= TOLERANCE_PCT
 
 
+def test_zones_before_an_edited_district_are_read_back_exact(reference, tmp_path):
+    from dataclasses import replace
+
+    from alatau_geo.jobs.memo import ZoneMemo
+    from alatau_geo.plan import rules
+
+    plan = load_plan()
+    memo = ZoneMemo(tmp_path / "zones")
+    build_zones(plan.zones, reference, min_part_ha=plan.analysis.min_part_ha, source=plan.source, known=memo)
+    assert len(memo) == len(plan.zones)
+    # Widen Growing: the zones before it come from the memo, it and the later ones are built again.
+    position = [spec.id for spec in plan.zones].index("growing")
+    edited = plan.zones[position]
+    path, width = next(iter(rules.numeric_parameters(edited.rule).items()))
+    specs = (*plan.zones[:position], replace(edited, rule=rules.with_parameter(edited.rule, path, width + 500)),
+             *plan.zones[position + 1:])
+    first = {name: memo[name] for name in memo}
+    again = build_zones(specs, reference, min_part_ha=plan.analysis.min_part_ha, source=plan.source, known=memo)
+    assert len(memo) == len(plan.zones) + len(plan.zones) - position  # the edited zone and every later one
+    fresh = build_zones(specs, reference, min_part_ha=plan.analysis.min_part_ha, source=plan.source)
+    for kept, made in zip(again, fresh, strict=True):
+        assert shapely.equals_exact(kept.geometry, made.geometry, tolerance=0.0), kept.spec.id
+        assert kept.solved_value == made.solved_value and kept.area_ha == made.area_ha
+    assert [shapely.to_wkb(geometry) for geometry, _ in first.values()] == [
+        shapely.to_wkb(memo[name][0]) for name in first]  # the memo's entries are the zones themselves
+
+
 def test_sez_holds_more_than_24000_ha_outside_the_city(zones):
     sez = zones["sez"].frame.iloc[0]
     city = zones["city_boundary"].frame.geometry.iloc[0]

@@ -1272,3 +1272,34 @@ def test_the_relief_is_rendered_once_per_build_and_shared_by_every_page(
         html = page.path.read_text("utf-8")
         assert html.count(image) == 1 and 'language: "kk"' in html  # one copy each (the mini map reuses it)
         assert page.size_bytes < 3_000_000
+
+
+def test_display_copies_kept_by_a_build_give_the_same_page_and_follow_every_change(
+        plan_layer_set, relief, tmp_path, monkeypatch):
+    from alatau_geo.jobs import pages
+    from alatau_geo.jobs.stage_cache import StageCache
+
+    expected = render_html(overview_map(plan_layer_set, relief=relief, offline=True))
+    made = []
+    monkeypatch.setattr(pages, "display_layer", lambda layer, style: made.append(layer.name) or
+                        display_layer(layer, style))
+    for _ in range(2):  # the second build reads every copy back: none is made again
+        html = render_html(overview_map(plan_layer_set, relief=relief, offline=True,
+                                        display=pages.cached_display(StageCache(tmp_path))))
+        assert html == expected
+    first = list(made)
+    assert len(first) == len(set(first))
+    assert set(first) == set(plan_layer_set) - {name for name in plan_layer_set if plan_layer_set[name].frame.empty}
+    # One district renamed: only that layer is made again, and the page shows the new name.
+    districts = plan_layer_set["districts"]
+    renamed = districts.frame.assign(name_en=districts.frame["name_en"].where(districts.frame.index != 0, "Renamed"))
+    edited = LayerSet([*(layer for name, layer in plan_layer_set.items() if name != "districts"),
+                       Layer("districts", renamed, districts.provenance, districts.title)])
+    html = render_html(overview_map(edited, relief=relief, offline=True,
+                                    display=pages.cached_display(StageCache(tmp_path))))
+    assert made[len(first):] == ["districts"] and "Renamed" in html
+    # A damaged copy is made again, not shown.
+    for path in next((tmp_path / "stages").glob("memo-display-*")).glob("*.json"):
+        path.write_bytes(b'{"name": ')
+    assert render_html(overview_map(plan_layer_set, relief=relief, offline=True,
+                                    display=pages.cached_display(StageCache(tmp_path)))) == expected

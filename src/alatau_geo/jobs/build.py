@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -43,7 +43,7 @@ from alatau_geo.jobs.stage_cache import (
     table_digests,
 )
 from alatau_geo.plan.config import Plan
-from alatau_geo.plan.districts import ZONE_LAYERS
+from alatau_geo.plan.districts import ZONE_LAYERS, Solved
 from alatau_geo.plan.workspace import plan_fingerprint
 
 if TYPE_CHECKING:
@@ -389,11 +389,15 @@ def exported_reference(reference: LayerSet, plan: Plan) -> LayerSet:
                     if layer.name not in (*PLAN_LAYERS, *MOUNTAIN_LAYERS))
 
 
-def plan_zones(exported: LayerSet, plan: Plan) -> list[Layer]:
-    """The zone layers (districts, city boundary, SEZ) of `plan` on :func:`exported_reference` layers."""
+def plan_zones(exported: LayerSet, plan: Plan, *, known: MutableMapping[str, Solved] | None = None) -> list[Layer]:
+    """The zone layers (districts, city boundary, SEZ) of `plan` on :func:`exported_reference` layers.
+
+    `known` keeps zones between builds (:func:`alatau_geo.jobs.memo.zone_memo`;
+    see :func:`alatau_geo.plan.districts.build_zones`).
+    """
     from alatau_geo.plan.districts import build_zones, zone_layers
 
-    zones = build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha, source=plan.source)
+    zones = build_zones(plan.zones, exported, min_part_ha=plan.analysis.min_part_ha, source=plan.source, known=known)
     return list(zone_layers(zones, source=plan.source))
 
 

@@ -176,8 +176,16 @@ def zoned_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: St
     from alatau_geo.jobs.build import exported_reference, place_catalogues, plan_zones
 
     exported = cache_once(lambda: exported_reference(reference, plan))
-    zones = cache.run("zones", keys.zones,
-                      lambda _: StageOutput(layers=LayerSet(plan_zones(exported(), plan)), value=True))
+
+    def zones_stage(_files_dir: Path | None) -> StageOutput:
+        from alatau_geo.jobs.memo import zone_memo
+
+        known = zone_memo(cache)  # the zones before an edited one are read back
+        layers = LayerSet(plan_zones(exported(), plan, known=known))
+        known.prune()
+        return StageOutput(layers=layers, value=True)
+
+    zones = cache.run("zones", keys.zones, zones_stage)
 
     @cache_once
     def zoned() -> LayerSet:

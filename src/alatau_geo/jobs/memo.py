@@ -7,12 +7,14 @@ all: the service area of a facility whose streets the edit did not reach is
 the buffer of the same lines as before. :class:`GeometryMemo` keeps such
 pieces by a key the computing code derives from the piece's own inputs (the
 WKB of the lines, the buffer width), so an unchanged piece is read back,
-exact to the bit, and a changed one is computed. The computing code only sees
-a mutable mapping; this module is where it touches the disk.
+exact to the bit, and a changed one is computed. The map pages keep the
+display copies of layers the same way (:func:`alatau_geo.jobs.pages.cached_display`).
+The computing code only sees a mutable mapping (:class:`FileMemo`); this
+module is where it touches the disk.
 
-Entries are files ``<key>.wkb`` in a folder of the workspace cache
-(``stages/memo-<kind>/``); the most recently used :data:`KEEP_ENTRIES` are
-kept. The folder is named by the toolkit's code digest as well, so a change
+Entries are files ``<key><suffix>`` (``.wkb`` for geometries) in a folder of
+the workspace cache (``stages/memo-<kind>-<code>/``); the most recently used
+:data:`KEEP_ENTRIES` are kept. The folder is named by the toolkit's code digest as well, so a change
 of the code that makes the pieces starts a new folder instead of reading
 pieces it would now make differently.
 """
@@ -25,7 +27,9 @@ import re
 import shutil
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
+from typing import TypeVar
 
+import numpy as np
 import shapely
 
 from alatau_geo.core.atomic import atomic_write, remove_stale_temporaries
@@ -33,55 +37,63 @@ from alatau_geo.jobs.stage_cache import StageCache, code_digest
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["KEEP_ENTRIES", "GeometryMemo", "geometry_memo"]
+__all__ = ["KEEP_ENTRIES", "FileMemo", "GeometryMemo", "ZoneMemo", "geometry_memo", "memo_folder", "zone_memo"]
 
 KEEP_ENTRIES = 400
 """Entries kept per kind (about ten builds of the default plan's service areas)."""
 _KEY = re.compile(r"[0-9a-f]{16,64}")
+T = TypeVar("T")
 
 
-class GeometryMemo(MutableMapping[str, shapely.Geometry]):
-    """Geometries by a hex key, kept as WKB files in `folder` (nothing is kept when `folder` is None).
+class FileMemo(MutableMapping[str, T]):
+    """Values by a hex key, kept as files ``<key><suffix>`` in `folder` (nothing is kept when `folder` is None).
+
+    A subclass says how a value becomes bytes and back (:meth:`encode`,
+    :meth:`decode`; a damaged file makes ``decode`` raise ValueError): a
+    damaged entry is a warning and a miss, and an entry that cannot be
+    written costs time, never a result.
 
     Parameters
     ----------
     folder : Path or None
         Where the entries are; created on the first write.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> memo = GeometryMemo(Path(tempfile.mkdtemp()) / "bands")
-    >>> memo["ab" * 16] = shapely.Point(1.5, 2.0)
-    >>> memo["ab" * 16].wkt, len(memo), ("cd" * 16) in memo
-    ('POINT (1.5 2)', 1, False)
     """
+
+    suffix = ".bin"
 
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
 
-    def __getitem__(self, key: str) -> shapely.Geometry:
+    def encode(self, value: T) -> bytes:
+        """The bytes of `value` in a file."""
+        raise NotImplementedError
+
+    def decode(self, data: bytes) -> T:
+        """The value a file's `data` holds; ValueError if it holds none."""
+        raise NotImplementedError
+
+    def __getitem__(self, key: str) -> T:
         path = self._path(key)
         if path is None or not path.is_file():
             raise KeyError(key)
         try:
-            geometry = shapely.from_wkb(path.read_bytes())
-        except (OSError, shapely.errors.ShapelyError) as error:
+            value = self.decode(path.read_bytes())
+        except (OSError, ValueError) as error:
             logger.warning("ignoring a damaged memo entry %s (computing it again): %s", path, error)
             path.unlink(missing_ok=True)
             raise KeyError(key) from None
         os.utime(path)  # recently used: kept by the next prune
-        return geometry
+        return value
 
-    def __setitem__(self, key: str, geometry: shapely.Geometry) -> None:
+    def __setitem__(self, key: str, value: T) -> None:
         path = self._path(key)
         if path is None:
             return
-        data = shapely.to_wkb(geometry)
+        data = self.encode(value)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(path, lambda temporary: temporary.write_bytes(data))
-        except OSError as error:  # a memo that cannot be written costs time, never a result
+        except OSError as error:
             logger.info("memo entry %s not kept: %s", path, error)
 
     def __delitem__(self, key: str) -> None:
@@ -93,7 +105,7 @@ class GeometryMemo(MutableMapping[str, shapely.Geometry]):
     def __iter__(self) -> Iterator[str]:
         if self.folder is None or not self.folder.is_dir():
             return iter(())
-        return iter(sorted(path.stem for path in self.folder.glob("*.wkb")))
+        return iter(sorted(path.name.removesuffix(self.suffix) for path in self.folder.glob(f"*{self.suffix}")))
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -103,29 +115,87 @@ class GeometryMemo(MutableMapping[str, shapely.Geometry]):
         if self.folder is None or not self.folder.is_dir():
             return
         remove_stale_temporaries(self.folder)
-        entries = sorted(self.folder.glob("*.wkb"), key=_used, reverse=True)
+        entries = sorted(self.folder.glob(f"*{self.suffix}"), key=_used, reverse=True)
         for old in entries[keep:]:
             old.unlink(missing_ok=True)
 
     def _path(self, key: str) -> Path | None:
         if not _KEY.fullmatch(key):
             raise KeyError(f"not a hex key: {key!r}")
-        return None if self.folder is None else self.folder / f"{key}.wkb"
+        return None if self.folder is None else self.folder / f"{key}{self.suffix}"
+
+
+class GeometryMemo(FileMemo[shapely.Geometry]):
+    """Geometries by a hex key, kept as WKB files in `folder` (nothing is kept when `folder` is None).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> memo = GeometryMemo(Path(tempfile.mkdtemp()) / "bands")
+    >>> memo["ab" * 16] = shapely.Point(1.5, 2.0)
+    >>> memo["ab" * 16].wkt, len(memo), ("cd" * 16) in memo
+    ('POINT (1.5 2)', 1, False)
+    """
+
+    suffix = ".wkb"
+
+    def encode(self, value: shapely.Geometry) -> bytes:
+        """The geometry as WKB."""
+        return shapely.to_wkb(value)
+
+    def decode(self, data: bytes) -> shapely.Geometry:
+        """The geometry of WKB `data`."""
+        try:
+            return shapely.from_wkb(data)
+        except shapely.errors.ShapelyError as error:
+            raise ValueError(str(error)) from None
+
+
+class ZoneMemo(FileMemo[tuple[shapely.Geometry, float | None]]):
+    """Zones (geometry and solved value) by a hex key, kept as files of the value (float64, NaN for none) and WKB."""
+
+    suffix = ".zone"
+
+    def encode(self, value: tuple[shapely.Geometry, float | None]) -> bytes:
+        """The solved value's 8 bytes, then the geometry as WKB."""
+        geometry, solved = value
+        return np.float64(np.nan if solved is None else solved).tobytes() + shapely.to_wkb(geometry)
+
+    def decode(self, data: bytes) -> tuple[shapely.Geometry, float | None]:
+        """The zone :meth:`encode` wrote."""
+        if len(data) < 9:
+            raise ValueError("too short for a zone")
+        solved = float(np.frombuffer(data[:8], dtype=np.float64)[0])
+        try:
+            geometry = shapely.from_wkb(data[8:])
+        except shapely.errors.ShapelyError as error:
+            raise ValueError(str(error)) from None
+        return geometry, None if np.isnan(solved) else solved
+
+
+def zone_memo(cache: StageCache) -> ZoneMemo:
+    """The memo of built zones in `cache` (one that keeps nothing without a cache, ``--no-cache``)."""
+    return ZoneMemo(memo_folder(cache, "zones"))
 
 
 def geometry_memo(cache: StageCache, kind: str) -> GeometryMemo:
-    """The memo of `kind` in `cache` (one that keeps nothing without a cache, ``--no-cache``).
+    """The geometry memo of `kind` in `cache` (one that keeps nothing without a cache, ``--no-cache``)."""
+    return GeometryMemo(memo_folder(cache, kind))
+
+
+def memo_folder(cache: StageCache, kind: str) -> Path | None:
+    """The folder of the memo of `kind` in `cache` for this code version; None without a cache.
 
     Folders of other code versions of the same kind are removed: their
     pieces may be made differently now.
     """
     if cache.folder is None:
-        return GeometryMemo(None)
+        return None
     name = f"memo-{kind}-{code_digest()[:16]}"
     for old in cache.folder.glob(f"memo-{kind}-*"):
         if old.name != name:
             shutil.rmtree(old, ignore_errors=True)
-    return GeometryMemo(cache.folder / name)
+    return cache.folder / name
 
 
 def _used(path: Path) -> float:

@@ -19,12 +19,15 @@ from alatau_geo.analysis.layer_names import ANALYSIS_LAYERS, MOUNTAIN_LAYERS, PO
 from alatau_geo.analysis.suitability_layers import SuitabilityResult
 from alatau_geo.core.generation import file_digest
 from alatau_geo.core.io import write_text
-from alatau_geo.core.layers import LayerSet
+from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.jobs.build import MOUNTAIN_DEM
 from alatau_geo.jobs.forked import run_forked
+from alatau_geo.jobs.memo import FileMemo, memo_folder
 from alatau_geo.jobs.reuse import WrittenMap
 from alatau_geo.jobs.stage_cache import StageCache, digest, package_digest
+from alatau_geo.maps.features import Display, DisplayLayer, display_key, display_layer
 from alatau_geo.maps.rasters import RasterImage, ReliefImages
+from alatau_geo.maps.style import LayerStyle
 from alatau_geo.maps.suitability import suitability_map
 from alatau_geo.plan.config import Plan
 from alatau_geo.reference.build import no_progress
@@ -34,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 MAX_MAPS = 8
 """How many pages :func:`write_maps` writes at most (and so calls ``on_step``)."""
+KEEP_DISPLAY_COPIES = 250
+"""Display copies :func:`cached_display` keeps (a build of the default plan draws about 90)."""
 THEMATIC_LAYERS = (*POPULATION_LAYERS, *MOUNTAIN_LAYERS)
 """Layers with a map of their own, left off the overview."""
 
@@ -42,7 +47,7 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
                offline: bool, language: str = "en", figures: pd.DataFrame | None = None,
                suitability: SuitabilityResult | None = None, on_step: Callable[[str], None] = no_progress,
                relief: Callable[[Path], ReliefImages] = maps.relief_images,
-               workers: int | None = None) -> list[WrittenMap]:
+               display: Display = display_layer, workers: int | None = None) -> list[WrittenMap]:
     """Write the HTML maps into `maps_dir`.
 
     ``overview.html``; ``districts.html`` when there is a ``districts`` layer;
@@ -76,6 +81,8 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
         Called with a label as each map is started (progress display).
     relief : callable, optional
         Renders a DEM file's relief images (:func:`cached_relief` keeps them in the cache).
+    display : callable, optional
+        Makes each layer's display copy (:func:`cached_display` keeps them in the cache).
     workers : int, optional
         Processes that render the pages: 1, or 2 (this one and a forked
         child, :func:`alatau_geo.jobs.forked.run_forked`); default 2 where
@@ -83,7 +90,8 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
     """
     template = _relative(layers_dir, maps_dir) + "/{name}.geojson"
     images = relief(dem_path) if dem_path is not None else None
-    common = {"relief": images, "offline": offline, "language": language, "download_template": template}
+    common = {"relief": images, "offline": offline, "language": language, "download_template": template,
+              "display": display}
     # The overview shows the plan itself; analyses, people, suitability and the mountains have their own maps.
     planned = LayerSet(layer for name, layer in layers.items()
                        if name not in (*ANALYSIS_LAYERS, *THEMATIC_LAYERS, *SUITABILITY_LAYERS))
@@ -132,6 +140,45 @@ def cached_relief(cache: StageCache) -> Callable[[Path], ReliefImages]:
         return images
 
     return relief
+
+
+class DisplayMemo(FileMemo[DisplayLayer]):
+    """Display copies of layers by :func:`~alatau_geo.maps.features.display_key`, kept as JSON files."""
+
+    suffix = ".json"
+
+    def encode(self, value: DisplayLayer) -> bytes:
+        """The copy as JSON."""
+        return value.to_json()
+
+    def decode(self, data: bytes) -> DisplayLayer:
+        """The copy a JSON file holds."""
+        return DisplayLayer.from_json(data)
+
+
+def cached_display(cache: StageCache) -> Display:
+    """:func:`~alatau_geo.maps.features.display_layer`, each copy kept in `cache` by exactly what it reads.
+
+    After an edit of a district most layers are as before (the rivers, the
+    reservoir's bands, the mountain cluster): their copies are read back
+    instead of being simplified, projected and given their popups again.
+    A layer drawn on several pages is worked out once. Without a cache
+    (``--no-cache``) the copies are kept for this run only.
+    """
+    memo = DisplayMemo(memo_folder(cache, "display"))
+    memo.prune(keep=KEEP_DISPLAY_COPIES)
+    made: dict[str, DisplayLayer] = {}
+
+    def display(layer: Layer, style: LayerStyle) -> DisplayLayer:
+        key = display_key(layer, style)
+        if key not in made:
+            try:
+                made[key] = memo[key]
+            except KeyError:
+                made[key] = memo[key] = display_layer(layer, style)
+        return made[key]
+
+    return display
 
 
 def write_edit_map(layers: LayerSet, *, plan: Plan, maps_dir: Path, dem_path: Path | None, offline: bool,

@@ -21,6 +21,7 @@ from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.maps.assets import external_resources
 from alatau_geo.maps.basemaps import SLOPE_TITLE, image_overlay, slope_section
 from alatau_geo.maps.elements import assign_stable_ids, template_reparsing_elements
+from alatau_geo.maps.features import Display, display_layer
 from alatau_geo.maps.layer_styles import CONTEXT_STYLES, GROUP_TERRAIN, style_for
 from alatau_geo.maps.page import DOWNLOAD_TEMPLATE, Overlays, Page, draw_page, map_labels
 from alatau_geo.maps.rasters import ReliefImages
@@ -65,7 +66,8 @@ _PROXIMITY = Page(
 
 
 def overview_map(layers: LayerSet, *, relief: ReliefImages | None, offline: bool, language: str = "en",
-                 title: str = "Alatau City: overview", download_template: str = DOWNLOAD_TEMPLATE) -> folium.Map:
+                 title: str = "Alatau City: overview", download_template: str = DOWNLOAD_TEMPLATE,
+                 display: Display = display_layer) -> folium.Map:
     """The overview map: every layer, shaded relief, base maps and tools.
 
     Parameters
@@ -89,6 +91,9 @@ def overview_map(layers: LayerSet, *, relief: ReliefImages | None, offline: bool
         Page title.
     download_template : str
         Relative URL of each layer's GeoJSON, with ``{name}`` for the layer name.
+    display : callable, optional
+        Makes each layer's display copy (:func:`~alatau_geo.maps.features.display_layer`,
+        or a build's memo of it, which keeps the copies of unchanged layers).
 
     Returns
     -------
@@ -97,12 +102,13 @@ def overview_map(layers: LayerSet, *, relief: ReliefImages | None, offline: bool
 
     """
     return draw_page(layers, Page(), relief=relief, offline=offline, language=language, title=title,
-                     download_template=download_template)
+                     download_template=download_template, display=display)
 
 
 def districts_map(layers: LayerSet, *, relief: ReliefImages | None, offline: bool, language: str = "en",
                   figures: pd.DataFrame | None = None, title: str = "Alatau City: districts",
-                  download_template: str = DOWNLOAD_TEMPLATE) -> folium.Map:
+                  download_template: str = DOWNLOAD_TEMPLATE,
+                  display: Display = display_layer) -> folium.Map:
     """The districts map: districts coloured by role, city boundary, SEZ, with their figures.
 
     Parameters
@@ -110,7 +116,7 @@ def districts_map(layers: LayerSet, *, relief: ReliefImages | None, offline: boo
     layers : LayerSet
         Must hold ``districts``; the layers of :data:`DISTRICT_MAP_LAYERS`
         present are shown.
-    relief, offline, language, title, download_template
+    relief, offline, language, title, download_template, display
         As in :func:`overview_map`.
     figures : DataFrame, optional
         The area table (:func:`alatau_geo.analysis.areas.area_table`), indexed by
@@ -137,12 +143,13 @@ def districts_map(layers: LayerSet, *, relief: ReliefImages | None, offline: boo
             layer = Layer(layer.name, frame, layer.provenance, layer.title)
         shown.append(layer)
     return draw_page(LayerSet(shown), _DISTRICTS, relief=relief, offline=offline, language=language, title=title,
-                     download_template=download_template)
+                     download_template=download_template, display=display)
 
 
 def infrastructure_map(layers: LayerSet, *, relief: ReliefImages | None, offline: bool, language: str = "en",
                        title: str = "Alatau City: infrastructure and projects",
-                       download_template: str = DOWNLOAD_TEMPLATE) -> folium.Map:
+                       download_template: str = DOWNLOAD_TEMPLATE,
+                       display: Display = display_layer) -> folium.Map:
     """The infrastructure map: engineering objects, pipelines and roads, and investment projects.
 
     Objects are badges by kind (SS substation, WI water intake, WW wastewater
@@ -161,7 +168,7 @@ def infrastructure_map(layers: LayerSet, *, relief: ReliefImages | None, offline
         reservoir, rivers, corridors, places, districts and city boundary to
         orient a reader, then ``infrastructure_lines``, ``infrastructure``
         and ``projects``).
-    relief, offline, language, title, download_template
+    relief, offline, language, title, download_template, display
         As in :func:`overview_map`.
 
     Returns
@@ -175,12 +182,13 @@ def infrastructure_map(layers: LayerSet, *, relief: ReliefImages | None, offline
         If `layers` has no ``infrastructure`` layer.
     """
     return draw_page(layers, _INFRASTRUCTURE, relief=relief, offline=offline, language=language, title=title,
-                     download_template=download_template)
+                     download_template=download_template, display=display)
 
 
 def proximity_map(layers: LayerSet, *, relief: ReliefImages | None, offline: bool, language: str = "en",
                   title: str = "Alatau City: service areas, coverage gaps and travel time",
-                  download_template: str = DOWNLOAD_TEMPLATE) -> folium.Map:
+                  download_template: str = DOWNLOAD_TEMPLATE,
+                  display: Display = display_layer) -> folium.Map:
     """The proximity map: service areas, coverage and its gaps, and the travel-time surface.
 
     What is drawn, bottom to top:
@@ -213,7 +221,7 @@ def proximity_map(layers: LayerSet, *, relief: ReliefImages | None, offline: boo
     layers : LayerSet
         Must hold at least one of :data:`PROXIMITY_ANALYSIS_LAYERS`; the
         layers of :data:`PROXIMITY_MAP_LAYERS` present are shown.
-    relief, offline, language, title, download_template
+    relief, offline, language, title, download_template, display
         As in :func:`overview_map`.
 
     Returns
@@ -227,12 +235,13 @@ def proximity_map(layers: LayerSet, *, relief: ReliefImages | None, offline: boo
         If `layers` has none of the analysis layers.
     """
     return draw_page(layers, _PROXIMITY, relief=relief, offline=offline, language=language, title=title,
-                     download_template=download_template)
+                     download_template=download_template, display=display)
 
 
 def terrain_map(layers: LayerSet, *, relief: ReliefImages, offline: bool, language: str = "en",
                 title: str = "Alatau City: terrain and slope",
-                download_template: str = DOWNLOAD_TEMPLATE) -> folium.Map:
+                download_template: str = DOWNLOAD_TEMPLATE,
+                display: Display = display_layer) -> folium.Map:
     """The terrain map: shaded relief, slope classes in degrees and the layers that orient a reader.
 
     Parameters
@@ -242,7 +251,7 @@ def terrain_map(layers: LayerSet, *, relief: ReliefImages, offline: bool, langua
         streams, places, city boundary) are shown; others are left out.
     relief : ReliefImages
         The DEM's display images (:func:`alatau_geo.maps.rasters.relief_images`).
-    offline, language, title, download_template
+    offline, language, title, download_template, display
         As in :func:`overview_map`.
 
     Returns
@@ -255,7 +264,7 @@ def terrain_map(layers: LayerSet, *, relief: ReliefImages, offline: bool, langua
                         sections=(slope_section(),), legend_layers={"slope": [slope]})
     context = tuple(name for name in layers if style_for(name, geometry_type=layers[name].geometry_type).on_terrain_map)
     return draw_page(layers, Page(context), relief=relief, offline=offline, language=language, title=title,
-                     download_template=download_template, overlays=overlays)
+                     download_template=download_template, overlays=overlays, display=display)
 
 
 def render_html(m: folium.Map) -> str:

@@ -12,10 +12,12 @@ styled with ``merge_by`` show one merged feature per group of overlapping ones.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import pickle
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -41,7 +43,9 @@ from alatau_geo.maps.style import LayerStyle
 
 __all__ = [
     "DISPLAY_DECIMALS",
+    "Display",
     "DisplayLayer",
+    "display_key",
     "display_layer",
     "merge_for_display",
     "search_text",
@@ -97,6 +101,28 @@ class DisplayLayer:
     def feature_count(self) -> int:
         """Number of features."""
         return len(self.data["features"])
+
+    def to_json(self) -> bytes:
+        """The display copy as JSON (UTF-8), which :meth:`from_json` reads back to an equal one."""
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> DisplayLayer:
+        """The display copy :meth:`to_json` wrote.
+
+        Raises
+        ------
+        ValueError
+            If `data` is not such a copy (damaged or cut short).
+        """
+        try:
+            fields = json.loads(data.decode("utf-8"))
+            template = fields.pop("popup_template")
+            return cls(**{**fields, "style_table": tuple(fields["style_table"]), "bounds": tuple(fields["bounds"]),
+                          "popup_template": PopupTemplate(**{key: tuple(value) if isinstance(value, list) else value
+                                                             for key, value in template.items()})})
+        except (UnicodeDecodeError, json.JSONDecodeError, AttributeError, KeyError, TypeError) as error:
+            raise ValueError(f"not a display layer: {error}") from None
 
     @property
     def styles(self) -> dict[Any, dict[str, Any]]:
@@ -252,6 +278,26 @@ def _profile(record: dict[str, Any], style: LayerStyle) -> str:
     step = record.get(style.profile_step_column)
     return profile_svg(parse_profile(record.get(style.profile_column)),
                        step_m=float(step) if isinstance(step, (int, float)) else float("nan"))
+
+
+Display = Callable[[Layer, LayerStyle], DisplayLayer]
+"""Makes the display copy of a layer drawn with a style: :func:`display_layer`, or a memo of it."""
+
+
+def display_key(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DECIMALS) -> str:
+    """A SHA-256 of everything :func:`display_layer` reads: the layer's name, title, quality, CRS, features and style.
+
+    Two layers with the same key have the same display copy, so a build can
+    keep the copies of the layers an edit did not change. The attributes
+    are hashed as pickled (never read back): equal frames made the same way
+    hash the same, and a frame made another way is at worst a miss.
+    """
+    frame = layer.frame
+    hashed = hashlib.sha256(repr((layer.name, layer.title, layer.provenance.quality, str(frame.crs), style,
+                                  decimals, frame.geometry.name)).encode("utf-8"))
+    hashed.update(b"".join(shapely.to_wkb(frame.geometry.to_numpy(), flavor="iso")))
+    hashed.update(pickle.dumps(pd.DataFrame(frame.drop(columns=frame.geometry.name)), protocol=5))
+    return hashed.hexdigest()
 
 
 def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DECIMALS) -> DisplayLayer:

@@ -20,6 +20,7 @@ from alatau_geo.core.errors import LayerError
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.maps.basemaps import RELIEF_TITLE, add_base_maps, new_map, relief_section
 from alatau_geo.maps.controls import add_controls
+from alatau_geo.maps.features import Display, display_layer
 from alatau_geo.maps.i18n import check_language
 from alatau_geo.maps.labels import LABELLED_LAYERS, MapLabels, layer_labels
 from alatau_geo.maps.layer_styles import GROUP_TERRAIN
@@ -111,7 +112,7 @@ def _move_downloads(vectors: VectorLayers, page: Page, *, download_template: str
     vectors.downloads[:] = [replace(link, href=moved.get(link.href, link.href)) for link in vectors.downloads]
 
 
-def draw_page(
+def draw_page(  # noqa: PLR0913
     layers: LayerSet,
     page: Page,
     *,
@@ -121,6 +122,7 @@ def draw_page(
     title: str,
     download_template: str,
     overlays: Overlays = NO_OVERLAYS,
+    display: Display = display_layer,
 ) -> folium.Map:
     """The layers `page` shows over the relief, base maps and `overlays`, with labels, legend and tools.
 
@@ -135,6 +137,8 @@ def draw_page(
         As in :func:`alatau_geo.maps.overview_map`.
     overlays : Overlays
         Raster overlays beneath the vector layers; none by default.
+    display : callable, optional
+        Makes each layer's display copy (:func:`~alatau_geo.maps.features.display_layer`, or a memo of it).
 
     Returns
     -------
@@ -153,7 +157,7 @@ def draw_page(
     for image in overlays.images:
         image.add_to(m)
     vectors = add_vectors(m, (shown[name] for name in shown), download_template=download_template,
-                          styles=page.styles)
+                          styles=page.styles, display=display)
     _move_downloads(vectors, page, download_template=download_template)
     for group, members in overlays.groups:
         vectors.groups[group] = [*members, *vectors.groups.get(group, [])]

@@ -31,6 +31,7 @@ from alatau_geo.core.crs import EXPORT_CRS
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.maps.basemaps import image_overlay
 from alatau_geo.maps.classification import Category
+from alatau_geo.maps.features import Display, display_layer
 from alatau_geo.maps.i18n import check_language
 from alatau_geo.maps.layer_styles import CONTEXT_STYLES
 from alatau_geo.maps.legend import LegendEntry, LegendSection
@@ -221,7 +222,8 @@ def _overlays(result: SuitabilityResult) -> Overlays:
 
 def suitability_map(layers: LayerSet, result: SuitabilityResult, *, relief: ReliefImages | None, offline: bool,
                     language: str = "en", title: str = "Alatau City: land suitability and hazards",
-                    download_template: str = "../layers/{name}.geojson") -> folium.Map:
+                    download_template: str = "../layers/{name}.geojson",
+                    display: Display = display_layer) -> folium.Map:
     """The suitability map: classes, the criteria as switchable overlays, hazard bands, sensitivity.
 
     Parameters
@@ -233,7 +235,7 @@ def suitability_map(layers: LayerSet, result: SuitabilityResult, *, relief: Reli
         scores) and its weight sensitivity.
     relief : ReliefImages or None
         The DEM's images (:func:`alatau_geo.maps.relief_images`); None leaves the relief out.
-    offline, language, title, download_template
+    offline, language, title, download_template, display
         As in :func:`alatau_geo.maps.overview_map`.
 
     Returns
@@ -244,4 +246,4 @@ def suitability_map(layers: LayerSet, result: SuitabilityResult, *, relief: Reli
     check_language(language)
     page = Page(SUITABILITY_MAP_LAYERS, fit_to=("city_boundary", "sez"), styles=SUITABILITY_STYLES)
     return draw_page(layers, page, relief=relief, offline=offline, language=language, title=title,
-                     download_template=download_template, overlays=_overlays(result))
+                     download_template=download_template, overlays=_overlays(result), display=display)

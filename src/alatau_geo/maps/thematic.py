@@ -11,6 +11,7 @@ from __future__ import annotations
 import folium
 
 from alatau_geo.core.layers import LayerSet
+from alatau_geo.maps.features import Display, display_layer
 from alatau_geo.maps.page import DOWNLOAD_TEMPLATE, Page, draw_page
 from alatau_geo.maps.rasters import ReliefImages
 
@@ -44,7 +45,8 @@ _MOUNTAIN = Page(
 
 def population_map(layers: LayerSet, *, relief: ReliefImages | None, offline: bool, language: str = "en",
                    title: str = "Alatau City: residents and jobs by phase",
-                   download_template: str = DOWNLOAD_TEMPLATE) -> folium.Map:
+                   download_template: str = DOWNLOAD_TEMPLATE,
+                   display: Display = display_layer) -> folium.Map:
     """The population-and-jobs map: residents per ha by phase, with each district's figures.
 
     What is drawn:
@@ -66,7 +68,7 @@ def population_map(layers: LayerSet, *, relief: ReliefImages | None, offline: bo
         layers of :data:`POPULATION_MAP_LAYERS` present are shown.
     relief : ReliefImages or None
         The working-grid DEM's images (:func:`alatau_geo.maps.relief_images`); None leaves the relief out.
-    offline, language, title, download_template
+    offline, language, title, download_template, display
         As in :func:`alatau_geo.maps.overview_map`.
 
     Returns
@@ -80,12 +82,13 @@ def population_map(layers: LayerSet, *, relief: ReliefImages | None, offline: bo
         If `layers` has no population layer.
     """
     return draw_page(layers, _POPULATION, relief=relief, offline=offline, language=language, title=title,
-                     download_template=download_template)
+                     download_template=download_template, display=display)
 
 
 def mountain_map(layers: LayerSet, *, relief: ReliefImages | None, offline: bool, language: str = "en",
                  title: str = "Almaty mountain cluster: terrain, lifts and air corridors",
-                 download_template: str = DOWNLOAD_TEMPLATE) -> folium.Map:
+                 download_template: str = DOWNLOAD_TEMPLATE,
+                 display: Display = display_layer) -> folium.Map:
     """The mountain-cluster terrain map: ski slope classes, candidate lift lines with profiles, air corridors.
 
     What is drawn:
@@ -110,7 +113,7 @@ def mountain_map(layers: LayerSet, *, relief: ReliefImages | None, offline: bool
     relief : ReliefImages or None
         The images of the cluster's window DEM (``layers/mountain_dem.tif``);
         None leaves the relief out.
-    offline, language, title, download_template
+    offline, language, title, download_template, display
         As in :func:`alatau_geo.maps.overview_map`.
 
     Returns
@@ -124,4 +127,4 @@ def mountain_map(layers: LayerSet, *, relief: ReliefImages | None, offline: bool
         If `layers` has none of the mountain layers (built from the SRTM tiles, with ``--dem-dir``).
     """
     return draw_page(layers, _MOUNTAIN, relief=relief, offline=offline, language=language, title=title,
-                     download_template=download_template)
+                     download_template=download_template, display=display)

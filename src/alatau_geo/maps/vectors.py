@@ -20,7 +20,7 @@ from folium import plugins
 from alatau_geo.core.layers import Layer
 from alatau_geo.maps.column_formats import column_format
 from alatau_geo.maps.elements import Cluster, Pane
-from alatau_geo.maps.features import DisplayLayer, display_layer
+from alatau_geo.maps.features import Display, DisplayLayer, display_layer
 from alatau_geo.maps.geojson import DENSE_PANE, StyledGeoJson
 from alatau_geo.maps.layer_styles import in_group_order, style_for
 from alatau_geo.maps.legend import DownloadLink, LegendEntry, LegendSection, download_href, legend_entries
@@ -160,9 +160,10 @@ def _pane_for(m: folium.Map, parts: VectorLayers, style: LayerStyle) -> str | No
     return style.pane
 
 
-def _add_part(m: folium.Map, parts: VectorLayers, layer: Layer, style: LayerStyle, *, name: str) -> bool:
+def _add_part(m: folium.Map, parts: VectorLayers, layer: Layer, style: LayerStyle, *, name: str,
+              display: Display = display_layer) -> bool:
     """Add one map layer (a whole layer or one part of a split one); return whether it is clustered."""
-    shown = display_layer(layer, style)
+    shown = display(layer, style)
     pane = _pane_for(m, parts, style)
     shared = SharedPopup(shown.popup_template)
     shared.add_to(m)  # before the layer, whose features refer to it
@@ -194,6 +195,7 @@ def add_vectors(
     *,
     download_template: str,
     styles: Mapping[str, LayerStyle] = MappingProxyType({}),
+    display: Display = display_layer,
 ) -> VectorLayers:
     """Add the vector layers to `m` in drawing order (style ``order``), each with its legend rows and download.
 
@@ -207,6 +209,8 @@ def add_vectors(
         Relative URL of each layer's GeoJSON, with ``{name}`` for the layer name.
     styles : Mapping of str to LayerStyle
         Styles that replace the registry's, by layer name.
+    display : callable, optional
+        Makes each layer's display copy (:func:`~alatau_geo.maps.features.display_layer`, or a memo of it).
 
     Returns
     -------
@@ -226,7 +230,7 @@ def add_vectors(
         short = style.legend_title or layer.title or layer.name
         for part, part_style in split_layer(layer, style):
             name = part.title if part is not layer else short
-            clustered |= _add_part(m, parts, part, part_style, name=name)
+            clustered |= _add_part(m, parts, part, part_style, name=name, display=display)
         group_notes = notes.setdefault(style.group, [])
         for note in (CLUSTER_NOTE if clustered else "", style.legend_note):
             if note and note not in group_notes:

@@ -2,8 +2,9 @@
 
 Each zone is declared in the plan by a construction rule (see
 :mod:`alatau_geo.plan.rules`). Where a published area exists, the rule's one free
-parameter (``solve``) is found by bisection so the zone's area, measured in
-the equal-area CRS, matches within 0.5 %; the residual is reported.
+parameter (``solve``) is found by regula falsi (bracketed, as bisection
+is, in about half its steps) so the zone's area, measured in the equal-area
+CRS, matches within 0.5 %; the residual is reported.
 
 Settlements come first: the built-up extents of the places the plan declares
 outside Alatau (Almaty's city territory, the town of Konaev, villages that
@@ -17,7 +18,8 @@ never overlap. The city boundary is built next and must contain the districts
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +30,7 @@ import shapely
 from alatau_geo.core.crs import WORKING_CRS, area_ha
 from alatau_geo.core.errors import PlanError
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
+from alatau_geo.core.stage_store import geometry_digest
 from alatau_geo.plan import rules
 from alatau_geo.reference.water import polygonal
 
@@ -221,8 +224,12 @@ class _Resolver:
         return match.iloc[0]
 
 
+Solved = tuple[shapely.Geometry, float | None]
+"""A zone's geometry and the value its calibration solved (None when it was not calibrated)."""
+
+
 def build_zones(specs: Sequence[ZoneSpec], reference: LayerSet, *, min_part_ha: float,
-                source: str) -> list[ZoneResult]:
+                source: str, known: MutableMapping[str, Solved] | None = None) -> list[ZoneResult]:
     """Build (and calibrate) every zone in plan order.
 
     Parameters
@@ -234,6 +241,13 @@ def build_zones(specs: Sequence[ZoneSpec], reference: LayerSet, *, min_part_ha: 
         Parts of a district smaller than this are dropped, hectares.
     source : str
         The plan file, for messages.
+    known : mutable mapping, optional
+        Zones built before, by a key of everything a zone is made of: the
+        reference layers (ids and geometries), `min_part_ha`, its own entry
+        and every entry before it (which give the zones it is clipped by).
+        A zone found there is taken as it is, exact; the others are built
+        and added. After an edit of one district, the zones before it in the
+        plan are read back.
 
     Raises
     ------
@@ -244,25 +258,52 @@ def build_zones(specs: Sequence[ZoneSpec], reference: LayerSet, *, min_part_ha: 
     resolve = _Resolver(reference, source=source)
     frame = reference["study_area"].frame.geometry.iloc[0]
     water = shapely.union_all(reference["reservoir"].frame.geometry.to_numpy())
+    key = _reference_key(reference, min_part_ha=min_part_ha) if known is not None else ""
     results: list[ZoneResult] = []
     for spec in specs:
-        resolve.entry = f"{spec.entry}.rule"
-        if spec.place is not None:
-            resolve(spec.place)  # an unknown place is named before any geometry is built
-        taken = _taken(spec, results)
-
-        def shape(rule: rules.Rule, spec: ZoneSpec = spec, taken: shapely.Geometry = taken) -> shapely.Geometry:
-            raw = rules.evaluate(rule, resolve, frame=frame)
-            clipped = shapely.difference(shapely.difference(shapely.intersection(raw, frame), water), taken)
-            return _drop_slivers(clipped, min_part_ha=min_part_ha)
-
-        geometry, solved = _calibrated(spec, shape, source=source)
+        key = hashlib.sha256(f"{key}|{spec!r}".encode()).hexdigest() if known is not None else ""
+        found = known.get(key) if known is not None else None
+        if found is not None:
+            geometry, solved = found
+        else:
+            geometry, solved = _built(spec, resolve, results, frame=frame, water=water, min_part_ha=min_part_ha,
+                                      source=source)
+            if known is not None:
+                known[key] = (geometry, solved)
         result = ZoneResult(spec=spec, geometry=geometry, area_ha=_area(geometry), solved_value=solved)
-        if spec.layer == "city_boundary":
-            _check_holds_districts(result, results, source=source)
         resolve.add(spec.layer, spec.id, geometry)
         results.append(result)
     return results
+
+
+def _built(spec: ZoneSpec, resolve: _Resolver, done: list[ZoneResult], *,  # noqa: PLR0913
+           frame: shapely.Geometry, water: shapely.Geometry, min_part_ha: float, source: str) -> Solved:
+    """One zone's geometry and solved value, from its rule clipped by what `done` holds."""
+    resolve.entry = f"{spec.entry}.rule"
+    if spec.place is not None:
+        resolve(spec.place)  # an unknown place is named before any geometry is built
+    taken = _taken(spec, done)
+
+    def shape(rule: rules.Rule) -> shapely.Geometry:
+        raw = rules.evaluate(rule, resolve, frame=frame)
+        clipped = shapely.difference(shapely.difference(shapely.intersection(raw, frame), water), taken)
+        return _drop_slivers(clipped, min_part_ha=min_part_ha)
+
+    geometry, solved = _calibrated(spec, shape, source=source)
+    if spec.layer == "city_boundary":
+        _check_holds_districts(ZoneResult(spec=spec, geometry=geometry, area_ha=_area(geometry), solved_value=solved),
+                               done, source=source)
+    return geometry, solved
+
+
+def _reference_key(reference: LayerSet, *, min_part_ha: float) -> str:
+    """SHA-256 of what the rules can read of `reference` (each layer's ids and geometries) and `min_part_ha`."""
+    hashed = hashlib.sha256(repr(float(min_part_ha)).encode())
+    for name in sorted(reference):
+        frame = reference[name].frame
+        ids = frame["id"].astype(str).tolist() if "id" in frame.columns else []
+        hashed.update(geometry_digest(frame.geometry.to_numpy(), repr((name, ids))).encode())
+    return hashed.hexdigest()
 
 
 def _taken(spec: ZoneSpec, done: Sequence[ZoneResult]) -> shapely.Geometry:
@@ -289,13 +330,29 @@ def _calibrated(spec: ZoneSpec, shape: Any, *, source: str) -> tuple[shapely.Geo
             f"{source}: '{spec.entry}': published area {target:,.0f} ha cannot be reached: {spec.solve} from "
             f"{low:,.0f} to {high:,.0f} m gives {low_area:,.0f} to {high_area:,.0f} ha; change the rule or solve_range"
         )
-    value = high
+    # Regula falsi, Illinois variant: the area grows with the parameter, so
+    # the root stays bracketed as in bisection, but each step aims where the
+    # bracket's line meets the target and the calibration takes about half
+    # the evaluations (each one builds and clips the zone).
+    below, above = low_area - target, high_area - target
+    value, replaced = high, ""
     for _ in range(_MAX_ITERATIONS):
-        value = (low + high) / 2
+        value = (low * above - high * below) / (above - below) if above > below else (low + high) / 2
+        if not low < value < high:
+            value = (low + high) / 2
         area, geometry = area_at(value)
-        if abs(area - target) <= target * _TARGET_PCT / 100:
+        miss = area - target
+        if abs(miss) <= target * _TARGET_PCT / 100:
             break
-        low, high = (value, high) if area < target else (low, value)
+        # An end replaced twice running halves the other end's miss, so that end moves too.
+        if miss < 0:
+            low, below = value, miss
+            above = above / 2 if replaced == "low" else above
+            replaced = "low"
+        else:
+            high, above = value, miss
+            below = below / 2 if replaced == "high" else below
+            replaced = "high"
     return geometry, value
 
 
@@ -346,7 +403,7 @@ def zone_layers(results: Sequence[ZoneResult], *, source: str) -> list[Layer]:
             provenance=Provenance(
                 source=f"plan {source}; reference layers (SRTM3-derived water and rivers, gazetteer, corridors, "
                 "outlines); published areas as cited per feature, the basis of the others per feature",
-                method="construction rules over named reference features; free parameter solved by bisection "
+                method="construction rules over named reference features; free parameter solved by regula falsi "
                 f"so the equal-area size matches the published figure within {TOLERANCE_PCT} %; water, "
                 + ("earlier settlements" if layer_name == "settlements" else
                    "the settlements outside Alatau" + (", earlier districts" if layer_name == "districts" else ""))

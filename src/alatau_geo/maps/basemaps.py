@@ -18,6 +18,7 @@ from html import escape
 
 import folium
 import numpy as np
+import xyzservices
 from folium.raster_layers import ImageOverlay
 
 from alatau_geo.maps.assets import SelfContainedMap
@@ -218,8 +219,10 @@ def _tile_group(base: TileBase) -> folium.FeatureGroup:
         options = {"pane": "ag-tile-labels"} if index >= len(base.tiles) - base.labels else {}
         # The map goes to MAX_ZOOM; past a base map's own deepest level Leaflet enlarges its
         # last tiles instead of leaving the map blank.
+        # A provider, not the URL: folium looks a string up among all of xyzservices' providers first.
         Tiles(
-            url, attr=attribution, name=escape(base.name), overlay=False, control=False,
+            xyzservices.TileProvider(name=base.name, url=url, attribution=attribution), attr=attribution,
+            name=escape(base.name), overlay=False, control=False,
             max_native_zoom=min(native_zoom, MAX_ZOOM), max_zoom=MAX_ZOOM, errorTileUrl=_NO_TILE, **options,
         ).add_to(group)
     return group

@@ -288,18 +288,16 @@ Display = Callable[[Layer, LayerStyle], DisplayLayer]
 
 
 def display_key(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DECIMALS) -> str:
-    """A SHA-256 of everything :func:`display_layer` reads: the layer's name, title, quality, CRS, features and style.
+    """A SHA-256 of everything :func:`display_layer` reads: the layer's name, title, quality, features and style.
 
     Two layers with the same key have the same display copy, so a build can
-    keep the copies of the layers an edit did not change. The attributes
-    are hashed as pickled (never read back): equal frames made the same way
-    hash the same, and a frame made another way is at worst a miss.
+    keep the copies of the layers an edit did not change. The frame (its
+    CRS, attributes and geometries as WKB) is hashed as pickled, never read
+    back: equal frames made the same way hash the same, and a frame made
+    another way is at worst a miss.
     """
-    frame = layer.frame
-    hashed = hashlib.sha256(repr((layer.name, layer.title, layer.provenance.quality, str(frame.crs), style,
-                                  decimals, frame.geometry.name)).encode("utf-8"))
-    hashed.update(b"".join(shapely.to_wkb(frame.geometry.to_numpy(), flavor="iso")))
-    hashed.update(pickle.dumps(pd.DataFrame(frame.drop(columns=frame.geometry.name)), protocol=5))
+    hashed = hashlib.sha256(repr((layer.name, layer.title, layer.provenance.quality, style, decimals)).encode())
+    hashed.update(pickle.dumps(layer.frame, protocol=5))
     return hashed.hexdigest()
 
 

@@ -103,7 +103,7 @@ class DisplayLayer:
         return len(self.data["features"])
 
     def to_json(self) -> bytes:
-        """The display copy as JSON (UTF-8), which :meth:`from_json` reads back to an equal one."""
+        """The display copy as JSON (UTF-8), which :meth:`from_json` reads back (the same JSON, lists for tuples)."""
         # Not dataclasses.asdict: it deep-copies every feature first, which costs ten times the encoding.
         fields = {"name": self.name, "title": self.title, "geometry_type": self.geometry_type, "data": self.data,
                   "style_table": self.style_table, "bounds": self.bounds, "popup_template": asdict(self.popup_template)}

@@ -231,8 +231,10 @@ def _pages_beside(layers: LayerSet, suitability: SuitabilityResult | None, *,  #
     """
     start = len(cache.runs)
     quiet = argparse.Namespace(**{**vars(args), "quiet": True})
+    # In the forked process the pages take one core: the export has the other (a third process only competes).
+    workers = 1 if os.getpid() != parent else None
     pages = write_map_pages(lambda: layers, quiet, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
-                            out_dir=out_dir, dem_path=dem_path, cache=cache, suitability=suitability)
+                            out_dir=out_dir, dem_path=dem_path, cache=cache, suitability=suitability, workers=workers)
     return pages, [dataclasses.replace(run, beside=os.getpid() != parent) for run in cache.runs[start:]]
 
 
@@ -343,7 +345,8 @@ def write_edit_page(layers: LayerSet, args: argparse.Namespace, *, workspace: Wo
 
 def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *, plan: Plan,  # noqa: PLR0913
                     layers_dir: Path, maps_dir: Path, out_dir: Path, dem_path: Path,
-                    cache: StageCache, suitability: SuitabilityResult | None = None) -> list[WrittenMap]:
+                    cache: StageCache, suitability: SuitabilityResult | None = None,
+                    workers: int | None = None) -> list[WrittenMap]:
     """Write the maps of the layers `layers` gives into `out_dir` (a staging folder beside `maps_dir`).
 
     `layers_dir` is where the layers will be when the maps are opened (the
@@ -354,7 +357,7 @@ def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *,
     and the layers are not even read. `suitability` is the plan's
     suitability when the caller has it (a build that just computed it);
     else it is worked out from the layers and the HAND rasters beside
-    `dem_path`.
+    `dem_path`. `workers` as in :func:`alatau_geo.jobs.pages.write_maps`.
     """
     from alatau_geo.jobs import reuse
 
@@ -366,14 +369,14 @@ def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *,
             return pages
         status.append("computed")
         pages = _render_pages(layers(), args, plan=plan, layers_dir=layers_dir, out_dir=out_dir, dem_path=dem_path,
-                              cache=cache, suitability=suitability)
+                              cache=cache, suitability=suitability, workers=workers)
         reuse.record_maps(cache, key, pages)
         return pages
 
 
 def _render_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, layers_dir: Path,  # noqa: PLR0913
                   out_dir: Path, dem_path: Path, cache: StageCache,
-                  suitability: SuitabilityResult | None) -> list[WrittenMap]:
+                  suitability: SuitabilityResult | None, workers: int | None) -> list[WrittenMap]:
     from alatau_geo.analysis import areas
     from alatau_geo.core.io import read_raster
     from alatau_geo.jobs.pages import MAX_MAPS, cached_display, cached_relief, write_maps
@@ -389,7 +392,7 @@ def _render_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, lay
         return write_maps(layers, maps_dir=out_dir, layers_dir=layers_dir,
                           dem_path=dem_path if dem is not None else None, offline=args.offline,
                           language=plan.maps.language, figures=figures, suitability=suited, on_step=step,
-                          relief=cached_relief(cache), display=cached_display(cache))
+                          relief=cached_relief(cache), display=cached_display(cache), workers=workers)
 
 
 def _say_pages(pages: list[WrittenMap], *, maps_dir: Path, offline: bool) -> None:

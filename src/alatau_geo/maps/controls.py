@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 import folium
+import xyzservices
 from folium import plugins
 from folium.elements import JSCSSMixin
 from folium.features import GeoJson
@@ -159,7 +160,9 @@ class ImageMiniMap(plugins.MiniMap, RenderOnce):
     )
 
     def __init__(self, overlay: ImageOverlay, **kwargs: object) -> None:
-        super().__init__(**kwargs)
+        # The template draws the relief, never this tile layer; given as a provider, it spares folium
+        # its default's lookup of "OpenStreetMap" among all of xyzservices' providers.
+        super().__init__(tile_layer=folium.TileLayer(xyzservices.providers.OpenStreetMap.Mapnik), **kwargs)
         self._name = "ImageMiniMap"
         self.overlay = overlay
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from alatau_geo.core.errors import ExportError
-from alatau_geo.jobs.forked import run_beside, run_forked
+from alatau_geo.jobs.forked import run_beside, run_beside_handing_over, run_forked
 
 
 def _slow_pid(seconds: float = 0.2) -> int:
@@ -125,3 +125,46 @@ def _alive(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return state != "Z"  # a zombie has ended; only its exit status waits to be read
+
+
+def test_the_child_starts_before_its_input_is_handed_over_and_gets_it_whole() -> None:
+    parent = os.getpid()
+    big = list(range(300_000))  # megabytes pickled: more than a pipe holds before the child reads
+
+    def here(give) -> str:
+        time.sleep(0.3)  # the placement, say
+        started = time.perf_counter()
+        give(big)
+        assert time.perf_counter() - started < 0.2  # handed over without waiting for the child to read
+        time.sleep(0.2)
+        return "placed and suited"
+
+    def beside(take) -> tuple[int, float, int]:
+        started = time.perf_counter()
+        time.sleep(0.5)  # the street network, say: under way before the value comes
+        value = take()
+        return os.getpid(), time.perf_counter() - started, sum(value)
+
+    start = time.perf_counter()
+    mine, (pid, _, total) = run_beside_handing_over(here, beside, workers=2)
+    assert (mine, total) == ("placed and suited", sum(big))
+    assert pid != parent and time.perf_counter() - start < 1.0  # side by side: 0.5 s each, not 1.0 after another
+    assert run_beside_handing_over(here, beside, workers=1)[1][0] == parent  # one worker: one after the other
+
+
+def test_a_side_that_hands_nothing_over_or_fails_is_an_error_not_a_hang() -> None:
+    def waits(take) -> int:
+        return take()
+
+    with pytest.raises(RuntimeError, match="handed nothing"):
+        run_beside_handing_over(lambda give: 1, waits, workers=2)
+    with pytest.raises(ExportError, match="placement failed"):
+        run_beside_handing_over(lambda give: (_ for _ in ()).throw(ExportError("placement failed")), waits, workers=2)
+
+    def twice(give) -> int:
+        give(1)
+        give(2)
+        return 0
+
+    with pytest.raises(RuntimeError, match="once"):
+        run_beside_handing_over(twice, waits, workers=2)

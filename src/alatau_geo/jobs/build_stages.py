@@ -31,7 +31,7 @@ from alatau_geo.core.io import read_raster, write_raster
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.manifest import manifest_entries
 from alatau_geo.core.raster import Raster
-from alatau_geo.jobs.forked import run_beside
+from alatau_geo.jobs.forked import run_beside_handing_over
 from alatau_geo.jobs.stage_cache import StageCache, StageKeys, StageOutput, StageRun, stage_keys
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.districts import ZONE_LAYERS
@@ -158,10 +158,10 @@ def committed_stage(plan: Plan, *, source_dir: Path, key: str, cache: StageCache
 
 @dataclass(frozen=True)
 class ZonedStages:
-    """The zones and placement stages, and the zoned layers as the later stages build on them (made when asked)."""
+    """The zones stage; the placement stage and the zoned layers the later stages build on, made when first asked."""
 
     zones: StageOutput
-    placed: StageOutput
+    placed: Callable[[], StageOutput]
     zoned: Callable[[], LayerSet]
 
 
@@ -169,9 +169,10 @@ def zoned_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: St
                  cache: StageCache, slope: Callable[[], Raster] | None = None) -> ZonedStages:
     """The zones and the placed objects of `plan` on `reference`, each from `cache` when its key is there.
 
-    The steps of :func:`alatau_geo.jobs.build.plan_layers`; `slope` gives the
-    slope of `elevation` in degrees when the caller works it out once for
-    several stages.
+    The steps of :func:`alatau_geo.jobs.build.plan_layers`; the zones are
+    made here, the placement when ``placed`` is first called (a build
+    starts the street network beside it). `slope` gives the slope of
+    `elevation` in degrees when the caller works it out once for several stages.
     """
     from alatau_geo.jobs.build import exported_reference, place_catalogues, plan_zones
 
@@ -191,9 +192,12 @@ def zoned_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: St
     def zoned() -> LayerSet:
         return LayerSet([*exported().values(), *zones.layers.values()])
 
-    placed = cache.run("placement", keys.placement, lambda _: StageOutput(
-        layers=LayerSet(place_catalogues(zoned(), plan, elevation=elevation,
-                                         slope=slope() if slope is not None else None).values()), value=True))
+    @functools.cache
+    def placed() -> StageOutput:
+        return cache.run("placement", keys.placement, lambda _: StageOutput(
+            layers=LayerSet(place_catalogues(zoned(), plan, elevation=elevation,
+                                             slope=slope() if slope is not None else None).values()), value=True))
+
     return ZonedStages(zones=zones, placed=placed, zoned=zoned)
 
 
@@ -233,21 +237,24 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
     slope = functools.cache(functools.partial(terrain.slope, elevation))
     on_step("zones and placement")
     zoned = zoned_stages(reference, plan, elevation=elevation, keys=keys, cache=cache, slope=slope)
-    zones, placed = zoned.zones, zoned.placed
+    zones = zoned.zones
+
+    def exported(layers: LayerSet) -> LayerSet:
+        return LayerSet(as_exported(layer, precision=precision) for layer in layers.values())
+
+    exported_zoned = cache_once(lambda: exported(zoned.zoned()))
 
     @cache_once
     def planned() -> LayerSet:
-        return LayerSet(as_exported(layer, precision=precision) for layer in (*zoned.zoned().values(),
-                                                                              *placed.layers.values()))
+        return LayerSet([*exported_zoned().values(), *exported(zoned.placed().layers).values()])
 
-    on_step("hazards and land suitability")
-    # The suitability reads the reference layers, the zones and the placed
-    # objects; the residents are then allocated on its classes.
-    kept = [layer for name, layer in reference.items() if name not in PLAN_LAYERS]
-    unsuited = LayerSet([*kept, *(zones.layers[name] for name in ZONE_LAYERS if name in zones.layers),
+    def unsuited(placed: StageOutput) -> LayerSet:
+        """What the suitability reads: the reference layers, the zones and the placed objects."""
+        return LayerSet([*(layer for name, layer in reference.items() if name not in PLAN_LAYERS),
+                         *(zones.layers[name] for name in ZONE_LAYERS if name in zones.layers),
                          *placed.layers.values()])
 
-    def suitability_stage(files_dir: Path | None) -> StageOutput:
+    def suitability_stage(unsuited: LayerSet, files_dir: Path | None) -> StageOutput:
         from alatau_geo.analysis.suitability_layers import suitability_layers
         from alatau_geo.jobs import suitability
 
@@ -271,22 +278,30 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
         return StageOutput(layers=LayerSet(population_layers(population, planned())), value=population,
                            figures={"note": population_note(population)}, files=tuple(p.name for p in grids))
 
-    def suited_and_people() -> tuple[StageOutput, StageOutput]:
-        suited = cache.run("suitability", keys.suitability, suitability_stage, out_dir=out_dir)
+    def placed_suited_and_people(give: Callable[[LayerSet], None]) -> tuple[StageOutput, StageOutput, StageOutput]:
+        placed = zoned.placed()
+        give(placed.layers)  # to the analyses, which started on the street network meanwhile
+        on_step("hazards and land suitability")
+        # The residents are allocated on the suitability's classes.
+        suited = cache.run("suitability", keys.suitability, functools.partial(suitability_stage, unsuited(placed)),
+                           out_dir=out_dir)
         on_step("residents, jobs and the analyses")
         allocate = functools.partial(people_stage, suited.rasters.get("classes"))
         people = cache.run("population", keys.population, allocate, out_dir=out_dir)
-        return suited, people
+        return placed, suited, people
 
     # The analyses' service areas, travel times and coverage need only the
-    # zones and the placed objects: when the analyses are to be computed,
-    # a forked process works them out while the suitability and the
+    # zones and the placed objects: when the analyses are to be computed, a
+    # forked process generates the street network while the objects are
+    # placed, then works the analyses out while the suitability and the
     # residents are (jobs.forked), and the analyses stage adds the people.
     if cache.holds("analyses", keys.analyses):
-        (suited, people), reached = suited_and_people(), None
+        (placed, suited, people), reached = placed_suited_and_people(lambda _: None), None
     else:
-        reach = functools.partial(_reached_areas, planned(), plan, os.getpid(), cache)
-        (suited, people), (reached, run) = run_beside(suited_and_people, reach)
+        # The child exports the zoned layers for itself (this side does when it first needs them).
+        reach = functools.partial(_reached_areas, exported_zoned, plan, os.getpid(), cache)
+        (placed, suited, people), (reached, run) = run_beside_handing_over(
+            placed_suited_and_people, lambda take: reach(lambda: exported(take())))
         cache.runs.append(run)
     classes = suited.rasters.get("classes")
 
@@ -297,11 +312,12 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
         # Residents and jobs read from the cache are layers and grids only: allocate them again (same result).
         population: CityPopulation = people.value if people.computed else population_of(
             planned(), plan, elevation=elevation, suitability=classes, spread=cached_spread(cache), slope=slope())
-        found = reached if reached is not None else _reached_areas(planned(), plan, os.getpid(), cache)[0]
+        found = reached if reached is not None else _reached_areas(
+            exported_zoned, plan, os.getpid(), cache, lambda: exported(placed.layers))[0]
         return StageOutput(layers=LayerSet(served_layers(found, plan, population=population)), value=True)
 
     analysed = cache.run("analyses", keys.analyses, analyses_stage)
-    layers = LayerSet([*unsuited.values(), *people.layers.values(), *analysed.layers.values()])
+    layers = LayerSet([*unsuited(placed).values(), *people.layers.values(), *analysed.layers.values()])
     stages = ((keys.zones, zones), (keys.placement, placed), (keys.population, people), (keys.analyses, analysed),
               (keys.suitability, suited))
     return PlanStages(layers=LayerSet([*layers.values(), *suited.layers.values()]), population=people,
@@ -330,25 +346,31 @@ def zones_and_placement(plan: Plan, *, layers_dir: Path, cache: StageCache) -> L
     reference_key = committed_key(plan, layers_dir)
     reference = committed_stage(plan, source_dir=layers_dir, key=reference_key, cache=cache)
     zoned = zoned_stages(reference.layers, plan, elevation=elevation, cache=cache,
-                                keys=stage_keys(plan, reference=reference_key))
+                         keys=stage_keys(plan, reference=reference_key))
     return LayerSet([*(zoned.zones.layers[name] for name in ZONE_LAYERS if name in zoned.zones.layers),
-                     *zoned.placed.layers.values()])
+                     *zoned.placed().layers.values()])
 
 
-def _reached_areas(layers: LayerSet, plan: Plan, parent: int, cache: StageCache) -> tuple[Any, StageRun]:
+def _reached_areas(zoned: Callable[[], LayerSet], plan: Plan, parent: int, cache: StageCache,
+                   placed: Callable[[], LayerSet]) -> tuple[Any, StageRun]:
     """:func:`~alatau_geo.analysis.outputs.reached_areas` and its timing.
 
-    The service areas the edit left unchanged are read from the memo in
-    `cache` (:func:`~alatau_geo.jobs.memo.geometry_memo`). The timing says
-    whether it ran in a process other than `parent` (forked beside the
-    suitability and the residents; its memory is not traced there).
+    The street network is generated from the layers `zoned` gives first
+    (reference and zones, as exported); then `placed` gives the placed objects (it waits for them when they are
+    placed beside this). The service areas the edit left unchanged are
+    read from the memo in `cache` (:func:`~alatau_geo.jobs.memo.geometry_memo`).
+    The timing says whether it ran in a process other than `parent` (forked
+    beside the placement, the suitability and the residents; its memory is
+    not traced there).
     """
-    from alatau_geo.analysis.outputs import reached_areas
+    from alatau_geo.analysis.outputs import plan_network, reached_areas
     from alatau_geo.jobs.memo import geometry_memo
 
     start, start_cpu = time.perf_counter(), time.process_time()
+    layers = zoned()
+    graph = plan_network(layers, plan)
     known = geometry_memo(cache, "service-areas")
-    reached = reached_areas(layers, plan, known_areas=known)
+    reached = reached_areas(LayerSet([*layers.values(), *placed().values()]), plan, graph=graph, known_areas=known)
     known.prune()
     return reached, StageRun("analyses: service areas, travel times, coverage", "computed",
                              time.perf_counter() - start, time.process_time() - start_cpu, None,

@@ -9,7 +9,10 @@ two processes take the jobs from a shared counter, in order, so the slower
 pages do not all land on one side.
 
 :func:`run_beside` runs one job here and another in the child (a build
-exports its layers while its map pages are rendered).
+exports its layers while its map pages are rendered);
+:func:`run_beside_handing_over` also hands the child a value once this side
+has it (the placed objects, after the child has started on the street
+network).
 
 Where ``fork`` is not available, with one worker, or for a single job, the
 jobs run one after the other in the calling process: same results, in the
@@ -26,18 +29,20 @@ import pickle
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any, TypeVar
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["available_workers", "forks", "run_beside", "run_forked"]
+__all__ = ["available_workers", "forks", "run_beside", "run_beside_handing_over", "run_forked"]
 
 _PR_SET_PDEATHSIG = 1  # prctl option, <linux/prctl.h>
 
 T = TypeVar("T")
 U = TypeVar("U")
+V = TypeVar("V")
 
 
 def available_workers() -> int:
@@ -125,6 +130,90 @@ def run_beside(here: Callable[[], T], beside: Callable[[], U], *, workers: int |
         return result, value
     logger.debug("the forked worker ended without a result: running it here")
     return result, beside()
+
+
+def run_beside_handing_over(here: Callable[[Callable[[V], None]], T], beside: Callable[[Callable[[], V]], U], *,
+                            workers: int | None = None) -> tuple[T, U]:
+    """:func:`run_beside` where the child starts before `here` has what it needs, and is handed it later.
+
+    `here` is called with ``give``, which it calls once with a value (one
+    that pickles); `beside` is called with ``take``, which waits for that
+    value and returns it. The child can so begin with the part of its job
+    that needs nothing from `here` (a build generates the street network
+    while the objects are placed).
+
+    Parameters
+    ----------
+    here : callable
+        Run in this process with ``give``.
+    beside : callable
+        Run in the child with ``take``; its result must pickle. With one
+        worker or no ``fork``, it runs here after `here`.
+    workers : int, optional
+        As in :func:`run_forked`.
+
+    Raises
+    ------
+    Exception
+        As :func:`run_beside`; ``take`` raises RuntimeError if `here` ended
+        without giving (and `here` gives at most once).
+    """
+    given: list[V] = []
+    if not forks(workers):
+        result = here(given.append)
+        return result, beside(partial(_first_given, given))
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    sending: list[threading.Thread] = []
+
+    def give(value: V) -> None:
+        if given:
+            raise RuntimeError("a value is handed over once")
+        given.append(value)
+        # From a thread: a value larger than the pipe holds would otherwise wait here for the child to read it.
+        sending.append(threading.Thread(target=_hand_over, args=(sender, value), daemon=True))
+        sending[-1].start()
+
+    def take() -> V:
+        sender.close()  # the child's copy: the pipe ends when this side's does
+        try:
+            return receiver.recv()
+        except EOFError:
+            raise RuntimeError("the forked job was handed nothing") from None
+
+    def mine() -> T:
+        receiver.close()  # the child reads; and once it is gone, a send fails instead of waiting
+        try:
+            return here(give)
+        finally:
+            if not given:
+                sender.close()
+
+    result, sent = _with_child({"beside": partial(beside, take)}, ["beside"], context.Value("i", 0), here=mine)
+    for thread in sending:
+        thread.join()
+    for kind, _name, value in sent:
+        if kind == "error":
+            raise value
+        return result, value
+    logger.debug("the forked worker ended without a result: running it here")
+    return result, beside(partial(_first_given, given))
+
+
+def _hand_over(sender: Connection, value: Any) -> None:
+    """Send `value` to the child and close the pipe; quietly nothing if the child is gone."""
+    try:
+        sender.send(value)
+    except OSError:  # BrokenPipeError: the child ended (or was stopped) without reading
+        pass
+    finally:
+        sender.close()
+
+
+def _first_given(given: list[V]) -> V:
+    if not given:
+        raise RuntimeError("the job was handed nothing")
+    return given[0]
 
 
 def _with_child(jobs: Mapping[str, Callable[[], Any]], names: list[str], counter: Synchronized, *,

@@ -242,7 +242,12 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
     def exported(layers: LayerSet) -> LayerSet:
         return LayerSet(as_exported(layer, precision=precision) for layer in layers.values())
 
-    exported_zoned = cache_once(lambda: exported(zoned.zoned()))
+    @cache_once
+    def exported_zoned() -> LayerSet:
+        # The reference layers in it are already as exported, and exporting an exported layer gives it back
+        # (a reader's copy of a file exports to the same file): only the zones are exported here.
+        return LayerSet(as_exported(layer, precision=precision) if name in zones.layers else layer
+                        for name, layer in zoned.zoned().items())
 
     @cache_once
     def planned() -> LayerSet:

@@ -160,8 +160,7 @@ class ImageMiniMap(plugins.MiniMap, RenderOnce):
     )
 
     def __init__(self, overlay: ImageOverlay, **kwargs: object) -> None:
-        # The template draws the relief, never this tile layer; given as a provider, it spares folium
-        # its default's lookup of "OpenStreetMap" among all of xyzservices' providers.
+        # Never drawn (the template draws the relief); a provider spares folium its search of all providers.
         super().__init__(tile_layer=folium.TileLayer(xyzservices.providers.OpenStreetMap.Mapnik), **kwargs)
         self._name = "ImageMiniMap"
         self.overlay = overlay

@@ -168,3 +168,20 @@ def test_a_side_that_hands_nothing_over_or_fails_is_an_error_not_a_hang() -> Non
 
     with pytest.raises(RuntimeError, match="once"):
         run_beside_handing_over(twice, waits, workers=2)
+
+
+def test_the_handed_over_job_of_a_child_that_dies_is_done_here() -> None:
+    parent = os.getpid()
+    big = list(range(300_000))  # more than the pipe holds: the hand-over must not wait for a dead reader
+
+    def dies_in_child(take) -> tuple[int, int]:
+        if os.getpid() != parent:
+            os._exit(3)  # killed before it reads: no result, no error sent
+        return os.getpid(), sum(take())
+
+    def here(give) -> str:
+        time.sleep(0.2)  # the child is gone by now
+        give(big)
+        return "exported"
+
+    assert run_beside_handing_over(here, dies_in_child, workers=2) == ("exported", (parent, sum(big)))

@@ -14,9 +14,9 @@ module is where it touches the disk.
 
 Entries are files ``<key><suffix>`` (``.wkb`` for geometries) in a folder of
 the workspace cache (``stages/memo-<kind>-<code>/``); the most recently used
-:data:`KEEP_ENTRIES` are kept. The folder is named by the toolkit's code digest as well, so a change
-of the code that makes the pieces starts a new folder instead of reading
-pieces it would now make differently.
+:data:`KEEP_ENTRIES` are kept. The folder is named by the toolkit's code
+digest as well, so a change of the code that makes the pieces starts a new
+folder instead of reading pieces it would now make differently.
 """
 
 from __future__ import annotations
@@ -145,10 +145,7 @@ class GeometryMemo(FileMemo[shapely.Geometry]):
 
     def decode(self, data: bytes) -> shapely.Geometry:
         """The geometry of WKB `data`."""
-        try:
-            return shapely.from_wkb(data)
-        except shapely.errors.ShapelyError as error:
-            raise ValueError(str(error)) from None
+        return _from_wkb(data)
 
 
 class ZoneMemo(FileMemo[tuple[shapely.Geometry, float | None]]):
@@ -166,11 +163,7 @@ class ZoneMemo(FileMemo[tuple[shapely.Geometry, float | None]]):
         if len(data) < 9:
             raise ValueError("too short for a zone")
         solved = float(np.frombuffer(data[:8], dtype=np.float64)[0])
-        try:
-            geometry = shapely.from_wkb(data[8:])
-        except shapely.errors.ShapelyError as error:
-            raise ValueError(str(error)) from None
-        return geometry, None if np.isnan(solved) else solved
+        return _from_wkb(data[8:]), None if np.isnan(solved) else solved
 
 
 def zone_memo(cache: StageCache) -> ZoneMemo:
@@ -196,6 +189,14 @@ def memo_folder(cache: StageCache, kind: str) -> Path | None:
         if old.name != name:
             shutil.rmtree(old, ignore_errors=True)
     return cache.folder / name
+
+
+def _from_wkb(data: bytes) -> shapely.Geometry:
+    """The geometry of WKB `data`; ValueError (a damaged entry) if it is none."""
+    try:
+        return shapely.from_wkb(data)
+    except shapely.errors.ShapelyError as error:
+        raise ValueError(str(error)) from None
 
 
 def _used(path: Path) -> float:

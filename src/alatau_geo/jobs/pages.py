@@ -168,15 +168,9 @@ def cached_display(cache: StageCache) -> Display:
     memo = DisplayMemo(memo_folder(cache, "display"))
     memo.prune(keep=KEEP_DISPLAY_COPIES)
     made: dict[str, DisplayLayer] = {}
-    # The pages share their layer objects: each object's key is worked out once (the object is held, so its id
-    # cannot be taken by another).
-    keys: dict[int, tuple[Layer, LayerStyle, str]] = {}
 
     def display(layer: Layer, style: LayerStyle) -> DisplayLayer:
-        known = keys.get(id(layer))
-        if known is None or known[0] is not layer or known[1] != style:
-            known = keys[id(layer)] = (layer, style, display_key(layer, style))
-        key = known[2]
+        key = display_key(layer, style)
         if key not in made:
             try:
                 made[key] = memo[key]

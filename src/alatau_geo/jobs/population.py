@@ -33,7 +33,7 @@ GRID_NAME = "{kind}_{year}.tif"
 GRID_KINDS = ("residents", "jobs")
 
 
-def population_of(layers: LayerSet, plan: Plan, *, elevation: Raster,  # noqa: PLR0913
+def population_of(layers: LayerSet, plan: Plan, *, elevation: Raster,
                   suitability: Raster | None = None, spread: Spread = spread_on_cells,
                   slope: Raster | None = None) -> CityPopulation:
     """The plan's residents and jobs allocated on the built `layers`.

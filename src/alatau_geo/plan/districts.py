@@ -276,7 +276,7 @@ def build_zones(specs: Sequence[ZoneSpec], reference: LayerSet, *, min_part_ha: 
     return results
 
 
-def _built(spec: ZoneSpec, resolve: _Resolver, done: list[ZoneResult], *,  # noqa: PLR0913
+def _built(spec: ZoneSpec, resolve: _Resolver, done: list[ZoneResult], *,
            frame: shapely.Geometry, water: shapely.Geometry, min_part_ha: float, source: str) -> Solved:
     """One zone's geometry and solved value, from its rule clipped by what `done` holds."""
     resolve.entry = f"{spec.entry}.rule"

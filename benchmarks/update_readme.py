@@ -62,10 +62,11 @@ def _pipeline(record: dict[str, Any]) -> list[str]:
               "wall time grows well past the CPU time a command used, so the CPU column shows what the code itself "
               "costs. Unchanged stages come from the stage cache (content hashes of their inputs), and layers and "
               "maps identical to those in place are kept rather than written again; `--no-cache` computes every "
-              "stage and writes every file. A build works on two processes where it can (a forked second one "
+              "stage and writes every file. A build works on two cores where it can (a forked process "
               "generates the street network while the objects are placed, works out the service areas, travel "
-              "times and coverage while the suitability and the residents are computed, and renders the map pages "
-              "while the layers are exported), so a command's CPU time counts both and can exceed its wall time."]
+              "times and coverage while the suitability and the residents are computed; another, forked as the "
+              "build starts, loads the map code and renders the map pages while the layers are exported), so a "
+              "command's CPU time counts its processes together and can exceed its wall time."]
     if "cached_equals_uncached" in record:
         same = "yes" if record["cached_equals_uncached"] else "**no**"
         lines += ["", f"Layers of a cached edit-and-rebuild byte-identical to those of `build --no-cache`: {same}."]

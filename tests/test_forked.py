@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from alatau_geo.core.errors import ExportError
-from alatau_geo.jobs.forked import run_beside, run_beside_handing_over, run_forked
+from alatau_geo.jobs.forked import run_beside_handing_over, run_forked
 
 
 def _slow_pid(seconds: float = 0.2) -> int:
@@ -75,20 +76,24 @@ def test_jobs_of_a_child_that_dies_are_done_here() -> None:
     assert list(results) == [f"j{i}" for i in range(4)]
 
 
-def test_run_beside_runs_the_second_job_in_a_child() -> None:
-    here, beside = run_beside(os.getpid, _slow_pid, workers=2)
-    assert here == os.getpid() and beside != here
-    assert run_beside(os.getpid, os.getpid, workers=1) == (os.getpid(), os.getpid())
-
-
-def test_run_beside_raises_the_error_of_either_side() -> None:
-    def fails() -> int:
+def test_the_error_of_either_side_is_raised() -> None:
+    def fails(_give) -> int:
         raise ValueError("the export failed")
 
     with pytest.raises(ValueError, match="the export failed"):
-        run_beside(fails, lambda: _slow_pid(5.0), workers=2)  # the child is stopped, not waited for
+        run_beside_handing_over(fails, lambda _take: _slow_pid(5.0), workers=2)  # the child is stopped, not waited for
     with pytest.raises(ExportError, match="map"):
-        run_beside(os.getpid, lambda: (_ for _ in ()).throw(ExportError("map: bad")), workers=2)
+        run_beside_handing_over(lambda give: give(1), lambda _take: (_ for _ in ()).throw(ExportError("map: bad")),
+                                workers=2)
+
+
+def test_a_value_that_does_not_pickle_fails_where_it_is_handed_over() -> None:
+    def hands_a_lock(give) -> int:
+        give(threading.Lock())
+        return 0
+
+    with pytest.raises(TypeError, match="pickle"):
+        run_beside_handing_over(hands_a_lock, lambda take: take(), workers=2)
 
 
 def test_a_child_does_not_outlive_a_killed_parent(tmp_path: Path) -> None:
@@ -96,11 +101,11 @@ def test_a_child_does_not_outlive_a_killed_parent(tmp_path: Path) -> None:
     script = (
         "import os, sys, time\n"
         "from pathlib import Path\n"
-        "from alatau_geo.jobs.forked import run_beside\n"
+        "from alatau_geo.jobs.forked import run_beside_handing_over\n"
         "def beside():\n"
         "    Path(sys.argv[1]).write_text(str(os.getpid()))\n"
         "    time.sleep(60)\n"
-        "run_beside(lambda: time.sleep(60), beside, workers=2)\n"
+        "run_beside_handing_over(lambda give: time.sleep(60), lambda take: beside(), workers=2)\n"
     )
     marker = tmp_path / "child.pid"
     parent = subprocess.Popen([sys.executable, "-c", script, str(marker)])

@@ -306,3 +306,61 @@ def test_geometry_memo_reads_back_exactly_drops_damaged_entries_and_keeps_the_re
     empty = GeometryMemo(None)
     empty["c" * 64] = band
     assert len(empty) == 0
+
+
+def test_suitability_cells_are_kept_by_entry_source_and_grid(tmp_path: Path) -> None:
+    from alatau_geo.analysis.criteria import constraint_mask, criterion_score
+    from alatau_geo.analysis.grid import grid_for_bounds
+    from alatau_geo.jobs.suitability import cached_cells
+    from alatau_geo.plan.suitability_criteria import Constraint, Criterion, Linear
+
+    grid = grid_for_bounds((X0, Y0, X0 + 2_000, Y0 + 1_000), cell_size_m=100.0)
+    slope = Raster(np.random.default_rng(7).random((15, 25), dtype=np.float32) * 12,
+                   Affine(90.0, 0, X0 - 100, 0, -90.0, Y0 + 1_100), CRS.from_epsg(32643))
+    gentle = Criterion(name="slope", source="slope", transform=Linear(one_at=0.0, zero_at=15.0))
+    roads = gpd.GeoDataFrame({"kind": ["road", "rail"]}, crs=WORKING_CRS,
+                             geometry=[LineString([(X0, Y0 + 500), (X0 + 2_000, Y0 + 500)]),
+                                       LineString([(X0 + 1_000, Y0), (X0 + 1_000, Y0 + 1_000)])])
+    near_roads = Constraint(name="roads", source="roads", buffer_m=150.0, kinds=("road",))
+    calls: list[str] = []
+
+    def counted(function):  # the memo keys by the function's name: keep it
+        def call(entry, source, on):
+            calls.append(entry.name)
+            return function(entry, source, on)
+        call.__name__ = function.__name__
+        return call
+
+    score, mask = counted(criterion_score), counted(constraint_mask)
+    first = cached_cells(StageCache(tmp_path))
+    scores, excluded = first(score, gentle, slope, grid), first(mask, near_roads, roads, grid)
+    np.testing.assert_array_equal(scores, criterion_score(gentle, slope, grid))
+    assert excluded.dtype == bool and 0 < excluded.sum() < excluded.size
+    # The next build reads them back, exact; it computes only what changed.
+    later = cached_cells(StageCache(tmp_path))
+    np.testing.assert_array_equal(later(score, gentle, slope, grid), scores)
+    np.testing.assert_array_equal(later(mask, near_roads, roads, grid), excluded)
+    assert calls == ["slope", "roads"]
+    steeper = Raster(slope.data * 2, slope.transform, slope.crs)
+    assert not np.array_equal(later(score, gentle, steeper, grid), scores)
+    later(mask, dataclasses.replace(near_roads, buffer_m=300.0), roads, grid)
+    moved = roads.assign(kind=["rail", "road"])
+    later(mask, near_roads, moved, grid)
+    later(score, gentle, slope, grid_for_bounds((X0, Y0, X0 + 2_100, Y0 + 1_000), cell_size_m=100.0))
+    assert calls == ["slope", "roads", "slope", "roads", "roads", "slope"]
+    # Without a cache (--no-cache) nothing is kept.
+    bare = cached_cells(StageCache(None))
+    bare(score, gentle, slope, grid)
+    bare(score, gentle, slope, grid)
+    assert calls[-2:] == ["slope", "slope"]
+
+
+def test_suitability_parameters_pickle_to_equal_read_only_parameters() -> None:
+    import pickle
+    from types import MappingProxyType
+
+    plan = load_plan(Path(__file__).resolve().parents[1] / "src" / "alatau_geo" / "data" / "default_plan.toml")
+    params = plan.suitability
+    assert params is not None
+    again = pickle.loads(pickle.dumps(params))
+    assert again == params and isinstance(again.weights, MappingProxyType)

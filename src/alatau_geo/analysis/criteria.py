@@ -12,12 +12,17 @@ outright: those a vector layer's features touch (optionally buffered), or
 where a raster exceeds / falls below a limit (resampled conservatively: the
 cell's maximum / minimum).
 
-Every function here returns arrays on the grid and reads no file.
+Every function here returns arrays on the grid and reads no file; a
+caller that keeps the cells between runs passes a :data:`Cells` memo to
+:func:`~alatau_geo.analysis.suitability.build_surface` (most criteria read
+the terrain and the reference layers, which an edit of the plan leaves as
+they were).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -30,6 +35,15 @@ from alatau_geo.core.raster import Raster
 from alatau_geo.plan.suitability_criteria import Aspect, Constraint, Criterion
 
 Source = Raster | gpd.GeoDataFrame
+CellFunction = Callable[[Any, Source, Grid], np.ndarray]
+""":func:`criterion_score` or :func:`constraint_mask`: a plan entry's values on every cell of a grid."""
+Cells = Callable[[CellFunction, Any, Source, Grid], np.ndarray]
+"""Calls a :data:`CellFunction` with a plan entry, its source and the grid: :func:`computed`, or a memo of it."""
+
+
+def computed(function: CellFunction, entry: Criterion | Constraint, source: Source, grid: Grid) -> np.ndarray:
+    """``function(entry, source, grid)``: the cells worked out, nothing kept."""
+    return function(entry, source, grid)
 
 
 def criterion_score(criterion: Criterion, source: Source, grid: Grid) -> np.ndarray:

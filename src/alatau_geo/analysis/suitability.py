@@ -35,7 +35,9 @@ import pandas as pd
 import shapely
 
 from alatau_geo.analysis.criteria import (
+    Cells,
     Source,
+    computed,
     constraint_mask,
     criterion_score,
     lookup,
@@ -96,7 +98,8 @@ class Surface:
 
 
 def build_surface(grid: Grid, sources: Mapping[str, Source], params: SuitabilityParams, *,
-                  area: shapely.Geometry | None = None, keep_criteria: bool = True) -> Surface:
+                  area: shapely.Geometry | None = None, keep_criteria: bool = True,
+                  cells: Cells = computed) -> Surface:
     """Score, constrain and class every cell of `grid`.
 
     Parameters
@@ -114,6 +117,10 @@ def build_surface(grid: Grid, sources: Mapping[str, Source], params: Suitability
     keep_criteria : bool, default True
         Keep each criterion's scores (needed by the sensitivity test; costs
         4 bytes per cell per criterion).
+    cells : callable, optional
+        Works out each criterion's scores and each constraint's mask
+        (:func:`~alatau_geo.analysis.criteria.computed`, or a memo of it
+        that gives back the same arrays for the same entry, source and grid).
 
     Returns
     -------
@@ -133,7 +140,7 @@ def build_surface(grid: Grid, sources: Mapping[str, Source], params: Suitability
         if weight == 0:
             continue
         source = lookup(sources, criterion.source, entry=f"suitability.criteria.{criterion.name}")
-        values = criterion_score(criterion, source, grid)
+        values = cells(criterion_score, criterion, source, grid)
         logger.debug("criterion %s: weight %.3f", criterion.name, weight)
         if keep_criteria:
             kept[criterion.name] = values
@@ -144,19 +151,19 @@ def build_surface(grid: Grid, sources: Mapping[str, Source], params: Suitability
         del values
     if inside is not None:
         score[~inside] = np.nan
-    constrained, excluded = _constraints(grid, sources, params, valid=~np.isnan(score))
+    constrained, excluded = _constraints(grid, sources, params, valid=~np.isnan(score), cells=cells)
     return Surface(grid=grid, score=score, constrained=constrained,
                    classes=classify(score, constrained, params.classes), weights=weights,
                    thresholds=params.classes, excluded_ha=excluded, criteria=kept)
 
 
 def _constraints(grid: Grid, sources: Mapping[str, Source], params: SuitabilityParams, *,
-                 valid: np.ndarray) -> tuple[np.ndarray, pd.Series]:
+                 valid: np.ndarray, cells: Cells) -> tuple[np.ndarray, pd.Series]:
     constrained = np.zeros(grid.shape, dtype=bool)
     excluded: dict[str, float] = {}
     for constraint in params.constraints:
         source = lookup(sources, constraint.source, entry=f"suitability.constraints.{constraint.name}")
-        mask = constraint_mask(constraint, source, grid)
+        mask = cells(constraint_mask, constraint, source, grid)
         mask &= valid
         excluded[constraint.name] = mask_area_ha(mask, grid)
         constrained |= mask

@@ -29,6 +29,7 @@ import shapely
 from affine import Affine
 from pyproj import CRS
 
+from alatau_geo.analysis.criteria import Cells, computed
 from alatau_geo.analysis.grid import grid_for_bounds
 from alatau_geo.analysis.hazard_layers import HAND_SOURCES, Hazards
 from alatau_geo.analysis.sensitivity import Sensitivity, weight_sensitivity
@@ -139,7 +140,7 @@ def without_sources(params: SuitabilityParams, missing: Collection[str]) -> tupl
 
 
 def evaluate_suitability(layers: Mapping[str, Layer], params: SuitabilityParams, *, elevation: Raster,
-                         hazards: Hazards, slope: Raster | None = None) -> SuitabilityResult:
+                         hazards: Hazards, slope: Raster | None = None, cells: Cells = computed) -> SuitabilityResult:
     """The plan's suitability surface and its weight sensitivity over the analysis area.
 
     Parameters
@@ -154,6 +155,8 @@ def evaluate_suitability(layers: Mapping[str, Layer], params: SuitabilityParams,
         The floodplain and the reservoir bands (:func:`~alatau_geo.analysis.hazard_layers.flood_hazards`).
     slope : Raster, optional
         The slope of `elevation` in degrees, when the caller has it; else worked out here.
+    cells : callable, optional
+        As in :func:`~alatau_geo.analysis.suitability.build_surface`.
 
     Returns
     -------
@@ -173,7 +176,7 @@ def evaluate_suitability(layers: Mapping[str, Layer], params: SuitabilityParams,
                    **hazards.sources())
     area = analysis_area(layers, applied)
     grid = grid_for_bounds(area.bounds, cell_size_m=applied.cell_size_m)
-    surface = build_surface(grid, sources, applied, area=area)  # type: ignore[arg-type]
+    surface = build_surface(grid, sources, applied, area=area, cells=cells)  # type: ignore[arg-type]
     sensitivity = weight_sensitivity(surface, change_pct=applied.sensitivity_change_pct)
     weights = applied.normalised_weights()
     named = {c.source for c in applied.criteria if weights[c.name] > 0} | {c.source for c in applied.constraints}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import logging
 import os
 import time
@@ -32,9 +33,11 @@ logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from alatau_geo.analysis.suitability_layers import SuitabilityResult
-    from alatau_geo.jobs.build import Beside, BuildOutcome
+    from alatau_geo.jobs.build import BuildOutcome, HandOver
     from alatau_geo.jobs.reuse import WrittenMap
     from alatau_geo.jobs.stage_cache import StageCache, StageRun
+
+    _Pages = tuple[list[WrittenMap], list[StageRun]]
 
 _EPILOG_BUILD = """\
 examples:
@@ -179,6 +182,7 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
     Used by ``build`` and ``apply``. Returns the build's outcome (layers, changes, and each stage as it ran,
     the maps included).
     """
+    from alatau_geo.jobs.forked import run_beside_handing_over
     from alatau_geo.jobs.generation import build_outputs, maps_outputs
     from alatau_geo.plan.workspace import built_by_record
 
@@ -190,19 +194,24 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
     cache = _stage_cache(args, workspace)
     with build_outputs(layers_dir, None if args.no_maps else maps_dir, also_lock=[maps_dir],
                        on_message=say) as outputs:
-        # The map pages are rendered in a forked process while the layers are exported.
-        pages_job = None if args.no_maps else partial(
-            _pages_beside, args=args, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
-            out_dir=outputs.folder(maps_dir), dem_path=outputs.folder(layers_dir) / _terrain_raster(), cache=cache,
-            parent=os.getpid())
-        result = _build_layers(args, plan, inputs, workspace=workspace, layers_dir=layers_dir,
-                               out_dir=outputs.folder(layers_dir), built_by=built_by, cache=cache, beside=pages_job)
+        build = partial(_build_layers, args, plan, inputs, workspace=workspace, layers_dir=layers_dir,
+                        out_dir=outputs.folder(layers_dir), built_by=built_by, cache=cache)
+        if args.no_maps:
+            result, (pages, runs) = build(ready=None), ([], [])
+        else:
+            pages_job = partial(_pages_beside, args=args, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
+                                out_dir=outputs.folder(maps_dir), cache=cache, parent=os.getpid(),
+                                dem_path=outputs.folder(layers_dir) / _terrain_raster())
+            # The map pages are rendered in a process forked now, which loads the map code while the
+            # layers are built, is handed them once they are in place, and renders beside their export.
+            result, (pages, runs) = run_beside_handing_over(
+                lambda give: build(ready=lambda layers, suitability: give((layers, suitability))),
+                partial(_pages_when_handed, pages_job))
         for change in result.changes:
             say(f"  {change}")
         for line in result.notes:
             say(line)
         report_warnings(result.warnings, strict=args.strict)
-        pages, runs = result.beside if pages_job is not None else ([], [])
         cache.runs.extend(runs)
         if any(run.beside for run in runs):  # pages rendered in-process recorded themselves
             _record_pages(pages, args, plan=plan, layers_folder=outputs.folder(layers_dir), layers_dir=layers_dir,
@@ -219,9 +228,21 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
     return dataclasses.replace(result, stages=tuple(cache.runs))
 
 
+def _pages_when_handed(job: Callable[[LayerSet, SuitabilityResult | None], _Pages],
+                       take: Callable[[], tuple[LayerSet, SuitabilityResult | None]]) -> _Pages:
+    """`job` on the layers and suitability `take` waits for, the map code loaded first.
+
+    Forked as a build starts, the process loads the page code (folium and
+    its templates, a third of a second) while the build works out the
+    layers, not after.
+    """
+    importlib.import_module("alatau_geo.jobs.pages")
+    return job(*take())
+
+
 def _pages_beside(layers: LayerSet, suitability: SuitabilityResult | None, *,  # noqa: PLR0913
                   args: argparse.Namespace, plan: Plan, layers_dir: Path, maps_dir: Path, out_dir: Path,
-                  dem_path: Path, cache: StageCache, parent: int) -> tuple[list[WrittenMap], list[StageRun]]:
+                  dem_path: Path, cache: StageCache, parent: int) -> _Pages:
     """The build's map pages (:func:`write_map_pages`), and the cache's timing of them.
 
     Run beside the export, in a forked process where there are two cores:
@@ -270,7 +291,7 @@ def _stage_cache(args: argparse.Namespace, workspace: Workspace) -> StageCache:
 
 def _build_layers(args: argparse.Namespace, plan: Plan, inputs: _BuildInputs, *, workspace: Workspace,  # noqa: PLR0913
                   layers_dir: Path, out_dir: Path, built_by: dict, cache: StageCache,
-                  beside: Beside | None) -> BuildOutcome:
+                  ready: HandOver | None) -> BuildOutcome:
     """Run the build job: from the tiles when there are any, else from the layers already built."""
     from alatau_geo.jobs import build as pipeline
     from alatau_geo.plan.workspace import default_workspace
@@ -283,13 +304,13 @@ def _build_layers(args: argparse.Namespace, plan: Plan, inputs: _BuildInputs, *,
             return pipeline.refresh_from_committed(plan, layers_dir=layers_dir,
                                                    reference_dir=default_workspace().layers_dir, built_by=built_by,
                                                    osm_path=inputs.osm, on_step=step, out_dir=out_dir, cache=cache,
-                                                   beside=beside)
+                                                   ready=ready)
     say(f"Building {workspace.label} from the SRTM tiles in {inputs.dem_dir} ({inputs.how})")
     with progress(pipeline.BUILD_STEPS, quiet=args.quiet) as step:
         return pipeline.build_from_tiles(plan, dem_dir=inputs.dem_dir, layers_dir=layers_dir,
                                          cache_dir=folder(args.cache_dir, workspace.cache_dir), built_by=built_by,
                                          osm_path=inputs.osm, on_step=step, out_dir=out_dir, cache=cache,
-                                         beside=beside)
+                                         ready=ready)
 
 
 def _terrain_raster() -> str:

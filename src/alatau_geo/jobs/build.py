@@ -56,8 +56,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-Beside = Callable[["LayerSet", "SuitabilityResult | None"], Any]
-"""A job run beside a build's export: given the layers and the suitability the build computed."""
+HandOver = Callable[["LayerSet", "SuitabilityResult | None"], None]
+"""Given a build's layers and the suitability it computed once they are in place, before the export
+(the command line hands them to the process that renders the map pages)."""
 
 PLAN_LAYERS = (*ZONE_LAYERS, "infrastructure", "infrastructure_lines", "projects", *POPULATION_LAYERS,
                *ANALYSIS_LAYERS, *SUITABILITY_LAYERS)
@@ -85,8 +86,6 @@ class BuildOutcome:
     stages: tuple[StageRun, ...] = ()
     """Each stage and step as it ran (computed, read from the cache, reused), with its time."""
     suitability: SuitabilityResult | None = None
-    beside: Any = None
-    """What the job given as ``beside`` gave (the map pages), None without one."""
     """The :class:`~alatau_geo.analysis.suitability_layers.SuitabilityResult` when this build computed it
     (the maps draw it instead of working it out again); None when it came from the cache or the plan has none."""
 
@@ -104,7 +103,7 @@ def no_progress(_label: str) -> None:
 def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: Path,  # noqa: PLR0913
                      built_by: Mapping[str, Any] | None = None, osm_path: Path | None = None,
                      on_step: Callable[[str], None] = no_progress, out_dir: Path | None = None,
-                     cache: StageCache | None = None, beside: Beside | None = None) -> BuildOutcome:
+                     cache: StageCache | None = None, ready: HandOver | None = None) -> BuildOutcome:
     """Rebuild every layer from the SRTM tiles and export it.
 
     The previous contents of `layers_dir` (if any) are compared with the new
@@ -115,11 +114,11 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     :data:`BUILD_STEPS` steps starts. Tiles with voids left after filling
     are named in the outcome's ``warnings``. Each stage is taken from
     `cache` (default: the stage cache in `cache_dir`; ``StageCache(None)``
-    computes everything) when its inputs are unchanged. `beside` is called
+    computes everything) when its inputs are unchanged. `ready` is called
     with the layers and the suitability the build computed (None when it
-    came from the cache) in a forked process while the layers are exported,
-    the terrain raster already in `out_dir` (the map pages); its result is
-    the outcome's ``beside``.
+    came from the cache) once the terrain raster and the other files are
+    in `out_dir`, before the layers are exported (the command line hands
+    them to the process that renders the map pages meanwhile).
     """
     from alatau_geo.jobs import build_stages as stages
     from alatau_geo.reference import terrain
@@ -144,8 +143,8 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
         return hazard_rasters(plan, elevation=elevation, hand=reference.rasters["hand"],
                               drains=reference.arrays["drains"], codes=reference.figures["river_codes"])
 
-    planned = stages.plan_stages(with_osm, plan, elevation=elevation, keys=keys, cache=cache, out_dir=out_dir,
-                                 hazards=hazards, on_step=on_step)
+    planned = stages.plan_stages(with_osm, plan, ground=stages.Ground.of(reference, elevation), keys=keys,
+                                 cache=cache, out_dir=out_dir, hazards=hazards, on_step=on_step)
     hand = [name for name in reference.files if name != TERRAIN_RASTER] if planned.suited else []
     outputs = [reuse.StageFiles(reference, [TERRAIN_RASTER, *hand]), reuse.StageFiles(mountain, list(mountain.files)),
                reuse.StageFiles(planned.population, list(planned.population.files)),
@@ -153,10 +152,10 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     on_step("comparing with the previous layers and exporting")
     sources = {**{name: reference_key for name in reference.layers}, **{name: mountain_key for name in mountain.layers},
                **{name: osm for name in with_osm if name.endswith("_osm")}, **planned.sources}
-    export, changes, aside = reuse.export_or_reuse(
+    export, changes = reuse.export_or_reuse(
         planned.layers, plan, cache=cache, keys=keys.values(), layers_dir=layers_dir, out_dir=out_dir,
         built_by=built_by, outputs=outputs, sources=sources, previous=lambda: _previous(layers_dir),
-        beside=_beside_of(beside, planned))
+        ready=_ready_of(ready, planned))
     figures = reference.figures["reference"]
     notes = (
         f"Reservoir: {figures['reservoir_polygon_area_km2']:,.1f} km2 at {figures['reservoir_level_m']:g} m "
@@ -174,13 +173,13 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     )
     return BuildOutcome(layers=planned.layers, changes=tuple(changes), export=export, notes=notes,
                         warnings=tuple(reference.figures["void_warnings"]), stages=tuple(cache.runs),
-                        suitability=_suitability_of(planned), beside=aside)
+                        suitability=_suitability_of(planned))
 
 
 def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path | None = None,  # noqa: PLR0913
                            built_by: Mapping[str, Any] | None = None, osm_path: Path | None = None,
                            on_step: Callable[[str], None] = no_progress, out_dir: Path | None = None,
-                           cache: StageCache | None = None, beside: Beside | None = None) -> BuildOutcome:
+                           cache: StageCache | None = None, ready: HandOver | None = None) -> BuildOutcome:
     """Without tiles: keep the DEM-derived layers already built, rebuild the rest.
 
     The DEM-derived layers come from `layers_dir`, or, when it holds none
@@ -195,7 +194,7 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     neither has one (:func:`alatau_geo.jobs.suitability.rasters_from_folder`).
     Everything is written into `out_dir` (a staging folder; default `layers_dir`).
     With `cache` (:class:`~alatau_geo.jobs.stage_cache.StageCache`), each
-    stage whose inputs are unchanged is read from there. `beside` as in
+    stage whose inputs are unchanged is read from there. `ready` as in
     :func:`build_from_tiles`.
 
     Raises
@@ -217,14 +216,16 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     elevation = read_raster(source_dir / TERRAIN_RASTER)
     on_step("gazetteer layers")
     reference_key = committed_key(plan, source_dir)
-    reference = stages.committed_stage(plan, source_dir=source_dir, key=reference_key, cache=cache)
+    reference = stages.committed_stage(plan, source_dir=source_dir, key=reference_key, cache=cache,
+                                       elevation=elevation)
     hand_dir = suitability.hand_folder([source_dir, *([reference_dir] if reference_dir else [])], plan)
     hand_files = (suitability.HAND_RASTER, suitability.DRAINS_RASTER)
     hand_digest = file_digests({name: hand_dir / name for name in hand_files}) if hand_dir else None
     with_osm, osm = _with_osm(reference.layers, osm_path)
     keys = stage_keys(plan, reference=reference_key, osm=osm, hazards=digest(hand_digest))
     planned = stages.plan_stages(
-        with_osm, plan, elevation=elevation, keys=keys, cache=cache, out_dir=out_dir, on_step=on_step,
+        with_osm, plan, ground=stages.Ground.of(reference, elevation), keys=keys, cache=cache, out_dir=out_dir,
+        on_step=on_step,
         hazards=lambda: suitability.rasters_from_folder(plan, folder=hand_dir or source_dir, elevation=elevation))
     copied = [name for name in (TERRAIN_RASTER, MOUNTAIN_DEM) if (source_dir / name).is_file()]
     if planned.suited and hand_dir is not None:
@@ -239,11 +240,11 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
 
     sources = {**{name: reference_key for name in reference.layers},
                **{name: osm for name in with_osm if name.endswith("_osm")}, **planned.sources}
-    export, changes, aside = reuse.export_or_reuse(
+    export, changes = reuse.export_or_reuse(
         planned.layers, plan, cache=cache, keys=keys.values(), layers_dir=layers_dir, out_dir=out_dir,
-        built_by=built_by, outputs=outputs, sources=sources, previous=previous, beside=_beside_of(beside, planned))
+        built_by=built_by, outputs=outputs, sources=sources, previous=previous, ready=_ready_of(ready, planned))
     return BuildOutcome(layers=planned.layers, changes=tuple(changes), export=export, notes=planned.notes,
-                        stages=tuple(cache.runs), suitability=_suitability_of(planned), beside=aside)
+                        stages=tuple(cache.runs), suitability=_suitability_of(planned))
 
 
 def tiles_keys(plan: Plan, paths: Mapping[str, Path]) -> tuple[str, str]:
@@ -463,8 +464,8 @@ def _suitability_of(planned: PlanStages) -> SuitabilityResult | None:
     return planned.suitability.value if planned.suited else None
 
 
-def _beside_of(beside: Beside | None, planned: PlanStages) -> Callable[[], Any] | None:
-    return partial(beside, planned.layers, _suitability_of(planned)) if beside is not None else None
+def _ready_of(ready: HandOver | None, planned: PlanStages) -> Callable[[], None] | None:
+    return partial(ready, planned.layers, _suitability_of(planned)) if ready is not None else None
 
 
 def _previous(layers_dir: Path) -> LayerSet | None:

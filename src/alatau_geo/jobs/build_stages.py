@@ -107,7 +107,9 @@ def tiles_stage(plan: Plan, *, paths: Mapping[str, Path], key: str, cache: Stage
             files += suitability.write_hand_rasters(rasters, folders=[files_dir, hazard_cache])
         warnings = terrain.void_warnings(build.terrain.filled, paths,
                                          max_distance_cells=plan.terrain.void_fill_max_distance_cells)
-        return StageOutput(layers=build.layers, rasters={"elevation": build.terrain.elevation, "hand": hand},
+        # The plan's stages read the slope of the whole-metre grid, as a build from the committed raster does.
+        kept = {"elevation": build.terrain.elevation, "slope": terrain.slope(build.terrain.elevation), "hand": hand}
+        return StageOutput(layers=build.layers, rasters=kept,
                            arrays={"drains": drains}, files=tuple(files), value=build,
                            figures={"reference": build.figures, "river_codes": codes, "void_warnings": warnings})
 
@@ -146,14 +148,41 @@ def mountain_stage(plan: Plan, *, paths: Mapping[str, Path], key: str, reference
     return cache.run("mountain", key, compute, out_dir=out_dir)
 
 
-def committed_stage(plan: Plan, *, source_dir: Path, key: str, cache: StageCache) -> StageOutput:
-    """The reference stage of a build without tiles: the layers already built, the gazetteer rebuilt."""
+def committed_stage(plan: Plan, *, source_dir: Path, key: str, cache: StageCache, elevation: Raster) -> StageOutput:
+    """The reference stage of a build without tiles: the layers already built, the gazetteer rebuilt.
+
+    `elevation` is the working-grid DEM of `source_dir` (in the key); the
+    stage keeps its slope in degrees as the raster ``slope``.
+    """
     from alatau_geo.jobs.build import committed_reference
+    from alatau_geo.reference import terrain
 
     def compute(_files_dir: Path | None) -> StageOutput:
-        return StageOutput(layers=committed_reference(plan, layers_dir=source_dir), value=True)
+        return StageOutput(layers=committed_reference(plan, layers_dir=source_dir),
+                           rasters={"slope": terrain.slope(elevation)}, value=True)
 
     return cache.run("reference", key, compute)
+
+
+@dataclass(frozen=True)
+class Ground:
+    """The working-grid DEM in metres and its slope in degrees, as the reference stage keeps them.
+
+    The placement, the suitability and the residents read the slope; it
+    depends on the terrain alone, so it is worked out with the reference
+    stage and read back with it, not again after each edit of the plan.
+    """
+
+    elevation: Raster
+    slope: Raster
+
+    @classmethod
+    def of(cls, reference: StageOutput, elevation: Raster) -> Ground:
+        """The ground of a reference stage's output (its ``slope`` raster, worked out here if it has none)."""
+        from alatau_geo.reference import terrain
+
+        slope = reference.rasters.get("slope")
+        return cls(elevation, slope if slope is not None else terrain.slope(elevation))
 
 
 @dataclass(frozen=True)
@@ -165,14 +194,13 @@ class ZonedStages:
     zoned: Callable[[], LayerSet]
 
 
-def zoned_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: StageKeys,  # noqa: PLR0913
-                 cache: StageCache, slope: Callable[[], Raster] | None = None) -> ZonedStages:
+def zoned_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageKeys,
+                 cache: StageCache) -> ZonedStages:
     """The zones and the placed objects of `plan` on `reference`, each from `cache` when its key is there.
 
     The steps of :func:`alatau_geo.jobs.build.plan_layers`; the zones are
     made here, the placement when ``placed`` is first called (a build
-    starts the street network beside it). `slope` gives the slope of
-    `elevation` in degrees when the caller works it out once for several stages.
+    starts the street network beside it).
     """
     from alatau_geo.jobs.build import exported_reference, place_catalogues, plan_zones
 
@@ -195,13 +223,13 @@ def zoned_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: St
     @functools.cache
     def placed() -> StageOutput:
         return cache.run("placement", keys.placement, lambda _: StageOutput(
-            layers=LayerSet(place_catalogues(zoned(), plan, elevation=elevation,
-                                             slope=slope() if slope is not None else None).values()), value=True))
+            layers=LayerSet(place_catalogues(zoned(), plan, elevation=ground.elevation, slope=ground.slope).values()),
+            value=True))
 
     return ZonedStages(zones=zones, placed=placed, zoned=zoned)
 
 
-def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: StageKeys,  # noqa: PLR0913
+def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageKeys,  # noqa: PLR0913
                 cache: StageCache, out_dir: Path, hazards: Callable[[], Any],
                 on_step: Callable[[str], None] = _no_progress) -> PlanStages:
     """The plan's stages on `reference`: zones, placement, suitability, residents and jobs, analyses.
@@ -217,8 +245,8 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
     reference : LayerSet
         The reference layers (mountain and OSM layers included).
     plan : Plan
-    elevation : Raster
-        The working-grid DEM, metres.
+    ground : Ground
+        The working-grid DEM and its slope.
     keys : StageKeys
     cache : StageCache
     out_dir : Path
@@ -230,13 +258,11 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
         Called with a label as the zones, the suitability and the people start.
     """
     from alatau_geo.jobs.build import PLAN_LAYERS, population_note
-    from alatau_geo.reference import terrain
 
     precision = plan.export.coordinate_precision
-    # The placement, the suitability and the residents all read the slope: worked out once, when first needed.
-    slope = functools.cache(functools.partial(terrain.slope, elevation))
+    elevation = ground.elevation
     on_step("zones and placement")
-    zoned = zoned_stages(reference, plan, elevation=elevation, keys=keys, cache=cache, slope=slope)
+    zoned = zoned_stages(reference, plan, ground=ground, keys=keys, cache=cache)
     zones = zoned.zones
 
     def exported(layers: LayerSet) -> LayerSet:
@@ -266,7 +292,8 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
         assert files_dir is not None
         if plan.suitability is None:
             return StageOutput(figures={"note": suitability.suitability_note(None)}, value=True)
-        result = suitability.suitability_of_layers(unsuited, plan, hazards(), slope=slope())
+        result = suitability.suitability_of_layers(unsuited, plan, hazards(), slope=ground.slope,
+                                                   cells=suitability.cached_cells(cache))
         files = suitability.write_suitability_rasters(result, folder=files_dir)
         return StageOutput(layers=LayerSet(suitability_layers(result)), files=tuple(files), value=result,
                            rasters={"classes": result.surface.grid.raster(result.surface.classes)},
@@ -278,7 +305,7 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
 
         assert files_dir is not None
         population = population_of(planned(), plan, elevation=elevation, suitability=classes,
-                                   spread=cached_spread(cache), slope=slope())
+                                   spread=cached_spread(cache), slope=ground.slope)
         grids = write_population_grids(population, files_dir)
         return StageOutput(layers=LayerSet(population_layers(population, planned())), value=population,
                            figures={"note": population_note(population)}, files=tuple(p.name for p in grids))
@@ -316,7 +343,7 @@ def plan_stages(reference: LayerSet, plan: Plan, *, elevation: Raster, keys: Sta
 
         # Residents and jobs read from the cache are layers and grids only: allocate them again (same result).
         population: CityPopulation = people.value if people.computed else population_of(
-            planned(), plan, elevation=elevation, suitability=classes, spread=cached_spread(cache), slope=slope())
+            planned(), plan, elevation=elevation, suitability=classes, spread=cached_spread(cache), slope=ground.slope)
         found = reached if reached is not None else _reached_areas(
             exported_zoned, plan, os.getpid(), cache, lambda: exported(placed.layers))[0]
         return StageOutput(layers=LayerSet(served_layers(found, plan, population=population)), value=True)
@@ -349,8 +376,8 @@ def zones_and_placement(plan: Plan, *, layers_dir: Path, cache: StageCache) -> L
     check_committed(plan, layers_dir=layers_dir, names=[name for name, _ in manifest_entries(layers_dir)])
     elevation = read_raster(layers_dir / TERRAIN_RASTER)
     reference_key = committed_key(plan, layers_dir)
-    reference = committed_stage(plan, source_dir=layers_dir, key=reference_key, cache=cache)
-    zoned = zoned_stages(reference.layers, plan, elevation=elevation, cache=cache,
+    reference = committed_stage(plan, source_dir=layers_dir, key=reference_key, cache=cache, elevation=elevation)
+    zoned = zoned_stages(reference.layers, plan, ground=Ground.of(reference, elevation), cache=cache,
                          keys=stage_keys(plan, reference=reference_key))
     return LayerSet([*(zoned.zones.layers[name] for name in ZONE_LAYERS if name in zoned.zones.layers),
                      *zoned.placed().layers.values()])

@@ -8,11 +8,11 @@ only each finished result (a page's HTML) comes back through a pipe. The
 two processes take the jobs from a shared counter, in order, so the slower
 pages do not all land on one side.
 
-:func:`run_beside` runs one job here and another in the child (a build
-exports its layers while its map pages are rendered);
-:func:`run_beside_handing_over` also hands the child a value once this side
-has it (the placed objects, after the child has started on the street
-network).
+:func:`run_beside_handing_over` runs one job here and another in the child,
+which starts before this side has what it needs and is handed it later (a
+build forks the process that renders its map pages as it starts, and hands
+it the layers once they are in place; the analyses start on the street
+network before the objects are placed).
 
 Where ``fork`` is not available, with one worker, or for a single job, the
 jobs run one after the other in the calling process: same results, in the
@@ -31,12 +31,13 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any, TypeVar
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["available_workers", "forks", "run_beside", "run_beside_handing_over", "run_forked"]
+__all__ = ["available_workers", "forks", "run_beside_handing_over", "run_forked"]
 
 _PR_SET_PDEATHSIG = 1  # prctl option, <linux/prctl.h>
 
@@ -102,39 +103,9 @@ def run_forked(jobs: Mapping[str, Callable[[], T]], *, workers: int | None = Non
     return {name: results[name] for name in names}
 
 
-def run_beside(here: Callable[[], T], beside: Callable[[], U], *, workers: int | None = None) -> tuple[T, U]:
-    """`here` in this process while a forked child runs `beside`; both results.
-
-    Parameters
-    ----------
-    here : callable
-        Run in this process (its side effects on this process's objects stay).
-    beside : callable
-        Run in the child; its result must pickle. With one worker or no
-        ``fork``, it runs here after `here`.
-    workers : int, optional
-        As in :func:`run_forked`.
-
-    Raises
-    ------
-    Exception
-        The error `here` raised (the child is stopped), else the one `beside` raised.
-    """
-    if not forks(workers):
-        return here(), beside()
-    result, sent = _with_child({"beside": beside}, ["beside"], multiprocessing.get_context("fork").Value("i", 0),
-                               here=here)
-    for kind, _name, value in sent:
-        if kind == "error":
-            raise value
-        return result, value
-    logger.debug("the forked worker ended without a result: running it here")
-    return result, beside()
-
-
 def run_beside_handing_over(here: Callable[[Callable[[V], None]], T], beside: Callable[[Callable[[], V]], U], *,
                             workers: int | None = None) -> tuple[T, U]:
-    """:func:`run_beside` where the child starts before `here` has what it needs, and is handed it later.
+    """`here` in this process while a forked child runs `beside`, which is handed a value from `here` when ready.
 
     `here` is called with ``give``, which it calls once with a value (one
     that pickles); `beside` is called with ``take``, which waits for that
@@ -155,8 +126,10 @@ def run_beside_handing_over(here: Callable[[Callable[[V], None]], T], beside: Ca
     Raises
     ------
     Exception
-        As :func:`run_beside`; ``take`` raises RuntimeError if `here` ended
-        without giving (and `here` gives at most once).
+        The error `here` raised (the child is stopped), else the one
+        `beside` raised; ``take`` raises RuntimeError if `here` ended
+        without giving, ``give`` if it is called twice, and the pickling
+        error of a value that does not pickle.
     """
     given: list[V] = []
     if not forks(workers):
@@ -169,15 +142,17 @@ def run_beside_handing_over(here: Callable[[Callable[[V], None]], T], beside: Ca
     def give(value: V) -> None:
         if given:
             raise RuntimeError("a value is handed over once")
+        # Pickled here, so a value that does not pickle fails in this process, with its own error.
+        data = ForkingPickler.dumps(value)
         given.append(value)
-        # From a thread: a value larger than the pipe holds would otherwise wait here for the child to read it.
-        sending.append(threading.Thread(target=_hand_over, args=(sender, value), daemon=True))
+        # Sent from a thread: a value larger than the pipe holds would otherwise wait here for the child to read it.
+        sending.append(threading.Thread(target=_hand_over, args=(sender, data), daemon=True))
         sending[-1].start()
 
     def take() -> V:
         sender.close()  # the child's copy: the pipe ends when this side's does
         try:
-            return receiver.recv()
+            return pickle.loads(receiver.recv_bytes())
         except EOFError:
             raise RuntimeError("the forked job was handed nothing") from None
 
@@ -200,10 +175,10 @@ def run_beside_handing_over(here: Callable[[Callable[[V], None]], T], beside: Ca
     return result, beside(partial(_first_given, given))
 
 
-def _hand_over(sender: Connection, value: Any) -> None:
-    """Send `value` to the child and close the pipe; quietly nothing if the child is gone."""
+def _hand_over(sender: Connection, data: bytes) -> None:
+    """Send the pickled value `data` to the child and close the pipe; quietly nothing if the child is gone."""
     try:
-        sender.send(value)
+        sender.send_bytes(data)
     except OSError:  # BrokenPipeError: the child ended (or was stopped) without reading
         pass
     finally:

@@ -21,6 +21,7 @@ folder instead of reading pieces it would now make differently.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
@@ -37,7 +38,8 @@ from alatau_geo.jobs.stage_cache import StageCache, code_digest
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["KEEP_ENTRIES", "FileMemo", "GeometryMemo", "ZoneMemo", "geometry_memo", "memo_folder", "zone_memo"]
+__all__ = ["KEEP_ENTRIES", "ArrayMemo", "FileMemo", "GeometryMemo", "ZoneMemo", "geometry_memo", "memo_folder",
+           "zone_memo"]
 
 KEEP_ENTRIES = 400
 """Entries kept per kind (about ten builds of the default plan's service areas)."""
@@ -146,6 +148,31 @@ class GeometryMemo(FileMemo[shapely.Geometry]):
     def decode(self, data: bytes) -> shapely.Geometry:
         """The geometry of WKB `data`."""
         return _from_wkb(data)
+
+
+class ArrayMemo(FileMemo[np.ndarray]):
+    """Arrays by a hex key, kept as ``.npy`` files in `folder` (nothing is kept when `folder` is None).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> memo = ArrayMemo(Path(tempfile.mkdtemp()) / "cells")
+    >>> memo["ab" * 16] = np.array([[0.5, np.nan]], dtype=np.float32)
+    >>> memo["ab" * 16]
+    array([[0.5, nan]], dtype=float32)
+    """
+
+    suffix = ".npy"
+
+    def encode(self, value: np.ndarray) -> bytes:
+        """The array in NumPy's format (dtype, shape and values, exact)."""
+        buffer = io.BytesIO()
+        np.save(buffer, value, allow_pickle=False)
+        return buffer.getvalue()
+
+    def decode(self, data: bytes) -> np.ndarray:
+        """The array a ``.npy`` file holds."""
+        return np.load(io.BytesIO(data), allow_pickle=False)
 
 
 class ZoneMemo(FileMemo[tuple[shapely.Geometry, float | None]]):

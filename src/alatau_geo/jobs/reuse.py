@@ -40,7 +40,6 @@ from alatau_geo.core.io import ExportResult, copy_file, export_layers
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME
 from alatau_geo.core.stage_store import geometries_from_arrays, geometry_arrays
-from alatau_geo.jobs.forked import run_beside
 from alatau_geo.jobs.stage_cache import StageCache, StageOutput, digest, package_digest, plan_part
 from alatau_geo.plan.config import Plan
 
@@ -213,7 +212,7 @@ def export_or_reuse(layers: LayerSet, plan: Plan, *, cache: StageCache,  # noqa:
                     keys: Iterable[str | None], layers_dir: Path, out_dir: Path,
                     built_by: Mapping[str, Any] | None, outputs: Sequence[StageFiles | CopiedFiles],
                     sources: Mapping[str, str | None], previous: Callable[[], LayerSet | None],
-                    beside: Callable[[], Any] | None = None) -> tuple[ExportResult, list[LayerChange], Any]:
+                    ready: Callable[[], None] | None = None) -> tuple[ExportResult, list[LayerChange]]:
     """Export `layers` and the stages' files into `out_dir`, or link the layers in place when they are the same.
 
     Parameters
@@ -237,16 +236,15 @@ def export_or_reuse(layers: LayerSet, plan: Plan, *, cache: StageCache,  # noqa:
     previous : callable
         Gives the previous layers to compare with, when the cache holds no
         record of them (read only when exporting).
-    beside : callable, optional
-        A job that reads the files in `out_dir` (the map pages): run in a
-        forked process while the layers are compared and exported
-        (:func:`~alatau_geo.jobs.forked.run_beside`), once the stages' files
-        are in place; its result must pickle.
+    ready : callable, optional
+        Called once the stages' files are in `out_dir`, before the layers
+        are compared and exported (a build then hands its layers to the
+        process that renders the map pages, which reads those files).
 
     Returns
     -------
-    (ExportResult, list of LayerChange, object)
-        The export, the changes, and what `beside` gave (None without it).
+    (ExportResult, list of LayerChange)
+        The export and the changes.
     """
     precision = plan.export.coordinate_precision
     extra = [name for placed in outputs for name in (placed.names if isinstance(placed, StageFiles)
@@ -256,16 +254,16 @@ def export_or_reuse(layers: LayerSet, plan: Plan, *, cache: StageCache,  # noqa:
         with cache.timed("layers in place", "reused") as status:
             kept = reuse_export(cache, key, layers_dir=layers_dir, out_dir=out_dir, gpkg_name=GPKG_NAME)
             if kept is not None:
-                return (*kept, beside() if beside is not None else None)
+                if ready is not None:
+                    ready()
+                return kept
             status.append("differ")
     with cache.timed("files beside the layers (rasters)"):
         extra = [name for placed in outputs for name in placed.place(out_dir)]
-    export = partial(_export, layers, plan, cache=cache, key=key, layers_dir=layers_dir, out_dir=out_dir,
-                     built_by=built_by, extra=extra, sources=sources, previous=previous)
-    if beside is None:
-        return (*export(), None)
-    (done, changes), aside = run_beside(export, beside)
-    return done, changes, aside
+    if ready is not None:
+        ready()
+    return _export(layers, plan, cache=cache, key=key, layers_dir=layers_dir, out_dir=out_dir, built_by=built_by,
+                   extra=extra, sources=sources, previous=previous)
 
 
 def _export(layers: LayerSet, plan: Plan, *, cache: StageCache, key: str, layers_dir: Path,  # noqa: PLR0913

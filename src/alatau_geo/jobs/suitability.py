@@ -40,9 +40,12 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 
 from alatau_geo.analysis import hazards
+from alatau_geo.analysis.criteria import CellFunction, Cells, Source, computed
+from alatau_geo.analysis.grid import Grid
 from alatau_geo.analysis.hazard_layers import HAZARD_LAYERS, HazardRasters, dem_rasters, flood_hazards
 from alatau_geo.analysis.suitability import CLASS_LABELS
 from alatau_geo.analysis.suitability_layers import (
@@ -58,6 +61,9 @@ from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.manifest import read_built_by
 from alatau_geo.core.raster import Raster
 from alatau_geo.core.raster_io import read_raster_tags, write_cog
+from alatau_geo.core.stage_store import geometry_digest
+from alatau_geo.jobs.memo import ArrayMemo, memo_folder
+from alatau_geo.jobs.stage_cache import StageCache, digest
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.workspace import plan_fingerprint
 from alatau_geo.reference import terrain
@@ -75,6 +81,8 @@ SCORE_RASTER = "suitability_score.tif"
 """The weighted score 0..1 on the suitability grid, 0 where a constraint excludes the land."""
 CLASS_RASTER = "suitability_class.tif"
 """The suitability classes (0 unsuitable, 1 low, 2 medium, 3 high, 255 no data)."""
+_KEEP_CELLS = 60
+# A build of the default plan reads about ten entries' cells; sixty keep those of a few recent grids and edits.
 _HAND_METHOD = ("height above nearest drainage: drop from each cell to the first drain on its D8 path (pyflwdir), "
                 "drains = upstream area above hydrology.stream_threshold_km2, and the reservoir")
 
@@ -178,8 +186,12 @@ def with_suitability(layers: LayerSet, plan: Plan, rasters: HazardRasters) -> tu
 
 
 def suitability_of_layers(layers: LayerSet, plan: Plan, rasters: HazardRasters, *,
-                          slope: Raster | None = None) -> SuitabilityResult:
-    """The suitability of `plan` on built `layers` and hazard rasters (`slope` as :func:`evaluate_suitability`'s)."""
+                          slope: Raster | None = None, cells: Cells = computed) -> SuitabilityResult:
+    """The suitability of `plan` on built `layers` and hazard rasters.
+
+    `slope` and `cells` as in :func:`~alatau_geo.analysis.suitability_layers.evaluate_suitability`
+    (a build keeps the cells in its cache: :func:`cached_cells`).
+    """
     params = plan.suitability
     if params is None:
         raise PlanError(f"{plan.source}: the plan has no [suitability] section")
@@ -188,10 +200,48 @@ def suitability_of_layers(layers: LayerSet, plan: Plan, rasters: HazardRasters, 
     exported = LayerSet(as_exported(layer, precision=precision) if name in named else layer
                         for name, layer in layers.items())
     found = flood_hazards(rasters, params.hazards)
-    result = evaluate_suitability(exported, params, elevation=rasters.elevation, hazards=found, slope=slope)
+    result = evaluate_suitability(exported, params, elevation=rasters.elevation, hazards=found, slope=slope,
+                                  cells=cells)
     if result.left_out:
         logger.debug("suitability: left out %s (no height above drainage)", ", ".join(result.left_out))
     return result
+
+
+def cached_cells(cache: StageCache) -> Cells:
+    """Each criterion's scores and each constraint's mask, kept in `cache` by exactly what they read.
+
+    The key is the plan entry (its source, transform, kinds, buffer,
+    limits), the grid, and the source's content: a raster's values,
+    transform and CRS, or a layer's geometries, ``kind`` column and CRS.
+    After an edit of a district the slope, the height above drainage and
+    the reference layers are as before, and so is the suitability grid
+    (the analysis area's bounds on whole cells) unless the city's extent
+    moved: their cells are read back, exact, instead of being resampled or
+    measured again. Without a cache (``--no-cache``) nothing is kept.
+    """
+    memo = ArrayMemo(memo_folder(cache, "cells"))
+    memo.prune(keep=_KEEP_CELLS)
+
+    def cells(function: CellFunction, entry: object, source: Source, grid: Grid) -> np.ndarray:
+        key = digest("cells", function.__name__, repr(entry), repr(grid.transform), grid.shape, grid.crs.to_wkt(),
+                     _source_digest(source))
+        try:
+            return memo[key]
+        except KeyError:
+            memo[key] = values = function(entry, source, grid)
+            return values
+
+    return cells
+
+
+def _source_digest(source: Source) -> str:
+    """SHA-256 of what a criterion or constraint reads of its source."""
+    if isinstance(source, gpd.GeoDataFrame):
+        kinds = source["kind"].astype(str).str.cat(sep="\n") if "kind" in source.columns else ""
+        return geometry_digest(source.geometry.to_numpy(), kinds, source.crs.to_wkt() if source.crs else "")
+    values = np.ascontiguousarray(source.data)
+    return hashlib.sha256(values.tobytes()).hexdigest() + f"{values.dtype}{values.shape}{source.transform!r}" + (
+        source.crs.to_wkt())
 
 
 def suitability_of(layers: LayerSet, plan: Plan, *, layers_dir: Path, elevation: Raster) -> SuitabilityResult:

@@ -10,8 +10,9 @@ and the entry, e.g. ``plan.toml: 'suitability.weights.slope' must be at least
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from functools import partial
 from types import MappingProxyType
 from typing import Any
 
@@ -156,6 +157,14 @@ class SuitabilityParams:
         if self.weighting not in ("weights", "ahp"):
             raise PlanError(f"'suitability.weighting' must be 'weights' or 'ahp', got {self.weighting!r}")
         self.normalised_weights()
+
+    def __reduce__(self) -> tuple[Callable[[], SuitabilityParams], tuple[()]]:
+        """Pickled as the arguments that make the parameters again (a read-only view of a dict does not pickle).
+
+        A build hands its suitability to the process that draws the maps.
+        """
+        arguments = {item.name: getattr(self, item.name) for item in fields(self)}
+        return partial(type(self), **{**arguments, "weights": dict(self.weights)}), ()
 
     def normalised_weights(self) -> pd.Series:
         """Weight of each criterion, summing to 1, indexed by criterion name (plan order).

@@ -7,6 +7,7 @@ import dataclasses
 import importlib
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -204,9 +205,10 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
                                 dem_path=outputs.folder(layers_dir) / _terrain_raster())
             # The map pages are rendered in a process forked now, which loads the map code while the
             # layers are built, is handed them once they are in place, and renders beside their export.
-            result, (pages, runs) = run_beside_handing_over(
-                lambda give: build(ready=lambda layers, suitability: give((layers, suitability))),
-                partial(_pages_when_handed, pages_job))
+            result, rendered = run_beside_handing_over(partial(_build_handing_over, build),
+                                                       partial(_pages_when_handed, pages_job))
+            # When the layers in place were kept, the pages are checked here (most likely kept too).
+            pages, runs = rendered if rendered is not None else pages_job(result.layers, result.suitability)
         for change in result.changes:
             say(f"  {change}")
         for line in result.notes:
@@ -228,16 +230,33 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
     return dataclasses.replace(result, stages=tuple(cache.runs))
 
 
+def _build_handing_over(build: Callable[..., BuildOutcome],
+                        give: Callable[[tuple[LayerSet, SuitabilityResult | None] | None], None]) -> BuildOutcome:
+    """`build` handing its layers and suitability over with `give` once they are in place; None if it kept them."""
+    handed: list[bool] = []
+
+    def ready(layers: LayerSet, suitability: SuitabilityResult | None) -> None:
+        handed.append(True)
+        give((layers, suitability))
+
+    result = build(ready=ready)
+    if not handed:  # the layers in place were kept: pickling them over is not worth it
+        give(None)
+    return result
+
+
 def _pages_when_handed(job: Callable[[LayerSet, SuitabilityResult | None], _Pages],
-                       take: Callable[[], tuple[LayerSet, SuitabilityResult | None]]) -> _Pages:
-    """`job` on the layers and suitability `take` waits for, the map code loaded first.
+                       take: Callable[[], tuple[LayerSet, SuitabilityResult | None] | None]) -> _Pages | None:
+    """`job` on the layers and suitability `take` waits for, the map code loading meanwhile; None if handed none.
 
     Forked as a build starts, the process loads the page code (folium and
     its templates, a third of a second) while the build works out the
-    layers, not after.
+    layers, not after. It loads in a thread, so that a build that kept
+    the layers in place (and hands over nothing) does not wait for it.
     """
-    importlib.import_module("alatau_geo.jobs.pages")
-    return job(*take())
+    threading.Thread(target=importlib.import_module, args=("alatau_geo.jobs.pages",), daemon=True).start()
+    handed = take()
+    return None if handed is None else job(*handed)
 
 
 def _pages_beside(layers: LayerSet, suitability: SuitabilityResult | None, *,  # noqa: PLR0913

@@ -58,7 +58,8 @@ logger = logging.getLogger(__name__)
 
 HandOver = Callable[["LayerSet", "SuitabilityResult | None"], None]
 """Given a build's layers and the suitability it computed once they are in place, before the export
-(the command line hands them to the process that renders the map pages)."""
+(the command line hands them to the process that renders the map pages); not called when the layers
+in place are kept."""
 
 PLAN_LAYERS = (*ZONE_LAYERS, "infrastructure", "infrastructure_lines", "projects", *POPULATION_LAYERS,
                *ANALYSIS_LAYERS, *SUITABILITY_LAYERS)
@@ -118,7 +119,8 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     with the layers and the suitability the build computed (None when it
     came from the cache) once the terrain raster and the other files are
     in `out_dir`, before the layers are exported (the command line hands
-    them to the process that renders the map pages meanwhile).
+    them to the process that renders the map pages meanwhile); it is not
+    called when the layers in place are kept (nothing changed).
     """
     from alatau_geo.jobs import build_stages as stages
     from alatau_geo.reference import terrain

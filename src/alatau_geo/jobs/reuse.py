@@ -239,7 +239,8 @@ def export_or_reuse(layers: LayerSet, plan: Plan, *, cache: StageCache,  # noqa:
     ready : callable, optional
         Called once the stages' files are in `out_dir`, before the layers
         are compared and exported (a build then hands its layers to the
-        process that renders the map pages, which reads those files).
+        process that renders the map pages, which reads those files); not
+        called when the layers in place are kept.
 
     Returns
     -------
@@ -254,8 +255,6 @@ def export_or_reuse(layers: LayerSet, plan: Plan, *, cache: StageCache,  # noqa:
         with cache.timed("layers in place", "reused") as status:
             kept = reuse_export(cache, key, layers_dir=layers_dir, out_dir=out_dir, gpkg_name=GPKG_NAME)
             if kept is not None:
-                if ready is not None:
-                    ready()
                 return kept
             status.append("differ")
     with cache.timed("files beside the layers (rasters)"):

@@ -254,9 +254,13 @@ def _pages_when_handed(job: Callable[[LayerSet, SuitabilityResult | None], _Page
     layers, not after. It loads in a thread, so that a build that kept
     the layers in place (and hands over nothing) does not wait for it.
     """
-    threading.Thread(target=importlib.import_module, args=("alatau_geo.jobs.pages",), daemon=True).start()
+    loading = threading.Thread(target=importlib.import_module, args=("alatau_geo.jobs.pages",), daemon=True)
+    loading.start()
     handed = take()
-    return None if handed is None else job(*handed)
+    if handed is None:
+        return None
+    loading.join()  # handed layers are new layers: their pages are drawn, with that code (one import at a time)
+    return job(*handed)
 
 
 def _pages_beside(layers: LayerSet, suitability: SuitabilityResult | None, *,  # noqa: PLR0913

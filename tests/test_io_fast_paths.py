@@ -137,3 +137,52 @@ def test_same_content_compares_what_the_export_holds(layer: Layer, tmp_path: Pat
     renamed["name"] = ["Жетысу", "new", "Core"]
     (change,) = compare_layers(LayerSet([layer]), LayerSet([Layer("mixed", renamed, layer.provenance)]))
     assert change.status == "changed"
+
+
+def test_geometries_read_at_once_are_those_shape_makes_one_by_one() -> None:
+    import json
+
+    from shapely.geometry import shape
+
+    from alatau_geo.core.geojson_geometry import geometries_from_json
+
+    committed = sorted((Path(__file__).resolve().parents[1] / "layers").glob("*.geojson"))
+    assert len(committed) >= 30
+    for path in committed:
+        objects = [feature["geometry"] for feature in json.loads(path.read_text(encoding="utf-8"))["features"]]
+        made = geometries_from_json(objects)
+        assert [shapely.to_wkb(g) for g in made] == [shapely.to_wkb(shape(o)) for o in objects], path.name
+    # Holes, several parts, heights, and a ring left open (closed, as shape closes it).
+    objects = [{"type": "MultiPolygon", "coordinates": [[[[0, 0], [4, 0], [4, 4], [0, 0]],
+                                                         [[1, 1], [2, 1], [2, 2], [1, 1]]],
+                                                        [[[5, 5], [6, 5], [6, 6], [5, 5]]]]},
+               {"type": "LineString", "coordinates": [[0, 0, 10], [1, 1, 20]]},
+               {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1]]]},
+               {"type": "MultiPoint", "coordinates": [[1, 2], [3, 4]]}]
+    assert [g.wkt for g in geometries_from_json(objects)] == [shape(o).wkt for o in objects]
+    # What this path leaves to shape(): collections, empty geometries, mixed dimensions, malformed objects.
+    for left in ({"type": "GeometryCollection", "geometries": []}, {"type": "LineString", "coordinates": []},
+                 {"type": "LineString", "coordinates": [[0, 0], [1, 1, 1]]}, {"type": "Point"},
+                 {"type": "Polygon", "coordinates": 7}):
+        with pytest.raises(ValueError):
+            geometries_from_json([left])
+
+
+def test_a_layer_with_geometries_shape_alone_reads_is_read_and_a_bad_one_is_named(tmp_path: Path) -> None:
+    import json
+
+    def collection(*geometries: dict) -> str:
+        features = [{"type": "Feature", "id": f"f{n}", "properties": {}, "geometry": geometry}
+                    for n, geometry in enumerate(geometries)]
+        return json.dumps({"type": "FeatureCollection", "name": "wells", "title": "Wells",
+                           "provenance": {"source": "test", "method": "test"}, "features": features})
+
+    path = tmp_path / "wells.geojson"
+    path.write_text(collection({"type": "Point", "coordinates": [77.0, 43.6]},
+                               {"type": "GeometryCollection", "geometries": [
+                                   {"type": "Point", "coordinates": [77.1, 43.6]}]}), encoding="utf-8")
+    assert list(read_layer(path).frame.geometry.geom_type) == ["Point", "GeometryCollection"]
+    path.write_text(collection({"type": "Point", "coordinates": [77.0, 43.6]},
+                               {"type": "Point", "coordinates": ["east", 43.6]}), encoding="utf-8")
+    with pytest.raises(LayerError, match=r"wells.geojson: feature 2: bad geometry"):
+        read_layer(path)

@@ -36,7 +36,7 @@ from alatau_geo.core.export_geometry import (
     feature_label,
     prepare_layer,
 )
-from alatau_geo.core.geojson_geometry import format_coordinate, geometry_texts
+from alatau_geo.core.geojson_geometry import format_coordinate, geometries_from_json, geometry_texts
 from alatau_geo.core.layers import Layer, Provenance
 
 __all__ = [
@@ -335,18 +335,30 @@ def _provenance(data: Any, *, path: Path) -> Provenance:
         raise LayerError(f"{path}: bad 'provenance' ({error})") from None
 
 
-def _feature_row(feature: Any, *, path: Path, number: int) -> tuple[dict[str, Any], BaseGeometry]:
+def _feature_row(feature: Any, *, path: Path, number: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A feature's properties (its id among them) and its geometry object, checked for shape."""
     where = f"feature {number}: "
     if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
         raise LayerError(f"{path}: {where}not a GeoJSON Feature")
     properties = dict(require_member(feature, "properties", dict, path=path, where=where))
     if "id" not in properties and "id" in feature:
         properties = {"id": feature["id"], **properties}
+    return properties, require_member(feature, "geometry", dict, path=path, where=where)
+
+
+def _geometries(objects: list[dict[str, Any]], *, path: Path) -> list[BaseGeometry]:
+    """The features' geometries, all at once; one by one (naming the feature a bad one spoils) when that fails."""
     try:
-        geometry = shape(require_member(feature, "geometry", dict, path=path, where=where))
-    except (ShapelyError, KeyError, TypeError, ValueError, AttributeError) as error:
-        raise LayerError(f"{path}: {where}bad geometry ({error})") from None
-    return properties, geometry
+        return list(geometries_from_json(objects))
+    except ValueError:
+        pass
+    geometries = []
+    for number, item in enumerate(objects, start=1):
+        try:
+            geometries.append(shape(item))
+        except (ShapelyError, KeyError, TypeError, ValueError, AttributeError) as error:
+            raise LayerError(f"{path}: feature {number}: bad geometry ({error})") from None
+    return geometries
 
 
 def read_layer(path: str | Path, *, check: Callable[[Path, bytes], None] | None = None) -> Layer:
@@ -407,12 +419,12 @@ def _layer_from_json(data: Any, *, path: Path) -> Layer:
     if not isinstance(data, Mapping) or data.get("type") != "FeatureCollection":
         raise LayerError(f"{path}: not a GeoJSON FeatureCollection")
     features = require_member(data, "features", list, path=path)
-    rows, geometries = [], []
+    rows, objects = [], []
     for number, feature in enumerate(features, start=1):
         row, geometry = _feature_row(feature, path=path, number=number)
         rows.append(row)
-        geometries.append(geometry)
-    return _layer_from_parts(data, rows, geometries, path=path)
+        objects.append(geometry)
+    return _layer_from_parts(data, rows, _geometries(objects, path=path), path=path)
 
 
 def _layer_from_parts(header: Mapping[str, Any], rows: list[dict[str, Any]], geometries: list[BaseGeometry], *,

@@ -1,4 +1,4 @@
-"""GeoJSON geometry text of many geometries at once.
+"""GeoJSON geometry text of many geometries at once, and geometries of many GeoJSON geometry objects.
 
 The numbers of every coordinate of a layer are formatted in one vectorised
 pass (numpy string functions), then joined ring by ring and part by part in
@@ -6,11 +6,17 @@ the order :func:`shapely.get_coordinates` walks them. The text is the same,
 byte for byte, as formatting each coordinate with :func:`format_coordinate`
 and writing each geometry object by hand; a geometry collection is written
 by that plain recursion.
+
+Reading goes the other way (:func:`geometries_from_json`): the positions of
+all geometries of one type are gathered into one coordinate array with its
+offsets, and shapely builds them at once (:func:`shapely.from_ragged_array`)
+instead of one Python object per ring.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import shapely
@@ -183,3 +189,91 @@ def geometry_text(geometry: BaseGeometry, *, precision: int = DEFAULT_PRECISION)
         parts = ", ".join(geometry_text(part, precision=precision) for part in geometry.geoms)
         return f'{{"type": "GeometryCollection", "geometries": [{parts}]}}'
     return geometry_texts(np.array([geometry], dtype=object), precision=precision)[0]
+
+
+# How deep each type nests lists of positions, and its type for shapely.from_ragged_array.
+_NESTING = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2, "MultiPolygon": 3}
+_RAGGED_TYPES = {"Point": shapely.GeometryType.POINT, "MultiPoint": shapely.GeometryType.MULTIPOINT,
+                 "LineString": shapely.GeometryType.LINESTRING,
+                 "MultiLineString": shapely.GeometryType.MULTILINESTRING,
+                 "Polygon": shapely.GeometryType.POLYGON, "MultiPolygon": shapely.GeometryType.MULTIPOLYGON}
+
+
+def geometries_from_json(objects: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """The shapely geometries of GeoJSON geometry objects, built type by type.
+
+    The geometries are those :func:`shapely.geometry.shape` makes of each
+    object, with the same coordinates to the bit.
+
+    Parameters
+    ----------
+    objects : sequence of mapping
+        GeoJSON geometry objects (``type`` and ``coordinates``), as parsed from JSON.
+
+    Returns
+    -------
+    numpy.ndarray of shapely geometries
+        In the order of `objects`.
+
+    Raises
+    ------
+    ValueError
+        For what this path leaves to :func:`shapely.geometry.shape` one by
+        one: geometry collections, empty geometries or parts, positions of
+        mixed dimensions, and malformed objects.
+
+    Examples
+    --------
+    >>> made = geometries_from_json([{"type": "Point", "coordinates": [77.0, 43.5]},
+    ...                              {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]},
+    ...                              {"type": "Point", "coordinates": [77.5, 43.25]}])
+    >>> [geometry.wkt for geometry in made]
+    ['POINT (77 43.5)', 'POLYGON ((0 0, 1 0, 1 1, 0 0))', 'POINT (77.5 43.25)']
+    """
+    made = np.empty(len(objects), dtype=object)
+    by_type: dict[str, list[int]] = {}
+    try:
+        for index, item in enumerate(objects):
+            by_type.setdefault(item["type"], []).append(index)
+        for kind, indices in by_type.items():
+            if kind not in _NESTING:
+                raise ValueError(f"{kind!r} geometries are built one by one")
+            made[indices] = _built(kind, [objects[index]["coordinates"] for index in indices])
+    except (KeyError, TypeError, IndexError, shapely.errors.ShapelyError) as error:
+        raise ValueError(f"not built at once: {error}") from None
+    return made
+
+
+def _built(kind: str, coordinates: list[Any]) -> np.ndarray:
+    """Geometries of one type from their nested position lists."""
+    depth = _NESTING[kind]
+    if depth == 0:
+        return shapely.points(_position_array(coordinates))
+    positions: list[Any] = []
+    # offsets[0] ends each innermost list of positions, offsets[1] each list of those, and so on.
+    offsets: list[list[int]] = [[0] for _ in range(depth)]
+    for geometry in coordinates:
+        _gather(geometry, depth, positions, offsets)
+    if any(end == start for ends in offsets for start, end in zip(ends, ends[1:], strict=False)):
+        raise ValueError("an empty geometry or part")
+    return shapely.from_ragged_array(_RAGGED_TYPES[kind], _position_array(positions),
+                                     tuple(np.asarray(ends, dtype=np.int64) for ends in offsets))
+
+
+def _gather(nested: list[Any], depth: int, positions: list[Any], offsets: list[list[int]]) -> None:
+    """Append the positions of `nested` (`depth` levels of lists) and the ends of its lists."""
+    if depth == 1:
+        positions.extend(nested)
+        offsets[0].append(len(positions))
+        return
+    for part in nested:
+        _gather(part, depth - 1, positions, offsets)
+    offsets[depth - 1].append(len(offsets[depth - 2]) - 1)
+
+
+def _position_array(positions: list[Any]) -> np.ndarray:
+    """Positions as an (n, 2) or (n, 3) float array; ValueError for mixed or malformed ones."""
+    array = np.asarray(positions, dtype=np.float64)
+    if array.ndim != 2 or array.shape[1] not in (2, 3):
+        raise ValueError("positions of mixed or unexpected dimensions")
+    return array

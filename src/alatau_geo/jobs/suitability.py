@@ -240,7 +240,7 @@ def _source_digest(source: Source) -> str:
         kinds = source["kind"].astype(str).str.cat(sep="\n") if "kind" in source.columns else ""
         return geometry_digest(source.geometry.to_numpy(), kinds, source.crs.to_wkt() if source.crs else "")
     values = np.ascontiguousarray(source.data)
-    return hashlib.sha256(values.tobytes()).hexdigest() + f"{values.dtype}{values.shape}{source.transform!r}" + (
+    return hashlib.sha256(values.data).hexdigest() + f"{values.dtype}{values.shape}{source.transform!r}" + (
         source.crs.to_wkt())
 
 

@@ -178,11 +178,8 @@ class Ground:
 
     @classmethod
     def of(cls, reference: StageOutput, elevation: Raster) -> Ground:
-        """The ground of a reference stage's output (its ``slope`` raster, worked out here if it has none)."""
-        from alatau_geo.reference import terrain
-
-        slope = reference.rasters.get("slope")
-        return cls(elevation, slope if slope is not None else terrain.slope(elevation))
+        """The ground of a reference stage's output (:func:`tiles_stage` or :func:`committed_stage`)."""
+        return cls(elevation, reference.rasters["slope"])
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -97,6 +97,14 @@ class FileMemo(MutableMapping[str, T]):
             atomic_write(path, lambda temporary: temporary.write_bytes(data))
         except OSError as error:
             logger.info("memo entry %s not kept: %s", path, error)
+
+    def made(self, key: str, make: Callable[[], T]) -> T:
+        """The value kept under `key`, else the one `make` gives, kept under it."""
+        try:
+            return self[key]
+        except KeyError:
+            self[key] = value = make()
+            return value
 
     def __delitem__(self, key: str) -> None:
         path = self._path(key)

@@ -172,10 +172,7 @@ def cached_display(cache: StageCache) -> Display:
     def display(layer: Layer, style: LayerStyle) -> DisplayLayer:
         key = display_key(layer, style)
         if key not in made:
-            try:
-                made[key] = memo[key]
-            except KeyError:
-                made[key] = memo[key] = display_layer(layer, style)
+            made[key] = memo.made(key, lambda: display_layer(layer, style))
         return made[key]
 
     return display

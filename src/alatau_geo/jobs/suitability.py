@@ -225,11 +225,7 @@ def cached_cells(cache: StageCache) -> Cells:
     def cells(function: CellFunction, entry: object, source: Source, grid: Grid) -> np.ndarray:
         key = digest("cells", function.__name__, repr(entry), repr(grid.transform), grid.shape, grid.crs.to_wkt(),
                      _source_digest(source))
-        try:
-            return memo[key]
-        except KeyError:
-            memo[key] = values = function(entry, source, grid)
-            return values
+        return memo.made(key, lambda: function(entry, source, grid))
 
     return cells
 

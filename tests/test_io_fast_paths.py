@@ -186,3 +186,64 @@ def test_a_layer_with_geometries_shape_alone_reads_is_read_and_a_bad_one_is_name
                                {"type": "Point", "coordinates": ["east", 43.6]}), encoding="utf-8")
     with pytest.raises(LayerError, match=r"wells.geojson: feature 2: bad geometry"):
         read_layer(path)
+
+
+def _geometry_bytes(prepared) -> list[bytes]:
+    return shapely.to_wkb(prepared.frame.geometry.values).tolist()
+
+
+def test_geometries_kept_between_exports_are_those_exported_afresh(tmp_path: Path) -> None:
+    """A memo of exported geometries (the cache's, read back from its files) changes no bit of any export."""
+    from alatau_geo.core.export_geometry import prepare_layer
+    from alatau_geo.jobs.memo import ExportedMemo, FeatureMemo
+
+    committed = [read_layer(path) for path in sorted((Path(__file__).resolve().parents[1] / "layers").glob("*.geojson"))
+                 if path.stat().st_size < 400_000]
+    assert len(committed) >= 20
+    for layer in committed:
+        fresh = prepare_layer(layer, precision=6)
+        ExportedMemo(FeatureMemo(tmp_path))[layer.name] = {}
+        written = prepare_layer(layer, precision=6, memo=ExportedMemo(FeatureMemo(tmp_path)))
+        read = prepare_layer(layer, precision=6, memo=ExportedMemo(FeatureMemo(tmp_path)))
+        assert _geometry_bytes(written) == _geometry_bytes(fresh) == _geometry_bytes(read), layer.name
+        assert len(ExportedMemo(FeatureMemo(tmp_path))[layer.name]) == len(set(shapely.to_wkb(
+            layer.frame.geometry.values).tolist()))
+
+
+def test_a_feature_changed_since_it_was_kept_is_exported_and_checked_again(layer: Layer) -> None:
+    from alatau_geo.core.export_geometry import prepare_layer
+
+    memo: dict = {}
+    prepare_layer(layer, precision=6, memo=memo)
+    moved = layer.frame.copy()
+    moved.loc[moved["id"] == "c", "geometry"] = Point(X0 + 2000.0, Y0)
+    edited = Layer("mixed", moved, layer.provenance)
+    assert _geometry_bytes(prepare_layer(edited, precision=6, memo=memo)) == _geometry_bytes(
+        prepare_layer(edited, precision=6))
+    assert len(memo["mixed"]) == 3  # the memo holds this version: the old point is gone
+    # At another precision nothing kept applies.
+    assert _geometry_bytes(prepare_layer(edited, precision=3, memo=memo)) == _geometry_bytes(
+        prepare_layer(edited, precision=3))
+    bow_tie = moved.copy()
+    bow_tie.loc[bow_tie["id"] == "b", "geometry"] = shapely.Polygon(
+        [(X0, Y0), (X0 + 10, Y0 + 10), (X0 + 10, Y0), (X0, Y0 + 10)])
+    with pytest.raises(LayerError, match=r"^layer mixed: feature id=b: invalid geometry \(Self-intersection"):
+        prepare_layer(Layer("mixed", bow_tie, layer.provenance), precision=6, memo=memo)
+    missing = moved.copy()
+    missing.loc[missing["id"] == "a", "geometry"] = None
+    with pytest.raises(LayerError, match=r"^layer mixed: feature id=a: empty geometry"):
+        prepare_layer(Layer("mixed", missing, layer.provenance), precision=6, memo=memo)
+
+
+def test_a_damaged_memo_of_exported_geometries_is_a_miss(tmp_path: Path, layer: Layer,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    from alatau_geo.core.export_geometry import prepare_layer
+    from alatau_geo.jobs.memo import ExportedMemo, FeatureMemo
+
+    prepare_layer(layer, precision=6, memo=ExportedMemo(FeatureMemo(tmp_path)))
+    (entry,) = tmp_path.glob("*.features")
+    entry.write_bytes(entry.read_bytes()[:-5])
+    again = prepare_layer(layer, precision=6, memo=ExportedMemo(FeatureMemo(tmp_path)))
+    assert _geometry_bytes(again) == _geometry_bytes(prepare_layer(layer, precision=6))
+    assert "damaged memo entry" in caplog.text
+    assert len(ExportedMemo(FeatureMemo(tmp_path))["mixed"]) == 3  # written afresh

@@ -8,7 +8,9 @@ counter-clockwise and holes clockwise (RFC 7946).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import hashlib
+import itertools
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,7 +149,33 @@ class PreparedLayer:
     frame: gpd.GeoDataFrame
 
 
-def prepare_layer(layer: Layer, *, precision: int) -> PreparedLayer:
+ExportedGeometries = MutableMapping[str, Mapping[bytes, bytes]]
+"""Geometries already exported, kept between calls of :func:`prepare_layer`.
+
+By layer name: the exported geometry (WKB) of each feature of the version
+of that layer last prepared, by the feature's :func:`geometry_keys` key.
+"""
+
+
+def geometry_keys(geometries: np.ndarray, *, crs: Any, precision: int) -> list[bytes | None]:
+    """The key of each geometry's exported form: a digest of its WKB, its CRS and `precision` (None if missing).
+
+    Each step of the export works on one geometry at a time, so two
+    geometries with the same key export to the same geometry, to the bit.
+    """
+    base = hashlib.blake2b(f"{precision}\n{crs}\n".encode(), digest_size=16)
+    keys: list[bytes | None] = []
+    for wkb in shapely.to_wkb(geometries):
+        if wkb is None:
+            keys.append(None)
+            continue
+        digest = base.copy()
+        digest.update(wkb)
+        keys.append(digest.digest())
+    return keys
+
+
+def prepare_layer(layer: Layer, *, precision: int, memo: ExportedGeometries | None = None) -> PreparedLayer:
     """Sort, check, project and round one layer for export.
 
     Parameters
@@ -156,6 +184,12 @@ def prepare_layer(layer: Layer, *, precision: int) -> PreparedLayer:
         Features in the working CRS (EPSG:32643).
     precision : int
         Decimals of the WGS84 coordinates, degrees.
+    memo : mapping, optional
+        Geometries exported before (:data:`ExportedGeometries`): a feature
+        whose geometry was exported then, and so checked, is read back from
+        it instead of being checked and exported again. It then holds this
+        version of the layer. After an edit of one district, most
+        population blocks and every reference layer are as before.
 
     Returns
     -------
@@ -168,24 +202,48 @@ def prepare_layer(layer: Layer, *, precision: int) -> PreparedLayer:
     """
     layer = layer.sorted()
     frame = layer.frame
-    geometries = frame.geometry
-    values = np.asarray(geometries.values, dtype=object)
+    values = np.asarray(frame.geometry.values, dtype=object)
+    ids = frame["id"].to_numpy(dtype=object)
+    if memo is None:
+        exported = _checked_export(layer, values, ids, precision=precision)
+    else:
+        exported = _remembered_export(layer, values, ids, precision=precision, memo=memo)
+    exported_series = gpd.GeoSeries(exported, index=frame.index, crs=EXPORT_CRS, name=frame.geometry.name)
+    return PreparedLayer(layer, frame.set_geometry(exported_series))
+
+
+def _checked_export(layer: Layer, values: np.ndarray, ids: np.ndarray, *, precision: int) -> np.ndarray:
+    """The exported geometries of some features of `layer` (their geometries `values`, their `ids`), checked."""
     empty = shapely.is_missing(values) | shapely.is_empty(values)
     invalid = ~empty & ~shapely.is_valid(values)
     if (empty | invalid).any():
         position = int(np.flatnonzero(empty | invalid)[0])
-        label = feature_label(layer, frame["id"].iloc[position])
+        label = feature_label(layer, ids[position])
         if empty[position]:
             raise LayerError(f"{label}: empty geometry; remove the feature or give it one")
         raise LayerError(
             f"{label}: invalid geometry ({shapely.is_valid_reason(values[position])}); "
             "repair it (e.g. shapely.make_valid) before export"
         )
-    projected = _projected(values, crs=frame.crs)
-    labels = [feature_label(layer, feature_id) for feature_id in frame["id"]]
-    exported = _export_geometries(projected, precision=precision, labels=labels)
-    exported_series = gpd.GeoSeries(exported, index=frame.index, crs=EXPORT_CRS, name=geometries.name)
-    return PreparedLayer(layer, frame.set_geometry(exported_series))
+    projected = _projected(values, crs=layer.frame.crs)
+    labels = [feature_label(layer, feature_id) for feature_id in ids]
+    return _export_geometries(projected, precision=precision, labels=labels)
+
+
+def _remembered_export(layer: Layer, values: np.ndarray, ids: np.ndarray, *, precision: int,
+                       memo: ExportedGeometries) -> np.ndarray:
+    """:func:`_checked_export` of every feature, each found in `memo` read back from it; `memo` then holds these."""
+    keys = geometry_keys(values, crs=layer.frame.crs, precision=precision)
+    kept = memo.get(layer.name, {})
+    found = np.array([key is not None and key in kept for key in keys], dtype=bool)
+    exported = np.empty(len(values), dtype=object)
+    if found.any():
+        exported[found] = shapely.from_wkb([kept[key] for key in itertools.compress(keys, found)])
+    if not found.all():
+        exported[~found] = _checked_export(layer, values[~found], ids[~found], precision=precision)
+    if not found.all() or len(kept) != len(set(keys)):
+        memo[layer.name] = dict(zip(keys, shapely.to_wkb(exported), strict=True))
+    return exported
 
 
 def _layer_list(layers: Iterable[Layer] | LayerSet) -> list[Layer]:

@@ -31,6 +31,7 @@ from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS
 from alatau_geo.core.errors import LayerError
 from alatau_geo.core.export_geometry import (
     DEFAULT_PRECISION,
+    ExportedGeometries,
     PreparedLayer,
     check_precision,
     feature_label,
@@ -391,7 +392,8 @@ def read_layer(path: str | Path, *, check: Callable[[Path, bytes], None] | None 
     return layer
 
 
-def as_exported(layer: Layer, *, precision: int = DEFAULT_PRECISION) -> Layer:
+def as_exported(layer: Layer, *, precision: int = DEFAULT_PRECISION,
+                memo: ExportedGeometries | None = None) -> Layer:
     """The layer exactly as a reader of its GeoJSON export gets it back.
 
     Layers built on top of other layers are built on their exported form, so
@@ -399,10 +401,11 @@ def as_exported(layer: Layer, *, precision: int = DEFAULT_PRECISION) -> Layer:
     No text is written and parsed: the geometries as exported are already
     the doubles a reader parses (:mod:`alatau_geo.core.export_geometry`), and
     the properties are the plain JSON data the text would hold; the same
-    checks as :func:`geojson_text` run.
+    checks as :func:`geojson_text` run. `memo` keeps exported geometries
+    between calls (:func:`~alatau_geo.core.export_geometry.prepare_layer`).
     """
     check_precision(precision)
-    prepared = prepare_layer(layer, precision=precision)
+    prepared = prepare_layer(layer, precision=precision, memo=memo)
     ids = [_checked_id(prepared.layer, feature_id) for feature_id in prepared.frame["id"]]
     rows = _exported_properties(prepared)
     try:

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from alatau_geo.analysis.city_population import CityPopulation
     from alatau_geo.analysis.hazard_layers import HazardRasters
     from alatau_geo.analysis.suitability_layers import SuitabilityResult
+    from alatau_geo.core.export_geometry import ExportedGeometries
     from alatau_geo.jobs.build_stages import PlanStages
     from alatau_geo.plan.placement_context import PlacementContext
     from alatau_geo.reference.terrain import Terrain
@@ -379,8 +380,8 @@ def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster,
     return LayerSet([*(zoned[name] for name in ZONE_LAYERS if name in zoned), *placed.values()])
 
 
-def exported_reference(reference: LayerSet, plan: Plan) -> LayerSet:
-    """The reference layers a plan builds on, as exported at the plan's precision.
+def exported_reference(reference: LayerSet, plan: Plan, *, memo: ExportedGeometries | None = None) -> LayerSet:
+    """The reference layers a plan builds on, as exported at the plan's precision (`memo`: see :func:`as_exported`).
 
     The mountain layers lie outside the plain and nothing the plan builds
     uses them; layers a plan constructs are left out too.
@@ -388,7 +389,7 @@ def exported_reference(reference: LayerSet, plan: Plan) -> LayerSet:
     from alatau_geo.core.geojson import as_exported
 
     precision = plan.export.coordinate_precision
-    return LayerSet(as_exported(layer, precision=precision) for layer in reference.values()
+    return LayerSet(as_exported(layer, precision=precision, memo=memo) for layer in reference.values()
                     if layer.name not in (*PLAN_LAYERS, *MOUNTAIN_LAYERS))
 
 
@@ -437,8 +438,7 @@ def place_catalogues(layers: LayerSet, plan: Plan, *, elevation: Raster,
                      catalogues: Mapping[str, Any] | None = None, slope: Raster | None = None) -> dict[str, Layer]:
     """Place the plan's infrastructure and projects catalogues (or the `catalogues` given) on the zoned layers.
 
-    `slope` is the slope of `elevation` in degrees when the caller has it (a
-    build works it out once for the placement, the suitability and the residents).
+    `slope`: that of `elevation` in degrees, when the caller has it (a build keeps it with the reference stage).
     """
     from alatau_geo.plan.catalogues import load_catalogues
     from alatau_geo.plan.placement import place_objects

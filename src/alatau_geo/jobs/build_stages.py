@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from alatau_geo.core.export_geometry import ExportedGeometries
 from alatau_geo.core.geojson import as_exported
 from alatau_geo.core.io import read_raster, write_raster
 from alatau_geo.core.layers import LayerSet
@@ -189,6 +190,7 @@ class ZonedStages:
     zones: StageOutput
     placed: Callable[[], StageOutput]
     zoned: Callable[[], LayerSet]
+    exported: ExportedGeometries
 
 
 def zoned_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageKeys,
@@ -197,11 +199,16 @@ def zoned_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: Stage
 
     The steps of :func:`alatau_geo.jobs.build.plan_layers`; the zones are
     made here, the placement when ``placed`` is first called (a build
-    starts the street network beside it).
+    starts the street network beside it). The layers are exported with the
+    geometries `cache` kept from earlier builds (``exported``,
+    :func:`~alatau_geo.jobs.memo.exported_memo`), which the later stages use too.
     """
     from alatau_geo.jobs.build import exported_reference, place_catalogues, plan_zones
+    from alatau_geo.jobs.memo import exported_memo
 
-    exported = cache_once(lambda: exported_reference(reference, plan))
+    memo = exported_memo(cache)
+    memo.files.prune()
+    exported = cache_once(lambda: exported_reference(reference, plan, memo=memo))
 
     def zones_stage(_files_dir: Path | None) -> StageOutput:
         from alatau_geo.jobs.memo import zone_memo
@@ -223,7 +230,7 @@ def zoned_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: Stage
             layers=LayerSet(place_catalogues(zoned(), plan, elevation=ground.elevation, slope=ground.slope).values()),
             value=True))
 
-    return ZonedStages(zones=zones, placed=placed, zoned=zoned)
+    return ZonedStages(zones=zones, placed=placed, zoned=zoned, exported=memo)
 
 
 def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageKeys,  # noqa: PLR0913
@@ -263,14 +270,14 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
     zones = zoned.zones
 
     def exported(layers: LayerSet) -> LayerSet:
-        return LayerSet(as_exported(layer, precision=precision) for layer in layers.values())
+        return LayerSet(as_exported(layer, precision=precision, memo=zoned.exported) for layer in layers.values())
 
     @cache_once
     def exported_zoned() -> LayerSet:
         # The reference layers in it are already as exported, and exporting an exported layer gives it back
         # (a reader's copy of a file exports to the same file): only the zones are exported here.
-        return LayerSet(as_exported(layer, precision=precision) if name in zones.layers else layer
-                        for name, layer in zoned.zoned().items())
+        return LayerSet(as_exported(layer, precision=precision, memo=zoned.exported) if name in zones.layers
+                        else layer for name, layer in zoned.zoned().items())
 
     @cache_once
     def planned() -> LayerSet:
@@ -290,7 +297,7 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
         if plan.suitability is None:
             return StageOutput(figures={"note": suitability.suitability_note(None)}, value=True)
         result = suitability.suitability_of_layers(unsuited, plan, hazards(), slope=ground.slope,
-                                                   cells=suitability.cached_cells(cache))
+                                                   cells=suitability.cached_cells(cache), exported=zoned.exported)
         files = suitability.write_suitability_rasters(result, folder=files_dir)
         return StageOutput(layers=LayerSet(suitability_layers(result)), files=tuple(files), value=result,
                            rasters={"classes": result.surface.grid.raster(result.surface.classes)},

@@ -21,12 +21,13 @@ folder instead of reading pieces it would now make differently.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -38,12 +39,13 @@ from alatau_geo.jobs.stage_cache import StageCache, code_digest
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["KEEP_ENTRIES", "ArrayMemo", "FileMemo", "GeometryMemo", "ZoneMemo", "geometry_memo", "memo_folder",
-           "zone_memo"]
+__all__ = ["KEEP_ENTRIES", "ArrayMemo", "ExportedMemo", "FeatureMemo", "FileMemo", "GeometryMemo", "ZoneMemo",
+           "exported_memo", "geometry_memo", "memo_folder", "zone_memo"]
 
 KEEP_ENTRIES = 400
 """Entries kept per kind (about ten builds of the default plan's service areas)."""
 _KEY = re.compile(r"[0-9a-f]{16,64}")
+_FEATURE_KEY = 16
 T = TypeVar("T")
 
 
@@ -199,6 +201,87 @@ class ZoneMemo(FileMemo[tuple[shapely.Geometry, float | None]]):
             raise ValueError("too short for a zone")
         solved = float(np.frombuffer(data[:8], dtype=np.float64)[0])
         return _from_wkb(data[8:]), None if np.isnan(solved) else solved
+
+
+class FeatureMemo(FileMemo[dict[bytes, bytes]]):
+    """Each feature's bytes by its 16-byte key, one file per entry (the keys, the offsets, then the bytes)."""
+
+    suffix = ".features"
+
+    def encode(self, value: dict[bytes, bytes]) -> bytes:
+        """The count, the keys, the end of each feature's bytes (int64), then the bytes."""
+        keys, items = list(value), list(value.values())
+        if any(len(key) != _FEATURE_KEY for key in keys):
+            raise ValueError(f"feature keys are {_FEATURE_KEY} bytes")
+        ends = np.cumsum([len(item) for item in items], dtype=np.int64)
+        return np.int64(len(keys)).tobytes() + b"".join(keys) + ends.tobytes() + b"".join(items)
+
+    def decode(self, data: bytes) -> dict[bytes, bytes]:
+        """The features :meth:`encode` wrote."""
+        view = memoryview(data)
+        if len(view) < 8:
+            raise ValueError("too short for a feature memo")
+        count = int(np.frombuffer(view[:8], dtype=np.int64)[0])
+        start = 8 + count * (_FEATURE_KEY + 8)
+        if count < 0 or len(view) < start:
+            raise ValueError("truncated feature memo")
+        ends = np.frombuffer(view[8 + count * _FEATURE_KEY:start], dtype=np.int64)
+        begins = np.concatenate(([0], ends))[:-1].astype(np.int64)
+        items = view[start:]
+        if count and (ends[-1] != len(items) or (ends < begins).any()):
+            raise ValueError("damaged feature memo")
+        keys = bytes(view[8:8 + count * _FEATURE_KEY])
+        return {keys[i * _FEATURE_KEY:(i + 1) * _FEATURE_KEY]: bytes(items[begin:end])
+                for i, (begin, end) in enumerate(zip(begins.tolist(), ends.tolist(), strict=True))}
+
+
+class ExportedMemo(MutableMapping[str, Mapping[bytes, bytes]]):
+    """:data:`~alatau_geo.core.export_geometry.ExportedGeometries` kept in a :class:`FeatureMemo`, one entry a layer.
+
+    A layer's entry is read from its file once and kept in memory for the
+    rest of the build (the reference layers are exported for the zones, the
+    suitability and the export).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> ExportedMemo(FeatureMemo(folder))["rivers"] = {b"k" * 16: b"wkb"}
+    >>> dict(ExportedMemo(FeatureMemo(folder))["rivers"])
+    {b'kkkkkkkkkkkkkkkk': b'wkb'}
+    """
+
+    def __init__(self, files: FeatureMemo) -> None:
+        self.files = files
+        self._read: dict[str, Mapping[bytes, bytes]] = {}
+
+    def __getitem__(self, name: str) -> Mapping[bytes, bytes]:
+        if name not in self._read:
+            self._read[name] = self.files[_name_key(name)]
+        return self._read[name]
+
+    def __setitem__(self, name: str, value: Mapping[bytes, bytes]) -> None:
+        self._read[name] = dict(value)
+        self.files[_name_key(name)] = self._read[name]
+
+    def __delitem__(self, name: str) -> None:
+        self._read.pop(name, None)
+        del self.files[_name_key(name)]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read)  # file names are digests: only the layers of this build are known by name
+
+    def __len__(self) -> int:
+        return len(self._read)
+
+
+def exported_memo(cache: StageCache) -> ExportedMemo:
+    """The memo of exported geometries in `cache` (one that keeps nothing without a cache, ``--no-cache``)."""
+    return ExportedMemo(FeatureMemo(memo_folder(cache, "exported")))
+
+
+def _name_key(name: str) -> str:
+    return hashlib.blake2b(name.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def zone_memo(cache: StageCache) -> ZoneMemo:

@@ -33,13 +33,14 @@ import numpy as np
 from alatau_geo.core.changes import LayerChange, compare_layers, layer_measure
 from alatau_geo.core.crs import EXPORT_CRS
 from alatau_geo.core.errors import LayerError
-from alatau_geo.core.export_geometry import PreparedLayer, prepare_layer
+from alatau_geo.core.export_geometry import ExportedGeometries, PreparedLayer, prepare_layer
 from alatau_geo.core.generation import check_folder, file_digest, generation_files, generation_id
 from alatau_geo.core.geojson import collection_text, load_json, read_layer
 from alatau_geo.core.io import ExportResult, copy_file, export_layers
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME
 from alatau_geo.core.stage_store import geometries_from_arrays, geometry_arrays
+from alatau_geo.jobs.memo import exported_memo
 from alatau_geo.jobs.stage_cache import StageCache, StageOutput, digest, package_digest, plan_part
 from alatau_geo.plan.config import Plan
 
@@ -292,17 +293,19 @@ def prepared_layers(layers: LayerSet, *, cache: StageCache, sources: Mapping[str
     stage's key is the same as when they were made, else made and kept:
     after an edit, the layers that did not change are neither projected,
     rounded nor written out as text again. The others (and all of them
-    without a cache) are made here.
+    without a cache) are made here, their features that were exported
+    before read from the cache's memo (:func:`~alatau_geo.jobs.memo.exported_memo`).
     """
     found = {}
+    memo = exported_memo(cache)
     for name, layer in layers.items():
         source = sources.get(name)
         if source is None or not cache.enabled:
-            item = prepare_layer(layer, precision=precision)
+            item = prepare_layer(layer, precision=precision, memo=memo)
             found[name] = (item, collection_text(item, precision=precision))
             continue
         key = digest("exported", package_digest(), source, name, precision)
-        output = cache.run(f"export-{name}", key, partial(_prepare, layer, precision), timed=False)
+        output = cache.run(f"export-{name}", key, partial(_prepare, layer, precision, memo), timed=False)
         if output.computed:
             found[name] = output.value
             continue
@@ -314,10 +317,10 @@ def prepared_layers(layers: LayerSet, *, cache: StageCache, sources: Mapping[str
     return found
 
 
-def _prepare(layer: Layer, precision: int, files_dir: Path | None) -> StageOutput:
+def _prepare(layer: Layer, precision: int, memo: ExportedGeometries, files_dir: Path | None) -> StageOutput:
     """One layer prepared for export and its GeoJSON text, as the export would make them."""
     assert files_dir is not None
-    item = prepare_layer(layer, precision=precision)
+    item = prepare_layer(layer, precision=precision, memo=memo)
     text = collection_text(item, precision=precision)
     (files_dir / _TEXT).write_bytes(text.encode("utf-8"))
     values = np.asarray(item.frame.geometry.values, dtype=object)

@@ -55,6 +55,7 @@ from alatau_geo.analysis.suitability_layers import (
     suitability_layers,
 )
 from alatau_geo.core.errors import InputDataError, PlanError
+from alatau_geo.core.export_geometry import ExportedGeometries
 from alatau_geo.core.geojson import as_exported
 from alatau_geo.core.io import copy_file, read_raster
 from alatau_geo.core.layers import LayerSet
@@ -185,22 +186,24 @@ def with_suitability(layers: LayerSet, plan: Plan, rasters: HazardRasters) -> tu
     return LayerSet([*kept, *suitability_layers(result)]), result
 
 
-def suitability_of_layers(layers: LayerSet, plan: Plan, rasters: HazardRasters, *,
-                          slope: Raster | None = None, cells: Cells = computed) -> SuitabilityResult:
+def suitability_of_layers(layers: LayerSet, plan: Plan, rasters: HazardRasters, *, slope: Raster | None = None,
+                          cells: Cells = computed, exported: ExportedGeometries | None = None) -> SuitabilityResult:
     """The suitability of `plan` on built `layers` and hazard rasters.
 
     `slope` and `cells` as in :func:`~alatau_geo.analysis.suitability_layers.evaluate_suitability`
-    (a build keeps the cells in its cache: :func:`cached_cells`).
+    (a build keeps the cells in its cache: :func:`cached_cells`); the layers
+    the criteria read are exported first, with the geometries `exported`
+    keeps (:func:`~alatau_geo.core.export_geometry.prepare_layer`).
     """
     params = plan.suitability
     if params is None:
         raise PlanError(f"{plan.source}: the plan has no [suitability] section")
     precision = plan.export.coordinate_precision
     named = {c.source for c in (*params.criteria, *params.constraints)} | set(params.area_layers)
-    exported = LayerSet(as_exported(layer, precision=precision) if name in named else layer
-                        for name, layer in layers.items())
+    read = LayerSet(as_exported(layer, precision=precision, memo=exported) if name in named else layer
+                    for name, layer in layers.items())
     found = flood_hazards(rasters, params.hazards)
-    result = evaluate_suitability(exported, params, elevation=rasters.elevation, hazards=found, slope=slope,
+    result = evaluate_suitability(read, params, elevation=rasters.elevation, hazards=found, slope=slope,
                                   cells=cells)
     if result.left_out:
         logger.debug("suitability: left out %s (no height above drainage)", ", ".join(result.left_out))

@@ -9,6 +9,7 @@ each geometry by hand, parse the text back.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -247,3 +248,33 @@ def test_a_damaged_memo_of_exported_geometries_is_a_miss(tmp_path: Path, layer: 
     assert _geometry_bytes(again) == _geometry_bytes(prepare_layer(layer, precision=6))
     assert "damaged memo entry" in caplog.text
     assert len(ExportedMemo(FeatureMemo(tmp_path))["mixed"]) == 3  # written afresh
+
+
+def test_a_ring_valid_in_the_file_stays_valid_in_the_working_crs(tmp_path: Path) -> None:
+    """A vertex 0.1 m from an edge 28 km long, on the grid: valid in degrees, crossing once projected to UTM.
+
+    An edit of the plan (Growing's band 4,401 m wide) exported the SEZ so, and the suitability's union of the
+    city and the SEZ then failed with an internal error. Read back, the crossing is repaired (a sliver of a
+    few millionths of the area); a geometry invalid in the file is left for the checks that name it.
+    """
+    ring = [(77.0, 43.5), (77.2, 43.7), (77.2, 43.8), (77.1, 43.600005), (77.0, 43.8)]
+    bow_tie = [(77.0, 43.5), (77.1, 43.6), (77.1, 43.5), (77.0, 43.6)]
+    features = [{"type": "Feature", "id": feature_id, "properties": {},
+                 "geometry": {"type": "Polygon", "coordinates": [[*map(list, coords), list(coords[0])]]}}
+                for feature_id, coords in (("pinched", ring), ("bow_tie", bow_tie))]
+    path = tmp_path / "sez.geojson"
+    provenance = {"source": "drawn for the test", "method": "by hand", "parameters": {}, "quality": "approximate"}
+    path.write_text(json.dumps({"type": "FeatureCollection", "name": "sez", "provenance": provenance,
+                                "features": features}), "utf-8")
+    pinched = shapely.Polygon(ring)
+    assert pinched.is_valid
+    assert not gpd.GeoSeries([pinched], crs="EPSG:4326").to_crs(WORKING_CRS).is_valid.any()  # the plain projection
+    frame = read_layer(path).frame.set_index("id")
+    assert frame.geometry["pinched"].is_valid and not frame.geometry["bow_tie"].is_valid
+    plain = gpd.GeoSeries([pinched], crs="EPSG:4326").to_crs(WORKING_CRS).iloc[0]
+    assert abs(frame.geometry["pinched"].area - plain.area) < 1e-5 * plain.area  # a sliver along 28 km
+    # What failed: the union with another zone, on the layer as exported from the working CRS.
+    layer = Layer("sez", frame.drop(index="bow_tie").reset_index(), Provenance("test", "drawn"))
+    exported = as_exported(layer).frame.geometry.iloc[0]
+    assert exported.is_valid
+    assert shapely.union_all([exported, exported.buffer(-100.0)]).is_valid

@@ -124,19 +124,21 @@ def _export_geometries(geometries: np.ndarray, *, precision: int, labels: list[s
     return exact
 
 
-def _projected(geometries: np.ndarray, *, crs: Any) -> np.ndarray:
-    """Valid geometries in the working CRS projected to WGS84, still valid.
+def projected_valid(geometries: np.ndarray, *, crs: Any, to: Any) -> np.ndarray:
+    """`geometries` projected from `crs` to `to`, each one valid before still valid after.
 
     Projecting bends edges by different amounts, so where a valid ring comes
     within a fraction of a millimetre of itself (zones clipped against each
-    other do) the projected ring can cross itself there, and GEOS then refuses
-    to snap it to the grid. Such a crossing is far below the exported
-    precision; it is repaired by GEOS's "structure" method, which keeps the
-    polygons polygons.
+    other do) the projected ring can cross itself there; GEOS then refuses
+    to snap it to the export's grid, or to overlay it with others. Such a
+    crossing is far below the exported precision; it is repaired by GEOS's
+    "structure" method, which keeps the polygons polygons. A geometry
+    invalid before is left as it is, for the checks that name it.
     """
-    projected = np.asarray(gpd.GeoSeries(geometries, crs=crs).to_crs(EXPORT_CRS).values, dtype=object)
-    crossed = ~shapely.is_valid(projected)
+    projected = np.asarray(gpd.GeoSeries(geometries, crs=crs).to_crs(to).values, dtype=object)
+    crossed = ~shapely.is_valid(projected) & ~shapely.is_missing(projected)
     if crossed.any():
+        crossed[crossed] = shapely.is_valid(geometries[crossed])
         projected[crossed] = shapely.make_valid(projected[crossed], method="structure", keep_collapsed=False)
     return projected
 
@@ -225,7 +227,7 @@ def _checked_export(layer: Layer, values: np.ndarray, ids: np.ndarray, *, precis
             f"{label}: invalid geometry ({shapely.is_valid_reason(values[position])}); "
             "repair it (e.g. shapely.make_valid) before export"
         )
-    projected = _projected(values, crs=layer.frame.crs)
+    projected = projected_valid(values, crs=layer.frame.crs, to=EXPORT_CRS)
     labels = [feature_label(layer, feature_id) for feature_id in ids]
     return _export_geometries(projected, precision=precision, labels=labels)
 

@@ -36,6 +36,7 @@ from alatau_geo.core.export_geometry import (
     check_precision,
     feature_label,
     prepare_layer,
+    projected_valid,
 )
 from alatau_geo.core.geojson_geometry import format_coordinate, geometries_from_json, geometry_texts
 from alatau_geo.core.layers import Layer, Provenance
@@ -435,10 +436,12 @@ def _layer_from_parts(header: Mapping[str, Any], rows: list[dict[str, Any]], geo
     """A layer from a FeatureCollection's foreign members and its features' properties and geometries."""
     name = require_member(header, "name", str, path=path)
     table = pd.DataFrame(rows) if rows else pd.DataFrame({"id": pd.Series([], dtype=object)})
-    frame = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geometries, crs=EXPORT_CRS), crs=EXPORT_CRS)
+    # Valid in the file, valid in the working CRS too: an overlay of the layer read back must not fail.
+    working = projected_valid(np.asarray(geometries, dtype=object), crs=EXPORT_CRS, to=WORKING_CRS)
+    frame = gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(working, crs=WORKING_CRS), crs=WORKING_CRS)
     try:
         return Layer(
-            name=name, frame=frame.to_crs(WORKING_CRS),
+            name=name, frame=frame,
             provenance=_provenance(header.get("provenance"), path=path), title=str(header.get("title") or ""),
         )
     except LayerError as error:

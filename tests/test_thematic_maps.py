@@ -123,3 +123,36 @@ def test_write_maps_adds_the_thematic_pages_and_leaves_them_off_the_overview(pop
     overview = written["overview"].read_text("utf-8")
     assert "Residents per ha" not in overview and "Ski terrain" not in overview
     assert "Residents per ha: 2050" in written["population"].read_text("utf-8")
+
+
+def test_the_mountain_page_is_kept_by_the_layers_it_shows_alone(population_layers, tmp_path):
+    """A build keeps the mountain page by its own layers: an edit elsewhere reads it back, one of them draws it."""
+    from alatau_geo.jobs.pages import write_maps
+
+    def pages(layers: LayerSet, kept: dict) -> dict[str, str]:
+        written = write_maps(layers, maps_dir=tmp_path / "maps", layers_dir=tmp_path / "layers", dem_path=None,
+                             offline=True, kept=kept, workers=1)
+        return {page.name: page.path.read_bytes().decode("utf-8") for page in written}
+
+    mountain = _mountain_layers("1707 1800")
+    layers = LayerSet([*population_layers.values(), *mountain.values()])
+    kept: dict[str, str] = {}
+    first = pages(layers, kept)
+    # Drawn from the cluster's layers alone, the page is the one drawn from all of them.
+    assert first["mountain"] == maps.render_html(maps.mountain_map(layers, relief=None, offline=True,
+                                                                   download_template="../layers/{name}.geojson"))
+    assert list(kept.values()) == [first["mountain"]]
+    (key,) = kept
+    kept[key] = "<!-- kept -->"  # what is kept is what is written
+    blocks = population_layers["population_blocks"]
+    denser = blocks.frame.assign(residents_per_ha=blocks.frame["residents_per_ha"] * 2)
+    edited = LayerSet([_layer("population_blocks", denser, blocks.title),
+                       *(layer for name, layer in layers.items() if name != "population_blocks")])
+    again = pages(edited, kept)
+    assert again["mountain"] == "<!-- kept -->" and again["population"] != first["population"]
+    lifts = mountain["mountain_lift_lines"]
+    shifted = lifts.frame.set_geometry(lifts.frame.geometry.translate(50.0))
+    moved = LayerSet([*(layer for name, layer in layers.items() if name != "mountain_lift_lines"),
+                      _layer("mountain_lift_lines", shifted, lifts.title)])
+    assert pages(moved, kept)["mountain"] not in ("<!-- kept -->", first["mountain"])
+    assert len(kept) == 2

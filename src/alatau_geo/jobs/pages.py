@@ -6,8 +6,10 @@ module picks the maps, renders them and writes each file atomically.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Callable
+import pickle
+from collections.abc import Callable, Mapping, MutableMapping
 from functools import partial
 from pathlib import Path
 
@@ -39,6 +41,8 @@ MAX_MAPS = 8
 """How many pages :func:`write_maps` writes at most (and so calls ``on_step``)."""
 KEEP_DISPLAY_COPIES = 250
 """Display copies :func:`cached_display` keeps (a build of the default plan draws about 90)."""
+KEEP_PAGES = 12
+"""Pages :func:`cached_pages` keeps (a build keeps one: the mountain page)."""
 THEMATIC_LAYERS = (*POPULATION_LAYERS, *MOUNTAIN_LAYERS)
 """Layers with a map of their own, left off the overview."""
 
@@ -46,8 +50,8 @@ THEMATIC_LAYERS = (*POPULATION_LAYERS, *MOUNTAIN_LAYERS)
 def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: Path | None,  # noqa: PLR0913
                offline: bool, language: str = "en", figures: pd.DataFrame | None = None,
                suitability: SuitabilityResult | None = None, on_step: Callable[[str], None] = no_progress,
-               relief: Callable[[Path], ReliefImages] = maps.relief_images,
-               display: Display = display_layer, workers: int | None = None) -> list[WrittenMap]:
+               relief: Callable[[Path], ReliefImages] = maps.relief_images, display: Display = display_layer,
+               kept: MutableMapping[str, str] | None = None, workers: int | None = None) -> list[WrittenMap]:
     """Write the HTML maps into `maps_dir`.
 
     ``overview.html``; ``districts.html`` when there is a ``districts`` layer;
@@ -83,12 +87,18 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
         Renders a DEM file's relief images (:func:`cached_relief` keeps them in the cache).
     display : callable, optional
         Makes each layer's display copy (:func:`cached_display` keeps them in the cache).
+    kept : mutable mapping, optional
+        Pages rendered before, by :func:`page_key` (:func:`cached_pages`
+        keeps them in the cache). The mountain page is drawn from the
+        mountain cluster's layers alone, so it is keyed by them: after an
+        edit of the plan it is read back instead of drawn again.
     workers : int, optional
         Processes that render the pages: 1, or 2 (this one and a forked
         child, :func:`alatau_geo.jobs.forked.run_forked`); default 2 where
         two cores are free. The pages are the same either way.
     """
     template = _relative(layers_dir, maps_dir) + "/{name}.geojson"
+    keys: dict[str, str] = {}
     images = relief(dem_path) if dem_path is not None else None
     common = {"relief": images, "offline": offline, "language": language, "download_template": template,
               "display": display}
@@ -111,10 +121,31 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
         folders = [dem_path.parent, layers_dir] if dem_path is not None else [layers_dir]
         found = [folder / MOUNTAIN_DEM for folder in folders if (folder / MOUNTAIN_DEM).is_file()]
         mountain = relief(found[0]) if found else None
-        builders["mountain"] = lambda: maps.mountain_map(layers, **{**common, "relief": mountain})
+        # The page shows only these layers: given no others, it is a function of what its key holds.
+        cluster = LayerSet(layers[name] for name in maps.thematic.MOUNTAIN_MAP_LAYERS if name in layers)
+        options = {**common, "relief": mountain}
+        builders["mountain"] = lambda: maps.mountain_map(cluster, **options)
+        keys["mountain"] = page_key("mountain", cluster, relief=mountain, offline=offline, language=language,
+                                    download_template=template)
     if suitability is not None:
         builders["suitability"] = lambda: suitability_map(layers, suitability, **common)
-    return _write_pages(builders, maps_dir=maps_dir, on_step=on_step, workers=workers)
+    return _write_pages(builders, maps_dir=maps_dir, on_step=on_step, workers=workers, kept=kept, keys=keys)
+
+
+def page_key(name: str, layers: LayerSet, *, relief: ReliefImages | None, **options: object) -> str:
+    """A SHA-256 of what a page drawn from `layers` alone reads: its name, the layers, the relief and `options`.
+
+    The layers are hashed as pickled (frames, titles and provenance): equal
+    layers made the same way hash the same, and others are at worst a miss.
+    """
+    hashed = hashlib.sha256(repr((name, package_digest(), sorted(options.items()))).encode())
+    for image in (relief.hillshade, relief.slope_classes) if relief is not None else ():
+        hashed.update(repr((image.bounds, image.size_px)).encode())
+        hashed.update(image.url.encode())
+    for layer_name, layer in layers.items():
+        hashed.update(layer_name.encode())
+        hashed.update(pickle.dumps(layer, protocol=5))
+    return hashed.hexdigest()
 
 
 def cached_relief(cache: StageCache) -> Callable[[Path], ReliefImages]:
@@ -178,6 +209,30 @@ def cached_display(cache: StageCache) -> Display:
     return display
 
 
+class PageMemo(FileMemo[str]):
+    """Rendered pages by :func:`page_key`, kept as HTML files."""
+
+    suffix = ".html"
+
+    def encode(self, value: str) -> bytes:
+        """The page as UTF-8."""
+        return value.encode("utf-8")
+
+    def decode(self, data: bytes) -> str:
+        """The page a file holds."""
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(str(error)) from None
+
+
+def cached_pages(cache: StageCache) -> PageMemo:
+    """The memo of pages drawn from a few layers alone (:func:`write_maps`); kept for this run only without a cache."""
+    memo = PageMemo(memo_folder(cache, "pages"))
+    memo.prune(keep=KEEP_PAGES)
+    return memo
+
+
 def write_edit_map(layers: LayerSet, *, plan: Plan, maps_dir: Path, dem_path: Path | None, offline: bool,
                    plan_sha256: str | None) -> WrittenMap:
     """Write the editing map, ``edit.html``, into `maps_dir`.
@@ -204,12 +259,16 @@ def write_edit_map(layers: LayerSet, *, plan: Plan, maps_dir: Path, dem_path: Pa
     return written
 
 
-def _write_pages(builders: dict[str, Callable[[], folium.Map]], *, maps_dir: Path,
-                 on_step: Callable[[str], None], workers: int | None = None) -> list[WrittenMap]:
+def _write_pages(builders: dict[str, Callable[[], folium.Map]], *, maps_dir: Path,  # noqa: PLR0913
+                 on_step: Callable[[str], None], workers: int | None = None,
+                 kept: MutableMapping[str, str] | None = None, keys: Mapping[str, str] | None = None,
+                 ) -> list[WrittenMap]:
     # Every page is rendered before any is written: a page that fails to
     # render leaves all the maps of the previous run as they were.
-    pages = run_forked({name: partial(_rendered, build) for name, build in builders.items()}, workers=workers,
-                       on_done=lambda name: on_step(f"{name} map"))
+    keys = keys or {}
+    jobs = {name: partial(_rendered, build) if kept is None or name not in keys
+            else partial(_kept_page, kept, keys[name], build) for name, build in builders.items()}
+    pages = run_forked(jobs, workers=workers, on_done=lambda name: on_step(f"{name} map"))
     written = []
     for name, html in pages.items():
         path = write_text(html, maps_dir / f"{name}.html")
@@ -220,6 +279,14 @@ def _write_pages(builders: dict[str, Callable[[], folium.Map]], *, maps_dir: Pat
 
 def _rendered(build: Callable[[], folium.Map]) -> str:
     return maps.render_html(build())
+
+
+def _kept_page(kept: MutableMapping[str, str], key: str, build: Callable[[], folium.Map]) -> str:
+    try:
+        return kept[key]
+    except KeyError:
+        kept[key] = page = _rendered(build)
+        return page
 
 
 def _relative(target: Path, start: Path) -> str:

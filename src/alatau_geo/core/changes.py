@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import shapely
 
 from alatau_geo.core.crs import area_ha
@@ -91,7 +92,11 @@ def layer_measure(layer: Layer) -> tuple[str, float | None]:
     if layer.frame.empty:
         return ("count", None)
     if kind == "Polygon":
-        union = gpd.GeoSeries([shapely.union_all(layer.frame.geometry.values)], crs=layer.frame.crs)
+        # A feature repeated (the population blocks of each phase) adds nothing to the union: union it once.
+        geometries = layer.frame.geometry.to_numpy()
+        geometries = geometries[~shapely.is_missing(geometries)]
+        _, first = np.unique(shapely.to_wkb(geometries), return_index=True)
+        union = gpd.GeoSeries([shapely.union_all(geometries[np.sort(first)])], crs=layer.frame.crs)
         return ("area_ha", float(area_ha(union).sum()))
     if kind == "LineString":
         return ("length_km", float(layer.frame.geometry.length.sum() / 1000.0))

@@ -22,7 +22,7 @@ from shapely.geometry import GeometryCollection, LineString, MultiLineString, Mu
 from alatau_geo.core.changes import compare_layers, same_content
 from alatau_geo.core.crs import WORKING_CRS
 from alatau_geo.core.errors import LayerError
-from alatau_geo.core.geojson import as_exported, format_coordinate, read_layer, write_geojson
+from alatau_geo.core.geojson import as_exported, collection_text, format_coordinate, read_layer, write_geojson
 from alatau_geo.core.geojson_geometry import format_coordinates, geometry_texts
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
 
@@ -207,6 +207,9 @@ def test_geometries_kept_between_exports_are_those_exported_afresh(tmp_path: Pat
         written = prepare_layer(layer, precision=6, memo=ExportedMemo(FeatureMemo(tmp_path)))
         read = prepare_layer(layer, precision=6, memo=ExportedMemo(FeatureMemo(tmp_path)))
         assert _geometry_bytes(written) == _geometry_bytes(fresh) == _geometry_bytes(read), layer.name
+        text = collection_text(fresh, precision=6)
+        assert collection_text(written, precision=6, memo=ExportedMemo(FeatureMemo(tmp_path))) == text
+        assert collection_text(read, precision=6, memo=ExportedMemo(FeatureMemo(tmp_path))) == text, layer.name
         assert len(ExportedMemo(FeatureMemo(tmp_path))[layer.name]) == len(set(shapely.to_wkb(
             layer.frame.geometry.values).tolist()))
 
@@ -222,6 +225,9 @@ def test_a_feature_changed_since_it_was_kept_is_exported_and_checked_again(layer
     assert _geometry_bytes(prepare_layer(edited, precision=6, memo=memo)) == _geometry_bytes(
         prepare_layer(edited, precision=6))
     assert len(memo["mixed"]) == 3  # the memo holds this version: the old point is gone
+    collection_text(prepare_layer(layer, precision=6), precision=6, memo=memo)
+    assert collection_text(prepare_layer(edited, precision=6), precision=6, memo=memo) == collection_text(
+        prepare_layer(edited, precision=6), precision=6)
     # At another precision nothing kept applies.
     assert _geometry_bytes(prepare_layer(edited, precision=3, memo=memo)) == _geometry_bytes(
         prepare_layer(edited, precision=3))

@@ -35,6 +35,7 @@ from alatau_geo.core.export_geometry import (
     PreparedLayer,
     check_precision,
     feature_label,
+    geometry_keys,
     prepare_layer,
     projected_valid,
 )
@@ -205,12 +206,21 @@ def _header(layer: Layer) -> dict[str, Any]:
     }
 
 
-def collection_text(prepared: PreparedLayer, *, precision: int) -> str:
-    """The GeoJSON text of a layer already prepared for export (see :func:`geojson_text`)."""
+def collection_text(prepared: PreparedLayer, *, precision: int, memo: ExportedGeometries | None = None) -> str:
+    """The GeoJSON text of a layer already prepared for export (see :func:`geojson_text`).
+
+    `memo` keeps each feature's geometry text between calls, by its exported
+    geometry (entry ``<layer>#text``): after an edit, only the geometries
+    that changed are written out again.
+    """
     layer, frame = prepared.layer, prepared.frame
     ids = [_checked_id(layer, feature_id) for feature_id in frame["id"]]
     properties = _exported_properties(prepared)
-    geometries = geometry_texts(np.asarray(frame.geometry.values, dtype=object), precision=precision)
+    values = np.asarray(frame.geometry.values, dtype=object)
+    if memo is None:
+        geometries = geometry_texts(values, precision=precision)
+    else:
+        geometries = _remembered_texts(f"{layer.name}#text", values, precision=precision, memo=memo)
     features = [
         _feature_text(feature_id, row, geometry, where=feature_label(layer, feature_id))
         for feature_id, row, geometry in zip(ids, properties, geometries, strict=True)
@@ -219,6 +229,21 @@ def collection_text(prepared: PreparedLayer, *, precision: int) -> str:
     header = json_text(_header(layer), where=f"layer {layer.name}")[:-1] + ', "features": ['
     body = ",\n".join(features)
     return header + "\n" + (body + "\n" if body else "") + "]}\n"
+
+
+def _remembered_texts(entry: str, values: np.ndarray, *, precision: int, memo: ExportedGeometries) -> list[str]:
+    """:func:`geometry_texts` of `values`, each text kept in ``memo[entry]`` read back from it; it then holds these."""
+    keys = geometry_keys(values, crs=EXPORT_CRS, precision=precision)
+    kept = memo.get(entry, {})
+    found: list[bytes | None] = [kept.get(key) if key is not None else None for key in keys]
+    missing = [position for position, text in enumerate(found) if text is None]
+    if missing:
+        made = geometry_texts(values[missing], precision=precision)
+        for position, text in zip(missing, made, strict=True):
+            found[position] = text.encode("utf-8")
+    if missing or len(kept) != len(set(keys)):
+        memo[entry] = dict(zip(keys, found, strict=True))
+    return [text.decode("utf-8") for text in found]
 
 
 def geojson_text(layer: Layer, *, precision: int = DEFAULT_PRECISION) -> str:

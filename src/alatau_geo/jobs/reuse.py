@@ -302,7 +302,7 @@ def prepared_layers(layers: LayerSet, *, cache: StageCache, sources: Mapping[str
         source = sources.get(name)
         if source is None or not cache.enabled:
             item = prepare_layer(layer, precision=precision, memo=memo)
-            found[name] = (item, collection_text(item, precision=precision))
+            found[name] = (item, collection_text(item, precision=precision, memo=memo))
             continue
         key = digest("exported", package_digest(), source, name, precision)
         output = cache.run(f"export-{name}", key, partial(_prepare, layer, precision, memo), timed=False)
@@ -321,7 +321,7 @@ def _prepare(layer: Layer, precision: int, memo: ExportedGeometries, files_dir: 
     """One layer prepared for export and its GeoJSON text, as the export would make them."""
     assert files_dir is not None
     item = prepare_layer(layer, precision=precision, memo=memo)
-    text = collection_text(item, precision=precision)
+    text = collection_text(item, precision=precision, memo=memo)
     (files_dir / _TEXT).write_bytes(text.encode("utf-8"))
     values = np.asarray(item.frame.geometry.values, dtype=object)
     return StageOutput(arrays=geometry_arrays(values), files=(_TEXT,), value=(item, text))

@@ -182,3 +182,32 @@ def test_the_suitability_map_draws_classes_criteria_and_hazards(workspace, tmp_p
                                suitability=result)
     assert [page.name for page in written] == ["overview", "suitability"]
     assert "Reservoir shore bands" not in (tmp_path / "overview.html").read_text(encoding="utf-8")
+
+
+def test_overlay_images_kept_between_builds_are_those_drawn_afresh(workspace, tmp_path):
+    """The suitability page's images read back from a build's memo make the same page, byte for byte."""
+    from alatau_geo.jobs.pages import ImageMemo
+    from alatau_geo.maps.suitability import kept_grid_image
+
+    layers_dir = workspace[0] / "layers"
+    layers = read_layers(layers_dir)
+    plan = load_plan(workspace[0] / "plan.toml")
+    result = job.suitability_of(layers, plan, layers_dir=layers_dir,
+                                elevation=read_raster(layers_dir / "terrain_dem.tif"))
+    fresh = maps.render_html(suitability_map(layers, result, relief=None, offline=True))
+    kept = maps.render_html(suitability_map(layers, result, relief=None, offline=True,
+                                            images=ImageMemo(tmp_path / "images")))
+    memo = ImageMemo(tmp_path / "images")
+    assert 2 <= len(memo) <= 2 + len(result.surface.criteria)  # images that coincide share one entry
+    read = maps.render_html(suitability_map(layers, result, relief=None, offline=True, images=memo))
+    assert fresh == kept == read
+    # Another grid, or other cells, is another image.
+    surface = result.surface
+    codes = (surface.classes == 1).astype("uint8")
+    first = kept_grid_image(codes, surface.grid.transform, surface.grid.crs, [(0, 0, 0, 0), (1, 2, 3, 255)],
+                            images=memo)
+    count = len(memo)
+    codes[0, 0] = 1 - codes[0, 0]
+    assert kept_grid_image(codes, surface.grid.transform, surface.grid.crs, [(0, 0, 0, 0), (1, 2, 3, 255)],
+                           images=memo) != first
+    assert len(memo) == count + 1

@@ -423,7 +423,7 @@ def _render_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, lay
                   suitability: SuitabilityResult | None, workers: int | None) -> list[WrittenMap]:
     from alatau_geo.analysis import areas
     from alatau_geo.core.io import read_raster
-    from alatau_geo.jobs.pages import MAX_MAPS, cached_display, cached_pages, cached_relief, write_maps
+    from alatau_geo.jobs.pages import MAX_MAPS, cached_display, cached_images, cached_pages, cached_relief, write_maps
     from alatau_geo.jobs.suitability import suitability_of
 
     dem = read_raster(dem_path) if dem_path.is_file() else None
@@ -437,7 +437,7 @@ def _render_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, lay
                           dem_path=dem_path if dem is not None else None, offline=args.offline,
                           language=plan.maps.language, figures=figures, suitability=suited, on_step=step,
                           relief=cached_relief(cache), display=cached_display(cache), kept=cached_pages(cache),
-                          workers=workers)
+                          images=cached_images(cache), workers=workers)
 
 
 def _say_pages(pages: list[WrittenMap], *, maps_dir: Path, offline: bool) -> None:

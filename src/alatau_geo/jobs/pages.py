@@ -7,6 +7,7 @@ module picks the maps, renders them and writes each file atomically.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import pickle
 from collections.abc import Callable, Mapping, MutableMapping
@@ -41,6 +42,8 @@ MAX_MAPS = 8
 """How many pages :func:`write_maps` writes at most (and so calls ``on_step``)."""
 KEEP_DISPLAY_COPIES = 250
 """Display copies :func:`cached_display` keeps (a build of the default plan draws about 90)."""
+KEEP_IMAGES = 60
+"""Overlay images :func:`cached_images` keeps (a build of the default plan makes seven)."""
 KEEP_PAGES = 12
 """Pages :func:`cached_pages` keeps (a build keeps one: the mountain page)."""
 THEMATIC_LAYERS = (*POPULATION_LAYERS, *MOUNTAIN_LAYERS)
@@ -51,7 +54,8 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
                offline: bool, language: str = "en", figures: pd.DataFrame | None = None,
                suitability: SuitabilityResult | None = None, on_step: Callable[[str], None] = no_progress,
                relief: Callable[[Path], ReliefImages] = maps.relief_images, display: Display = display_layer,
-               kept: MutableMapping[str, str] | None = None, workers: int | None = None) -> list[WrittenMap]:
+               kept: MutableMapping[str, str] | None = None, images: MutableMapping[str, RasterImage] | None = None,
+               workers: int | None = None) -> list[WrittenMap]:
     """Write the HTML maps into `maps_dir`.
 
     ``overview.html``; ``districts.html`` when there is a ``districts`` layer;
@@ -92,6 +96,11 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
         keeps them in the cache). The mountain page is drawn from the
         mountain cluster's layers alone, so it is keyed by them: after an
         edit of the plan it is read back instead of drawn again.
+    images : mutable mapping, optional
+        The suitability page's overlay images made before
+        (:func:`~alatau_geo.maps.suitability.kept_grid_image`; :func:`cached_images`
+        keeps them in the cache): a criterion's scores the edit left as they
+        were are not drawn again.
     workers : int, optional
         Processes that render the pages: 1, or 2 (this one and a forked
         child, :func:`alatau_geo.jobs.forked.run_forked`); default 2 where
@@ -99,8 +108,8 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
     """
     template = _relative(layers_dir, maps_dir) + "/{name}.geojson"
     keys: dict[str, str] = {}
-    images = relief(dem_path) if dem_path is not None else None
-    common = {"relief": images, "offline": offline, "language": language, "download_template": template,
+    shaded = relief(dem_path) if dem_path is not None else None
+    common = {"relief": shaded, "offline": offline, "language": language, "download_template": template,
               "display": display}
     # The overview shows the plan itself; analyses, people, suitability and the mountains have their own maps.
     planned = LayerSet(layer for name, layer in layers.items()
@@ -112,7 +121,7 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
         builders["infrastructure"] = lambda: maps.infrastructure_map(layers, **common)
     if any(name in layers for name in ANALYSIS_LAYERS):
         builders["proximity"] = lambda: maps.proximity_map(layers, **common)
-    if images is not None:
+    if shaded is not None:
         builders["terrain"] = lambda: maps.terrain_map(layers, **common)
     if any(name in layers for name in POPULATION_LAYERS):
         builders["population"] = lambda: maps.population_map(layers, **common)
@@ -128,7 +137,7 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
         keys["mountain"] = page_key("mountain", cluster, relief=mountain, offline=offline, language=language,
                                     download_template=template)
     if suitability is not None:
-        builders["suitability"] = lambda: suitability_map(layers, suitability, **common)
+        builders["suitability"] = lambda: suitability_map(layers, suitability, images=images, **common)
     return _write_pages(builders, maps_dir=maps_dir, on_step=on_step, workers=workers, kept=kept, keys=keys)
 
 
@@ -230,6 +239,32 @@ def cached_pages(cache: StageCache) -> PageMemo:
     """The memo of pages drawn from a few layers alone (:func:`write_maps`); kept for this run only without a cache."""
     memo = PageMemo(memo_folder(cache, "pages"))
     memo.prune(keep=KEEP_PAGES)
+    return memo
+
+
+class ImageMemo(FileMemo[RasterImage]):
+    """Overlay images by their :func:`~alatau_geo.maps.suitability.kept_grid_image` key, kept as JSON files."""
+
+    suffix = ".json"
+
+    def encode(self, value: RasterImage) -> bytes:
+        """The image's data URL, bounds and size as JSON."""
+        return json.dumps({"url": value.url, "bounds": list(value.bounds), "size_px": list(value.size_px)}).encode()
+
+    def decode(self, data: bytes) -> RasterImage:
+        """The image a JSON file holds."""
+        try:
+            found = json.loads(data)
+            return RasterImage(url=str(found["url"]), bounds=tuple(float(v) for v in found["bounds"]),
+                               size_px=tuple(int(v) for v in found["size_px"]))
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"not an image: {error}") from None
+
+
+def cached_images(cache: StageCache) -> ImageMemo:
+    """The memo of overlay images (:func:`write_maps`); kept for this run only without a cache."""
+    memo = ImageMemo(memo_folder(cache, "images"))
+    memo.prune(keep=KEEP_IMAGES)
     return memo
 
 

@@ -14,8 +14,9 @@ their popups. The map computes nothing: it draws a built
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from types import MappingProxyType
 
 import folium
@@ -139,31 +140,54 @@ def _rgba(color: str) -> tuple[int, int, int, int]:
     return (int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16), 255)
 
 
-def class_image(surface: Surface) -> RasterImage:
-    """The suitability classes in :data:`CLASS_COLOURS`; no data transparent."""
+def kept_grid_image(indices: np.ndarray, grid_transform: Affine, crs: CRS, palette: list[tuple[int, int, int, int]],
+                    *, images: MutableMapping[str, RasterImage] | None = None) -> RasterImage:
+    """:func:`grid_image`, kept in `images` by a digest of everything it reads (indices, grid, CRS, palette).
+
+    After an edit of a district, most criteria's score images are those
+    of the build before: they are read back instead of being reprojected
+    and encoded again.
+    """
+    if images is None:
+        return grid_image(indices, grid_transform, crs, palette)
+    indices = np.ascontiguousarray(indices, dtype=np.uint8)
+    hashed = hashlib.sha256(repr((indices.shape, tuple(grid_transform), crs.to_wkt(), palette,
+                                  MAX_IMAGE_SIDE_PX)).encode())
+    hashed.update(memoryview(indices).cast("B"))
+    key = hashed.hexdigest()
+    try:
+        return images[key]
+    except KeyError:
+        images[key] = image = grid_image(indices, grid_transform, crs, palette)
+        return image
+
+
+def class_image(surface: Surface, *, images: MutableMapping[str, RasterImage] | None = None) -> RasterImage:
+    """The suitability classes in :data:`CLASS_COLOURS`; no data transparent (`images`: :func:`kept_grid_image`)."""
     codes = np.where(surface.classes == NODATA_CLASS, 0, surface.classes.astype(np.int16) + 1).astype(np.uint8)
     palette = [(0, 0, 0, 0)] + [_rgba(CLASS_COLOURS[code]) for code in CLASS_LABELS]
-    return grid_image(codes, surface.grid.transform, surface.grid.crs, palette)
+    return kept_grid_image(codes, surface.grid.transform, surface.grid.crs, palette, images=images)
 
 
-def score_image(scores: np.ndarray, surface: Surface) -> RasterImage:
+def score_image(scores: np.ndarray, surface: Surface, *,
+                images: MutableMapping[str, RasterImage] | None = None) -> RasterImage:
     """A criterion's scores (0-1) in the :data:`SCORE_STEPS`; no data and cells outside the area transparent."""
     limits = np.array([limit for limit, _ in SCORE_STEPS[:-1]], dtype=np.float32)
     with np.errstate(invalid="ignore"):
         steps = np.digitize(scores, limits).astype(np.uint8) + 1
     steps[np.isnan(scores) | (surface.classes == NODATA_CLASS)] = 0
     palette = [(0, 0, 0, 0)] + [_rgba(color) for _, color in SCORE_STEPS]
-    return grid_image(steps, surface.grid.transform, surface.grid.crs, palette)
+    return kept_grid_image(steps, surface.grid.transform, surface.grid.crs, palette, images=images)
 
 
-def changes_image(result: SuitabilityResult) -> RasterImage:
+def changes_image(result: SuitabilityResult, *, images: MutableMapping[str, RasterImage] | None = None) -> RasterImage:
     """Cells whose class changes with the weights: light where 1-2 changes move it, dark where 3 or more do."""
     changes = result.sensitivity.changes
     steps = np.where(changes == NODATA_CLASS, 0, np.minimum(changes, 3)).astype(np.uint8)
     steps[steps == 2] = 1
     steps[steps == 3] = 2
     palette = [(0, 0, 0, 0), (*_rgba(SENSITIVITY_COLOURS[0])[:3], 200), (*_rgba(SENSITIVITY_COLOURS[1])[:3], 230)]
-    return grid_image(steps, result.surface.grid.transform, result.surface.grid.crs, palette)
+    return kept_grid_image(steps, result.surface.grid.transform, result.surface.grid.crs, palette, images=images)
 
 
 def _sensitivity_section(result: SuitabilityResult) -> LegendSection:
@@ -200,18 +224,18 @@ def _criteria_section() -> LegendSection:
                          "Each criterion's score before weighting: 1 best, 0 worst. One overlay per criterion.")
 
 
-def _overlays(result: SuitabilityResult) -> Overlays:
+def _overlays(result: SuitabilityResult, *, images: MutableMapping[str, RasterImage] | None) -> Overlays:
     """The classes, the class changes and each criterion's scores as image overlays, with their legend rows."""
     surface = result.surface
-    classes = image_overlay(class_image(surface), name="Suitability classes", pane="slope", base=False,
+    classes = image_overlay(class_image(surface, images=images), name="Suitability classes", pane="slope", base=False,
                             opacity=0.65, show=True)
-    shifting = image_overlay(changes_image(result), name=SENSITIVITY_TITLE, pane="slope", base=False,
+    shifting = image_overlay(changes_image(result, images=images), name=SENSITIVITY_TITLE, pane="slope", base=False,
                              opacity=0.8, show=False)
     criteria = []
     for name, scores in surface.criteria.items():
         label = f"{name} (weight {surface.weights[name]:.2f})"
-        criteria.append((label, image_overlay(score_image(scores, surface), name=label, pane="slope", base=False,
-                                              opacity=0.7, show=False)))
+        image = score_image(scores, surface, images=images)
+        criteria.append((label, image_overlay(image, name=label, pane="slope", base=False, opacity=0.7, show=False)))
     groups = ((GROUP_SUITABILITY, (("Suitability classes", classes), (SENSITIVITY_TITLE, shifting))),
               *([(GROUP_CRITERIA, tuple(criteria))] if criteria else []))
     sections = (_class_section(surface), _sensitivity_section(result), *([_criteria_section()] if criteria else []))
@@ -220,10 +244,10 @@ def _overlays(result: SuitabilityResult) -> Overlays:
                     sections=sections, legend_layers=behind)
 
 
-def suitability_map(layers: LayerSet, result: SuitabilityResult, *, relief: ReliefImages | None, offline: bool,
-                    language: str = "en", title: str = "Alatau City: land suitability and hazards",
-                    download_template: str = "../layers/{name}.geojson",
-                    display: Display = display_layer) -> folium.Map:
+def suitability_map(layers: LayerSet, result: SuitabilityResult, *, relief: ReliefImages | None,  # noqa: PLR0913
+                    offline: bool, language: str = "en", title: str = "Alatau City: land suitability and hazards",
+                    download_template: str = "../layers/{name}.geojson", display: Display = display_layer,
+                    images: MutableMapping[str, RasterImage] | None = None) -> folium.Map:
     """The suitability map: classes, the criteria as switchable overlays, hazard bands, sensitivity.
 
     Parameters
@@ -237,6 +261,8 @@ def suitability_map(layers: LayerSet, result: SuitabilityResult, *, relief: Reli
         The DEM's images (:func:`alatau_geo.maps.relief_images`); None leaves the relief out.
     offline, language, title, download_template, display
         As in :func:`alatau_geo.maps.overview_map`.
+    images : mutable mapping, optional
+        Overlay images made before (:func:`kept_grid_image`; a build keeps them in its cache).
 
     Returns
     -------
@@ -246,4 +272,5 @@ def suitability_map(layers: LayerSet, result: SuitabilityResult, *, relief: Reli
     check_language(language)
     page = Page(SUITABILITY_MAP_LAYERS, fit_to=("city_boundary", "sez"), styles=SUITABILITY_STYLES)
     return draw_page(layers, page, relief=relief, offline=offline, language=language, title=title,
-                     download_template=download_template, overlays=_overlays(result), display=display)
+                     download_template=download_template, overlays=_overlays(result, images=images),
+                     display=display)

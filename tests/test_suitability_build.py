@@ -159,12 +159,19 @@ def test_api_suitability_hazards_and_a_changed_weight(workspace):
     assert "reservoir_bands" in found.layers
 
 
-def test_the_suitability_map_draws_classes_criteria_and_hazards(workspace, tmp_path):
+@pytest.fixture(scope="module")
+def suited(workspace):
+    """The built layers of the default plan and its suitability worked out on them."""
     layers_dir = workspace[0] / "layers"
     layers = read_layers(layers_dir)
     plan = load_plan(workspace[0] / "plan.toml")
-    result = job.suitability_of(layers, plan, layers_dir=layers_dir,
-                                elevation=read_raster(layers_dir / "terrain_dem.tif"))
+    return layers, job.suitability_of(layers, plan, layers_dir=layers_dir,
+                                      elevation=read_raster(layers_dir / "terrain_dem.tif"))
+
+
+def test_the_suitability_map_draws_classes_criteria_and_hazards(workspace, suited, tmp_path):
+    layers_dir = workspace[0] / "layers"
+    layers, result = suited
     page = suitability_map(layers, result, relief=None, offline=True)
     html = maps.render_html(page)
     assert "Suitability classes" in html and "Class changes with the weights" in html
@@ -184,16 +191,12 @@ def test_the_suitability_map_draws_classes_criteria_and_hazards(workspace, tmp_p
     assert "Reservoir shore bands" not in (tmp_path / "overview.html").read_text(encoding="utf-8")
 
 
-def test_overlay_images_kept_between_builds_are_those_drawn_afresh(workspace, tmp_path):
+def test_overlay_images_kept_between_builds_are_those_drawn_afresh(suited, tmp_path):
     """The suitability page's images read back from a build's memo make the same page, byte for byte."""
     from alatau_geo.jobs.pages import ImageMemo
     from alatau_geo.maps.suitability import kept_grid_image
 
-    layers_dir = workspace[0] / "layers"
-    layers = read_layers(layers_dir)
-    plan = load_plan(workspace[0] / "plan.toml")
-    result = job.suitability_of(layers, plan, layers_dir=layers_dir,
-                                elevation=read_raster(layers_dir / "terrain_dem.tif"))
+    layers, result = suited
     fresh = maps.render_html(suitability_map(layers, result, relief=None, offline=True))
     kept = maps.render_html(suitability_map(layers, result, relief=None, offline=True,
                                             images=ImageMemo(tmp_path / "images")))

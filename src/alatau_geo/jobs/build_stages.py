@@ -18,6 +18,7 @@ build whose stages all come from the cache loads no analysis code.
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import os
 import time
@@ -334,6 +335,9 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
     if cache.holds("analyses", keys.analyses):
         (placed, suited, people), reached = placed_suited_and_people(lambda _: None), None
     else:
+        # The placement samples the terrain with scipy.ndimage, and so do the analyses: loaded once, before the
+        # fork, the child has it too (a plan reads without it, so a build that keeps everything never loads it).
+        importlib.import_module("scipy.ndimage")
         # The child exports the zoned layers for itself (this side does when it first needs them).
         reach = functools.partial(_reached_areas, exported_zoned, plan, os.getpid(), cache)
         (placed, suited, people), (reached, run) = run_beside_handing_over(

@@ -28,7 +28,7 @@ from alatau_geo.plan.siting_params import DEFAULT_SECTION as DEFAULT_SITING
 from alatau_geo.plan.siting_params import SitingSection
 from alatau_geo.plan.suitability_params import SuitabilityParams
 from alatau_geo.plan.uncertainty_params import UncertaintyParams, check_ranges
-from alatau_geo.reference.hydrology import HydrologyParams
+from alatau_geo.reference.hydrology_params import HydrologyParams
 from alatau_geo.reference.terrain import TerrainParams, parse_tile_name
 from alatau_geo.reference.water import WaterProtectionParams
 

@@ -24,7 +24,7 @@ from alatau_geo.core.extent import StudyArea
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
 from alatau_geo.reference import gazetteer, hydrology, water
 from alatau_geo.reference.gazetteer import Tables
-from alatau_geo.reference.hydrology import HydrologyParams
+from alatau_geo.reference.hydrology_params import HydrologyParams
 from alatau_geo.reference.terrain import Terrain, TerrainParams, load_terrain
 from alatau_geo.reference.water import WaterProtectionParams
 

@@ -9,8 +9,7 @@ counter-clockwise and holes clockwise (RFC 7946).
 from __future__ import annotations
 
 import hashlib
-import itertools
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -236,16 +235,27 @@ def _remembered_export(layer: Layer, values: np.ndarray, ids: np.ndarray, *, pre
                        memo: ExportedGeometries) -> np.ndarray:
     """:func:`_checked_export` of every feature, each found in `memo` read back from it; `memo` then holds these."""
     keys = geometry_keys(values, crs=layer.frame.crs, precision=precision)
-    kept = memo.get(layer.name, {})
-    found = np.array([key is not None and key in kept for key in keys], dtype=bool)
-    exported = np.empty(len(values), dtype=object)
-    if found.any():
-        exported[found] = shapely.from_wkb([kept[key] for key in itertools.compress(keys, found)])
-    if not found.all():
-        exported[~found] = _checked_export(layer, values[~found], ids[~found], precision=precision)
-    if not found.all() or len(kept) != len(set(keys)):
-        memo[layer.name] = dict(zip(keys, shapely.to_wkb(exported), strict=True))
-    return exported
+    wkbs = remembered(memo, layer.name, keys, lambda missing: shapely.to_wkb(
+        _checked_export(layer, values[missing], ids[missing], precision=precision)).tolist())
+    return shapely.from_wkb(wkbs)
+
+
+def remembered(memo: ExportedGeometries, entry: str, keys: list[bytes | None],
+               make: Callable[[np.ndarray], list[bytes]]) -> list[bytes]:
+    """Each key's bytes kept in ``memo[entry]``; `make` gives those of the positions (an index array) not kept.
+
+    ``memo[entry]`` then holds exactly these keys: the version of the layer
+    last made. A missing key (None) is never found.
+    """
+    kept = memo.get(entry, {})
+    found = [kept.get(key) if key is not None else None for key in keys]
+    missing = [position for position, item in enumerate(found) if item is None]
+    if missing:
+        for position, item in zip(missing, make(np.asarray(missing, dtype=np.intp)), strict=True):
+            found[position] = item
+    if missing or len(kept) != len(set(keys)):
+        memo[entry] = dict(zip(keys, found, strict=True))
+    return found  # type: ignore[return-value]  # every position is filled
 
 
 def _layer_list(layers: Iterable[Layer] | LayerSet) -> list[Layer]:

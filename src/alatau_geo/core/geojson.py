@@ -38,6 +38,7 @@ from alatau_geo.core.export_geometry import (
     geometry_keys,
     prepare_layer,
     projected_valid,
+    remembered,
 )
 from alatau_geo.core.geojson_geometry import format_coordinate, geometries_from_json, geometry_texts
 from alatau_geo.core.layers import Layer, Provenance
@@ -234,16 +235,9 @@ def collection_text(prepared: PreparedLayer, *, precision: int, memo: ExportedGe
 def _remembered_texts(entry: str, values: np.ndarray, *, precision: int, memo: ExportedGeometries) -> list[str]:
     """:func:`geometry_texts` of `values`, each text kept in ``memo[entry]`` read back from it; it then holds these."""
     keys = geometry_keys(values, crs=EXPORT_CRS, precision=precision)
-    kept = memo.get(entry, {})
-    found: list[bytes | None] = [kept.get(key) if key is not None else None for key in keys]
-    missing = [position for position, text in enumerate(found) if text is None]
-    if missing:
-        made = geometry_texts(values[missing], precision=precision)
-        for position, text in zip(missing, made, strict=True):
-            found[position] = text.encode("utf-8")
-    if missing or len(kept) != len(set(keys)):
-        memo[entry] = dict(zip(keys, found, strict=True))
-    return [text.decode("utf-8") for text in found]
+    texts = remembered(memo, entry, keys, lambda missing: [
+        text.encode("utf-8") for text in geometry_texts(values[missing], precision=precision)])
+    return [text.decode("utf-8") for text in texts]
 
 
 def geojson_text(layer: Layer, *, precision: int = DEFAULT_PRECISION) -> str:

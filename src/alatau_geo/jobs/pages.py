@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import pickle
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, MutableMapping
 from functools import partial
 from pathlib import Path
 
@@ -107,7 +107,7 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
         two cores are free. The pages are the same either way.
     """
     template = _relative(layers_dir, maps_dir) + "/{name}.geojson"
-    keys: dict[str, str] = {}
+    page_keys: dict[str, str] = {}  # the pages kept in `kept`, and their keys
     shaded = relief(dem_path) if dem_path is not None else None
     common = {"relief": shaded, "offline": offline, "language": language, "download_template": template,
               "display": display}
@@ -134,11 +134,13 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
         cluster = LayerSet(layers[name] for name in maps.thematic.MOUNTAIN_MAP_LAYERS if name in layers)
         options = {**common, "relief": mountain}
         builders["mountain"] = lambda: maps.mountain_map(cluster, **options)
-        keys["mountain"] = page_key("mountain", cluster, relief=mountain, offline=offline, language=language,
-                                    download_template=template)
+        page_keys["mountain"] = page_key("mountain", cluster, relief=mountain, offline=offline, language=language,
+                                         download_template=template)
     if suitability is not None:
         builders["suitability"] = lambda: suitability_map(layers, suitability, images=images, **common)
-    return _write_pages(builders, maps_dir=maps_dir, on_step=on_step, workers=workers, kept=kept, keys=keys)
+    jobs = {name: partial(_rendered, build) if kept is None or name not in page_keys
+            else partial(_kept_page, kept, page_keys[name], build) for name, build in builders.items()}
+    return _write_pages(jobs, maps_dir=maps_dir, on_step=on_step, workers=workers)
 
 
 def page_key(name: str, layers: LayerSet, *, relief: ReliefImages | None, **options: object) -> str:
@@ -290,19 +292,14 @@ def write_edit_map(layers: LayerSet, *, plan: Plan, maps_dir: Path, dem_path: Pa
     relief = maps.relief_images(dem_path) if dem_path is not None else None
     page = maps.edit_map(layers, relief=relief, offline=offline, language=plan.maps.language,
                          zones=maps.zone_parameters(plan.zones, layers), plan_sha256=plan_sha256)
-    (written,) = _write_pages({"edit": lambda: page}, maps_dir=maps_dir, on_step=no_progress)
+    (written,) = _write_pages({"edit": partial(maps.render_html, page)}, maps_dir=maps_dir, on_step=no_progress)
     return written
 
 
-def _write_pages(builders: dict[str, Callable[[], folium.Map]], *, maps_dir: Path,  # noqa: PLR0913
-                 on_step: Callable[[str], None], workers: int | None = None,
-                 kept: MutableMapping[str, str] | None = None, keys: Mapping[str, str] | None = None,
-                 ) -> list[WrittenMap]:
-    # Every page is rendered before any is written: a page that fails to
-    # render leaves all the maps of the previous run as they were.
-    keys = keys or {}
-    jobs = {name: partial(_rendered, build) if kept is None or name not in keys
-            else partial(_kept_page, kept, keys[name], build) for name, build in builders.items()}
+def _write_pages(jobs: dict[str, Callable[[], str]], *, maps_dir: Path, on_step: Callable[[str], None],
+                 workers: int | None = None) -> list[WrittenMap]:
+    # Every page is rendered (each job gives its HTML) before any is written:
+    # a page that fails to render leaves all the maps of the previous run as they were.
     pages = run_forked(jobs, workers=workers, on_done=lambda name: on_step(f"{name} map"))
     written = []
     for name, html in pages.items():

@@ -65,7 +65,8 @@ def _pipeline(record: dict[str, Any]) -> list[str]:
               "stage and writes every file. A build works on two cores where it can (a forked process "
               "generates the street network while the objects are placed, works out the service areas, travel "
               "times and coverage while the suitability and the residents are computed; another, forked as the "
-              "build starts, loads the map code and renders the map pages while the layers are exported), so a "
+              "build starts, loads the map code, draws the pages without analysis layers while the analyses are "
+              "worked out and the others while the layers are exported), so a "
               "command's CPU time counts its processes together and can exceed its wall time."]
     if "cached_equals_uncached" in record:
         same = "yes" if record["cached_equals_uncached"] else "**no**"

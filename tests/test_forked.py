@@ -166,13 +166,35 @@ def test_a_side_that_hands_nothing_over_or_fails_is_an_error_not_a_hang() -> Non
     with pytest.raises(ExportError, match="placement failed"):
         run_beside_handing_over(lambda give: (_ for _ in ()).throw(ExportError("placement failed")), waits, workers=2)
 
-    def twice(give) -> int:
-        give(1)
-        give(2)
-        return 0
+    def one_of_two(take) -> tuple[int, int]:
+        return take(), take()
 
-    with pytest.raises(RuntimeError, match="once"):
-        run_beside_handing_over(twice, waits, workers=2)
+    for workers in (1, 2):  # a second value waited for, never given
+        with pytest.raises(RuntimeError, match="handed nothing more"):
+            run_beside_handing_over(lambda give: give(1), one_of_two, workers=workers)
+
+
+def test_values_handed_over_in_steps_come_in_order_each_as_soon_as_given() -> None:
+    big = list(range(300_000))  # more than the pipe holds: the second value waits in the sending thread
+
+    def here(give) -> str:
+        give(("early", big))
+        time.sleep(0.4)  # the analyses, say: the child works on the first value meanwhile
+        give(("late", [1, 2]))
+        return "exported"
+
+    def beside(take) -> tuple[str, float, str, int]:
+        started = time.perf_counter()
+        first, values = take()
+        waited = time.perf_counter() - started
+        second, more = take()
+        return first, waited, second, sum(values) + sum(more)
+
+    for workers in (2, 1):
+        mine, (first, waited, second, total) = run_beside_handing_over(here, beside, workers=workers)
+        assert (mine, first, second, total) == ("exported", "early", "late", sum(big) + 3)
+        if workers == 2:
+            assert waited < 0.3  # the first value did not wait for `here` to end
 
 
 def test_the_handed_over_job_of_a_child_that_dies_is_done_here() -> None:

@@ -25,6 +25,7 @@ from alatau_geo.core.layers import Layer, LayerSet, Provenance
 from alatau_geo.core.raster import Raster
 from alatau_geo.core.stage_store import FILES_FOLDER, read_stage, write_stage
 from alatau_geo.jobs import build as pipeline
+from alatau_geo.jobs.forked import forks
 from alatau_geo.jobs.stage_cache import KEEP_PER_STAGE, StageCache, StageOutput, stage_keys
 from alatau_geo.plan.config import load_plan
 
@@ -262,9 +263,13 @@ def test_edit_of_one_district_rebuilds_only_what_depends_on_it(tmp_path: Path, n
     edited = plan[:growing] + plan[growing:].replace("width_m = 3000.0", "width_m = 3500.0", 1)
     assert edited != plan
     (ws / "plan.toml").write_text(edited, encoding="utf-8")
-    statuses = build("--no-maps")
+    statuses = build()
     assert statuses["reference"] == "cached"
     assert {stage: statuses[stage] for stage in PLAN_STAGES} == dict.fromkeys(PLAN_STAGES, "computed")
+    if forks():  # the pages without analysis layers are drawn while the analyses are worked out
+        assert statuses["maps: the pages without analysis layers"] == statuses["maps"] == "computed"
+    edited_maps = _contents(ws / "maps")
+    assert edited_maps["districts.html"] != maps["districts.html"]
     changes = {change.name: change.status for change in outcomes[-1].changes}
     assert changes["districts"] == changes["service_areas"] == changes["suitability_classes"] == "changed"
     assert changes["reservoir"] == changes["rivers"] == changes["mountain_terrain_classes"] == "unchanged"
@@ -272,8 +277,12 @@ def test_edit_of_one_district_rebuilds_only_what_depends_on_it(tmp_path: Path, n
     assert cached["districts.geojson"] != layers["districts.geojson"]
     assert cached["reservoir.geojson"] == layers["reservoir.geojson"]
 
-    assert set(build("--no-maps", "--no-cache").values()) == {"computed", "ran"}
+    # Every page drawn once the layers are all in place, not some beside the analyses:
+    monkeypatch.setattr(pipeline, "_early_of", lambda *_args, **_options: None)
+    statuses = build("--no-cache")
+    assert set(statuses.values()) == {"computed", "ran"} and "maps: the pages without analysis layers" not in statuses
     assert _contents(ws / "layers") == cached  # the cached build is the uncached one, byte for byte
+    assert _contents(ws / "maps") == edited_maps  # and the pages drawn in steps are those drawn at once
 
 
 def test_geometry_memo_reads_back_exactly_drops_damaged_entries_and_keeps_the_recent(

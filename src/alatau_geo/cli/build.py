@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from alatau_geo.cli.common import (
     DEM_DIR_VARIABLE,
@@ -200,13 +200,15 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
         if args.no_maps:
             result, (pages, runs) = build(ready=None), ([], [])
         else:
-            pages_job = partial(_pages_beside, args=args, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
-                                out_dir=outputs.folder(maps_dir), cache=cache, parent=os.getpid(),
-                                dem_path=outputs.folder(layers_dir) / _terrain_raster())
+            where = {"args": args, "plan": plan, "layers_dir": layers_dir, "out_dir": outputs.folder(maps_dir),
+                     "cache": cache, "parent": os.getpid(), "dem_path": outputs.folder(layers_dir) / _terrain_raster()}
+            pages_job = partial(_pages_beside, maps_dir=maps_dir, **where)
             # The map pages are rendered in a process forked now, which loads the map code while the
-            # layers are built, is handed them once they are in place, and renders beside their export.
-            result, rendered = run_beside_handing_over(partial(_build_handing_over, build),
-                                                       partial(_pages_when_handed, pages_job))
+            # layers are built, is handed them once they are in place, and renders beside their export;
+            # handed the layers but the analyses' before those are in, it draws the other pages meanwhile.
+            result, rendered = run_beside_handing_over(
+                partial(_build_handing_over, build),
+                partial(_pages_when_handed, pages_job, partial(_pages_before_the_analyses, **where)))
             # When the layers in place were kept, the pages are checked here (most likely kept too).
             pages, runs = rendered if rendered is not None else pages_job(result.layers, result.suitability)
         for change in result.changes:
@@ -230,29 +232,64 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
     return dataclasses.replace(result, stages=tuple(cache.runs))
 
 
-def _build_handing_over(build: Callable[..., BuildOutcome],
-                        give: Callable[[tuple[LayerSet, SuitabilityResult | None] | None], None]) -> BuildOutcome:
-    """`build` handing its layers and suitability over with `give` once they are in place; None if it kept them."""
-    handed: list[bool] = []
+@dataclass(frozen=True)
+class _Handed:
+    """Layers a build hands the process that renders its pages.
 
-    def ready(layers: LayerSet, suitability: SuitabilityResult | None) -> None:
-        handed.append(True)
-        give((layers, suitability))
+    Attributes
+    ----------
+    layers : LayerSet
+        The layers not handed over before.
+    order : tuple of str
+        The name of every layer the build has so far, in its order.
+    suitability : SuitabilityResult or None
+        The suitability the build computed (handed over once, with the first layers).
+    complete : bool
+        Whether these are all the layers (else the analyses' are still to come).
+    """
+
+    layers: LayerSet
+    order: tuple[str, ...]
+    suitability: SuitabilityResult | None
+    complete: bool
+
+    def joined(self, before: LayerSet) -> LayerSet:
+        """These layers and those handed over `before`, in the build's order."""
+        known = {**before, **self.layers}
+        return LayerSet(known[name] for name in self.order)
+
+
+def _build_handing_over(build: Callable[..., BuildOutcome],
+                        give: Callable[[_Handed | None], None]) -> BuildOutcome:
+    """`build` handing its layers and suitability over with `give`; a last None if it kept the layers in place.
+
+    A build may hand over its layers but the analyses' first, while the
+    analyses are worked out, then the analyses' once the layers are in place.
+    """
+    handed: list[_Handed] = []
+
+    def ready(layers: LayerSet, suitability: SuitabilityResult | None, complete: bool) -> None:
+        before = set(handed[-1].order) if handed else set()
+        handed.append(_Handed(LayerSet(layer for name, layer in layers.items() if name not in before),
+                              tuple(layers), None if handed else suitability, complete))
+        give(handed[-1])  # pickled here, sent from a thread
 
     result = build(ready=ready)
-    if not handed:  # the layers in place were kept: pickling them over is not worth it
+    if not handed or not handed[-1].complete:  # the layers in place were kept: pickling them over is not worth it
         give(None)
     return result
 
 
-def _pages_when_handed(job: Callable[[LayerSet, SuitabilityResult | None], _Pages],
-                       take: Callable[[], tuple[LayerSet, SuitabilityResult | None] | None]) -> _Pages | None:
+def _pages_when_handed(job: Callable[..., _Pages], early: Callable[..., tuple[dict[str, str], list[StageRun]]],
+                       take: Callable[[], _Handed | None]) -> _Pages | None:
     """`job` on the layers and suitability `take` waits for, the map code loading meanwhile; None if handed none.
 
     Forked as a build starts, the process loads the page code (folium and
     its templates, a third of a second) while the build works out the
     layers, not after. It loads in a thread, so that a build that kept
     the layers in place (and hands over nothing) does not wait for it.
+    Handed the layers but the analyses' first, it draws with `early` the
+    pages that show none of them, then waits for the rest.
     """
     loading = threading.Thread(target=importlib.import_module, args=("alatau_geo.jobs.pages",), daemon=True)
     loading.start()
@@ -260,26 +297,58 @@ def _pages_when_handed(job: Callable[[LayerSet, SuitabilityResult | None], _Page
     if handed is None:
         return None
     loading.join()  # handed layers are new layers: their pages are drawn, with that code (one import at a time)
-    return job(*handed)
+    layers, suitability = handed.layers, handed.suitability
+    rendered: dict[str, str] = {}
+    runs: list[StageRun] = []
+    if not handed.complete:
+        rendered, runs = early(layers, suitability)
+        handed = take()
+        if handed is None:  # the layers in place were kept after all: the pages are checked there
+            return None
+        layers = handed.joined(layers)
+    pages, timed = job(layers, suitability, rendered=rendered)
+    return pages, [*runs, *timed]
 
 
 def _pages_beside(layers: LayerSet, suitability: SuitabilityResult | None, *,  # noqa: PLR0913
                   args: argparse.Namespace, plan: Plan, layers_dir: Path, maps_dir: Path, out_dir: Path,
-                  dem_path: Path, cache: StageCache, parent: int) -> _Pages:
+                  dem_path: Path, cache: StageCache, parent: int, rendered: dict[str, str] | None = None) -> _Pages:
     """The build's map pages (:func:`write_map_pages`), and the cache's timing of them.
 
     Run beside the export, in a forked process where there are two cores:
     the timing goes back to the build's own cache (marked ``beside`` when
     it ran in a process other than `parent`), and no progress is shown (the
-    export's is).
+    export's is). `rendered`: pages of these layers already drawn, by name.
     """
     start = len(cache.runs)
     quiet = argparse.Namespace(**{**vars(args), "quiet": True})
     # In the forked process the pages take one core: the export has the other (a third process only competes).
     workers = 1 if os.getpid() != parent else None
     pages = write_map_pages(lambda: layers, quiet, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
-                            out_dir=out_dir, dem_path=dem_path, cache=cache, suitability=suitability, workers=workers)
+                            out_dir=out_dir, dem_path=dem_path, cache=cache, suitability=suitability, workers=workers,
+                            rendered=rendered)
     return pages, [dataclasses.replace(run, beside=os.getpid() != parent) for run in cache.runs[start:]]
+
+
+def _pages_before_the_analyses(layers: LayerSet, suitability: SuitabilityResult | None, *,  # noqa: PLR0913
+                               args: argparse.Namespace, plan: Plan, layers_dir: Path, out_dir: Path,
+                               dem_path: Path, cache: StageCache,
+                               parent: int) -> tuple[dict[str, str], list[StageRun]]:
+    """The pages of `layers` (a build's, the analyses' left out) that show no analysis layer, by name; their timing.
+
+    They are the pages :func:`_pages_beside` draws from all the layers
+    (:data:`~alatau_geo.jobs.pages.ANALYSIS_PAGES`), drawn while the analyses
+    are worked out beside; nothing is written.
+    """
+    from alatau_geo.jobs.pages import ANALYSIS_PAGES, map_jobs
+
+    start = len(cache.runs)
+    with cache.timed("maps: the pages without analysis layers", "computed"):
+        options = _page_options(layers, plan=plan, offline=args.offline, dem_path=dem_path, cache=cache,
+                                suitability=suitability)
+        jobs = map_jobs(layers, maps_dir=out_dir, layers_dir=layers_dir, **options)
+        rendered = {name: job() for name, job in jobs.items() if name not in ANALYSIS_PAGES}
+    return rendered, [dataclasses.replace(run, beside=os.getpid() != parent) for run in cache.runs[start:]]
 
 
 def _record_pages(pages: list[WrittenMap], args: argparse.Namespace, *, plan: Plan,  # noqa: PLR0913
@@ -390,7 +459,7 @@ def write_edit_page(layers: LayerSet, args: argparse.Namespace, *, workspace: Wo
 def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *, plan: Plan,  # noqa: PLR0913
                     layers_dir: Path, maps_dir: Path, out_dir: Path, dem_path: Path,
                     cache: StageCache, suitability: SuitabilityResult | None = None,
-                    workers: int | None = None) -> list[WrittenMap]:
+                    workers: int | None = None, rendered: dict[str, str] | None = None) -> list[WrittenMap]:
     """Write the maps of the layers `layers` gives into `out_dir` (a staging folder beside `maps_dir`).
 
     `layers_dir` is where the layers will be when the maps are opened (the
@@ -401,7 +470,8 @@ def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *,
     and the layers are not even read. `suitability` is the plan's
     suitability when the caller has it (a build that just computed it);
     else it is worked out from the layers and the HAND rasters beside
-    `dem_path`. `workers` as in :func:`alatau_geo.jobs.pages.write_maps`.
+    `dem_path`. `workers` and `rendered` (pages of these layers already
+    drawn) as in :func:`alatau_geo.jobs.pages.write_maps`.
     """
     from alatau_geo.jobs import reuse
 
@@ -413,17 +483,32 @@ def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *,
             return pages
         status.append("computed")
         pages = _render_pages(layers(), args, plan=plan, layers_dir=layers_dir, out_dir=out_dir, dem_path=dem_path,
-                              cache=cache, suitability=suitability, workers=workers)
+                              cache=cache, suitability=suitability, workers=workers, rendered=rendered)
         reuse.record_maps(cache, key, pages)
         return pages
 
 
 def _render_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, layers_dir: Path,  # noqa: PLR0913
-                  out_dir: Path, dem_path: Path, cache: StageCache,
-                  suitability: SuitabilityResult | None, workers: int | None) -> list[WrittenMap]:
+                  out_dir: Path, dem_path: Path, cache: StageCache, suitability: SuitabilityResult | None,
+                  workers: int | None, rendered: dict[str, str] | None) -> list[WrittenMap]:
+    from alatau_geo.jobs.pages import MAX_MAPS, write_maps
+
+    options = _page_options(layers, plan=plan, offline=args.offline, dem_path=dem_path, cache=cache,
+                            suitability=suitability)
+    with progress(MAX_MAPS, quiet=args.quiet) as step:
+        return write_maps(layers, maps_dir=out_dir, layers_dir=layers_dir, on_step=step, workers=workers,
+                          rendered=rendered, **options)
+
+
+def _page_options(layers: LayerSet, *, plan: Plan, offline: bool, dem_path: Path, cache: StageCache,
+                  suitability: SuitabilityResult | None) -> dict[str, Any]:
+    """The options of :func:`~alatau_geo.jobs.pages.map_jobs` for the pages of `layers` (the area table among them).
+
+    The HAND rasters, when the suitability is worked out here, are read beside `dem_path`.
+    """
     from alatau_geo.analysis import areas
     from alatau_geo.core.io import read_raster
-    from alatau_geo.jobs.pages import MAX_MAPS, cached_display, cached_images, cached_pages, cached_relief, write_maps
+    from alatau_geo.jobs.pages import cached_display, cached_images, cached_pages, cached_relief
     from alatau_geo.jobs.suitability import suitability_of
 
     dem = read_raster(dem_path) if dem_path.is_file() else None
@@ -432,12 +517,9 @@ def _render_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, lay
         # The HAND rasters lie beside the terrain raster (the staging folder during a build).
         suited = suitability or suitability_of(layers, plan, layers_dir=dem_path.parent, elevation=dem)
         figures = areas.zone_area_table(layers, suited)
-    with progress(MAX_MAPS, quiet=args.quiet) as step:
-        return write_maps(layers, maps_dir=out_dir, layers_dir=layers_dir,
-                          dem_path=dem_path if dem is not None else None, offline=args.offline,
-                          language=plan.maps.language, figures=figures, suitability=suited, on_step=step,
-                          relief=cached_relief(cache), display=cached_display(cache), kept=cached_pages(cache),
-                          images=cached_images(cache), workers=workers)
+    return {"dem_path": dem_path if dem is not None else None, "offline": offline, "language": plan.maps.language,
+            "figures": figures, "suitability": suited, "relief": cached_relief(cache),
+            "display": cached_display(cache), "kept": cached_pages(cache), "images": cached_images(cache)}
 
 
 def _say_pages(pages: list[WrittenMap], *, maps_dir: Path, offline: bool) -> None:

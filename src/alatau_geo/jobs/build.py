@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -34,6 +34,7 @@ from alatau_geo.core.raster import Raster
 from alatau_geo.jobs import reuse
 from alatau_geo.jobs.stage_cache import (
     StageCache,
+    StageOutput,
     StageRun,
     code_digest,
     digest,
@@ -51,16 +52,17 @@ if TYPE_CHECKING:
     from alatau_geo.analysis.hazard_layers import HazardRasters
     from alatau_geo.analysis.suitability_layers import SuitabilityResult
     from alatau_geo.core.export_geometry import ExportedGeometries
-    from alatau_geo.jobs.build_stages import PlanStages
+    from alatau_geo.jobs.build_stages import Early, PlanStages
     from alatau_geo.plan.placement_context import PlacementContext
     from alatau_geo.reference.terrain import Terrain
 
 logger = logging.getLogger(__name__)
 
-HandOver = Callable[["LayerSet", "SuitabilityResult | None"], None]
-"""Given a build's layers and the suitability it computed once they are in place, before the export
-(the command line hands them to the process that renders the map pages); not called when the layers
-in place are kept."""
+HandOver = Callable[["LayerSet", "SuitabilityResult | None", bool], None]
+"""Given a build's layers, the suitability it computed and whether these are all the layers (the command
+line hands them to the process that renders the map pages). Called with all the layers once they are in
+place, before the export, and not when the layers in place are kept; when the analyses are worked out
+beside the other stages, called first with every other layer (and the files beside them in place)."""
 
 PLAN_LAYERS = (*ZONE_LAYERS, "infrastructure", "infrastructure_lines", "projects", *POPULATION_LAYERS,
                *ANALYSIS_LAYERS, *SUITABILITY_LAYERS)
@@ -121,7 +123,9 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     came from the cache) once the terrain raster and the other files are
     in `out_dir`, before the layers are exported (the command line hands
     them to the process that renders the map pages meanwhile); it is not
-    called when the layers in place are kept (nothing changed).
+    called when the layers in place are kept (nothing changed). When the
+    analyses are worked out beside the other stages, it is called before
+    with every other layer (:data:`HandOver`).
     """
     from alatau_geo.jobs import build_stages as stages
     from alatau_geo.reference import terrain
@@ -146,12 +150,15 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
         return hazard_rasters(plan, elevation=elevation, hand=reference.rasters["hand"],
                               drains=reference.arrays["drains"], codes=reference.figures["river_codes"])
 
+    def files(people: StageOutput, suited: StageOutput) -> list[reuse.StageFiles]:
+        hand = [name for name in reference.files if name != TERRAIN_RASTER] if plan.suitability is not None else []
+        return [reuse.StageFiles(reference, [TERRAIN_RASTER, *hand]), reuse.StageFiles(mountain, list(mountain.files)),
+                *_plan_files(people, suited)]
+
     planned = stages.plan_stages(with_osm, plan, ground=stages.Ground.of(reference, elevation), keys=keys,
-                                 cache=cache, out_dir=out_dir, hazards=hazards, on_step=on_step)
-    hand = [name for name in reference.files if name != TERRAIN_RASTER] if planned.suited else []
-    outputs = [reuse.StageFiles(reference, [TERRAIN_RASTER, *hand]), reuse.StageFiles(mountain, list(mountain.files)),
-               reuse.StageFiles(planned.population, list(planned.population.files)),
-               reuse.StageFiles(planned.suitability, list(planned.suitability.files))]
+                                 cache=cache, out_dir=out_dir, hazards=hazards, on_step=on_step,
+                                 early=_early_of(ready, plan, files=files, out_dir=out_dir))
+    outputs = files(planned.population, planned.suitability)
     on_step("comparing with the previous layers and exporting")
     sources = {**{name: reference_key for name in reference.layers}, **{name: mountain_key for name in mountain.layers},
                **{name: osm for name in with_osm if name.endswith("_osm")}, **planned.sources}
@@ -226,16 +233,19 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     hand_digest = file_digests({name: hand_dir / name for name in hand_files}) if hand_dir else None
     with_osm, osm = _with_osm(reference.layers, osm_path)
     keys = stage_keys(plan, reference=reference_key, osm=osm, hazards=digest(hand_digest))
+    copied = [name for name in (TERRAIN_RASTER, MOUNTAIN_DEM) if (source_dir / name).is_file()]
+    if plan.suitability is not None and hand_dir is not None:
+        copied += [name for name in hand_files if (hand_dir / name).is_file()]
+
+    def files(people: StageOutput, suited: StageOutput) -> list[reuse.StageFiles | reuse.CopiedFiles]:
+        return [reuse.CopiedFiles({name: (hand_dir if name in hand_files else source_dir) for name in copied}),
+                *_plan_files(people, suited)]
+
     planned = stages.plan_stages(
         with_osm, plan, ground=stages.Ground.of(reference, elevation), keys=keys, cache=cache, out_dir=out_dir,
-        on_step=on_step,
+        on_step=on_step, early=_early_of(ready, plan, files=files, out_dir=out_dir),
         hazards=lambda: suitability.rasters_from_folder(plan, folder=hand_dir or source_dir, elevation=elevation))
-    copied = [name for name in (TERRAIN_RASTER, MOUNTAIN_DEM) if (source_dir / name).is_file()]
-    if planned.suited and hand_dir is not None:
-        copied += [name for name in hand_files if (hand_dir / name).is_file()]
-    outputs = [reuse.CopiedFiles({name: (hand_dir if name in hand_files else source_dir) for name in copied}),
-               reuse.StageFiles(planned.population, list(planned.population.files)),
-               reuse.StageFiles(planned.suitability, list(planned.suitability.files))]
+    outputs = files(planned.population, planned.suitability)
     on_step("comparing and exporting")
 
     def previous() -> LayerSet | None:
@@ -467,7 +477,31 @@ def _suitability_of(planned: PlanStages) -> SuitabilityResult | None:
 
 
 def _ready_of(ready: HandOver | None, planned: PlanStages) -> Callable[[], None] | None:
-    return partial(ready, planned.layers, _suitability_of(planned)) if ready is not None else None
+    return partial(ready, planned.layers, _suitability_of(planned), True) if ready is not None else None
+
+
+def _plan_files(people: StageOutput, suited: StageOutput) -> list[reuse.StageFiles]:
+    """The files of the residents' and the suitability stages that go beside the layers."""
+    return [reuse.StageFiles(people, list(people.files)), reuse.StageFiles(suited, list(suited.files))]
+
+
+def _early_of(ready: HandOver | None, plan: Plan, *,
+              files: Callable[[StageOutput, StageOutput], Sequence[reuse.StageFiles | reuse.CopiedFiles]],
+              out_dir: Path) -> Early | None:
+    """What :func:`~alatau_geo.jobs.build_stages.plan_stages` calls before the analyses are in: `ready`.
+
+    The files beside the layers are placed in `out_dir` first (the pages
+    read the terrain raster there); the export places them again, the same bytes.
+    """
+    if ready is None:
+        return None
+
+    def early(layers: LayerSet, suited: StageOutput, people: StageOutput) -> None:
+        for placed in files(people, suited):
+            placed.place(out_dir)
+        ready(layers, suited.value if plan.suitability is not None else None, False)
+
+    return early
 
 
 def _previous(layers_dir: Path) -> LayerSet | None:

@@ -43,8 +43,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PlanStages", "ZonedStages", "committed_stage", "mountain_stage", "plan_stages", "tiles_stage",
+__all__ = ["Early", "PlanStages", "ZonedStages", "committed_stage", "mountain_stage", "plan_stages", "tiles_stage",
            "zoned_stages", "zones_and_placement"]
+
+
+Early = Callable[[LayerSet, StageOutput, StageOutput], None]
+"""What :func:`plan_stages` hands over before the analyses are in: the other layers, the suitability and residents."""
 
 
 @dataclass(frozen=True)
@@ -236,7 +240,7 @@ def zoned_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: Stage
 
 def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageKeys,  # noqa: PLR0913
                 cache: StageCache, out_dir: Path, hazards: Callable[[], Any],
-                on_step: Callable[[str], None] = _no_progress) -> PlanStages:
+                on_step: Callable[[str], None] = _no_progress, early: Early | None = None) -> PlanStages:
     """The plan's stages on `reference`: zones, placement, suitability, residents and jobs, analyses.
 
     The zones and placed objects of :func:`alatau_geo.jobs.build.plan_layers`,
@@ -261,6 +265,11 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
         or computed only when the suitability runs).
     on_step : callable
         Called with a label as the zones, the suitability and the people start.
+    early : callable, optional
+        Called with every layer but the analyses', the suitability stage and
+        the residents' stage, when the analyses are still being worked out
+        beside them (a build draws the map pages that need no analysis
+        layer meanwhile); not called when the analyses are read from `cache`.
     """
     from alatau_geo.jobs.build import PLAN_LAYERS, population_note
 
@@ -315,7 +324,8 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
         return StageOutput(layers=LayerSet(population_layers(population, planned())), value=population,
                            figures={"note": population_note(population)}, files=tuple(p.name for p in grids))
 
-    def placed_suited_and_people(give: Callable[[LayerSet], None]) -> tuple[StageOutput, StageOutput, StageOutput]:
+    def placed_suited_and_people(give: Callable[[LayerSet], None], *,
+                                 early: Early | None = None) -> tuple[StageOutput, StageOutput, StageOutput]:
         placed = zoned.placed()
         give(placed.layers)  # to the analyses, which started on the street network meanwhile
         on_step("hazards and land suitability")
@@ -325,6 +335,9 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
         on_step("residents, jobs and the analyses")
         allocate = functools.partial(people_stage, suited.rasters.get("classes"))
         people = cache.run("population", keys.population, allocate, out_dir=out_dir)
+        if early is not None:  # in the order of the layers of an uncached build, the analyses' left out
+            early(LayerSet([*unsuited(placed).values(), *people.layers.values(), *suited.layers.values()]),
+                  suited, people)
         return placed, suited, people
 
     # The analyses' service areas, travel times and coverage need only the
@@ -341,7 +354,7 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
         # The child exports the zoned layers for itself (this side does when it first needs them).
         reach = functools.partial(_reached_areas, exported_zoned, plan, os.getpid(), cache)
         (placed, suited, people), (reached, run) = run_beside_handing_over(
-            placed_suited_and_people, lambda take: reach(lambda: exported(take())))
+            functools.partial(placed_suited_and_people, early=early), lambda take: reach(lambda: exported(take())))
         cache.runs.append(run)
     classes = suited.rasters.get("classes")
 

@@ -26,6 +26,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import queue
 import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -105,13 +106,15 @@ def run_forked(jobs: Mapping[str, Callable[[], T]], *, workers: int | None = Non
 
 def run_beside_handing_over(here: Callable[[Callable[[V], None]], T], beside: Callable[[Callable[[], V]], U], *,
                             workers: int | None = None) -> tuple[T, U]:
-    """`here` in this process while a forked child runs `beside`, which is handed a value from `here` when ready.
+    """`here` in this process while a forked child runs `beside`, which is handed values from `here` as they are ready.
 
-    `here` is called with ``give``, which it calls once with a value (one
-    that pickles); `beside` is called with ``take``, which waits for that
-    value and returns it. The child can so begin with the part of its job
-    that needs nothing from `here` (a build generates the street network
-    while the objects are placed).
+    `here` is called with ``give``, which it calls with each value it hands
+    over (values that pickle); `beside` is called with ``take``, which waits
+    for the next value and returns it, in the order they were given. The
+    child can so begin with the part of its job that needs nothing from
+    `here` (a build generates the street network while the objects are
+    placed), and go on in steps as `here` gives more (the map pages that
+    need no analysis layer are drawn while the analyses are worked out).
 
     Parameters
     ----------
@@ -127,68 +130,73 @@ def run_beside_handing_over(here: Callable[[Callable[[V], None]], T], beside: Ca
     ------
     Exception
         The error `here` raised (the child is stopped), else the one
-        `beside` raised; ``take`` raises RuntimeError if `here` ended
-        without giving, ``give`` if it is called twice, and the pickling
+        `beside` raised; ``take`` raises RuntimeError when `here` ended
+        without giving the value it waits for, and ``give`` the pickling
         error of a value that does not pickle.
     """
     given: list[V] = []
     if not forks(workers):
         result = here(given.append)
-        return result, beside(partial(_first_given, given))
+        return result, beside(partial(_next_given, iter(given)))
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    sending: list[threading.Thread] = []
+    # One thread sends the values in order: a value larger than the pipe holds would otherwise wait here
+    # for the child to read it.
+    sending: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    sender_thread = threading.Thread(target=_hand_over, args=(sender, sending), daemon=True)
 
     def give(value: V) -> None:
-        if given:
-            raise RuntimeError("a value is handed over once")
         # Pickled here, so a value that does not pickle fails in this process, with its own error.
-        data = ForkingPickler.dumps(value)
+        sending.put(ForkingPickler.dumps(value))
         given.append(value)
-        # Sent from a thread: a value larger than the pipe holds would otherwise wait here for the child to read it.
-        sending.append(threading.Thread(target=_hand_over, args=(sender, data), daemon=True))
-        sending[-1].start()
 
     def take() -> V:
         sender.close()  # the child's copy: the pipe ends when this side's does
         try:
             return pickle.loads(receiver.recv_bytes())
         except EOFError:
-            raise RuntimeError("the forked job was handed nothing") from None
+            raise RuntimeError("the forked job was handed nothing more") from None
 
     def mine() -> T:
         receiver.close()  # the child reads; and once it is gone, a send fails instead of waiting
+        sender_thread.start()
         try:
             return here(give)
         finally:
-            if not given:
-                sender.close()
+            sending.put(None)  # no more: the thread closes the pipe once the values are sent
 
     result, sent = _with_child({"beside": partial(beside, take)}, ["beside"], context.Value("i", 0), here=mine)
-    for thread in sending:
-        thread.join()
+    sender_thread.join()
     for kind, _name, value in sent:
         if kind == "error":
             raise value
         return result, value
     logger.debug("the forked worker ended without a result: running it here")
-    return result, beside(partial(_first_given, given))
+    return result, beside(partial(_next_given, iter(given)))
 
 
-def _hand_over(sender: Connection, data: bytes) -> None:
-    """Send the pickled value `data` to the child and close the pipe; quietly nothing if the child is gone."""
+def _hand_over(sender: Connection, sending: queue.SimpleQueue[bytes | None]) -> None:
+    """Send the pickled values `sending` gives to the child until None, then close the pipe.
+
+    Once the child is gone the values left are dropped (it ended, or was stopped, without reading).
+    """
     try:
-        sender.send_bytes(data)
-    except OSError:  # BrokenPipeError: the child ended (or was stopped) without reading
-        pass
+        while (data := sending.get()) is not None:
+            try:
+                sender.send_bytes(data)
+            except OSError:  # BrokenPipeError: the child ended without reading
+                while sending.get() is not None:
+                    pass
+                return
     finally:
         sender.close()
 
 
-def _first_given(given: list[V]) -> V:
-    if not given:
-        raise RuntimeError("the job was handed nothing")
-    return given[0]
+def _next_given(given: Iterator[V]) -> V:
+    try:
+        return next(given)
+    except StopIteration:
+        raise RuntimeError("the job was handed nothing more") from None
 
 
 def _with_child(jobs: Mapping[str, Callable[[], Any]], names: list[str], counter: Synchronized, *,

@@ -10,9 +10,10 @@ import hashlib
 import json
 import logging
 import pickle
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import folium
 import pandas as pd
@@ -48,15 +49,46 @@ KEEP_PAGES = 12
 """Pages :func:`cached_pages` keeps (a build keeps one: the mountain page)."""
 THEMATIC_LAYERS = (*POPULATION_LAYERS, *MOUNTAIN_LAYERS)
 """Layers with a map of their own, left off the overview."""
+ANALYSIS_PAGES = ("proximity",)
+"""The pages that show analysis layers (:data:`~alatau_geo.analysis.layer_names.ANALYSIS_LAYERS`); every
+other page is the same drawn without them (each picks the layers it shows, and none picks these)."""
 
 
-def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: Path | None,  # noqa: PLR0913
-               offline: bool, language: str = "en", figures: pd.DataFrame | None = None,
-               suitability: SuitabilityResult | None = None, on_step: Callable[[str], None] = no_progress,
-               relief: Callable[[Path], ReliefImages] = maps.relief_images, display: Display = display_layer,
-               kept: MutableMapping[str, str] | None = None, images: MutableMapping[str, RasterImage] | None = None,
-               workers: int | None = None) -> list[WrittenMap]:
-    """Write the HTML maps into `maps_dir`.
+def write_maps(layers: LayerSet, *, maps_dir: Path, on_step: Callable[[str], None] = no_progress,
+               rendered: Mapping[str, str] | None = None, workers: int | None = None,
+               **options: Any) -> list[WrittenMap]:
+    """Write the HTML maps of :func:`map_jobs` into `maps_dir`.
+
+    Parameters
+    ----------
+    layers : LayerSet
+    maps_dir : Path
+        Folder for the HTML files.
+    on_step : callable, optional
+        Called with a label as each map is started (progress display).
+    rendered : mapping of str to str, optional
+        Pages already rendered from these layers, by name, taken as they
+        are (a build draws the pages that show no analysis layer,
+        :data:`ANALYSIS_PAGES`, while the analyses are worked out).
+    workers : int, optional
+        Processes that render the pages: 1, or 2 (this one and a forked
+        child, :func:`alatau_geo.jobs.forked.run_forked`); default 2 where
+        two cores are free. The pages are the same either way.
+    **options
+        The keyword arguments of :func:`map_jobs`.
+    """
+    jobs = map_jobs(layers, maps_dir=maps_dir, **options)
+    jobs.update({name: partial(str, page) for name, page in (rendered or {}).items() if name in jobs})
+    return _write_pages(jobs, maps_dir=maps_dir, on_step=on_step, workers=workers)
+
+
+def map_jobs(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: Path | None,  # noqa: PLR0913
+             offline: bool, language: str = "en", figures: pd.DataFrame | None = None,
+             suitability: SuitabilityResult | None = None,
+             relief: Callable[[Path], ReliefImages] = maps.relief_images, display: Display = display_layer,
+             kept: MutableMapping[str, str] | None = None,
+             images: MutableMapping[str, RasterImage] | None = None) -> dict[str, Callable[[], str]]:
+    """The HTML maps of `layers`, each as a job that renders its page, by name.
 
     ``overview.html``; ``districts.html`` when there is a ``districts`` layer;
     ``infrastructure.html`` when there is an ``infrastructure`` layer;
@@ -72,7 +104,7 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
     ----------
     layers : LayerSet
     maps_dir : Path
-        Folder for the HTML files.
+        Folder the HTML files go to (the pages link to the layers from there).
     layers_dir : Path
         Folder of the exported GeoJSON files; each map links to them for download.
     dem_path : Path or None
@@ -85,8 +117,6 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
         The area table, shown in the districts' popups.
     suitability : SuitabilityResult, optional
         The plan's suitability (classes, criteria, sensitivity) for the suitability map.
-    on_step : callable, optional
-        Called with a label as each map is started (progress display).
     relief : callable, optional
         Renders a DEM file's relief images (:func:`cached_relief` keeps them in the cache).
     display : callable, optional
@@ -101,10 +131,12 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
         (:func:`~alatau_geo.maps.suitability.kept_grid_image`; :func:`cached_images`
         keeps them in the cache): a criterion's scores the edit left as they
         were are not drawn again.
-    workers : int, optional
-        Processes that render the pages: 1, or 2 (this one and a forked
-        child, :func:`alatau_geo.jobs.forked.run_forked`); default 2 where
-        two cores are free. The pages are the same either way.
+
+    Returns
+    -------
+    dict of str to callable
+        Each page's job, in the order the pages are written; only the
+        pages of :data:`ANALYSIS_PAGES` read the analysis layers.
     """
     template = _relative(layers_dir, maps_dir) + "/{name}.geojson"
     page_keys: dict[str, str] = {}  # the pages kept in `kept`, and their keys
@@ -138,9 +170,8 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: 
                                          download_template=template)
     if suitability is not None:
         builders["suitability"] = lambda: suitability_map(layers, suitability, images=images, **common)
-    jobs = {name: partial(_rendered, build) if kept is None or name not in page_keys
+    return {name: partial(_rendered, build) if kept is None or name not in page_keys
             else partial(_kept_page, kept, page_keys[name], build) for name, build in builders.items()}
-    return _write_pages(jobs, maps_dir=maps_dir, on_step=on_step, workers=workers)
 
 
 def page_key(name: str, layers: LayerSet, *, relief: ReliefImages | None, **options: object) -> str:

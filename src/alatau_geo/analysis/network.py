@@ -145,8 +145,7 @@ def build_network(
     grid_district = _district_of(grid_xy, district_frame)
     builder = _Builder(params)
     grid_ids = builder.add_nodes(grid_xy, source="grid", district=grid_district)
-    for a, b in grid_edges:
-        builder.add_street(grid_ids[a], grid_ids[b], STREET_CLASS)
+    builder.add_straight_streets(grid_ids, grid_xy, grid_edges, STREET_CLASS)
     tree = cKDTree(grid_xy) if len(grid_xy) else None
     joined = np.zeros(len(grid_xy), dtype=bool)
     for line in lines:
@@ -245,13 +244,30 @@ class _Builder:
 
     def add_street(self, u: int, v: int, road_class: str, geometry: LineString | None = None) -> None:
         geometry = geometry if geometry is not None else LineString([self.xy(u), self.xy(v)])
-        length = float(geometry.length)
+        self._add_two_way(u, v, road_class, geometry, geometry.reverse(), float(geometry.length))
+
+    def add_straight_streets(self, ids: np.ndarray, xy: np.ndarray, pairs: np.ndarray, road_class: str) -> None:
+        """A straight street from node ``ids[a]`` to ``ids[b]`` for each pair ``(a, b)`` of `pairs`, in order.
+
+        As :meth:`add_street` one by one, with the lines made in one call
+        (a street grid has thousands of them); `xy` are the nodes' coordinates (m).
+        """
+        if not len(pairs):
+            return
+        lines = shapely.linestrings(np.stack([xy[pairs[:, 0]], xy[pairs[:, 1]]], axis=1))
+        for u, v, line, back, length in zip(ids[pairs[:, 0]], ids[pairs[:, 1]], lines, shapely.reverse(lines),
+                                            shapely.length(lines).tolist(), strict=True):
+            self._add_two_way(u, v, road_class, line, back, length)
+
+    def _add_two_way(self, u: int, v: int, road_class: str, geometry: LineString, reverse: LineString,
+                     length: float) -> None:
+        """The two edges of a street `geometry` (`reverse` drawn the other way) of `length` m, under one osmid."""
         speed = self.params.speeds_kmh[road_class]
         common = {"osmid": self._next_street, "highway": road_class, "oneway": False, "length": length,
                   "speed_kph": speed, "travel_time": length / (speed * KM_PER_H_TO_M_PER_S)}
         self._next_street += 1
         self.graph.add_edge(u, v, **common, reversed=False, geometry=geometry)
-        self.graph.add_edge(v, u, **common, reversed=True, geometry=geometry.reverse())
+        self.graph.add_edge(v, u, **common, reversed=True, geometry=reverse)
 
 
 def _add_corridor(builder: _Builder, line: LineString, grid_ids: np.ndarray, grid_xy: np.ndarray,

@@ -259,6 +259,18 @@ class _Handed:
         return LayerSet(known[name] for name in self.order)
 
 
+@dataclass(frozen=True)
+class _Drawn:
+    """Pages drawn before the analyses were in, by name, and the options of :func:`_page_options` they were drawn with.
+
+    The other pages are drawn with the same options: the area table in
+    them reads no analysis layer.
+    """
+
+    pages: dict[str, str]
+    options: dict[str, Any]
+
+
 def _build_handing_over(build: Callable[..., BuildOutcome],
                         give: Callable[[_Handed | None], None]) -> BuildOutcome:
     """`build` handing its layers and suitability over with `give`; a last None if it kept the layers in place.
@@ -280,7 +292,7 @@ def _build_handing_over(build: Callable[..., BuildOutcome],
     return result
 
 
-def _pages_when_handed(job: Callable[..., _Pages], early: Callable[..., tuple[dict[str, str], list[StageRun]]],
+def _pages_when_handed(job: Callable[..., _Pages], early: Callable[..., tuple[_Drawn, list[StageRun]]],
                        take: Callable[[], _Handed | None]) -> _Pages | None:
     """`job` on the layers and suitability `take` waits for, the map code loading meanwhile; None if handed none.
 
@@ -298,27 +310,27 @@ def _pages_when_handed(job: Callable[..., _Pages], early: Callable[..., tuple[di
         return None
     loading.join()  # handed layers are new layers: their pages are drawn, with that code (one import at a time)
     layers, suitability = handed.layers, handed.suitability
-    rendered: dict[str, str] = {}
+    drawn: _Drawn | None = None
     runs: list[StageRun] = []
     if not handed.complete:
-        rendered, runs = early(layers, suitability)
+        drawn, runs = early(layers, suitability)
         handed = take()
         if handed is None:  # the layers in place were kept after all: the pages are checked there
             return None
         layers = handed.joined(layers)
-    pages, timed = job(layers, suitability, rendered=rendered)
+    pages, timed = job(layers, suitability, drawn=drawn)
     return pages, [*runs, *timed]
 
 
 def _pages_beside(layers: LayerSet, suitability: SuitabilityResult | None, *,  # noqa: PLR0913
                   args: argparse.Namespace, plan: Plan, layers_dir: Path, maps_dir: Path, out_dir: Path,
-                  dem_path: Path, cache: StageCache, parent: int, rendered: dict[str, str] | None = None) -> _Pages:
+                  dem_path: Path, cache: StageCache, parent: int, drawn: _Drawn | None = None) -> _Pages:
     """The build's map pages (:func:`write_map_pages`), and the cache's timing of them.
 
     Run beside the export, in a forked process where there are two cores:
     the timing goes back to the build's own cache (marked ``beside`` when
     it ran in a process other than `parent`), and no progress is shown (the
-    export's is). `rendered`: pages of these layers already drawn, by name.
+    export's is). `drawn`: pages of these layers already drawn.
     """
     start = len(cache.runs)
     quiet = argparse.Namespace(**{**vars(args), "quiet": True})
@@ -326,14 +338,14 @@ def _pages_beside(layers: LayerSet, suitability: SuitabilityResult | None, *,  #
     workers = 1 if os.getpid() != parent else None
     pages = write_map_pages(lambda: layers, quiet, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
                             out_dir=out_dir, dem_path=dem_path, cache=cache, suitability=suitability, workers=workers,
-                            rendered=rendered)
+                            drawn=drawn)
     return pages, [dataclasses.replace(run, beside=os.getpid() != parent) for run in cache.runs[start:]]
 
 
 def _pages_before_the_analyses(layers: LayerSet, suitability: SuitabilityResult | None, *,  # noqa: PLR0913
                                args: argparse.Namespace, plan: Plan, layers_dir: Path, out_dir: Path,
                                dem_path: Path, cache: StageCache,
-                               parent: int) -> tuple[dict[str, str], list[StageRun]]:
+                               parent: int) -> tuple[_Drawn, list[StageRun]]:
     """The pages of `layers` (a build's, the analyses' left out) that show no analysis layer, by name; their timing.
 
     They are the pages :func:`_pages_beside` draws from all the layers
@@ -347,8 +359,8 @@ def _pages_before_the_analyses(layers: LayerSet, suitability: SuitabilityResult 
         options = _page_options(layers, plan=plan, offline=args.offline, dem_path=dem_path, cache=cache,
                                 suitability=suitability)
         jobs = map_jobs(layers, maps_dir=out_dir, layers_dir=layers_dir, **options)
-        rendered = {name: job() for name, job in jobs.items() if name not in ANALYSIS_PAGES}
-    return rendered, [dataclasses.replace(run, beside=os.getpid() != parent) for run in cache.runs[start:]]
+        drawn = _Drawn({name: job() for name, job in jobs.items() if name not in ANALYSIS_PAGES}, options)
+    return drawn, [dataclasses.replace(run, beside=os.getpid() != parent) for run in cache.runs[start:]]
 
 
 def _record_pages(pages: list[WrittenMap], args: argparse.Namespace, *, plan: Plan,  # noqa: PLR0913
@@ -459,7 +471,7 @@ def write_edit_page(layers: LayerSet, args: argparse.Namespace, *, workspace: Wo
 def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *, plan: Plan,  # noqa: PLR0913
                     layers_dir: Path, maps_dir: Path, out_dir: Path, dem_path: Path,
                     cache: StageCache, suitability: SuitabilityResult | None = None,
-                    workers: int | None = None, rendered: dict[str, str] | None = None) -> list[WrittenMap]:
+                    workers: int | None = None, drawn: _Drawn | None = None) -> list[WrittenMap]:
     """Write the maps of the layers `layers` gives into `out_dir` (a staging folder beside `maps_dir`).
 
     `layers_dir` is where the layers will be when the maps are opened (the
@@ -470,8 +482,8 @@ def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *,
     and the layers are not even read. `suitability` is the plan's
     suitability when the caller has it (a build that just computed it);
     else it is worked out from the layers and the HAND rasters beside
-    `dem_path`. `workers` and `rendered` (pages of these layers already
-    drawn) as in :func:`alatau_geo.jobs.pages.write_maps`.
+    `dem_path`. `workers` as in :func:`alatau_geo.jobs.pages.write_maps`;
+    `drawn`: pages of these layers drawn before, kept as they are.
     """
     from alatau_geo.jobs import reuse
 
@@ -483,21 +495,21 @@ def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *,
             return pages
         status.append("computed")
         pages = _render_pages(layers(), args, plan=plan, layers_dir=layers_dir, out_dir=out_dir, dem_path=dem_path,
-                              cache=cache, suitability=suitability, workers=workers, rendered=rendered)
+                              cache=cache, suitability=suitability, workers=workers, drawn=drawn)
         reuse.record_maps(cache, key, pages)
         return pages
 
 
 def _render_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, layers_dir: Path,  # noqa: PLR0913
                   out_dir: Path, dem_path: Path, cache: StageCache, suitability: SuitabilityResult | None,
-                  workers: int | None, rendered: dict[str, str] | None) -> list[WrittenMap]:
+                  workers: int | None, drawn: _Drawn | None) -> list[WrittenMap]:
     from alatau_geo.jobs.pages import MAX_MAPS, write_maps
 
-    options = _page_options(layers, plan=plan, offline=args.offline, dem_path=dem_path, cache=cache,
-                            suitability=suitability)
+    options = drawn.options if drawn is not None else _page_options(
+        layers, plan=plan, offline=args.offline, dem_path=dem_path, cache=cache, suitability=suitability)
     with progress(MAX_MAPS, quiet=args.quiet) as step:
         return write_maps(layers, maps_dir=out_dir, layers_dir=layers_dir, on_step=step, workers=workers,
-                          rendered=rendered, **options)
+                          rendered=drawn.pages if drawn is not None else None, **options)
 
 
 def _page_options(layers: LayerSet, *, plan: Plan, offline: bool, dem_path: Path, cache: StageCache,

@@ -190,9 +190,22 @@ class Ground:
 
 @dataclass(frozen=True)
 class ZonedStages:
-    """The zones stage; the placement stage and the zoned layers the later stages build on, made when first asked."""
+    """The zones and placement stages, the reference as exported and the zoned layers, each made when first asked.
 
-    zones: StageOutput
+    Attributes
+    ----------
+    reference : callable
+        The reference layers as exported (what the zones are drawn on).
+    zones, placed : callable
+        The zones stage; the placement stage.
+    zoned : callable
+        The exported reference layers and the zones.
+    exported : ExportedGeometries
+        The memo of exported geometries the layers are exported with.
+    """
+
+    reference: Callable[[], LayerSet]
+    zones: Callable[[], StageOutput]
     placed: Callable[[], StageOutput]
     zoned: Callable[[], LayerSet]
     exported: ExportedGeometries
@@ -202,9 +215,9 @@ def zoned_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: Stage
                  cache: StageCache) -> ZonedStages:
     """The zones and the placed objects of `plan` on `reference`, each from `cache` when its key is there.
 
-    The steps of :func:`alatau_geo.jobs.build.plan_layers`; the zones are
-    made here, the placement when ``placed`` is first called (a build
-    starts the street network beside it). The layers are exported with the
+    The steps of :func:`alatau_geo.jobs.build.plan_layers`, each when
+    first asked for (a build forks the process that generates the street
+    network before the zones are drawn). The layers are exported with the
     geometries `cache` kept from earlier builds (``exported``,
     :func:`~alatau_geo.jobs.memo.exported_memo`), which the later stages use too.
     """
@@ -223,11 +236,13 @@ def zoned_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: Stage
         known.prune()
         return StageOutput(layers=layers, value=True)
 
-    zones = cache.run("zones", keys.zones, zones_stage)
+    @functools.cache
+    def zones() -> StageOutput:
+        return cache.run("zones", keys.zones, zones_stage)
 
     @cache_once
     def zoned() -> LayerSet:
-        return LayerSet([*exported().values(), *zones.layers.values()])
+        return LayerSet([*exported().values(), *zones().layers.values()])
 
     @functools.cache
     def placed() -> StageOutput:
@@ -235,7 +250,7 @@ def zoned_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: Stage
             layers=LayerSet(place_catalogues(zoned(), plan, elevation=ground.elevation, slope=ground.slope).values()),
             value=True))
 
-    return ZonedStages(zones=zones, placed=placed, zoned=zoned, exported=memo)
+    return ZonedStages(reference=exported, zones=zones, placed=placed, zoned=zoned, exported=memo)
 
 
 def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageKeys,  # noqa: PLR0913
@@ -277,17 +292,19 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
     elevation = ground.elevation
     on_step("zones and placement")
     zoned = zoned_stages(reference, plan, ground=ground, keys=keys, cache=cache)
-    zones = zoned.zones
 
     def exported(layers: LayerSet) -> LayerSet:
         return LayerSet(as_exported(layer, precision=precision, memo=zoned.exported) for layer in layers.values())
 
-    @cache_once
-    def exported_zoned() -> LayerSet:
+    def exported_zoned_of(zones: LayerSet) -> LayerSet:
         # The reference layers in it are already as exported, and exporting an exported layer gives it back
         # (a reader's copy of a file exports to the same file): only the zones are exported here.
-        return LayerSet(as_exported(layer, precision=precision, memo=zoned.exported) if name in zones.layers
-                        else layer for name, layer in zoned.zoned().items())
+        return LayerSet(as_exported(layer, precision=precision, memo=zoned.exported) if name in zones else layer
+                        for name, layer in LayerSet([*zoned.reference().values(), *zones.values()]).items())
+
+    @cache_once
+    def exported_zoned() -> LayerSet:
+        return exported_zoned_of(zoned.zones().layers)
 
     @cache_once
     def planned() -> LayerSet:
@@ -295,9 +312,9 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
 
     def unsuited(placed: StageOutput) -> LayerSet:
         """What the suitability reads: the reference layers, the zones and the placed objects."""
+        zones = zoned.zones().layers
         return LayerSet([*(layer for name, layer in reference.items() if name not in PLAN_LAYERS),
-                         *(zones.layers[name] for name in ZONE_LAYERS if name in zones.layers),
-                         *placed.layers.values()])
+                         *(zones[name] for name in ZONE_LAYERS if name in zones), *placed.layers.values()])
 
     def suitability_stage(unsuited: LayerSet, files_dir: Path | None) -> StageOutput:
         from alatau_geo.analysis.suitability_layers import suitability_layers
@@ -326,8 +343,9 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
 
     def placed_suited_and_people(give: Callable[[LayerSet], None], *,
                                  early: Early | None = None) -> tuple[StageOutput, StageOutput, StageOutput]:
+        give(zoned.zones().layers)  # to the analyses, which loaded their code meanwhile
         placed = zoned.placed()
-        give(placed.layers)  # to the analyses, which started on the street network meanwhile
+        give(placed.layers)  # to the analyses, which generated the street network meanwhile
         on_step("hazards and land suitability")
         # The residents are allocated on the suitability's classes.
         suited = cache.run("suitability", keys.suitability, functools.partial(suitability_stage, unsuited(placed)),
@@ -342,7 +360,8 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
 
     # The analyses' service areas, travel times and coverage need only the
     # zones and the placed objects: when the analyses are to be computed, a
-    # forked process generates the street network while the objects are
+    # process forked before the zones are drawn loads the analyses' code,
+    # generates the street network on the zones while the objects are
     # placed, then works the analyses out while the suitability and the
     # residents are (jobs.forked), and the analyses stage adds the people.
     if cache.holds("analyses", keys.analyses):
@@ -350,11 +369,13 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
     else:
         # The placement samples the terrain with scipy.ndimage, and so do the analyses: loaded once, before the
         # fork, the child has it too (a plan reads without it, so a build that keeps everything never loads it).
+        # So is the reference as exported, which the zones are drawn on and the street network generated with.
         importlib.import_module("scipy.ndimage")
-        # The child exports the zoned layers for itself (this side does when it first needs them).
-        reach = functools.partial(_reached_areas, exported_zoned, plan, os.getpid(), cache)
+        zoned.reference()
         (placed, suited, people), (reached, run) = run_beside_handing_over(
-            functools.partial(placed_suited_and_people, early=early), lambda take: reach(lambda: exported(take())))
+            functools.partial(placed_suited_and_people, early=early),
+            lambda take: _reached_areas(lambda: exported_zoned_of(take()), plan, os.getpid(), cache,
+                                        lambda: exported(take())))
         cache.runs.append(run)
     classes = suited.rasters.get("classes")
 
@@ -371,8 +392,8 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
 
     analysed = cache.run("analyses", keys.analyses, analyses_stage)
     layers = LayerSet([*unsuited(placed).values(), *people.layers.values(), *analysed.layers.values()])
-    stages = ((keys.zones, zones), (keys.placement, placed), (keys.population, people), (keys.analyses, analysed),
-              (keys.suitability, suited))
+    stages = ((keys.zones, zoned.zones()), (keys.placement, placed), (keys.population, people),
+              (keys.analyses, analysed), (keys.suitability, suited))
     return PlanStages(layers=LayerSet([*layers.values(), *suited.layers.values()]), population=people,
                       suitability=suited, notes=(people.figures["note"], suited.figures["note"]),
                       suited=plan.suitability is not None,
@@ -400,17 +421,18 @@ def zones_and_placement(plan: Plan, *, layers_dir: Path, cache: StageCache) -> L
     reference = committed_stage(plan, source_dir=layers_dir, key=reference_key, cache=cache, elevation=elevation)
     zoned = zoned_stages(reference.layers, plan, ground=Ground.of(reference, elevation), cache=cache,
                          keys=stage_keys(plan, reference=reference_key))
-    return LayerSet([*(zoned.zones.layers[name] for name in ZONE_LAYERS if name in zoned.zones.layers),
-                     *zoned.placed().layers.values()])
+    zones = zoned.zones().layers
+    return LayerSet([*(zones[name] for name in ZONE_LAYERS if name in zones), *zoned.placed().layers.values()])
 
 
 def _reached_areas(zoned: Callable[[], LayerSet], plan: Plan, parent: int, cache: StageCache,
                    placed: Callable[[], LayerSet]) -> tuple[Any, StageRun]:
     """:func:`~alatau_geo.analysis.outputs.reached_areas` and its timing.
 
-    The street network is generated from the layers `zoned` gives first
-    (reference and zones, as exported); then `placed` gives the placed objects (it waits for them when they are
-    placed beside this). The service areas the edit left unchanged are
+    The analyses' code is loaded first; the street network is generated
+    from the layers `zoned` gives (reference and zones, as exported; it
+    waits for the zones when they are drawn beside this); then `placed`
+    gives the placed objects (likewise). The service areas the edit left unchanged are
     read from the memo in `cache` (:func:`~alatau_geo.jobs.memo.geometry_memo`).
     The timing says whether it ran in a process other than `parent` (forked
     beside the placement, the suitability and the residents; its memory is

@@ -25,6 +25,7 @@ from alatau_geo.core.layers import Layer, LayerSet, Provenance
 from alatau_geo.core.raster import Raster
 from alatau_geo.core.stage_store import FILES_FOLDER, read_stage, write_stage
 from alatau_geo.jobs import build as pipeline
+from alatau_geo.jobs import handover
 from alatau_geo.jobs.forked import forks
 from alatau_geo.jobs.stage_cache import KEEP_PER_STAGE, StageCache, StageOutput, stage_keys
 from alatau_geo.plan.config import load_plan
@@ -278,7 +279,7 @@ def test_edit_of_one_district_rebuilds_only_what_depends_on_it(tmp_path: Path, n
     assert cached["reservoir.geojson"] == layers["reservoir.geojson"]
 
     # Every page drawn once the layers are all in place, not some beside the analyses:
-    monkeypatch.setattr(pipeline, "_early_of", lambda *_args, **_options: None)
+    monkeypatch.setattr(handover, "early_of", lambda *_args, **_options: None)
     statuses = build("--no-cache")
     assert set(statuses.values()) == {"computed", "ran"} and "maps: the pages without analysis layers" not in statuses
     assert _contents(ws / "layers") == cached  # the cached build is the uncached one, byte for byte

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import logging
 import os
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from alatau_geo.cli import build_pages
 from alatau_geo.cli.common import (
     DEM_DIR_VARIABLE,
     default_dem_dirs,
@@ -33,12 +31,10 @@ from alatau_geo.plan.workspace import Workspace, shipped_scenarios
 logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from alatau_geo.analysis.suitability_layers import SuitabilityResult
-    from alatau_geo.jobs.build import BuildOutcome, HandOver
+    from alatau_geo.jobs.build import BuildOutcome
+    from alatau_geo.jobs.handover import HandOver
     from alatau_geo.jobs.reuse import WrittenMap
-    from alatau_geo.jobs.stage_cache import StageCache, StageRun
-
-    _Pages = tuple[list[WrittenMap], list[StageRun]]
+    from alatau_geo.jobs.stage_cache import StageCache
 
 _EPILOG_BUILD = """\
 examples:
@@ -202,13 +198,14 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
         else:
             where = {"args": args, "plan": plan, "layers_dir": layers_dir, "out_dir": outputs.folder(maps_dir),
                      "cache": cache, "parent": os.getpid(), "dem_path": outputs.folder(layers_dir) / _terrain_raster()}
-            pages_job = partial(_pages_beside, maps_dir=maps_dir, **where)
+            pages_job = partial(build_pages.pages_beside, maps_dir=maps_dir, **where)
+            early = partial(build_pages.pages_before_the_analyses, **where)
             # The map pages are rendered in a process forked now, which loads the map code while the
             # layers are built, is handed them once they are in place, and renders beside their export;
             # handed the layers but the analyses' before those are in, it draws the other pages meanwhile.
             result, rendered = run_beside_handing_over(
-                partial(_build_handing_over, build),
-                partial(_pages_when_handed, pages_job, partial(_pages_before_the_analyses, **where)))
+                partial(build_pages.build_handing_over, build),
+                partial(build_pages.pages_when_handed, pages_job, early))
             # When the layers in place were kept, the pages are checked here (most likely kept too).
             pages, runs = rendered if rendered is not None else pages_job(result.layers, result.suitability)
         for change in result.changes:
@@ -218,8 +215,8 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
         report_warnings(result.warnings, strict=args.strict)
         cache.runs.extend(runs)
         if any(run.beside for run in runs):  # pages rendered in-process recorded themselves
-            _record_pages(pages, args, plan=plan, layers_folder=outputs.folder(layers_dir), layers_dir=layers_dir,
-                          maps_dir=maps_dir, cache=cache)
+            build_pages.record_pages(pages, args, plan=plan, layers_folder=outputs.folder(layers_dir),
+                                     layers_dir=layers_dir, maps_dir=maps_dir, cache=cache)
         outputs.commit()
     for run in cache.runs:
         logger.debug("  %-50s %-9s %6.2f s%s", run.stage, run.status, run.seconds,
@@ -230,153 +227,6 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
     if args.no_maps and maps_outputs(maps_dir):
         say(f"The maps in {maps_dir}/ still show the previous build; run alatau-geo map to update them")
     return dataclasses.replace(result, stages=tuple(cache.runs))
-
-
-@dataclass(frozen=True)
-class _Handed:
-    """Layers a build hands the process that renders its pages.
-
-    Attributes
-    ----------
-    layers : LayerSet
-        The layers not handed over before.
-    order : tuple of str
-        The name of every layer the build has so far, in its order.
-    suitability : SuitabilityResult or None
-        The suitability the build computed (handed over once, with the first layers).
-    complete : bool
-        Whether these are all the layers (else the analyses' are still to come).
-    """
-
-    layers: LayerSet
-    order: tuple[str, ...]
-    suitability: SuitabilityResult | None
-    complete: bool
-
-    def joined(self, before: LayerSet) -> LayerSet:
-        """These layers and those handed over `before`, in the build's order."""
-        known = {**before, **self.layers}
-        return LayerSet(known[name] for name in self.order)
-
-
-@dataclass(frozen=True)
-class _Drawn:
-    """Pages drawn before the analyses were in, by name, and the options of :func:`_page_options` they were drawn with.
-
-    The other pages are drawn with the same options: the area table in
-    them reads no analysis layer.
-    """
-
-    pages: dict[str, str]
-    options: dict[str, Any]
-
-
-def _build_handing_over(build: Callable[..., BuildOutcome],
-                        give: Callable[[_Handed | None], None]) -> BuildOutcome:
-    """`build` handing its layers and suitability over with `give`; a last None if it kept the layers in place.
-
-    A build may hand over its layers but the analyses' first, while the
-    analyses are worked out, then the analyses' once the layers are in place.
-    """
-    handed: list[_Handed] = []
-
-    def ready(layers: LayerSet, suitability: SuitabilityResult | None, complete: bool) -> None:
-        before = set(handed[-1].order) if handed else set()
-        handed.append(_Handed(LayerSet(layer for name, layer in layers.items() if name not in before),
-                              tuple(layers), None if handed else suitability, complete))
-        give(handed[-1])  # pickled here, sent from a thread
-
-    result = build(ready=ready)
-    if not handed or not handed[-1].complete:  # the layers in place were kept: pickling them over is not worth it
-        give(None)
-    return result
-
-
-def _pages_when_handed(job: Callable[..., _Pages], early: Callable[..., tuple[_Drawn, list[StageRun]]],
-                       take: Callable[[], _Handed | None]) -> _Pages | None:
-    """`job` on the layers and suitability `take` waits for, the map code loading meanwhile; None if handed none.
-
-    Forked as a build starts, the process loads the page code (folium and
-    its templates, a third of a second) while the build works out the
-    layers, not after. It loads in a thread, so that a build that kept
-    the layers in place (and hands over nothing) does not wait for it.
-    Handed the layers but the analyses' first, it draws with `early` the
-    pages that show none of them, then waits for the rest.
-    """
-    loading = threading.Thread(target=importlib.import_module, args=("alatau_geo.jobs.pages",), daemon=True)
-    loading.start()
-    handed = take()
-    if handed is None:
-        return None
-    loading.join()  # handed layers are new layers: their pages are drawn, with that code (one import at a time)
-    layers, suitability = handed.layers, handed.suitability
-    drawn: _Drawn | None = None
-    runs: list[StageRun] = []
-    if not handed.complete:
-        drawn, runs = early(layers, suitability)
-        handed = take()
-        if handed is None:  # the layers in place were kept after all: the pages are checked there
-            return None
-        layers = handed.joined(layers)
-    pages, timed = job(layers, suitability, drawn=drawn)
-    return pages, [*runs, *timed]
-
-
-def _pages_beside(layers: LayerSet, suitability: SuitabilityResult | None, *,  # noqa: PLR0913
-                  args: argparse.Namespace, plan: Plan, layers_dir: Path, maps_dir: Path, out_dir: Path,
-                  dem_path: Path, cache: StageCache, parent: int, drawn: _Drawn | None = None) -> _Pages:
-    """The build's map pages (:func:`write_map_pages`), and the cache's timing of them.
-
-    Run beside the export, in a forked process where there are two cores:
-    the timing goes back to the build's own cache (marked ``beside`` when
-    it ran in a process other than `parent`), and no progress is shown (the
-    export's is). `drawn`: pages of these layers already drawn.
-    """
-    start = len(cache.runs)
-    quiet = argparse.Namespace(**{**vars(args), "quiet": True})
-    # In the forked process the pages take one core: the export has the other (a third process only competes).
-    workers = 1 if os.getpid() != parent else None
-    pages = write_map_pages(lambda: layers, quiet, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
-                            out_dir=out_dir, dem_path=dem_path, cache=cache, suitability=suitability, workers=workers,
-                            drawn=drawn)
-    return pages, [dataclasses.replace(run, beside=os.getpid() != parent) for run in cache.runs[start:]]
-
-
-def _pages_before_the_analyses(layers: LayerSet, suitability: SuitabilityResult | None, *,  # noqa: PLR0913
-                               args: argparse.Namespace, plan: Plan, layers_dir: Path, out_dir: Path,
-                               dem_path: Path, cache: StageCache,
-                               parent: int) -> tuple[_Drawn, list[StageRun]]:
-    """The pages of `layers` (a build's, the analyses' left out) that show no analysis layer, by name; their timing.
-
-    They are the pages :func:`_pages_beside` draws from all the layers
-    (:data:`~alatau_geo.jobs.pages.ANALYSIS_PAGES`), drawn while the analyses
-    are worked out beside; nothing is written.
-    """
-    from alatau_geo.jobs.pages import ANALYSIS_PAGES, map_jobs
-
-    start = len(cache.runs)
-    with cache.timed("maps: the pages without analysis layers", "computed"):
-        options = _page_options(layers, plan=plan, offline=args.offline, dem_path=dem_path, cache=cache,
-                                suitability=suitability)
-        jobs = map_jobs(layers, maps_dir=out_dir, layers_dir=layers_dir, **options)
-        drawn = _Drawn({name: job() for name, job in jobs.items() if name not in ANALYSIS_PAGES}, options)
-    return drawn, [dataclasses.replace(run, beside=os.getpid() != parent) for run in cache.runs[start:]]
-
-
-def _record_pages(pages: list[WrittenMap], args: argparse.Namespace, *, plan: Plan,  # noqa: PLR0913
-                  layers_folder: Path, layers_dir: Path, maps_dir: Path, cache: StageCache) -> None:
-    """Record the build's pages under the key of the layers now complete in `layers_folder`.
-
-    Pages rendered beside the export could not name the layers' generation
-    (the manifest is written last); without the record the next build
-    would render them again.
-    """
-    from alatau_geo.jobs import reuse
-
-    if pages and cache.enabled:
-        key = reuse.maps_key(plan, layers_folder=layers_folder, layers_dir=layers_dir, maps_dir=maps_dir,
-                             offline=args.offline)
-        reuse.record_maps(cache, key, pages)
 
 
 def _stage_cache(args: argparse.Namespace, workspace: Workspace) -> StageCache:
@@ -441,7 +291,7 @@ def run_map(args: argparse.Namespace) -> int:
         return 0
     cache = _stage_cache(args, workspace)
     with build_outputs(None, maps_dir, on_message=say) as outputs:
-        pages = write_map_pages(lambda: read_layers(layers_dir), args, plan=plan, layers_dir=layers_dir,
+        pages = build_pages.write_map_pages(lambda: read_layers(layers_dir), args, plan=plan, layers_dir=layers_dir,
                                 maps_dir=maps_dir, out_dir=outputs.folder(maps_dir),
                                 dem_path=layers_dir / _terrain_raster(), cache=cache)
         outputs.commit()
@@ -466,72 +316,6 @@ def write_edit_page(layers: LayerSet, args: argparse.Namespace, *, workspace: Wo
     where = "" if workspace.is_default else f"-w {workspace.root} "
     say(f"Editing map: {page.path} ({page.size_bytes / 1e6:.1f} MB). Edit, download the edits, then run: "
         f"alatau-geo {where}apply alatau-geo-edits.json")
-
-
-def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *, plan: Plan,  # noqa: PLR0913
-                    layers_dir: Path, maps_dir: Path, out_dir: Path, dem_path: Path,
-                    cache: StageCache, suitability: SuitabilityResult | None = None,
-                    workers: int | None = None, drawn: _Drawn | None = None) -> list[WrittenMap]:
-    """Write the maps of the layers `layers` gives into `out_dir` (a staging folder beside `maps_dir`).
-
-    `layers_dir` is where the layers will be when the maps are opened (the
-    pages link to its GeoJSON files); `dem_path` is the terrain raster to
-    read now, and its folder the layers as they are now. When the pages in
-    `maps_dir` were written from these very layers with the same plan,
-    options and code, they are kept as they are (:mod:`alatau_geo.jobs.reuse`),
-    and the layers are not even read. `suitability` is the plan's
-    suitability when the caller has it (a build that just computed it);
-    else it is worked out from the layers and the HAND rasters beside
-    `dem_path`. `workers` as in :func:`alatau_geo.jobs.pages.write_maps`;
-    `drawn`: pages of these layers drawn before, kept as they are.
-    """
-    from alatau_geo.jobs import reuse
-
-    with cache.timed("maps", "reused") as status:
-        key = reuse.maps_key(plan, layers_folder=dem_path.parent, layers_dir=layers_dir, maps_dir=maps_dir,
-                             offline=args.offline) if cache.enabled else None
-        pages = reuse.reuse_maps(cache, key, maps_dir=maps_dir, out_dir=out_dir)
-        if pages is not None:
-            return pages
-        status.append("computed")
-        pages = _render_pages(layers(), args, plan=plan, layers_dir=layers_dir, out_dir=out_dir, dem_path=dem_path,
-                              cache=cache, suitability=suitability, workers=workers, drawn=drawn)
-        reuse.record_maps(cache, key, pages)
-        return pages
-
-
-def _render_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, layers_dir: Path,  # noqa: PLR0913
-                  out_dir: Path, dem_path: Path, cache: StageCache, suitability: SuitabilityResult | None,
-                  workers: int | None, drawn: _Drawn | None) -> list[WrittenMap]:
-    from alatau_geo.jobs.pages import MAX_MAPS, write_maps
-
-    options = drawn.options if drawn is not None else _page_options(
-        layers, plan=plan, offline=args.offline, dem_path=dem_path, cache=cache, suitability=suitability)
-    with progress(MAX_MAPS, quiet=args.quiet) as step:
-        return write_maps(layers, maps_dir=out_dir, layers_dir=layers_dir, on_step=step, workers=workers,
-                          rendered=drawn.pages if drawn is not None else None, **options)
-
-
-def _page_options(layers: LayerSet, *, plan: Plan, offline: bool, dem_path: Path, cache: StageCache,
-                  suitability: SuitabilityResult | None) -> dict[str, Any]:
-    """The options of :func:`~alatau_geo.jobs.pages.map_jobs` for the pages of `layers` (the area table among them).
-
-    The HAND rasters, when the suitability is worked out here, are read beside `dem_path`.
-    """
-    from alatau_geo.analysis import areas
-    from alatau_geo.core.io import read_raster
-    from alatau_geo.jobs.pages import cached_display, cached_images, cached_pages, cached_relief
-    from alatau_geo.jobs.suitability import suitability_of
-
-    dem = read_raster(dem_path) if dem_path.is_file() else None
-    figures = suited = None
-    if "districts" in layers and dem is not None and plan.suitability is not None:
-        # The HAND rasters lie beside the terrain raster (the staging folder during a build).
-        suited = suitability or suitability_of(layers, plan, layers_dir=dem_path.parent, elevation=dem)
-        figures = areas.zone_area_table(layers, suited)
-    return {"dem_path": dem_path if dem is not None else None, "offline": offline, "language": plan.maps.language,
-            "figures": figures, "suitability": suited, "relief": cached_relief(cache),
-            "display": cached_display(cache), "kept": cached_pages(cache), "images": cached_images(cache)}
 
 
 def _say_pages(pages: list[WrittenMap], *, maps_dir: Path, offline: bool) -> None:

@@ -17,9 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +30,7 @@ from alatau_geo.core.io import ExportResult, read_layers, read_raster, write_ras
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME, manifest_entries, read_built_by
 from alatau_geo.core.raster import Raster
-from alatau_geo.jobs import reuse
+from alatau_geo.jobs import handover, reuse
 from alatau_geo.jobs.stage_cache import (
     StageCache,
     StageOutput,
@@ -52,17 +51,10 @@ if TYPE_CHECKING:
     from alatau_geo.analysis.hazard_layers import HazardRasters
     from alatau_geo.analysis.suitability_layers import SuitabilityResult
     from alatau_geo.core.export_geometry import ExportedGeometries
-    from alatau_geo.jobs.build_stages import Early, PlanStages
     from alatau_geo.plan.placement_context import PlacementContext
     from alatau_geo.reference.terrain import Terrain
 
 logger = logging.getLogger(__name__)
-
-HandOver = Callable[["LayerSet", "SuitabilityResult | None", bool], None]
-"""Given a build's layers, the suitability it computed and whether these are all the layers (the command
-line hands them to the process that renders the map pages). Called with all the layers once they are in
-place, before the export, and not when the layers in place are kept; when the analyses are worked out
-beside the other stages, called first with every other layer (and the files beside them in place)."""
 
 PLAN_LAYERS = (*ZONE_LAYERS, "infrastructure", "infrastructure_lines", "projects", *POPULATION_LAYERS,
                *ANALYSIS_LAYERS, *SUITABILITY_LAYERS)
@@ -107,7 +99,7 @@ def no_progress(_label: str) -> None:
 def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: Path,  # noqa: PLR0913
                      built_by: Mapping[str, Any] | None = None, osm_path: Path | None = None,
                      on_step: Callable[[str], None] = no_progress, out_dir: Path | None = None,
-                     cache: StageCache | None = None, ready: HandOver | None = None) -> BuildOutcome:
+                     cache: StageCache | None = None, ready: handover.HandOver | None = None) -> BuildOutcome:
     """Rebuild every layer from the SRTM tiles and export it.
 
     The previous contents of `layers_dir` (if any) are compared with the new
@@ -125,7 +117,7 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     them to the process that renders the map pages meanwhile); it is not
     called when the layers in place are kept (nothing changed). When the
     analyses are worked out beside the other stages, it is called before
-    with every other layer (:data:`HandOver`).
+    with every other layer (:data:`~alatau_geo.jobs.handover.HandOver`).
     """
     from alatau_geo.jobs import build_stages as stages
     from alatau_geo.reference import terrain
@@ -153,11 +145,11 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     def files(people: StageOutput, suited: StageOutput) -> list[reuse.StageFiles]:
         hand = [name for name in reference.files if name != TERRAIN_RASTER] if plan.suitability is not None else []
         return [reuse.StageFiles(reference, [TERRAIN_RASTER, *hand]), reuse.StageFiles(mountain, list(mountain.files)),
-                *_plan_files(people, suited)]
+                *handover.plan_files(people, suited)]
 
     planned = stages.plan_stages(with_osm, plan, ground=stages.Ground.of(reference, elevation), keys=keys,
                                  cache=cache, out_dir=out_dir, hazards=hazards, on_step=on_step,
-                                 early=_early_of(ready, plan, files=files, out_dir=out_dir))
+                                 early=handover.early_of(ready, plan, files=files, out_dir=out_dir))
     outputs = files(planned.population, planned.suitability)
     on_step("comparing with the previous layers and exporting")
     sources = {**{name: reference_key for name in reference.layers}, **{name: mountain_key for name in mountain.layers},
@@ -165,7 +157,7 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     export, changes = reuse.export_or_reuse(
         planned.layers, plan, cache=cache, keys=keys.values(), layers_dir=layers_dir, out_dir=out_dir,
         built_by=built_by, outputs=outputs, sources=sources, previous=lambda: _previous(layers_dir),
-        ready=_ready_of(ready, planned))
+        ready=handover.ready_of(ready, planned))
     figures = reference.figures["reference"]
     notes = (
         f"Reservoir: {figures['reservoir_polygon_area_km2']:,.1f} km2 at {figures['reservoir_level_m']:g} m "
@@ -183,13 +175,13 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     )
     return BuildOutcome(layers=planned.layers, changes=tuple(changes), export=export, notes=notes,
                         warnings=tuple(reference.figures["void_warnings"]), stages=tuple(cache.runs),
-                        suitability=_suitability_of(planned))
+                        suitability=handover.computed_suitability(planned))
 
 
 def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path | None = None,  # noqa: PLR0913
                            built_by: Mapping[str, Any] | None = None, osm_path: Path | None = None,
                            on_step: Callable[[str], None] = no_progress, out_dir: Path | None = None,
-                           cache: StageCache | None = None, ready: HandOver | None = None) -> BuildOutcome:
+                           cache: StageCache | None = None, ready: handover.HandOver | None = None) -> BuildOutcome:
     """Without tiles: keep the DEM-derived layers already built, rebuild the rest.
 
     The DEM-derived layers come from `layers_dir`, or, when it holds none
@@ -239,11 +231,11 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
 
     def files(people: StageOutput, suited: StageOutput) -> list[reuse.StageFiles | reuse.CopiedFiles]:
         return [reuse.CopiedFiles({name: (hand_dir if name in hand_files else source_dir) for name in copied}),
-                *_plan_files(people, suited)]
+                *handover.plan_files(people, suited)]
 
     planned = stages.plan_stages(
         with_osm, plan, ground=stages.Ground.of(reference, elevation), keys=keys, cache=cache, out_dir=out_dir,
-        on_step=on_step, early=_early_of(ready, plan, files=files, out_dir=out_dir),
+        on_step=on_step, early=handover.early_of(ready, plan, files=files, out_dir=out_dir),
         hazards=lambda: suitability.rasters_from_folder(plan, folder=hand_dir or source_dir, elevation=elevation))
     outputs = files(planned.population, planned.suitability)
     on_step("comparing and exporting")
@@ -255,9 +247,9 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
                **{name: osm for name in with_osm if name.endswith("_osm")}, **planned.sources}
     export, changes = reuse.export_or_reuse(
         planned.layers, plan, cache=cache, keys=keys.values(), layers_dir=layers_dir, out_dir=out_dir,
-        built_by=built_by, outputs=outputs, sources=sources, previous=previous, ready=_ready_of(ready, planned))
+        built_by=built_by, outputs=outputs, sources=sources, previous=previous, ready=handover.ready_of(ready, planned))
     return BuildOutcome(layers=planned.layers, changes=tuple(changes), export=export, notes=planned.notes,
-                        stages=tuple(cache.runs), suitability=_suitability_of(planned))
+                        stages=tuple(cache.runs), suitability=handover.computed_suitability(planned))
 
 
 def tiles_keys(plan: Plan, paths: Mapping[str, Path]) -> tuple[str, str]:
@@ -469,39 +461,6 @@ def _with_osm(layers: LayerSet, osm_path: Path | None) -> tuple[LayerSet, str | 
     extract = read_osm_xml(osm_path)
     kept = [layer for name, layer in layers.items() if not name.endswith("_osm")]
     return LayerSet([*kept, extract.places, extract.corridors, extract.rivers]), file_digest(osm_path)
-
-
-def _suitability_of(planned: PlanStages) -> SuitabilityResult | None:
-    """The suitability the plan's stages computed; None when it came from the cache or the plan has none."""
-    return planned.suitability.value if planned.suited else None
-
-
-def _ready_of(ready: HandOver | None, planned: PlanStages) -> Callable[[], None] | None:
-    return partial(ready, planned.layers, _suitability_of(planned), True) if ready is not None else None
-
-
-def _plan_files(people: StageOutput, suited: StageOutput) -> list[reuse.StageFiles]:
-    """The files of the residents' and the suitability stages that go beside the layers."""
-    return [reuse.StageFiles(people, list(people.files)), reuse.StageFiles(suited, list(suited.files))]
-
-
-def _early_of(ready: HandOver | None, plan: Plan, *,
-              files: Callable[[StageOutput, StageOutput], Sequence[reuse.StageFiles | reuse.CopiedFiles]],
-              out_dir: Path) -> Early | None:
-    """What :func:`~alatau_geo.jobs.build_stages.plan_stages` calls before the analyses are in: `ready`.
-
-    The files beside the layers are placed in `out_dir` first (the pages
-    read the terrain raster there); the export places them again, the same bytes.
-    """
-    if ready is None:
-        return None
-
-    def early(layers: LayerSet, suited: StageOutput, people: StageOutput) -> None:
-        for placed in files(people, suited):
-            placed.place(out_dir)
-        ready(layers, suited.value if plan.suitability is not None else None, False)
-
-    return early
 
 
 def _previous(layers_dir: Path) -> LayerSet | None:

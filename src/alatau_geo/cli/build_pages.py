@@ -1,0 +1,250 @@
+"""The map pages of ``build`` and ``map``: drawn beside a build's stages, or on their own.
+
+A build forks the process that draws its pages as it starts
+(:func:`alatau_geo.cli.build.build_workspace`): :func:`build_handing_over`
+hands it the layers, :func:`pages_when_handed` draws them there. While the
+analyses are still worked out it is handed every other layer and draws the
+pages that show none of the analyses' (:func:`pages_before_the_analyses`);
+then the rest (:func:`pages_beside`). ``map`` draws them all at once
+(:func:`write_map_pages`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from alatau_geo.cli.common import progress
+from alatau_geo.core.layers import LayerSet
+from alatau_geo.plan.config import Plan
+
+if TYPE_CHECKING:
+    from alatau_geo.analysis.suitability_layers import SuitabilityResult
+    from alatau_geo.jobs.build import BuildOutcome
+    from alatau_geo.jobs.reuse import WrittenMap
+    from alatau_geo.jobs.stage_cache import StageCache, StageRun
+
+    Pages = tuple[list[WrittenMap], list[StageRun]]
+
+__all__ = ["Drawn", "Handed", "build_handing_over", "pages_before_the_analyses", "pages_beside", "pages_when_handed",
+           "record_pages", "write_map_pages"]
+
+
+@dataclass(frozen=True)
+class Handed:
+    """Layers a build hands the process that renders its pages.
+
+    Attributes
+    ----------
+    layers : LayerSet
+        The layers not handed over before.
+    order : tuple of str
+        The name of every layer the build has so far, in its order.
+    suitability : SuitabilityResult or None
+        The suitability the build computed (handed over once, with the first layers).
+    complete : bool
+        Whether these are all the layers (else the analyses' are still to come).
+    """
+
+    layers: LayerSet
+    order: tuple[str, ...]
+    suitability: SuitabilityResult | None
+    complete: bool
+
+    def joined(self, before: LayerSet) -> LayerSet:
+        """These layers and those handed over `before`, in the build's order."""
+        known = {**before, **self.layers}
+        return LayerSet(known[name] for name in self.order)
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """Pages drawn before the analyses were in, by name, and the options of :func:`_page_options` they were drawn with.
+
+    The other pages are drawn with the same options: the area table in
+    them reads no analysis layer.
+    """
+
+    pages: dict[str, str]
+    options: dict[str, Any]
+
+
+def build_handing_over(build: Callable[..., BuildOutcome],
+                        give: Callable[[Handed | None], None]) -> BuildOutcome:
+    """`build` handing its layers and suitability over with `give`; a last None if it kept the layers in place.
+
+    A build may hand over its layers but the analyses' first, while the
+    analyses are worked out, then the analyses' once the layers are in place.
+    """
+    handed: list[Handed] = []
+
+    def ready(layers: LayerSet, suitability: SuitabilityResult | None, complete: bool) -> None:
+        before = set(handed[-1].order) if handed else set()
+        handed.append(Handed(LayerSet(layer for name, layer in layers.items() if name not in before),
+                              tuple(layers), None if handed else suitability, complete))
+        give(handed[-1])  # pickled here, sent from a thread
+
+    result = build(ready=ready)
+    if not handed or not handed[-1].complete:  # the layers in place were kept: pickling them over is not worth it
+        give(None)
+    return result
+
+
+def pages_when_handed(job: Callable[..., Pages], early: Callable[..., tuple[Drawn, list[StageRun]]],
+                       take: Callable[[], Handed | None]) -> Pages | None:
+    """`job` on the layers and suitability `take` waits for, the map code loading meanwhile; None if handed none.
+
+    Forked as a build starts, the process loads the page code (folium and
+    its templates, a third of a second) while the build works out the
+    layers, not after. It loads in a thread, so that a build that kept
+    the layers in place (and hands over nothing) does not wait for it.
+    Handed the layers but the analyses' first, it draws with `early` the
+    pages that show none of them, then waits for the rest.
+    """
+    loading = threading.Thread(target=importlib.import_module, args=("alatau_geo.jobs.pages",), daemon=True)
+    loading.start()
+    handed = take()
+    if handed is None:
+        return None
+    loading.join()  # handed layers are new layers: their pages are drawn, with that code (one import at a time)
+    layers, suitability = handed.layers, handed.suitability
+    drawn: Drawn | None = None
+    runs: list[StageRun] = []
+    if not handed.complete:
+        drawn, runs = early(layers, suitability)
+        handed = take()
+        if handed is None:  # the layers in place were kept after all: the pages are checked there
+            return None
+        layers = handed.joined(layers)
+    pages, timed = job(layers, suitability, drawn=drawn)
+    return pages, [*runs, *timed]
+
+
+def pages_beside(layers: LayerSet, suitability: SuitabilityResult | None, *,  # noqa: PLR0913
+                  args: argparse.Namespace, plan: Plan, layers_dir: Path, maps_dir: Path, out_dir: Path,
+                  dem_path: Path, cache: StageCache, parent: int, drawn: Drawn | None = None) -> Pages:
+    """The build's map pages (:func:`write_map_pages`), and the cache's timing of them.
+
+    Run beside the export, in a forked process where there are two cores:
+    the timing goes back to the build's own cache (marked ``beside`` when
+    it ran in a process other than `parent`), and no progress is shown (the
+    export's is). `drawn`: pages of these layers already drawn.
+    """
+    start = len(cache.runs)
+    quiet = argparse.Namespace(**{**vars(args), "quiet": True})
+    # In the forked process the pages take one core: the export has the other (a third process only competes).
+    workers = 1 if os.getpid() != parent else None
+    pages = write_map_pages(lambda: layers, quiet, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
+                            out_dir=out_dir, dem_path=dem_path, cache=cache, suitability=suitability, workers=workers,
+                            drawn=drawn)
+    return pages, [dataclasses.replace(run, beside=os.getpid() != parent) for run in cache.runs[start:]]
+
+
+def pages_before_the_analyses(layers: LayerSet, suitability: SuitabilityResult | None, *,  # noqa: PLR0913
+                               args: argparse.Namespace, plan: Plan, layers_dir: Path, out_dir: Path,
+                               dem_path: Path, cache: StageCache,
+                               parent: int) -> tuple[Drawn, list[StageRun]]:
+    """The pages of `layers` (a build's, the analyses' left out) that show no analysis layer, by name; their timing.
+
+    They are the pages :func:`pages_beside` draws from all the layers
+    (:data:`~alatau_geo.jobs.pages.ANALYSIS_PAGES`), drawn while the analyses
+    are worked out beside; nothing is written.
+    """
+    from alatau_geo.jobs.pages import ANALYSIS_PAGES, map_jobs
+
+    start = len(cache.runs)
+    with cache.timed("maps: the pages without analysis layers", "computed"):
+        options = _page_options(layers, plan=plan, offline=args.offline, dem_path=dem_path, cache=cache,
+                                suitability=suitability)
+        jobs = map_jobs(layers, maps_dir=out_dir, layers_dir=layers_dir, **options)
+        drawn = Drawn({name: job() for name, job in jobs.items() if name not in ANALYSIS_PAGES}, options)
+    return drawn, [dataclasses.replace(run, beside=os.getpid() != parent) for run in cache.runs[start:]]
+
+
+def record_pages(pages: list[WrittenMap], args: argparse.Namespace, *, plan: Plan,  # noqa: PLR0913
+                  layers_folder: Path, layers_dir: Path, maps_dir: Path, cache: StageCache) -> None:
+    """Record the build's pages under the key of the layers now complete in `layers_folder`.
+
+    Pages rendered beside the export could not name the layers' generation
+    (the manifest is written last); without the record the next build
+    would render them again.
+    """
+    from alatau_geo.jobs import reuse
+
+    if pages and cache.enabled:
+        key = reuse.maps_key(plan, layers_folder=layers_folder, layers_dir=layers_dir, maps_dir=maps_dir,
+                             offline=args.offline)
+        reuse.record_maps(cache, key, pages)
+
+
+def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *, plan: Plan,  # noqa: PLR0913
+                    layers_dir: Path, maps_dir: Path, out_dir: Path, dem_path: Path,
+                    cache: StageCache, suitability: SuitabilityResult | None = None,
+                    workers: int | None = None, drawn: Drawn | None = None) -> list[WrittenMap]:
+    """Write the maps of the layers `layers` gives into `out_dir` (a staging folder beside `maps_dir`).
+
+    `layers_dir` is where the layers will be when the maps are opened (the
+    pages link to its GeoJSON files); `dem_path` is the terrain raster to
+    read now, and its folder the layers as they are now. When the pages in
+    `maps_dir` were written from these very layers with the same plan,
+    options and code, they are kept as they are (:mod:`alatau_geo.jobs.reuse`),
+    and the layers are not even read. `suitability` is the plan's
+    suitability when the caller has it (a build that just computed it);
+    else it is worked out from the layers and the HAND rasters beside
+    `dem_path`. `workers` as in :func:`alatau_geo.jobs.pages.write_maps`;
+    `drawn`: pages of these layers drawn before, kept as they are.
+    """
+    from alatau_geo.jobs import reuse
+
+    with cache.timed("maps", "reused") as status:
+        key = reuse.maps_key(plan, layers_folder=dem_path.parent, layers_dir=layers_dir, maps_dir=maps_dir,
+                             offline=args.offline) if cache.enabled else None
+        pages = reuse.reuse_maps(cache, key, maps_dir=maps_dir, out_dir=out_dir)
+        if pages is not None:
+            return pages
+        status.append("computed")
+        pages = _render_pages(layers(), args, plan=plan, layers_dir=layers_dir, out_dir=out_dir, dem_path=dem_path,
+                              cache=cache, suitability=suitability, workers=workers, drawn=drawn)
+        reuse.record_maps(cache, key, pages)
+        return pages
+
+
+def _render_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, layers_dir: Path,  # noqa: PLR0913
+                  out_dir: Path, dem_path: Path, cache: StageCache, suitability: SuitabilityResult | None,
+                  workers: int | None, drawn: Drawn | None) -> list[WrittenMap]:
+    from alatau_geo.jobs.pages import MAX_MAPS, write_maps
+
+    options = drawn.options if drawn is not None else _page_options(
+        layers, plan=plan, offline=args.offline, dem_path=dem_path, cache=cache, suitability=suitability)
+    with progress(MAX_MAPS, quiet=args.quiet) as step:
+        return write_maps(layers, maps_dir=out_dir, layers_dir=layers_dir, on_step=step, workers=workers,
+                          rendered=drawn.pages if drawn is not None else None, **options)
+
+
+def _page_options(layers: LayerSet, *, plan: Plan, offline: bool, dem_path: Path, cache: StageCache,
+                  suitability: SuitabilityResult | None) -> dict[str, Any]:
+    """The options of :func:`~alatau_geo.jobs.pages.map_jobs` for the pages of `layers` (the area table among them).
+
+    The HAND rasters, when the suitability is worked out here, are read beside `dem_path`.
+    """
+    from alatau_geo.analysis import areas
+    from alatau_geo.core.io import read_raster
+    from alatau_geo.jobs.pages import cached_display, cached_images, cached_pages, cached_relief
+    from alatau_geo.jobs.suitability import suitability_of
+
+    dem = read_raster(dem_path) if dem_path.is_file() else None
+    figures = suited = None
+    if "districts" in layers and dem is not None and plan.suitability is not None:
+        # The HAND rasters lie beside the terrain raster (the staging folder during a build).
+        suited = suitability or suitability_of(layers, plan, layers_dir=dem_path.parent, elevation=dem)
+        figures = areas.zone_area_table(layers, suited)
+    return {"dem_path": dem_path if dem is not None else None, "offline": offline, "language": plan.maps.language,
+            "figures": figures, "suitability": suited, "relief": cached_relief(cache),
+            "display": cached_display(cache), "kept": cached_pages(cache), "images": cached_images(cache)}

@@ -1,0 +1,66 @@
+"""What a build hands over before its layers are exported: to the process that draws the map pages.
+
+:func:`alatau_geo.jobs.build.build_from_tiles` and
+:func:`~alatau_geo.jobs.build.refresh_from_committed` take a
+:data:`HandOver`; this module makes the callbacks the stages and the export
+call with it, and places the files beside the layers the pages read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from alatau_geo.core.layers import LayerSet
+from alatau_geo.jobs import reuse
+from alatau_geo.jobs.stage_cache import StageOutput
+from alatau_geo.plan.config import Plan
+
+if TYPE_CHECKING:
+    from alatau_geo.analysis.suitability_layers import SuitabilityResult
+    from alatau_geo.jobs.build_stages import Early, PlanStages
+
+__all__ = ["HandOver", "computed_suitability", "early_of", "plan_files", "ready_of"]
+
+HandOver = Callable[["LayerSet", "SuitabilityResult | None", bool], None]
+"""Given a build's layers, the suitability it computed and whether these are all the layers (the command
+line hands them to the process that renders the map pages). Called with all the layers once they are in
+place, before the export, and not when the layers in place are kept; when the analyses are worked out
+beside the other stages, called first with every other layer (and the files beside them in place)."""
+
+
+
+def computed_suitability(planned: PlanStages) -> SuitabilityResult | None:
+    """The suitability the plan's stages computed; None when it came from the cache or the plan has none."""
+    return planned.suitability.value if planned.suited else None
+
+
+def ready_of(ready: HandOver | None, planned: PlanStages) -> Callable[[], None] | None:
+    """What the export calls once the layers of `planned` are in place: `ready` with all of them."""
+    return partial(ready, planned.layers, computed_suitability(planned), True) if ready is not None else None
+
+
+def plan_files(people: StageOutput, suited: StageOutput) -> list[reuse.StageFiles]:
+    """The files of the residents' and the suitability stages that go beside the layers."""
+    return [reuse.StageFiles(people, list(people.files)), reuse.StageFiles(suited, list(suited.files))]
+
+
+def early_of(ready: HandOver | None, plan: Plan, *,
+             files: Callable[[StageOutput, StageOutput], Sequence[reuse.StageFiles | reuse.CopiedFiles]],
+             out_dir: Path) -> Early | None:
+    """What :func:`~alatau_geo.jobs.build_stages.plan_stages` calls before the analyses are in: `ready`.
+
+    The files beside the layers are placed in `out_dir` first (the pages
+    read the terrain raster there); the export places them again, the same bytes.
+    """
+    if ready is None:
+        return None
+
+    def early(layers: LayerSet, suited: StageOutput, people: StageOutput) -> None:
+        for placed in files(people, suited):
+            placed.place(out_dir)
+        ready(layers, suited.value if plan.suitability is not None else None, False)
+
+    return early

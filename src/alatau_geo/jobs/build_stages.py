@@ -372,9 +372,10 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
         # So is the reference as exported, which the zones are drawn on and the street network generated with.
         importlib.import_module("scipy.ndimage")
         zoned.reference()
+        here = os.getpid()  # the timing tells the analyses' process from this one
         (placed, suited, people), (reached, run) = run_beside_handing_over(
             functools.partial(placed_suited_and_people, early=early),
-            lambda take: _reached_areas(lambda: exported_zoned_of(take()), plan, os.getpid(), cache,
+            lambda take: _reached_areas(lambda: exported_zoned_of(take()), plan, here, cache,
                                         lambda: exported(take())))
         cache.runs.append(run)
     classes = suited.rasters.get("classes")

@@ -652,6 +652,19 @@ def test_external_resource_scan_ignores_plain_links() -> None:
     assert external_resources(html) == ['<link rel="stylesheet" href="//', 'url("https://']
 
 
+def test_external_resource_scan_finds_loads_in_any_case_among_other_text() -> None:
+    # The scan looks for where a load can begin first: upper case, a letter whose lower case is
+    # longer (İ), nested url( and a load inside a script's text must all still be found.
+    html = (
+        'İstanbul <SCRIPT SRC="HTTPS://cdn.x/a.js"></SCRIPT> var s = "<img src=//t/p.png>";'
+        "<style>.a{background:URL( '//t/b.png')} .b{background:url(url(//t/c.png))}</style>"
+        "<style>@IMPORT 'x.css';</style><Link Href=http://t/d.css>"
+    )
+    assert external_resources(html) == [
+        '<SCRIPT SRC="HTTPS://', "<img src=//", "URL( '//", "url(//", "@IMPORT", "<Link Href=http://",
+    ]
+
+
 def test_maps_module_writes_nothing(
     layer_set: LayerSet, relief: ReliefImages, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import base64
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import PurePosixPath
@@ -317,4 +318,28 @@ def external_resources(html: str) -> list[str]:
     >>> external_resources('<script src="https://cdn.example/x.js"></script><a href="https://a.b">a</a>')
     ['<script src="https://']
     """
-    return [match.group(0) for match in _EXTERNAL.finditer(html)]
+    found, end = [], 0
+    for start in sorted(_possible_starts(html)):
+        match = _EXTERNAL.match(html, start) if start >= end else None
+        if match is not None:
+            found.append(match.group(0))
+            end = match.end()
+    return found
+
+
+# Where a match of _EXTERNAL can start, and how far before the found character. Each pattern
+# begins with one plain character, which the engine skips to quickly: the case-blind pattern
+# itself, tried at every offset of a page of megabytes, takes about 50 ms, and a build checks
+# eight pages.
+_STARTS = (
+    (re.compile(r"<(?i:script|img|iframe|source|embed|link)"), 0),
+    (re.compile(r"\((?<=(?i:url)\()"), len("url")),
+    (re.compile(r"@(?i:import)"), 0),
+)
+
+
+def _possible_starts(html: str) -> Iterator[int]:
+    """Every offset in `html` where an alternative of :data:`_EXTERNAL` could match."""
+    for pattern, before in _STARTS:
+        for match in pattern.finditer(html):
+            yield match.start() - before

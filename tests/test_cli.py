@@ -195,6 +195,18 @@ def test_diff_reports_changed_districts(tmp_path, capsys):
     assert "districts.gate: unchanged" in out
 
 
+def test_diff_reports_a_bad_plan_before_building_either(tmp_path, capsys):
+    default = (REPOSITORY / "src/alatau_geo/data/default_plan.toml").read_text(encoding="utf-8")
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text(default, encoding="utf-8")
+    b.write_text(default.replace("width_m = 3000.0", "width_m = -5.0", 1), encoding="utf-8")
+    assert cli.main(["diff", str(a), str(b)]) == 3
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.strip().splitlines()
+    assert "b.toml" in line and "width_m" in line and "Traceback" not in captured.err
+
+
 def test_diff_names_objects_whose_rules_newly_break(tmp_path, capsys):
     default = (REPOSITORY / "src/alatau_geo/data/default_plan.toml").read_text(encoding="utf-8")
     a, b = tmp_path / "a.toml", tmp_path / "b.toml"

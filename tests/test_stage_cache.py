@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import os
 import shutil
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -125,6 +126,27 @@ def test_cache_computes_once_keeps_the_newest_and_recomputes_a_damaged_entry(
         assert calls == [1] and "damaged stage cache entry" in caplog.text
         caplog.clear()
     assert not cache.run("zones", f"k{KEEP_PER_STAGE + 1}", compute).computed  # stored afresh
+
+
+def test_a_stage_another_process_stored_meanwhile_is_kept_as_it_is(layer: Layer, tmp_path: Path) -> None:
+    # diff builds its two scenarios side by side; two equal plans compute the same stage at once.
+    other, mine = StageCache(tmp_path), StageCache(tmp_path)
+
+    def compute(text: bytes, files: Path | None) -> StageOutput:
+        (files / "grid.tif").write_bytes(text)
+        return StageOutput(layers=LayerSet([layer]), files=("grid.tif",), value=1)
+
+    def compute_while_the_other_stores(files: Path | None) -> StageOutput:
+        first = other.run("zones", "k", partial(compute, b"stored first"))
+        held = first.files_dir / "grid.tif"
+        output = compute(b"stored second", files)
+        assert held.read_bytes() == b"stored first"  # not removed under the other process's feet
+        return output
+
+    output = mine.run("zones", "k", compute_while_the_other_stores)
+    assert output.computed and (output.files_dir / "grid.tif").read_bytes() == b"stored first"
+    assert sorted(path.name for path in (tmp_path / "stages").iterdir()) == ["zones-k"]  # no temporary left
+    assert not mine.run("zones", "k", partial(compute, b"never")).computed
 
 
 def test_what_a_killed_build_left_in_the_cache_is_removed(layer: Layer, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from alatau_geo.plan.workspace import PLAN_FILE, Workspace, default_workspace, r
 
 if TYPE_CHECKING:
     from alatau_geo.jobs.stage_cache import StageCache
+    from alatau_geo.plan.config import Plan
 
 
 def add_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -36,23 +38,27 @@ def add_commands(commands: argparse._SubParsersAction, common: argparse.Argument
 def run_diff(args: argparse.Namespace) -> int:
     """``alatau-geo diff A B``."""
     from alatau_geo.analysis.scenarios import object_changes, zone_deltas
+    from alatau_geo.jobs.forked import run_forked
     from alatau_geo.jobs.stage_cache import StageCache
 
-    scenarios = [_scenario(args.plan_a), _scenario(args.plan_b)]
-    own = [w for w in scenarios if not w.is_default and w.plan_path is not None
+    scenarios = {"A": _scenario(args.plan_a), "B": _scenario(args.plan_b)}
+    # Both plans are read first, so that a bad one is reported before anything is built, A before B.
+    plans = {label: workspace.load_plan() for label, workspace in scenarios.items()}
+    own = [w for w in scenarios.values() if not w.is_default and w.plan_path is not None
            and w.plan_path.resolve() == (w.root / PLAN_FILE).resolve()]
     # A workspace's cache, never the default scenario's (the checkout) nor the folder of a bare plan file.
     cache = StageCache(None if args.no_cache or not own else own[-1].cache_dir)
-    built = []
-    with progress(len(scenarios), quiet=args.quiet) as step:
-        for label, workspace in zip(("A", "B"), scenarios, strict=True):
-            step(f"building scenario {label}")
-            built.append(_plan_layers(workspace, cache=cache))
-    deltas = zone_deltas(built[0], built[1])
+    with progress(len(scenarios) + 1, quiet=args.quiet) as step:
+        step("building scenarios A and B")
+        # The two scenarios are independent: each is built on its own core.
+        built = run_forked({label: partial(_plan_layers, workspace, plans[label], cache=cache)
+                            for label, workspace in scenarios.items()},
+                           on_done=lambda label: step(f"scenario {label} built"))
+    deltas = zone_deltas(built["A"], built["B"])
     changed = [d for d in deltas if d.status != "unchanged"]
     for delta in deltas:
         print(delta)
-    objects = object_changes(built[0], built[1])
+    objects = object_changes(built["A"], built["B"])
     for change in objects:
         print(change)
     newly_broken = sum(1 for c in objects if c.newly_broken)
@@ -70,12 +76,11 @@ def _scenario(given: str) -> Workspace:
     return resolve_workspace(given)
 
 
-def _plan_layers(workspace: Workspace, *, cache: StageCache) -> LayerSet:
-    """The zones and placed objects of a scenario, on its own reference layers if built, else the default's."""
+def _plan_layers(workspace: Workspace, plan: Plan, *, cache: StageCache) -> LayerSet:
+    """The zones and placed objects of a scenario's `plan`, on its own reference layers if built, else the default's."""
     from alatau_geo.core.manifest import MANIFEST_NAME
     from alatau_geo.jobs.build_stages import zones_and_placement
 
-    plan = workspace.load_plan()
     layers_dir = workspace.layers_dir
     if not (layers_dir / MANIFEST_NAME).is_file():
         layers_dir = default_workspace().layers_dir

@@ -363,8 +363,7 @@ class StageCache:
             try:
                 write_stage(work, layers=output.layers, rasters=output.rasters, arrays=output.arrays,
                             figures=output.figures, files=output.files)
-                shutil.rmtree(entry, ignore_errors=True)
-                os.rename(work, entry)
+                _store(work, entry)
             except (StageCacheError, OSError) as error:
                 logger.info("stage %s not cached: %s", stage, error)
                 # The files are still needed by this build: keep them beside the entries until the next prune.
@@ -424,6 +423,23 @@ class StageCache:
             logger.info("output record %s not kept: %s", path, error)
             return
         self._prune(f"{kind}-*.json")
+
+
+def _store(work: Path, entry: Path) -> None:
+    """Rename the finished folder `work` to `entry`, unless another process stored the same key meanwhile.
+
+    Two processes may compute one stage with the same inputs at once (``diff``
+    builds its two scenarios side by side, and two scenarios can share a
+    stage): the same key gives the same results, so the entry there first is
+    kept, untouched while the other process may be reading its files, and
+    `work` is dropped.
+    """
+    try:
+        os.rename(work, entry)
+    except OSError:
+        if not entry.is_dir():
+            raise
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _mtime(path: Path) -> float:

@@ -77,7 +77,7 @@ class Drawn:
 
 
 def build_handing_over(build: Callable[..., BuildOutcome],
-                        give: Callable[[Handed | None], None]) -> BuildOutcome:
+                       give: Callable[[Handed | None], None]) -> BuildOutcome:
     """`build` handing its layers and suitability over with `give`; a last None if it kept the layers in place.
 
     A build may hand over its layers but the analyses' first, while the
@@ -98,7 +98,7 @@ def build_handing_over(build: Callable[..., BuildOutcome],
 
 
 def pages_when_handed(job: Callable[..., Pages], early: Callable[..., tuple[Drawn, list[StageRun]]],
-                       take: Callable[[], Handed | None]) -> Pages | None:
+                      take: Callable[[], Handed | None]) -> Pages | None:
     """`job` on the layers and suitability `take` waits for, the map code loading meanwhile; None if handed none.
 
     Forked as a build starts, the process loads the page code (folium and
@@ -128,8 +128,8 @@ def pages_when_handed(job: Callable[..., Pages], early: Callable[..., tuple[Draw
 
 
 def pages_beside(layers: LayerSet, suitability: SuitabilityResult | None, *,  # noqa: PLR0913
-                  args: argparse.Namespace, plan: Plan, layers_dir: Path, maps_dir: Path, out_dir: Path,
-                  dem_path: Path, cache: StageCache, parent: int, drawn: Drawn | None = None) -> Pages:
+                 args: argparse.Namespace, plan: Plan, layers_dir: Path, maps_dir: Path, out_dir: Path,
+                 dem_path: Path, cache: StageCache, parent: int, drawn: Drawn | None = None) -> Pages:
     """The build's map pages (:func:`write_map_pages`), and the cache's timing of them.
 
     Run beside the export, in a forked process where there are two cores:
@@ -144,13 +144,12 @@ def pages_beside(layers: LayerSet, suitability: SuitabilityResult | None, *,  # 
     pages = write_map_pages(lambda: layers, quiet, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
                             out_dir=out_dir, dem_path=dem_path, cache=cache, suitability=suitability, workers=workers,
                             drawn=drawn)
-    return pages, [dataclasses.replace(run, beside=os.getpid() != parent) for run in cache.runs[start:]]
+    return pages, _runs_since(cache, start, parent=parent)
 
 
 def pages_before_the_analyses(layers: LayerSet, suitability: SuitabilityResult | None, *,  # noqa: PLR0913
-                               args: argparse.Namespace, plan: Plan, layers_dir: Path, out_dir: Path,
-                               dem_path: Path, cache: StageCache,
-                               parent: int) -> tuple[Drawn, list[StageRun]]:
+                              args: argparse.Namespace, plan: Plan, layers_dir: Path, out_dir: Path,
+                              dem_path: Path, cache: StageCache, parent: int) -> tuple[Drawn, list[StageRun]]:
     """The pages of `layers` (a build's, the analyses' left out) that show no analysis layer, by name; their timing.
 
     They are the pages :func:`pages_beside` draws from all the layers
@@ -165,7 +164,12 @@ def pages_before_the_analyses(layers: LayerSet, suitability: SuitabilityResult |
                                 suitability=suitability)
         jobs = map_jobs(layers, maps_dir=out_dir, layers_dir=layers_dir, **options)
         drawn = Drawn({name: job() for name, job in jobs.items() if name not in ANALYSIS_PAGES}, options)
-    return drawn, [dataclasses.replace(run, beside=os.getpid() != parent) for run in cache.runs[start:]]
+    return drawn, _runs_since(cache, start, parent=parent)
+
+
+def _runs_since(cache: StageCache, start: int, *, parent: int) -> list[StageRun]:
+    """The runs `cache` timed from its `start`-th on, marked ``beside`` outside the build's process `parent`."""
+    return [dataclasses.replace(run, beside=os.getpid() != parent) for run in cache.runs[start:]]
 
 
 def record_pages(pages: list[WrittenMap], args: argparse.Namespace, *, plan: Plan,  # noqa: PLR0913

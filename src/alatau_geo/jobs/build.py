@@ -120,6 +120,7 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     with every other layer (:data:`~alatau_geo.jobs.handover.HandOver`).
     """
     from alatau_geo.jobs import build_stages as stages
+    from alatau_geo.jobs import tile_stages
     from alatau_geo.reference import terrain
 
     out_dir = out_dir or layers_dir
@@ -127,11 +128,9 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
     on_step("reading SRTM tiles")
     paths = terrain.find_tiles(dem_dir, plan.terrain.tiles)
     reference_key, mountain_key = tiles_keys(plan, paths)
-    reference = stages.tiles_stage(plan, paths=paths, key=reference_key, cache=cache, cache_dir=cache_dir,
-                                   out_dir=out_dir, on_step=on_step)
-    on_step("mountain cluster and air corridors")
-    mountain = stages.mountain_stage(plan, paths=paths, key=mountain_key, reference=reference, cache=cache,
-                                     out_dir=out_dir)
+    reference, mountain = tile_stages.reference_and_mountain(plan, paths=paths, keys=(reference_key, mountain_key),
+                                                             cache=cache, cache_dir=cache_dir, out_dir=out_dir,
+                                                             on_step=on_step)
     with_osm, osm = _with_osm(LayerSet([*reference.layers.values(), *mountain.layers.values()]), osm_path)
     keys = stage_keys(plan, reference=reference_key, mountain=mountain_key, osm=osm, hazards=reference_key)
     elevation = reference.rasters["elevation"]

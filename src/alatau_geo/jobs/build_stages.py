@@ -1,8 +1,8 @@
 """The stages of a build, each read from the stage cache when its inputs are unchanged, else computed.
 
 :mod:`alatau_geo.jobs.build` runs them in order: the reference layers (from
-the SRTM tiles, or the layers already built), the mountain cluster (from
-the tiles), then the plan's stages (:func:`plan_stages`): zones, placement,
+the SRTM tiles, :mod:`alatau_geo.jobs.tile_stages`, or the layers already
+built), the mountain cluster (from the tiles), then the plan's stages (:func:`plan_stages`): zones, placement,
 residents and jobs, analyses, suitability. Each stage is keyed and stored by
 :class:`~alatau_geo.jobs.stage_cache.StageCache`; a stage that writes files
 beside the layers (the terrain raster, the population grids, the
@@ -22,14 +22,14 @@ import importlib
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alatau_geo.core.export_geometry import ExportedGeometries
 from alatau_geo.core.geojson import as_exported
-from alatau_geo.core.io import read_raster, write_raster
+from alatau_geo.core.io import read_raster
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.manifest import manifest_entries
 from alatau_geo.core.raster import Raster
@@ -43,8 +43,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Early", "PlanStages", "ZonedStages", "committed_stage", "mountain_stage", "plan_stages", "tiles_stage",
-           "zoned_stages", "zones_and_placement"]
+__all__ = ["Early", "PlanStages", "ZonedStages", "committed_stage", "plan_stages", "zoned_stages",
+           "zones_and_placement"]
 
 
 Early = Callable[[LayerSet, StageOutput, StageOutput], None]
@@ -80,78 +80,6 @@ class PlanStages:
 
 def _no_progress(_label: str) -> None:
     """A step callback that shows nothing."""
-
-
-def tiles_stage(plan: Plan, *, paths: Mapping[str, Path], key: str, cache: StageCache, cache_dir: Path,
-                out_dir: Path, on_step: Callable[[str], None] = _no_progress) -> StageOutput:
-    """The reference stage from the SRTM tiles: layers, figures, the working-grid DEM and the HAND rasters.
-
-    Its files are the terrain raster and (with a ``[suitability]`` section)
-    the HAND rasters; its ``value``, when computed, is the
-    :class:`~alatau_geo.reference.build.ReferenceBuild` (the mountain stage
-    reads its void-filled mosaic).
-    """
-    from alatau_geo.jobs.build import TERRAIN_RASTER, terrain_cache_key, write_terrain_cache
-
-    def compute(files_dir: Path | None) -> StageOutput:
-        from alatau_geo.jobs import suitability
-        from alatau_geo.reference import gazetteer, terrain
-        from alatau_geo.reference.build import build_reference_layers
-
-        assert files_dir is not None
-        tiles = {name: terrain.read_srtm_tile(path) for name, path in paths.items()}
-        tables = gazetteer.load_tables(plan.tables, study_area=plan.study_area)
-        build = build_reference_layers(tiles, tables, plan, on_step=on_step)
-        hand, drains, codes = suitability.hand_from_tiles(build, plan)
-        working_key = terrain_cache_key(paths, plan)
-        write_terrain_cache(build.terrain, cache_dir=cache_dir, key=working_key)
-        files = [write_raster(build.terrain.elevation, files_dir / TERRAIN_RASTER, dtype="int16").name]
-        if plan.suitability is not None:
-            rasters = suitability.hazard_rasters(plan, elevation=build.terrain.elevation, hand=hand, drains=drains,
-                                                 codes=codes)
-            hazard_cache = suitability.hazard_cache_dir(cache_dir, terrain_key=working_key, plan=plan)
-            files += suitability.write_hand_rasters(rasters, folders=[files_dir, hazard_cache])
-        warnings = terrain.void_warnings(build.terrain.filled, paths,
-                                         max_distance_cells=plan.terrain.void_fill_max_distance_cells)
-        # The plan's stages read the slope of the whole-metre grid, as a build from the committed raster does.
-        kept = {"elevation": build.terrain.elevation, "slope": terrain.slope(build.terrain.elevation), "hand": hand}
-        return StageOutput(layers=build.layers, rasters=kept,
-                           arrays={"drains": drains}, files=tuple(files), value=build,
-                           figures={"reference": build.figures, "river_codes": codes, "void_warnings": warnings})
-
-    return cache.run("reference", key, compute, out_dir=out_dir)
-
-
-def mountain_stage(plan: Plan, *, paths: Mapping[str, Path], key: str, reference: StageOutput, cache: StageCache,
-                   out_dir: Path) -> StageOutput:
-    """The mountain-cluster and air-corridor layers, their window DEM (a file) and their summary lines.
-
-    Reads the void-filled mosaic of the reference stage when that stage was
-    computed in this run, else fills the tiles' mosaic again (the same
-    computation, a second).
-    """
-
-    def compute(files_dir: Path | None) -> StageOutput:
-        from alatau_geo.jobs.build import MOUNTAIN_DEM
-        from alatau_geo.jobs.mountain import build_mountain
-        from alatau_geo.reference import gazetteer, terrain
-
-        assert files_dir is not None
-        if reference.computed:
-            filled = reference.value.terrain.filled
-        else:
-            raw = terrain.mosaic_srtm({name: terrain.read_srtm_tile(path) for name, path in paths.items()})
-            filled, _ = terrain.fill_voids(raw, max_distance_cells=plan.terrain.void_fill_max_distance_cells)
-        tables = gazetteer.load_tables(plan.tables, study_area=plan.study_area)
-        built = build_mountain(filled, plan, river_names=tables.river_names)
-        if built is None:
-            return StageOutput(figures={"notes": ["Mountain cluster: the tiles do not cover it; no mountain layers"]},
-                               value=True)
-        written = write_raster(built.dem, files_dir / MOUNTAIN_DEM, dtype="float32")
-        return StageOutput(layers=LayerSet(built.layers), figures={"notes": list(built.notes)}, files=(written.name,),
-                           value=built)
-
-    return cache.run("mountain", key, compute, out_dir=out_dir)
 
 
 def committed_stage(plan: Plan, *, source_dir: Path, key: str, cache: StageCache, elevation: Raster) -> StageOutput:

@@ -54,7 +54,7 @@ from alatau_geo.maps.classification import ValueClasses
 from alatau_geo.maps.column_formats import ColumnFormat, column_format, is_worded, value_label
 from alatau_geo.maps.controls import GroupedLayers, ImageMiniMap, LanguageSwitch, PageRuntime, PlaceSearch
 from alatau_geo.maps.elements import Cluster, RenderOnce
-from alatau_geo.maps.features import display_layer, simplify_for_display
+from alatau_geo.maps.features import display_layer, geometry_mappings, simplify_for_display
 from alatau_geo.maps.geojson import StyledGeoJson
 from alatau_geo.maps.i18n import text_html
 from alatau_geo.maps.legend import Legend, LegendEntry, LegendSection, legend_html
@@ -67,6 +67,7 @@ from alatau_geo.maps.popups import (
     popup_columns,
     popup_html,
     popup_template,
+    popup_value_rows,
     popup_values,
     tooltip_html,
 )
@@ -1007,6 +1008,31 @@ def test_shared_popup_template_joins_escaped_values_into_escaped_markup() -> Non
     assert template.tooltip[0] + values[0] + template.tooltip[1] == f"{tt}: 12.3"
     missing = popup_values({"id": 1, "travel_time_min": float("nan"), "facility_id": None}, template)
     assert missing == [MISSING, MISSING, "1"]
+
+
+def test_popup_values_made_column_by_column_are_those_of_each_feature() -> None:
+    frame = gpd.GeoDataFrame(
+        {"id": [1, 2, 3], "area_ha": [1234.56, float("nan"), -0.04], "residents": [0, 1_870_000, 12],
+         "schematic": [True, False, True], "status": ["under_way", None, XSS_NAME], "note": ["a", 3.5, np.bool_(True)]},
+        geometry=[Point(0, 0)] * 3, crs=WORKING_CRS)
+    records = frame.drop(columns="geometry").to_dict("records")
+    template = popup_template(["area_ha", "residents", "schematic", "status", "note"], layer_title="Blocks")
+    kinds = {column: dtype.kind for column, dtype in frame.dtypes.items() if isinstance(dtype, np.dtype)}
+    rows = popup_value_rows(records, template, kinds=kinds)
+    assert rows == [popup_values(record, template) for record in records]
+    assert rows[0][:2] == ["1,234.6", "0"] and rows[1][:2] == [MISSING, "1,870,000"] and rows[2][0] == "-0.0"
+    assert escape(XSS_NAME) in rows[2]
+
+
+def test_geometries_mapped_in_bulk_are_those_shapely_maps_one_by_one() -> None:
+    holed = box(0, 0, 4, 4).difference(box(1, 1, 2, 2))
+    geometries = np.array([
+        Point(1.5, 2.25), Point(1, 2, 3), LineString([(0, 0), (1, 1), (2, 0)]), holed,
+        shapely.MultiPoint([(0, 0), (1, 2)]), shapely.MultiLineString([[(0, 0), (1, 1)], [(2, 2), (3, 3), (4, 5)]]),
+        shapely.MultiPolygon([holed, box(5, 5, 6, 6)]), shapely.GeometryCollection([Point(0, 0)]), Polygon(),
+        LineString([(0, 0, 1), (1, 1, 2)]), holed,
+    ], dtype=object)
+    assert geometry_mappings(geometries) == [shapely.geometry.mapping(geometry) for geometry in geometries]
 
 
 def test_hatch_patterns_are_defined_once_per_colour_and_escaped() -> None:

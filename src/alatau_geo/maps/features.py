@@ -36,7 +36,7 @@ from alatau_geo.maps.popups import (
     feature_head,
     popup_columns,
     popup_template,
-    popup_values,
+    popup_value_rows,
 )
 from alatau_geo.maps.profiles import parse_profile, profile_svg
 from alatau_geo.maps.style import LayerStyle
@@ -47,6 +47,7 @@ __all__ = [
     "DisplayLayer",
     "display_key",
     "display_layer",
+    "geometry_mappings",
     "merge_for_display",
     "search_text",
     "simplify_for_display",
@@ -226,6 +227,65 @@ def merge_for_display(
     return merged
 
 
+def geometry_mappings(geometries: np.ndarray) -> list[dict[str, Any]]:
+    """Each geometry as :func:`shapely.geometry.mapping` gives it (the same types and coordinates), made in bulk.
+
+    ``mapping`` walks every coordinate in Python; for the thousands of
+    population blocks a page shows that is most of the time of its display
+    copy. Here the points, lines and polygons are taken out by type
+    (:func:`shapely.to_ragged_array`) and only rings and parts are
+    sliced in Python. Geometries with Z, empty ones and collections are
+    mapped one by one.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point, box
+    >>> geometry_mappings(np.array([Point(1, 2), box(0, 0, 1, 1)]))[0]
+    {'type': 'Point', 'coordinates': (1.0, 2.0)}
+    >>> geometry_mappings(np.array([box(0, 0, 1, 1)]))[0] == mapping(box(0, 0, 1, 1))
+    True
+    """
+    found: list[dict[str, Any] | None] = [None] * len(geometries)
+    kinds = shapely.get_type_id(geometries)
+    plain = ~shapely.has_z(geometries) & ~shapely.is_empty(geometries)
+    for kind, make in _MAPPINGS.items():
+        (where,) = np.nonzero((kinds == kind) & plain)
+        if len(where):
+            _, coords, offsets = shapely.to_ragged_array(geometries[where], include_z=False)
+            for index, value in zip(where, make(coords.tolist(), [o.tolist() for o in offsets]), strict=True):
+                found[index] = value
+    return [value if value is not None else mapping(shape) for value, shape in zip(found, geometries, strict=True)]
+
+
+def _parts(items: list[Any], offsets: list[int]) -> list[tuple[Any, ...]]:
+    return [tuple(items[start:end]) for start, end in zip(offsets[:-1], offsets[1:], strict=True)]
+
+
+def _points(coords: list[list[float]], _offsets: list[list[int]]) -> list[dict[str, Any]]:
+    return [{"type": "Point", "coordinates": tuple(xy)} for xy in coords]
+
+
+def _lines(coords: list[list[float]], offsets: list[list[int]], kind: str = "LineString") -> list[dict[str, Any]]:
+    points = [tuple(xy) for xy in coords]
+    rings = _parts(points, offsets[0])
+    for level in offsets[1:]:
+        rings = _parts(rings, level)
+    # shapely gives a multipolygon's polygons as a list, every other sequence as a tuple.
+    return [{"type": kind, "coordinates": list(value) if kind == "MultiPolygon" else value} for value in rings]
+
+
+_MAPPINGS: dict[int, Callable[[list[list[float]], list[list[int]]], list[dict[str, Any]]]] = {
+    0: _points,
+    1: _lines,
+    3: lambda coords, offsets: _lines(coords, offsets, "Polygon"),
+    4: lambda coords, offsets: [{"type": "MultiPoint", "coordinates": value}
+                                for value in _parts([tuple(xy) for xy in coords], offsets[0])],
+    5: lambda coords, offsets: _lines(coords, offsets, "MultiLineString"),
+    6: lambda coords, offsets: _lines(coords, offsets, "MultiPolygon"),
+}
+"""How each geometry type (by :func:`shapely.get_type_id`) is mapped from its ragged array."""
+
+
 def _round(geometry: gpd.GeoSeries, *, decimals: int) -> gpd.GeoSeries:
     rounded = shapely.transform(np.asarray(geometry.values), lambda xy: np.round(xy, decimals))
     return gpd.GeoSeries(rounded, index=geometry.index, crs=geometry.crs)
@@ -342,9 +402,12 @@ def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DE
     features: list[dict[str, Any]] = []
     table: dict[str, int] = {}
     records = frame.drop(columns=frame.geometry.name).to_dict("records")
-    for record, shape in zip(records, geometry.values, strict=True):
+    shapes = np.asarray(geometry.values, dtype=object)
+    values = popup_value_rows(records, template, kinds={column: dtype.kind for column, dtype in frame.dtypes.items()
+                                                        if isinstance(dtype, np.dtype)})
+    for record, shape, mapped, shown in zip(records, shapes, geometry_mappings(shapes), values, strict=True):
         feature_id = _json_id(record["id"])
-        properties: dict[str, Any] = {"v": popup_values(record, template)}
+        properties: dict[str, Any] = {"v": shown}
         if not style.compact_popups:
             properties["t"], names_block = feature_head(record, fallback=style.feature_label(record, title=title)
                                                         or title)
@@ -358,7 +421,7 @@ def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DE
             properties["names"] = names
             properties["search_text"] = search_text(record, names)
         features.append(
-            {"type": "Feature", "id": feature_id, "properties": properties, "geometry": mapping(shape)}
+            {"type": "Feature", "id": feature_id, "properties": properties, "geometry": mapped}
         )
         badge = style.badge(record) if shape.geom_type in ("Point", "MultiPoint") else None
         options = badge_icon(badge) if badge else style.leaflet_style(record, geometry_type=shape.geom_type)

@@ -41,6 +41,7 @@ __all__ = [
     "popup_columns",
     "popup_html",
     "popup_template",
+    "popup_value_rows",
     "popup_values",
     "tooltip_html",
 ]
@@ -248,6 +249,45 @@ def popup_values(properties: Mapping[str, Any], template: PopupTemplate) -> list
     """
     values = [_value_html(column, properties.get(column)) for column in template.columns]
     return [*values, escape(format_value(properties.get("id"), ColumnFormat("id")))]
+
+
+def popup_value_rows(records: Sequence[Mapping[str, Any]], template: PopupTemplate, *,
+                     kinds: Mapping[str, str]) -> list[list[str]]:
+    """:func:`popup_values` of each of `records` (the rows of a frame as ``to_dict("records")`` gives them).
+
+    The same texts, made column by column: a column of floats, integers
+    or booleans (`kinds`: each column's numpy dtype kind, ``f``, ``i``,
+    ``u`` or ``b``) is formatted with its format looked up once, which is
+    what most of the time of a page of thousands of blocks went to; other
+    columns value by value.
+
+    Examples
+    --------
+    >>> template = popup_template(["travel_time_min", "facility_id"], layer_title="Travel time")
+    >>> rows = [{"id": 7, "travel_time_min": 12.345, "facility_id": "<b>"}]
+    >>> popup_value_rows(rows, template, kinds={"travel_time_min": "f", "facility_id": "O"})
+    [['12.3', '&lt;b&gt;', '7']]
+    """
+    columns = [_column_texts([record.get(column) for record in records], column, kinds.get(column, "O"))
+               for column in template.columns]
+    ids = _column_texts([record.get("id") for record in records], "id", kinds.get("id", "O"), fmt=ColumnFormat("id"))
+    return [list(row) for row in zip(*columns, ids, strict=True)]
+
+
+def _column_texts(values: list[Any], column: str, kind: str, *, fmt: ColumnFormat | None = None) -> list[str]:
+    """The escaped texts of one column's `values` (of numpy dtype kind `kind`), as :func:`_value_html` gives them."""
+    if kind == "f":
+        # Numbers, thousands separators and the missing mark hold nothing to escape.
+        spec = f",.{(fmt or column_format(column)).decimals}f"
+        return [MISSING if value != value else format(value, spec) for value in values]  # NaN != NaN
+    if kind in ("i", "u"):
+        return [format(value, ",") for value in values]
+    if kind == "b":
+        worded = {flag: text_html(value_label(column, "yes" if flag else "no")) for flag in (True, False)}
+        return [worded[bool(value)] for value in values]
+    if fmt is not None:
+        return [escape(format_value(value, fmt)) for value in values]
+    return [_value_html(column, value) for value in values]
 
 
 def _names_block(properties: Mapping[str, Any]) -> str:

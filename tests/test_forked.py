@@ -33,6 +33,25 @@ def test_two_processes_share_the_jobs_and_give_them_back_in_order() -> None:
     assert {pid for _, pid in serial.values()} == {os.getpid()}
 
 
+def test_jobs_named_here_first_run_here_the_others_are_shared() -> None:
+    # map's districts and suitability pages share the suitability: one process works it out, once.
+    worked_out: list[int] = []
+
+    def suitability_page(name: str) -> tuple[str, int]:
+        if not worked_out:
+            worked_out.append(os.getpid())
+        return name, _slow_pid(0.3)
+
+    jobs = {"overview": lambda: ("overview", _slow_pid()), "districts": lambda: suitability_page("districts"),
+            "terrain": lambda: ("terrain", _slow_pid()), "suitability": lambda: suitability_page("suitability")}
+    results = run_forked(jobs, workers=2, here_first=["districts", "suitability", "not a job"])
+    assert list(results) == list(jobs) and [name for name, _ in results.values()] == list(jobs)
+    assert results["districts"][1] == results["suitability"][1] == os.getpid() == worked_out[0]
+    assert os.getpid() != results["overview"][1]  # the child took the first shared job meanwhile
+    serial = run_forked(jobs, workers=1, here_first=["suitability"])
+    assert list(serial) == list(jobs) and {pid for _, pid in serial.values()} == {os.getpid()}
+
+
 def test_an_error_in_the_child_is_raised_here_with_its_message() -> None:
     parent = os.getpid()
 

@@ -18,6 +18,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -236,19 +237,24 @@ def _page_options(layers: LayerSet, *, plan: Plan, offline: bool, dem_path: Path
                   suitability: SuitabilityResult | None) -> dict[str, Any]:
     """The options of :func:`~alatau_geo.jobs.pages.map_jobs` for the pages of `layers` (the area table among them).
 
-    The HAND rasters, when the suitability is worked out here, are read beside `dem_path`.
+    The suitability, unless given, and the area table are worked out when
+    first needed, by the process that draws the pages that show them
+    (:data:`~alatau_geo.jobs.pages.SUITABILITY_PAGES`): ``map`` draws the
+    other pages beside meanwhile. The HAND rasters, when the suitability is
+    worked out, are read beside `dem_path`.
     """
     from alatau_geo.analysis import areas
     from alatau_geo.core.io import read_raster
-    from alatau_geo.jobs.pages import cached_display, cached_images, cached_pages, cached_relief
+    from alatau_geo.jobs.pages import Later, cached_display, cached_images, cached_pages, cached_relief, now
     from alatau_geo.jobs.suitability import suitability_of
 
     dem = read_raster(dem_path) if dem_path.is_file() else None
     figures = suited = None
     if "districts" in layers and dem is not None and plan.suitability is not None:
         # The HAND rasters lie beside the terrain raster (the staging folder during a build).
-        suited = suitability or suitability_of(layers, plan, layers_dir=dem_path.parent, elevation=dem)
-        figures = areas.zone_area_table(layers, suited)
+        suited = suitability if suitability is not None else Later(
+            partial(suitability_of, layers, plan, layers_dir=dem_path.parent, elevation=dem))
+        figures = Later(lambda: areas.zone_area_table(layers, now(suited)))
     return {"dem_path": dem_path if dem is not None else None, "offline": offline, "language": plan.maps.language,
             "figures": figures, "suitability": suited, "relief": cached_relief(cache),
             "display": cached_display(cache), "kept": cached_pages(cache), "images": cached_images(cache)}

@@ -29,7 +29,7 @@ import pickle
 import queue
 import signal
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
@@ -57,7 +57,7 @@ def available_workers() -> int:
 
 
 def run_forked(jobs: Mapping[str, Callable[[], T]], *, workers: int | None = None,
-               on_done: Callable[[str], None] | None = None) -> dict[str, T]:
+               on_done: Callable[[str], None] | None = None, here_first: Sequence[str] = ()) -> dict[str, T]:
     """The result of every job, by name, in the order of `jobs`; computed by this process and a forked child.
 
     Parameters
@@ -70,6 +70,10 @@ def run_forked(jobs: Mapping[str, Callable[[], T]], *, workers: int | None = Non
         :func:`available_workers`) adds the child.
     on_done : callable, optional
         Called with each job's name once its result is here (progress display).
+    here_first : sequence of str, optional
+        Jobs this process runs first, before it takes any other: jobs that
+        share what one of them works out (the suitability of ``map``'s
+        pages) are so worked out once, while the child takes the others.
 
     Returns
     -------
@@ -84,15 +88,19 @@ def run_forked(jobs: Mapping[str, Callable[[], T]], *, workers: int | None = Non
     """
     names = list(jobs)
     done = on_done or (lambda _name: None)
-    if len(names) < 2 or not forks(workers):
-        return {name: _done(jobs[name](), name, done) for name in names}
+    first = [name for name in here_first if name in jobs]
+    shared = [name for name in names if name not in first]
+    if len(names) < 2 or not shared or not forks(workers):
+        ordered = {name: _done(jobs[name](), name, done) for name in [*first, *shared]}
+        return {name: ordered[name] for name in names}
     counter = multiprocessing.get_context("fork").Value("i", 0)
 
     def mine() -> dict[str, T]:
-        return {names[index]: _done(jobs[names[index]](), names[index], done)
-                for index in _taken(counter, len(names))}
+        own = {name: _done(jobs[name](), name, done) for name in first}
+        return {**own, **{shared[index]: _done(jobs[shared[index]](), shared[index], done)
+                          for index in _taken(counter, len(shared))}}
 
-    results, sent = _with_child(jobs, names, counter, here=mine)
+    results, sent = _with_child(jobs, shared, counter, here=mine)
     for kind, name, value in sent:
         if kind == "error":
             raise value

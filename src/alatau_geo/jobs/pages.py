@@ -6,14 +6,15 @@ module picks the maps, renders them and writes each file atomically.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
 import pickle
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import folium
 import pandas as pd
@@ -38,6 +39,7 @@ from alatau_geo.reference.build import no_progress
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
 
 MAX_MAPS = 8
 """How many pages :func:`write_maps` writes at most (and so calls ``on_step``)."""
@@ -52,6 +54,44 @@ THEMATIC_LAYERS = (*POPULATION_LAYERS, *MOUNTAIN_LAYERS)
 ANALYSIS_PAGES = ("proximity",)
 """The pages that show analysis layers (:data:`~alatau_geo.analysis.layer_names.ANALYSIS_LAYERS`); every
 other page is the same drawn without them (each picks the layers it shows, and none picks these)."""
+SUITABILITY_PAGES = ("districts", "suitability")
+"""The pages that read the suitability (the districts' area table reads it too)."""
+
+
+class Later(Generic[T]):
+    """A value worked out when first asked for (:attr:`value`), by the process that asks.
+
+    ``map`` works the suitability out this way, in the process that draws
+    the pages that show it (:data:`SUITABILITY_PAGES`), while a forked
+    child draws the others.
+
+    Examples
+    --------
+    >>> made = []
+    >>> later = Later(lambda: made.append(1) or 42)
+    >>> later.known, len(made)
+    (False, 0)
+    >>> later.value, later.value, len(made), later.known
+    (42, 42, 1, True)
+    """
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make = make
+
+    @functools.cached_property
+    def value(self) -> T:
+        """The value, worked out on the first call."""
+        return self._make()
+
+    @property
+    def known(self) -> bool:
+        """Whether :attr:`value` was worked out already."""
+        return "value" in self.__dict__
+
+
+def now(value: T | Later[T]) -> T:
+    """`value`, or the value of a :class:`Later`."""
+    return value.value if isinstance(value, Later) else value
 
 
 def write_maps(layers: LayerSet, *, maps_dir: Path, on_step: Callable[[str], None] = no_progress,
@@ -79,12 +119,15 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, on_step: Callable[[str], Non
     """
     jobs = map_jobs(layers, maps_dir=maps_dir, **options)
     jobs.update({name: partial(str, page) for name, page in (rendered or {}).items() if name in jobs})
-    return _write_pages(jobs, maps_dir=maps_dir, on_step=on_step, workers=workers)
+    suited = options.get("suitability")
+    # A suitability still to be worked out is worked out once, here, for the pages that read it.
+    first = SUITABILITY_PAGES if isinstance(suited, Later) and not suited.known else ()
+    return _write_pages(jobs, maps_dir=maps_dir, on_step=on_step, workers=workers, here_first=first)
 
 
 def map_jobs(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: Path | None,  # noqa: PLR0913
-             offline: bool, language: str = "en", figures: pd.DataFrame | None = None,
-             suitability: SuitabilityResult | None = None,
+             offline: bool, language: str = "en", figures: pd.DataFrame | Later[pd.DataFrame | None] | None = None,
+             suitability: SuitabilityResult | Later[SuitabilityResult] | None = None,
              relief: Callable[[Path], ReliefImages] = maps.relief_images, display: Display = display_layer,
              kept: MutableMapping[str, str] | None = None,
              images: MutableMapping[str, RasterImage] | None = None) -> dict[str, Callable[[], str]]:
@@ -113,10 +156,12 @@ def map_jobs(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: Pa
         Offer no online base map: the pages load nothing at all.
     language : {'en', 'kk', 'ru'}
         The language the pages open in (the plan's ``maps.language``).
-    figures : DataFrame, optional
-        The area table, shown in the districts' popups.
-    suitability : SuitabilityResult, optional
-        The plan's suitability (classes, criteria, sensitivity) for the suitability map.
+    figures : DataFrame or Later, optional
+        The area table, shown in the districts' popups (a :class:`Later`:
+        worked out when the districts' page is drawn).
+    suitability : SuitabilityResult or Later, optional
+        The plan's suitability (classes, criteria, sensitivity) for the
+        suitability map (a :class:`Later`: worked out when it is drawn).
     relief : callable, optional
         Renders a DEM file's relief images (:func:`cached_relief` keeps them in the cache).
     display : callable, optional
@@ -139,7 +184,7 @@ def map_jobs(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: Pa
         pages of :data:`ANALYSIS_PAGES` read the analysis layers.
     """
     template = _relative(layers_dir, maps_dir) + "/{name}.geojson"
-    page_keys: dict[str, str] = {}  # the pages kept in `kept`, and their keys
+    page_keys: dict[str, Callable[[], str]] = {}  # the pages kept in `kept`, and their keys
     shaded = relief(dem_path) if dem_path is not None else None
     common = {"relief": shaded, "offline": offline, "language": language, "download_template": template,
               "display": display}
@@ -148,7 +193,7 @@ def map_jobs(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: Pa
                        if name not in (*ANALYSIS_LAYERS, *THEMATIC_LAYERS, *SUITABILITY_LAYERS))
     builders: dict[str, Callable[[], folium.Map]] = {"overview": lambda: maps.overview_map(planned, **common)}
     if "districts" in layers:
-        builders["districts"] = lambda: maps.districts_map(layers, figures=figures, **common)
+        builders["districts"] = lambda: maps.districts_map(layers, figures=now(figures), **common)
     if "infrastructure" in layers:
         builders["infrastructure"] = lambda: maps.infrastructure_map(layers, **common)
     if any(name in layers for name in ANALYSIS_LAYERS):
@@ -161,15 +206,15 @@ def map_jobs(layers: LayerSet, *, maps_dir: Path, layers_dir: Path, dem_path: Pa
         # Beside the terrain raster (the staging folder during a build), else beside the layers.
         folders = [dem_path.parent, layers_dir] if dem_path is not None else [layers_dir]
         found = [folder / MOUNTAIN_DEM for folder in folders if (folder / MOUNTAIN_DEM).is_file()]
-        mountain = relief(found[0]) if found else None
+        # Rendered by the process that draws the page (or reads it back by its key).
+        mountain = Later(lambda: relief(found[0]) if found else None)
         # The page shows only these layers: given no others, it is a function of what its key holds.
         cluster = LayerSet(layers[name] for name in maps.thematic.MOUNTAIN_MAP_LAYERS if name in layers)
-        options = {**common, "relief": mountain}
-        builders["mountain"] = lambda: maps.mountain_map(cluster, **options)
-        page_keys["mountain"] = page_key("mountain", cluster, relief=mountain, offline=offline, language=language,
-                                         download_template=template)
+        builders["mountain"] = lambda: maps.mountain_map(cluster, **{**common, "relief": mountain.value})
+        page_keys["mountain"] = lambda: page_key("mountain", cluster, relief=mountain.value, offline=offline,
+                                                 language=language, download_template=template)
     if suitability is not None:
-        builders["suitability"] = lambda: suitability_map(layers, suitability, images=images, **common)
+        builders["suitability"] = lambda: suitability_map(layers, now(suitability), images=images, **common)
     return {name: partial(_rendered, build) if kept is None or name not in page_keys
             else partial(_kept_page, kept, page_keys[name], build) for name, build in builders.items()}
 
@@ -328,10 +373,10 @@ def write_edit_map(layers: LayerSet, *, plan: Plan, maps_dir: Path, dem_path: Pa
 
 
 def _write_pages(jobs: dict[str, Callable[[], str]], *, maps_dir: Path, on_step: Callable[[str], None],
-                 workers: int | None = None) -> list[WrittenMap]:
+                 workers: int | None = None, here_first: Sequence[str] = ()) -> list[WrittenMap]:
     # Every page is rendered (each job gives its HTML) before any is written:
     # a page that fails to render leaves all the maps of the previous run as they were.
-    pages = run_forked(jobs, workers=workers, on_done=lambda name: on_step(f"{name} map"))
+    pages = run_forked(jobs, workers=workers, on_done=lambda name: on_step(f"{name} map"), here_first=here_first)
     written = []
     for name, html in pages.items():
         path = write_text(html, maps_dir / f"{name}.html")
@@ -344,11 +389,12 @@ def _rendered(build: Callable[[], folium.Map]) -> str:
     return maps.render_html(build())
 
 
-def _kept_page(kept: MutableMapping[str, str], key: str, build: Callable[[], folium.Map]) -> str:
+def _kept_page(kept: MutableMapping[str, str], key: Callable[[], str], build: Callable[[], folium.Map]) -> str:
+    known = key()
     try:
-        return kept[key]
+        return kept[known]
     except KeyError:
-        kept[key] = page = _rendered(build)
+        kept[known] = page = _rendered(build)
         return page
 
 

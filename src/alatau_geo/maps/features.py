@@ -12,6 +12,7 @@ styled with ``merge_by`` show one merged feature per group of overlapping ones.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -28,6 +29,7 @@ from shapely.geometry import mapping
 
 from alatau_geo.core.crs import EXPORT_CRS, area_ha
 from alatau_geo.core.layers import Layer
+from alatau_geo.maps.elements import script_json
 from alatau_geo.maps.i18n import feature_names
 from alatau_geo.maps.popups import (
     PopupTemplate,
@@ -65,21 +67,24 @@ DISPLAY_DECIMALS = 6
 class DisplayLayer:
     """A layer ready for a map.
 
+    Made by :func:`display_layer` (or :meth:`of`); a build keeps it as
+    :meth:`to_json` writes it, and reads it back without parsing its
+    features: a page writes them as the text :attr:`data_json` holds, and
+    only the few readers of :attr:`data` (the search box's check, the
+    editing map) parse it.
+
     Attributes
     ----------
     name, title : str
         Layer name and (unescaped) title.
     geometry_type : str
         ``Point``, ``LineString``, ``Polygon`` (``Multi`` prefixed where any feature is).
-    data : dict
-        GeoJSON FeatureCollection in WGS84; each feature has the layer's ``id``
-        as its id and the properties ``v`` (escaped values for the popup
-        template, the id last), ``t`` (title markup, also the tooltip) and,
-        where it has names in two languages or more, ``n`` (their markup);
-        features of ``compact_popups`` layers carry ``v`` only. Features of
-        searchable layers also carry ``names`` (the name in each language) and
-        ``search_text`` (every name, former names and the id: plain text, which
-        the search box only ever inserts as text).
+    data_json : str
+        :attr:`data` as :func:`~alatau_geo.maps.elements.script_json` writes it into a page.
+    feature_count : int
+        Number of features.
+    geometry_types : tuple of str
+        The geometry types of the features, each once, sorted.
     style_table : tuple of dict
         The distinct Leaflet path options of the layer's features (for points of
         a layer drawn with badges, the ``L.divIcon`` options of the badges);
@@ -93,21 +98,48 @@ class DisplayLayer:
     name: str
     title: str
     geometry_type: str
-    data: dict[str, Any]
+    data_json: str
+    feature_count: int
+    geometry_types: tuple[str, ...]
     style_table: tuple[dict[str, Any], ...]
     bounds: tuple[float, float, float, float]
     popup_template: PopupTemplate
 
-    @property
-    def feature_count(self) -> int:
-        """Number of features."""
-        return len(self.data["features"])
+    @classmethod
+    def of(cls, data: dict[str, Any], *, name: str, title: str, geometry_type: str,  # noqa: PLR0913
+           style_table: tuple[dict[str, Any], ...], bounds: tuple[float, float, float, float],
+           popup_template: PopupTemplate) -> DisplayLayer:
+        """The display copy of the FeatureCollection `data` (see :attr:`data`)."""
+        features = data["features"]
+        made = cls(name=name, title=title, geometry_type=geometry_type, data_json=script_json(data),
+                   feature_count=len(features),
+                   geometry_types=tuple(sorted({feature["geometry"]["type"] for feature in features})),
+                   style_table=style_table, bounds=bounds, popup_template=popup_template)
+        made.__dict__["data"] = data  # known already: not parsed again from data_json
+        return made
+
+    @functools.cached_property
+    def data(self) -> dict[str, Any]:
+        """GeoJSON FeatureCollection in WGS84, parsed from :attr:`data_json` when first read.
+
+        Each feature has the layer's ``id`` as its id and the properties
+        ``v`` (escaped values for the popup template, the id last), ``t``
+        (title markup, also the tooltip) and, where it has names in two
+        languages or more, ``n`` (their markup); features of
+        ``compact_popups`` layers carry ``v`` only. Features of searchable
+        layers also carry ``names`` (the name in each language) and
+        ``search_text`` (every name, former names and the id: plain text,
+        which the search box only ever inserts as text).
+        """
+        return json.loads(self.data_json)
 
     def to_json(self) -> bytes:
-        """The display copy as JSON (UTF-8), which :meth:`from_json` reads back (the same JSON, lists for tuples)."""
-        # Not dataclasses.asdict: it deep-copies every feature first, which costs ten times the encoding.
-        fields = {"name": self.name, "title": self.title, "geometry_type": self.geometry_type, "data": self.data,
-                  "style_table": self.style_table, "bounds": self.bounds, "popup_template": asdict(self.popup_template)}
+        """The display copy as JSON (UTF-8), which :meth:`from_json` reads back; the features as one string."""
+        # Not dataclasses.asdict: it deep-copies every field first.
+        fields = {"name": self.name, "title": self.title, "geometry_type": self.geometry_type,
+                  "data_json": self.data_json, "feature_count": self.feature_count,
+                  "geometry_types": self.geometry_types, "style_table": self.style_table, "bounds": self.bounds,
+                  "popup_template": asdict(self.popup_template)}
         return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     @classmethod
@@ -122,7 +154,10 @@ class DisplayLayer:
         try:
             fields = json.loads(data.decode("utf-8"))
             template = fields.pop("popup_template")
+            if not isinstance(fields["data_json"], str):
+                raise TypeError("data_json is not text")
             return cls(**{**fields, "style_table": tuple(fields["style_table"]), "bounds": tuple(fields["bounds"]),
+                          "geometry_types": tuple(fields["geometry_types"]),
                           "popup_template": PopupTemplate(**{key: tuple(value) if isinstance(value, list) else value
                                                              for key, value in template.items()})})
         except (UnicodeDecodeError, json.JSONDecodeError, AttributeError, KeyError, TypeError) as error:
@@ -427,11 +462,11 @@ def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DE
         options = badge_icon(badge) if badge else style.leaflet_style(record, geometry_type=shape.geom_type)
         properties["s"] = table.setdefault(json.dumps(options, sort_keys=True), len(table))
     west, south, east, north = (float(v) for v in geometry.total_bounds) if len(geometry) else (0.0,) * 4
-    return DisplayLayer(
+    return DisplayLayer.of(
+        {"type": "FeatureCollection", "features": features},
         name=layer.name,
         title=title,
         geometry_type=layer.geometry_type,
-        data={"type": "FeatureCollection", "features": features},
         style_table=tuple(json.loads(key) for key in table),
         bounds=(west, south, east, north),
         popup_template=template,

@@ -62,7 +62,7 @@ class StyledGeoJson(folium.GeoJson, RenderOnce):
                  ) -> None:
         folium.map.Layer.__init__(self, name=escape(shown.title), overlay=True, control=False, show=style.show)
         self._name = "StyledGeoJson"
-        self.data = shown.data
+        self.shown = shown
         self.shared = shared
         self.points = _points(shown, style)
         options: dict[str, Any] = {"interactive": style.interactive, "points": self.points}
@@ -74,9 +74,14 @@ class StyledGeoJson(folium.GeoJson, RenderOnce):
             options["highlight"] = {"weight": style.weight + 2, "fillOpacity": min(1.0, style.fill_opacity + 0.2)}
         self.options = options
         self.style_table = shown.style_table
-        self.data_json = script_json(_compact(shown.data) if self.points == "canvas" else shown.data)
+        self.data_json = script_json(_compact(shown.data)) if self.points == "canvas" else shown.data_json
         self.styles_json = script_json(list(shown.style_table))
         self.layer_options_json = script_json(options)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The features (the search box checks them); parsed only when read."""
+        return self.shown.data
 
     def render(self, **kwargs: object) -> None:
         """Render once (see :class:`~alatau_geo.maps.elements.RenderOnce`), without folium's style mapping."""
@@ -103,7 +108,7 @@ def _compact(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _points(shown: DisplayLayer, style: LayerStyle) -> str | None:
-    if not any(f["geometry"]["type"] in ("Point", "MultiPoint") for f in shown.data["features"]):
+    if not {"Point", "MultiPoint"} & set(shown.geometry_types):
         return None
     if style.badge_shape:
         return "badge"

@@ -44,7 +44,7 @@ CLUSTER_NOTE = "A numbered circle groups nearby objects: click it or zoom in to 
 
 def has_points(shown: DisplayLayer) -> bool:
     """Whether any feature of `shown` is a point or multipoint."""
-    return any(f["geometry"]["type"] in ("Point", "MultiPoint") for f in shown.data["features"])
+    return bool({"Point", "MultiPoint"} & set(shown.geometry_types))
 
 
 def marker_cluster(shown: DisplayLayer, style: LayerStyle) -> plugins.MarkerCluster:

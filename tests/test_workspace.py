@@ -121,6 +121,25 @@ def test_a_closed_pipe_ends_quietly() -> None:
 
 
 
+def test_the_tool_ends_with_its_exit_code_its_output_flushed_and_exit_handlers_run(tmp_path: Path) -> None:
+    # alatau-geo ends without Python's module teardown (cli.app.run): nothing it writes may be lost.
+    marker = tmp_path / "exit-handler-ran"
+    script = (
+        "import atexit, pathlib, sys\n"
+        f"atexit.register(pathlib.Path({str(marker)!r}).write_text, 'yes')\n"
+        "from alatau_geo.cli import run\n"
+        "sys.argv = ['alatau-geo'] + sys.argv[1:]\n"
+        "run()\n"
+    )
+    listed = subprocess.run([sys.executable, "-c", script, "info"], capture_output=True, text=True, check=False,
+                            cwd=REPOSITORY)
+    assert listed.returncode == 0 and marker.read_text() == "yes"
+    assert len(listed.stdout.splitlines()) >= 30 and listed.stdout.endswith("\n")  # every layer, to the last line
+    missing = subprocess.run([sys.executable, "-m", "alatau_geo.cli", "validate", str(tmp_path / "none.geojson")],
+                             capture_output=True, text=True, check=False)
+    assert missing.returncode == 4 and "none.geojson: file not found" in missing.stderr
+
+
 def test_each_message_is_shown_once(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     # The travel-time table and the job access both attach the settlements off the generated network.
     assert cli.main(["report", "proximity", "--out-dir", str(tmp_path)]) == 0

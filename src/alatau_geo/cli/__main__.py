@@ -2,11 +2,11 @@
 
 import sys
 
-from alatau_geo.cli.app import main, reference_markdown
+from alatau_geo.cli.app import reference_markdown, run
 
 # The guard keeps worker processes (Dask's spawned workers import this module) from running the tool.
 if __name__ == "__main__":
     if sys.argv[1:] == ["--markdown"]:
         sys.stdout.write(reference_markdown())
         sys.exit(0)
-    sys.exit(main())
+    run()

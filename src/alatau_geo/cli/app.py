@@ -11,10 +11,12 @@ head``) ends the command quietly.
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from alatau_geo import __version__
 from alatau_geo.cli import build, compare, edit, inspection, report, scenarios, siting
@@ -81,6 +83,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         # main() may run inside a notebook or a test: leave logging as it was.
         logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
+
+
+def run() -> NoReturn:
+    """``alatau-geo`` (and ``python -m alatau_geo.cli``): :func:`main`, then the process ends at once.
+
+    Python's shutdown would then clear every module the command imported
+    (pandas, GDAL, PROJ, numba): about 0.3 s on the development machine,
+    after every output is written, closed and renamed into place. The exit
+    handlers (child processes, temporary folders, logging) still run and
+    the output is flushed; only that teardown is skipped.
+    """
+    code = main()
+    atexit._run_exitfuncs()  # what interpreter shutdown runs first
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # the reader went away, or the stream was closed
+            pass
+    os._exit(code)
 
 
 def _run(args: argparse.Namespace) -> int:

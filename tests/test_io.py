@@ -18,9 +18,8 @@ from shapely.geometry import LinearRing, LineString, Point, Polygon, box, shape
 from alatau_geo.core.atomic import atomic_write
 from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS
 from alatau_geo.core.errors import ExportError, LayerError
-from alatau_geo.core.export_geometry import prepare_layers
 from alatau_geo.core.geojson import format_coordinate, geojson_text, write_geojson
-from alatau_geo.core.gpkg import PROVENANCE_COLUMNS, FirstTables, write_gpkg, write_gpkg_file
+from alatau_geo.core.gpkg import PROVENANCE_COLUMNS, write_gpkg
 from alatau_geo.core.io import export_layers, read_layers, read_raster, write_raster
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
 from alatau_geo.core.manifest import write_manifest
@@ -358,31 +357,6 @@ def test_gpkg_contents_lists_every_table(zones: Layer, points: Layer, tmp_path: 
         ("points", "features", 4326),
         ("zones", "features", 4326),
     ]
-
-
-def test_gpkg_begun_from_its_kept_first_tables_is_the_same_file(zones: Layer, points: Layer, lines: Layer,
-                                                                   tmp_path: Path) -> None:
-    prepared = prepare_layers([zones, points, lines], precision=6)
-    write_gpkg_file(tmp_path / "plain.gpkg", prepared)
-    kept: dict[str, bytes] = {}
-    restored: list[int] = []
-
-    def restore(path: Path) -> bool:
-        if "first" not in kept:
-            return False
-        path.write_bytes(kept["first"])
-        restored.append(1)
-        return True
-
-    first = FirstTables(2, restore, lambda path: kept.setdefault("first", path.read_bytes()))
-    write_gpkg_file(tmp_path / "keeping.gpkg", prepared, first=first)  # nothing kept yet: all written, two kept
-    assert set(kept) == {"first"} and not restored
-    write_gpkg_file(tmp_path / "restored.gpkg", prepared, first=first)
-    assert restored == [1]
-    plain = (tmp_path / "plain.gpkg").read_bytes()
-    assert (tmp_path / "keeping.gpkg").read_bytes() == plain
-    assert (tmp_path / "restored.gpkg").read_bytes() == plain  # byte for byte, so QGIS sees the same file
-    assert pyogrio.read_dataframe(tmp_path / "restored.gpkg", layer="lines").shape[0] == len(lines.frame)
 
 
 # --------------------------------------------------------------------------- atomic writes

@@ -343,19 +343,6 @@ def test_geometry_memo_reads_back_exactly_drops_damaged_entries_and_keeps_the_re
     assert len(empty) == 0
 
 
-def test_a_kept_file_cut_short_is_a_miss(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    from alatau_geo.jobs.memo import FileCopyMemo
-
-    memo = FileCopyMemo(tmp_path / "gpkg")
-    memo["a" * 32] = data = b"SQLite format 3\x00" + bytes(range(256)) * 64
-    assert memo["a" * 32] == data
-    path = tmp_path / "gpkg" / f"{'a' * 32}.copy"
-    path.write_bytes(path.read_bytes()[:-100])  # a copy cut short would make a broken GeoPackage
-    with caplog.at_level(logging.WARNING):
-        assert ("a" * 32) not in memo
-    assert "damaged memo entry" in caplog.text
-
-
 def test_suitability_cells_are_kept_by_entry_source_and_grid(tmp_path: Path) -> None:
     from alatau_geo.analysis.criteria import constraint_mask, criterion_score
     from alatau_geo.analysis.grid import grid_for_bounds

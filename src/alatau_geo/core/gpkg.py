@@ -13,9 +13,8 @@ manifest's ``built_by`` says what built them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,38 +83,11 @@ def _fixed_timestamps() -> Iterator[None]:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": saved})
 
 
-@dataclass(frozen=True)
-class FirstTables:
-    """A GeoPackage as it was once its first `count` tables were written, kept to begin the next one with.
-
-    GDAL opens the file, adds one table and closes it again for each layer,
-    so the file after the first tables depends on those tables alone: a
-    copy of it, with the other tables added, is byte for byte the file
-    written from scratch. A build whose first layers (the reference layers)
-    are as before so writes only the others.
-
-    Attributes
-    ----------
-    count : int
-        How many of the first tables (in the order of the layers) the kept file holds.
-    restore : callable
-        Writes the kept file at the path it is given; False if none is kept.
-    keep : callable
-        Keeps the file at the path it is given, once it holds the first `count` tables.
-    """
-
-    count: int
-    restore: Callable[[Path], bool]
-    keep: Callable[[Path], None]
-
-
-def write_gpkg_file(path: Path, prepared: list[PreparedLayer], *, first: FirstTables | None = None) -> None:
+def write_gpkg_file(path: Path, prepared: list[PreparedLayer]) -> None:
     """Write the prepared layers and the ``layer_provenance`` table into the GeoPackage at `path`.
 
     Not atomic: :func:`write_gpkg` and :func:`alatau_geo.core.io.export_layers`
-    call it on a temporary path. `first`: the file as it was after the
-    first tables, restored instead of writing them, else kept once they are
-    written.
+    call it on a temporary path.
 
     Raises
     ------
@@ -123,7 +95,7 @@ def write_gpkg_file(path: Path, prepared: list[PreparedLayer], *, first: FirstTa
         If GDAL cannot write a table.
     """
     with _unsynchronised_sqlite():
-        _write_tables(path, prepared, first=first)
+        _write_tables(path, prepared)
 
 
 @contextmanager
@@ -143,22 +115,18 @@ def _unsynchronised_sqlite() -> Iterator[None]:
         pyogrio.set_gdal_config_options({_SYNCHRONOUS: previous})
 
 
-def _write_tables(path: Path, prepared: list[PreparedLayer], *, first: FirstTables | None) -> None:
-    rows = [_provenance_row(item) for item in prepared]
-    count = first.count if first is not None and 0 < first.count <= len(prepared) else 0
-    restored = count > 0 and first is not None and first.restore(path)
+def _write_tables(path: Path, prepared: list[PreparedLayer]) -> None:
+    rows = []
     with _fixed_timestamps():
-        for number, (item, row) in enumerate(zip(prepared, rows, strict=True), start=1):
-            if restored and number <= count:
-                continue
+        for item in prepared:
+            row = _provenance_row(item)
+            rows.append(row)
             metadata = {key: str(row[key]) for key in ("title", "source", "method", "parameters", "quality")}
             # DESCRIPTION fills gpkg_contents.description, which QGIS shows.
             _write_gpkg_table(
                 item.frame, path, name=item.layer.name,
                 layer_metadata=metadata, layer_options={"DESCRIPTION": item.layer.title},
             )
-            if number == count and first is not None:
-                first.keep(path)
         # A table without geometry: GDAL registers it in gpkg_contents as 'attributes'.
         _write_gpkg_table(pd.DataFrame(rows, columns=list(PROVENANCE_COLUMNS)), path, name=PROVENANCE_TABLE)
 

@@ -46,7 +46,7 @@ from alatau_geo.core.errors import CRSError, ExportError, InputDataError, LayerE
 from alatau_geo.core.export_geometry import DEFAULT_PRECISION, PreparedLayer, prepare_layers
 from alatau_geo.core.generation import check_member, file_digest, generation_files, with_generation
 from alatau_geo.core.geojson import collection_text, read_layer
-from alatau_geo.core.gpkg import FirstTables, check_gpkg_names, write_gpkg_file
+from alatau_geo.core.gpkg import check_gpkg_names, write_gpkg_file
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME, manifest_entries, manifest_text
 
@@ -257,7 +257,6 @@ def export_layers(
     built_by: Mapping[str, Any] | None = None,
     extra_files: Sequence[str] = (),
     prepared: Mapping[str, tuple[PreparedLayer, str]] | None = None,
-    first_tables: FirstTables | None = None,
 ) -> ExportResult:
     """Write every layer as ``<name>.geojson``, one GeoPackage and ``manifest.json``.
 
@@ -282,9 +281,6 @@ def export_layers(
         name (a build's cache of unchanged layers); the caller vouches that
         they are what :func:`~alatau_geo.core.export_geometry.prepare_layer`
         and :func:`~alatau_geo.core.geojson.collection_text` give.
-    first_tables : FirstTables, optional
-        The GeoPackage as it was after its first tables (a build's cache of
-        the unchanged reference layers); see :class:`~alatau_geo.core.gpkg.FirstTables`.
 
     Returns
     -------
@@ -318,7 +314,7 @@ def export_layers(
     directory = Path(out_dir)
     ensure_folder(directory)
     geojson = tuple(atomic_write(directory / f"{name}.geojson", text_writer(text)) for name, text in texts.items())
-    gpkg = atomic_write(directory / gpkg_name, lambda temporary: write_gpkg_file(temporary, items, first=first_tables))
+    gpkg = atomic_write(directory / gpkg_name, lambda temporary: write_gpkg_file(temporary, items))
     # The manifest goes last: its presence says the export is complete, and
     # its generation record says which bytes of which files belong together.
     files = {path.name: hashlib.sha256(texts[path.stem].encode("utf-8")).hexdigest() for path in geojson}

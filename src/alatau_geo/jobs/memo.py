@@ -39,14 +39,13 @@ from alatau_geo.jobs.stage_cache import StageCache, code_digest
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["KEEP_ENTRIES", "ArrayMemo", "ExportedMemo", "FeatureMemo", "FileCopyMemo", "FileMemo", "GeometryMemo",
-           "ZoneMemo", "exported_memo", "geometry_memo", "memo_folder", "zone_memo"]
+__all__ = ["KEEP_ENTRIES", "ArrayMemo", "ExportedMemo", "FeatureMemo", "FileMemo", "GeometryMemo", "ZoneMemo",
+           "exported_memo", "geometry_memo", "memo_folder", "zone_memo"]
 
 KEEP_ENTRIES = 400
 """Entries kept per kind (about ten builds of the default plan's service areas)."""
 _KEY = re.compile(r"[0-9a-f]{16,64}")
 _FEATURE_KEY = 16
-_SHA256_BYTES = 32
 T = TypeVar("T")
 
 
@@ -288,31 +287,6 @@ def _name_key(name: str) -> str:
 def zone_memo(cache: StageCache) -> ZoneMemo:
     """The memo of built zones in `cache` (one that keeps nothing without a cache, ``--no-cache``)."""
     return ZoneMemo(memo_folder(cache, "zones"))
-
-
-class FileCopyMemo(FileMemo[bytes]):
-    """Whole files by a hex key, each kept with its SHA-256, so that a damaged or cut copy is never used.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> memo = FileCopyMemo(Path(tempfile.mkdtemp()) / "files")
-    >>> memo["ab" * 16] = b"SQLite format 3"
-    >>> memo["ab" * 16]
-    b'SQLite format 3'
-    """
-
-    suffix = ".copy"
-
-    def encode(self, value: bytes) -> bytes:
-        """The SHA-256 of the bytes, then the bytes."""
-        return hashlib.sha256(value).digest() + value
-
-    def decode(self, data: bytes) -> bytes:
-        """The bytes :meth:`encode` kept; ValueError if they no longer match their hash."""
-        if len(data) < _SHA256_BYTES or hashlib.sha256(data[_SHA256_BYTES:]).digest() != data[:_SHA256_BYTES]:
-            raise ValueError("the copy does not match its hash")
-        return data[_SHA256_BYTES:]
 
 
 def geometry_memo(cache: StageCache, kind: str) -> GeometryMemo:

@@ -29,7 +29,6 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pyogrio
 
 from alatau_geo.core.changes import LayerChange, compare_layers, layer_measure
 from alatau_geo.core.crs import EXPORT_CRS
@@ -37,26 +36,23 @@ from alatau_geo.core.errors import LayerError
 from alatau_geo.core.export_geometry import ExportedGeometries, PreparedLayer, prepare_layer
 from alatau_geo.core.generation import check_folder, file_digest, generation_files, generation_id
 from alatau_geo.core.geojson import collection_text, load_json, read_layer
-from alatau_geo.core.gpkg import FirstTables
 from alatau_geo.core.io import ExportResult, copy_file, export_layers
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME
 from alatau_geo.core.stage_store import geometries_from_arrays, geometry_arrays
-from alatau_geo.jobs.memo import FileCopyMemo, exported_memo, memo_folder
+from alatau_geo.jobs.memo import exported_memo
 from alatau_geo.jobs.stage_cache import StageCache, StageOutput, digest, package_digest, plan_part
 from alatau_geo.plan.config import Plan
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CopiedFiles", "StageFiles", "WrittenMap", "export_key", "export_or_reuse", "first_tables", "maps_key",
-           "record_export", "record_maps", "reuse_export", "reuse_maps"]
+__all__ = ["CopiedFiles", "StageFiles", "WrittenMap", "export_key", "export_or_reuse", "maps_key", "record_export",
+           "record_maps", "reuse_export", "reuse_maps"]
 
 _LAYERS, _MAPS, _GENERATION = "layers", "maps", "generation"
 _TEXT = "layer.geojson"
 GPKG_NAME = "alatau_geo.gpkg"
 """The GeoPackage a build writes beside the GeoJSON files."""
-KEEP_FIRST_TABLES = 3
-"""GeoPackages of first tables kept (a few megabytes each): one per set of unchanged leading layers recently built."""
 
 
 @dataclass(frozen=True)
@@ -283,50 +279,9 @@ def _export(layers: LayerSet, plan: Plan, *, cache: StageCache, key: str, layers
                                       precision=precision)
     with cache.timed("export (GeoJSON, GeoPackage, manifest)"):
         export = export_layers(layers, out_dir, precision=precision, built_by=built_by, extra_files=tuple(extra),
-                               gpkg_name=GPKG_NAME, prepared=known,
-                               first_tables=first_tables(cache, layers, sources=sources, layers_dir=layers_dir,
-                                                         precision=precision))
+                               gpkg_name=GPKG_NAME, prepared=known)
         record_export(cache, key, export, changes, sources=sources)
     return export, changes
-
-
-def first_tables(cache: StageCache, layers: LayerSet, *, sources: Mapping[str, str | None], layers_dir: Path,
-                 precision: int) -> FirstTables | None:
-    """The GeoPackage's tables of the first layers made as before, kept in `cache` (``memo-gpkg``).
-
-    They are the tables of the leading layers whose stage key is the one
-    recorded for the layers in `layers_dir` (after an edit of the plan, the
-    reference and mountain layers: about a third of the GeoPackage's time).
-    They are kept by those keys and the layers' names: the stage key fixes
-    a layer's content, and the content the table. None without a cache or
-    such layers.
-    """
-    files = generation_files(layers_dir) if cache.enabled else None
-    record = cache.record(_GENERATION, generation_id(files)) if files else None
-    before = {name: entry.get("key") for name, entry in (record or {}).get("layers", {}).items()}
-    leading: list[tuple[str, str]] = []
-    for name in layers:
-        source = sources.get(name)
-        if source is None or before.get(name) != source:
-            break
-        leading.append((name, source))
-    if not cache.enabled or not leading:
-        return None
-    key = digest("gpkg-first-tables", package_digest(), pyogrio.__gdal_version_string__, precision, leading)
-    memo = FileCopyMemo(memo_folder(cache, "gpkg"))
-    memo.prune(keep=KEEP_FIRST_TABLES)
-
-    def restore(path: Path) -> bool:
-        try:
-            path.write_bytes(memo[key])
-        except KeyError:
-            return False
-        return True
-
-    def keep(path: Path) -> None:
-        memo[key] = path.read_bytes()
-
-    return FirstTables(len(leading), restore, keep)
 
 
 def prepared_layers(layers: LayerSet, *, cache: StageCache, sources: Mapping[str, str | None],

@@ -299,9 +299,17 @@ def test_edit_of_one_district_rebuilds_only_what_depends_on_it(tmp_path: Path, n
     changes = {change.name: change.status for change in outcomes[-1].changes}
     assert changes["districts"] == changes["service_areas"] == changes["suitability_classes"] == "changed"
     assert changes["reservoir"] == changes["rivers"] == changes["mountain_terrain_classes"] == "unchanged"
-    cached = _contents(ws / "layers")
-    assert cached["districts.geojson"] != layers["districts.geojson"]
-    assert cached["reservoir.geojson"] == layers["reservoir.geojson"]
+    once = _contents(ws / "layers")
+    assert once["districts.geojson"] != layers["districts.geojson"]
+    assert once["reservoir.geojson"] == layers["reservoir.geojson"]
+
+    # A second edit in a row: nothing the first left in the cache (memos, records, kept pages) may leak into it.
+    (ws / "plan.toml").write_text(plan[:growing] + plan[growing:].replace("width_m = 3000.0", "width_m = 2800.0", 1),
+                                  encoding="utf-8")
+    statuses = build()
+    assert {stage: statuses[stage] for stage in PLAN_STAGES} == dict.fromkeys(PLAN_STAGES, "computed")
+    cached, edited_maps = _contents(ws / "layers"), _contents(ws / "maps")
+    assert cached["districts.geojson"] not in (layers["districts.geojson"], once["districts.geojson"])
 
     # Every page drawn once the layers are all in place, not some beside the analyses:
     monkeypatch.setattr(handover, "early_of", lambda *_args, **_options: None)

@@ -12,7 +12,6 @@ then the rest (:func:`pages_beside`). ``map`` draws them all at once
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import importlib
 import os
 import threading
@@ -145,7 +144,7 @@ def pages_beside(layers: LayerSet, suitability: SuitabilityResult | None, *,  # 
     pages = write_map_pages(lambda: layers, quiet, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
                             out_dir=out_dir, dem_path=dem_path, cache=cache, suitability=suitability, workers=workers,
                             drawn=drawn)
-    return pages, _runs_since(cache, start, parent=parent)
+    return pages, cache.runs_since(start, parent=parent)
 
 
 def pages_before_the_analyses(layers: LayerSet, suitability: SuitabilityResult | None, *,  # noqa: PLR0913
@@ -165,12 +164,8 @@ def pages_before_the_analyses(layers: LayerSet, suitability: SuitabilityResult |
                                 suitability=suitability)
         jobs = map_jobs(layers, maps_dir=out_dir, layers_dir=layers_dir, **options)
         drawn = Drawn({name: job() for name, job in jobs.items() if name not in ANALYSIS_PAGES}, options)
-    return drawn, _runs_since(cache, start, parent=parent)
+    return drawn, cache.runs_since(start, parent=parent)
 
-
-def _runs_since(cache: StageCache, start: int, *, parent: int) -> list[StageRun]:
-    """The runs `cache` timed from its `start`-th on, marked ``beside`` outside the build's process `parent`."""
-    return [dataclasses.replace(run, beside=os.getpid() != parent) for run in cache.runs[start:]]
 
 
 def record_pages(pages: list[WrittenMap], args: argparse.Namespace, *, plan: Plan,  # noqa: PLR0913
@@ -203,7 +198,8 @@ def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *,
     and the layers are not even read. `suitability` is the plan's
     suitability when the caller has it (a build that just computed it);
     else it is worked out from the layers and the HAND rasters beside
-    `dem_path`. `workers` as in :func:`alatau_geo.jobs.pages.write_maps`;
+    `dem_path`, by the process that draws the pages that show it.
+    `workers` as in :func:`alatau_geo.jobs.pages.write_maps`;
     `drawn`: pages of these layers drawn before, kept as they are.
     """
     from alatau_geo.jobs import reuse

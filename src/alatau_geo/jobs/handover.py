@@ -31,7 +31,6 @@ place, before the export, and not when the layers in place are kept; when the an
 beside the other stages, called first with every other layer (and the files beside them in place)."""
 
 
-
 def computed_suitability(planned: PlanStages) -> SuitabilityResult | None:
     """The suitability the plan's stages computed; None when it came from the cache or the plan has none."""
     return planned.suitability.value if planned.suited else None

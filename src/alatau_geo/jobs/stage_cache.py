@@ -292,6 +292,14 @@ class StageCache:
         """Whether entries are read and written."""
         return self.folder is not None
 
+    def runs_since(self, start: int, *, parent: int) -> list[StageRun]:
+        """The runs timed from the `start`-th on, marked ``beside`` when this is not the process `parent`.
+
+        A forked process sends them back to the one that forked it, whose
+        profile then tells them from its own stages.
+        """
+        return [dataclasses.replace(run, beside=os.getpid() != parent) for run in self.runs[start:]]
+
     @contextmanager
     def timed(self, stage: str, status: str = "ran") -> Iterator[list[str]]:
         """Time a block as one stage; the block may replace the status by appending to the yielded list."""

@@ -17,16 +17,13 @@ from alatau_geo.core.raster import Raster
 from alatau_geo.jobs.forked import run_beside_handing_over
 from alatau_geo.jobs.stage_cache import StageCache, StageOutput, StageRun
 from alatau_geo.plan.config import Plan
+from alatau_geo.reference.build import no_progress
 
 __all__ = ["mountain_stage", "reference_and_mountain", "tiles_stage"]
 
 
-def _no_progress(_label: str) -> None:
-    """A step callback that shows nothing."""
-
-
 def tiles_stage(plan: Plan, *, paths: Mapping[str, Path], key: str, cache: StageCache, cache_dir: Path,
-                out_dir: Path, on_step: Callable[[str], None] = _no_progress) -> StageOutput:
+                out_dir: Path, on_step: Callable[[str], None] = no_progress) -> StageOutput:
     """The reference stage from the SRTM tiles: layers, figures, the working-grid DEM and the HAND rasters.
 
     Its files are the terrain raster and (with a ``[suitability]`` section)
@@ -98,7 +95,7 @@ def mountain_stage(plan: Plan, *, paths: Mapping[str, Path], key: str, filled: R
 
 def reference_and_mountain(plan: Plan, *, paths: Mapping[str, Path], keys: tuple[str, str],  # noqa: PLR0913
                            cache: StageCache, cache_dir: Path, out_dir: Path,
-                           on_step: Callable[[str], None] = _no_progress) -> tuple[StageOutput, StageOutput]:
+                           on_step: Callable[[str], None] = no_progress) -> tuple[StageOutput, StageOutput]:
     """The reference stage (:func:`tiles_stage`) and mountain stage (:func:`mountain_stage`) of the tiles at `paths`.
 
     The two read only the tiles. When both are to be computed (a first
@@ -133,5 +130,4 @@ def _mountain_beside(plan: Plan, *, paths: Mapping[str, Path], key: str, cache: 
     """:func:`mountain_stage` (its in-memory value left out: it goes back through a pipe) and its timing."""
     start = len(cache.runs)
     made = mountain_stage(plan, paths=paths, key=key, filled=None, cache=cache, out_dir=out_dir)
-    runs = [dataclasses.replace(run, beside=os.getpid() != parent) for run in cache.runs[start:]]
-    return dataclasses.replace(made, value=None), runs
+    return dataclasses.replace(made, value=None), cache.runs_since(start, parent=parent)

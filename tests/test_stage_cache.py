@@ -26,7 +26,7 @@ from alatau_geo.core.layers import Layer, LayerSet, Provenance
 from alatau_geo.core.raster import Raster
 from alatau_geo.core.stage_store import FILES_FOLDER, read_stage, write_stage
 from alatau_geo.jobs import build as pipeline
-from alatau_geo.jobs import handover
+from alatau_geo.jobs import forked, handover
 from alatau_geo.jobs.forked import forks
 from alatau_geo.jobs.stage_cache import KEEP_PER_STAGE, StageCache, StageOutput, stage_keys
 from alatau_geo.plan.config import load_plan
@@ -317,6 +317,13 @@ def test_edit_of_one_district_rebuilds_only_what_depends_on_it(tmp_path: Path, n
     assert set(statuses.values()) == {"computed", "ran"} and "maps: the pages without analysis layers" not in statuses
     assert _contents(ws / "layers") == cached  # the cached build is the uncached one, byte for byte
     assert _contents(ws / "maps") == edited_maps  # and the pages drawn in steps are those drawn at once
+    # `map` reads the layers from their files while a forked process renders the relief: the pages it draws
+    # so are those it draws in one process.
+    assert cli.main(["-q", "-w", str(ws), "map", "--no-cache"]) == 0
+    beside = _contents(ws / "maps")
+    monkeypatch.setattr(forked, "forks", lambda _workers=None: False)
+    assert cli.main(["-q", "-w", str(ws), "map", "--no-cache"]) == 0
+    assert _contents(ws / "maps") == beside and set(beside) == set(edited_maps)
 
 
 def test_geometry_memo_reads_back_exactly_drops_damaged_entries_and_keeps_the_recent(

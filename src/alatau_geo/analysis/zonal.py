@@ -10,7 +10,8 @@ areas of each code inside each zone (district) with the cell-centre rule.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -18,8 +19,6 @@ import pandas as pd
 import rasterio.features
 import shapely
 from affine import Affine
-from shapely.geometry import shape
-from shapely.geometry.base import BaseGeometry
 
 from alatau_geo.analysis.grid import Grid, cell_area_weights
 from alatau_geo.core.crs import WORKING_CRS, area_ha, require_crs
@@ -58,10 +57,9 @@ def code_polygons(codes: np.ndarray, grid: Grid, *, labels: Mapping[int, str]) -
     elif values.dtype not in (np.uint8, np.int16, np.uint16, np.int32):
         values = values.astype(np.int32)
     wanted = np.isin(values, np.fromiter(labels, dtype=np.int64))
-    rows: list[tuple[int, BaseGeometry]] = []
-    for geometry, value in rasterio.features.shapes(values, mask=wanted, transform=grid.transform, connectivity=4):
-        rows.append((int(value), shape(geometry)))
-    frame = gpd.GeoDataFrame({"code": [c for c, _ in rows]}, geometry=[g for _, g in rows], crs=grid.crs)
+    codes, polygons = _polygons(rasterio.features.shapes(values, mask=wanted, transform=grid.transform,
+                                                         connectivity=4))
+    frame = gpd.GeoDataFrame({"code": codes}, geometry=polygons, crs=grid.crs)
     frame = frame.to_crs(WORKING_CRS)
     frame["order"] = np.arange(len(frame))
     frame = frame.sort_values(["code", "order"], kind="stable").reset_index(drop=True)
@@ -69,6 +67,30 @@ def code_polygons(codes: np.ndarray, grid: Grid, *, labels: Mapping[int, str]) -
     frame["id"] = frame["label"] + "-" + frame.groupby("code").cumcount().astype(str)
     frame["area_ha"] = area_ha(frame)
     return frame[["id", "code", "label", "area_ha", "geometry"]]
+
+
+def _polygons(shapes: Iterable[tuple[Mapping[str, Any], float]]) -> tuple[list[int], np.ndarray]:
+    """The code and the polygon of each of `shapes` (:func:`rasterio.features.shapes`' GeoJSON polygons).
+
+    The rings' coordinates are gathered into one array and the polygons
+    made from it in one call (:func:`shapely.from_ragged_array`): the same
+    polygons as :func:`shapely.geometry.shape` of each mapping, which takes
+    several times longer for the thousands of regions of a suitability grid.
+    """
+    coordinates: list[tuple[float, float]] = []
+    ring_ends, polygon_ends, codes = [0], [0], []
+    for geometry, value in shapes:
+        for ring in geometry["coordinates"]:
+            coordinates.extend(ring)
+            ring_ends.append(len(coordinates))
+        polygon_ends.append(len(ring_ends) - 1)
+        codes.append(int(value))
+    if not codes:
+        return [], np.empty(0, dtype=object)
+    offsets = (np.asarray(ring_ends, dtype=np.int64), np.asarray(polygon_ends, dtype=np.int64))
+    polygons = shapely.from_ragged_array(shapely.GeometryType.POLYGON, np.asarray(coordinates, dtype=np.float64),
+                                         offsets)
+    return codes, polygons
 
 
 def _windows(geometries: np.ndarray, grid: Grid) -> np.ndarray:

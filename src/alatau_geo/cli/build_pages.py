@@ -30,8 +30,10 @@ if TYPE_CHECKING:
     from alatau_geo.jobs.build import BuildOutcome
     from alatau_geo.jobs.reuse import WrittenMap
     from alatau_geo.jobs.stage_cache import StageCache, StageRun
+    from alatau_geo.maps import ReliefImages
 
     Pages = tuple[list[WrittenMap], list[StageRun]]
+    Relief = Callable[[Path], ReliefImages]
 
 __all__ = ["Drawn", "Handed", "build_handing_over", "pages_before_the_analyses", "pages_beside", "pages_when_handed",
            "record_pages", "write_map_pages"]
@@ -156,12 +158,12 @@ def pages_before_the_analyses(layers: LayerSet, suitability: SuitabilityResult |
     (:data:`~alatau_geo.jobs.pages.ANALYSIS_PAGES`), drawn while the analyses
     are worked out beside; nothing is written.
     """
-    from alatau_geo.jobs.pages import ANALYSIS_PAGES, map_jobs
+    from alatau_geo.jobs.pages import ANALYSIS_PAGES, cached_relief, map_jobs
 
     start = len(cache.runs)
     with cache.timed("maps: the pages without analysis layers", "computed"):
         options = _page_options(layers, plan=plan, offline=args.offline, dem_path=dem_path, cache=cache,
-                                suitability=suitability)
+                                suitability=suitability, relief=cached_relief(cache))
         jobs = map_jobs(layers, maps_dir=out_dir, layers_dir=layers_dir, **options)
         drawn = Drawn({name: job() for name, job in jobs.items() if name not in ANALYSIS_PAGES}, options)
     return drawn, cache.runs_since(start, parent=parent)
@@ -187,7 +189,8 @@ def record_pages(pages: list[WrittenMap], args: argparse.Namespace, *, plan: Pla
 def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *, plan: Plan,  # noqa: PLR0913
                     layers_dir: Path, maps_dir: Path, out_dir: Path, dem_path: Path,
                     cache: StageCache, suitability: SuitabilityResult | None = None,
-                    workers: int | None = None, drawn: Drawn | None = None) -> list[WrittenMap]:
+                    workers: int | None = None, drawn: Drawn | None = None,
+                    relief_beside: bool = False) -> list[WrittenMap]:
     """Write the maps of the layers `layers` gives into `out_dir` (a staging folder beside `maps_dir`).
 
     `layers_dir` is where the layers will be when the maps are opened (the
@@ -201,6 +204,8 @@ def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *,
     `dem_path`, by the process that draws the pages that show it.
     `workers` as in :func:`alatau_geo.jobs.pages.write_maps`;
     `drawn`: pages of these layers drawn before, kept as they are.
+    `relief_beside`: render the relief of `dem_path` in a forked process
+    while `layers` reads the layers from their files (``map``).
     """
     from alatau_geo.jobs import reuse
 
@@ -211,26 +216,49 @@ def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *,
         if pages is not None:
             return pages
         status.append("computed")
-        pages = _render_pages(layers(), args, plan=plan, layers_dir=layers_dir, out_dir=out_dir, dem_path=dem_path,
-                              cache=cache, suitability=suitability, workers=workers, drawn=drawn)
+        read, relief = _layers_and_relief(layers, dem_path=dem_path, cache=cache, workers=workers,
+                                          beside=relief_beside and drawn is None)
+        pages = _render_pages(read, args, plan=plan, layers_dir=layers_dir, out_dir=out_dir, dem_path=dem_path,
+                              cache=cache, suitability=suitability, workers=workers, drawn=drawn, relief=relief)
         reuse.record_maps(cache, key, pages)
         return pages
 
 
+def _layers_and_relief(layers: Callable[[], LayerSet], *, dem_path: Path, cache: StageCache, workers: int | None,
+                       beside: bool) -> tuple[LayerSet, Relief]:
+    """The layers `layers` gives, and what renders the relief images of a DEM (kept in `cache`).
+
+    With `beside`, the relief of `dem_path` is rendered (or read from
+    `cache`) by a forked process while this one reads the layers: both take
+    about a second for the default plan, and each needs only its own input.
+    """
+    from alatau_geo.jobs.forked import run_forked
+    from alatau_geo.jobs.pages import cached_relief
+
+    keep = cached_relief(cache)
+    if not beside or not dem_path.is_file():
+        return layers(), keep
+    done = run_forked({"layers": layers, "relief": partial(keep, dem_path)}, here_first=("layers",),
+                      workers=workers)
+    shaded = done["relief"]
+    return done["layers"], lambda path: shaded if path == dem_path else keep(path)
+
+
 def _render_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, layers_dir: Path,  # noqa: PLR0913
                   out_dir: Path, dem_path: Path, cache: StageCache, suitability: SuitabilityResult | None,
-                  workers: int | None, drawn: Drawn | None) -> list[WrittenMap]:
+                  workers: int | None, drawn: Drawn | None, relief: Relief) -> list[WrittenMap]:
     from alatau_geo.jobs.pages import MAX_MAPS, write_maps
 
     options = drawn.options if drawn is not None else _page_options(
-        layers, plan=plan, offline=args.offline, dem_path=dem_path, cache=cache, suitability=suitability)
+        layers, plan=plan, offline=args.offline, dem_path=dem_path, cache=cache, suitability=suitability,
+        relief=relief)
     with progress(MAX_MAPS, quiet=args.quiet) as step:
         return write_maps(layers, maps_dir=out_dir, layers_dir=layers_dir, on_step=step, workers=workers,
                           rendered=drawn.pages if drawn is not None else None, **options)
 
 
-def _page_options(layers: LayerSet, *, plan: Plan, offline: bool, dem_path: Path, cache: StageCache,
-                  suitability: SuitabilityResult | None) -> dict[str, Any]:
+def _page_options(layers: LayerSet, *, plan: Plan, offline: bool, dem_path: Path, cache: StageCache,  # noqa: PLR0913
+                  suitability: SuitabilityResult | None, relief: Relief) -> dict[str, Any]:
     """The options of :func:`~alatau_geo.jobs.pages.map_jobs` for the pages of `layers` (the area table among them).
 
     The suitability, unless given, and the area table are worked out when
@@ -241,7 +269,7 @@ def _page_options(layers: LayerSet, *, plan: Plan, offline: bool, dem_path: Path
     """
     from alatau_geo.analysis import areas
     from alatau_geo.core.io import read_raster
-    from alatau_geo.jobs.pages import Later, cached_display, cached_images, cached_pages, cached_relief, now
+    from alatau_geo.jobs.pages import Later, cached_display, cached_images, cached_pages, now
     from alatau_geo.jobs.suitability import suitability_of
 
     dem = read_raster(dem_path) if dem_path.is_file() else None
@@ -252,5 +280,5 @@ def _page_options(layers: LayerSet, *, plan: Plan, offline: bool, dem_path: Path
             partial(suitability_of, layers, plan, layers_dir=dem_path.parent, elevation=dem))
         figures = Later(lambda: areas.zone_area_table(layers, now(suited)))
     return {"dem_path": dem_path if dem is not None else None, "offline": offline, "language": plan.maps.language,
-            "figures": figures, "suitability": suited, "relief": cached_relief(cache),
+            "figures": figures, "suitability": suited, "relief": relief,
             "display": cached_display(cache), "kept": cached_pages(cache), "images": cached_images(cache)}

@@ -77,11 +77,10 @@ def encode_paletted_png(
     header = struct.pack(">IIBBBBB", width, height, 8, _COLOUR_TYPE_PALETTE, 0, 0, 0)
     rgb = bytes(channel for colour in palette for channel in colour[:3])
     alpha = bytes(colour[3] for colour in palette)
-    # Both filters are cheap at overlay sizes; keep whichever compresses better.
-    data = min(
-        (zlib.compress(_scanlines(indices, kind), compression) for kind in (_FILTER_NONE, _FILTER_UP)),
-        key=len,
-    )
+    # Keep the filter that compresses better: judged at zlib's fastest level,
+    # which ranks them as the slower levels do, so only one is compressed fully.
+    scanlines = [_scanlines(indices, kind) for kind in (_FILTER_NONE, _FILTER_UP)]
+    data = zlib.compress(min(scanlines, key=lambda lines: len(zlib.compress(lines, 1))), compression)
     return b"".join(
         [
             _SIGNATURE,

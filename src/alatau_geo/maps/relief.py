@@ -120,13 +120,15 @@ def hillshade(
     0.707
     """
     dzdx, dzdy = _gradients(dem, cell_size_m=cell_size_m)
-    dzdx, dzdy = z_factor * dzdx, z_factor * dzdy
-    slope = np.arctan(np.hypot(dzdx, dzdy))
-    # Aspect: the compass direction the slope faces (downhill), radians clockwise from north.
-    aspect = np.arctan2(-dzdx, -dzdy)
     zenith = np.radians(90.0 - altitude_deg)
     azimuth = np.radians(azimuth_deg)
-    shade = np.cos(zenith) * np.cos(slope) + np.sin(zenith) * np.sin(slope) * np.cos(azimuth - aspect)
+    # The formula above without a trigonometric function per cell: with the
+    # gradient p = |grad z| and the downhill aspect (sin, cos) = -(dz/dx, dz/dy) / p,
+    # cos(slope) = 1 / sqrt(1 + p^2), sin(slope) = p / sqrt(1 + p^2), and
+    # p cos(azimuth - aspect) = -(sin(azimuth) dz/dx + cos(azimuth) dz/dy).
+    toward = z_factor * (np.sin(azimuth) * dzdx + np.cos(azimuth) * dzdy)
+    steepness = np.sqrt(1.0 + z_factor**2 * (dzdx * dzdx + dzdy * dzdy))
+    shade = (np.cos(zenith) - np.sin(zenith) * toward) / steepness
     return np.clip(shade, 0.0, 1.0)
 
 

@@ -265,7 +265,9 @@ def _page_options(layers: LayerSet, *, plan: Plan, offline: bool, dem_path: Path
     first needed, by the process that draws the pages that show them
     (:data:`~alatau_geo.jobs.pages.SUITABILITY_PAGES`): ``map`` draws the
     other pages beside meanwhile. The HAND rasters, when the suitability is
-    worked out, are read beside `dem_path`.
+    worked out, are read beside `dem_path`. `relief` renders a DEM's relief
+    images (:func:`~alatau_geo.jobs.pages.cached_relief`, or the images
+    :func:`_layers_and_relief` had rendered beside).
     """
     from alatau_geo.analysis import areas
     from alatau_geo.core.io import read_raster

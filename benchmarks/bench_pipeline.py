@@ -18,8 +18,10 @@ imports are counted; medians of ``--runs``; workspaces made with
   run), then ``build`` (also ``--no-maps``): the zones and what depends on
   them are computed, the reference layers and the mountain cluster come from
   the cache;
-- ``map``: the pages current (kept), and ``map --no-cache`` (every page
-  rendered, the relief too);
+- ``map``: the pages current (kept); after an edit built with ``--no-maps``
+  (the pages that show a changed layer drawn, with the stage cache's memos:
+  the relief, the suitability's slope and cells); and ``map --no-cache``
+  (every page rendered, the relief too);
 - ``diff default WS``: zones and placed objects of two plans, with the
   stage cache and with ``--no-cache``.
 
@@ -134,6 +136,14 @@ def end_to_end(folder: Path, dem_dir: Path, runs: int) -> dict[str, Any]:
     cli(["build", "--no-maps", "--no-cache", *dem], cwd=workspace)
     identical = contents(workspace / "layers") == cached
     print(f"  layers of the cached edit-and-rebuild identical to build --no-cache: {identical}", flush=True)
+    redrawn = []
+    for run in range(runs):  # the layers changed, the pages not yet: `map` draws those that show a changed layer
+        edit_district(plan, 3025.0 + 50.0 * (run + 1))
+        cli(["build", "--no-maps", *dem], cwd=workspace)
+        redrawn.append(cli(["map"], cwd=workspace))
+    results["map_after_edit"] = summary(
+        redrawn, command=f"edit district {EDITED_DISTRICT!r}, build --no-maps, then alatau-geo map",
+        target=TARGETS_S["map"])
     cli(["build", *dem], cwd=workspace)  # the maps match the layers again
     results["map"] = summary([cli(["map"], cwd=workspace) for _ in range(runs)],
                              command="alatau-geo map (pages current)", target=TARGETS_S["map"])

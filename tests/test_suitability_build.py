@@ -91,13 +91,24 @@ def test_the_class_raster_and_the_class_polygons_hold_the_same_hectares(workspac
 
 
 def test_recomputing_gives_the_same_bytes(workspace, tmp_path):
+    from alatau_geo.jobs.stage_cache import StageCache
+
     layers_dir = workspace[0] / "layers"
     plan = load_plan(workspace[0] / "plan.toml")
-    result = job.suitability_of(read_layers(layers_dir), plan, layers_dir=layers_dir,
-                                elevation=read_raster(layers_dir / "terrain_dem.tif"))
-    job.write_suitability_rasters(result, folder=tmp_path)
-    for name in (job.SCORE_RASTER, job.CLASS_RASTER):
-        assert (tmp_path / name).read_bytes() == (layers_dir / name).read_bytes(), name
+    layers, dem = read_layers(layers_dir), read_raster(layers_dir / "terrain_dem.tif")
+    # Without a cache; then with one (what `map` does), empty and once its memos hold the slope and the cells.
+    cache = StageCache(tmp_path / "cache")
+    kept: list[dict[str, int]] = []
+    for run, memo in enumerate((None, cache, cache)):
+        result = job.suitability_of(layers, plan, layers_dir=layers_dir, elevation=dem, cache=memo)
+        written = tmp_path / str(run)
+        job.write_suitability_rasters(result, folder=written)
+        for name in (job.SCORE_RASTER, job.CLASS_RASTER):
+            assert (written / name).read_bytes() == (layers_dir / name).read_bytes(), (run, name)
+        kept.append({folder.name.split("-")[1]: len(list(folder.iterdir())) for folder in cache.folder.glob("memo-*")})
+    # One slope, the cells of each criterion and constraint read from a layer or a DEM raster, the layers as
+    # exported; the second run with the cache adds nothing (it read them all back).
+    assert kept[1]["slope"] == 1 and kept[1]["cells"] >= 8 and kept[1]["exported"] > 0 and kept[2] == kept[1]
 
 
 def test_without_the_height_above_drainage_the_build_says_what_it_leaves_out(tmp_path, caplog):

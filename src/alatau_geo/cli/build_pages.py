@@ -265,7 +265,9 @@ def _page_options(layers: LayerSet, *, plan: Plan, offline: bool, dem_path: Path
     first needed, by the process that draws the pages that show them
     (:data:`~alatau_geo.jobs.pages.SUITABILITY_PAGES`): ``map`` draws the
     other pages beside meanwhile. The HAND rasters, when the suitability is
-    worked out, are read beside `dem_path`. `relief` renders a DEM's relief
+    worked out, are read beside `dem_path`, and the slope and each
+    criterion's cells from `cache` when the build kept them there
+    (:func:`~alatau_geo.jobs.suitability.suitability_of`). `relief` renders a DEM's relief
     images (:func:`~alatau_geo.jobs.pages.cached_relief`, or the images
     :func:`_layers_and_relief` had rendered beside).
     """
@@ -279,7 +281,7 @@ def _page_options(layers: LayerSet, *, plan: Plan, offline: bool, dem_path: Path
     if "districts" in layers and dem is not None and plan.suitability is not None:
         # The HAND rasters lie beside the terrain raster (the staging folder during a build).
         suited = suitability if suitability is not None else Later(
-            partial(suitability_of, layers, plan, layers_dir=dem_path.parent, elevation=dem))
+            partial(suitability_of, layers, plan, layers_dir=dem_path.parent, elevation=dem, cache=cache))
         figures = Later(lambda: areas.zone_area_table(layers, now(suited)))
     return {"dem_path": dem_path if dem is not None else None, "offline": offline, "language": plan.maps.language,
             "figures": figures, "suitability": suited, "relief": relief,

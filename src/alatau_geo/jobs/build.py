@@ -29,6 +29,7 @@ from alatau_geo.core.generation import file_digest
 from alatau_geo.core.io import ExportResult, read_layers, read_raster, write_raster
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME, manifest_entries, read_built_by
+from alatau_geo.core.progress import no_progress
 from alatau_geo.core.raster import Raster
 from alatau_geo.jobs import handover, reuse
 from alatau_geo.jobs.stage_cache import (
@@ -90,10 +91,6 @@ BUILD_STEPS = 5 + 7
 """Steps :func:`build_from_tiles` reports through ``on_step`` (the reference stage's five when it is computed)."""
 REFRESH_STEPS = 6
 """Steps :func:`refresh_from_committed` reports through ``on_step``."""
-
-
-def no_progress(_label: str) -> None:
-    """A step callback that shows nothing."""
 
 
 def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: Path,  # noqa: PLR0913

@@ -32,6 +32,7 @@ from alatau_geo.core.geojson import as_exported
 from alatau_geo.core.io import read_raster
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.manifest import manifest_entries
+from alatau_geo.core.progress import no_progress
 from alatau_geo.core.raster import Raster
 from alatau_geo.jobs.forked import run_beside_handing_over
 from alatau_geo.jobs.stage_cache import StageCache, StageKeys, StageOutput, StageRun, stage_keys
@@ -76,10 +77,6 @@ class PlanStages:
     notes: tuple[str, ...]
     suited: bool
     sources: dict[str, str]
-
-
-def _no_progress(_label: str) -> None:
-    """A step callback that shows nothing."""
 
 
 def committed_stage(plan: Plan, *, source_dir: Path, key: str, cache: StageCache, elevation: Raster) -> StageOutput:
@@ -183,7 +180,7 @@ def zoned_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: Stage
 
 def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageKeys,  # noqa: PLR0913
                 cache: StageCache, out_dir: Path, hazards: Callable[[], Any],
-                on_step: Callable[[str], None] = _no_progress, early: Early | None = None) -> PlanStages:
+                on_step: Callable[[str], None] = no_progress, early: Early | None = None) -> PlanStages:
     """The plan's stages on `reference`: zones, placement, suitability, residents and jobs, analyses.
 
     The zones and placed objects of :func:`alatau_geo.jobs.build.plan_layers`,

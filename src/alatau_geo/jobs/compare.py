@@ -26,10 +26,10 @@ from alatau_geo.core.errors import ExportError
 from alatau_geo.core.io import read_layers, read_raster, write_text
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.manifest import read_built_by
+from alatau_geo.core.progress import no_progress
 from alatau_geo.jobs.build import TERRAIN_RASTER
 from alatau_geo.maps.comparison_report import ScenarioSummary, comparison_html
 from alatau_geo.plan.workspace import Workspace, built_plan
-from alatau_geo.reference.build import no_progress
 
 logger = logging.getLogger(__name__)
 

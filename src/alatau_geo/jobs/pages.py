@@ -25,6 +25,7 @@ from alatau_geo.analysis.suitability_layers import SuitabilityResult
 from alatau_geo.core.generation import file_digest
 from alatau_geo.core.io import write_text
 from alatau_geo.core.layers import Layer, LayerSet
+from alatau_geo.core.progress import no_progress
 from alatau_geo.jobs.build import MOUNTAIN_DEM
 from alatau_geo.jobs.forked import run_forked
 from alatau_geo.jobs.memo import FileMemo, memo_folder
@@ -35,7 +36,6 @@ from alatau_geo.maps.rasters import RasterImage, ReliefImages
 from alatau_geo.maps.style import LayerStyle
 from alatau_geo.maps.suitability import suitability_map
 from alatau_geo.plan.config import Plan
-from alatau_geo.reference.build import no_progress
 
 logger = logging.getLogger(__name__)
 

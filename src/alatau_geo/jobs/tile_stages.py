@@ -13,11 +13,11 @@ from pathlib import Path
 
 from alatau_geo.core.io import write_raster
 from alatau_geo.core.layers import LayerSet
+from alatau_geo.core.progress import no_progress
 from alatau_geo.core.raster import Raster
 from alatau_geo.jobs.forked import run_beside_handing_over
 from alatau_geo.jobs.stage_cache import StageCache, StageOutput, StageRun
 from alatau_geo.plan.config import Plan
-from alatau_geo.reference.build import no_progress
 
 __all__ = ["mountain_stage", "reference_and_mountain", "tiles_stage"]
 

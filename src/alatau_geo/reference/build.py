@@ -22,6 +22,7 @@ from shapely.geometry import box
 from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS, area_ha
 from alatau_geo.core.extent import StudyArea
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
+from alatau_geo.core.progress import no_progress
 from alatau_geo.reference import gazetteer, hydrology, water
 from alatau_geo.reference.gazetteer import Tables
 from alatau_geo.reference.hydrology_params import HydrologyParams
@@ -86,10 +87,6 @@ class ReferenceSettings(Protocol):
 
     @property
     def water_protection(self) -> WaterProtectionParams: ...  # noqa: D102
-
-
-def no_progress(label: str) -> None:
-    """The default ``on_step`` of the builders: report nothing."""
 
 
 def study_area_polygon(plan: ReferenceSettings) -> shapely.Polygon:

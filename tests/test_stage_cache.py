@@ -326,6 +326,29 @@ def test_edit_of_one_district_rebuilds_only_what_depends_on_it(tmp_path: Path, n
     assert _contents(ws / "maps") == beside and set(beside) == set(edited_maps)
 
 
+@pytest.mark.parametrize("staged", [True, False], ids=["into a staging folder", "over the layers in place"])
+def test_an_export_says_what_changed_against_the_layers_it_replaces(tmp_path: Path, staged: bool) -> None:
+    from alatau_geo.core.io import export_layers, read_layers
+    from alatau_geo.jobs.reuse import export_or_reuse
+
+    def zone(name: str, width_m: float) -> Layer:
+        frame = gpd.GeoDataFrame({"id": [name]}, geometry=[box(X0, Y0, X0 + width_m, Y0 + 1_000.0)], crs=WORKING_CRS)
+        return Layer(name, frame, Provenance("test", "drawn"), name.title())
+
+    layers_dir = tmp_path / "layers"
+    export_layers(LayerSet([zone("kept", 1_000.0), zone("widened", 1_000.0)]), layers_dir)
+    out_dir = tmp_path / "staging" if staged else layers_dir
+    # Compared beside the export when it writes elsewhere; before it, when it writes over the files compared with.
+    export, changes = export_or_reuse(
+        LayerSet([zone("kept", 1_000.0), zone("widened", 1_500.0)]), load_plan(), cache=StageCache(None), keys=[],
+        layers_dir=layers_dir, out_dir=out_dir, built_by=None, outputs=[], sources={},
+        previous=lambda: read_layers(layers_dir))
+    said = {change.name: (change.status, change.before, change.after) for change in changes}
+    assert said["kept"] == ("unchanged", pytest.approx(100.0, rel=1e-3), pytest.approx(100.0, rel=1e-3))
+    assert said["widened"] == ("changed", pytest.approx(100.0, rel=1e-3), pytest.approx(150.0, rel=1e-3))
+    assert read_layers(export.directory)["widened"].frame.area.sum() == pytest.approx(1.5e6, rel=1e-3)
+
+
 def test_geometry_memo_reads_back_exactly_drops_damaged_entries_and_keeps_the_recent(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     from alatau_geo.jobs.memo import GeometryMemo, geometry_memo

@@ -22,6 +22,7 @@ import logging
 import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -273,15 +274,33 @@ def _export(layers: LayerSet, plan: Plan, *, cache: StageCache, key: str, layers
     precision = plan.export.coordinate_precision
     with cache.timed("layers in WGS84 and as GeoJSON text"):
         known = prepared_layers(layers, cache=cache, sources=sources, precision=precision)
-    with cache.timed("compare with the previous layers"):
-        changes = compare_to_previous(layers, cache=cache, layers_dir=layers_dir, sources=sources,
-                                      texts={name: text for name, (_, text) in known.items()}, previous=previous,
-                                      precision=precision)
-    with cache.timed("export (GeoJSON, GeoPackage, manifest)"):
-        export = export_layers(layers, out_dir, precision=precision, built_by=built_by, extra_files=tuple(extra),
-                               gpkg_name=GPKG_NAME, prepared=known)
+    compare = partial(compare_to_previous, layers, cache=cache, layers_dir=layers_dir, sources=sources,
+                      texts={name: text for name, (_, text) in known.items()}, previous=previous,
+                      precision=precision)
+    write = partial(export_layers, layers, out_dir, precision=precision, built_by=built_by, extra_files=tuple(extra),
+                    gpkg_name=GPKG_NAME, prepared=known)
+    with cache.timed("export (GeoJSON, GeoPackage, manifest) and comparison with the previous layers"):
+        export, changes = _written_and_compared(write, compare, beside=out_dir.resolve() != layers_dir.resolve())
         record_export(cache, key, export, changes, sources=sources)
     return export, changes
+
+
+def _written_and_compared(write: Callable[[], ExportResult], compare: Callable[[], list[LayerChange]], *,
+                          beside: bool) -> tuple[ExportResult, list[LayerChange]]:
+    """``write()`` and ``compare()``; with `beside`, the comparison in a thread while this one writes.
+
+    GDAL writes the GeoPackage, and GEOS measures the changed layers, with
+    the GIL released: beside the export, the comparison costs little time.
+    Without `beside` (the export replaces the very files compared with), the
+    comparison comes first.
+    """
+    if not beside:
+        changes = compare()
+        return write(), changes
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        comparing = pool.submit(compare)
+        export = write()
+        return export, comparing.result()
 
 
 def prepared_layers(layers: LayerSet, *, cache: StageCache, sources: Mapping[str, str | None],

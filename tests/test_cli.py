@@ -171,6 +171,23 @@ def test_map_command_writes_self_contained_offline_maps(tmp_path, capsys):
     assert "offline" in capsys.readouterr().err
 
 
+def test_map_refuses_layers_a_build_replaced_while_it_read_them(tmp_path, capsys, monkeypatch):
+    from alatau_geo.cli import build_pages
+
+    looks = []
+
+    def another_generation_each_look(folder):  # as if a build swapped the folder in between
+        looks.append(folder)
+        return {"districts.geojson": f"{len(looks):064x}"}
+
+    monkeypatch.setattr(build_pages, "generation_files", another_generation_each_look)
+    maps_dir = tmp_path / "maps"
+    code = cli.main(["map", "--layers-dir", str(COMMITTED_LAYERS), "--maps-dir", str(maps_dir), "--offline"])
+    said = capsys.readouterr().err
+    assert code == 4 and "the layers were replaced while they were read" in said and "Traceback" not in said
+    assert not list(maps_dir.glob("*.html"))  # no page of mixed layers
+
+
 def test_report_areas_writes_csv_and_markdown(tmp_path, capsys):
     out = tmp_path / "reports"
     assert cli.main(["report", "areas", "--out-dir", str(out)]) == 0

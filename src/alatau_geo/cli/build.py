@@ -291,9 +291,9 @@ def run_map(args: argparse.Namespace) -> int:
         return 0
     cache = _stage_cache(args, workspace)
     with build_outputs(None, maps_dir, on_message=say) as outputs:
-        pages = build_pages.write_map_pages(lambda: read_layers(layers_dir), args, plan=plan, layers_dir=layers_dir,
-                                maps_dir=maps_dir, out_dir=outputs.folder(maps_dir),
-                                dem_path=layers_dir / _terrain_raster(), cache=cache, relief_beside=True)
+        pages = build_pages.write_map_pages(layers_dir, args, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
+                                            out_dir=outputs.folder(maps_dir), dem_path=layers_dir / _terrain_raster(),
+                                            cache=cache)
         outputs.commit()
     _say_pages(pages, maps_dir=maps_dir, offline=args.offline)
     return 0

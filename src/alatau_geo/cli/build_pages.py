@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alatau_geo.cli.common import progress
+from alatau_geo.core.errors import LayerError
+from alatau_geo.core.generation import generation_files
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.plan.config import Plan
 
@@ -186,14 +188,14 @@ def record_pages(pages: list[WrittenMap], args: argparse.Namespace, *, plan: Pla
         reuse.record_maps(cache, key, pages)
 
 
-def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *, plan: Plan,  # noqa: PLR0913
+def write_map_pages(layers: Callable[[], LayerSet] | Path, args: argparse.Namespace, *, plan: Plan,  # noqa: PLR0913
                     layers_dir: Path, maps_dir: Path, out_dir: Path, dem_path: Path,
                     cache: StageCache, suitability: SuitabilityResult | None = None,
-                    workers: int | None = None, drawn: Drawn | None = None,
-                    relief_beside: bool = False) -> list[WrittenMap]:
-    """Write the maps of the layers `layers` gives into `out_dir` (a staging folder beside `maps_dir`).
+                    workers: int | None = None, drawn: Drawn | None = None) -> list[WrittenMap]:
+    """Write the maps of the layers `layers` gives (or of those in the folder `layers`) into `out_dir`.
 
-    `layers_dir` is where the layers will be when the maps are opened (the
+    `out_dir` is a staging folder beside `maps_dir`; `layers_dir` is where
+    the layers will be when the maps are opened (the
     pages link to its GeoJSON files); `dem_path` is the terrain raster to
     read now, and its folder the layers as they are now. When the pages in
     `maps_dir` were written from these very layers with the same plan,
@@ -204,8 +206,9 @@ def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *,
     `dem_path`, by the process that draws the pages that show it.
     `workers` as in :func:`alatau_geo.jobs.pages.write_maps`;
     `drawn`: pages of these layers drawn before, kept as they are.
-    `relief_beside`: render the relief of `dem_path` in a forked process
-    while `layers` reads the layers from their files (``map``).
+    Given a folder (``map``), a forked process renders the relief of
+    `dem_path` and reads part of the layers while this one reads the rest
+    (:func:`_layers_and_relief`).
     """
     from alatau_geo.jobs import reuse
 
@@ -216,32 +219,63 @@ def write_map_pages(layers: Callable[[], LayerSet], args: argparse.Namespace, *,
         if pages is not None:
             return pages
         status.append("computed")
-        read, relief = _layers_and_relief(layers, dem_path=dem_path, cache=cache, workers=workers,
-                                          beside=relief_beside and drawn is None)
+        read, relief = _layers_and_relief(layers, dem_path=dem_path, cache=cache, workers=workers)
         pages = _render_pages(read, args, plan=plan, layers_dir=layers_dir, out_dir=out_dir, dem_path=dem_path,
                               cache=cache, suitability=suitability, workers=workers, drawn=drawn, relief=relief)
         reuse.record_maps(cache, key, pages)
         return pages
 
 
-def _layers_and_relief(layers: Callable[[], LayerSet], *, dem_path: Path, cache: StageCache, workers: int | None,
-                       beside: bool) -> tuple[LayerSet, Relief]:
-    """The layers `layers` gives, and what renders the relief images of a DEM (kept in `cache`).
+def _layers_and_relief(layers: Callable[[], LayerSet] | Path, *, dem_path: Path, cache: StageCache,
+                       workers: int | None) -> tuple[LayerSet, Relief]:
+    """The layers (`layers` gives them, or the folder `layers` holds them), and what renders a DEM's relief images.
 
-    With `beside`, the relief of `dem_path` is rendered (or read from
-    `cache`) by a forked process while this one reads the layers: both take
-    about a second for the default plan, and each needs only its own input.
+    From a folder, a forked process renders the relief of `dem_path` (or
+    reads it from `cache`), then reads the second part of the layers
+    (:func:`_parts`) unless this process, done with the first, took it
+    first: each input alone takes about a second for the default plan. The
+    layers are checked to be of one generation, as a single read checks them.
+
+    Raises
+    ------
+    LayerError
+        If the layers cannot be read, or a build replaced them meanwhile.
     """
+    from alatau_geo.core.io import read_layers
+    from alatau_geo.core.manifest import manifest_entries
     from alatau_geo.jobs.forked import run_forked
     from alatau_geo.jobs.pages import cached_relief
 
     keep = cached_relief(cache)
-    if not beside or not dem_path.is_file():
+    if not isinstance(layers, Path):
         return layers(), keep
-    done = run_forked({"layers": layers, "relief": partial(keep, dem_path)}, here_first=("layers",),
-                      workers=workers)
-    shaded = done["relief"]
-    return done["layers"], lambda path: shaded if path == dem_path else keep(path)
+    entries = manifest_entries(layers)
+    before = generation_files(layers)
+    first, second = _parts(entries)
+    jobs = {"first": partial(read_layers, layers, exclude=second), "relief": partial(keep, dem_path),
+            "second": partial(read_layers, layers, exclude=first)}
+    if not dem_path.is_file():
+        del jobs["relief"]
+    done = run_forked(jobs, here_first=("first",), workers=workers)
+    if generation_files(layers) != before:
+        raise LayerError(f"{layers}: the layers were replaced while they were read (a build ran meanwhile); "
+                         "run the command again")
+    read = {**done["first"], **done["second"]}
+    shaded = done.get("relief")
+    ordered = LayerSet(read[name] for name, _ in entries)
+    return ordered, keep if shaded is None else (lambda path: shaded if path == dem_path else keep(path))
+
+
+def _parts(entries: list[tuple[str, Path]]) -> tuple[list[str], list[str]]:
+    """The layers' names in two parts of about the same bytes (each file goes to the lighter part, largest first)."""
+    parts: tuple[list[str], list[str]] = ([], [])
+    sizes = [0, 0]
+    for size, name in sorted(((path.stat().st_size if path.is_file() else 0, name) for name, path in entries),
+                             reverse=True):
+        lighter = sizes.index(min(sizes))
+        parts[lighter].append(name)
+        sizes[lighter] += size
+    return parts
 
 
 def _render_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, layers_dir: Path,  # noqa: PLR0913

@@ -310,13 +310,15 @@ def _page_options(layers: LayerSet, *, plan: Plan, offline: bool, dem_path: Path
     from alatau_geo.jobs.pages import Later, cached_display, cached_images, cached_pages, now
     from alatau_geo.jobs.suitability import suitability_of
 
-    dem = read_raster(dem_path) if dem_path.is_file() else None
+    has_dem = dem_path.is_file()
     figures = suited = None
-    if "districts" in layers and dem is not None and plan.suitability is not None:
-        # The HAND rasters lie beside the terrain raster (the staging folder during a build).
+    if "districts" in layers and has_dem and plan.suitability is not None:
+        # The HAND rasters lie beside the terrain raster (the staging folder during a build); the DEM is read
+        # only when the suitability is worked out here.
         suited = suitability if suitability is not None else Later(
-            partial(suitability_of, layers, plan, layers_dir=dem_path.parent, elevation=dem, cache=cache))
+            lambda: suitability_of(layers, plan, layers_dir=dem_path.parent, elevation=read_raster(dem_path),
+                                   cache=cache))
         figures = Later(lambda: areas.zone_area_table(layers, now(suited)))
-    return {"dem_path": dem_path if dem is not None else None, "offline": offline, "language": plan.maps.language,
+    return {"dem_path": dem_path if has_dem else None, "offline": offline, "language": plan.maps.language,
             "figures": figures, "suitability": suited, "relief": relief,
             "display": cached_display(cache), "kept": cached_pages(cache), "images": cached_images(cache)}

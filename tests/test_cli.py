@@ -188,6 +188,24 @@ def test_map_refuses_layers_a_build_replaced_while_it_read_them(tmp_path, capsys
     assert not list(maps_dir.glob("*.html"))  # no page of mixed layers
 
 
+def test_progress_shows_each_step_on_a_terminal_and_nothing_when_quiet(monkeypatch):
+    import io
+
+    from alatau_geo.cli.common import progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for quiet in (False, True):
+        terminal = Terminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        with progress(2, quiet=quiet) as step:
+            step("reading SRTM tiles")
+            step("zones and placement")
+        assert ("zones and placement" in terminal.getvalue()) is not quiet
+
+
 def test_report_areas_writes_csv_and_markdown(tmp_path, capsys):
     out = tmp_path / "reports"
     assert cli.main(["report", "areas", "--out-dir", str(out)]) == 0

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from alatau_geo.core.errors import DemError, InputDataError
+from alatau_geo.core.progress import no_progress
 from alatau_geo.plan.workspace import Workspace, resolve_workspace
 
 logger = logging.getLogger("alatau_geo")
@@ -62,10 +63,13 @@ def say(message: str) -> None:
 @contextmanager
 def progress(total: int, *, quiet: bool) -> Iterator[Callable[[str], None]]:
     """A progress bar on stderr advanced by each step label; silent with --quiet or off a terminal."""
+    if quiet or not sys.stderr.isatty():  # nothing to draw: tqdm is not even loaded (a tenth of a second)
+        yield no_progress
+        return
     from tqdm import tqdm
 
     bar = tqdm(total=total, file=sys.stderr, unit="step", leave=False,
-               disable=quiet or not sys.stderr.isatty(), bar_format="{desc:<48} {bar} {n_fmt}/{total_fmt} {elapsed}")
+               bar_format="{desc:<48} {bar} {n_fmt}/{total_fmt} {elapsed}")
     started = False
 
     def step(label: str) -> None:

@@ -317,8 +317,8 @@ def test_edit_of_one_district_rebuilds_only_what_depends_on_it(tmp_path: Path, n
     assert set(statuses.values()) == {"computed", "ran"} and "maps: the pages without analysis layers" not in statuses
     assert _contents(ws / "layers") == cached  # the cached build is the uncached one, byte for byte
     assert _contents(ws / "maps") == edited_maps  # and the pages drawn in steps are those drawn at once
-    # `map` reads the layers from their files while a forked process renders the relief: the pages it draws
-    # so are those it draws in one process.
+    # `map` reads part of the layers while a forked process renders the relief and reads the rest: the pages
+    # it draws so are those it draws in one process.
     assert cli.main(["-q", "-w", str(ws), "map", "--no-cache"]) == 0
     beside = _contents(ws / "maps")
     monkeypatch.setattr(forked, "forks", lambda _workers=None: False)

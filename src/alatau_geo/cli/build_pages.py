@@ -145,7 +145,7 @@ def pages_beside(layers: LayerSet, suitability: SuitabilityResult | None, *,  # 
     quiet = argparse.Namespace(**{**vars(args), "quiet": True})
     # In the forked process the pages take one core: the export has the other (a third process only competes).
     workers = 1 if os.getpid() != parent else None
-    pages = write_map_pages(lambda: layers, quiet, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
+    pages = write_map_pages(layers, quiet, plan=plan, layers_dir=layers_dir, maps_dir=maps_dir,
                             out_dir=out_dir, dem_path=dem_path, cache=cache, suitability=suitability, workers=workers,
                             drawn=drawn)
     return pages, cache.runs_since(start, parent=parent)
@@ -188,11 +188,11 @@ def record_pages(pages: list[WrittenMap], args: argparse.Namespace, *, plan: Pla
         reuse.record_maps(cache, key, pages)
 
 
-def write_map_pages(layers: Callable[[], LayerSet] | Path, args: argparse.Namespace, *, plan: Plan,  # noqa: PLR0913
+def write_map_pages(layers: LayerSet | Path, args: argparse.Namespace, *, plan: Plan,  # noqa: PLR0913
                     layers_dir: Path, maps_dir: Path, out_dir: Path, dem_path: Path,
                     cache: StageCache, suitability: SuitabilityResult | None = None,
                     workers: int | None = None, drawn: Drawn | None = None) -> list[WrittenMap]:
-    """Write the maps of the layers `layers` gives (or of those in the folder `layers`) into `out_dir`.
+    """Write the maps of `layers` (or of the layers in the folder `layers`) into `out_dir`.
 
     `out_dir` is a staging folder beside `maps_dir`; `layers_dir` is where
     the layers will be when the maps are opened (the
@@ -200,7 +200,7 @@ def write_map_pages(layers: Callable[[], LayerSet] | Path, args: argparse.Namesp
     read now, and its folder the layers as they are now. When the pages in
     `maps_dir` were written from these very layers with the same plan,
     options and code, they are kept as they are (:mod:`alatau_geo.jobs.reuse`),
-    and the layers are not even read. `suitability` is the plan's
+    and a folder's layers are not even read. `suitability` is the plan's
     suitability when the caller has it (a build that just computed it);
     else it is worked out from the layers and the HAND rasters beside
     `dem_path`, by the process that draws the pages that show it.
@@ -226,9 +226,9 @@ def write_map_pages(layers: Callable[[], LayerSet] | Path, args: argparse.Namesp
         return pages
 
 
-def _layers_and_relief(layers: Callable[[], LayerSet] | Path, *, dem_path: Path, cache: StageCache,
+def _layers_and_relief(layers: LayerSet | Path, *, dem_path: Path, cache: StageCache,
                        workers: int | None) -> tuple[LayerSet, Relief]:
-    """The layers (`layers` gives them, or the folder `layers` holds them), and what renders a DEM's relief images.
+    """`layers` (or those the folder `layers` holds), and what renders a DEM's relief images.
 
     From a folder, a forked process renders the relief of `dem_path` (or
     reads it from `cache`), then reads the second part of the layers
@@ -248,7 +248,7 @@ def _layers_and_relief(layers: Callable[[], LayerSet] | Path, *, dem_path: Path,
 
     keep = cached_relief(cache)
     if not isinstance(layers, Path):
-        return layers(), keep
+        return layers, keep
     entries = manifest_entries(layers)
     before = generation_files(layers)
     first, second = _parts(entries)

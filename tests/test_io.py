@@ -18,8 +18,9 @@ from shapely.geometry import LinearRing, LineString, Point, Polygon, box, shape
 from alatau_geo.core.atomic import atomic_write
 from alatau_geo.core.crs import EXPORT_CRS, WORKING_CRS
 from alatau_geo.core.errors import ExportError, LayerError
+from alatau_geo.core.export_geometry import prepare_layers
 from alatau_geo.core.geojson import format_coordinate, geojson_text, write_geojson
-from alatau_geo.core.gpkg import PROVENANCE_COLUMNS, write_gpkg
+from alatau_geo.core.gpkg import PROVENANCE_COLUMNS, FirstTables, write_first_tables, write_gpkg, write_gpkg_file
 from alatau_geo.core.io import export_layers, read_layers, read_raster, write_raster
 from alatau_geo.core.layers import Layer, LayerSet, Provenance
 from alatau_geo.core.manifest import write_manifest
@@ -357,6 +358,25 @@ def test_gpkg_contents_lists_every_table(zones: Layer, points: Layer, tmp_path: 
         ("points", "features", 4326),
         ("zones", "features", 4326),
     ]
+
+
+def test_gpkg_started_from_its_first_tables_is_the_gpkg_written_at_once(
+    zones: Layer, points: Layer, lines: Layer, tmp_path: Path
+) -> None:
+    # A build keeps a GeoPackage of the reference layers' tables and starts each export from a copy of it.
+    prepared = prepare_layers([zones, points, lines], precision=6)
+    by_name = {item.layer.name: item for item in prepared}
+    kept = write_first_tables(tmp_path / "first.gpkg", [by_name["zones"], by_name["lines"]])
+    assert kept.names == ("zones", "lines")
+    write_gpkg_file(tmp_path / "at_once.gpkg", prepared, first=FirstTables(("zones", "lines")))
+    write_gpkg_file(tmp_path / "started.gpkg", prepared, first=kept)
+    assert (tmp_path / "started.gpkg").read_bytes() == (tmp_path / "at_once.gpkg").read_bytes()
+    with closing(sqlite3.connect(tmp_path / "started.gpkg")) as connection:
+        tables = connection.execute("SELECT table_name FROM gpkg_contents ORDER BY rowid").fetchall()
+    assert [name for (name,) in tables] == ["zones", "lines", "points", "layer_provenance"]
+    assert len(pyogrio.read_dataframe(tmp_path / "started.gpkg", layer="points")) == len(points.frame)
+    with pytest.raises(LayerError, match="^layer roads: named to come first in the GeoPackage, but not among"):
+        write_gpkg_file(tmp_path / "bad.gpkg", prepared, first=FirstTables(("roads",)))
 
 
 # --------------------------------------------------------------------------- atomic writes

@@ -9,12 +9,19 @@ it is fixed to :data:`GPKG_TIMESTAMP` instead (GDAL's ``OGR_CURRENT_DATE``
 option, set for the write only), so identical layers give a byte-identical
 GeoPackage. When the layers were built is not a property of the data; the
 manifest's ``built_by`` says what built them.
+
+GDAL opens and closes the file for each table it writes, so the file after
+the first tables is the same whoever wrote it: a write may start from a
+copy of a GeoPackage holding its first tables (:class:`FirstTables`, made by
+:func:`write_first_tables`), and gives the same bytes as a write of them all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import shutil
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +42,24 @@ PROVENANCE_TABLE = "layer_provenance"
 PROVENANCE_COLUMNS = (
     "layer", "title", "geometry_type", "feature_count", "source", "method", "parameters", "quality",
 )
+
+
+@dataclass(frozen=True)
+class FirstTables:
+    """The layers whose tables a GeoPackage write starts with, and a GeoPackage that holds them already.
+
+    Attributes
+    ----------
+    names : tuple of str
+        The layers whose tables come first, in this order (the others follow, by name).
+    path : Path or None
+        A GeoPackage holding these tables and nothing else, as
+        :func:`write_first_tables` wrote them (left as it is: a write starts
+        from a copy); None: they are written like the others.
+    """
+
+    names: tuple[str, ...]
+    path: Path | None = None
 
 
 def _provenance_row(item: PreparedLayer) -> dict[str, Any]:
@@ -83,19 +108,62 @@ def _fixed_timestamps() -> Iterator[None]:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": saved})
 
 
-def write_gpkg_file(path: Path, prepared: list[PreparedLayer]) -> None:
+def write_gpkg_file(path: Path, prepared: list[PreparedLayer], *, first: FirstTables | None = None) -> None:
     """Write the prepared layers and the ``layer_provenance`` table into the GeoPackage at `path`.
 
     Not atomic: :func:`write_gpkg` and :func:`alatau_geo.core.io.export_layers`
-    call it on a temporary path.
+    call it on a temporary path. The tables of the layers `first` names come
+    first, then the others in the order of `prepared`; when ``first.path`` holds
+    the first ones (the caller vouches that they are those of these layers),
+    the file starts as a copy of it: the same bytes as writing them here.
+
+    Raises
+    ------
+    LayerError
+        If `first` names a layer not in `prepared`.
+    ExportError
+        If GDAL cannot write a table, or the file of the first tables cannot be copied.
+    """
+    items = _in_table_order(prepared, first.names if first is not None else ())
+    if first is not None and first.path is not None:
+        try:
+            shutil.copyfile(first.path, path)
+        except OSError as error:
+            raise ExportError(f"{path.name}: cannot copy its first tables from {first.path} "
+                              f"({error.strerror or error})") from None
+        items = items[len(first.names):]
+    with _unsynchronised_sqlite(), _fixed_timestamps():
+        for item in items:
+            _write_layer_table(item, path)
+        # A table without geometry: GDAL registers it in gpkg_contents as 'attributes'.
+        rows = [_provenance_row(item) for item in prepared]
+        _write_gpkg_table(pd.DataFrame(rows, columns=list(PROVENANCE_COLUMNS)), path, name=PROVENANCE_TABLE)
+
+
+def write_first_tables(path: Path, prepared: list[PreparedLayer]) -> FirstTables:
+    """Write the tables of the prepared layers, in their order and nothing else, into a new GeoPackage at `path`.
+
+    The start of a :func:`write_gpkg_file` of these layers and others (a
+    build keeps it for the layers that rarely change: the reference layers).
 
     Raises
     ------
     ExportError
         If GDAL cannot write a table.
     """
-    with _unsynchronised_sqlite():
-        _write_tables(path, prepared)
+    with _unsynchronised_sqlite(), _fixed_timestamps():
+        for item in prepared:
+            _write_layer_table(item, path)
+    return FirstTables(tuple(item.layer.name for item in prepared), path)
+
+
+def _in_table_order(prepared: list[PreparedLayer], first: Sequence[str]) -> list[PreparedLayer]:
+    by_name = {item.layer.name: item for item in prepared}
+    unknown = [name for name in first if name not in by_name]
+    if unknown:
+        raise LayerError(f"layer {unknown[0]}: named to come first in the GeoPackage, but not among the layers")
+    leading = set(first)
+    return [*(by_name[name] for name in first), *(item for item in prepared if item.layer.name not in leading)]
 
 
 @contextmanager
@@ -115,20 +183,12 @@ def _unsynchronised_sqlite() -> Iterator[None]:
         pyogrio.set_gdal_config_options({_SYNCHRONOUS: previous})
 
 
-def _write_tables(path: Path, prepared: list[PreparedLayer]) -> None:
-    rows = []
-    with _fixed_timestamps():
-        for item in prepared:
-            row = _provenance_row(item)
-            rows.append(row)
-            metadata = {key: str(row[key]) for key in ("title", "source", "method", "parameters", "quality")}
-            # DESCRIPTION fills gpkg_contents.description, which QGIS shows.
-            _write_gpkg_table(
-                item.frame, path, name=item.layer.name,
-                layer_metadata=metadata, layer_options={"DESCRIPTION": item.layer.title},
-            )
-        # A table without geometry: GDAL registers it in gpkg_contents as 'attributes'.
-        _write_gpkg_table(pd.DataFrame(rows, columns=list(PROVENANCE_COLUMNS)), path, name=PROVENANCE_TABLE)
+def _write_layer_table(item: PreparedLayer, path: Path) -> None:
+    row = _provenance_row(item)
+    metadata = {key: str(row[key]) for key in ("title", "source", "method", "parameters", "quality")}
+    # DESCRIPTION fills gpkg_contents.description, which QGIS shows.
+    _write_gpkg_table(item.frame, path, name=item.layer.name, layer_metadata=metadata,
+                      layer_options={"DESCRIPTION": item.layer.title})
 
 
 def write_gpkg(layers: Iterable[Layer] | LayerSet, path: str | Path, *, precision: int = DEFAULT_PRECISION) -> Path:

@@ -46,7 +46,7 @@ from alatau_geo.core.errors import CRSError, ExportError, InputDataError, LayerE
 from alatau_geo.core.export_geometry import DEFAULT_PRECISION, PreparedLayer, prepare_layers
 from alatau_geo.core.generation import check_member, file_digest, generation_files, with_generation
 from alatau_geo.core.geojson import collection_text, read_layer
-from alatau_geo.core.gpkg import check_gpkg_names, write_gpkg_file
+from alatau_geo.core.gpkg import FirstTables, check_gpkg_names, write_gpkg_file
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME, manifest_entries, manifest_text
 
@@ -257,6 +257,7 @@ def export_layers(
     built_by: Mapping[str, Any] | None = None,
     extra_files: Sequence[str] = (),
     prepared: Mapping[str, tuple[PreparedLayer, str]] | None = None,
+    gpkg_first: FirstTables | None = None,
 ) -> ExportResult:
     """Write every layer as ``<name>.geojson``, one GeoPackage and ``manifest.json``.
 
@@ -281,6 +282,10 @@ def export_layers(
         name (a build's cache of unchanged layers); the caller vouches that
         they are what :func:`~alatau_geo.core.export_geometry.prepare_layer`
         and :func:`~alatau_geo.core.geojson.collection_text` give.
+    gpkg_first : FirstTables, optional
+        A GeoPackage holding the tables of the first layers, which the
+        GeoPackage starts from (:func:`~alatau_geo.core.gpkg.write_gpkg_file`;
+        the caller vouches that they are these layers' tables).
 
     Returns
     -------
@@ -314,7 +319,7 @@ def export_layers(
     directory = Path(out_dir)
     ensure_folder(directory)
     geojson = tuple(atomic_write(directory / f"{name}.geojson", text_writer(text)) for name, text in texts.items())
-    gpkg = atomic_write(directory / gpkg_name, lambda temporary: write_gpkg_file(temporary, items))
+    gpkg = atomic_write(directory / gpkg_name, lambda temporary: write_gpkg_file(temporary, items, first=gpkg_first))
     # The manifest goes last: its presence says the export is complete, and
     # its generation record says which bytes of which files belong together.
     files = {path.name: hashlib.sha256(texts[path.stem].encode("utf-8")).hexdigest() for path in geojson}

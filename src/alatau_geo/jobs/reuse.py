@@ -37,6 +37,7 @@ from alatau_geo.core.errors import LayerError
 from alatau_geo.core.export_geometry import ExportedGeometries, PreparedLayer, prepare_layer
 from alatau_geo.core.generation import check_folder, file_digest, generation_files, generation_id
 from alatau_geo.core.geojson import collection_text, load_json, read_layer
+from alatau_geo.core.gpkg import FirstTables, write_first_tables
 from alatau_geo.core.io import ExportResult, copy_file, export_layers
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import MANIFEST_NAME
@@ -52,6 +53,7 @@ __all__ = ["CopiedFiles", "StageFiles", "WrittenMap", "export_key", "export_or_r
 
 _LAYERS, _MAPS, _GENERATION = "layers", "maps", "generation"
 _TEXT = "layer.geojson"
+_FIRST_TABLES = "first_tables.gpkg"
 GPKG_NAME = "alatau_geo.gpkg"
 """The GeoPackage a build writes beside the GeoJSON files."""
 
@@ -277,8 +279,12 @@ def _export(layers: LayerSet, plan: Plan, *, cache: StageCache, key: str, layers
     compare = partial(compare_to_previous, layers, cache=cache, layers_dir=layers_dir, sources=sources,
                       texts={name: text for name, (_, text) in known.items()}, previous=previous,
                       precision=precision)
-    write = partial(export_layers, layers, out_dir, precision=precision, built_by=built_by, extra_files=tuple(extra),
-                    gpkg_name=GPKG_NAME, prepared=known)
+
+    def write() -> ExportResult:
+        first = first_tables(layers, known, cache=cache, sources=sources, precision=precision)
+        return export_layers(layers, out_dir, precision=precision, built_by=built_by, extra_files=tuple(extra),
+                             gpkg_name=GPKG_NAME, prepared=known, gpkg_first=first)
+
     with cache.timed("export (GeoJSON, GeoPackage, manifest) and comparison with the previous layers"):
         export, changes = _written_and_compared(write, compare, beside=out_dir.resolve() != layers_dir.resolve())
         record_export(cache, key, export, changes, sources=sources)
@@ -334,6 +340,36 @@ def prepared_layers(layers: LayerSet, *, cache: StageCache, sources: Mapping[str
         text = (output.files_dir / _TEXT).read_bytes().decode("utf-8")
         found[name] = (PreparedLayer(ordered, ordered.frame.set_geometry(geometries)), text)
     return found
+
+
+def first_tables(layers: LayerSet, prepared: Mapping[str, tuple[PreparedLayer, str]], *, cache: StageCache,
+                 sources: Mapping[str, str | None], precision: int) -> FirstTables:
+    """The layers whose GeoPackage tables come first: those of no plan stage, by name; from `cache` when it has them.
+
+    The reference layers (from the tiles, the mountain cluster,
+    OpenStreetMap) do not change when the plan is edited. Their tables come
+    first in the GeoPackage, and a GeoPackage of them alone is kept under the
+    keys of the stages they come from (``gpkg-first`` entries, written when
+    missing): the export starts from a copy of it
+    (:func:`~alatau_geo.core.gpkg.write_gpkg_file`, same bytes), and after an
+    edit GDAL writes only the tables of the plan's layers. Without a cache the
+    tables are in the same order, all written.
+    """
+    from alatau_geo.jobs.build import PLAN_LAYERS
+
+    leading = sorted(name for name in layers if name not in PLAN_LAYERS and sources.get(name) is not None)
+    if not cache.enabled or not leading:
+        return FirstTables(tuple(leading))
+    key = digest("gpkg-first", package_digest(), precision, [(name, sources[name]) for name in leading])
+
+    def write(files_dir: Path | None) -> StageOutput:
+        assert files_dir is not None
+        write_first_tables(files_dir / _FIRST_TABLES, [prepared[name][0] for name in leading])
+        return StageOutput(files=(_FIRST_TABLES,))
+
+    output = cache.run("gpkg-first", key, write, timed=False)
+    assert output.files_dir is not None
+    return FirstTables(tuple(leading), output.files_dir / _FIRST_TABLES)
 
 
 def _prepare(layer: Layer, precision: int, memo: ExportedGeometries, files_dir: Path | None) -> StageOutput:

@@ -292,8 +292,11 @@ def test_plan_district_centres_reach_almaty_and_konaev(plan_network: NetworkInde
 def test_plan_service_areas_and_job_access(plan_network: NetworkIndex, layers: dict[str, gpd.GeoDataFrame]) -> None:
     centres = district_centres(layers["districts"])
     facilities = centres.assign(id=[f"sub_{i}" for i in centres["id"]], kind="substation").iloc[:2]
-    areas = service_areas(plan_network, facilities)
+    areas = service_areas(plan_network, facilities, threads=2)
     assert len(areas) == 6 and areas.is_valid.all() and areas["on_network"].all()
+    # merged two at a time (GEOS without Python's lock) or one by one: the same areas, byte for byte
+    one_by_one = service_areas(plan_network, facilities, threads=1)
+    assert shapely.to_wkb(areas.geometry.to_numpy()).tolist() == shapely.to_wkb(one_by_one.geometry.to_numpy()).tolist()
     # nested: the 10-minute area lies inside the 30-minute one, and is far smaller
     first = areas[areas["facility_id"] == facilities["id"].iloc[0]].set_index("minutes")
     assert first.geometry[30.0].buffer(1).contains(first.geometry[10.0])

@@ -24,6 +24,7 @@ off the network is reported the same way and logged, never dropped.
 from __future__ import annotations
 
 from collections.abc import MutableMapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
@@ -41,6 +42,7 @@ from alatau_geo.analysis.network_index import (
     network_index,
     times_from_points,
 )
+from alatau_geo.core.cores import usable_cores
 from alatau_geo.core.crs import WORKING_CRS, area_ha, to_working
 from alatau_geo.core.stage_store import geometry_digest
 from alatau_geo.plan.network_params import NetworkParams
@@ -54,6 +56,7 @@ def service_areas(
     *,
     params: NetworkParams = DEFAULT_PARAMS,
     known: MutableMapping[str, shapely.Geometry] | None = None,
+    threads: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Service area of every facility for every time limit, built from the reached streets.
 
@@ -80,6 +83,12 @@ def service_areas(
         area made here is added. A build passes a memo kept between builds
         (:func:`alatau_geo.jobs.memo.geometry_memo`): after an edit, the
         facilities whose streets did not change read their areas back.
+    threads : int, optional
+        How many areas are merged at once (default: one per core this
+        process may use). GEOS merges the buffers, most of the work, without
+        Python's lock: a build works the areas out beside other stages, and
+        takes the core they leave free while it waits for the areas. The
+        areas are the same whatever the number.
 
     Returns
     -------
@@ -103,7 +112,7 @@ def service_areas(
     limits = sorted(params.isochrone_minutes)
     times = times_from_points(index, attached, limit=max(limits) * 60.0)
     kinds = frame["kind"] if "kind" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
-    rows = []
+    rows, parts = [], []
     for row, (facility_id, link) in enumerate(attached.iterrows()):
         point = frame.geometry[facility_id].representative_point()
         connector = LineString([(point.x, point.y), tuple(index.xy[link["position"]])])
@@ -114,10 +123,14 @@ def service_areas(
                 lines.append(_cut(connector, minutes * 60.0 / seconds if seconds > 0 else 1.0))
             else:
                 lines = []
-            polygon = _band([*lines, point], params.isochrone_buffer_m, known=known)
+            parts.append([*lines, point])
             rows.append({"id": f"{facility_id}-{minutes:g}min", "facility_id": facility_id,
                          "kind": kinds[facility_id], "minutes": float(minutes), "on_network": bool(link["on_network"]),
-                         "connector_m": float(link["connector_m"]), "reason": link["reason"], "geometry": polygon})
+                         "connector_m": float(link["connector_m"]), "reason": link["reason"]})
+    with ThreadPoolExecutor(max_workers=threads or usable_cores()) as pool:
+        polygons = list(pool.map(lambda reached: _band(reached, params.isochrone_buffer_m, known=known), parts))
+    for record, polygon in zip(rows, polygons, strict=True):
+        record["geometry"] = polygon
     result = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=WORKING_CRS)
     result.insert(len(result.columns) - 2, "area_ha", area_ha(result).round(1))
     return result

@@ -36,6 +36,8 @@ from multiprocessing.reduction import ForkingPickler
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any, TypeVar
 
+from alatau_geo.core.cores import usable_cores
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["available_workers", "forks", "run_beside_handing_over", "run_forked"]
@@ -49,11 +51,7 @@ V = TypeVar("V")
 
 def available_workers() -> int:
     """How many processes the jobs get: the cores this process may run on, at most two."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on every platform
-        cores = os.cpu_count() or 1
-    return max(1, min(2, cores))
+    return max(1, min(2, usable_cores()))
 
 
 def run_forked(jobs: Mapping[str, Callable[[], T]], *, workers: int | None = None,

@@ -53,7 +53,8 @@ def plan_network(layers: LayerSet, plan: Plan, *, osm_graph: nx.MultiDiGraph | N
 
 
 def reached_areas(layers: LayerSet, plan: Plan, *, graph: nx.MultiDiGraph | None = None,
-                  known_areas: MutableMapping[str, shapely.Geometry] | None = None) -> ReachedAreas:
+                  known_areas: MutableMapping[str, shapely.Geometry] | None = None,
+                  threads: int | None = None) -> ReachedAreas:
     """Service areas, travel times and coverage of the plan's facilities, before the residents are counted in them.
 
     A build computes them while the residents are allocated (they need only
@@ -69,11 +70,14 @@ def reached_areas(layers: LayerSet, plan: Plan, *, graph: nx.MultiDiGraph | None
     known_areas : mutable mapping, optional
         Service areas already worked out, by what they are made of
         (:func:`~alatau_geo.analysis.service_areas.service_areas`'s ``known``).
+    threads : int, optional
+        How many service areas are merged at once (``service_areas``'s
+        ``threads``; default: one per core).
     """
     graph = graph if graph is not None else plan_network(layers, plan)
     index = network_index(graph)
     points = facilities(layers, plan)
-    served = _for_display(service_areas(index, points, params=plan.network, known=known_areas),
+    served = _for_display(service_areas(index, points, params=plan.network, known=known_areas, threads=threads),
                           max_hole_m2=2 * plan.network.block_m**2)
     return ReachedAreas(service_areas=served, travel_times=travel_time_nodes(index, points, params=plan.network),
                         coverage=coverage_layers(layers, radii_m=plan.service_radii_m))

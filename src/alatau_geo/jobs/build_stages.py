@@ -371,7 +371,10 @@ def _reached_areas(zoned: Callable[[], LayerSet], plan: Plan, parent: int, cache
     layers = zoned()
     graph = plan_network(layers, plan)
     known = geometry_memo(cache, "service-areas")
-    reached = reached_areas(LayerSet([*layers.values(), *placed().values()]), plan, graph=graph, known_areas=known)
+    # One thread: beside the placement, the suitability, the residents and the map pages, a second one only
+    # competes with them for the two cores (measured: the edit-and-rebuild takes longer with two).
+    reached = reached_areas(LayerSet([*layers.values(), *placed().values()]), plan, graph=graph, known_areas=known,
+                            threads=1)
     known.prune()
     return reached, StageRun("analyses: service areas, travel times, coverage", "computed",
                              time.perf_counter() - start, time.process_time() - start_cpu, None,

@@ -405,14 +405,31 @@ def test_a_second_build_at_the_same_time_is_refused(workspace: Path, first_gener
 
 def test_a_killed_build_leaves_the_previous_generation_and_the_next_run_cleans_up(
         workspace: Path, first_generation: dict) -> None:
-    for delay in (1.0, 3.0, 6.0):
+    def locked(pid: int) -> bool:
+        lock = workspace / ".layers.lock"
+        return lock.is_file() and lock.read_text(encoding="ascii", errors="replace") == str(pid)
+
+    def writing(pid: int) -> bool:  # a temporary file of the build's (rasters, GeoJSON, GeoPackage) in its staging
+        return any((workspace / ".layers.staging").glob(f".*.pid{pid}.*.tmp"))
+
+    def writing_gpkg(pid: int) -> bool:
+        return any((workspace / ".layers.staging").glob(f".alatau_geo.gpkg.pid{pid}.*.tmp"))
+
+    # Killed at points the build itself shows, not after fixed delays (a fast machine is done before them):
+    # holding the lock while it computes, writing its files, writing the GeoPackage.
+    for moment, reached in (("computing", locked), ("writing files", writing), ("writing the GeoPackage",
+                                                                                writing_gpkg)):
         # Every stage computed (a build from the cache would be done before the kill).
         build = start("-q", "-w", "ws", "build", "--no-cache", cwd=workspace.parent)
-        time.sleep(delay)
+        deadline = time.monotonic() + 240
+        while not reached(build.pid):
+            assert build.poll() is None, f"the build ended before it was {moment}"
+            assert time.monotonic() < deadline, f"the build was not {moment} within 240 s"
+            time.sleep(0.005)
         build.send_signal(signal.SIGKILL)
         build.wait()
-        assert snapshot(workspace) == first_generation, f"killed after {delay} s"
-    assert leftovers(workspace), "the kills should have left a lock or a staging folder behind"
+        assert snapshot(workspace) == first_generation, f"killed while {moment}"
+        assert leftovers(workspace), f"killed while {moment}: a lock or a staging folder should be left behind"
     # The next run takes the stale locks over, removes the staging folders, and writes the same bytes.
     rebuilt = run("-w", "ws", "build", "--no-maps", cwd=workspace.parent, launcher=WITHOUT_TILES)
     assert rebuilt.returncode == 0, rebuilt.stderr

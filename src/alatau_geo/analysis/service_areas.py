@@ -86,9 +86,9 @@ def service_areas(
     threads : int, optional
         How many areas are merged at once (default: one per core this
         process may use). GEOS merges the buffers, most of the work, without
-        Python's lock: a build works the areas out beside other stages, and
-        takes the core they leave free while it waits for the areas. The
-        areas are the same whatever the number.
+        Python's lock, so a caller with free cores gets the areas sooner; a
+        build, which works them out beside its other stages, asks for one.
+        The areas are the same whatever the number.
 
     Returns
     -------

@@ -10,8 +10,8 @@ option, set for the write only), so identical layers give a byte-identical
 GeoPackage. When the layers were built is not a property of the data; the
 manifest's ``built_by`` says what built them.
 
-GDAL opens and closes the file for each table it writes, so the file after
-the first tables is the same whoever wrote it: a write may start from a
+pyogrio has GDAL open and close the file for each table it writes, so the
+file after the first tables is the same whoever wrote it: a write may start from a
 copy of a GeoPackage holding its first tables (:class:`FirstTables`, made by
 :func:`write_first_tables`), and gives the same bytes as a write of them all.
 """
@@ -51,7 +51,7 @@ class FirstTables:
     Attributes
     ----------
     names : tuple of str
-        The layers whose tables come first, in this order (the others follow, by name).
+        The layers whose tables come first, in this order (the others follow in the order given).
     path : Path or None
         A GeoPackage holding these tables and nothing else, as
         :func:`write_first_tables` wrote them (left as it is: a write starts

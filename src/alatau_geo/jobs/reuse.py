@@ -281,7 +281,7 @@ def _export(layers: LayerSet, plan: Plan, *, cache: StageCache, key: str, layers
                       precision=precision)
 
     def write() -> ExportResult:
-        first = first_tables(layers, known, cache=cache, sources=sources, precision=precision)
+        first = _first_tables(layers, known, cache=cache, sources=sources, precision=precision)
         return export_layers(layers, out_dir, precision=precision, built_by=built_by, extra_files=tuple(extra),
                              gpkg_name=GPKG_NAME, prepared=known, gpkg_first=first)
 
@@ -342,8 +342,8 @@ def prepared_layers(layers: LayerSet, *, cache: StageCache, sources: Mapping[str
     return found
 
 
-def first_tables(layers: LayerSet, prepared: Mapping[str, tuple[PreparedLayer, str]], *, cache: StageCache,
-                 sources: Mapping[str, str | None], precision: int) -> FirstTables:
+def _first_tables(layers: LayerSet, prepared: Mapping[str, tuple[PreparedLayer, str]], *, cache: StageCache,
+                  sources: Mapping[str, str | None], precision: int) -> FirstTables:
     """The layers whose GeoPackage tables come first: those of no plan stage, by name; from `cache` when it has them.
 
     The reference layers (from the tiles, the mountain cluster,

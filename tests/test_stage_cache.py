@@ -63,11 +63,14 @@ def test_stored_layers_rasters_figures_and_files_read_back_exactly(layer: Layer,
     figures = {"area_km2": 1059.9123456789, "rivers": {"ili": {"length_km": 10.4}}, "counts": (1, 2), "notes": ["a"]}
     (tmp_path / FILES_FOLDER).mkdir()
     (tmp_path / FILES_FOLDER / "grid.tif").write_bytes(b"\x00\x01 a raster")
-    write_stage(tmp_path, layers=LayerSet([layer]), rasters={"dem": raster},
+    cells = Layer("cells", gpd.GeoDataFrame({"id": ["x"]}, geometry=[box(X0, Y0, X0 + 90, Y0 + 90)], crs=WORKING_CRS),
+                  Provenance("test", "cells"), disjoint=True)
+    write_stage(tmp_path, layers=LayerSet([layer, cells]), rasters={"dem": raster},
                 arrays={"drains": np.array([[0, 255]], dtype="uint8")}, figures=figures, files=["grid.tif"])
     stored = read_stage(tmp_path)
     back = stored.layers["mixed"]
     assert (back.name, back.title, back.provenance) == (layer.name, layer.title, layer.provenance)
+    assert not back.disjoint and stored.layers["cells"].disjoint  # the sum of its areas is its measure
     pd.testing.assert_frame_equal(back.frame.drop(columns="geometry"), layer.frame.drop(columns="geometry"),
                                   check_exact=True)
     assert back.frame["tags"].tolist() == [("x", 1.5), [], {"k": None, 2: np.float64(0.1)}]

@@ -180,6 +180,23 @@ def suited(workspace):
                                       elevation=read_raster(layers_dir / "terrain_dem.tif"))
 
 
+def test_the_layers_of_cells_are_measured_by_their_sum_the_same_hectares_as_their_union(suited):
+    """The class, sensitivity and hazard polygons do not overlap: the change report adds up their areas."""
+    from dataclasses import replace
+
+    from alatau_geo.analysis.suitability_layers import suitability_layers
+    from alatau_geo.core.changes import layer_measure
+
+    made = {layer.name: layer for layer in suitability_layers(suited[1])}
+    assert sorted(name for name, layer in made.items() if layer.disjoint) == [
+        "floodplain", "reservoir_bands", "suitability_classes", "suitability_sensitivity"]
+    for layer in made.values():
+        measure, summed = layer_measure(layer)
+        _, merged = layer_measure(replace(layer, disjoint=False))
+        assert measure == "area_ha" and summed > 100
+        assert summed == pytest.approx(merged, abs=0.01), layer.name  # hectares: the polygons share only edges
+
+
 def test_the_suitability_map_draws_classes_criteria_and_hazards(workspace, suited, tmp_path):
     layers_dir = workspace[0] / "layers"
     layers, result = suited

@@ -245,7 +245,8 @@ def _floodplain_layer(found: Hazards, hand: Raster, plain: np.ndarray) -> Layer:
                     "stream_threshold_km2": found.rasters.stream_threshold_km2},
         quality="approximate",
     )
-    return Layer("floodplain", frame, provenance, title=f"Floodplain of the named rivers ({params.flood_depth_m:g} m)")
+    return Layer("floodplain", frame, provenance, title=f"Floodplain of the named rivers ({params.flood_depth_m:g} m)",
+                 disjoint=True)
 
 
 def _bands_layer(found: Hazards) -> Layer:
@@ -264,4 +265,5 @@ def _bands_layer(found: Hazards) -> Layer:
                     "reservoir_max_level_m": params.reservoir_max_level_m},
         quality="approximate",
     )
-    return Layer("reservoir_bands", frame, provenance, title="Reservoir shore bands (normal and maximum level)")
+    return Layer("reservoir_bands", frame, provenance, title="Reservoir shore bands (normal and maximum level)",
+                 disjoint=True)

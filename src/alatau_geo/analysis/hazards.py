@@ -416,7 +416,7 @@ def hazard_layer(mask: np.ndarray, grid: Grid, *, name: str, title: str, provena
     Layer
         Columns ``id``, ``code``, ``label``, ``area_ha``; one row per 4-connected region.
     """
-    return Layer(name, code_polygons(mask, grid, labels={1: name}), provenance, title)
+    return Layer(name, code_polygons(mask, grid, labels={1: name}), provenance, title, disjoint=True)
 
 
 def _check_grid(flow: FlowModel, array: np.ndarray, *, what: str) -> None:

@@ -209,9 +209,10 @@ def suitability_layers(result: SuitabilityResult) -> list[Layer]:
         "under at least one change, by their base class",
         parameters=dict(provenance.parameters), quality="approximate")
     return [
-        Layer("suitability_classes", classes, provenance, title="Land suitability classes"),
+        Layer("suitability_classes", classes, provenance, title="Land suitability classes", disjoint=True),
         Layer("suitability_sensitivity", shifting, sensitivity,
-              title=f"Land whose class changes with the weights (+-{params.sensitivity_change_pct:g} %)"),
+              title=f"Land whose class changes with the weights (+-{params.sensitivity_change_pct:g} %)",
+              disjoint=True),
         *result.hazards.layers(),
     ]
 

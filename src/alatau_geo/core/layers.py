@@ -99,6 +99,12 @@ class Layer:
     provenance : Provenance
     title : str
         Human-readable title.
+    disjoint : bool, default False
+        Whether no two features overlap, as in the polygons of a raster's
+        cells (:func:`alatau_geo.analysis.zonal.code_polygons`): the area the
+        layer covers is then the sum of its features' areas, which
+        :func:`alatau_geo.core.changes.layer_measure` takes instead of a union.
+        Say it only of what is disjoint by construction.
 
     Examples
     --------
@@ -114,6 +120,7 @@ class Layer:
     frame: gpd.GeoDataFrame
     provenance: Provenance
     title: str = ""
+    disjoint: bool = False
 
     def __post_init__(self) -> None:
         if not self.name or not all(c.islower() or c.isdigit() or c == "_" for c in self.name):
@@ -134,7 +141,7 @@ class Layer:
     def sorted(self) -> Layer:
         """The same layer with features in stable ``id`` order."""
         frame = self.frame.sort_values("id", kind="stable").reset_index(drop=True)
-        return Layer(self.name, frame, self.provenance, self.title)
+        return Layer(self.name, frame, self.provenance, self.title, disjoint=self.disjoint)
 
 
 class LayerSet(Mapping[str, Layer]):

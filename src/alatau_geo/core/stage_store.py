@@ -279,7 +279,7 @@ def encode_layer(layer: Layer, arrays: _Arrays) -> dict[str, Any]:
     except StageCacheError as error:
         raise StageCacheError(f"layer {layer.name}: {error}") from None
     return {
-        "name": layer.name, "title": layer.title,
+        "name": layer.name, "title": layer.title, "disjoint": layer.disjoint,
         "provenance": {"source": provenance.source, "method": provenance.method, "quality": provenance.quality,
                        "parameters": parameters},
         "geometry": frame.geometry.name, "index": _encode_index(frame.index, arrays),
@@ -298,7 +298,7 @@ def decode_layer(data: Mapping[str, Any], arrays: _Arrays) -> Layer:
     stored = data["provenance"]
     provenance = Provenance(source=stored["source"], method=stored["method"], quality=stored["quality"],
                             parameters=decode_value(stored["parameters"]))
-    return Layer(data["name"], frame, provenance, data["title"])
+    return Layer(data["name"], frame, provenance, data["title"], disjoint=data["disjoint"])
 
 
 def _encode_raster(raster: Raster, arrays: _Arrays) -> dict[str, Any]:

@@ -231,3 +231,32 @@ def test_the_handed_over_job_of_a_child_that_dies_is_done_here() -> None:
         return "exported"
 
     assert run_beside_handing_over(here, dies_in_child, workers=2) == ("exported", (parent, sum(big)))
+
+
+def test_arrays_handed_over_reach_the_child_through_shared_memory_with_the_same_values() -> None:
+    """The suitability's rasters go to the pages' process without being copied through the pipe."""
+    import numpy as np
+
+    from alatau_geo.jobs.shared_pickles import SharedPickles
+
+    rng = np.random.default_rng(7)
+    rasters = {"score": rng.random((720, 809), dtype=np.float32), "classes": rng.integers(0, 5, (720, 809), np.uint8),
+               "small": np.arange(10), "columns": np.asfortranarray(rng.random((300, 200)))}
+
+    def beside(take) -> tuple[dict, bool]:
+        handed = take()
+        handed["score"][0, 0] = -1.0  # the child's arrays are its own to change
+        return {name: value.copy(order="K") for name, value in handed.items()}, handed["score"].flags.writeable
+
+    mine, (back, writeable) = run_beside_handing_over(lambda give: give(rasters), beside, workers=2)
+    assert writeable and rasters["score"][0, 0] != -1.0
+    back["score"][0, 0] = rasters["score"][0, 0]
+    for name, values in rasters.items():
+        np.testing.assert_array_equal(back[name], values)
+        assert back[name].dtype == values.dtype and back[name].flags.f_contiguous == values.flags.f_contiguous
+
+    shared = SharedPickles(size=2_500_000)
+    data = shared.dumps(rasters)  # the score (2.3 MB) fits; the classes (0.6 MB) and columns (0.5 MB) stay in
+    assert 1_060_000 < len(data) < 1_100_000
+    np.testing.assert_array_equal(shared.loads(data)["classes"], rasters["classes"])
+    shared.close()

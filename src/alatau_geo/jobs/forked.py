@@ -32,11 +32,11 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from multiprocessing.connection import Connection
-from multiprocessing.reduction import ForkingPickler
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any, TypeVar
 
 from alatau_geo.core.cores import usable_cores
+from alatau_geo.jobs.shared_pickles import SharedPickles
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +121,8 @@ def run_beside_handing_over(here: Callable[[Callable[[V], None]], T], beside: Ca
     `here` (a build generates the street network while the objects are
     placed), and go on in steps as `here` gives more (the map pages that
     need no analysis layer are drawn while the analyses are worked out).
+    The values' large arrays are not sent through the pipe: they go through
+    memory both processes share (:class:`~alatau_geo.jobs.shared_pickles.SharedPickles`).
 
     Parameters
     ----------
@@ -146,6 +148,7 @@ def run_beside_handing_over(here: Callable[[Callable[[V], None]], T], beside: Ca
         return result, beside(partial(_next_given, iter(given)))
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
+    shared = SharedPickles()  # before the fork: the arrays' data is handed over in memory both sides map
     # One thread sends the values in order: a value larger than the pipe holds would otherwise wait here
     # for the child to read it.
     sending: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
@@ -153,13 +156,13 @@ def run_beside_handing_over(here: Callable[[Callable[[V], None]], T], beside: Ca
 
     def give(value: V) -> None:
         # Pickled here, so a value that does not pickle fails in this process, with its own error.
-        sending.put(ForkingPickler.dumps(value))
+        sending.put(shared.dumps(value))
         given.append(value)
 
     def take() -> V:
         sender.close()  # the child's copy: the pipe ends when this side's does
         try:
-            return pickle.loads(receiver.recv_bytes())
+            return shared.loads(receiver.recv_bytes())
         except EOFError:
             raise RuntimeError("the forked job was handed nothing more") from None
 
@@ -171,7 +174,10 @@ def run_beside_handing_over(here: Callable[[Callable[[V], None]], T], beside: Ca
         finally:
             sending.put(None)  # no more: the thread closes the pipe once the values are sent
 
-    result, sent = _with_child({"beside": partial(beside, take)}, ["beside"], context.Value("i", 0), here=mine)
+    try:
+        result, sent = _with_child({"beside": partial(beside, take)}, ["beside"], context.Value("i", 0), here=mine)
+    finally:
+        shared.close()  # the child has ended
     sender_thread.join()
     for kind, _name, value in sent:
         if kind == "error":

@@ -326,6 +326,29 @@ def _round(geometry: gpd.GeoSeries, *, decimals: int) -> gpd.GeoSeries:
     return gpd.GeoSeries(rounded, index=geometry.index, crs=geometry.crs)
 
 
+class _StyleTable:
+    """The distinct Leaflet options of a layer's features, each as JSON gives it back, in the order first met."""
+
+    def __init__(self) -> None:
+        self.styles: list[Any] = []
+        self._indices: dict[Any, int] = {}
+
+    def index(self, options: dict[str, Any]) -> int:
+        """The index of `options` among :attr:`styles`, added when new."""
+        # Looked up by the options' items with their types (1 and 1.0 and True are equal keys, not equal JSON),
+        # as a set: the same options in any order are one style, as in JSON with sorted keys. Only new ones are
+        # written as JSON, once, not each of a layer's thousands of features.
+        try:
+            key: Any = frozenset((name, type(value), value) for name, value in options.items())
+        except TypeError:  # a list among the values (a badge's icon size): its JSON text instead
+            key = json.dumps(options, sort_keys=True)
+        found = self._indices.get(key)
+        if found is None:
+            found = self._indices[key] = len(self.styles)
+            self.styles.append(json.loads(json.dumps(options, sort_keys=True)))
+        return found
+
+
 def _json_id(value: Any) -> Any:
     # GeoJSON ids are strings or numbers; numpy scalars are not JSON.
     return value.item() if hasattr(value, "item") else value
@@ -435,7 +458,7 @@ def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DE
     template = popup_template(columns, layer_title=title, quality=layer.provenance.quality, layer=layer.name,
                               numeric=numeric)
     features: list[dict[str, Any]] = []
-    table: dict[str, int] = {}
+    table = _StyleTable()
     records = frame.drop(columns=frame.geometry.name).to_dict("records")
     shapes = np.asarray(geometry.values, dtype=object)
     values = popup_value_rows(records, template, kinds={column: dtype.kind for column, dtype in frame.dtypes.items()
@@ -460,14 +483,14 @@ def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DE
         )
         badge = style.badge(record) if shape.geom_type in ("Point", "MultiPoint") else None
         options = badge_icon(badge) if badge else style.leaflet_style(record, geometry_type=shape.geom_type)
-        properties["s"] = table.setdefault(json.dumps(options, sort_keys=True), len(table))
+        properties["s"] = table.index(options)
     west, south, east, north = (float(v) for v in geometry.total_bounds) if len(geometry) else (0.0,) * 4
     return DisplayLayer.of(
         {"type": "FeatureCollection", "features": features},
         name=layer.name,
         title=title,
         geometry_type=layer.geometry_type,
-        style_table=tuple(json.loads(key) for key in table),
+        style_table=tuple(table.styles),
         bounds=(west, south, east, north),
         popup_template=template,
     )

@@ -112,6 +112,10 @@ def json_value(value: Any, *, where: str, round_floats: bool) -> Any:
     raise LayerError(f"{where}: cannot write a value of type {type(value).__name__} ({value!r:.40})")
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+"""What ``json.dumps(data, ensure_ascii=False, allow_nan=False)`` encodes with, made once, not for each feature."""
+
+
 def json_text(data: Any, *, where: str) -> str:
     """JSON text of plain data on one line, non-ASCII kept.
 
@@ -121,7 +125,7 @@ def json_text(data: Any, *, where: str) -> str:
         If the data hold an infinite number; the message starts with `where`.
     """
     try:
-        return json.dumps(data, ensure_ascii=False, sort_keys=False, allow_nan=False)
+        return _JSON.encode(data)
     except ValueError:
         raise LayerError(f"{where}: infinite number; JSON cannot hold it") from None
 
@@ -178,12 +182,12 @@ def _exported_properties(prepared: PreparedLayer) -> list[dict[str, Any]]:
     return [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
-def _feature_text(feature_id: str | int, properties: Mapping[str, Any], geometry: str, *, where: str) -> str:
-    return (
-        '{"type": "Feature", "id": ' + json_text(feature_id, where=where)
-        + ', "properties": ' + json_text(properties, where=where)
-        + ', "geometry": ' + geometry + "}"
-    )
+def _feature_text(layer: Layer, feature_id: str | int, properties: Mapping[str, Any], geometry: str) -> str:
+    try:
+        return ('{"type": "Feature", "id": ' + _JSON.encode(feature_id) + ', "properties": '
+                + _JSON.encode(properties) + ', "geometry": ' + geometry + "}")
+    except ValueError:  # the feature is named only then: thousands of features, one message
+        raise LayerError(f"{feature_label(layer, feature_id)}: infinite number; JSON cannot hold it") from None
 
 
 def provenance_json(layer: Layer) -> dict[str, Any]:
@@ -223,7 +227,7 @@ def collection_text(prepared: PreparedLayer, *, precision: int, memo: ExportedGe
     else:
         geometries = _remembered_texts(f"{layer.name}#text", values, precision=precision, memo=memo)
     features = [
-        _feature_text(feature_id, row, geometry, where=feature_label(layer, feature_id))
+        _feature_text(layer, feature_id, row, geometry)
         for feature_id, row, geometry in zip(ids, properties, geometries, strict=True)
     ]
     # Header, one feature per line, footer: still one valid JSON document.

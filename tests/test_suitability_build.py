@@ -242,3 +242,30 @@ def test_overlay_images_kept_between_builds_are_those_drawn_afresh(suited, tmp_p
     assert kept_grid_image(codes, surface.grid.transform, surface.grid.crs, [(0, 0, 0, 0), (1, 2, 3, 255)],
                            images=memo) != first
     assert len(memo) == count + 1
+
+
+def test_the_hazards_a_build_keeps_are_those_worked_out(suited, tmp_path):
+    """The floodplain and shore bands read back from the cache (an edit of a district) are the computed ones."""
+    from dataclasses import replace
+
+    from alatau_geo.analysis.hazard_layers import flood_hazards
+    from alatau_geo.jobs.stage_cache import StageCache
+
+    rasters, params = suited[1].hazards.rasters, suited[1].hazards.params
+    fresh = flood_hazards(rasters, params)
+    cache = StageCache(tmp_path / "cache")
+    computed, kept = job.cached_hazards(cache)(rasters, params), job.cached_hazards(cache)(rasters, params)
+    assert [run.status for run in cache.runs] == []  # part of the suitability stage's time
+    assert len(list(cache.folder.glob("hazards-*"))) == 1
+    for found in (computed, kept):
+        np.testing.assert_array_equal(found.floodplain, fresh.floodplain)
+        np.testing.assert_array_equal(found.bands.normal, fresh.bands.normal)
+        np.testing.assert_array_equal(found.bands.maximum, fresh.bands.maximum)
+        assert found.bands.max_level_m == fresh.bands.max_level_m
+        for layer, made in zip(found.layers(), fresh.layers(), strict=True):
+            assert (layer.name, layer.provenance, layer.disjoint) == (made.name, made.provenance, made.disjoint)
+            pd.testing.assert_frame_equal(pd.DataFrame(layer.frame), pd.DataFrame(made.frame))
+    assert kept.area_by_zone(suited[0]["districts"].frame).equals(fresh.area_by_zone(suited[0]["districts"].frame))
+    deeper = job.cached_hazards(cache)(rasters, replace(params, flood_depth_m=params.flood_depth_m + 1.0))
+    assert deeper.floodplain.sum() > fresh.floodplain.sum()  # another depth: worked out, not read back
+    assert len(list(cache.folder.glob("hazards-*"))) == 2

@@ -105,12 +105,16 @@ class Hazards:
         elsewhere; None without the height above drainage.
     bands : hazards.ReservoirBands
         On the DEM's grid.
+    drawn : tuple of Layer, optional
+        The layers :meth:`layers` gives, when they were drawn before (a
+        build reads them back from its cache with the rest).
     """
 
     rasters: HazardRasters
     params: HazardParams
     floodplain: np.ndarray | None
     bands: hazards.ReservoirBands
+    drawn: tuple[Layer, ...] | None = None
 
     @property
     def has_hand(self) -> bool:
@@ -134,6 +138,8 @@ class Hazards:
 
     def layers(self) -> list[Layer]:
         """The ``floodplain`` (when built) and ``reservoir_bands`` layers, working CRS, hectares per polygon."""
+        if self.drawn is not None:
+            return list(self.drawn)
         found = []
         if self.rasters.hand is not None and self.floodplain is not None:
             found.append(_floodplain_layer(self, self.rasters.hand, self.floodplain))

@@ -249,7 +249,8 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
         if plan.suitability is None:
             return StageOutput(figures={"note": suitability.suitability_note(None)}, value=True)
         result = suitability.suitability_of_layers(unsuited, plan, hazards(), slope=ground.slope,
-                                                   cells=suitability.cached_cells(cache), exported=zoned.exported)
+                                                   cells=suitability.cached_cells(cache), exported=zoned.exported,
+                                                   flood=suitability.cached_hazards(cache))
         files = suitability.write_suitability_rasters(result, folder=files_dir)
         return StageOutput(layers=LayerSet(suitability_layers(result)), files=tuple(files), value=result,
                            rasters={"classes": result.surface.grid.raster(result.surface.classes)},

@@ -37,7 +37,7 @@ import dataclasses
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -46,7 +46,7 @@ import numpy as np
 from alatau_geo.analysis import hazards
 from alatau_geo.analysis.criteria import CellFunction, Cells, Source, computed
 from alatau_geo.analysis.grid import Grid
-from alatau_geo.analysis.hazard_layers import HAZARD_LAYERS, HazardRasters, dem_rasters, flood_hazards
+from alatau_geo.analysis.hazard_layers import HAZARD_LAYERS, HazardRasters, Hazards, dem_rasters, flood_hazards
 from alatau_geo.analysis.suitability import CLASS_LABELS
 from alatau_geo.analysis.suitability_layers import (
     SURFACE_LAYERS,
@@ -64,8 +64,9 @@ from alatau_geo.core.raster import Raster
 from alatau_geo.core.raster_io import read_raster_tags, write_cog
 from alatau_geo.core.stage_store import geometry_digest
 from alatau_geo.jobs.memo import ArrayMemo, memo_folder
-from alatau_geo.jobs.stage_cache import StageCache, digest
+from alatau_geo.jobs.stage_cache import StageCache, StageOutput, digest, package_digest
 from alatau_geo.plan.config import Plan
+from alatau_geo.plan.suitability_params import HazardParams
 from alatau_geo.plan.workspace import plan_fingerprint
 from alatau_geo.reference import terrain
 from alatau_geo.reference.build import ReferenceBuild
@@ -82,6 +83,8 @@ SCORE_RASTER = "suitability_score.tif"
 """The weighted score 0..1 on the suitability grid, 0 where a constraint excludes the land."""
 CLASS_RASTER = "suitability_class.tif"
 """The suitability classes (0 unsuitable, 1 low, 2 medium, 3 high, 255 no data)."""
+FoundHazards = Callable[[HazardRasters, HazardParams], Hazards]
+"""Gives the floodplain and reservoir bands of hazard rasters and the plan's hazards (as :func:`flood_hazards`)."""
 _KEEP_CELLS = 60
 # A build of the default plan reads about ten entries' cells; sixty keep those of a few recent grids and edits.
 _KEEP_SLOPES = 4  # one DEM per workspace, a few after its study area or resolution changed
@@ -187,14 +190,18 @@ def with_suitability(layers: LayerSet, plan: Plan, rasters: HazardRasters) -> tu
     return LayerSet([*kept, *suitability_layers(result)]), result
 
 
-def suitability_of_layers(layers: LayerSet, plan: Plan, rasters: HazardRasters, *, slope: Raster | None = None,
-                          cells: Cells = computed, exported: ExportedGeometries | None = None) -> SuitabilityResult:
+def suitability_of_layers(layers: LayerSet, plan: Plan, rasters: HazardRasters, *,  # noqa: PLR0913
+                          slope: Raster | None = None, cells: Cells = computed,
+                          exported: ExportedGeometries | None = None, flood: FoundHazards = flood_hazards,
+                          ) -> SuitabilityResult:
     """The suitability of `plan` on built `layers` and hazard rasters.
 
     `slope` and `cells` as in :func:`~alatau_geo.analysis.suitability_layers.evaluate_suitability`
     (a build keeps the cells in its cache: :func:`cached_cells`); the layers
     the criteria read are exported first, with the geometries `exported`
-    keeps (:func:`~alatau_geo.core.export_geometry.prepare_layer`).
+    keeps (:func:`~alatau_geo.core.export_geometry.prepare_layer`). `flood`
+    gives the floodplain and the reservoir bands (a build keeps them in its
+    cache: :func:`cached_hazards`).
     """
     params = plan.suitability
     if params is None:
@@ -203,12 +210,66 @@ def suitability_of_layers(layers: LayerSet, plan: Plan, rasters: HazardRasters, 
     named = {c.source for c in (*params.criteria, *params.constraints)} | set(params.area_layers)
     read = LayerSet(as_exported(layer, precision=precision, memo=exported) if name in named else layer
                     for name, layer in layers.items())
-    found = flood_hazards(rasters, params.hazards)
+    found = flood(rasters, params.hazards)
     result = evaluate_suitability(read, params, elevation=rasters.elevation, hazards=found, slope=slope,
                                   cells=cells)
     if result.left_out:
         logger.debug("suitability: left out %s (no height above drainage)", ", ".join(result.left_out))
     return result
+
+
+def cached_hazards(cache: StageCache) -> FoundHazards:
+    """:func:`~alatau_geo.analysis.hazard_layers.flood_hazards` and its layers, kept in `cache` by what they read.
+
+    The floodplain and the reservoir's shore bands read the hazard rasters
+    (the DEM, the reservoir, the height above drainage and the drains) and
+    ``suitability.hazards``, nothing of the districts: after an edit of one
+    they are read back with their layers (the ``hazards`` stage) instead of
+    being worked out and drawn again, a tenth of a second of the main
+    process. Without a cache (``--no-cache``) they are worked out.
+    """
+
+    def found(rasters: HazardRasters, params: HazardParams) -> Hazards:
+        key = digest("hazards", package_digest(), repr(params), _rasters_digest(rasters))
+        # Part of the suitability stage's time (not listed apart, so the stage profile adds up).
+        output = cache.run("hazards", key, lambda _files_dir: _hazards_stage(rasters, params), timed=False)
+        if output.computed:
+            return output.value
+        stored = output.arrays
+        bands = hazards.ReservoirBands(normal=stored["normal"], maximum=stored["maximum"],
+                                       normal_level_m=output.figures["normal_level_m"],
+                                       max_level_m=output.figures["max_level_m"])
+        return Hazards(rasters=rasters, params=params, floodplain=stored.get("floodplain"), bands=bands,
+                       drawn=tuple(output.layers.values()))
+
+    return found
+
+
+def _hazards_stage(rasters: HazardRasters, params: HazardParams) -> StageOutput:
+    found = flood_hazards(rasters, params)
+    drawn = tuple(found.layers())
+    arrays = {"normal": found.bands.normal, "maximum": found.bands.maximum}
+    if found.floodplain is not None:
+        arrays["floodplain"] = found.floodplain
+    return StageOutput(layers=LayerSet(drawn), arrays=arrays, value=dataclasses.replace(found, drawn=drawn),
+                       figures={"normal_level_m": found.bands.normal_level_m,
+                                "max_level_m": found.bands.max_level_m})
+
+
+def _rasters_digest(rasters: HazardRasters) -> str:
+    """SHA-256 of everything :func:`~alatau_geo.analysis.hazard_layers.flood_hazards` reads of `rasters`."""
+    grids = [_source_digest(rasters.elevation), _array_digest(rasters.reservoir)]
+    if rasters.hand is not None:
+        grids.append(_source_digest(rasters.hand))
+    if rasters.drains is not None:
+        grids.append(_array_digest(rasters.drains))
+    return digest(grids, dict(rasters.river_codes), rasters.stream_threshold_km2, rasters.reservoir_surface_m,
+                  rasters.reservoir_level_m)
+
+
+def _array_digest(values: np.ndarray) -> str:
+    values = np.ascontiguousarray(values)
+    return hashlib.sha256(values.data).hexdigest() + f"{values.dtype}{values.shape}"
 
 
 def cached_cells(cache: StageCache) -> Cells:

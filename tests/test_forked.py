@@ -260,3 +260,18 @@ def test_arrays_handed_over_reach_the_child_through_shared_memory_with_the_same_
     assert 1_060_000 < len(data) < 1_100_000
     np.testing.assert_array_equal(shared.loads(data)["classes"], rasters["classes"])
     shared.close()
+
+
+def test_without_address_space_to_share_the_arrays_go_through_the_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A system that will not reserve the shared mapping (strict overcommit) still hands the values over."""
+    import mmap
+
+    import numpy as np
+
+    def refuse(*_args, **_kwargs):
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(mmap, "mmap", refuse)
+    cells = np.arange(200_000, dtype=np.float64)
+    _, back = run_beside_handing_over(lambda give: give(cells), lambda take: take().sum(), workers=2)
+    assert back == cells.sum()

@@ -45,7 +45,8 @@ class SharedPickles:
     Parameters
     ----------
     size : int, default 512 MiB
-        Bytes of address space reserved, in both processes.
+        Bytes of address space reserved, in both processes (none where the
+        system will not reserve it: the buffers then stay in the pickles).
 
     Examples
     --------
@@ -58,7 +59,10 @@ class SharedPickles:
     """
 
     def __init__(self, size: int = DEFAULT_BYTES) -> None:
-        self._region = mmap.mmap(-1, size)  # MAP_SHARED | MAP_ANONYMOUS: a forked child sees what is written
+        try:  # MAP_SHARED | MAP_ANONYMOUS: a forked child sees what is written
+            self._region: mmap.mmap | None = mmap.mmap(-1, size)
+        except OSError:  # no address space to spare (a strict overcommit policy): everything stays in the pickles
+            self._region = None
         self._used = 0
 
     def dumps(self, value: Any) -> bytes:
@@ -72,13 +76,16 @@ class SharedPickles:
     def loads(self, data: bytes) -> Any:
         """The value :meth:`dumps` gave as `data`, its large buffers read where they lie in the mapping."""
         pickled, placed = pickle.loads(data)
+        if not placed:
+            return pickle.loads(pickled)
         region = memoryview(self._region)
         return pickle.loads(pickled, buffers=[region[start:start + size] for start, size in placed])
 
     def close(self) -> None:
         """Give the mapping up in this process (arrays still built on it keep it until they go)."""
         try:
-            self._region.close()
+            if self._region is not None:
+                self._region.close()
         except BufferError:  # arrays made by loads() here: the mapping goes with them
             pass
 
@@ -89,7 +96,7 @@ class SharedPickles:
         except BufferError:  # not contiguous: pickled as it is
             return True
         start = -(-self._used // _ALIGN) * _ALIGN
-        if view.nbytes < _MIN_SHARED_BYTES or start + view.nbytes > len(self._region):
+        if self._region is None or view.nbytes < _MIN_SHARED_BYTES or start + view.nbytes > len(self._region):
             return True
         self._region[start:start + view.nbytes] = view
         self._used = start + view.nbytes

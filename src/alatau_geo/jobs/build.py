@@ -432,11 +432,14 @@ def placement_context(layers: LayerSet, plan: Plan, *, elevation: Raster,
     return PlacementContext.from_layers(layers, elevation=elevation, slope=slope, plan=plan)
 
 
-def place_catalogues(layers: LayerSet, plan: Plan, *, elevation: Raster,
-                     catalogues: Mapping[str, Any] | None = None, slope: Raster | None = None) -> dict[str, Layer]:
+def place_catalogues(layers: LayerSet, plan: Plan, *, elevation: Raster,  # noqa: PLR0913
+                     catalogues: Mapping[str, Any] | None = None, slope: Raster | None = None,
+                     on_infrastructure: Callable[[LayerSet], None] | None = None) -> dict[str, Layer]:
     """Place the plan's infrastructure and projects catalogues (or the `catalogues` given) on the zoned layers.
 
     `slope`: that of `elevation` in degrees, when the caller has it (a build keeps it with the reference stage).
+    `on_infrastructure` is called with the infrastructure layers as soon as they are placed, before the
+    projects (which keep clear of them): a build hands them to the analyses, which read no other.
     """
     from alatau_geo.plan.catalogues import load_catalogues
     from alatau_geo.plan.placement import place_objects
@@ -444,6 +447,8 @@ def place_catalogues(layers: LayerSet, plan: Plan, *, elevation: Raster,
     context = placement_context(layers, plan, elevation=elevation, slope=slope)
     catalogues = catalogues if catalogues is not None else load_catalogues(plan)
     placed = place_objects(catalogues["infrastructure"], context)
+    if on_infrastructure is not None:
+        on_infrastructure(LayerSet(placed.values()))
     placed.update(place_objects(catalogues["projects"], context, avoid=placed["infrastructure"].frame.geometry))
     return placed
 

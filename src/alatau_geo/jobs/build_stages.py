@@ -122,7 +122,9 @@ class ZonedStages:
     reference : callable
         The reference layers as exported (what the zones are drawn on).
     zones, placed : callable
-        The zones stage; the placement stage.
+        The zones stage; the placement stage (given ``facilities``, a
+        callable, it calls it with the infrastructure layers as soon as they
+        are placed, when the stage is computed).
     zoned : callable
         The exported reference layers and the zones.
     exported : ExportedGeometries
@@ -131,7 +133,7 @@ class ZonedStages:
 
     reference: Callable[[], LayerSet]
     zones: Callable[[], StageOutput]
-    placed: Callable[[], StageOutput]
+    placed: Callable[..., StageOutput]
     zoned: Callable[[], LayerSet]
     exported: ExportedGeometries
 
@@ -169,11 +171,15 @@ def zoned_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: Stage
     def zoned() -> LayerSet:
         return LayerSet([*exported().values(), *zones().layers.values()])
 
-    @functools.cache
-    def placed() -> StageOutput:
-        return cache.run("placement", keys.placement, lambda _: StageOutput(
-            layers=LayerSet(place_catalogues(zoned(), plan, elevation=ground.elevation, slope=ground.slope).values()),
-            value=True))
+    stage: list[StageOutput] = []  # the placement, once worked out or read
+
+    def placed(*, facilities: Callable[[LayerSet], None] | None = None) -> StageOutput:
+        if not stage:
+            stage.append(cache.run("placement", keys.placement, lambda _: StageOutput(
+                layers=LayerSet(place_catalogues(zoned(), plan, elevation=ground.elevation, slope=ground.slope,
+                                                 on_infrastructure=facilities).values()),
+                value=True)))
+        return stage[0]
 
     return ZonedStages(reference=exported, zones=zones, placed=placed, zoned=zoned, exported=memo)
 
@@ -270,8 +276,7 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
     def placed_suited_and_people(give: Callable[[LayerSet], None], *,
                                  early: Early | None = None) -> tuple[StageOutput, StageOutput, StageOutput]:
         give(zoned.zones().layers)  # to the analyses, which loaded their code meanwhile
-        placed = zoned.placed()
-        give(placed.layers)  # to the analyses, which generated the street network meanwhile
+        placed = _placed_handing_over(zoned, give)  # the facilities to the analyses, as soon as they are placed
         on_step("hazards and land suitability")
         # The residents are allocated on the suitability's classes.
         suited = cache.run("suitability", keys.suitability, functools.partial(suitability_stage, unsuited(placed)),
@@ -350,6 +355,28 @@ def zones_and_placement(plan: Plan, *, layers_dir: Path, cache: StageCache) -> L
                          keys=stage_keys(plan, reference=reference_key))
     zones = zoned.zones().layers
     return LayerSet([*(zones[name] for name in ZONE_LAYERS if name in zones), *zoned.placed().layers.values()])
+
+
+def _placed_handing_over(zoned: ZonedStages, give: Callable[[LayerSet], None]) -> StageOutput:
+    """The placement stage; the facility layers go to `give` as soon as they are placed.
+
+    The analyses (which generated the street network meanwhile) read no
+    other placed object: they start on the service areas while the
+    projects are placed. When the placement is read from the cache, they
+    are given once it is read.
+    """
+    from alatau_geo.analysis.proximity import FACILITY_LAYERS
+
+    handed: list[LayerSet] = []
+
+    def facilities(layers: LayerSet) -> None:
+        give(layers)
+        handed.append(layers)
+
+    placed = zoned.placed(facilities=facilities)
+    if not handed:
+        give(LayerSet(layer for name, layer in placed.layers.items() if name in FACILITY_LAYERS))
+    return placed
 
 
 def _reached_areas(zoned: Callable[[], LayerSet], plan: Plan, parent: int, cache: StageCache,

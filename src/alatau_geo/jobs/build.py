@@ -143,17 +143,23 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
         return [reuse.StageFiles(reference, [TERRAIN_RASTER, *hand]), reuse.StageFiles(mountain, list(mountain.files)),
                 *handover.plan_files(people, suited)]
 
+    fixed = {**{name: reference_key for name in reference.layers}, **{name: mountain_key for name in mountain.layers},
+             **{name: osm for name in with_osm if name.endswith("_osm")}}
+
+    def ahead(layers: LayerSet, plan_sources: dict[str, str]) -> dict[str, Any]:
+        # While the analyses are worked out beside: the other layers in WGS84 and as text, for the export.
+        return reuse.prepared_layers(layers, cache=cache, sources={**fixed, **plan_sources},
+                                     precision=plan.export.coordinate_precision)
+
     planned = stages.plan_stages(with_osm, plan, ground=stages.Ground.of(reference, elevation), keys=keys,
                                  cache=cache, out_dir=out_dir, hazards=hazards, on_step=on_step,
-                                 early=handover.early_of(ready, plan, files=files, out_dir=out_dir))
+                                 early=handover.early_of(ready, plan, files=files, out_dir=out_dir), ahead=ahead)
     outputs = files(planned.population, planned.suitability)
     on_step("comparing with the previous layers and exporting")
-    sources = {**{name: reference_key for name in reference.layers}, **{name: mountain_key for name in mountain.layers},
-               **{name: osm for name in with_osm if name.endswith("_osm")}, **planned.sources}
     export, changes = reuse.export_or_reuse(
         planned.layers, plan, cache=cache, keys=keys.values(), layers_dir=layers_dir, out_dir=out_dir,
-        built_by=built_by, outputs=outputs, sources=sources, previous=lambda: _previous(layers_dir),
-        ready=handover.ready_of(ready, planned))
+        built_by=built_by, outputs=outputs, sources={**fixed, **planned.sources},
+        previous=lambda: _previous(layers_dir), ready=handover.ready_of(ready, planned), prepared=planned.ahead)
     figures = reference.figures["reference"]
     notes = (
         f"Reservoir: {figures['reservoir_polygon_area_km2']:,.1f} km2 at {figures['reservoir_level_m']:g} m "

@@ -50,6 +50,9 @@ __all__ = ["Early", "PlanStages", "ZonedStages", "committed_stage", "plan_stages
 
 Early = Callable[[LayerSet, StageOutput, StageOutput], None]
 """What :func:`plan_stages` hands over before the analyses are in: the other layers, the suitability and residents."""
+Ahead = Callable[[LayerSet, dict[str, str]], dict[str, Any]]
+"""What :func:`plan_stages` has worked out before the analyses are in, given the other layers and the keys of the
+plan stages they come from (a build prepares them for export: :func:`alatau_geo.jobs.reuse.prepared_layers`)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class PlanStages:
         Whether the plan has a ``[suitability]`` section (then the HAND rasters go beside the layers).
     sources : dict of str to str
         The key of the stage each plan layer comes from.
+    ahead : dict
+        What the ``ahead`` of :func:`plan_stages` gave (empty without it).
     """
 
     layers: LayerSet
@@ -77,6 +82,7 @@ class PlanStages:
     notes: tuple[str, ...]
     suited: bool
     sources: dict[str, str]
+    ahead: dict[str, Any]
 
 
 def committed_stage(plan: Plan, *, source_dir: Path, key: str, cache: StageCache, elevation: Raster) -> StageOutput:
@@ -186,7 +192,8 @@ def zoned_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: Stage
 
 def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageKeys,  # noqa: PLR0913
                 cache: StageCache, out_dir: Path, hazards: Callable[[], Any],
-                on_step: Callable[[str], None] = no_progress, early: Early | None = None) -> PlanStages:
+                on_step: Callable[[str], None] = no_progress, early: Early | None = None,
+                ahead: Ahead | None = None) -> PlanStages:
     """The plan's stages on `reference`: zones, placement, suitability, residents and jobs, analyses.
 
     The zones and placed objects of :func:`alatau_geo.jobs.build.plan_layers`,
@@ -216,6 +223,11 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
         the residents' stage, when the analyses are still being worked out
         beside them (a build draws the map pages that need no analysis
         layer meanwhile); not called when the analyses are read from `cache`.
+    ahead : callable, optional
+        Called then (after `early`, and likewise only when the analyses are
+        worked out beside) with the same layers and the keys of the plan
+        stages they come from; what it gives is the result's ``ahead`` (a
+        build prepares them for export while it waits for the analyses).
     """
     from alatau_geo.jobs.build import PLAN_LAYERS, population_note
 
@@ -273,8 +285,10 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
         return StageOutput(layers=LayerSet(population_layers(population, planned())), value=population,
                            figures={"note": population_note(population)}, files=tuple(p.name for p in grids))
 
-    def placed_suited_and_people(give: Callable[[LayerSet], None], *,
-                                 early: Early | None = None) -> tuple[StageOutput, StageOutput, StageOutput]:
+    made: dict[str, Any] = {}
+
+    def placed_suited_and_people(give: Callable[[LayerSet], None], *, early: Early | None = None,
+                                 ahead: Ahead | None = None) -> tuple[StageOutput, StageOutput, StageOutput]:
         give(zoned.zones().layers)  # to the analyses, which loaded their code meanwhile
         placed = _placed_handing_over(zoned, give)  # the facilities to the analyses, as soon as they are placed
         on_step("hazards and land suitability")
@@ -284,9 +298,12 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
         on_step("residents, jobs and the analyses")
         allocate = functools.partial(people_stage, suited.rasters.get("classes"))
         people = cache.run("population", keys.population, allocate, out_dir=out_dir)
+        before = LayerSet([*unsuited(placed).values(), *people.layers.values(), *suited.layers.values()])
         if early is not None:  # in the order of the layers of an uncached build, the analyses' left out
-            early(LayerSet([*unsuited(placed).values(), *people.layers.values(), *suited.layers.values()]),
-                  suited, people)
+            early(before, suited, people)
+        if ahead is not None:
+            made.update(ahead(before, _sources(((keys.zones, zoned.zones()), (keys.placement, placed),
+                                                (keys.population, people), (keys.suitability, suited)))))
         return placed, suited, people
 
     # The analyses' service areas, travel times and coverage need only the
@@ -305,7 +322,7 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
         zoned.reference()
         here = os.getpid()  # the timing tells the analyses' process from this one
         (placed, suited, people), (reached, run) = run_beside_handing_over(
-            functools.partial(placed_suited_and_people, early=early),
+            functools.partial(placed_suited_and_people, early=early, ahead=ahead),
             lambda take: _reached_areas(lambda: exported_zoned_of(take()), plan, here, cache,
                                         lambda: exported(take())))
         cache.runs.append(run)
@@ -328,8 +345,7 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
               (keys.analyses, analysed), (keys.suitability, suited))
     return PlanStages(layers=LayerSet([*layers.values(), *suited.layers.values()]), population=people,
                       suitability=suited, notes=(people.figures["note"], suited.figures["note"]),
-                      suited=plan.suitability is not None,
-                      sources={name: key for key, output in stages for name in output.layers})
+                      suited=plan.suitability is not None, sources=_sources(stages), ahead=made)
 
 
 def zones_and_placement(plan: Plan, *, layers_dir: Path, cache: StageCache) -> LayerSet:
@@ -355,6 +371,11 @@ def zones_and_placement(plan: Plan, *, layers_dir: Path, cache: StageCache) -> L
                          keys=stage_keys(plan, reference=reference_key))
     zones = zoned.zones().layers
     return LayerSet([*(zones[name] for name in ZONE_LAYERS if name in zones), *zoned.placed().layers.values()])
+
+
+def _sources(stages: tuple[tuple[str, StageOutput], ...]) -> dict[str, str]:
+    """The key of the stage each layer of `stages` (key and output) comes from."""
+    return {name: key for key, output in stages for name in output.layers}
 
 
 def _placed_handing_over(zoned: ZonedStages, give: Callable[[LayerSet], None]) -> StageOutput:

@@ -216,7 +216,9 @@ def export_or_reuse(layers: LayerSet, plan: Plan, *, cache: StageCache,  # noqa:
                     keys: Iterable[str | None], layers_dir: Path, out_dir: Path,
                     built_by: Mapping[str, Any] | None, outputs: Sequence[StageFiles | CopiedFiles],
                     sources: Mapping[str, str | None], previous: Callable[[], LayerSet | None],
-                    ready: Callable[[], None] | None = None) -> tuple[ExportResult, list[LayerChange]]:
+                    ready: Callable[[], None] | None = None,
+                    prepared: Mapping[str, tuple[PreparedLayer, str]] | None = None,
+                    ) -> tuple[ExportResult, list[LayerChange]]:
     """Export `layers` and the stages' files into `out_dir`, or link the layers in place when they are the same.
 
     Parameters
@@ -245,6 +247,10 @@ def export_or_reuse(layers: LayerSet, plan: Plan, *, cache: StageCache,  # noqa:
         are compared and exported (a build then hands its layers to the
         process that renders the map pages, which reads those files); not
         called when the layers in place are kept.
+    prepared : mapping, optional
+        Layers already prepared for export, with their GeoJSON text
+        (:func:`prepared_layers` of some of `layers`, with the same `sources`
+        and `cache`): they are not prepared again.
 
     Returns
     -------
@@ -266,16 +272,19 @@ def export_or_reuse(layers: LayerSet, plan: Plan, *, cache: StageCache,  # noqa:
     if ready is not None:
         ready()
     return _export(layers, plan, cache=cache, key=key, layers_dir=layers_dir, out_dir=out_dir, built_by=built_by,
-                   extra=extra, sources=sources, previous=previous)
+                   extra=extra, sources=sources, previous=previous, prepared=prepared or {})
 
 
 def _export(layers: LayerSet, plan: Plan, *, cache: StageCache, key: str, layers_dir: Path,  # noqa: PLR0913
             out_dir: Path, built_by: Mapping[str, Any] | None, extra: list[str], sources: Mapping[str, str | None],
-            previous: Callable[[], LayerSet | None]) -> tuple[ExportResult, list[LayerChange]]:
+            previous: Callable[[], LayerSet | None], prepared: Mapping[str, tuple[PreparedLayer, str]],
+            ) -> tuple[ExportResult, list[LayerChange]]:
     """The export of :func:`export_or_reuse` once the files beside the layers (`extra`) are in `out_dir`."""
     precision = plan.export.coordinate_precision
     with cache.timed("layers in WGS84 and as GeoJSON text"):
-        known = prepared_layers(layers, cache=cache, sources=sources, precision=precision)
+        missing = LayerSet(layer for name, layer in layers.items() if name not in prepared)
+        made = prepared_layers(missing, cache=cache, sources=sources, precision=precision)
+        known = {name: prepared[name] if name in prepared else made[name] for name in layers}
     compare = partial(compare_to_previous, layers, cache=cache, layers_dir=layers_dir, sources=sources,
                       texts={name: text for name, (_, text) in known.items()}, previous=previous,
                       precision=precision)

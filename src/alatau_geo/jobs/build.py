@@ -148,8 +148,9 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
 
     def ahead(layers: LayerSet, plan_sources: dict[str, str]) -> dict[str, Any]:
         # While the analyses are worked out beside: the other layers in WGS84 and as text, for the export.
-        return reuse.prepared_layers(layers, cache=cache, sources={**fixed, **plan_sources},
-                                     precision=plan.export.coordinate_precision)
+        with cache.timed("layers in WGS84 and as GeoJSON text, while the analyses are worked out"):
+            return reuse.prepared_layers(layers, cache=cache, sources={**fixed, **plan_sources},
+                                         precision=plan.export.coordinate_precision)
 
     planned = stages.plan_stages(with_osm, plan, ground=stages.Ground.of(reference, elevation), keys=keys,
                                  cache=cache, out_dir=out_dir, hazards=hazards, on_step=on_step,

@@ -63,11 +63,13 @@ def _pipeline(record: dict[str, Any]) -> list[str]:
               "costs. Unchanged stages come from the stage cache (content hashes of their inputs), and layers and "
               "maps identical to those in place are kept rather than written again; `--no-cache` computes every "
               "stage and writes every file. A build works on two cores where it can (a forked process "
-              "generates the street network while the objects are placed, works out the service areas, travel "
-              "times and coverage while the suitability and the residents are computed; another, forked as the "
+              "generates the street network while the objects are placed and works out the service areas, travel "
+              "times and coverage, from the facilities on, while the projects, the suitability and the residents "
+              "are, and the main process then prepares the other layers for export; another, forked as the "
               "build starts, loads the map code, draws the pages without analysis layers while the analyses are "
               "worked out and the others while the layers are exported), so a "
-              "command's CPU time counts its processes together and can exceed its wall time."]
+              "command's CPU time counts its processes together and can exceed its wall time. The large arrays "
+              "handed to the pages' process go through memory the two share, not through a pipe."]
     if "cached_equals_uncached" in record:
         same = "yes" if record["cached_equals_uncached"] else "**no**"
         lines += ["", f"Layers of a cached edit-and-rebuild byte-identical to those of `build --no-cache`: {same}."]

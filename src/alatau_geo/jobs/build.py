@@ -19,6 +19,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -145,13 +146,8 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
 
     fixed = {**{name: reference_key for name in reference.layers}, **{name: mountain_key for name in mountain.layers},
              **{name: osm for name in with_osm if name.endswith("_osm")}}
-
-    def ahead(layers: LayerSet, plan_sources: dict[str, str]) -> dict[str, Any]:
-        # While the analyses are worked out beside: the other layers in WGS84 and as text, for the export.
-        with cache.timed("layers in WGS84 and as GeoJSON text, while the analyses are worked out"):
-            return reuse.prepared_layers(layers, cache=cache, sources={**fixed, **plan_sources},
-                                         precision=plan.export.coordinate_precision)
-
+    # While the analyses are worked out beside, the other layers are prepared for the export.
+    ahead = partial(reuse.prepared_ahead, cache=cache, sources=fixed, precision=plan.export.coordinate_precision)
     planned = stages.plan_stages(with_osm, plan, ground=stages.Ground.of(reference, elevation), keys=keys,
                                  cache=cache, out_dir=out_dir, hazards=hazards, on_step=on_step,
                                  early=handover.early_of(ready, plan, files=files, out_dir=out_dir), ahead=ahead)

@@ -351,6 +351,18 @@ def prepared_layers(layers: LayerSet, *, cache: StageCache, sources: Mapping[str
     return found
 
 
+def prepared_ahead(layers: LayerSet, plan_sources: Mapping[str, str], *, cache: StageCache,
+                   sources: Mapping[str, str | None], precision: int) -> dict[str, tuple[PreparedLayer, str]]:
+    """:func:`prepared_layers` of `layers` before the export, timed as a step of its own.
+
+    `plan_sources` holds the keys of the plan stages some of them come
+    from, `sources` those of the others (a build calls it while the
+    analyses are worked out beside; see ``export_or_reuse``'s ``prepared``).
+    """
+    with cache.timed("layers in WGS84 and as GeoJSON text, while the analyses are worked out"):
+        return prepared_layers(layers, cache=cache, sources={**sources, **plan_sources}, precision=precision)
+
+
 def _first_tables(layers: LayerSet, prepared: Mapping[str, tuple[PreparedLayer, str]], *, cache: StageCache,
                   sources: Mapping[str, str | None], precision: int) -> FirstTables:
     """The layers whose GeoPackage tables come first: those of no plan stage, by name; from `cache` when it has them.

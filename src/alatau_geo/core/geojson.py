@@ -127,7 +127,11 @@ def json_text(data: Any, *, where: str) -> str:
     try:
         return _JSON.encode(data)
     except ValueError:
-        raise LayerError(f"{where}: infinite number; JSON cannot hold it") from None
+        raise _infinite(where) from None
+
+
+def _infinite(where: str) -> LayerError:
+    return LayerError(f"{where}: infinite number; JSON cannot hold it")
 
 
 def _property_columns(frame: gpd.GeoDataFrame) -> list[str]:
@@ -187,7 +191,7 @@ def _feature_text(layer: Layer, feature_id: str | int, properties: Mapping[str, 
         return ('{"type": "Feature", "id": ' + _JSON.encode(feature_id) + ', "properties": '
                 + _JSON.encode(properties) + ', "geometry": ' + geometry + "}")
     except ValueError:  # the feature is named only then: thousands of features, one message
-        raise LayerError(f"{feature_label(layer, feature_id)}: infinite number; JSON cannot hold it") from None
+        raise _infinite(feature_label(layer, feature_id)) from None
 
 
 def provenance_json(layer: Layer) -> dict[str, Any]:

@@ -268,6 +268,7 @@ def _rasters_digest(rasters: HazardRasters) -> str:
 
 
 def _array_digest(values: np.ndarray) -> str:
+    """SHA-256 of an array's values, with its type and shape."""
     values = np.ascontiguousarray(values)
     return hashlib.sha256(values.data).hexdigest() + f"{values.dtype}{values.shape}"
 
@@ -313,9 +314,7 @@ def _source_digest(source: Source) -> str:
     if isinstance(source, gpd.GeoDataFrame):
         kinds = source["kind"].astype(str).str.cat(sep="\n") if "kind" in source.columns else ""
         return geometry_digest(source.geometry.to_numpy(), kinds, source.crs.to_wkt() if source.crs else "")
-    values = np.ascontiguousarray(source.data)
-    return hashlib.sha256(values.data).hexdigest() + f"{values.dtype}{values.shape}{source.transform!r}" + (
-        source.crs.to_wkt())
+    return _array_digest(source.data) + f"{source.transform!r}" + source.crs.to_wkt()
 
 
 def suitability_of(layers: LayerSet, plan: Plan, *, layers_dir: Path, elevation: Raster,

@@ -502,3 +502,34 @@ def test_a_generation_replaces_the_outputs_and_keeps_the_users_files(tmp_path: P
     with pytest.raises(ExportError, match="maps: is a file; an output folder was expected there"):
         StagedFolders([tmp_path / "maps"]).__enter__()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["layers", "maps"]
+
+
+def test_a_generation_reaches_the_disk_before_its_journal_not_file_by_file(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from alatau_geo.core import atomic
+    from alatau_geo.core.atomic import atomic_write, text_writer
+    from alatau_geo.core.staging import StagedFolders
+
+    events: list[str] = []
+    flush = atomic._flush_to_disk
+    monkeypatch.setattr(atomic, "_flush_to_disk", lambda path: (events.append(f"flush {path.name}"), flush(path)))
+    monkeypatch.setattr(atomic, "_flush_folder", lambda path: events.append(f"flush folder {path.name}"))
+    layers = tmp_path / "layers"
+    with StagedFolders([layers], on_message=lambda _: None) as staged:
+        (staged.folder(layers) / "rasters").mkdir()
+        for name in ("a.geojson", "rasters/b.tif"):
+            atomic_write(staged.folder(layers) / name, text_writer(name))
+        assert events == []  # written into the staging folder: not flushed one by one
+        original = atomic.atomic_path
+
+        def journal_path(path: str | Path):  # noqa: ANN202 - the context manager atomic_path gives
+            events.append(f"journal {Path(path).name}")
+            return original(path)
+
+        monkeypatch.setattr(atomic, "atomic_path", journal_path)
+        staged.commit()
+    journal = events.index("journal .layers.commit")
+    assert sorted(events[:journal]) == ["flush a.geojson", "flush b.tif", "flush folder .layers.staging",
+                                        "flush folder rasters"]
+    assert events[journal + 1:] == ["flush .layers.commit"]  # a file outside a staging folder: flushed itself
+    assert (layers / "rasters" / "b.tif").read_text(encoding="utf-8") == "rasters/b.tif"

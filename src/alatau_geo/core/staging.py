@@ -6,7 +6,9 @@ file system. The build writes only there. :meth:`StagedFolders.commit` then
 
 1. links into each staging folder the files of the old folder that are not
    outputs (a README, a user's QGIS project), so nothing of the user's is lost;
-2. writes a journal, ``.<first>.commit``, naming every swap to make;
+2. flushes the staging folders to disk (their files are not flushed one by
+   one as they are written: :mod:`alatau_geo.core.atomic`), then writes a
+   journal, ``.<first>.commit``, naming every swap to make;
 3. renames each old folder to ``.<name>.old`` and its staging folder into place;
 4. removes the journal, then the old folders.
 
@@ -32,7 +34,14 @@ from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
 
-from alatau_geo.core.atomic import atomic_write, is_temporary, remove_stale_temporaries, text_writer
+from alatau_geo.core.atomic import (
+    STAGING_SUFFIX,
+    atomic_write,
+    flush_tree,
+    is_temporary,
+    remove_stale_temporaries,
+    text_writer,
+)
 from alatau_geo.core.errors import ExportError, UsageError
 from alatau_geo.core.folder_lock import FolderLock
 
@@ -46,7 +55,7 @@ IsOutput = Callable[[Path], bool]
 
 def staging_path(folder: Path) -> Path:
     """Where the next generation of `folder` is written: ``.<name>.staging`` beside it."""
-    return folder.parent / f".{folder.name}.staging"
+    return folder.parent / f".{folder.name}{STAGING_SUFFIX}"
 
 
 def _old_path(folder: Path) -> Path:
@@ -162,6 +171,8 @@ class StagedFolders:
         """Carry the user's files over, then swap every staging folder into place (see the module notes)."""
         for folder, rules in self._rules.items():
             _carry_over(folder, staging_path(folder), rules)
+        for folder in self.folders:  # their files were not flushed one by one (core.atomic)
+            flush_tree(staging_path(folder))
         swaps = [{"folder": str(f), "staged": str(staging_path(f)), "old": str(_old_path(f))} for f in self.folders]
         journal = _journal_path(self.folders[0])
         atomic_write(journal, text_writer(json.dumps({"swaps": swaps}, indent=2) + "\n"))

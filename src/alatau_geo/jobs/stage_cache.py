@@ -362,7 +362,8 @@ class StageCache:
     def _compute(self, stage: str, entry: Path, compute: Callable[[Path | None], StageOutput]) -> StageOutput:
         assert self.folder is not None
         self.folder.mkdir(parents=True, exist_ok=True)
-        # Named as core.atomic names its temporaries: a killed build's are removed by the next one.
+        # Named as core.atomic names its temporaries: a killed build's are removed by the next one, and the
+        # files written in it are not flushed to disk one by one (a damaged entry fails its digests when read).
         work = Path(tempfile.mkdtemp(prefix=f".{stage}.pid{os.getpid()}.", suffix=".tmp", dir=self.folder))
         files_dir = work / FILES_FOLDER
         files_dir.mkdir()

@@ -402,7 +402,22 @@ def sample(raster: Raster, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     coords = np.vstack([np.asarray(rows) - 0.5, np.asarray(cols) - 0.5])
     from scipy import ndimage  # as in _reachable: scipy.ndimage takes 0.15 s to import
 
-    return ndimage.map_coordinates(raster.data.astype(np.float64), coords, order=1, cval=np.nan)
+    # Bilinear interpolation reads only the cells around each point: the window of the raster holding them
+    # gives the same values (a point off the raster stays off the window) without converting the whole raster
+    # to float64 for a few points (a placement samples its slope some sixty times).
+    start, stop = _window(coords, raster.data.shape)
+    window = raster.data[start[0]:stop[0], start[1]:stop[1]].astype(np.float64)
+    return ndimage.map_coordinates(window, coords - start[:, None], order=1, cval=np.nan)
+
+
+def _window(coords: np.ndarray, shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """First and past-last (row, column) of the cells bilinear interpolation at `coords` (2 x n, cells) reads."""
+    inside = np.isfinite(coords).all(axis=0)
+    if not inside.any():
+        return np.zeros(2, dtype=int), np.asarray(shape[:2])
+    low = np.floor(coords[:, inside].min(axis=1)).astype(int) - 1
+    high = np.floor(coords[:, inside].max(axis=1)).astype(int) + 3
+    return np.clip(low, 0, shape[:2]), np.clip(high, 0, shape[:2])
 
 
 def geographic_cell_areas_km2(raster: Raster) -> np.ndarray:

@@ -124,6 +124,26 @@ def test_sample_interpolates_between_cell_centres():
     assert np.isnan(terrain.sample(raster, np.array([1e6]), np.array([100.0]))[0])
 
 
+def test_sample_of_a_few_points_is_that_of_the_whole_grid():
+    from scipy import ndimage
+
+    rng = np.random.default_rng(7)
+    data = (rng.random((40, 60)) * 900).astype(np.float32)
+    data[rng.random(data.shape) < 0.02] = np.nan  # no data: NaN next to it, as on the whole grid
+    raster = Raster(data, Affine(30, 0, 500_000, 0, -30, 4_800_000), WORKING_CRS)
+    # Points inside, on the cell centres of the edges, just beyond them and far off, alone and together.
+    edges = [-3.0, -0.5, -0.49, 0.0, 0.5, 0.73, 20.2, 39.5, 39.51, 40.0, 59.5, 59.52, 60.0, 75.0]
+    cols, rows = (grid.ravel() for grid in np.meshgrid(edges, edges))
+    xs, ys = raster.transform @ (cols, rows)
+    cols, rows = ~raster.transform @ (xs, ys)  # as sample() finds them again
+    whole = ndimage.map_coordinates(data.astype(np.float64), np.vstack([rows - 0.5, cols - 0.5]), order=1,
+                                    cval=np.nan)
+    assert np.array_equal(terrain.sample(raster, xs, ys), whole, equal_nan=True)
+    for k in range(len(xs)):
+        assert np.array_equal(terrain.sample(raster, xs[k:k + 1], ys[k:k + 1]), whole[k:k + 1], equal_nan=True)
+    assert np.isnan(terrain.sample(raster, np.array([np.nan]), np.array([4_799_000.0]))).all()
+
+
 def test_cell_areas_shrink_northwards():
     raster = terrain.mosaic_srtm({"N43E077": tile()})
     areas = terrain.geographic_cell_areas_km2(raster)

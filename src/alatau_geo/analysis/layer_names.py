@@ -5,6 +5,8 @@ makes them, so a build whose stages all come from the stage cache starts
 quickly (:mod:`alatau_geo.jobs.stage_cache`).
 """
 
+FACILITY_LAYERS = ("infrastructure", "infrastructure_lines")
+"""The placed objects the analyses serve from (:func:`alatau_geo.analysis.proximity.facilities_from`)."""
 NETWORK_LAYERS = ("service_areas", "travel_time_nodes")
 """Layers computed on the road network."""
 ANALYSIS_LAYERS = ("coverage", "coverage_gaps", *NETWORK_LAYERS)

@@ -22,6 +22,7 @@ import shapely
 
 from alatau_geo.analysis.coverage import BUFFER_QUAD_SEGS, coverage, settlements_outside, uncovered_by_district
 from alatau_geo.analysis.input_checks import Geo, OnMissing, check_working_crs, geometry_array, require_columns
+from alatau_geo.analysis.layer_names import FACILITY_LAYERS
 from alatau_geo.analysis.nearest import nearest_by_kind
 from alatau_geo.core.crs import WORKING_CRS, area_ha
 from alatau_geo.core.errors import LayerError
@@ -97,8 +98,6 @@ def city_grid(area: shapely.Geometry | Geo, *, cell_m: float = DEFAULT_CELL_M) -
     )
 
 
-#: Layers holding facilities, in the order they are read.
-FACILITY_LAYERS = ("infrastructure", "infrastructure_lines")
 #: Layers holding investment projects.
 PROJECT_LAYERS = ("projects", "projects_lines")
 

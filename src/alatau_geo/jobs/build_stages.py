@@ -386,7 +386,7 @@ def _placed_handing_over(zoned: ZonedStages, give: Callable[[LayerSet], None]) -
     projects are placed. When the placement is read from the cache, they
     are given once it is read.
     """
-    from alatau_geo.analysis.proximity import FACILITY_LAYERS
+    from alatau_geo.analysis.layer_names import FACILITY_LAYERS
 
     handed: list[LayerSet] = []
 

@@ -70,10 +70,10 @@ class Handed:
 
 @dataclass(frozen=True)
 class Drawn:
-    """Pages drawn before the analyses were in, by name, and the options of :func:`_page_options` they were drawn with.
+    """Pages drawn before the residents and analyses were in, by name, and the :func:`_page_options` they had.
 
     The other pages are drawn with the same options: the area table in
-    them reads no analysis layer.
+    them reads neither the residents' layers nor the analyses'.
     """
 
     pages: dict[str, str]
@@ -84,8 +84,8 @@ def build_handing_over(build: Callable[..., BuildOutcome],
                        give: Callable[[Handed | None], None]) -> BuildOutcome:
     """`build` handing its layers and suitability over with `give`; a last None if it kept the layers in place.
 
-    A build may hand over its layers but the analyses' first, while the
-    analyses are worked out, then the analyses' once the layers are in place.
+    A build may hand over its layers but the residents' and the analyses'
+    first, while those are worked out, then theirs once the layers are in place.
     """
     handed: list[Handed] = []
 
@@ -109,8 +109,8 @@ def pages_when_handed(job: Callable[..., Pages], early: Callable[..., tuple[Draw
     its templates, a third of a second) while the build works out the
     layers, not after. It loads in a thread, so that a build that kept
     the layers in place (and hands over nothing) does not wait for it.
-    Handed the layers but the analyses' first, it draws with `early` the
-    pages that show none of them, then waits for the rest.
+    Handed the layers but the residents' and the analyses' first, it draws
+    with `early` the pages that show none of them, then waits for the rest.
     """
     loading = threading.Thread(target=importlib.import_module, args=("alatau_geo.jobs.pages",), daemon=True)
     loading.start()
@@ -154,20 +154,22 @@ def pages_beside(layers: LayerSet, suitability: SuitabilityResult | None, *,  # 
 def pages_before_the_analyses(layers: LayerSet, suitability: SuitabilityResult | None, *,  # noqa: PLR0913
                               args: argparse.Namespace, plan: Plan, layers_dir: Path, out_dir: Path,
                               dem_path: Path, cache: StageCache, parent: int) -> tuple[Drawn, list[StageRun]]:
-    """The pages of `layers` (a build's, the analyses' left out) that show no analysis layer, by name; their timing.
+    """The pages of `layers` (a build's, the residents' and analyses' left out) that show neither; their timing.
 
     They are the pages :func:`pages_beside` draws from all the layers
-    (:data:`~alatau_geo.jobs.pages.ANALYSIS_PAGES`), drawn while the analyses
-    are worked out beside; nothing is written.
+    (all but :data:`~alatau_geo.jobs.pages.PEOPLE_PAGES` and
+    :data:`~alatau_geo.jobs.pages.ANALYSIS_PAGES`), drawn while the residents
+    are allocated and the analyses worked out beside; nothing is written.
     """
-    from alatau_geo.jobs.pages import ANALYSIS_PAGES, cached_relief, map_jobs
+    from alatau_geo.jobs.pages import ANALYSIS_PAGES, PEOPLE_PAGES, cached_relief, map_jobs
 
     start = len(cache.runs)
-    with cache.timed("maps: the pages without analysis layers", "computed"):
+    with cache.timed("maps: the pages without the residents and analyses", "computed"):
         options = _page_options(layers, plan=plan, offline=args.offline, dem_path=dem_path, cache=cache,
                                 suitability=suitability, relief=cached_relief(cache))
         jobs = map_jobs(layers, maps_dir=out_dir, layers_dir=layers_dir, **options)
-        drawn = Drawn({name: job() for name, job in jobs.items() if name not in ANALYSIS_PAGES}, options)
+        drawn = Drawn({name: job() for name, job in jobs.items() if name not in (*PEOPLE_PAGES, *ANALYSIS_PAGES)},
+                      options)
     return drawn, cache.runs_since(start, parent=parent)
 
 

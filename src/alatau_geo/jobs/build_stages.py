@@ -48,8 +48,9 @@ __all__ = ["Early", "PlanStages", "ZonedStages", "committed_stage", "plan_stages
            "zones_and_placement"]
 
 
-Early = Callable[[LayerSet, StageOutput, StageOutput], None]
-"""What :func:`plan_stages` hands over before the analyses are in: the other layers, the suitability and residents."""
+Early = Callable[[LayerSet, StageOutput], None]
+"""What :func:`plan_stages` hands over before the residents and the analyses are in: the other layers and the
+suitability stage."""
 Ahead = Callable[[LayerSet, dict[str, str]], dict[str, Any]]
 """What :func:`plan_stages` has worked out before the analyses are in, given the other layers and the keys of the
 plan stages they come from (a build prepares them for export: :func:`alatau_geo.jobs.reuse.prepared_layers`)."""
@@ -219,15 +220,17 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
     on_step : callable
         Called with a label as the zones, the suitability and the people start.
     early : callable, optional
-        Called with every layer but the analyses', the suitability stage and
-        the residents' stage, when the analyses are still being worked out
-        beside them (a build draws the map pages that need no analysis
-        layer meanwhile); not called when the analyses are read from `cache`.
+        Called with every layer but the residents' and the analyses', and
+        the suitability stage, once the suitability is in, when the analyses
+        are still being worked out beside (a build draws the map pages that
+        show neither meanwhile, while the residents are allocated); not
+        called when the analyses are read from `cache`.
     ahead : callable, optional
-        Called then (after `early`, and likewise only when the analyses are
-        worked out beside) with the same layers and the keys of the plan
-        stages they come from; what it gives is the result's ``ahead`` (a
-        build prepares them for export while it waits for the analyses).
+        Called once the residents are in (likewise only when the analyses
+        are worked out beside) with every layer but the analyses' and the
+        keys of the plan stages they come from; what it gives is the
+        result's ``ahead`` (a build prepares them for export while it waits
+        for the analyses).
     """
     from alatau_geo.jobs.build import PLAN_LAYERS, population_note
 
@@ -295,12 +298,12 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
         # The residents are allocated on the suitability's classes.
         suited = cache.run("suitability", keys.suitability, functools.partial(suitability_stage, unsuited(placed)),
                            out_dir=out_dir)
+        if early is not None:  # in the order of the layers of an uncached build, the residents' and analyses' left out
+            early(LayerSet([*unsuited(placed).values(), *suited.layers.values()]), suited)
         on_step("residents, jobs and the analyses")
         allocate = functools.partial(people_stage, suited.rasters.get("classes"))
         people = cache.run("population", keys.population, allocate, out_dir=out_dir)
         before = LayerSet([*unsuited(placed).values(), *people.layers.values(), *suited.layers.values()])
-        if early is not None:  # in the order of the layers of an uncached build, the analyses' left out
-            early(before, suited, people)
         if ahead is not None:
             made.update(ahead(before, _sources(((keys.zones, zoned.zones()), (keys.placement, placed),
                                                 (keys.population, people), (keys.suitability, suited)))))

@@ -54,6 +54,9 @@ THEMATIC_LAYERS = (*POPULATION_LAYERS, *MOUNTAIN_LAYERS)
 ANALYSIS_PAGES = ("proximity",)
 """The pages that show analysis layers (:data:`~alatau_geo.analysis.layer_names.ANALYSIS_LAYERS`); every
 other page is the same drawn without them (each picks the layers it shows, and none picks these)."""
+PEOPLE_PAGES = ("population",)
+"""The pages that show the residents' layers (:data:`~alatau_geo.analysis.layer_names.POPULATION_LAYERS`);
+likewise, every other page is the same drawn without them."""
 SUITABILITY_PAGES = ("districts", "suitability")
 """The pages that read the suitability (the districts' area table reads it too)."""
 
@@ -108,8 +111,9 @@ def write_maps(layers: LayerSet, *, maps_dir: Path, on_step: Callable[[str], Non
         Called with a label as each map is started (progress display).
     rendered : mapping of str to str, optional
         Pages already rendered from these layers, by name, taken as they
-        are (a build draws the pages that show no analysis layer,
-        :data:`ANALYSIS_PAGES`, while the analyses are worked out).
+        are (a build draws the pages that show neither the residents' nor
+        the analyses' layers, all but :data:`PEOPLE_PAGES` and
+        :data:`ANALYSIS_PAGES`, while those are worked out).
     workers : int, optional
         Processes that render the pages: 1, or 2 (this one and a forked
         child, :func:`alatau_geo.jobs.forked.run_forked`); default 2 where

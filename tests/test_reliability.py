@@ -522,9 +522,9 @@ def test_a_generation_reaches_the_disk_before_its_journal_not_file_by_file(tmp_p
         assert events == []  # written into the staging folder: not flushed one by one
         original = atomic.atomic_path
 
-        def journal_path(path: str | Path):  # noqa: ANN202 - the context manager atomic_path gives
+        def journal_path(path: str | Path, **options: bool):  # noqa: ANN202 - the context manager atomic_path gives
             events.append(f"journal {Path(path).name}")
-            return original(path)
+            return original(path, **options)
 
         monkeypatch.setattr(atomic, "atomic_path", journal_path)
         staged.commit()

@@ -186,7 +186,7 @@ def record_pages(pages: list[WrittenMap], args: argparse.Namespace, *, plan: Pla
 
     if pages and cache.enabled:
         key = reuse.maps_key(plan, layers_folder=layers_folder, layers_dir=layers_dir, maps_dir=maps_dir,
-                             offline=args.offline)
+                             offline=args.offline, check_files=False)  # the build has just written them
         reuse.record_maps(cache, key, pages)
 
 

@@ -40,7 +40,7 @@ _FLUSHES = 8  # concurrent flushes of flush_tree: the disk queues them, the thre
 
 
 @contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
+def atomic_path(path: str | Path, *, durable: bool = True) -> Iterator[Path]:
     """Give a temporary path to write; on success rename it over `path`.
 
     The temporary file lives in a fresh hidden folder beside `path` (same
@@ -51,6 +51,11 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     ----------
     path : str or Path
         The file to create or replace. Its folder must exist.
+    durable : bool, default True
+        Flush the file to disk before the rename (unless a folder around it
+        is flushed whole: see the module notes). False for a file whose
+        reader checks it and takes a damaged one for a missing one (a
+        cache's): a crash may leave it torn, never mistaken.
 
     Yields
     ------
@@ -78,7 +83,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         yield temporary
         if not temporary.is_file():
             raise ExportError(f"{target}: nothing was written")
-        if not _flushed_with_folder(target):
+        if durable and not _flushed_with_folder(target):
             _flush_to_disk(temporary)
         os.replace(temporary, target)
     except OSError as error:
@@ -86,12 +91,19 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             raise
         raise ExportError(f"{target}: cannot write ({error.strerror or error})") from error
     finally:
-        # Also removes files a driver left beside the temporary file (journals).
-        shutil.rmtree(workdir, ignore_errors=True)
+        _remove_folder(workdir)
     logger.debug("wrote %s", target)
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+def _remove_folder(folder: Path) -> None:
+    """Remove the temporary folder: empty after a rename, else with what a driver left in it (journals)."""
+    try:
+        os.rmdir(folder)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None], *, durable: bool = True) -> Path:
     """Call ``write(temporary_path)``, then rename the result over `path`.
 
     Parameters
@@ -100,6 +112,8 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
         The file to create or replace.
     write : callable
         Writes the whole file at the path it is given.
+    durable : bool, default True
+        As :func:`atomic_path`.
 
     Returns
     -------
@@ -112,7 +126,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
         As :func:`atomic_path`. Other errors from `write` propagate; in every
         error case `path` is untouched and no temporary file remains.
     """
-    with atomic_path(path) as temporary:
+    with atomic_path(path, durable=durable) as temporary:
         write(temporary)
     return Path(path)
 

@@ -46,6 +46,7 @@ KEEP_ENTRIES = 400
 """Entries kept per kind (about ten builds of the default plan's service areas)."""
 _KEY = re.compile(r"[0-9a-f]{16,64}")
 _FEATURE_KEY = 16
+_DIGEST_BYTES = 32  # the SHA-256 that ends each file
 T = TypeVar("T")
 
 
@@ -53,8 +54,9 @@ class FileMemo(MutableMapping[str, T]):
     """Values by a hex key, kept as files ``<key><suffix>`` in `folder` (nothing is kept when `folder` is None).
 
     A subclass says how a value becomes bytes and back (:meth:`encode`,
-    :meth:`decode`; a damaged file makes ``decode`` raise ValueError): a
-    damaged entry is a warning and a miss, and an entry that cannot be
+    :meth:`decode`). Each file ends with the SHA-256 of the bytes before it:
+    a damaged entry (one a crash left torn: the entries are not flushed to
+    disk one by one) is a warning and a miss, and an entry that cannot be
     written costs time, never a result.
 
     Parameters
@@ -81,7 +83,7 @@ class FileMemo(MutableMapping[str, T]):
         if path is None or not path.is_file():
             raise KeyError(key)
         try:
-            value = self.decode(path.read_bytes())
+            value = self.decode(_checked(path.read_bytes()))
         except (OSError, ValueError) as error:
             logger.warning("ignoring a damaged memo entry %s (computing it again): %s", path, error)
             path.unlink(missing_ok=True)
@@ -94,9 +96,10 @@ class FileMemo(MutableMapping[str, T]):
         if path is None:
             return
         data = self.encode(value)
+        data += hashlib.sha256(data).digest()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, lambda temporary: temporary.write_bytes(data))
+            atomic_write(path, lambda temporary: temporary.write_bytes(data), durable=False)
         except OSError as error:
             logger.info("memo entry %s not kept: %s", path, error)
 
@@ -307,6 +310,14 @@ def memo_folder(cache: StageCache, kind: str) -> Path | None:
         if old.name != name:
             shutil.rmtree(old, ignore_errors=True)
     return cache.folder / name
+
+
+def _checked(data: bytes) -> bytes:
+    """The bytes of a memo file before its SHA-256; ValueError (a damaged entry) if they do not match it."""
+    body, digest = data[:-_DIGEST_BYTES], data[-_DIGEST_BYTES:]
+    if len(data) < _DIGEST_BYTES or hashlib.sha256(body).digest() != digest:
+        raise ValueError("its SHA-256 does not match its content")
+    return body
 
 
 def _from_wkb(data: bytes) -> shapely.Geometry:

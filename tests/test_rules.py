@@ -75,6 +75,25 @@ def test_parameters_can_be_listed_and_replaced():
     assert "band(lines:west, 1,000 m each side)" in rules.describe(rule)
 
 
+def test_a_calibration_builds_the_parts_without_its_parameter_once():
+    rule = rules.parse_rule({"kind": "intersection", "of": [
+        {"kind": "band", "lines": ["lines:west"], "width_m": 1_000},
+        {"kind": "side", "line": "lines:east", "towards": "places:a"}]}, entry="rule", source="p")
+    resolved: list[str] = []
+
+    def counting(name: str) -> shapely.Geometry:
+        resolved.append(name)
+        return resolve(name)
+
+    known: dict = {}
+    for width in (1_000.0, 1_500.0, 2_000.0, 1_500.0):
+        wider = rules.with_parameter(rule, "rule.of[0].width_m", width)
+        built = rules.evaluate(wider, counting, frame=FRAME, known=known)
+        assert shapely.equals_exact(built, rules.evaluate(wider, resolve, frame=FRAME), tolerance=0)
+    # The side of lines:east once; the band for each of the three widths; the fourth rule was built already.
+    assert resolved.count("lines:east") == 1 and resolved.count("lines:west") == 3
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

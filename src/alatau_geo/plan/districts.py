@@ -283,9 +283,10 @@ def _built(spec: ZoneSpec, resolve: _Resolver, done: list[ZoneResult], *,
     if spec.place is not None:
         resolve(spec.place)  # an unknown place is named before any geometry is built
     taken = _taken(spec, done)
+    built: dict[rules.Rule, shapely.Geometry] = {}  # the parts of the rule a calibration does not change
 
     def shape(rule: rules.Rule) -> shapely.Geometry:
-        raw = rules.evaluate(rule, resolve, frame=frame)
+        raw = rules.evaluate(rule, resolve, frame=frame, known=built)
         clipped = shapely.difference(shapely.difference(shapely.intersection(raw, frame), water), taken)
         return _drop_slivers(clipped, min_part_ha=min_part_ha)
 

@@ -33,7 +33,7 @@ A ``polygon`` has none: it is a fixed outline, clipped to the study area.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -339,7 +339,8 @@ def describe(rule: Rule) -> str:
 Resolver = Callable[[str], shapely.Geometry]
 
 
-def evaluate(rule: Rule, resolve: Resolver, *, frame: Polygon) -> shapely.Geometry:
+def evaluate(rule: Rule, resolve: Resolver, *, frame: Polygon,
+             known: MutableMapping[Rule, shapely.Geometry] | None = None) -> shapely.Geometry:
     """Build the rule's geometry.
 
     Parameters
@@ -350,7 +351,24 @@ def evaluate(rule: Rule, resolve: Resolver, *, frame: Polygon) -> shapely.Geomet
         working CRS; raises :class:`PlanError` for unknown names.
     frame : Polygon
         The study area: ``side`` splits it, and nothing reaches beyond it.
+    known : mutable mapping, optional
+        Geometries of rules (and parts of rules) built before with the same
+        `resolve` and `frame`, by rule; each part built here is added. A
+        calibration builds its rule a dozen times with one parameter
+        changed (:func:`with_parameter`): the parts without it, equal rules,
+        are built once.
     """
+    if known is None:
+        return _evaluated(rule, resolve, frame=frame, known=None)
+    try:
+        return known[rule]
+    except KeyError:
+        known[rule] = geometry = _evaluated(rule, resolve, frame=frame, known=known)
+        return geometry
+
+
+def _evaluated(rule: Rule, resolve: Resolver, *, frame: Polygon,
+               known: MutableMapping[Rule, shapely.Geometry] | None) -> shapely.Geometry:
     if isinstance(rule, Hull):
         points = shapely.union_all([resolve(name) for name in rule.places])
         return shapely.buffer(shapely.convex_hull(points), rule.buffer_m, quad_segs=_QUAD_SEGS)
@@ -371,10 +389,11 @@ def evaluate(rule: Rule, resolve: Resolver, *, frame: Polygon) -> shapely.Geomet
     if isinstance(rule, Drawn):
         return shapely.intersection(rule.geometry(), frame)
     if isinstance(rule, Combine):
-        parts = [evaluate(child, resolve, frame=frame) for child in rule.of]
+        parts = [evaluate(child, resolve, frame=frame, known=known) for child in rule.of]
         return shapely.union_all(parts) if rule.op == "union" else shapely.intersection_all(parts)
-    base = evaluate(rule.base, resolve, frame=frame)
-    return shapely.difference(base, shapely.union_all([evaluate(c, resolve, frame=frame) for c in rule.minus]))
+    base = evaluate(rule.base, resolve, frame=frame, known=known)
+    return shapely.difference(base, shapely.union_all([evaluate(c, resolve, frame=frame, known=known)
+                                                       for c in rule.minus]))
 
 
 def _single_line(geometry: shapely.Geometry) -> LineString:

@@ -13,7 +13,9 @@ ANALYSIS_LAYERS = ("coverage", "coverage_gaps", *NETWORK_LAYERS)
 """Every layer :func:`alatau_geo.analysis.outputs.analysis_layers` returns."""
 POPULATION_LAYERS = ("population_districts", "population_blocks")
 """The layers :func:`alatau_geo.analysis.population_layers.population_layers` returns."""
-SUITABILITY_LAYERS = ("suitability_classes", "suitability_sensitivity", "floodplain", "reservoir_bands")
+HAZARD_LAYERS = ("floodplain", "reservoir_bands")
+"""The hazard layers: the floodplain and the reservoir's shore bands (:mod:`alatau_geo.analysis.hazard_layers`)."""
+SUITABILITY_LAYERS = ("suitability_classes", "suitability_sensitivity", *HAZARD_LAYERS)
 """The suitability surface's layers and the hazard layers that come with them (:mod:`alatau_geo.jobs.suitability`)."""
 MOUNTAIN_LAYERS = ("mountain_stations", "mountain_terrain_classes", "mountain_lift_lines", "almaty_extent",
                    "air_corridors", "air_corridor_streams", "air_corridor_meets", "mountain_ski_terrain")

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from alatau_geo.analysis.layer_names import HAZARD_LAYERS
 from alatau_geo.core.export_geometry import ExportedGeometries
 from alatau_geo.core.geojson import as_exported
 from alatau_geo.core.io import read_raster
@@ -48,6 +49,7 @@ __all__ = ["Early", "PlanStages", "ZonedStages", "committed_stage", "plan_stages
            "zones_and_placement"]
 
 
+_HAZARDS_KEY = "hazards_key"  # the suitability stage's figure naming the key of its hazards
 Early = Callable[[LayerSet, StageOutput], None]
 """What :func:`plan_stages` hands over before the residents and the analyses are in: the other layers and the
 suitability stage."""
@@ -269,13 +271,14 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
         assert files_dir is not None
         if plan.suitability is None:
             return StageOutput(figures={"note": suitability.suitability_note(None)}, value=True)
+        flood = suitability.cached_hazards(cache)
         result = suitability.suitability_of_layers(unsuited, plan, hazards(), slope=ground.slope,
                                                    cells=suitability.cached_cells(cache), exported=zoned.exported,
-                                                   flood=suitability.cached_hazards(cache))
+                                                   flood=flood)
         files = suitability.write_suitability_rasters(result, folder=files_dir)
         return StageOutput(layers=LayerSet(suitability_layers(result)), files=tuple(files), value=result,
                            rasters={"classes": result.surface.grid.raster(result.surface.classes)},
-                           figures={"note": suitability.suitability_note(result)})
+                           figures={"note": suitability.suitability_note(result), _HAZARDS_KEY: flood.key})
 
     def people_stage(classes: Raster | None, files_dir: Path | None) -> StageOutput:
         from alatau_geo.analysis.population_layers import population_layers
@@ -377,8 +380,16 @@ def zones_and_placement(plan: Plan, *, layers_dir: Path, cache: StageCache) -> L
 
 
 def _sources(stages: tuple[tuple[str, StageOutput], ...]) -> dict[str, str]:
-    """The key of the stage each layer of `stages` (key and output) comes from."""
-    return {name: key for key, output in stages for name in output.layers}
+    """The key of the stage each layer of `stages` (key and output) comes from.
+
+    The hazard layers among the suitability's come from the ``hazards``
+    stage within it (:func:`alatau_geo.jobs.suitability.cached_hazards`):
+    they read the DEM and ``suitability.hazards``, not the districts, and
+    keep their key across edits of the zones (the export then takes them
+    as they were).
+    """
+    return {name: output.figures.get(_HAZARDS_KEY) or key if name in HAZARD_LAYERS else key
+            for key, output in stages for name in output.layers}
 
 
 def _placed_handing_over(zoned: ZonedStages, give: Callable[[LayerSet], None]) -> StageOutput:

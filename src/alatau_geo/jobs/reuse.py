@@ -31,6 +31,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
+from alatau_geo.analysis.layer_names import HAZARD_LAYERS
 from alatau_geo.core.changes import LayerChange, compare_layers, layer_measure
 from alatau_geo.core.crs import EXPORT_CRS
 from alatau_geo.core.errors import LayerError
@@ -372,20 +373,22 @@ def prepared_ahead(layers: LayerSet, plan_sources: Mapping[str, str], *, cache: 
 
 def _first_tables(layers: LayerSet, prepared: Mapping[str, tuple[PreparedLayer, str]], *, cache: StageCache,
                   sources: Mapping[str, str | None], precision: int) -> FirstTables:
-    """The layers whose GeoPackage tables come first: those of no plan stage, by name; from `cache` when it has them.
+    """The layers whose GeoPackage tables come first (those the zones do not shape), and a file of them if kept.
 
     The reference layers (from the tiles, the mountain cluster,
-    OpenStreetMap) do not change when the plan is edited. Their tables come
-    first in the GeoPackage, and a GeoPackage of them alone is kept under the
-    keys of the stages they come from (``gpkg-first`` entries, written when
-    missing): the export starts from a copy of it
-    (:func:`~alatau_geo.core.gpkg.write_gpkg_file`, same bytes), and after an
-    edit GDAL writes only the tables of the plan's layers. Without a cache the
-    tables are in the same order, all written.
+    OpenStreetMap) and the hazard layers (from the DEM and the plan's
+    ``suitability.hazards``) do not change when the zones are edited. Their
+    tables come first in the GeoPackage, and a GeoPackage of them alone is
+    kept under the keys of the stages they come from (``gpkg-first``
+    entries, written when missing): the export starts from a copy of it
+    (:func:`~alatau_geo.core.gpkg.write_gpkg_file`, same bytes), and after
+    an edit GDAL writes only the tables of the other layers. Without a cache
+    the tables are in the same order, all written.
     """
     from alatau_geo.jobs.build import PLAN_LAYERS
 
-    leading = sorted(name for name in layers if name not in PLAN_LAYERS and sources.get(name) is not None)
+    leading = sorted(name for name in layers if (name not in PLAN_LAYERS or name in HAZARD_LAYERS)
+                     and sources.get(name) is not None)
     if not cache.enabled or not leading:
         return FirstTables(tuple(leading))
     key = digest("gpkg-first", package_digest(), precision, [(name, sources[name]) for name in leading])

@@ -218,7 +218,7 @@ def suitability_of_layers(layers: LayerSet, plan: Plan, rasters: HazardRasters, 
     return result
 
 
-def cached_hazards(cache: StageCache) -> FoundHazards:
+def cached_hazards(cache: StageCache) -> CachedHazards:
     """:func:`~alatau_geo.analysis.hazard_layers.flood_hazards` and its layers, kept in `cache` by what they read.
 
     The floodplain and the reservoir's shore bands read the hazard rasters
@@ -228,11 +228,29 @@ def cached_hazards(cache: StageCache) -> FoundHazards:
     being worked out and drawn again, a tenth of a second of the main
     process. Without a cache (``--no-cache``) they are worked out.
     """
+    return CachedHazards(cache)
 
-    def found(rasters: HazardRasters, params: HazardParams) -> Hazards:
-        key = digest("hazards", package_digest(), repr(params), _rasters_digest(rasters))
+
+class CachedHazards:
+    """A :data:`FoundHazards` that keeps its results in a stage cache (see :func:`cached_hazards`).
+
+    Attributes
+    ----------
+    key : str or None
+        The key of the hazards it gave last (what they read: a build keys
+        the hazard layers' export by it, not by the suitability's, which
+        reads the districts too); None before the first.
+    """
+
+    def __init__(self, cache: StageCache) -> None:
+        self._cache = cache
+        self.key: str | None = None
+
+    def __call__(self, rasters: HazardRasters, params: HazardParams) -> Hazards:
+        """The hazards of `rasters` and `params`, from the cache when it holds them."""
+        self.key = key = digest("hazards", package_digest(), repr(params), _rasters_digest(rasters))
         # Part of the suitability stage's time (not listed apart, so the stage profile adds up).
-        output = cache.run("hazards", key, lambda _files_dir: _hazards_stage(rasters, params), timed=False)
+        output = self._cache.run("hazards", key, lambda _files_dir: _hazards_stage(rasters, params), timed=False)
         if output.computed:
             return output.value
         stored = output.arrays
@@ -241,8 +259,6 @@ def cached_hazards(cache: StageCache) -> FoundHazards:
                                        max_level_m=output.figures["max_level_m"])
         return Hazards(rasters=rasters, params=params, floodplain=stored.get("floodplain"), bands=bands,
                        drawn=tuple(output.layers.values()))
-
-    return found
 
 
 def _hazards_stage(rasters: HazardRasters, params: HazardParams) -> StageOutput:

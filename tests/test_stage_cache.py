@@ -294,6 +294,9 @@ def test_edit_of_one_district_rebuilds_only_what_depends_on_it(tmp_path: Path, n
     statuses = build()
     assert statuses["reference"] == "cached"
     assert {stage: statuses[stage] for stage in PLAN_STAGES} == dict.fromkeys(PLAN_STAGES, "computed")
+    # The hazard layers read no district: kept as they were (by the key of what they read), the others redrawn.
+    changes = {change.name: change.status for change in outcomes[-1].changes}
+    assert changes["floodplain"] == changes["reservoir_bands"] == "unchanged" and changes["districts"] == "changed"
     if forks():  # the pages without the residents and analyses are drawn while those are worked out
         assert statuses[EARLY_PAGES] == statuses["maps"] == "computed"
         # and the timing marks what ran in the other processes (the benchmark's profile leaves them out of the sum)

@@ -18,6 +18,7 @@ digest of every file and computes a damaged entry again.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -162,9 +163,15 @@ def _flushed_with_folder(target: Path) -> bool:
 
 def _flush_folder(path: Path) -> None:
     # A folder's entries (the renames into it) reach the disk with the folder, not with the files.
-    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except PermissionError:  # Windows opens no folder as a file: its file system orders the entries itself
+        return
     try:
         os.fsync(descriptor)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.EBADF):  # a file system that cannot flush a folder
+            raise
     finally:
         os.close(descriptor)
 

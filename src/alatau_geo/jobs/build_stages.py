@@ -388,7 +388,7 @@ def _sources(stages: tuple[tuple[str, StageOutput], ...]) -> dict[str, str]:
     keep their key across edits of the zones (the export then takes them
     as they were).
     """
-    return {name: output.figures.get(_HAZARDS_KEY) or key if name in HAZARD_LAYERS else key
+    return {name: (output.figures.get(_HAZARDS_KEY) or key) if name in HAZARD_LAYERS else key
             for key, output in stages for name in output.layers}
 
 

@@ -152,8 +152,8 @@ def maps_key(plan: Plan, *, layers_folder: Path, layers_dir: Path, maps_dir: Pat
     check_files : bool, default True
         Check every file of `layers_folder` against its manifest first;
         False when the caller has just written them all and the manifest
-        itself (a build recording its pages: reading 20 MB back for that
-        took a tenth of its last step).
+        itself (a build recording its pages, which read some 20 MB back for
+        it, at the very end of the build).
 
     Raises
     ------

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from alatau_geo.analysis.layer_names import HAZARD_LAYERS
+from alatau_geo.analysis.layer_names import FACILITY_LAYERS, HAZARD_LAYERS
 from alatau_geo.core.export_geometry import ExportedGeometries
 from alatau_geo.core.geojson import as_exported
 from alatau_geo.core.io import read_raster
@@ -400,8 +400,6 @@ def _placed_handing_over(zoned: ZonedStages, give: Callable[[LayerSet], None]) -
     projects are placed. When the placement is read from the cache, they
     are given once it is read.
     """
-    from alatau_geo.analysis.layer_names import FACILITY_LAYERS
-
     handed: list[LayerSet] = []
 
     def facilities(layers: LayerSet) -> None:

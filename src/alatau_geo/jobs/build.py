@@ -52,7 +52,6 @@ if TYPE_CHECKING:
     from alatau_geo.analysis.city_population import CityPopulation
     from alatau_geo.analysis.hazard_layers import HazardRasters
     from alatau_geo.analysis.suitability_layers import SuitabilityResult
-    from alatau_geo.core.export_geometry import ExportedGeometries
     from alatau_geo.plan.placement_context import PlacementContext
     from alatau_geo.reference.terrain import Terrain
 
@@ -381,16 +380,20 @@ def plan_layers(reference: LayerSet, plan: Plan, *, elevation: Raster,
     return LayerSet([*(zoned[name] for name in ZONE_LAYERS if name in zoned), *placed.values()])
 
 
-def exported_reference(reference: LayerSet, plan: Plan, *, memo: ExportedGeometries | None = None) -> LayerSet:
-    """The reference layers a plan builds on, as exported at the plan's precision (`memo`: see :func:`as_exported`).
+def exported_reference(reference: LayerSet, plan: Plan, *,
+                       export: Callable[[Layer], Layer] | None = None) -> LayerSet:
+    """The reference layers a plan builds on, as exported at the plan's precision.
 
     The mountain layers lie outside the plain and nothing the plan builds
-    uses them; layers a plan constructs are left out too.
+    uses them; layers a plan constructs are left out too. `export` exports
+    one layer (a build's :class:`~alatau_geo.jobs.exported.ExportedLayers`,
+    which keeps them for its later stages); by default
+    :func:`~alatau_geo.core.geojson.as_exported` at the plan's precision.
     """
-    from alatau_geo.core.geojson import as_exported
+    from alatau_geo.jobs.exported import ExportedLayers
 
-    precision = plan.export.coordinate_precision
-    return LayerSet(as_exported(layer, precision=precision, memo=memo) for layer in reference.values()
+    export = export or ExportedLayers(precision=plan.export.coordinate_precision)
+    return LayerSet(export(layer) for layer in reference.values()
                     if layer.name not in (*PLAN_LAYERS, *MOUNTAIN_LAYERS))
 
 

@@ -28,13 +28,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alatau_geo.analysis.layer_names import FACILITY_LAYERS, HAZARD_LAYERS
-from alatau_geo.core.export_geometry import ExportedGeometries
-from alatau_geo.core.geojson import as_exported
 from alatau_geo.core.io import read_raster
 from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.manifest import manifest_entries
 from alatau_geo.core.progress import no_progress
 from alatau_geo.core.raster import Raster
+from alatau_geo.jobs.exported import ExportedLayers
 from alatau_geo.jobs.forked import run_beside_handing_over
 from alatau_geo.jobs.stage_cache import StageCache, StageKeys, StageOutput, StageRun, stage_keys
 from alatau_geo.plan.config import Plan
@@ -136,15 +135,17 @@ class ZonedStages:
         are placed, when the stage is computed).
     zoned : callable
         The exported reference layers and the zones.
-    exported : ExportedGeometries
-        The memo of exported geometries the layers are exported with.
+    export : ExportedLayers
+        Exports a layer, each once a build (the reference, the zones and the
+        placed objects are read as exported by several stages), with the
+        geometries exported by earlier builds.
     """
 
     reference: Callable[[], LayerSet]
     zones: Callable[[], StageOutput]
     placed: Callable[..., StageOutput]
     zoned: Callable[[], LayerSet]
-    exported: ExportedGeometries
+    export: ExportedLayers
 
 
 def zoned_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageKeys,
@@ -162,7 +163,8 @@ def zoned_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: Stage
 
     memo = exported_memo(cache)
     memo.files.prune()
-    exported = cache_once(lambda: exported_reference(reference, plan, memo=memo))
+    export = ExportedLayers(precision=plan.export.coordinate_precision, memo=memo)
+    exported = cache_once(lambda: exported_reference(reference, plan, export=export))
 
     def zones_stage(_files_dir: Path | None) -> StageOutput:
         from alatau_geo.jobs.memo import zone_memo
@@ -190,7 +192,7 @@ def zoned_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: Stage
                 value=True)))
         return stage[0]
 
-    return ZonedStages(reference=exported, zones=zones, placed=placed, zoned=zoned, exported=memo)
+    return ZonedStages(reference=exported, zones=zones, placed=placed, zoned=zoned, export=export)
 
 
 def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageKeys,  # noqa: PLR0913
@@ -236,23 +238,18 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
     """
     from alatau_geo.jobs.build import PLAN_LAYERS, population_note
 
-    precision = plan.export.coordinate_precision
     elevation = ground.elevation
     on_step("zones and placement")
     zoned = zoned_stages(reference, plan, ground=ground, keys=keys, cache=cache)
+    exported = zoned.export.layers
 
-    def exported(layers: LayerSet) -> LayerSet:
-        return LayerSet(as_exported(layer, precision=precision, memo=zoned.exported) for layer in layers.values())
-
-    def exported_zoned_of(zones: LayerSet) -> LayerSet:
-        # The reference layers in it are already as exported, and exporting an exported layer gives it back
-        # (a reader's copy of a file exports to the same file): only the zones are exported here.
-        return LayerSet(as_exported(layer, precision=precision, memo=zoned.exported) if name in zones else layer
-                        for name, layer in LayerSet([*zoned.reference().values(), *zones.values()]).items())
+    def zoned_of(zones: LayerSet) -> LayerSet:
+        """The reference and `zones`, both as exported."""
+        return LayerSet([*zoned.reference().values(), *zones.values()])
 
     @cache_once
     def exported_zoned() -> LayerSet:
-        return exported_zoned_of(zoned.zones().layers)
+        return zoned_of(exported(zoned.zones().layers))
 
     @cache_once
     def planned() -> LayerSet:
@@ -273,7 +270,7 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
             return StageOutput(figures={"note": suitability.suitability_note(None)}, value=True)
         flood = suitability.cached_hazards(cache)
         result = suitability.suitability_of_layers(unsuited, plan, hazards(), slope=ground.slope,
-                                                   cells=suitability.cached_cells(cache), exported=zoned.exported,
+                                                   cells=suitability.cached_cells(cache), export=zoned.export,
                                                    flood=flood)
         files = suitability.write_suitability_rasters(result, folder=files_dir)
         return StageOutput(layers=LayerSet(suitability_layers(result)), files=tuple(files), value=result,
@@ -295,7 +292,7 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
 
     def placed_suited_and_people(give: Callable[[LayerSet], None], *, early: Early | None = None,
                                  ahead: Ahead | None = None) -> tuple[StageOutput, StageOutput, StageOutput]:
-        give(zoned.zones().layers)  # to the analyses, which loaded their code meanwhile
+        give(exported(zoned.zones().layers))  # to the analyses, which loaded their code meanwhile
         placed = _placed_handing_over(zoned, give)  # the facilities to the analyses, as soon as they are placed
         on_step("hazards and land suitability")
         # The residents are allocated on the suitability's classes.
@@ -329,8 +326,7 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
         here = os.getpid()  # the timing tells the analyses' process from this one
         (placed, suited, people), (reached, run) = run_beside_handing_over(
             functools.partial(placed_suited_and_people, early=early, ahead=ahead),
-            lambda take: _reached_areas(lambda: exported_zoned_of(take()), plan, here, cache,
-                                        lambda: exported(take())))
+            lambda take: _reached_areas(lambda: zoned_of(take()), plan, here, cache, take))
         cache.runs.append(run)
     classes = suited.rasters.get("classes")
 
@@ -393,7 +389,7 @@ def _sources(stages: tuple[tuple[str, StageOutput], ...]) -> dict[str, str]:
 
 
 def _placed_handing_over(zoned: ZonedStages, give: Callable[[LayerSet], None]) -> StageOutput:
-    """The placement stage; the facility layers go to `give` as soon as they are placed.
+    """The placement stage; the facility layers go to `give` as soon as they are placed, as exported.
 
     The analyses (which generated the street network meanwhile) read no
     other placed object: they start on the service areas while the
@@ -403,12 +399,12 @@ def _placed_handing_over(zoned: ZonedStages, give: Callable[[LayerSet], None]) -
     handed: list[LayerSet] = []
 
     def facilities(layers: LayerSet) -> None:
-        give(layers)
+        give(zoned.export.layers(layers))
         handed.append(layers)
 
     placed = zoned.placed(facilities=facilities)
     if not handed:
-        give(LayerSet(layer for name, layer in placed.layers.items() if name in FACILITY_LAYERS))
+        give(zoned.export.layers(LayerSet(layer for name, layer in placed.layers.items() if name in FACILITY_LAYERS)))
     return placed
 
 

@@ -55,14 +55,13 @@ from alatau_geo.analysis.suitability_layers import (
     suitability_layers,
 )
 from alatau_geo.core.errors import InputDataError, PlanError
-from alatau_geo.core.export_geometry import ExportedGeometries
-from alatau_geo.core.geojson import as_exported
 from alatau_geo.core.io import copy_file, read_raster
-from alatau_geo.core.layers import LayerSet
+from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.core.manifest import read_built_by
 from alatau_geo.core.raster import Raster
 from alatau_geo.core.raster_io import read_raster_tags, write_cog
 from alatau_geo.core.stage_store import geometry_digest
+from alatau_geo.jobs.exported import ExportedLayers
 from alatau_geo.jobs.memo import ArrayMemo, memo_folder
 from alatau_geo.jobs.stage_cache import StageCache, StageOutput, digest, package_digest
 from alatau_geo.plan.config import Plan
@@ -192,24 +191,25 @@ def with_suitability(layers: LayerSet, plan: Plan, rasters: HazardRasters) -> tu
 
 def suitability_of_layers(layers: LayerSet, plan: Plan, rasters: HazardRasters, *,  # noqa: PLR0913
                           slope: Raster | None = None, cells: Cells = computed,
-                          exported: ExportedGeometries | None = None, flood: FoundHazards = flood_hazards,
+                          export: Callable[[Layer], Layer] | None = None, flood: FoundHazards = flood_hazards,
                           ) -> SuitabilityResult:
     """The suitability of `plan` on built `layers` and hazard rasters.
 
     `slope` and `cells` as in :func:`~alatau_geo.analysis.suitability_layers.evaluate_suitability`
     (a build keeps the cells in its cache: :func:`cached_cells`); the layers
-    the criteria read are exported first, with the geometries `exported`
-    keeps (:func:`~alatau_geo.core.export_geometry.prepare_layer`). `flood`
+    the criteria read are exported first, by `export` (a build's
+    :class:`~alatau_geo.jobs.exported.ExportedLayers`, which exported the
+    reference, the zones and the infrastructure already; by default each is
+    exported here). `flood`
     gives the floodplain and the reservoir bands (a build keeps them in its
     cache: :func:`cached_hazards`).
     """
     params = plan.suitability
     if params is None:
         raise PlanError(f"{plan.source}: the plan has no [suitability] section")
-    precision = plan.export.coordinate_precision
     named = {c.source for c in (*params.criteria, *params.constraints)} | set(params.area_layers)
-    read = LayerSet(as_exported(layer, precision=precision, memo=exported) if name in named else layer
-                    for name, layer in layers.items())
+    export = export or ExportedLayers(precision=plan.export.coordinate_precision)
+    read = LayerSet(export(layer) if name in named else layer for name, layer in layers.items())
     found = flood(rasters, params.hazards)
     result = evaluate_suitability(read, params, elevation=rasters.elevation, hazards=found, slope=slope,
                                   cells=cells)
@@ -350,7 +350,9 @@ def suitability_of(layers: LayerSet, plan: Plan, *, layers_dir: Path, elevation:
     from alatau_geo.jobs.memo import exported_memo
 
     return suitability_of_layers(layers, plan, rasters, slope=cached_slope(cache, elevation),
-                                 cells=cached_cells(cache), exported=exported_memo(cache))
+                                 cells=cached_cells(cache),
+                                 export=ExportedLayers(precision=plan.export.coordinate_precision,
+                                                       memo=exported_memo(cache)))
 
 
 def write_suitability_rasters(result: SuitabilityResult, *, folder: Path) -> list[str]:

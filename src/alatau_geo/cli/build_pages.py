@@ -110,15 +110,15 @@ def pages_when_handed(job: Callable[..., Pages], early: Callable[..., tuple[Draw
     """`job` on the layers and suitability `take` waits for, the map code loading meanwhile; None if handed none.
 
     Forked as a build starts, the process loads the page code (folium and
-    its templates, a third of a second) while the build works out the
-    layers, not after. It loads in a thread, so that a build that kept
+    its templates, a third of a second: :func:`_load_page_code`) while the
+    build works out the layers, not after. It loads in a thread, so that a build that kept
     the layers in place (and hands over nothing) does not wait for it.
     Handed layers, it draws at a lower priority (:data:`PAGES_NICENESS`):
     the build's own work and the analyses' come first.
     Handed the layers but the residents' and the analyses' first, it draws
     with `early` the pages that show none of them, then waits for the rest.
     """
-    loading = threading.Thread(target=importlib.import_module, args=("alatau_geo.jobs.pages",), daemon=True)
+    loading = threading.Thread(target=_load_page_code, daemon=True)
     loading.start()
     handed = take()
     if handed is None:
@@ -136,6 +136,19 @@ def pages_when_handed(job: Callable[..., Pages], early: Callable[..., tuple[Draw
         layers = handed.joined(layers)
     pages, timed = job(layers, suitability, drawn=drawn)
     return pages, [*runs, *timed]
+
+
+def _load_page_code() -> None:
+    """Import the page code, and work out the digests of the code that name the memos the pages read.
+
+    The process is forked before the build works them out (over every file
+    of the toolkit and the libraries' versions, a twentieth of a second).
+    """
+    from alatau_geo.jobs.stage_cache import code_digest, package_digest
+
+    importlib.import_module("alatau_geo.jobs.pages")
+    code_digest()
+    package_digest()
 
 
 def _yield_to_the_build() -> None:

@@ -13,12 +13,19 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 import geopandas as gpd
+import numpy as np
+import shapely
 
 from alatau_geo.core.crs import WORKING_CRS
 from alatau_geo.core.errors import LayerError
 
 Quality = Literal["surveyed", "published", "derived", "approximate"]
 QUALITIES: tuple[str, ...] = get_args(Quality)
+
+
+_TYPE_NAMES = ("Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon",
+               "GeometryCollection")
+"""Geometry type names by GEOS type id (:func:`shapely.get_type_id`), as ``geom_type`` gives them."""
 
 
 def geometry_type_of(geometries: gpd.GeoSeries) -> str:
@@ -35,7 +42,9 @@ def geometry_type_of(geometries: gpd.GeoSeries) -> str:
     >>> geometry_type_of(gpd.GeoSeries([Point(0, 0), MultiPoint([(1, 1), (2, 2)])]))
     'MultiPoint'
     """
-    types = set(geometries.geom_type.dropna())
+    # By GEOS type id, not by the ``geom_type`` strings: a layer's pages ask for it often (legend, drawing).
+    ids = np.unique(shapely.get_type_id(np.asarray(geometries.array, dtype=object)))
+    types = {_TYPE_NAMES[int(type_id)] for type_id in ids if type_id >= 0}  # -1: no geometry
     if not types:
         return "Unknown"
     base = {kind.removeprefix("Multi") for kind in types}

@@ -14,6 +14,7 @@ their popups. The map computes nothing: it draws a built
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Mapping, MutableMapping
@@ -121,18 +122,32 @@ def grid_image(indices: np.ndarray, grid_transform: Affine, crs: CRS, palette: l
     RasterImage
     """
     rows, cols = indices.shape
-    west, south, east, north = array_bounds(rows, cols, grid_transform)
-    target, width, height = calculate_default_transform(crs, WEB_MERCATOR, cols, rows, west, south, east, north)
-    scale = max(width, height) / max_side_px
-    if scale > 1:
-        target = target @ Affine.scale(scale)
-        width, height = max(1, math.ceil(width / scale)), max(1, math.ceil(height / scale))
+    target, width, height = _web_mercator_grid(crs, rows, cols, array_bounds(rows, cols, grid_transform),
+                                               max_side_px=max_side_px)
     out = np.zeros((height, width), dtype=np.uint8)
     reproject(source=np.asarray(indices, dtype=np.uint8), destination=out, src_transform=grid_transform, src_crs=crs,
               src_nodata=0, dst_transform=target, dst_crs=WEB_MERCATOR, dst_nodata=0, resampling=Resampling.nearest)
     left, bottom, right, top = array_bounds(height, width, target)
     (lon_w, lon_e), (lat_s, lat_n) = transform(WEB_MERCATOR, EXPORT_CRS, [left, right], [bottom, top])
     return RasterImage(png_data_url(encode_paletted_png(out, palette)), (lon_w, lat_s, lon_e, lat_n), (width, height))
+
+
+@functools.lru_cache(maxsize=8)
+def _web_mercator_grid(crs: CRS, rows: int, cols: int, bounds: tuple[float, float, float, float], *,
+                       max_side_px: int) -> tuple[Affine, int, int]:
+    """The Web Mercator grid an image of a `rows` x `cols` grid in `crs` within `bounds` is drawn on.
+
+    Its transform and its width and height in pixels, at most `max_side_px`
+    a side. Worked out once a grid: a suitability page draws its classes and
+    each criterion's scores on the same one.
+    """
+    west, south, east, north = bounds
+    target, width, height = calculate_default_transform(crs, WEB_MERCATOR, cols, rows, west, south, east, north)
+    scale = max(width, height) / max_side_px
+    if scale > 1:
+        target = target @ Affine.scale(scale)
+        width, height = max(1, math.ceil(width / scale)), max(1, math.ceil(height / scale))
+    return target, width, height
 
 
 def _rgba(color: str) -> tuple[int, int, int, int]:

@@ -115,6 +115,37 @@ def test_service_areas_read_back_from_a_memo_are_the_areas_computed() -> None:
     assert again.geometry.iloc[2].area > first.geometry.iloc[2].area  # the east one reaches the new street
 
 
+
+def test_service_area_outlines_fill_block_holes_and_are_kept_as_drawn() -> None:
+    # A square block of streets 200 m a side, buffered by 20 m, leaves a 160 m x 160 m hole (2.56 ha): filled
+    # when holes up to 3 ha are, kept when only holes up to 2 ha are. The area is that of the outline, and a
+    # memo keeps the outline itself: reading it back gives the outline computed without it.
+    graph = nx.MultiDiGraph(crs=CRS)
+    for node, (dx, dy) in enumerate([(0, 0), (200, 0), (200, 200), (0, 200)]):
+        graph.add_node(node, x=X0 + dx, y=Y0 + dy)
+    for u, v in [(0, 1), (1, 2), (2, 3), (3, 0)]:
+        add_street(graph, u, v, 10.0, 200)
+    facilities = points(["corner"], [(X0, Y0)])
+    params = NetworkParams(isochrone_minutes=(5.0,), isochrone_buffer_m=20.0)
+    holed = service_areas(graph, facilities, params=params)
+    known: dict[str, shapely.Geometry] = {}
+    filled = service_areas(graph, facilities, params=params, fill_holes_m2=30_000.0, known=known)
+    kept = service_areas(graph, facilities, params=params, fill_holes_m2=20_000.0)
+    assert shapely.get_num_interior_rings(holed.geometry.iloc[0]) == 1
+    assert shapely.get_num_interior_rings(filled.geometry.iloc[0]) == 0
+    assert holed["area_ha"].iloc[0] == pytest.approx(24.0 * 24.0 / 100 - 2.56, abs=0.2)  # 240 m square less the hole
+    # The outline without its hole, simplified by 10 m (which cuts the buffer's rounded corners at this scale).
+    outline = shapely.simplify(shapely.Polygon(holed.geometry.iloc[0].exterior), 10.0, preserve_topology=True)
+    assert filled["area_ha"].iloc[0] == pytest.approx(outline.area / 10_000, abs=0.05)
+    assert filled["area_ha"].iloc[0] > holed["area_ha"].iloc[0] + 1.5
+    assert shapely.get_num_interior_rings(kept.geometry.iloc[0]) == 1
+    simplified = shapely.simplify(holed.geometry.iloc[0], 10.0, preserve_topology=True)
+    assert kept["area_ha"].iloc[0] == pytest.approx(simplified.area / 10_000, abs=0.05)
+    again = service_areas(graph, facilities, params=params, fill_holes_m2=30_000.0, known=known)
+    assert len(known) == 1
+    assert again.geometry.iloc[0].equals_exact(filled.geometry.iloc[0], 0.0)
+    assert again["area_ha"].tolist() == filled["area_ha"].tolist()
+
 # --------------------------------------------------------------------------
 # Nearest facility of every node
 

@@ -36,7 +36,7 @@ from alatau_geo.analysis.proximity import coverage_layers, facilities_from, prox
 from alatau_geo.analysis.served import ReachedAreas, served_layers
 from alatau_geo.analysis.service_areas import service_areas, travel_time_nodes
 from alatau_geo.analysis.street_stats import district_street_stats
-from alatau_geo.core.crs import WORKING_CRS, area_ha
+from alatau_geo.core.crs import WORKING_CRS
 from alatau_geo.core.layers import Layer, LayerSet
 from alatau_geo.plan.config import Plan
 
@@ -77,8 +77,9 @@ def reached_areas(layers: LayerSet, plan: Plan, *, graph: nx.MultiDiGraph | None
     graph = graph if graph is not None else plan_network(layers, plan)
     index = network_index(graph)
     points = facilities(layers, plan)
-    served = _for_display(service_areas(index, points, params=plan.network, known=known_areas, threads=threads),
-                          max_hole_m2=2 * plan.network.block_m**2)
+    # Holes up to two blocks filled: the block interiors a street buffer leaves.
+    served = service_areas(index, points, params=plan.network, known=known_areas, threads=threads,
+                           fill_holes_m2=2 * plan.network.block_m**2)
     return ReachedAreas(service_areas=served, travel_times=travel_time_nodes(index, points, params=plan.network),
                         coverage=coverage_layers(layers, radii_m=plan.service_radii_m))
 
@@ -104,27 +105,6 @@ def analysis_layers(layers: LayerSet, plan: Plan, *, population: CityPopulation,
     """
     reached = reached if reached is not None else reached_areas(layers, plan, graph=graph)
     return served_layers(reached, plan, population=population)
-
-
-def _for_display(areas: gpd.GeoDataFrame, *, max_hole_m2: float) -> gpd.GeoDataFrame:
-    """Fill the block interiors a street-buffer service area leaves as holes, and simplify.
-
-    A block whose surrounding streets are all reached is served; the hole
-    inside it is an artefact of buffering streets, and thousands of them
-    make the layer too large to open. Holes up to two blocks in size are
-    filled; the outline is simplified by 10 m (a fifth of the buffer).
-    """
-    def filled(geometry: shapely.Geometry) -> shapely.Geometry:
-        # Every part's rings at once: its exterior first, then the holes bigger than the limit.
-        rings, part = shapely.get_rings(shapely.get_parts(geometry), return_index=True)
-        exterior = np.r_[True, part[1:] != part[:-1]] if len(part) else np.zeros(0, dtype=bool)
-        kept = exterior | (shapely.area(shapely.polygons(rings)) > max_hole_m2)
-        return shapely.union_all(shapely.polygons(rings[kept], indices=part[kept]))
-
-    result = areas.copy()
-    result["geometry"] = shapely.simplify([filled(g) for g in areas.geometry], 10.0, preserve_topology=True)
-    result["area_ha"] = area_ha(result).round(1)
-    return result
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from alatau_geo.core.stage_store import geometry_digest
 from alatau_geo.plan.network_params import NetworkParams
 
 _QUAD_SEGS = 4  # buffer roundness of service areas: enough at a 50 m half-width
+_OUTLINE_SIMPLIFY_M = 10.0  # a fifth of the default buffer
 
 
 def service_areas(
@@ -57,6 +58,7 @@ def service_areas(
     params: NetworkParams = DEFAULT_PARAMS,
     known: MutableMapping[str, shapely.Geometry] | None = None,
     threads: int | None = None,
+    fill_holes_m2: float | None = None,
 ) -> gpd.GeoDataFrame:
     """Service area of every facility for every time limit, built from the reached streets.
 
@@ -89,6 +91,11 @@ def service_areas(
         Python's lock, so a caller with free cores gets the areas sooner; a
         build, which works them out beside its other stages, asks for one.
         The areas are the same whatever the number.
+    fill_holes_m2 : float, optional
+        Draw the areas as a map shows them (:func:`filled_outline`): holes
+        up to this size in m2 filled, the outline simplified by 10 m;
+        ``area_ha`` is then that of the outline. A build fills holes up to
+        two blocks. With `known`, the outlines are what it keeps.
 
     Returns
     -------
@@ -128,7 +135,8 @@ def service_areas(
                          "kind": kinds[facility_id], "minutes": float(minutes), "on_network": bool(link["on_network"]),
                          "connector_m": float(link["connector_m"]), "reason": link["reason"]})
     with ThreadPoolExecutor(max_workers=threads or usable_cores()) as pool:
-        polygons = list(pool.map(lambda reached: _band(reached, params.isochrone_buffer_m, known=known), parts))
+        polygons = list(pool.map(lambda reached: _band(reached, params.isochrone_buffer_m, known=known,
+                                                       fill_holes_m2=fill_holes_m2), parts))
     for record, polygon in zip(rows, polygons, strict=True):
         record["geometry"] = polygon
     result = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=WORKING_CRS)
@@ -183,13 +191,18 @@ def _cut(line: LineString, fraction: float) -> shapely.Geometry:
 
 
 def _band(parts: Sequence[shapely.Geometry], buffer_m: float, *,
-          known: MutableMapping[str, shapely.Geometry] | None = None) -> shapely.Geometry:
-    """Everything within `buffer_m` of `parts` (lines and points), from `known` when it is there."""
+          known: MutableMapping[str, shapely.Geometry] | None = None,
+          fill_holes_m2: float | None = None) -> shapely.Geometry:
+    """Everything within `buffer_m` of `parts` (lines and points), from `known` when it is there.
+
+    Given `fill_holes_m2`, its :func:`filled_outline`.
+    """
     parts = np.asarray([p for p in parts if p is not None], dtype=object)
     parts = parts[~shapely.is_empty(parts)]
     key = None
     if known is not None:
-        key = geometry_digest(parts, f"{buffer_m!r} {_QUAD_SEGS}")
+        outline = "" if fill_holes_m2 is None else f" filled {fill_holes_m2!r} {_OUTLINE_SIMPLIFY_M!r}"
+        key = geometry_digest(parts, f"{buffer_m!r} {_QUAD_SEGS}{outline}")
         found = known.get(key)
         if found is not None:
             return found
@@ -197,9 +210,28 @@ def _band(parts: Sequence[shapely.Geometry], buffer_m: float, *,
     pieces = np.asarray([*_merge_collinear(list(parts[linear])), *parts[~linear]], dtype=object)
     # a union of the pieces' buffers: faster in GEOS than one buffer of them all
     band = shapely.union_all(shapely.buffer(pieces, buffer_m, quad_segs=_QUAD_SEGS))
+    if fill_holes_m2 is not None:
+        band = filled_outline(band, max_hole_m2=fill_holes_m2)
     if known is not None and key is not None:
         known[key] = band
     return band
+
+
+def filled_outline(area: shapely.Geometry, *, max_hole_m2: float,
+                   simplify_m: float = _OUTLINE_SIMPLIFY_M) -> shapely.Geometry:
+    """A service area as a map shows it: the holes up to `max_hole_m2` filled, the outline simplified.
+
+    A block whose surrounding streets are all reached is served; the hole
+    inside it is an artefact of buffering streets, and thousands of them
+    make the layer too large to open. The outline is then simplified by
+    `simplify_m` metres, keeping its topology.
+    """
+    # Every part's rings at once: its exterior first, then the holes bigger than the limit.
+    rings, part = shapely.get_rings(shapely.get_parts(area), return_index=True)
+    exterior = np.r_[True, part[1:] != part[:-1]] if len(part) else np.zeros(0, dtype=bool)
+    kept = exterior | (shapely.area(shapely.polygons(rings)) > max_hole_m2)
+    filled = shapely.union_all(shapely.polygons(rings[kept], indices=part[kept]))
+    return shapely.simplify(filled, simplify_m, preserve_topology=True)
 
 
 def _merge_collinear(lines: Sequence[shapely.Geometry]) -> list[LineString]:

@@ -56,6 +56,32 @@ def test_corrupt_wrong_size_and_missing_tiles_are_one_line_errors(tmp_path):
     assert "\n" not in str(error.value)
 
 
+
+def test_a_build_decodes_the_same_tile_bytes_once_and_still_stops_at_a_changed_bad_tile(tmp_path, monkeypatch):
+    from alatau_geo.jobs.stage_cache import StageCache
+    from alatau_geo.jobs.tile_stages import check_tiles
+
+    names = ["N43E076", "N43E077"]
+    for name in names:
+        write_tile(tmp_path, name, tile())
+    cache = StageCache(tmp_path / "cache")
+    decoded: list[str] = []
+    read = terrain.read_srtm_tiles
+
+    def counted(folder: Path, wanted: list[str]) -> dict[str, np.ndarray]:
+        decoded.append("read")
+        return read(folder, wanted)
+
+    monkeypatch.setattr(terrain, "read_srtm_tiles", counted)
+    check_tiles(tmp_path, names, cache=cache)
+    check_tiles(tmp_path, names, cache=cache)  # the same bytes decoded before: not read again
+    assert decoded == ["read"]
+    write_tile(tmp_path, "N43E077", tile(SRTM_VOID))  # replaced by a tile with no elevation
+    with pytest.raises(DemError, match=r"N43E077.hgt.zip: every sample is void"):
+        check_tiles(tmp_path, names, cache=cache)
+    check_tiles(tmp_path, ["N43E076"], cache=StageCache(None))  # without a cache, decoded every time
+    assert decoded == ["read", "read", "read"]
+
 def test_mosaic_shares_edges_and_prefers_values_over_voids():
     south = tile(100)
     north = tile(200)

@@ -141,7 +141,7 @@ class _BuildInputs:
     osm: Path | None
 
 
-def _check_inputs(args: argparse.Namespace, plan: Plan) -> _BuildInputs:
+def _check_inputs(args: argparse.Namespace, plan: Plan, *, cache: StageCache) -> _BuildInputs:
     """Check every input a build reads before the work starts: the OSM extract, the tiles, the tables.
 
     Raises
@@ -150,8 +150,9 @@ def _check_inputs(args: argparse.Namespace, plan: Plan) -> _BuildInputs:
         The first problem, in that order.
     """
     from alatau_geo.core.text_input import check_input_file
+    from alatau_geo.jobs.tile_stages import check_tiles
     from alatau_geo.plan.catalogues import load_catalogues
-    from alatau_geo.reference import gazetteer, terrain
+    from alatau_geo.reference import gazetteer
 
     osm = Path(args.osm) if args.osm else None
     if osm is not None:
@@ -160,7 +161,7 @@ def _check_inputs(args: argparse.Namespace, plan: Plan) -> _BuildInputs:
     if dem_dir is not None and how == "default location" and not has_tiles(dem_dir, plan.terrain.tiles):
         dem_dir = None
     if dem_dir is not None:
-        terrain.read_srtm_tiles(dem_dir, plan.terrain.tiles)  # a missing, corrupt or all-void tile stops here
+        check_tiles(dem_dir, plan.terrain.tiles, cache=cache)  # a missing, corrupt or all-void tile stops here
     gazetteer.load_tables(plan.tables, study_area=plan.study_area)
     load_catalogues(plan)
     return _BuildInputs(dem_dir=dem_dir, how=how, osm=osm)
@@ -186,9 +187,9 @@ def build_workspace(args: argparse.Namespace, *, workspace: Workspace, plan: Pla
     layers_dir = folder(args.layers_dir, workspace.layers_dir)
     maps_dir = folder(args.maps_dir, workspace.maps_dir)
     built_by = built_by_record(workspace, plan)
-    inputs = _check_inputs(args, plan)
-    started = time.perf_counter()
     cache = _stage_cache(args, workspace)
+    inputs = _check_inputs(args, plan, cache=cache)
+    started = time.perf_counter()
     with build_outputs(layers_dir, None if args.no_maps else maps_dir, also_lock=[maps_dir],
                        on_message=say) as outputs:
         build = partial(_build_layers, args, plan, inputs, workspace=workspace, layers_dir=layers_dir,

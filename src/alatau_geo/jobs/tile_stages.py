@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from alatau_geo.core.io import write_raster
@@ -16,10 +16,36 @@ from alatau_geo.core.layers import LayerSet
 from alatau_geo.core.progress import no_progress
 from alatau_geo.core.raster import Raster
 from alatau_geo.jobs.forked import run_beside_handing_over
-from alatau_geo.jobs.stage_cache import StageCache, StageOutput, StageRun
+from alatau_geo.jobs.stage_cache import StageCache, StageOutput, StageRun, code_digest, digest, file_digests
 from alatau_geo.plan.config import Plan
 
-__all__ = ["mountain_stage", "reference_and_mountain", "tiles_stage"]
+__all__ = ["check_tiles", "mountain_stage", "reference_and_mountain", "tiles_stage"]
+
+_DECODED = "tiles-decoded"
+"""The kind of the stage cache's records of tiles that decoded (:func:`check_tiles`)."""
+
+
+def check_tiles(dem_dir: Path, names: Sequence[str], *, cache: StageCache) -> None:
+    """Check that every tile `names` gives is in `dem_dir` and decodes: before a build does any work.
+
+    Tiles whose very bytes decoded before (the cache keeps a record by
+    their SHA-256 and the code's digest) are not decoded again: after an
+    edit of the plan, a build reads the tiles only when a stage needs them.
+
+    Raises
+    ------
+    DemError
+        Naming the first missing, unreadable, corrupt or all-void tile.
+    """
+    from alatau_geo.reference import terrain
+
+    paths = terrain.find_tiles(dem_dir, names)
+    key = digest(_DECODED, code_digest(), file_digests(paths)) if cache.enabled else None
+    if key is not None and cache.record(_DECODED, key) is not None:
+        return
+    terrain.read_srtm_tiles(dem_dir, names)
+    if key is not None:
+        cache.save_record(_DECODED, key, {"tiles": sorted(paths)})
 
 
 def tiles_stage(plan: Plan, *, paths: Mapping[str, Path], key: str, cache: StageCache, cache_dir: Path,

@@ -256,15 +256,17 @@ def remove_stale_temporaries(folder: str | Path, *, name: str | None = None) -> 
     list of Path
         The folders removed.
     """
+    # By name first, as strings: every write looks here, and a memo's folder holds hundreds of entries.
+    prefix = "." if name is None else f".{name}.pid"
     try:
-        entries = sorted(Path(folder).iterdir())
+        with os.scandir(folder) as found:
+            names = sorted(entry.name for entry in found if entry.name.startswith(prefix))
     except OSError:
         return []
     removed = []
-    for entry in entries:
-        match = _TEMPORARY.match(entry.name)
-        if name is not None and not entry.name.startswith(f".{name}.pid"):
-            continue
+    for entry_name in names:
+        match = _TEMPORARY.match(entry_name)
+        entry = Path(folder) / entry_name
         if match and entry.is_dir() and not process_alive(int(match["pid"])):
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry)

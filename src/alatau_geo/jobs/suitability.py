@@ -63,7 +63,7 @@ from alatau_geo.core.raster_io import read_raster_tags, write_cog
 from alatau_geo.core.stage_store import geometry_digest
 from alatau_geo.jobs.exported import ExportedLayers
 from alatau_geo.jobs.memo import ArrayMemo, memo_folder
-from alatau_geo.jobs.stage_cache import StageCache, StageOutput, digest, package_digest
+from alatau_geo.jobs.stage_cache import StageCache, StageOutput, code_digest, digest
 from alatau_geo.plan.config import Plan
 from alatau_geo.plan.suitability_params import HazardParams
 from alatau_geo.plan.workspace import plan_fingerprint
@@ -248,7 +248,7 @@ class CachedHazards:
 
     def __call__(self, rasters: HazardRasters, params: HazardParams) -> Hazards:
         """The hazards of `rasters` and `params`, from the cache when it holds them."""
-        self.key = key = digest("hazards", package_digest(), repr(params), _rasters_digest(rasters))
+        self.key = key = digest("hazards", code_digest(), repr(params), _rasters_digest(rasters))
         # Part of the suitability stage's time (not listed apart, so the stage profile adds up).
         output = self._cache.run("hazards", key, lambda _files_dir: _hazards_stage(rasters, params), timed=False)
         if output.computed:

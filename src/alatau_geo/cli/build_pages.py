@@ -37,9 +37,13 @@ if TYPE_CHECKING:
     Pages = tuple[list[WrittenMap], list[StageRun]]
     Relief = Callable[[Path], ReliefImages]
 
-__all__ = ["PAGES_NICENESS", "Drawn", "Handed", "build_handing_over", "pages_before_the_analyses", "pages_beside",
-           "pages_when_handed", "record_pages", "write_map_pages"]
+__all__ = ["EARLY_PAGES", "PAGES_NICENESS", "PLACED_PAGES", "Drawn", "Handed", "build_handing_over",
+           "pages_before_the_analyses", "pages_beside", "pages_when_handed", "record_pages", "write_map_pages"]
 
+PLACED_PAGES = "maps: the pages of the zones and placed objects"
+"""The step that draws, while the suitability is worked out, the pages that show no later layer."""
+EARLY_PAGES = "maps: the pages without the residents and analyses"
+"""The step that draws, while the residents and the analyses are worked out, the pages that show neither."""
 PAGES_NICENESS = 5
 """How much lower the priority of the process drawing a build's pages is than the build's (``nice``; see
 :func:`pages_when_handed`)."""
@@ -56,7 +60,7 @@ class Handed:
     order : tuple of str
         The name of every layer the build has so far, in its order.
     suitability : SuitabilityResult or None
-        The suitability the build computed (handed over once, with the first layers).
+        The suitability the build computed (handed over once, with the first layers that come with it).
     complete : bool
         Whether these are all the layers (else the analyses' are still to come).
     """
@@ -74,7 +78,7 @@ class Handed:
 
 @dataclass(frozen=True)
 class Drawn:
-    """Pages drawn before the residents and analyses were in, by name, and the :func:`_page_options` they had.
+    """Pages drawn before all the layers were in, by name, and the :func:`_page_options` of the last step.
 
     The other pages are drawn with the same options: the area table in
     them reads neither the residents' layers nor the analyses'.
@@ -88,15 +92,17 @@ def build_handing_over(build: Callable[..., BuildOutcome],
                        give: Callable[[Handed | None], None]) -> BuildOutcome:
     """`build` handing its layers and suitability over with `give`; a last None if it kept the layers in place.
 
-    A build may hand over its layers but the residents' and the analyses'
-    first, while those are worked out, then theirs once the layers are in place.
+    A build may hand over its layers in steps while the rest are worked
+    out (the zones and placed objects, then the suitability's), then all
+    of them once they are in place.
     """
     handed: list[Handed] = []
 
     def ready(layers: LayerSet, suitability: SuitabilityResult | None, complete: bool) -> None:
         before = set(handed[-1].order) if handed else set()
+        given = any(step.suitability is not None for step in handed)
         handed.append(Handed(LayerSet(layer for name, layer in layers.items() if name not in before),
-                              tuple(layers), None if handed else suitability, complete))
+                              tuple(layers), None if given else suitability, complete))
         give(handed[-1])  # pickled here, sent from a thread
 
     result = build(ready=ready)
@@ -115,8 +121,9 @@ def pages_when_handed(job: Callable[..., Pages], early: Callable[..., tuple[Draw
     the layers in place (and hands over nothing) does not wait for it.
     Handed layers, it draws at a lower priority (:data:`PAGES_NICENESS`):
     the build's own work and the analyses' come first.
-    Handed the layers but the residents' and the analyses' first, it draws
-    with `early` the pages that show none of them, then waits for the rest.
+    Handed some of the layers first, it draws with `early` the pages it
+    can, then waits for more (the objects placed: the overview; the
+    suitability in: its page and the districts'; all the layers: the rest).
     """
     loading = threading.Thread(target=_load_page_code, daemon=True)
     loading.start()
@@ -128,12 +135,14 @@ def pages_when_handed(job: Callable[..., Pages], early: Callable[..., tuple[Draw
     layers, suitability = handed.layers, handed.suitability
     drawn: Drawn | None = None
     runs: list[StageRun] = []
-    if not handed.complete:
-        drawn, runs = early(layers, suitability)
+    while not handed.complete:
+        drawn, timed = early(layers, suitability, drawn=drawn)
+        runs += timed
         handed = take()
         if handed is None:  # the layers in place were kept after all: the pages are checked there
             return None
         layers = handed.joined(layers)
+        suitability = handed.suitability if handed.suitability is not None else suitability
     pages, timed = job(layers, suitability, drawn=drawn)
     return pages, [*runs, *timed]
 
@@ -189,24 +198,32 @@ def pages_beside(layers: LayerSet, suitability: SuitabilityResult | None, *,  # 
 
 def pages_before_the_analyses(layers: LayerSet, suitability: SuitabilityResult | None, *,  # noqa: PLR0913
                               args: argparse.Namespace, plan: Plan, layers_dir: Path, out_dir: Path,
-                              dem_path: Path, cache: StageCache, parent: int) -> tuple[Drawn, list[StageRun]]:
-    """The pages of `layers` (a build's, the residents' and analyses' left out) that show neither; their timing.
+                              dem_path: Path, cache: StageCache, parent: int,
+                              drawn: Drawn | None = None) -> tuple[Drawn, list[StageRun]]:
+    """The pages of `layers` (a build's so far) that show none of the layers still to come; their timing.
 
-    They are the pages :func:`pages_beside` draws from all the layers
-    (all but :data:`~alatau_geo.jobs.pages.PEOPLE_PAGES` and
-    :data:`~alatau_geo.jobs.pages.ANALYSIS_PAGES`), drawn while the residents
-    are allocated and the analyses worked out beside; nothing is written.
+    They are the pages :func:`pages_beside` draws from all the layers,
+    drawn while the rest are worked out beside; nothing is written. Before
+    the suitability is in (none of its layers among `layers`), those of
+    :data:`~alatau_geo.jobs.pages.SUITABILITY_PAGES` wait too; the
+    residents' and the analyses' pages wait for their layers. `drawn`: the
+    pages drawn from fewer of the layers before (kept, and their memos shared).
     """
-    from alatau_geo.jobs.pages import ANALYSIS_PAGES, PEOPLE_PAGES, cached_relief, map_jobs
+    from alatau_geo.analysis.layer_names import SUITABILITY_LAYERS
+    from alatau_geo.jobs.pages import ANALYSIS_PAGES, PEOPLE_PAGES, SUITABILITY_PAGES, cached_relief, map_jobs
 
     start = len(cache.runs)
-    with cache.timed("maps: the pages without the residents and analyses", "computed"):
+    suited = plan.suitability is None or any(name in layers for name in SUITABILITY_LAYERS)
+    waiting = {*PEOPLE_PAGES, *ANALYSIS_PAGES, *(() if suited else SUITABILITY_PAGES)}
+    label = EARLY_PAGES if suited else PLACED_PAGES
+    with cache.timed(label, "computed"):
         options = _page_options(layers, plan=plan, offline=args.offline, dem_path=dem_path, cache=cache,
-                                suitability=suitability, relief=cached_relief(cache))
+                                suitability=suitability, relief=cached_relief(cache),
+                                memos=drawn.options if drawn is not None else None)
         jobs = map_jobs(layers, maps_dir=out_dir, layers_dir=layers_dir, **options)
-        drawn = Drawn({name: job() for name, job in jobs.items() if name not in (*PEOPLE_PAGES, *ANALYSIS_PAGES)},
-                      options)
-    return drawn, cache.runs_since(start, parent=parent)
+        pages = dict(drawn.pages) if drawn is not None else {}
+        pages.update({name: job() for name, job in jobs.items() if name not in waiting and name not in pages})
+    return Drawn(pages, options), cache.runs_since(start, parent=parent)
 
 
 
@@ -330,7 +347,8 @@ def _render_pages(layers: LayerSet, args: argparse.Namespace, *, plan: Plan, lay
 
 
 def _page_options(layers: LayerSet, *, plan: Plan, offline: bool, dem_path: Path, cache: StageCache,  # noqa: PLR0913
-                  suitability: SuitabilityResult | None, relief: Relief) -> dict[str, Any]:
+                  suitability: SuitabilityResult | None, relief: Relief,
+                  memos: dict[str, Any] | None = None) -> dict[str, Any]:
     """The options of :func:`~alatau_geo.jobs.pages.map_jobs` for the pages of `layers` (the area table among them).
 
     The suitability, unless given, and the area table are worked out when
@@ -341,7 +359,9 @@ def _page_options(layers: LayerSet, *, plan: Plan, offline: bool, dem_path: Path
     criterion's cells from `cache` when the build kept them there
     (:func:`~alatau_geo.jobs.suitability.suitability_of`). `relief` renders a DEM's relief
     images (:func:`~alatau_geo.jobs.pages.cached_relief`, or the images
-    :func:`_layers_and_relief` had rendered beside).
+    :func:`_layers_and_relief` had rendered beside). `memos`: the options
+    of the same build's pages drawn before, whose display copies, pages and
+    images (kept on disk and in memory) these share.
     """
     from alatau_geo.analysis import areas
     from alatau_geo.core.io import read_raster
@@ -359,4 +379,5 @@ def _page_options(layers: LayerSet, *, plan: Plan, offline: bool, dem_path: Path
         figures = Later(lambda: areas.zone_area_table(layers, now(suited)))
     return {"dem_path": dem_path if has_dem else None, "offline": offline, "language": plan.maps.language,
             "figures": figures, "suitability": suited, "relief": relief,
-            "display": cached_display(cache), "kept": cached_pages(cache), "images": cached_images(cache)}
+            **({name: memos[name] for name in ("display", "kept", "images")} if memos is not None else
+               {"display": cached_display(cache), "kept": cached_pages(cache), "images": cached_images(cache)})}

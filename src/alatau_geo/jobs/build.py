@@ -138,7 +138,7 @@ def build_from_tiles(plan: Plan, *, dem_dir: Path, layers_dir: Path, cache_dir: 
         return hazard_rasters(plan, elevation=elevation, hand=reference.rasters["hand"],
                               drains=reference.arrays["drains"], codes=reference.figures["river_codes"])
 
-    def files(people: StageOutput | None, suited: StageOutput) -> list[reuse.StageFiles]:
+    def files(people: StageOutput | None, suited: StageOutput | None) -> list[reuse.StageFiles]:
         hand = [name for name in reference.files if name != TERRAIN_RASTER] if plan.suitability is not None else []
         return [reuse.StageFiles(reference, [TERRAIN_RASTER, *hand]), reuse.StageFiles(mountain, list(mountain.files)),
                 *handover.plan_files(people, suited)]
@@ -227,7 +227,7 @@ def refresh_from_committed(plan: Plan, *, layers_dir: Path, reference_dir: Path 
     if plan.suitability is not None and hand_dir is not None:
         copied += [name for name in hand_files if (hand_dir / name).is_file()]
 
-    def files(people: StageOutput | None, suited: StageOutput) -> list[reuse.StageFiles | reuse.CopiedFiles]:
+    def files(people: StageOutput | None, suited: StageOutput | None) -> list[reuse.StageFiles | reuse.CopiedFiles]:
         return [reuse.CopiedFiles({name: (hand_dir if name in hand_files else source_dir) for name in copied}),
                 *handover.plan_files(people, suited)]
 

@@ -49,7 +49,7 @@ __all__ = ["Early", "PlanStages", "ZonedStages", "committed_stage", "plan_stages
 
 
 _HAZARDS_KEY = "hazards_key"  # the suitability stage's figure naming the key of its hazards
-Early = Callable[[LayerSet, StageOutput], None]
+Early = Callable[[LayerSet, StageOutput | None], None]
 """What :func:`plan_stages` hands over before the residents and the analyses are in: the other layers and the
 suitability stage."""
 Ahead = Callable[[LayerSet, dict[str, str]], dict[str, Any]]
@@ -224,10 +224,11 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
     on_step : callable
         Called with a label as the zones, the suitability and the people start.
     early : callable, optional
-        Called with every layer but the residents' and the analyses', and
-        the suitability stage, once the suitability is in, when the analyses
-        are still being worked out beside (a build draws the map pages that
-        show neither meanwhile, while the residents are allocated); not
+        Called with the layers so far, when the analyses are still being
+        worked out beside (a build draws the map pages of those layers
+        meanwhile): once the objects are placed (and None), while the
+        suitability is worked out; then with the suitability's layers too,
+        and the suitability stage, while the residents are allocated. Not
         called when the analyses are read from `cache`.
     ahead : callable, optional
         Called once the residents are in (likewise only when the analyses
@@ -294,6 +295,8 @@ def plan_stages(reference: LayerSet, plan: Plan, *, ground: Ground, keys: StageK
                                  ahead: Ahead | None = None) -> tuple[StageOutput, StageOutput, StageOutput]:
         give(exported(zoned.zones().layers))  # to the analyses, which loaded their code meanwhile
         placed = _placed_handing_over(zoned, give)  # the facilities to the analyses, as soon as they are placed
+        if early is not None:
+            early(unsuited(placed), None)
         on_step("hazards and land suitability")
         # The residents are allocated on the suitability's classes.
         suited = cache.run("suitability", keys.suitability, functools.partial(suitability_stage, unsuited(placed)),

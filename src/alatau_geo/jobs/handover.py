@@ -28,8 +28,8 @@ HandOver = Callable[["LayerSet", "SuitabilityResult | None", bool], None]
 """Given a build's layers, the suitability it computed and whether these are all the layers (the command
 line hands them to the process that renders the map pages). Called with all the layers once they are in
 place, before the export, and not when the layers in place are kept; when the analyses are worked out
-beside the other stages, called first with every layer but theirs and the residents' (and the files
-beside them in place)."""
+beside the other stages, called before with the layers so far (and the files beside them in place):
+once the objects are placed (no suitability yet), then once the suitability is in."""
 
 
 def computed_suitability(planned: PlanStages) -> SuitabilityResult | None:
@@ -42,27 +42,30 @@ def ready_of(ready: HandOver | None, planned: PlanStages) -> Callable[[], None] 
     return partial(ready, planned.layers, computed_suitability(planned), True) if ready is not None else None
 
 
-def plan_files(people: StageOutput | None, suited: StageOutput) -> list[reuse.StageFiles]:
-    """The files of the residents' (None: not in yet) and the suitability stages that go beside the layers."""
-    return [*([reuse.StageFiles(people, list(people.files))] if people is not None else []),
-            reuse.StageFiles(suited, list(suited.files))]
+def plan_files(people: StageOutput | None, suited: StageOutput | None) -> list[reuse.StageFiles]:
+    """The files of the residents' and the suitability stages (None: not in yet) that go beside the layers."""
+    return [reuse.StageFiles(stage, list(stage.files)) for stage in (people, suited) if stage is not None]
 
 
 def early_of(ready: HandOver | None, plan: Plan, *,
-             files: Callable[[StageOutput | None, StageOutput], Sequence[reuse.StageFiles | reuse.CopiedFiles]],
+             files: Callable[[StageOutput | None, StageOutput | None],
+                             Sequence[reuse.StageFiles | reuse.CopiedFiles]],
              out_dir: Path) -> Early | None:
     """What :func:`~alatau_geo.jobs.build_stages.plan_stages` calls before the residents and analyses are in: `ready`.
 
-    The files beside the layers (the residents' not yet) are placed in
-    `out_dir` first (the pages read the terrain raster there); the export
-    places them again, the same bytes.
+    Called once the objects are placed (`suited` None) and once the
+    suitability is in. The files beside the layers so far (the residents'
+    not yet) are placed in `out_dir` first (the pages read the terrain
+    raster there), each once; the export places them again, the same bytes.
     """
     if ready is None:
         return None
+    placed: list[reuse.StageFiles | reuse.CopiedFiles] = []  # by an earlier call: they come first in `files`
 
-    def early(layers: LayerSet, suited: StageOutput) -> None:
-        for placed in files(None, suited):
-            placed.place(out_dir)
-        ready(layers, suited.value if plan.suitability is not None else None, False)
+    def early(layers: LayerSet, suited: StageOutput | None) -> None:
+        for item in list(files(None, suited))[len(placed):]:
+            item.place(out_dir)
+            placed.append(item)
+        ready(layers, suited.value if suited is not None and plan.suitability is not None else None, False)
 
     return early

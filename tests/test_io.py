@@ -360,6 +360,20 @@ def test_gpkg_contents_lists_every_table(zones: Layer, points: Layer, tmp_path: 
     ]
 
 
+def test_gpkg_indexes_the_tables_of_a_thousand_features_or_more(zones: Layer, tmp_path: Path) -> None:
+    grid = gpd.GeoDataFrame({"id": [f"c{i:04d}" for i in range(1000)]},
+                            geometry=[Point(X0 + 10.0 * (i % 40), Y0 + 10.0 * (i // 40)) for i in range(1000)],
+                            crs=WORKING_CRS)
+    cells = Layer("cells", grid, Provenance("test grid", "drawn by hand"), "Cells")
+    path = write_gpkg([zones, cells], tmp_path / "all.gpkg")
+    with closing(sqlite3.connect(path)) as connection:
+        indexed = connection.execute("SELECT table_name FROM gpkg_extensions WHERE extension_name = "
+                                     "'gpkg_rtree_index'").fetchall()
+        (count,) = connection.execute("SELECT count(*) FROM rtree_cells_geom").fetchone()
+    assert indexed == [("cells",)] and count == 1000  # the 2 zones are drawn as fast without one
+    assert len(pyogrio.read_dataframe(path, layer="zones", bbox=(76.0, 40.0, 80.0, 46.0))) == 2
+
+
 def test_gpkg_started_from_its_first_tables_is_the_gpkg_written_at_once(
     zones: Layer, points: Layer, lines: Layer, tmp_path: Path
 ) -> None:

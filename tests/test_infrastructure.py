@@ -360,3 +360,34 @@ def test_shipped_catalogues_place_on_the_committed_layers():
     assert (placed["infrastructure_lines"].frame["length_km"] > 0).all()
     report = placement_report([*placed.values(), *projects.values()], context)
     assert set(report["id"]) == set(catalogues["infrastructure"]["id"]) | set(catalogues["projects"]["id"])
+
+
+def test_the_best_candidate_is_the_first_in_order_of_rules_broken_crowding_and_distance() -> None:
+    # Chosen without sorting every candidate: the same position a full lexicographic sort gives first
+    # (ties to the lowest position, NaN after every number), on keys with many ties.
+    from alatau_geo.plan.placement import _first
+
+    rng = np.random.default_rng(7)
+    for trial in range(500):
+        n = int(rng.integers(1, 40))
+        keys = [rng.integers(0, 3, n), rng.random(n) < 0.3, np.round(rng.integers(0, 4, n) * 1.5, 3),
+                rng.integers(0, 2, n).astype(float), rng.integers(0, 3, n).astype(float), np.zeros(n)]
+        keys[2][rng.random(n) < (1.0 if trial % 5 == 0 else 0.3)] = np.nan
+        assert _first(keys) == np.lexsort(tuple(reversed(keys)))[0]
+
+
+def test_candidates_nearer_than_the_spacing_to_a_placed_object_are_crowded() -> None:
+    from alatau_geo.plan.placement import Candidates
+
+    class Context:
+        min_spacing_m = 500.0
+
+    grid = shapely.points(np.stack(np.meshgrid(np.arange(0.0, 2500.0, 250.0), np.arange(0.0, 2500.0, 250.0)),
+                                   axis=-1).reshape(-1, 2))
+    candidates = Candidates(Context())  # type: ignore[arg-type]  # only the spacing is read here
+    candidates._grids[None] = (grid, shapely.get_x(grid), shapely.get_y(grid), np.zeros(len(grid)))
+    crowded = candidates.crowded(None, [shapely.Point(1000.0, 1000.0)])
+    # Within 500 m but not at 500 m: the point itself, its 4 neighbours at 250 m and the 4 at 354 m.
+    near = shapely.distance(grid, shapely.Point(1000.0, 1000.0)) < 500.0
+    assert crowded.sum() == 9 and (crowded == near).all()
+    assert not candidates.crowded(None, []).any()

@@ -122,6 +122,7 @@ class Candidates:
         self._grids: dict[str | None, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
         self._checks: dict[tuple[str, str | None, tuple[str, ...]], Check] = {}
         self._to_anchor: dict[tuple[str | None, tuple[str, ...]], np.ndarray] = {}
+        self._trees: dict[str | None, shapely.STRtree] = {}
 
     def grid(self, district: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The candidates in `district` (the city for None): points, x, y, distance to the centre (m, 3 decimals)."""
@@ -140,6 +141,24 @@ class Candidates:
             if key not in self._checks:
                 self._checks[key] = evaluate(points, [name], target, self._context)[name]
         return {name: self._checks[(name, target.district, target.via)] for name in rules}
+
+    def crowded(self, district: str | None, occupied: Sequence[shapely.Point]) -> np.ndarray:
+        """Whether each candidate in `district` is nearer than the minimum spacing to an `occupied` point."""
+        points, xs, ys, _ = self.grid(district)
+        crowded = np.zeros(len(points), dtype=bool)
+        if not occupied:
+            return crowded
+        if district not in self._trees:
+            self._trees[district] = shapely.STRtree(points)
+        spacing = self._context.min_spacing_m
+        # The tree finds the candidates near each point (a hair farther than the spacing, whatever GEOS's
+        # rounding); the spacing is then tested as before, on the distance np.hypot gives.
+        near, found = self._trees[district].query(np.asarray(occupied, dtype=object), predicate="dwithin",
+                                                  distance=spacing * (1 + 1e-9) + 1e-6)
+        ox, oy = shapely.get_x(np.asarray(occupied, dtype=object)), shapely.get_y(np.asarray(occupied, dtype=object))
+        close = np.hypot(xs[found] - ox[near], ys[found] - oy[near]) < spacing
+        crowded[found[close]] = True
+        return crowded
 
     def to_anchor(self, target: Target) -> np.ndarray:
         """Distance of each candidate to `target`'s anchor, metres to 3 decimals."""
@@ -170,15 +189,31 @@ def place_point_by_rule(target: Target, rules: Sequence[str], context: Placement
     broken = np.zeros(len(points), dtype=int)
     for ok, _ in checks.values():
         broken += ~ok
-    crowded = np.zeros(len(points), dtype=bool)
-    if occupied:
-        ox = np.array([p.x for p in occupied])
-        oy = np.array([p.y for p in occupied])
-        nearest = np.hypot(xs[:, None] - ox[None, :], ys[:, None] - oy[None, :]).min(axis=1)
-        crowded = nearest < context.min_spacing_m
-    # np.lexsort sorts by the last key first.
-    best = np.lexsort((ys, xs, to_centre, candidates.to_anchor(target), crowded, broken))[0]
+    crowded = candidates.crowded(target.district, occupied)
+    best = _first((broken, crowded, candidates.to_anchor(target), to_centre, xs, ys))
     return points[best], [name for name, (ok, _) in checks.items() if not bool(ok[best])]
+
+
+def _first(keys: Sequence[np.ndarray]) -> int:
+    """The position of the smallest of the tuples the equal-length `keys` make, the first key first.
+
+    The first position ``np.lexsort(keys[::-1])`` gives (NaN after every
+    number, ties to the lowest position), without sorting every candidate:
+    each key only narrows down the positions the keys before it left.
+    """
+    chosen = np.arange(len(keys[0]))
+    for key in keys:
+        values = key[chosen]
+        if values.dtype.kind == "f":
+            if np.isnan(values).all():
+                continue
+            lowest = np.nanmin(values)
+        else:
+            lowest = values.min()
+        chosen = chosen[values == lowest]
+        if len(chosen) == 1:
+            break
+    return int(chosen[0])
 
 
 def draw_line(target: Target, context: PlacementContext) -> shapely.LineString:

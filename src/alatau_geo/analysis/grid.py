@@ -13,6 +13,7 @@ Coordinates are (x, y) = (easting, northing) or (lon, lat) throughout.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -111,8 +112,9 @@ def grid_for_bounds(bounds: tuple[float, float, float, float], *, cell_size_m: f
     return Grid(Affine(cell_size_m, 0.0, west, 0.0, -cell_size_m, north), (rows, cols), crs)
 
 
+@functools.lru_cache(maxsize=16)
 def cell_area_weights(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
-    """True (ellipsoidal) cell areas as a row factor and a column factor, hectares.
+    """True (ellipsoidal) cell areas as a row factor and a column factor, hectares (read-only arrays).
 
     The area of cell (r, c) is ``rows[r] * cols[c]``. On a geographic grid
     the area depends on the row only (ellipsoidal, as
@@ -128,16 +130,22 @@ def cell_area_weights(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     rows, cols : numpy.ndarray
         float64 vectors of length rows and columns.
     """
+    # Kept for each grid (a suitability asks it of the same grid for every criterion and zone: PROJ makes a
+    # transformation each time); read-only, as every caller shares them.
     rows, cols = grid.shape
     if grid.crs.is_geographic:
         stub = Raster(np.broadcast_to(np.float32(0), (rows, 1)), grid.transform, grid.crs)
-        return geographic_cell_areas_km2(stub) * 100.0, np.ones(cols)
-    xs = grid.transform.c + (np.arange(cols) + 0.5) * grid.transform.a
-    y_mid = grid.transform.f + rows / 2 * grid.transform.e
-    lon, lat = Transformer.from_crs(grid.crs, EXPORT_CRS, always_xy=True).transform(xs, np.full(cols, y_mid))
-    scale = np.asarray(Proj(grid.crs).get_factors(lon, lat).areal_scale, dtype=float)
-    nominal = abs(grid.transform.a * grid.transform.e) / SQUARE_METRES_PER_HECTARE
-    return np.ones(rows), nominal / scale
+        weights = geographic_cell_areas_km2(stub) * 100.0, np.ones(cols)
+    else:
+        xs = grid.transform.c + (np.arange(cols) + 0.5) * grid.transform.a
+        y_mid = grid.transform.f + rows / 2 * grid.transform.e
+        lon, lat = Transformer.from_crs(grid.crs, EXPORT_CRS, always_xy=True).transform(xs, np.full(cols, y_mid))
+        scale = np.asarray(Proj(grid.crs).get_factors(lon, lat).areal_scale, dtype=float)
+        nominal = abs(grid.transform.a * grid.transform.e) / SQUARE_METRES_PER_HECTARE
+        weights = np.ones(rows), nominal / scale
+    for array in weights:
+        array.setflags(write=False)
+    return weights
 
 
 def mask_area_ha(mask: np.ndarray, grid: Grid) -> float:

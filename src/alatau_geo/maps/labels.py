@@ -155,10 +155,13 @@ def layer_labels(layer: Layer) -> list[Label]:
     """
     if layer.name not in LABELLED_LAYERS:
         return []
-    frame = layer.sorted().frame
+    frame = layer.frame.sort_values("id", kind="stable")
+    # The records column by column (each page labels the same layers: no copy of the frame, no to_dict).
+    columns = [column for column in frame.columns if column != frame.geometry.name]
+    records = [dict(zip(columns, values, strict=True))
+               for values in zip(*(frame[column].tolist() for column in columns), strict=True)]
     labels = []
-    for record, geometry in zip(frame.drop(columns=frame.geometry.name).to_dict("records"), frame.geometry,
-                                strict=True):
+    for record, geometry in zip(records, frame.geometry.array, strict=True):
         if geometry is None or geometry.is_empty:
             continue
         label = _record_label(layer.name, record, geometry)

@@ -31,7 +31,7 @@ from alatau_geo.jobs.forked import run_forked
 from alatau_geo.jobs.memo import FileMemo, memo_folder
 from alatau_geo.jobs.reuse import WrittenMap
 from alatau_geo.jobs.stage_cache import StageCache, digest, package_digest
-from alatau_geo.maps.features import Display, DisplayLayer, display_key, display_layer
+from alatau_geo.maps.features import Display, DisplayLayer, display_key, display_layer, frame_digest
 from alatau_geo.maps.rasters import RasterImage, ReliefImages
 from alatau_geo.maps.style import LayerStyle
 from alatau_geo.maps.suitability import suitability_map
@@ -290,9 +290,15 @@ def cached_display(cache: StageCache) -> Display:
     memo = DisplayMemo(memo_folder(cache, "display"))
     memo.prune(keep=KEEP_DISPLAY_COPIES)
     made: dict[str, DisplayLayer] = {}
+    # The digest of each layer's frame, by the layer object (kept with it, so its id is not reused): every page
+    # draws the reference layers, some in several styles.
+    frames: dict[int, tuple[Layer, bytes]] = {}
 
     def display(layer: Layer, style: LayerStyle) -> DisplayLayer:
-        key = display_key(layer, style)
+        known = frames.get(id(layer))
+        if known is None or known[0] is not layer:
+            frames[id(layer)] = known = (layer, frame_digest(layer))
+        key = display_key(layer, style, frame=known[1])
         if key not in made:
             made[key] = memo.made(key, lambda: display_layer(layer, style))
         return made[key]

@@ -49,6 +49,7 @@ __all__ = [
     "DisplayLayer",
     "display_key",
     "display_layer",
+    "frame_digest",
     "geometry_mappings",
     "merge_for_display",
     "search_text",
@@ -405,18 +406,25 @@ Display = Callable[[Layer, LayerStyle], DisplayLayer]
 """Makes the display copy of a layer drawn with a style: :func:`display_layer`, or a memo of it."""
 
 
-def display_key(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DECIMALS) -> str:
+def display_key(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DECIMALS,
+                frame: bytes | None = None) -> str:
     """A SHA-256 of everything :func:`display_layer` reads: the layer's name, title, quality, features and style.
 
     Two layers with the same key have the same display copy, so a build can
     keep the copies of the layers an edit did not change. The frame (its
-    CRS, attributes and geometries as WKB) is hashed as pickled, never read
-    back: equal frames made the same way hash the same, and a frame made
-    another way is at worst a miss.
+    CRS, attributes and geometries as WKB) enters by :func:`frame_digest`,
+    never read back: equal frames made the same way hash the same, and a
+    frame made another way is at worst a miss. `frame`: that digest, when
+    the caller has it (a layer drawn on several pages, in several styles).
     """
     hashed = hashlib.sha256(repr((layer.name, layer.title, layer.provenance.quality, style, decimals)).encode())
-    hashed.update(pickle.dumps(layer.frame, protocol=5))
+    hashed.update(frame if frame is not None else frame_digest(layer))
     return hashed.hexdigest()
+
+
+def frame_digest(layer: Layer) -> bytes:
+    """A SHA-256 of the layer's frame as pickled (its CRS, attributes and geometries as WKB)."""
+    return hashlib.sha256(pickle.dumps(layer.frame, protocol=5)).digest()
 
 
 def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DECIMALS) -> DisplayLayer:

@@ -391,3 +391,18 @@ def test_candidates_nearer_than_the_spacing_to_a_placed_object_are_crowded() -> 
     near = shapely.distance(grid, shapely.Point(1000.0, 1000.0)) < 500.0
     assert crowded.sum() == 9 and (crowded == near).all()
     assert not candidates.crowded(None, []).any()
+
+
+def test_distances_to_a_polygon_of_many_vertices_are_those_geos_gives() -> None:
+    from alatau_geo.plan.placement import distances
+
+    rng = np.random.default_rng(3)
+    angles = np.linspace(0.0, 2 * np.pi, 600, endpoint=False)
+    radii = 5000.0 + 800.0 * np.sin(7 * angles) + rng.uniform(0, 50, 600)  # a wavy lake of 600 vertices
+    lake = shapely.Polygon(np.column_stack([radii * np.cos(angles), radii * np.sin(angles)]),
+                           holes=[shapely.box(-500, -500, 500, 500).exterior.coords])  # with an island
+    points = shapely.points(rng.uniform(-8000, 8000, (3000, 2)))
+    got = distances(points, lake)
+    assert np.array_equal(got, shapely.distance(points, lake))  # to the bit, inside (0) and on the island
+    on_island = shapely.contains_xy(shapely.box(-400, -400, 400, 400), *shapely.get_coordinates(points).T)
+    assert (got == 0).sum() > 500 and on_island.any() and (got[on_island] > 0).all()

@@ -424,10 +424,17 @@ def _reached_areas(zoned: Callable[[], LayerSet], plan: Plan, parent: int, cache
     beside the placement, the suitability and the residents; its memory is
     not traced there).
     """
+    import geopandas as gpd
+    import shapely
+
     from alatau_geo.analysis.outputs import plan_network, reached_areas
+    from alatau_geo.core.crs import WORKING_CRS, area_ha
     from alatau_geo.jobs.memo import geometry_memo
 
     start, start_cpu = time.perf_counter(), time.process_time()
+    # PROJ makes the transformation that measures the areas once a process (10-20 ms): here, while the zones
+    # this waits for are drawn, not after.
+    area_ha(gpd.GeoSeries([shapely.Point(500_000.0, 4_800_000.0)], crs=WORKING_CRS))
     layers = zoned()
     graph = plan_network(layers, plan)
     known = geometry_memo(cache, "service-areas")

@@ -66,8 +66,10 @@ def _pipeline(record: dict[str, Any]) -> list[str]:
               "generates the street network while the objects are placed and works out the service areas, travel "
               "times and coverage, from the facilities on, while the projects, the suitability and the residents "
               "are, and the main process then prepares the other layers for export; another, forked as the "
-              "build starts, loads the map code, draws the pages that show neither the residents nor the analyses "
-              "while those are worked out and the others while the layers are exported), so a "
+              "build starts, loads the map code and draws each page as soon as the layers it shows are in: the "
+              "overview, infrastructure and terrain while the suitability is worked out, the suitability's and "
+              "the districts' while the residents and the analyses are, the others while the layers are "
+              "exported), so a "
               "command's CPU time counts its processes together and can exceed its wall time. The large arrays "
               "handed to the pages' process go through memory the two share, not through a pipe."]
     if "cached_equals_uncached" in record:

@@ -8,6 +8,8 @@ exporters in :mod:`alatau_geo.core.io` write them.
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
@@ -184,3 +186,13 @@ class LayerSet(Mapping[str, Layer]):
 
     def __repr__(self) -> str:
         return f"LayerSet({', '.join(self._layers)})"
+
+
+def frame_digest(layer: Layer) -> bytes:
+    """A SHA-256 of the layer's frame as pickled (its CRS, attributes and geometries as WKB).
+
+    Equal frames made the same way hash the same; keys of what is made
+    from a layer (its display copies) use it, and a frame made another way
+    is at worst a miss.
+    """
+    return hashlib.sha256(pickle.dumps(layer.frame, protocol=5)).digest()

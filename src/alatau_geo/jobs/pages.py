@@ -24,14 +24,14 @@ from alatau_geo.analysis.layer_names import ANALYSIS_LAYERS, MOUNTAIN_LAYERS, PO
 from alatau_geo.analysis.suitability_layers import SuitabilityResult
 from alatau_geo.core.generation import file_digest
 from alatau_geo.core.io import write_text
-from alatau_geo.core.layers import Layer, LayerSet
+from alatau_geo.core.layers import Layer, LayerSet, frame_digest
 from alatau_geo.core.progress import no_progress
 from alatau_geo.jobs.build import MOUNTAIN_DEM
 from alatau_geo.jobs.forked import run_forked
 from alatau_geo.jobs.memo import FileMemo, memo_folder
 from alatau_geo.jobs.reuse import WrittenMap
 from alatau_geo.jobs.stage_cache import StageCache, digest, package_digest
-from alatau_geo.maps.features import Display, DisplayLayer, display_key, display_layer, frame_digest
+from alatau_geo.maps.features import Display, DisplayLayer, display_key, display_layer
 from alatau_geo.maps.rasters import RasterImage, ReliefImages
 from alatau_geo.maps.style import LayerStyle
 from alatau_geo.maps.suitability import suitability_map

@@ -16,7 +16,6 @@ import functools
 import hashlib
 import json
 import logging
-import pickle
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -28,7 +27,7 @@ import shapely
 from shapely.geometry import mapping
 
 from alatau_geo.core.crs import EXPORT_CRS, area_ha
-from alatau_geo.core.layers import Layer
+from alatau_geo.core.layers import Layer, frame_digest
 from alatau_geo.maps.elements import script_json
 from alatau_geo.maps.i18n import feature_names
 from alatau_geo.maps.popups import (
@@ -49,7 +48,6 @@ __all__ = [
     "DisplayLayer",
     "display_key",
     "display_layer",
-    "frame_digest",
     "geometry_mappings",
     "merge_for_display",
     "search_text",
@@ -420,11 +418,6 @@ def display_key(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DECI
     hashed = hashlib.sha256(repr((layer.name, layer.title, layer.provenance.quality, style, decimals)).encode())
     hashed.update(frame if frame is not None else frame_digest(layer))
     return hashed.hexdigest()
-
-
-def frame_digest(layer: Layer) -> bytes:
-    """A SHA-256 of the layer's frame as pickled (its CRS, attributes and geometries as WKB)."""
-    return hashlib.sha256(pickle.dumps(layer.frame, protocol=5)).digest()
 
 
 def display_layer(layer: Layer, style: LayerStyle, *, decimals: int = DISPLAY_DECIMALS) -> DisplayLayer:

@@ -4,10 +4,10 @@ A plan is built on its layers as a reader of their GeoJSON gets them back
 (:func:`~alatau_geo.core.geojson.as_exported`): the zones are drawn on the
 reference as exported, the suitability reads the reference, the zones and
 the infrastructure as exported, the residents the zones and the placed
-objects, and the analyses the zones and the facilities. Each of those
-readers used to export the layers it reads, so one build exported the
-city boundary four times. :class:`ExportedLayers` exports each layer once
-and hands every later reader the same exported layer.
+objects, and the analyses the zones and the facilities: were each reader
+to export what it reads, a build would export the city boundary four
+times. :class:`ExportedLayers` exports each layer once and hands every
+later reader the same exported layer.
 """
 
 from __future__ import annotations

@@ -156,9 +156,9 @@ class Candidates:
         spacing = self._context.min_spacing_m
         # The tree finds the candidates near each point (a hair farther than the spacing, whatever GEOS's
         # rounding); the spacing is then tested as before, on the distance np.hypot gives.
-        near, found = self._trees[district].query(np.asarray(occupied, dtype=object), predicate="dwithin",
-                                                  distance=spacing * (1 + 1e-9) + 1e-6)
-        ox, oy = shapely.get_x(np.asarray(occupied, dtype=object)), shapely.get_y(np.asarray(occupied, dtype=object))
+        objects = np.asarray(occupied, dtype=object)
+        near, found = self._trees[district].query(objects, predicate="dwithin", distance=spacing * (1 + 1e-9) + 1e-6)
+        ox, oy = shapely.get_x(objects), shapely.get_y(objects)
         close = np.hypot(xs[found] - ox[near], ys[found] - oy[near]) < spacing
         crowded[found[close]] = True
         return crowded

@@ -15,6 +15,7 @@ from __future__ import annotations
 from alatau_geo.core.export_geometry import DEFAULT_PRECISION, ExportedGeometries
 from alatau_geo.core.geojson import as_exported
 from alatau_geo.core.layers import Layer, LayerSet
+from alatau_geo.jobs.memo import ByObject
 
 __all__ = ["ExportedLayers"]
 
@@ -51,18 +52,11 @@ class ExportedLayers:
     def __init__(self, *, precision: int = DEFAULT_PRECISION, memo: ExportedGeometries | None = None) -> None:
         self.precision = precision
         self.memo = memo
-        # By id(): a Layer holds a GeoDataFrame and is not hashable. The source layer is kept beside its
-        # exported form, so its id is not reused by another object while the entry lives.
-        self._done: dict[int, tuple[Layer, Layer]] = {}
+        self._done = ByObject(lambda layer: as_exported(layer, precision=precision, memo=memo))
 
     def __call__(self, layer: Layer) -> Layer:
         """`layer` as exported: exported on the first call, the same object after."""
-        known = self._done.get(id(layer))
-        if known is not None and known[0] is layer:
-            return known[1]
-        exported = as_exported(layer, precision=self.precision, memo=self.memo)
-        self._done[id(layer)] = (layer, exported)
-        return exported
+        return self._done(layer)
 
     def layers(self, layers: LayerSet) -> LayerSet:
         """Every layer of `layers` as exported, in their order."""

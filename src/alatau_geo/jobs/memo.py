@@ -29,7 +29,7 @@ import re
 import shutil
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import numpy as np
 import shapely
@@ -39,8 +39,8 @@ from alatau_geo.jobs.stage_cache import StageCache, code_digest
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["KEEP_ENTRIES", "ArrayMemo", "ExportedMemo", "FeatureMemo", "FileMemo", "GeometryMemo", "ZoneMemo",
-           "exported_memo", "geometry_memo", "memo_folder", "zone_memo"]
+__all__ = ["KEEP_ENTRIES", "ArrayMemo", "ByObject", "ExportedMemo", "FeatureMemo", "FileMemo", "GeometryMemo",
+           "ZoneMemo", "exported_memo", "geometry_memo", "memo_folder", "zone_memo"]
 
 KEEP_ENTRIES = 400
 """Entries kept per kind (about ten builds of the default plan's service areas)."""
@@ -48,6 +48,36 @@ _KEY = re.compile(r"[0-9a-f]{16,64}")
 _FEATURE_KEY = 16
 _DIGEST_BYTES = 32  # the SHA-256 that ends each file
 T = TypeVar("T")
+K = TypeVar("K")
+
+
+class ByObject(Generic[K, T]):
+    """`make` of each object, worked out once while this lives, by the object itself (not by equality).
+
+    For what a build works out of its layers, which are not changed in
+    place and not hashable (a Layer holds a GeoDataFrame): the same object
+    gives the same value. Each object is kept beside its value, so its id
+    is not reused by another while the entry lives.
+
+    Examples
+    --------
+    >>> made = []
+    >>> lengths = ByObject(lambda items: made.append(1) or len(items))
+    >>> items = [1, 2, 3]
+    >>> lengths(items), lengths(items), lengths([1, 2, 3]), len(made)
+    (3, 3, 3, 2)
+    """
+
+    def __init__(self, make: Callable[[K], T]) -> None:
+        self._make = make
+        self._done: dict[int, tuple[K, T]] = {}
+
+    def __call__(self, item: K) -> T:
+        """The value of `item`: made on the first call, the same after."""
+        known = self._done.get(id(item))
+        if known is None or known[0] is not item:
+            known = self._done[id(item)] = (item, self._make(item))
+        return known[1]
 
 
 class FileMemo(MutableMapping[str, T]):

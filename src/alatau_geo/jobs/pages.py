@@ -28,7 +28,7 @@ from alatau_geo.core.layers import Layer, LayerSet, frame_digest
 from alatau_geo.core.progress import no_progress
 from alatau_geo.jobs.build import MOUNTAIN_DEM
 from alatau_geo.jobs.forked import run_forked
-from alatau_geo.jobs.memo import FileMemo, memo_folder
+from alatau_geo.jobs.memo import ByObject, FileMemo, memo_folder
 from alatau_geo.jobs.reuse import WrittenMap
 from alatau_geo.jobs.stage_cache import StageCache, digest, package_digest
 from alatau_geo.maps.features import Display, DisplayLayer, display_key, display_layer
@@ -290,15 +290,10 @@ def cached_display(cache: StageCache) -> Display:
     memo = DisplayMemo(memo_folder(cache, "display"))
     memo.prune(keep=KEEP_DISPLAY_COPIES)
     made: dict[str, DisplayLayer] = {}
-    # The digest of each layer's frame, by the layer object (kept with it, so its id is not reused): every page
-    # draws the reference layers, some in several styles.
-    frames: dict[int, tuple[Layer, bytes]] = {}
+    frames = ByObject(frame_digest)  # every page draws the reference layers, some in several styles
 
     def display(layer: Layer, style: LayerStyle) -> DisplayLayer:
-        known = frames.get(id(layer))
-        if known is None or known[0] is not layer:
-            frames[id(layer)] = known = (layer, frame_digest(layer))
-        key = display_key(layer, style, frame=known[1])
+        key = display_key(layer, style, frame=frames(layer))
         if key not in made:
             made[key] = memo.made(key, lambda: display_layer(layer, style))
         return made[key]
